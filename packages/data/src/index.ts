@@ -1,0 +1,47 @@
+/**
+ * Data for purenn: the IDX reader and writer, the Fashion-MNIST loader (local directories,
+ * the `PURENN_DATA` variable, a cache, Debian's package, or a verified download), and
+ * in-memory datasets of `(x, y)` tensors with shuffle, batches and splits.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type Batches,
+  type BatchesOptions,
+  batches,
+  type Dataset,
+  rowCount,
+  selectClasses,
+  shuffle,
+  splitTransferTasks,
+  type TrainValidSplit,
+  type TransferTasks,
+  take,
+  trainValidSplit,
+  transferTaskAClasses,
+  transferTaskBClasses,
+} from './dataset.js'
+export { DataError } from './errors.js'
+export {
+  debianFashionMnistDir,
+  type FashionMnist,
+  type FashionMnistFile,
+  fashionMnistBaseUrl,
+  fashionMnistCacheDir,
+  fashionMnistClassNames,
+  fashionMnistFiles,
+  fashionMnistSha256,
+  type ImagesAndLabels,
+  type LoadFashionMnistOptions,
+  loadFashionMnist,
+} from './fashionMnist.js'
+export {
+  decodeIdx,
+  type EncodeIdxOptions,
+  encodeIdx,
+  type IdxArray,
+  type IdxType,
+  type IdxTypedArrays,
+  readIdxFile,
+} from './idx.js'

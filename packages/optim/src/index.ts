@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * Not filled yet: see the open issues.
+ */
+export {}

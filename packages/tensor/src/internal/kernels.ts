@@ -1,0 +1,260 @@
+/**
+ * Plain loops over float32 buffers. Each kernel allocates its output, fills it and returns
+ * it; none writes into an input. No autodiff here: ops wrap these with their VJPs.
+ */
+
+import { alloc } from '../tensor.js'
+import { broadcastShapes, type Shape, sameShape, sizeOf, stridesOf } from './shape.js'
+
+export type Buffer = Float32Array | { readonly [i: number]: number; readonly length: number }
+
+/** out[i] = f(x[i]) */
+export const map = (x: Buffer, f: (v: number) => number): Float32Array => {
+  const n = x.length
+  const out = alloc(n)
+  for (let i = 0; i < n; i++) out[i] = f(x[i]!)
+  return out
+}
+
+/** Strides of `shape` seen from a broadcast output of rank `rank`: 0 on broadcast axes. */
+const broadcastStrides = (shape: Shape, outShape: Shape): number[] => {
+  const s = stridesOf(shape)
+  const off = outShape.length - shape.length
+  return outShape.map((d, i) => (i < off || shape[i - off] !== d ? 0 : s[i - off]!))
+}
+
+/**
+ * out = f(a, b) with NumPy broadcasting. Fast paths: equal shapes, a scalar side, and `b`
+ * whose shape is a suffix of `a`'s (a bias row); otherwise an odometer over the output.
+ */
+export const zip = (
+  op: string,
+  a: Buffer,
+  aShape: Shape,
+  b: Buffer,
+  bShape: Shape,
+  f: (x: number, y: number) => number,
+): { shape: number[]; data: Float32Array } => {
+  if (sameShape(aShape, bShape)) {
+    const n = a.length
+    const out = alloc(n)
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!)
+    return { shape: [...aShape], data: out }
+  }
+  const shape = broadcastShapes(op, aShape, bShape)
+  const n = sizeOf(shape)
+  const out = alloc(n)
+  if (b.length === 1 && a.length === n) {
+    const y = b[0]!
+    for (let i = 0; i < n; i++) out[i] = f(a[i]!, y)
+    return { shape, data: out }
+  }
+  if (a.length === 1 && b.length === n) {
+    const x = a[0]!
+    for (let i = 0; i < n; i++) out[i] = f(x, b[i]!)
+    return { shape, data: out }
+  }
+  if (a.length === n && isSuffix(bShape, shape)) {
+    const m = b.length
+    for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = f(a[i + j]!, b[j]!)
+    return { shape, data: out }
+  }
+  const sa = broadcastStrides(aShape, shape)
+  const sb = broadcastStrides(bShape, shape)
+  const rank = shape.length
+  const idx = new Array<number>(rank).fill(0)
+  let ia = 0
+  let ib = 0
+  for (let i = 0; i < n; i++) {
+    out[i] = f(a[ia]!, b[ib]!)
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++
+      ia += sa[d]!
+      ib += sb[d]!
+      if (idx[d]! < shape[d]!) break
+      ia -= sa[d]! * shape[d]!
+      ib -= sb[d]! * shape[d]!
+      idx[d] = 0
+    }
+  }
+  return { shape, data: out }
+}
+
+const isSuffix = (s: Shape, of: Shape): boolean => {
+  // leading size-1 axes of s do not matter once the sizes match
+  const trimmed = s.slice(s.findIndex((d) => d !== 1) === -1 ? s.length : s.findIndex((d) => d !== 1))
+  if (trimmed.length > of.length) return false
+  const off = of.length - trimmed.length
+  return trimmed.every((d, i) => d === of[off + i])
+}
+
+/** where(cond, a, b) with broadcasting of all three. */
+export const select = (
+  cond: Buffer,
+  cShape: Shape,
+  a: Buffer,
+  aShape: Shape,
+  b: Buffer,
+  bShape: Shape,
+): { shape: number[]; data: Float32Array } => {
+  const shape = broadcastShapes('where', broadcastShapes('where', cShape, aShape), bShape)
+  const n = sizeOf(shape)
+  const sc = broadcastStrides(cShape, shape)
+  const sa = broadcastStrides(aShape, shape)
+  const sb = broadcastStrides(bShape, shape)
+  const out = alloc(n)
+  const rank = shape.length
+  const idx = new Array<number>(rank).fill(0)
+  let ic = 0
+  let ia = 0
+  let ib = 0
+  for (let i = 0; i < n; i++) {
+    out[i] = cond[ic]! !== 0 ? a[ia]! : b[ib]!
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++
+      ic += sc[d]!
+      ia += sa[d]!
+      ib += sb[d]!
+      if (idx[d]! < shape[d]!) break
+      ic -= sc[d]! * shape[d]!
+      ia -= sa[d]! * shape[d]!
+      ib -= sb[d]! * shape[d]!
+      idx[d] = 0
+    }
+  }
+  return { shape, data: out }
+}
+
+/**
+ * Reduction over sorted `axes`, seen as (outer, reduced, inner) blocks after merging: the
+ * input is visited in row-major order and each element goes to the output offset whose
+ * reduced axes have stride 0. Sums accumulate in float64.
+ */
+export const reduce = (
+  x: Buffer,
+  shape: Shape,
+  axes: readonly number[],
+  kind: 'sum' | 'max' | 'min',
+): { shape: number[]; data: Float32Array } => {
+  const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d))
+  const n = sizeOf(outShape)
+  const acc = new Float64Array(n).fill(kind === 'sum' ? 0 : kind === 'max' ? -Infinity : Infinity)
+  const total = x.length
+  if (axes.length === shape.length || n === 1) {
+    let s = acc[0]!
+    if (kind === 'sum') for (let i = 0; i < total; i++) s += x[i]!
+    else if (kind === 'max') for (let i = 0; i < total; i++) s = x[i]! > s || Number.isNaN(x[i]!) ? x[i]! : s
+    else for (let i = 0; i < total; i++) s = x[i]! < s || Number.isNaN(x[i]!) ? x[i]! : s
+    acc[0] = total === 0 && kind !== 'sum' ? Number.NaN : s
+  } else {
+    const os = broadcastStrides(outShape, shape)
+    const rank = shape.length
+    const idx = new Array<number>(rank).fill(0)
+    let o = 0
+    for (let i = 0; i < total; i++) {
+      const v = x[i]!
+      if (kind === 'sum') acc[o] = acc[o]! + v
+      else if (kind === 'max') acc[o] = v > acc[o]! || Number.isNaN(v) ? v : acc[o]!
+      else acc[o] = v < acc[o]! || Number.isNaN(v) ? v : acc[o]!
+      for (let d = rank - 1; d >= 0; d--) {
+        idx[d]!++
+        o += os[d]!
+        if (idx[d]! < shape[d]!) break
+        o -= os[d]! * shape[d]!
+        idx[d] = 0
+      }
+    }
+  }
+  const out = alloc(n)
+  out.set(acc)
+  return { shape: outShape, data: out }
+}
+
+/**
+ * Sums a broadcast gradient back down to `target` (the one place where unbroadcasting
+ * happens): leading extra axes and axes where `target` has size 1 are summed out.
+ */
+export const sumTo = (g: Buffer, gShape: Shape, target: Shape): Float32Array => {
+  const off = gShape.length - target.length
+  const axes: number[] = []
+  for (let i = 0; i < gShape.length; i++)
+    if (i < off || (target[i - off] === 1 && gShape[i] !== 1)) axes.push(i)
+  if (axes.length === 0) return g instanceof Float32Array ? g : Float32Array.from(g as ArrayLike<number>)
+  return reduce(g, gShape, axes, 'sum').data
+}
+
+/** Index of the largest element along `axis` (first one on ties). */
+export const argmax = (x: Buffer, shape: Shape, axis: number): { shape: number[]; data: Float32Array } => {
+  const outer = sizeOf(shape.slice(0, axis))
+  const len = shape[axis]!
+  const inner = sizeOf(shape.slice(axis + 1))
+  const out = alloc(outer * inner)
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < inner; j++) {
+      let best = -Infinity
+      let arg = 0
+      for (let k = 0; k < len; k++) {
+        const v = x[(o * len + k) * inner + j]!
+        if (v > best || (Number.isNaN(v) && !Number.isNaN(best))) {
+          best = v
+          arg = k
+        }
+      }
+      out[o * inner + j] = arg
+    }
+  return { shape: shape.filter((_, i) => i !== axis), data: out }
+}
+
+/** out = x permuted by `perm` (out axis i is input axis perm[i]). */
+export const transpose = (
+  x: Buffer,
+  shape: Shape,
+  perm: readonly number[],
+): { shape: number[]; data: Float32Array } => {
+  const outShape = perm.map((p) => shape[p]!)
+  const inStrides = stridesOf(shape)
+  const st = perm.map((p) => inStrides[p]!)
+  const n = x.length
+  const out = alloc(n)
+  const rank = outShape.length
+  if (rank === 2) {
+    const [r, c] = outShape as [number, number]
+    const [s0, s1] = st as [number, number]
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = x[i * s0 + j * s1]!
+    return { shape: outShape, data: out }
+  }
+  const idx = new Array<number>(rank).fill(0)
+  let src = 0
+  for (let i = 0; i < n; i++) {
+    out[i] = x[src]!
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++
+      src += st[d]!
+      if (idx[d]! < outShape[d]!) break
+      src -= st[d]! * outShape[d]!
+      idx[d] = 0
+    }
+  }
+  return { shape: outShape, data: out }
+}
+
+/** x repeated along broadcast axes to fill `shape` (already checked compatible). */
+export const expand = (x: Buffer, xShape: Shape, shape: Shape): Float32Array => {
+  const n = sizeOf(shape)
+  const out = alloc(n)
+  const sx = broadcastStrides(xShape, shape)
+  const rank = shape.length
+  const idx = new Array<number>(rank).fill(0)
+  let ix = 0
+  for (let i = 0; i < n; i++) {
+    out[i] = x[ix]!
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++
+      ix += sx[d]!
+      if (idx[d]! < shape[d]!) break
+      ix -= sx[d]! * shape[d]!
+      idx[d] = 0
+    }
+  }
+  return out
+}

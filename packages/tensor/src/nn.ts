@@ -1,0 +1,213 @@
+import { div, exp, log, mul, sub } from './arith.js'
+import { stopGradient } from './grad.js'
+import { map } from './internal/kernels.js'
+import { normalizeAxis } from './internal/shape.js'
+import { erf } from './internal/special.js'
+import { record } from './internal/tape.js'
+import { max, sum } from './reduce.js'
+import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
+
+const unary =
+  (op: string, f: (v: number) => number, df: (x: number, y: number) => number) =>
+  (x: Tensor): Tensor => {
+    const y = map(buf(x), f)
+    return record(
+      op,
+      x.shape,
+      y,
+      [x],
+      [
+        (g) => {
+          const xd = buf(x)
+          const d = alloc(y.length)
+          for (let i = 0; i < d.length; i++) d[i] = df(xd[i]!, y[i]!)
+          return mul(g, fromBuffer(x.shape, d))
+        },
+      ],
+    )
+  }
+
+/**
+ * Rectified linear unit `max(x, 0)`.
+ *
+ * @remarks VJP: `g` where `x > 0`, else 0 (0 at the kink). Nair & Hinton (2010).
+ * @example
+ * ```ts
+ * import { relu, tensor } from '@purenn/tensor'
+ * console.log(relu(tensor([-1, 0, 2])).toString()) // tensor([0, 0, 2])
+ * ```
+ * @category Activations
+ */
+export const relu: (x: Tensor) => Tensor = unary(
+  'relu',
+  (v) => Math.max(v, 0),
+  (v) => (v > 0 ? 1 : 0),
+)
+
+/**
+ * Logistic sigmoid `σ(x) = 1 / (1 + e⁻ˣ)`, computed without overflow for large |x|.
+ *
+ * @remarks VJP: `g·σ(x)·(1 − σ(x))`.
+ * @example
+ * ```ts
+ * import { sigmoid, tensor } from '@purenn/tensor'
+ * console.log(sigmoid(tensor([0])).toString()) // tensor([0.5])
+ * ```
+ * @category Activations
+ */
+export const sigmoid: (x: Tensor) => Tensor = unary(
+  'sigmoid',
+  (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  (_v, y) => y * (1 - y),
+)
+
+/**
+ * Hyperbolic tangent.
+ *
+ * @remarks VJP: `g·(1 − tanh²x)`.
+ * @example
+ * ```ts
+ * import { tanh, tensor } from '@purenn/tensor'
+ * console.log(tanh(tensor([0])).toString()) // tensor([0])
+ * ```
+ * @category Activations
+ */
+export const tanh: (x: Tensor) => Tensor = unary('tanh', Math.tanh, (_v, y) => 1 - y * y)
+
+/**
+ * Softplus `ln(1 + eˣ)`, computed as `max(x,0) + ln(1 + e^−|x|)` so it never overflows.
+ *
+ * @remarks VJP: `g·σ(x)`.
+ * @example
+ * ```ts
+ * import { softplus, tensor } from '@purenn/tensor'
+ * console.log(softplus(tensor([0])).toString()) // tensor([0.693147])
+ * ```
+ * @category Activations
+ */
+export const softplus: (x: Tensor) => Tensor = unary(
+  'softplus',
+  (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
+  (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+)
+
+/**
+ * Exponential linear unit: `x` for `x > 0`, `α(eˣ − 1)` otherwise (default α = 1).
+ *
+ * @remarks VJP: `g` for `x > 0`, `g·(y + α)` otherwise. Clevert et al. (2015).
+ * @example
+ * ```ts
+ * import { elu, tensor } from '@purenn/tensor'
+ * console.log(elu(tensor([1, 0])).toString()) // tensor([1, 0])
+ * ```
+ * @category Activations
+ */
+export const elu = (x: Tensor, alpha = 1): Tensor =>
+  unary(
+    'elu',
+    (v) => (v > 0 ? v : alpha * Math.expm1(v)),
+    (v, y) => (v > 0 ? 1 : y + alpha),
+  )(x)
+
+const SELU_ALPHA = 1.6732632423543772
+const SELU_SCALE = 1.0507009873554805
+
+/**
+ * Scaled ELU: `λ·x` for `x > 0`, `λ·α(eˣ − 1)` otherwise, with Klambauer et al.'s (2017)
+ * constants α ≈ 1.6733 and λ ≈ 1.0507 (self-normalizing networks).
+ *
+ * @example
+ * ```ts
+ * import { selu, tensor } from '@purenn/tensor'
+ * console.log(selu(tensor([1])).toString()) // tensor([1.0507])
+ * ```
+ * @category Activations
+ */
+export const selu: (x: Tensor) => Tensor = unary(
+  'selu',
+  (v) => (v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v)),
+  (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA),
+)
+
+/**
+ * Gaussian error linear unit, exact form `x·Φ(x) = x·(1 + erf(x/√2))/2` (Hendrycks &
+ * Gimpel, 2016), as Keras' `gelu(approximate=False)`.
+ *
+ * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density.
+ * @example
+ * ```ts
+ * import { gelu, tensor } from '@purenn/tensor'
+ * console.log(gelu(tensor([0, 1])).toString()) // tensor([0, 0.841345])
+ * ```
+ * @category Activations
+ */
+export const gelu: (x: Tensor) => Tensor = unary(
+  'gelu',
+  (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  (v) => 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI),
+)
+
+/**
+ * Leaky ReLU: `x` for `x > 0`, `α·x` otherwise.
+ *
+ * @remarks The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
+ * `LeakyReLU` defaults to 0.3 (see `leakyRelu` in `@purenn/layers`).
+ * @example
+ * ```ts
+ * import { leakyRelu, tensor } from '@purenn/tensor'
+ * console.log(leakyRelu(tensor([-1, 2])).toString()) // tensor([-0.2, 2])
+ * ```
+ * @category Activations
+ */
+export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor =>
+  unary(
+    'leakyRelu',
+    (v) => (v > 0 ? v : alpha * v),
+    (v) => (v > 0 ? 1 : alpha),
+  )(x)
+
+/**
+ * Swish / SiLU `x·σ(x)` (Ramachandran et al., 2017), derived from {@link sigmoid}.
+ *
+ * @example
+ * ```ts
+ * import { swish, tensor } from '@purenn/tensor'
+ * console.log(swish(tensor([0])).toString()) // tensor([0])
+ * ```
+ * @category Activations
+ */
+export const swish = (x: Tensor): Tensor => mul(x, sigmoid(x))
+
+/**
+ * Softmax along `axis` (default −1): `eˣⁱ / Σⱼ eˣʲ`, computed after subtracting the max so
+ * that inputs like ±1e4 stay finite.
+ *
+ * @remarks VJP: `y·(g − Σ g·y)` along the axis.
+ * @example
+ * ```ts
+ * import { softmax, tensor } from '@purenn/tensor'
+ * console.log(softmax(tensor([0, 0])).toString()) // tensor([0.5, 0.5])
+ * ```
+ * @category Activations
+ */
+export const softmax = (x: Tensor, axis = -1): Tensor => {
+  normalizeAxis('softmax', axis, x.shape.length, x.shape)
+  const e = exp(sub(x, stopGradient(max(x, axis, true))))
+  return div(e, sum(e, axis, true))
+}
+
+/**
+ * Log-softmax along `axis` (default −1): `x − max − ln Σ e^(x − max)`, stable for ±1e4.
+ *
+ * @example
+ * ```ts
+ * import { logSoftmax, tensor } from '@purenn/tensor'
+ * console.log(logSoftmax(tensor([0, 0])).toString()) // tensor([-0.693147, -0.693147])
+ * ```
+ * @category Activations
+ */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => {
+  normalizeAxis('logSoftmax', axis, x.shape.length, x.shape)
+  const shifted = sub(x, stopGradient(max(x, axis, true)))
+  return sub(shifted, log(sum(exp(shifted), axis, true)))
+}

@@ -1,0 +1,163 @@
+import { ShapeError } from './errors.js'
+import { isTensor, type Tensor } from './tensor.js'
+
+/**
+ * A parameter tree: a tensor, or plain objects and arrays nesting trees. `params` and
+ * `state` of layers and models are trees; their leaves are tensors.
+ * @category Trees
+ */
+export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree }
+
+/**
+ * A tree whose leaves are values of type `L` instead of tensors (for example the `boolean`
+ * leaves of a trainable mask).
+ * @category Trees
+ */
+export type TreeOf<L> = L | readonly TreeOf<L>[] | { readonly [key: string]: TreeOf<L> }
+
+const describe = (t: unknown): string => {
+  if (isTensor(t)) return `Tensor[${t.shape.join(',')}]`
+  if (Array.isArray(t)) return `[${t.map(describe).join(', ')}]`
+  if (typeof t === 'object' && t !== null)
+    return `{${Object.keys(t)
+      .map((k) => `${k}: ${describe((t as Record<string, unknown>)[k])}`)
+      .join(', ')}}`
+  return typeof t
+}
+
+const mapWithPath = (t: unknown, path: string, f: (leaf: Tensor, path: string) => unknown): unknown => {
+  if (isTensor(t)) return f(t, path)
+  if (Array.isArray(t)) return t.map((c, i) => mapWithPath(c, path === '' ? String(i) : `${path}.${i}`, f))
+  if (typeof t === 'object' && t !== null) {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(t))
+      out[k] = mapWithPath((t as Record<string, unknown>)[k], path === '' ? k : `${path}.${k}`, f)
+    return out
+  }
+  throw new ShapeError(`tree: leaf at "${path}" is a ${typeof t}, not a tensor`)
+}
+
+/**
+ * Applies `f` to every leaf, keeping the structure. `f` also receives the leaf's dotted path.
+ *
+ * @example
+ * ```ts
+ * import { tree, ones, mul } from '@purenn/tensor'
+ * const doubled = tree.map({ w: ones([2]), b: ones([1]) }, (t) => mul(t, 2))
+ * console.log(doubled.w.toString()) // tensor([2, 2])
+ * ```
+ * @category Trees
+ */
+export function map<T extends Tree>(t: T, f: (leaf: Tensor, path: string) => Tensor): T
+export function map<L>(t: Tree, f: (leaf: Tensor, path: string) => L): TreeOf<L>
+export function map<L>(t: Tree, f: (leaf: Tensor, path: string) => L): TreeOf<L> {
+  return mapWithPath(t, '', f) as TreeOf<L>
+}
+
+/**
+ * Applies `f` to pairs of leaves at the same place in two trees of the same structure.
+ *
+ * @throws ShapeError naming both structures when they differ.
+ * @example
+ * ```ts
+ * import { tree, ones, add } from '@purenn/tensor'
+ * const s = tree.map2({ w: ones([2]) }, { w: ones([2]) }, add)
+ * console.log(s.w.toString()) // tensor([2, 2])
+ * ```
+ * @category Trees
+ */
+export function map2<T extends Tree>(a: T, b: Tree, f: (x: Tensor, y: Tensor, path: string) => Tensor): T
+export function map2<L>(a: Tree, b: Tree, f: (x: Tensor, y: Tensor, path: string) => L): TreeOf<L>
+export function map2<L>(a: Tree, b: Tree, f: (x: Tensor, y: Tensor, path: string) => L): TreeOf<L> {
+  const bTree: unknown = b
+  const go = (x: unknown, y: unknown, path: string): unknown => {
+    const mismatch = () =>
+      new ShapeError(
+        `tree.map2: structures differ at "${path === '' ? '(root)' : path}": ${describe(a)} vs ${describe(bTree)}`,
+      )
+    if (isTensor(x)) {
+      if (!isTensor(y)) throw mismatch()
+      return f(x, y, path)
+    }
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || y.length !== x.length) throw mismatch()
+      return x.map((c, i) => go(c, y[i], path === '' ? String(i) : `${path}.${i}`))
+    }
+    if (typeof x === 'object' && x !== null) {
+      if (typeof y !== 'object' || y === null || isTensor(y) || Array.isArray(y)) throw mismatch()
+      const kx = Object.keys(x)
+      const ky = Object.keys(y)
+      if (kx.length !== ky.length || kx.some((k) => !(k in y))) throw mismatch()
+      const out: Record<string, unknown> = {}
+      for (const k of kx)
+        out[k] = go(
+          (x as Record<string, unknown>)[k],
+          (y as Record<string, unknown>)[k],
+          path === '' ? k : `${path}.${k}`,
+        )
+      return out
+    }
+    throw mismatch()
+  }
+  return go(a, bTree, '') as TreeOf<L>
+}
+
+/**
+ * The leaves in a stable order (object keys in insertion order, arrays by index).
+ *
+ * @example
+ * ```ts
+ * import { tree, ones, zeros } from '@purenn/tensor'
+ * console.log(tree.leaves({ w: ones([2]), b: zeros([1]) }).length) // 2
+ * ```
+ * @category Trees
+ */
+export const leaves = (t: Tree): Tensor[] => flatten(t).map(([, leaf]) => leaf)
+
+/**
+ * `[path, leaf]` pairs with stable dotted paths such as `dense_1.kernel`.
+ *
+ * @example
+ * ```ts
+ * import { tree, ones } from '@purenn/tensor'
+ * console.log(tree.flatten({ dense_1: { kernel: ones([2, 2]) } }).map(([p]) => p)) // [ 'dense_1.kernel' ]
+ * ```
+ * @category Trees
+ */
+export const flatten = (t: Tree): [string, Tensor][] => {
+  const out: [string, Tensor][] = []
+  mapWithPath(t, '', (leaf, path) => out.push([path, leaf]))
+  return out
+}
+
+/**
+ * Rebuilds a tree of the structure of `like` from leaves in {@link flatten} order.
+ *
+ * @throws ShapeError when the number of leaves differs.
+ * @example
+ * ```ts
+ * import { tree, ones, zeros } from '@purenn/tensor'
+ * const t = tree.unflatten({ a: ones([1]), b: ones([1]) }, [zeros([1]), zeros([1])])
+ * console.log(t.b.toString()) // tensor([0])
+ * ```
+ * @category Trees
+ */
+export const unflatten = <T extends Tree>(like: T, leafList: readonly Tensor[]): T => {
+  const n = flatten(like).length
+  if (n !== leafList.length)
+    throw new ShapeError(`tree.unflatten: the structure has ${n} leaves, got ${leafList.length}`)
+  let i = 0
+  return mapWithPath(like, '', () => leafList[i++]!) as T
+}
+
+/**
+ * Number of scalars in the tree: the sum of the leaves' sizes.
+ *
+ * @example
+ * ```ts
+ * import { tree, zeros } from '@purenn/tensor'
+ * console.log(tree.count({ kernel: zeros([784, 300]), bias: zeros([300]) })) // 235500
+ * ```
+ * @category Trees
+ */
+export const count = (t: Tree): number => leaves(t).reduce((s, x) => s + x.size, 0)
