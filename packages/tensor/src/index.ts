@@ -31,5 +31,6 @@ export {
   zeros,
   zerosLike,
 } from './tensor.js'
+export * from './threads.js'
 export type { Tree, TreeOf } from './tree.js'
 export * as tree from './tree.js'

@@ -1,0 +1,385 @@
+/**
+ * The persistent pool of worker_threads that heavy kernels run on (DESIGN.md,
+ * "Parallelism"). The public API stays synchronous:
+ *
+ * 1. the calling thread posts the op (kernel name, shared buffers, sizes, chunk range) to
+ *    every worker through its MessagePort, bumps a generation counter in a shared control
+ *    block and wakes the workers with `Atomics.notify`;
+ * 2. every thread, the caller included, claims chunks from a shared ticket counter
+ *    (work stealing) and runs the kernel on each; chunks write disjoint parts of the
+ *    output, and the split into chunks is fixed by the caller from the sizes only, so the
+ *    result does not depend on the thread count nor on which thread ran which chunk;
+ * 3. the caller waits with `Atomics.wait` (in slices, checking that the workers are alive)
+ *    until all chunks are done.
+ *
+ * The ticket counter is a 64-bit integer that only grows: an op owns tickets
+ * [base, base + chunks), so a worker that wakes late with an old op in hand finds the
+ * counter past that op's range and claims nothing. A worker that dies while an op is
+ * pending makes the op throw; the pool is then dropped whole (its control block and
+ * scratch buffers too, so a dying worker cannot touch the next op) and rebuilt on the
+ * next op.
+ *
+ * Workers run code shipped as text: a kernel is a list of self-contained functions (no
+ * imports, no free variables but each other) whose `.toString()` is evaluated once per
+ * worker. That works the same from TypeScript sources (vitest, tsx) and from `dist/`.
+ *
+ * Mutable state here is the pool itself and the thread-count setting: process
+ * configuration, with no observable effect on results.
+ */
+
+import { availableParallelism } from 'node:os'
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+
+/** A value a pooled kernel receives: shared buffers and numbers. */
+export type PoolArg = Float32Array | Int32Array | number
+
+/**
+ * A kernel the pool can run. `parts` are self-contained functions, evaluated in the
+ * workers as `const name = <source>` in order; `entry` (the last part) computes one chunk.
+ * On the calling thread `entry` itself is called, so both run the same code.
+ */
+export interface PoolKernel<A extends readonly PoolArg[]> {
+  readonly name: string
+  // biome-ignore lint/complexity/noBannedTypes: only the source text of these functions is used
+  readonly parts: readonly (readonly [name: string, fn: Function])[]
+  readonly entry: (args: A, chunk: number) => void
+}
+
+// Control block layout (Int32Array over a SharedArrayBuffer).
+const GEN = 0 // generation: bumped once per op, workers wait on it
+const DONE = 1 // chunks finished in the current op
+const CRASH = 2 // test hook: index of a worker that must exit when it claims its next chunk
+const BY_WORKERS = 3 // chunks run by workers since the pool started (for tests and benchmarks)
+const DEAD = 4 // DEAD + 3w: 1 when worker w has exited, DEAD + 3w + 1: its exit code,
+// DEAD + 3w + 2: 1 once worker w has started its loop
+/** Most chunks one op may have. */
+const MAX_CHUNKS = 1 << 16
+/**
+ * How long a worker polls for the next op before it sleeps (ms). Ops of a training step
+ * come tens of µs apart; a sleeping worker takes ~10-30 µs to wake and pick up an op, a
+ * polling one well under 1 µs (measured with bench/run.ts, threshold table).
+ */
+const SPIN_MS = 0.25
+/** How long the caller sleeps between liveness checks while waiting for workers (ms). */
+const WAIT_SLICE_MS = 20
+
+/**
+ * The code each worker runs. Plain JavaScript (CommonJS, `eval: true`), built once; the
+ * kernels arrive later as text with the first op that uses them.
+ */
+const WORKER_SOURCE = `'use strict'
+const { workerData, receiveMessageOnPort } = require('node:worker_threads')
+const { control, tickets, port, id } = workerData
+const ctrl = new Int32Array(control)
+const ticket = new BigInt64Array(tickets)
+const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
+process.on('exit', (code) => {
+  Atomics.store(ctrl, DEAD + 3 * id + 1, code)
+  Atomics.store(ctrl, DEAD + 3 * id, 1)
+  Atomics.notify(ctrl, DONE)
+})
+const kernels = new Map()
+// Transpilers that keep function names (esbuild's keepNames) wrap them in __name(...).
+const __name = (fn) => fn
+const install = (name, parts) => {
+  const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
+    'return ' + parts[parts.length - 1][0]
+  kernels.set(name, new Function('__name', body)(__name))
+}
+const run = (job) => {
+  const crash = Atomics.load(ctrl, CRASH)
+  if (crash >= 0 && crash !== id) return
+  const fn = kernels.get(job.kernel)
+  const end = job.base + BigInt(job.chunks)
+  for (;;) {
+    const t = Atomics.load(ticket, 0)
+    if (t < job.base || t >= end) return
+    if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
+    if (crash === id) process.exit(1)
+    try {
+      fn(job.args, Number(t - job.base))
+    } catch (e) {
+      port.postMessage({ error: String((e && e.stack) || e) })
+      throw e
+    }
+    Atomics.add(ctrl, BY_WORKERS, 1)
+    if (Atomics.add(ctrl, DONE, 1) + 1 === job.chunks) Atomics.notify(ctrl, DONE)
+  }
+}
+// Poll the generation for a while before sleeping: ops often come back to back, and a
+// futex wake-up costs more than the poll. True when nothing came (then sleep).
+const spin = () => {
+  const t0 = performance.now()
+  for (;;) {
+    for (let i = 0; i < 256; i++) if (Atomics.load(ctrl, GEN) !== seen) return false
+    if (performance.now() - t0 > ${SPIN_MS}) return true
+  }
+}
+let seen = 0
+const loop = () => {
+  Atomics.store(ctrl, DEAD + 3 * id + 2, 1)
+  let job
+  for (;;) {
+    const gen = Atomics.load(ctrl, GEN)
+    if (gen === seen) {
+      if (spin()) Atomics.wait(ctrl, GEN, seen)
+      continue
+    }
+    seen = gen
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      if (m.message.parts !== undefined) install(m.message.kernel, m.message.parts)
+      job = m.message
+    }
+    if (job === undefined) continue
+    run(job)
+    job = undefined // run returns once all its chunks are claimed: let its buffers go
+  }
+}
+// Start from the event loop, so that the worker's loop start time is set (see isStopped).
+setImmediate(loop)
+`
+
+interface Slot {
+  worker: Worker
+  port: MessagePort
+  /** Kernels already sent to this worker. */
+  installed: Set<string>
+  /** Set by the 'exit' event (when the event loop gets to run it). */
+  exited: boolean
+  exitCode: number
+  error: string | undefined
+}
+
+interface Pool {
+  readonly size: number
+  readonly ctrl: Int32Array
+  readonly ticket: BigInt64Array
+  readonly slots: Slot[]
+  readonly scratch: (Float32Array | undefined)[]
+}
+
+let configured: number | undefined
+let pool: Pool | undefined
+
+const parseEnv = (): number => {
+  const raw = process.env.PURENN_THREADS
+  if (raw === undefined || raw.trim() === '') return availableParallelism()
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`PURENN_THREADS must be a positive integer (threads incl. the calling one), got '${raw}'`)
+  return n
+}
+
+/** The number of threads heavy kernels use, the calling one included. */
+export const poolThreads = (): number => {
+  if (configured === undefined) configured = parseEnv()
+  return configured
+}
+
+/**
+ * Sets the thread count. A pool of another size is shut down (and rebuilt on demand);
+ * with 1 thread an existing pool is left idle, ready if the count goes back to its size.
+ */
+export const setPoolThreads = (n: number): void => {
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new RangeError(`setThreads: expected an integer from 1 to 256, got ${n}`)
+  configured = n
+  if (pool !== undefined && n > 1 && pool.size !== n) dispose()
+}
+
+const spawn = (p: Pool, id: number): Slot => {
+  const { port1, port2 } = new MessageChannel()
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    execArgv: [],
+    workerData: { control: p.ctrl.buffer, tickets: p.ticket.buffer, port: port2, id },
+    transferList: [port2],
+  })
+  const slot: Slot = {
+    worker,
+    port: port1,
+    installed: new Set(),
+    exited: false,
+    exitCode: 0,
+    error: undefined,
+  }
+  worker.on('error', (e: unknown) => {
+    slot.error = e instanceof Error ? e.message : String(e)
+  })
+  worker.on('exit', (code: number) => {
+    slot.exited = true
+    slot.exitCode = code
+  })
+  worker.unref()
+  port1.unref()
+  return slot
+}
+
+const create = (size: number): Pool => {
+  const p: Pool = {
+    size,
+    ctrl: new Int32Array(new SharedArrayBuffer(4 * (DEAD + 3 * size))),
+    ticket: new BigInt64Array(new SharedArrayBuffer(8)),
+    slots: [],
+    scratch: [],
+  }
+  p.ctrl[CRASH] = -1
+  for (let id = 1; id < size; id++) p.slots.push(spawn(p, id))
+  return p
+}
+
+/** Drops the pool: its workers are terminated, its control block and scratch forgotten. */
+const dispose = (): void => {
+  const p = pool
+  pool = undefined
+  if (p === undefined) return
+  for (const s of p.slots) {
+    s.port.close()
+    void s.worker.terminate()
+  }
+}
+
+/**
+ * True when worker `id` has stopped. The worker's own 'exit' handler flags it in the
+ * control block (process.exit, uncaught error); the 'exit' event covers the rest once the
+ * event loop has run; and while the caller is blocked, a stopped thread is seen through
+ * `eventLoopUtilization()`, whose idle time reads negative once the thread is gone.
+ */
+const isStopped = (p: Pool, id: number, s: Slot, thorough: boolean): boolean =>
+  Atomics.load(p.ctrl, DEAD + 3 * id) === 1 ||
+  s.exited ||
+  (thorough && s.worker.performance.eventLoopUtilization().idle < 0)
+
+const exitCodeOf = (p: Pool, id: number, s: Slot): string =>
+  Atomics.load(p.ctrl, DEAD + 3 * id) === 1
+    ? String(Atomics.load(p.ctrl, DEAD + 3 * id + 1))
+    : s.exited
+      ? String(s.exitCode)
+      : 'unknown (terminated)'
+
+/**
+ * The live pool of the configured size, rebuilt when a worker has died since the last op.
+ *
+ * @throws Error when a worker died before it ever started (the pool cannot work here).
+ */
+const livePool = (): Pool => {
+  const size = poolThreads()
+  const p = pool
+  if (p !== undefined && p.size === size && !p.slots.some((s, i) => isStopped(p, i + 1, s, false))) return p
+  if (p !== undefined)
+    p.slots.forEach((s, i) => {
+      if (isStopped(p, i + 1, s, false) && Atomics.load(p.ctrl, DEAD + 3 * (i + 1) + 2) === 0) {
+        dispose()
+        throw new Error(
+          `purenn worker pool: worker ${i + 1} failed to start (exit code ${exitCodeOf(p, i + 1, s)})` +
+            `${s.error === undefined ? '' : `: ${s.error}`}; set PURENN_THREADS=1 to run without workers`,
+        )
+      }
+    })
+  dispose()
+  pool = create(size)
+  return pool
+}
+
+/**
+ * A shared float32 buffer of at least `n` elements, owned by the pool, for operands or
+ * results that are not on shared memory (slot 0, 1, 2... one per operand of an op).
+ * Valid until the next call with the same slot.
+ */
+export const sharedScratch = (slot: number, n: number): Float32Array => {
+  const p = livePool()
+  const cur = p.scratch[slot]
+  if (cur !== undefined && cur.length >= n) return cur.subarray(0, n)
+  const grown = new Float32Array(new SharedArrayBuffer(4 * Math.max(n, Math.ceil((cur?.length ?? 0) * 1.5))))
+  p.scratch[slot] = grown
+  return grown.subarray(0, n)
+}
+
+/**
+ * Runs `kernel.entry(args, chunk)` for chunk = 0..chunks-1 on the pool and the calling
+ * thread, and returns when all are done. Typed arrays in `args` must be on shared memory.
+ *
+ * @throws Error when a worker dies during the op, e.g.
+ * `purenn worker pool: worker 1 exited with code 1 during matmul`.
+ */
+export const runChunks = <A extends readonly PoolArg[]>(
+  op: string,
+  kernel: PoolKernel<A>,
+  args: A,
+  chunks: number,
+): void => {
+  if (chunks > MAX_CHUNKS)
+    throw new Error(`purenn worker pool: ${chunks} chunks in one op (at most ${MAX_CHUNKS})`)
+  const p = livePool()
+  const { ctrl, ticket, slots } = p
+  const base = Atomics.load(ticket, 0)
+  Atomics.store(ctrl, DONE, 0)
+  for (const s of slots) {
+    if (s.installed.has(kernel.name)) s.port.postMessage({ kernel: kernel.name, args, base, chunks })
+    else {
+      const parts = kernel.parts.map(([name, fn]) => [name, fn.toString()])
+      s.port.postMessage({ kernel: kernel.name, parts, args, base, chunks })
+      s.installed.add(kernel.name)
+    }
+  }
+  Atomics.add(ctrl, GEN, 1)
+  Atomics.notify(ctrl, GEN)
+  const end = base + BigInt(chunks)
+  try {
+    // The calling thread claims chunks like any worker (unless a test crashes a worker:
+    // then only that worker claims, so that the crash surely hits this op).
+    if (Atomics.load(ctrl, CRASH) < 0) {
+      for (;;) {
+        const t = Atomics.load(ticket, 0)
+        if (t >= end) break
+        if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
+        kernel.entry(args, Number(t - base))
+        Atomics.add(ctrl, DONE, 1)
+      }
+    }
+    for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
+      const timedOut = Atomics.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i]!
+        if (isStopped(p, i + 1, s, timedOut)) {
+          const error = receiveMessageOnPort(s.port)?.message?.error ?? s.error
+          throw new Error(
+            `purenn worker pool: worker ${i + 1} exited with code ${exitCodeOf(p, i + 1, s)} during ${op}` +
+              (error === undefined ? '' : `: ${error}`),
+          )
+        }
+      }
+    }
+  } catch (e) {
+    dispose()
+    throw e
+  }
+}
+
+/**
+ * Test hooks: not part of the API.
+ * @internal
+ */
+export const __poolForTests = {
+  /** Number of live workers (the calling thread not counted); 0 before the first pooled op. */
+  workers: (): number => pool?.slots.length ?? 0,
+  /** Chunks the workers (not the calling thread) have run since the pool started. */
+  chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
+  /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
+  threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
+  /** Terminates worker `id` (1-based) and resolves when it has exited. */
+  terminate: async (id: number): Promise<void> => {
+    const s = pool?.slots[id - 1]
+    if (s === undefined) throw new Error(`no worker ${id}`)
+    await s.worker.terminate()
+  },
+  /**
+   * Makes worker `id` (1-based) exit with code 1 when it claims a chunk of the next pooled
+   * op; until then no other thread claims chunks, so that op is the one that fails.
+   */
+  crashOnNextOp: (id: number): void => {
+    const p = livePool()
+    if (!Number.isInteger(id) || id < 1 || id >= p.size) throw new Error(`no worker ${id}`)
+    Atomics.store(p.ctrl, CRASH, id)
+  },
+}
