@@ -7,14 +7,17 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 // `src/index.ts`, so `pnpm test` needs no build first.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@purenn/tensor': src('tensor'),
-      '@purenn/layers': src('layers'),
-      '@purenn/optim': src('optim'),
-      '@purenn/data': src('data'),
-      '@purenn/train': src('train'),
-      purenn: src('purenn'),
-    },
+    alias: [
+      {
+        find: /^@purenn\/tensor\/internal$/,
+        replacement: fileURLToPath(new URL('./packages/tensor/src/internal/index.ts', import.meta.url)),
+      },
+      ...['tensor', 'layers', 'optim', 'data', 'train'].map((p) => ({
+        find: new RegExp(`^@purenn/${p}$`),
+        replacement: src(p),
+      })),
+      { find: /^purenn$/, replacement: src('purenn') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],

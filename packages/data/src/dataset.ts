@@ -290,7 +290,7 @@ export const selectClasses = (data: Dataset, classes: readonly number[]): Datase
  * @example
  * ```ts
  * import { transferTaskAClasses } from '@purenn/data'
- * console.log(transferTaskAClasses) // [ 1, 3, 4, 5, 6, 7, 8, 9 ]
+ * console.log(transferTaskAClasses.join(' ')) // 1 3 4 5 6 7 8 9
  * ```
  * @category Dataset
  */

@@ -212,7 +212,7 @@ const readPayload = (bytes: Uint8Array, h: IdxHeader): IdxArray => {
  * const ok = decodeIdx(bytes, 'labels.gz')
  * console.log(ok._tag === 'Right' && ok.right.shape) // [ 3 ]
  * const bad = decodeIdx(bytes.subarray(0, 10), 'labels.gz')
- * console.log(bad._tag === 'Left' && bad.left) // labels.gz: corrupt or truncated gzip data (...)
+ * console.log(bad._tag === 'Left' && bad.left) // labels.gz: corrupt or truncated gzip data (unexpected end of file)
  * ```
  * @category IDX
  */
@@ -278,7 +278,7 @@ export const readIdxFile = (path: string): IdxArray => {
  * ```ts
  * import { encodeIdx } from '@purenn/data'
  * const bytes = encodeIdx({ type: 'uint8', shape: [2], data: new Uint8Array([1, 2]) })
- * console.log(Array.from(bytes)) // [ 0, 0, 8, 1, 0, 0, 0, 2, 1, 2 ]
+ * console.log(Array.from(bytes).join(' ')) // 0 0 8 1 0 0 0 2 1 2
  * ```
  * @category IDX
  */

@@ -1,5 +1,24 @@
 /**
+ * Optimizers as composable gradient transformations, Optax style, with Keras' numbers.
+ *
+ * @remarks
+ * A {@link GradientTransformation} is a pair of pure functions, `init(params)` and
+ * `update(grads, state, params)`; an optimizer is a {@link chain} of them, for example
+ * `adam({ clipNorm: 1 })` is `chain(clipGradients({ clipNorm: 1 }), scaleByAdam(),
+ * scaleByLearningRate(0.001))`. Freezing is {@link masked}. Learning rates may be
+ * {@link Schedule}s. The optimizers (`sgd`, `rmsprop`, `adam`, `adamw`, `nadam`, `adagrad`)
+ * take Keras' options with Keras' defaults and compute Keras' formulas.
+ *
  * @packageDocumentation
- * Not filled yet: see the open issues.
  */
-export {}
+
+export * from './adam.js'
+export * from './alias.js'
+export * from './clip.js'
+export * from './decay.js'
+export * from './mask.js'
+export * from './momentum.js'
+export * from './rms.js'
+export * from './scale.js'
+export * from './schedules.js'
+export * from './transform.js'

@@ -1,13 +1,23 @@
 /**
  * purenn: one import for the whole framework. Each package is a namespace:
- * `tensor` (tensors, PRNG keys, autodiff, trees) and `data` (IDX files, Fashion-MNIST,
- * in-memory datasets).
+ * `tensor` (tensors, PRNG keys, autodiff, trees), `layers` (layers as init/apply pairs,
+ * initializers, activations, regularizers, losses, metrics, models as values: summary,
+ * weights, transfer learning, save/load) and `data` (IDX files, Fashion-MNIST, in-memory
+ * datasets).
  *
  * @example
  * ```ts
  * import { tensor as T } from 'purenn'
  * console.log(T.add(T.tensor([1, 2]), 1).toString()) // tensor([2, 3])
  * ```
+ * @example
+ * ```ts
+ * import { layers as L, tensor as T } from 'purenn'
+ * const model = L.initModel(L.dense({ units: 10 }), { key: T.key(0), inputShape: [784] })
+ * console.log(L.countParams(model).total) // 7850
+ * ```
  * @packageDocumentation
  */
+export * as data from '@purenn/data'
+export * as optim from '@purenn/optim'
 export * as tensor from '@purenn/tensor'

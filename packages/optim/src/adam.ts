@@ -1,0 +1,307 @@
+import { type Tensor, type Tree, tree } from '@purenn/tensor'
+import { alloc } from '@purenn/tensor/internal'
+import { nonNegative, unitInterval } from './internal/check.js'
+import { aligned, fullTree, wrap, zerosTree } from './internal/leaves.js'
+import type { GradientTransformation } from './transform.js'
+
+/**
+ * Options of {@link scaleByAdam}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByAdamOptions {
+  /** Decay of the first-moment estimate. Default 0.9 (Keras' `beta_1`). */
+  readonly beta1?: number
+  /** Decay of the second-moment estimate. Default 0.999 (Keras' `beta_2`). */
+  readonly beta2?: number
+  /** Keras' "epsilon hat", added to `√v`. Default 1e-7 (Keras). */
+  readonly epsilon?: number
+  /** Use the running maximum of `v` (Reddi et al. 2018, AMSGrad). Default false. */
+  readonly amsgrad?: boolean
+}
+
+/**
+ * The state of {@link scaleByAdam}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByAdamState {
+  /** Number of updates done (`t − 1` during the next update). */
+  readonly count: number
+  /** First-moment estimate `m` (Keras' `momentums`). */
+  readonly mu: Tree
+  /** Second-moment estimate `v` (Keras' `velocities`). */
+  readonly nu: Tree
+  /** Running maximum of `v` (Keras' `velocity_hats`); only with AMSGrad. */
+  readonly nuMax?: Tree
+}
+
+/**
+ * The Adam scaling in Keras' "epsilon-hat" form (Kingma & Ba 2015, "Adam: A Method for
+ * Stochastic Optimization", end of section 2).
+ *
+ * @remarks
+ * With `t` the step (1 at the first update):
+ * `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`, and
+ * `u ← √(1 − β2^t) / (1 − β1^t) · m / (√v + ε)`.
+ * Times `−lr` (the next link of the chain) this is Keras' update
+ * `α = lr·√(1 − β2^t)/(1 − β1^t); w ← w − α·m/(√v + ε)`. Note that `ε` is added to the
+ * *uncorrected* `√v` (Optax's `scale_by_adam` adds it to `√v̂`: `eps_hat` vs `eps`).
+ * AMSGrad: `v̂max ← max(v̂max, v)` and `√v̂max` replaces `√v`. One fused loop per leaf.
+ *
+ * @param options - `beta1`, `beta2`, `epsilon`, `amsgrad`
+ * @returns the transformation
+ * @example
+ * ```ts
+ * import { scaleByAdam } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = scaleByAdam({ epsilon: 0 })
+ * const g = { w: tensor([0.5, -3]) }
+ * const { updates, state } = tx.update(g, tx.init(g), g)
+ * // the first Adam step is ±1 per element (sign of g) whatever its size
+ * console.log(updates.w.toString(), state.count) // tensor([1, -1]) 1
+ * ```
+ * @category Adaptive scaling
+ */
+export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
+  const b1 = unitInterval('scaleByAdam', 'beta1', options.beta1 ?? 0.9)
+  const b2 = unitInterval('scaleByAdam', 'beta2', options.beta2 ?? 0.999)
+  const eps = nonNegative('scaleByAdam', 'epsilon', options.epsilon ?? 1e-7)
+  const amsgrad = options.amsgrad ?? false
+  return {
+    init: (params) =>
+      amsgrad
+        ? { count: 0, mu: zerosTree(params), nu: zerosTree(params), nuMax: zerosTree(params) }
+        : { count: 0, mu: zerosTree(params), nu: zerosTree(params) },
+    update: (grads, state) => {
+      const t = state.count + 1
+      const c = Math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+      const flat = tree.flatten(grads)
+      const mus = aligned('scaleByAdam', flat, state.mu, 'state.mu')
+      const nus = aligned('scaleByAdam', flat, state.nu, 'state.nu')
+      const maxes = amsgrad ? aligned('scaleByAdam', flat, state.nuMax ?? {}, 'state.nuMax') : []
+      const outs: Tensor[] = []
+      const newMu: Tensor[] = []
+      const newNu: Tensor[] = []
+      const newMax: Tensor[] = []
+      flat.forEach(([, g], k) => {
+        const n = g.size
+        const gs = g.data
+        const mu = mus[k]!.data
+        const nu = nus[k]!.data
+        const out = alloc(n)
+        const muOut = alloc(n)
+        const nuOut = alloc(n)
+        if (amsgrad) {
+          const mx = maxes[k]!.data
+          const mxOut = alloc(n)
+          for (let i = 0; i < n; i++) {
+            const gi = gs[i]!
+            const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
+            const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
+            const vm = (mxOut[i] = Math.max(mx[i]!, v))
+            out[i] = (c * m) / (Math.sqrt(vm) + eps)
+          }
+          newMax.push(wrap(mxOut, g.shape))
+        } else {
+          for (let i = 0; i < n; i++) {
+            const gi = gs[i]!
+            const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
+            const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
+            out[i] = (c * m) / (Math.sqrt(v) + eps)
+          }
+        }
+        outs.push(wrap(out, g.shape))
+        newMu.push(wrap(muOut, g.shape))
+        newNu.push(wrap(nuOut, g.shape))
+      })
+      const mu = tree.unflatten(grads, newMu)
+      const nu = tree.unflatten(grads, newNu)
+      return {
+        updates: tree.unflatten(grads, outs),
+        state: amsgrad ? { count: t, mu, nu, nuMax: tree.unflatten(grads, newMax) } : { count: t, mu, nu },
+      }
+    },
+  }
+}
+
+/**
+ * Options of {@link scaleByNadam}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByNadamOptions {
+  /** Decay of the first-moment estimate. Default 0.9 (Keras' `beta_1`). */
+  readonly beta1?: number
+  /** Decay of the second-moment estimate. Default 0.999 (Keras' `beta_2`). */
+  readonly beta2?: number
+  /** Added to `√v̂`. Default 1e-7 (Keras). */
+  readonly epsilon?: number
+}
+
+/**
+ * The state of {@link scaleByNadam}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByNadamState {
+  /** Number of updates done. */
+  readonly count: number
+  /** The product `Π_{i≤count} μ_i` of the momentum schedule (Keras' `u_product`, 1 at first). */
+  readonly muProduct: number
+  /** First-moment estimate `m`. */
+  readonly mu: Tree
+  /** Second-moment estimate `v`. */
+  readonly nu: Tree
+}
+
+/**
+ * The Nadam scaling: Adam with Nesterov momentum, in Keras' form (Dozat 2016,
+ * "Incorporating Nesterov Momentum into Adam").
+ *
+ * @remarks
+ * With `t` the step (1 at the first update) and Dozat's momentum schedule
+ * `μ_t = β1·(1 − ½·0.96^t)`, `P_t = Π_{i≤t} μ_i`:
+ * `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`,
+ * `m̂ = μ_{t+1}·m / (1 − P_t·μ_{t+1}) + (1 − μ_t)·g / (1 − P_t)`, `v̂ = v / (1 − β2^t)`,
+ * `u ← m̂ / (√v̂ + ε)`. Times `−lr` this is Keras' (2.x and 3) `Nadam` update.
+ *
+ * @param options - `beta1`, `beta2`, `epsilon`
+ * @returns the transformation
+ * @example
+ * ```ts
+ * import { scaleByNadam } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = scaleByNadam()
+ * const g = { w: tensor([2]) }
+ * const { updates, state } = tx.update(g, tx.init(g), g)
+ * console.log(updates.w.toString(), state.muProduct.toFixed(4)) // tensor([1.06279]) 0.4680
+ * ```
+ * @category Adaptive scaling
+ */
+export const scaleByNadam = (
+  options: ScaleByNadamOptions = {},
+): GradientTransformation<ScaleByNadamState> => {
+  const b1 = unitInterval('scaleByNadam', 'beta1', options.beta1 ?? 0.9)
+  const b2 = unitInterval('scaleByNadam', 'beta2', options.beta2 ?? 0.999)
+  const eps = nonNegative('scaleByNadam', 'epsilon', options.epsilon ?? 1e-7)
+  const schedule = (t: number): number => b1 * (1 - 0.5 * 0.96 ** t)
+  return {
+    init: (params) => ({ count: 0, muProduct: 1, mu: zerosTree(params), nu: zerosTree(params) }),
+    update: (grads, state) => {
+      const t = state.count + 1
+      const ut = schedule(t)
+      const ut1 = schedule(t + 1)
+      const prod = state.muProduct * ut
+      const cm = ut1 / (1 - prod * ut1)
+      const cg = (1 - ut) / (1 - prod)
+      const cv = 1 / (1 - b2 ** t)
+      const flat = tree.flatten(grads)
+      const mus = aligned('scaleByNadam', flat, state.mu, 'state.mu')
+      const nus = aligned('scaleByNadam', flat, state.nu, 'state.nu')
+      const outs: Tensor[] = []
+      const newMu: Tensor[] = []
+      const newNu: Tensor[] = []
+      flat.forEach(([, g], k) => {
+        const n = g.size
+        const gs = g.data
+        const mu = mus[k]!.data
+        const nu = nus[k]!.data
+        const out = alloc(n)
+        const muOut = alloc(n)
+        const nuOut = alloc(n)
+        for (let i = 0; i < n; i++) {
+          const gi = gs[i]!
+          const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
+          const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
+          out[i] = (cm * m + cg * gi) / (Math.sqrt(v * cv) + eps)
+        }
+        outs.push(wrap(out, g.shape))
+        newMu.push(wrap(muOut, g.shape))
+        newNu.push(wrap(nuOut, g.shape))
+      })
+      return {
+        updates: tree.unflatten(grads, outs),
+        state: {
+          count: t,
+          muProduct: prod,
+          mu: tree.unflatten(grads, newMu),
+          nu: tree.unflatten(grads, newNu),
+        },
+      }
+    },
+  }
+}
+
+/**
+ * Options of {@link scaleByAdagrad}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByAdagradOptions {
+  /** The starting value of the accumulator. Default 0.1 (Keras' `initial_accumulator_value`). */
+  readonly initialAccumulatorValue?: number
+  /** Added inside the square root. Default 1e-7 (Keras). */
+  readonly epsilon?: number
+}
+
+/**
+ * The state of {@link scaleByAdagrad}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByAdagradState {
+  /** The sum of squared gradients so far, plus the initial value (Keras' `accumulators`). */
+  readonly sumOfSquares: Tree
+}
+
+/**
+ * The AdaGrad scaling (Duchi, Hazan & Singer 2011, "Adaptive Subgradient Methods for Online
+ * Learning and Stochastic Optimization").
+ *
+ * @remarks
+ * `s ← s + g²` (starting from `initialAccumulatorValue`), `u ← g / √(s + ε)`, with `ε` inside
+ * the square root as in Keras 3 (tf.keras 2.x used `g / (√s + ε)`).
+ *
+ * @param options - `initialAccumulatorValue`, `epsilon`
+ * @returns the transformation
+ * @example
+ * ```ts
+ * import { scaleByAdagrad } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = scaleByAdagrad({ initialAccumulatorValue: 0, epsilon: 0 })
+ * const g = { w: tensor([3]) }
+ * const s1 = tx.update(g, tx.init(g), g)
+ * const s2 = tx.update(g, s1.state, g)
+ * console.log(s1.updates.w.toString(), s2.updates.w.toString()) // tensor([1]) tensor([0.707107])
+ * ```
+ * @category Adaptive scaling
+ */
+export const scaleByAdagrad = (
+  options: ScaleByAdagradOptions = {},
+): GradientTransformation<ScaleByAdagradState> => {
+  const init = nonNegative(
+    'scaleByAdagrad',
+    'initialAccumulatorValue',
+    options.initialAccumulatorValue ?? 0.1,
+  )
+  const eps = nonNegative('scaleByAdagrad', 'epsilon', options.epsilon ?? 1e-7)
+  return {
+    init: (params) => ({ sumOfSquares: fullTree(params, init) }),
+    update: (grads, state) => {
+      const flat = tree.flatten(grads)
+      const accs = aligned('scaleByAdagrad', flat, state.sumOfSquares, 'state.sumOfSquares')
+      const outs: Tensor[] = []
+      const newAcc: Tensor[] = []
+      flat.forEach(([, g], k) => {
+        const n = g.size
+        const gs = g.data
+        const acc = accs[k]!.data
+        const out = alloc(n)
+        const accOut = alloc(n)
+        for (let i = 0; i < n; i++) {
+          const gi = gs[i]!
+          const s = Math.fround((accOut[i] = acc[i]! + gi * gi))
+          out[i] = gi / Math.sqrt(s + eps)
+        }
+        outs.push(wrap(out, g.shape))
+        newAcc.push(wrap(accOut, g.shape))
+      })
+      return { updates: tree.unflatten(grads, outs), state: { sumOfSquares: tree.unflatten(grads, newAcc) } }
+    },
+  }
+}

@@ -1,0 +1,386 @@
+import {
+  type ScaleByAdagradState,
+  type ScaleByAdamState,
+  type ScaleByNadamState,
+  scaleByAdagrad,
+  scaleByAdam,
+  scaleByNadam,
+} from './adam.js'
+import { type ClipOptions, type ClipState, clipGradients } from './clip.js'
+import { addDecayedWeights } from './decay.js'
+import { type TraceMomentumState, traceMomentum } from './momentum.js'
+import { type ScaleByRmsState, scaleByRms } from './rms.js'
+import { type ScaleByLearningRateState, scaleByLearningRate } from './scale.js'
+import type { LearningRate } from './schedules.js'
+import { chain, type EmptyState, type GradientTransformation } from './transform.js'
+
+/**
+ * Options of {@link sgd} (Keras' `SGD`).
+ * @category Optimizers
+ */
+export interface SgdOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.01. */
+  readonly learningRate?: LearningRate
+  /** Momentum `μ` in [0, 1). Default 0 (plain gradient descent). */
+  readonly momentum?: number
+  /** Nesterov momentum (only with `momentum > 0`). Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * The state of {@link sgd}: clipping, learning-rate step, and the velocity when `momentum > 0`.
+ * @category Optimizers
+ */
+export type SgdState =
+  | readonly [ClipState, ScaleByLearningRateState]
+  | readonly [ClipState, ScaleByLearningRateState, TraceMomentumState]
+
+/**
+ * Stochastic gradient descent, with optional (Nesterov) momentum, as Keras' `SGD`.
+ *
+ * @remarks
+ * Keras' update: `w ← w − lr·g`; with momentum `v ← μv − lr·g; w ← w + v`; Nesterov
+ * `v ← μv − lr·g; w ← w + μv − lr·g` (Polyak 1964; Sutskever et al. 2013).
+ *
+ * The chain: `clipGradients(o)` → `scaleByLearningRate(lr)` → `traceMomentum({ decay: μ, nesterov })`
+ * (the last only when `momentum > 0`). The learning rate is applied before the momentum so
+ * that the velocity accumulates `−lr·g` as in Keras, which keeps purenn equal to Keras when
+ * the learning rate is a schedule (Optax's `sgd` accumulates `g` and scales afterwards).
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.01 | `learning_rate` | 0.01 |
+ * | `momentum` | 0 | `momentum` | 0.0 |
+ * | `nesterov` | false | `nesterov` | False |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { applyUpdates, sgd } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = sgd({ learningRate: 0.1, momentum: 0.9 })
+ * let params = { w: tensor([1]) }
+ * let state = tx.init(params)
+ * for (let i = 0; i < 2; i++) {
+ *   const r = tx.update({ w: tensor([1]) }, state, params)
+ *   params = applyUpdates(params, r.updates)
+ *   state = r.state
+ * }
+ * // v1 = −0.1, v2 = 0.9·(−0.1) − 0.1 = −0.19: w = 1 − 0.1 − 0.19
+ * console.log(params.w.toString()) // tensor([0.71])
+ * ```
+ * @category Optimizers
+ */
+export const sgd = (options: SgdOptions = {}): GradientTransformation<SgdState> => {
+  const momentum = options.momentum ?? 0
+  const clip = clipGradients(options)
+  const lr = scaleByLearningRate(options.learningRate ?? 0.01)
+  return momentum === 0
+    ? chain(clip, lr)
+    : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false }))
+}
+
+/**
+ * Options of {@link rmsprop} (Keras' `RMSprop`).
+ * @category Optimizers
+ */
+export interface RmspropOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.001. */
+  readonly learningRate?: LearningRate
+  /** Decay of the moving average of squared gradients. Default 0.9. */
+  readonly rho?: number
+  /** Momentum `μ` in [0, 1). Default 0. */
+  readonly momentum?: number
+  /** Added inside the square root. Default 1e-7. */
+  readonly epsilon?: number
+  /** Divide by the estimated variance instead of the second moment. Default false. */
+  readonly centered?: boolean
+}
+
+/**
+ * The state of {@link rmsprop}.
+ * @category Optimizers
+ */
+export type RmspropState =
+  | readonly [ClipState, ScaleByRmsState, ScaleByLearningRateState]
+  | readonly [ClipState, ScaleByRmsState, ScaleByLearningRateState, TraceMomentumState]
+
+/**
+ * RMSprop, as Keras' `RMSprop` (Hinton, Srivastava & Swersky 2012, lecture 6e of "Neural
+ * Networks for Machine Learning"; Graves 2013 for the centered variant).
+ *
+ * @remarks
+ * Keras' update: `ν ← ρν + (1 − ρ)g²`; `Δ = lr·g / √(ν + ε)` (centered:
+ * `m ← ρm + (1 − ρ)g`, `Δ = lr·g / √(ν − m² + ε)`); then `w ← w − Δ`, or with momentum
+ * `M ← μM + Δ; w ← w − M`.
+ *
+ * The chain: `clipGradients(o)` → `scaleByRms({ rho, epsilon, centered })` →
+ * `scaleByLearningRate(lr)` → `traceMomentum({ decay: μ })` (the last only when
+ * `momentum > 0`; after the learning rate, as Keras accumulates `lr·g/√(ν + ε)`).
+ *
+ * `ε` sits inside the square root as in Keras 3 and in tf.keras 2.x with momentum
+ * (tf.keras 2.x without momentum used `√ν + ε`; the difference is below 1e-3 relative
+ * once `ν ≫ ε`).
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `rho` | 0.9 | `rho` | 0.9 |
+ * | `momentum` | 0 | `momentum` | 0.0 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `centered` | false | `centered` | False |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { rmsprop } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * // the chapter's optimizer: clip by value, then by norm (see clipGradients)
+ * const tx = rmsprop({ learningRate: 0.01, clipNorm: 1, clipValue: 1 })
+ * const g = { w: tensor([3, 4]) }
+ * const { updates, state } = tx.update(g, tx.init(g), g)
+ * // clipped to [0.7071, 0.7071]; ν = 0.1·0.5; Δ = 0.01·0.7071/√(0.05 + 1e-7)
+ * console.log(updates.w.toString(), state.length) // tensor([-0.0316227, -0.0316227]) 3
+ * ```
+ * @category Optimizers
+ */
+export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<RmspropState> => {
+  const momentum = options.momentum ?? 0
+  const clip = clipGradients(options)
+  const rms = scaleByRms(options)
+  const lr = scaleByLearningRate(options.learningRate ?? 0.001)
+  return momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum }))
+}
+
+/**
+ * Options of {@link adam} (Keras' `Adam`).
+ * @category Optimizers
+ */
+export interface AdamOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.001. */
+  readonly learningRate?: LearningRate
+  /** Decay of the first moment. Default 0.9. */
+  readonly beta1?: number
+  /** Decay of the second moment. Default 0.999. */
+  readonly beta2?: number
+  /** Keras' epsilon hat, added to `√v`. Default 1e-7. */
+  readonly epsilon?: number
+  /** AMSGrad (Reddi et al. 2018). Default false. */
+  readonly amsgrad?: boolean
+}
+
+/**
+ * The state of {@link adam}.
+ * @category Optimizers
+ */
+export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRateState]
+
+/**
+ * Adam, as Keras' `Adam` (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization").
+ *
+ * @remarks
+ * Keras' update, with `t` the step (1 at the first): `m ← β1m + (1 − β1)g`,
+ * `v ← β2v + (1 − β2)g²`, `α = lr·√(1 − β2^t)/(1 − β1^t)`, `w ← w − α·m/(√v + ε)`;
+ * AMSGrad uses `v̂ ← max(v̂, v)` in place of `v`.
+ *
+ * The chain: `clipGradients(o)` → `scaleByAdam({ beta1, beta2, epsilon, amsgrad })` →
+ * `scaleByLearningRate(lr)`.
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `beta1` | 0.9 | `beta_1` | 0.9 |
+ * | `beta2` | 0.999 | `beta_2` | 0.999 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `amsgrad` | false | `amsgrad` | False |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { adam, applyUpdates } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = adam({ learningRate: 0.1 })
+ * const params = { w: tensor([1, 1]) }
+ * const { updates } = tx.update({ w: tensor([5, -20]) }, tx.init(params), params)
+ * // the first step moves every weight by about lr, against the sign of its gradient
+ * console.log(applyUpdates(params, updates).w.toString()) // tensor([0.9, 1.1])
+ * ```
+ * @category Optimizers
+ */
+export const adam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
+  chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001))
+
+/**
+ * Options of {@link adamw} (Keras' `AdamW`).
+ * @category Optimizers
+ */
+export interface AdamWOptions extends AdamOptions {
+  /** The decoupled weight-decay coefficient. Default 0.004 (Keras 3). */
+  readonly weightDecay?: number
+}
+
+/**
+ * The state of {@link adamw}.
+ * @category Optimizers
+ */
+export type AdamWState = readonly [ClipState, ScaleByAdamState, EmptyState, ScaleByLearningRateState]
+
+/**
+ * AdamW: Adam with decoupled weight decay, as Keras' `AdamW` (Loshchilov & Hutter 2019,
+ * "Decoupled Weight Decay Regularization").
+ *
+ * @remarks
+ * Keras' update: `w ← w − lr·wd·w` (on the weights from the start of the step, before the
+ * Adam step in Keras 3), then the {@link adam} step. Both use the old weights, so the
+ * weight moves by `−lr·(√(1 − β2^t)/(1 − β1^t)·m/(√v + ε) + wd·w)`.
+ *
+ * The chain: `clipGradients(o)` → `scaleByAdam({ beta1, beta2, epsilon, amsgrad })` →
+ * `addDecayedWeights(weightDecay)` → `scaleByLearningRate(lr)`. The decay comes after the
+ * Adam scaling, which is what makes it AdamW: an L2 penalty in the loss would go through
+ * Adam and be divided by `√v`, so weights with large gradients would hardly decay. To exclude
+ * some weights (Keras' `exclude_from_weight_decay`), build the chain with
+ * `addDecayedWeights(wd, mask)`.
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `weightDecay` | 0.004 | `weight_decay` | 0.004 |
+ * | `beta1` | 0.9 | `beta_1` | 0.9 |
+ * | `beta2` | 0.999 | `beta_2` | 0.999 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `amsgrad` | false | `amsgrad` | False |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { adamw, applyUpdates } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = adamw({ learningRate: 0.1, weightDecay: 0.5 })
+ * const params = { w: tensor([2]) }
+ * const { updates } = tx.update({ w: tensor([0]) }, tx.init(params), params)
+ * // no gradient, so only the decay acts: w ← 2 − 0.1·0.5·2
+ * console.log(applyUpdates(params, updates).w.toString()) // tensor([1.9])
+ * ```
+ * @category Optimizers
+ */
+export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWState> =>
+  chain(
+    clipGradients(options),
+    scaleByAdam(options),
+    addDecayedWeights(options.weightDecay ?? 0.004),
+    scaleByLearningRate(options.learningRate ?? 0.001),
+  )
+
+/**
+ * Options of {@link nadam} (Keras' `Nadam`).
+ * @category Optimizers
+ */
+export interface NadamOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.001. */
+  readonly learningRate?: LearningRate
+  /** Decay of the first moment. Default 0.9. */
+  readonly beta1?: number
+  /** Decay of the second moment. Default 0.999. */
+  readonly beta2?: number
+  /** Added to `√v̂`. Default 1e-7. */
+  readonly epsilon?: number
+}
+
+/**
+ * The state of {@link nadam}.
+ * @category Optimizers
+ */
+export type NadamState = readonly [ClipState, ScaleByNadamState, ScaleByLearningRateState]
+
+/**
+ * Nadam: Adam with Nesterov momentum, as Keras' `Nadam` (Dozat 2016, "Incorporating Nesterov
+ * Momentum into Adam").
+ *
+ * @remarks
+ * Keras' update (see {@link scaleByNadam} for `m̂`, `v̂`): `w ← w − lr·m̂/(√v̂ + ε)`.
+ *
+ * The chain: `clipGradients(o)` → `scaleByNadam({ beta1, beta2, epsilon })` →
+ * `scaleByLearningRate(lr)`.
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `beta1` | 0.9 | `beta_1` | 0.9 |
+ * | `beta2` | 0.999 | `beta_2` | 0.999 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { nadam } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = nadam()
+ * const g = { w: tensor([1]) }
+ * const { state } = tx.update(g, tx.init(g), g)
+ * console.log(state[1].count, state[2].count) // 1 1
+ * ```
+ * @category Optimizers
+ */
+export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamState> =>
+  chain(clipGradients(options), scaleByNadam(options), scaleByLearningRate(options.learningRate ?? 0.001))
+
+/**
+ * Options of {@link adagrad} (Keras' `Adagrad`).
+ * @category Optimizers
+ */
+export interface AdagradOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.001. */
+  readonly learningRate?: LearningRate
+  /** Starting value of the accumulators. Default 0.1. */
+  readonly initialAccumulatorValue?: number
+  /** Added inside the square root. Default 1e-7. */
+  readonly epsilon?: number
+}
+
+/**
+ * The state of {@link adagrad}.
+ * @category Optimizers
+ */
+export type AdagradState = readonly [ClipState, ScaleByAdagradState, ScaleByLearningRateState]
+
+/**
+ * AdaGrad, as Keras' `Adagrad` (Duchi, Hazan & Singer 2011).
+ *
+ * @remarks
+ * Keras 3's update: `s ← s + g²`, `w ← w − lr·g/√(s + ε)`, with `s` starting at
+ * `initialAccumulatorValue` (tf.keras 2.x: `g/(√s + ε)`).
+ *
+ * The chain: `clipGradients(o)` → `scaleByAdagrad({ initialAccumulatorValue, epsilon })` →
+ * `scaleByLearningRate(lr)`.
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `initialAccumulatorValue` | 0.1 | `initial_accumulator_value` | 0.1 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { adagrad } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = adagrad({ learningRate: 1, initialAccumulatorValue: 0, epsilon: 0 })
+ * const g = { w: tensor([-4]) }
+ * console.log(tx.update(g, tx.init(g), g).updates.w.toString()) // tensor([1])
+ * ```
+ * @category Optimizers
+ */
+export const adagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
+  chain(clipGradients(options), scaleByAdagrad(options), scaleByLearningRate(options.learningRate ?? 0.001))

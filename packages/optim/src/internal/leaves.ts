@@ -1,0 +1,54 @@
+/**
+ * Leaf-level helpers shared by the transformations: aligning the leaves of a state tree with
+ * those of the gradients, and wrapping freshly filled buffers as tensors. Not exported.
+ */
+
+import { full, ShapeError, type Tensor, type Tree, tree, zeros } from '@purenn/tensor'
+import { alloc, fromBuffer } from '@purenn/tensor/internal'
+
+/** `[path, leaf]` pairs in `tree.flatten` order. */
+export type Flat = readonly (readonly [string, Tensor])[]
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i])
+
+/**
+ * The leaves of `t`, checked to have the paths and shapes of `ref` (the flattened gradients).
+ * @throws ShapeError naming the op, the tree and the first leaf that differs.
+ */
+export const aligned = (op: string, ref: Flat, t: Tree, what: string): Tensor[] => {
+  const f = tree.flatten(t)
+  if (f.length !== ref.length)
+    throw new ShapeError(`${op}: ${what} has ${f.length} leaves, the gradients have ${ref.length}`)
+  return f.map(([path, leaf], i) => {
+    const [refPath, refLeaf] = ref[i]!
+    if (path !== refPath || !sameShape(leaf.shape, refLeaf.shape))
+      throw new ShapeError(
+        `${op}: ${what} does not match the gradients: leaf "${path}" ${fmt(leaf.shape)} vs "${refPath}" ${fmt(refLeaf.shape)}`,
+      )
+    return leaf
+  })
+}
+
+/**
+ * The tensor of `shape` that adopts a buffer just filled by a fused loop (zero-copy: the
+ * buffer is fresh and never written again, so the tensor stays immutable).
+ */
+export const wrap = (data: Float32Array, shape: readonly number[]): Tensor => fromBuffer(shape, data)
+
+/** `x · c` elementwise, as one loop. */
+export const scaleLeaf = (x: Tensor, c: number): Tensor => {
+  const n = x.size
+  const xs = x.data
+  const out = alloc(n)
+  for (let i = 0; i < n; i++) out[i] = xs[i]! * c
+  return wrap(out, x.shape)
+}
+
+/** A tree of the structure of `like` with every leaf a zero tensor of the same shape. */
+export const zerosTree = (like: Tree): Tree => tree.map(like, (x) => zeros(x.shape))
+
+/** A tree of the structure of `like` with every leaf filled with `value`. */
+export const fullTree = (like: Tree, value: number): Tree => tree.map(like, (x) => full(x.shape, value))

@@ -1,0 +1,92 @@
+import { type Tensor, type Tree, tree } from '@purenn/tensor'
+import { alloc } from '@purenn/tensor/internal'
+import { unitInterval } from './internal/check.js'
+import { aligned, wrap, zerosTree } from './internal/leaves.js'
+import type { GradientTransformation } from './transform.js'
+
+/**
+ * Options of {@link traceMomentum}.
+ * @category Momentum
+ */
+export interface TraceMomentumOptions {
+  /** The momentum coefficient `μ` (Keras' `momentum`), in [0, 1). */
+  readonly decay: number
+  /** Nesterov accelerated gradient. Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * The state of {@link traceMomentum}: the velocity `v` of every leaf.
+ * @category Momentum
+ */
+export interface TraceMomentumState {
+  /** The accumulated updates, same structure as the params (zeros at first). */
+  readonly trace: Tree
+}
+
+/**
+ * Momentum: accumulates the incoming updates into a velocity (Optax's `trace`; Polyak 1964,
+ * Nesterov 1983, Sutskever et al. 2013).
+ *
+ * @remarks
+ * `v ← μ·v + u`, then `u ← v`, or `u ← μ·v + u` (with the new `v`) for Nesterov.
+ *
+ * In Keras' SGD the learning rate is *inside* the velocity: `v ← μv − lr·g; w ← w + v`, and
+ * Nesterov `w ← w + μv − lr·g`. Placing {@link scaleByLearningRate} before this
+ * transformation (`u = −lr·g`) gives exactly that, also when a schedule changes `lr`, which is
+ * what {@link sgd} does. Optax's `sgd` traces the raw gradient and scales afterwards
+ * (`v ← μv + g; w ← w − lr·v`): the same with a constant rate, different with a schedule.
+ *
+ * One fused loop per leaf; without Nesterov the new velocity is also the update (one buffer).
+ *
+ * @param options - `decay` (μ) and `nesterov`
+ * @returns the transformation
+ * @example
+ * ```ts
+ * import { chain, scaleByLearningRate, traceMomentum } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = chain(scaleByLearningRate(1), traceMomentum({ decay: 0.5 }))
+ * const g = { w: tensor([1]) }
+ * const s1 = tx.update(g, tx.init(g), g)
+ * const s2 = tx.update(g, s1.state, g)
+ * console.log(s1.updates.w.toString(), s2.updates.w.toString()) // tensor([-1]) tensor([-1.5])
+ * ```
+ * @category Momentum
+ */
+export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceMomentumState> => {
+  const mu = unitInterval('traceMomentum', 'decay', options.decay)
+  const nesterov = options.nesterov ?? false
+  return {
+    init: (params) => ({ trace: zerosTree(params) }),
+    update: (grads, state) => {
+      const flat = tree.flatten(grads)
+      const vs = aligned('traceMomentum', flat, state.trace, 'state.trace')
+      const outs: Tensor[] = []
+      const traces: Tensor[] = []
+      flat.forEach(([, u], k) => {
+        const v = vs[k]!
+        const n = u.size
+        const us = u.data
+        const vd = v.data
+        const tr = alloc(n)
+        if (nesterov) {
+          const out = alloc(n)
+          for (let i = 0; i < n; i++) {
+            const ui = us[i]!
+            const t = (tr[i] = mu * vd[i]! + ui)
+            out[i] = mu * Math.fround(t) + ui
+          }
+          const tt = wrap(tr, u.shape)
+          traces.push(tt)
+          outs.push(wrap(out, u.shape))
+        } else {
+          for (let i = 0; i < n; i++) tr[i] = mu * vd[i]! + us[i]!
+          const tt = wrap(tr, u.shape)
+          traces.push(tt)
+          outs.push(tt)
+        }
+      })
+      return { updates: tree.unflatten(grads, outs), state: { trace: tree.unflatten(grads, traces) } }
+    },
+  }
+}

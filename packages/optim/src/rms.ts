@@ -1,0 +1,103 @@
+import { type Tensor, type Tree, tree } from '@purenn/tensor'
+import { alloc } from '@purenn/tensor/internal'
+import { nonNegative, unitInterval } from './internal/check.js'
+import { aligned, wrap, zerosTree } from './internal/leaves.js'
+import type { GradientTransformation } from './transform.js'
+
+/**
+ * Options of {@link scaleByRms}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByRmsOptions {
+  /** Decay of the moving average of squared gradients. Default 0.9 (Keras' `rho`). */
+  readonly rho?: number
+  /** Added inside the square root. Default 1e-7 (Keras). */
+  readonly epsilon?: number
+  /** Divide by an estimate of the variance instead of the second moment. Default false. */
+  readonly centered?: boolean
+}
+
+/**
+ * The state of {@link scaleByRms}.
+ * @category Adaptive scaling
+ */
+export interface ScaleByRmsState {
+  /** Moving average of the squared gradients (Keras' `velocity`). */
+  readonly nu: Tree
+  /** Moving average of the gradients (Keras' `average_gradient`); only when centered. */
+  readonly mu?: Tree
+}
+
+/**
+ * Divides the gradients by the root of a moving average of their squares: the RMSprop
+ * scaling (Hinton, Srivastava & Swersky 2012, Neural Networks for Machine Learning,
+ * lecture 6e; Graves 2013 for the centered form).
+ *
+ * @remarks
+ * `ν ← ρ·ν + (1 − ρ)·g²` and `u ← g / √(ν + ε)`, with `ε` inside the square root as in
+ * Keras 3 (tf.keras 2.x put it outside, `g / (√ν + ε)`, when `momentum = 0`). Centered:
+ * `m ← ρ·m + (1 − ρ)·g` and `u ← g / √(ν − m² + ε)`. The learning rate and momentum come after
+ * it in the chain ({@link rmsprop}). One fused loop per leaf.
+ *
+ * @param options - `rho`, `epsilon`, `centered`
+ * @returns the transformation
+ * @example
+ * ```ts
+ * import { scaleByRms } from '@purenn/optim'
+ * import { tensor, tree } from '@purenn/tensor'
+ * const tx = scaleByRms({ rho: 0.75, epsilon: 0 })
+ * const g = { w: tensor([2]) }
+ * const { updates, state } = tx.update(g, tx.init(g), g)
+ * // ν = 0.25 · 4 = 1, u = 2 / √1
+ * console.log(updates.w.toString(), String(tree.leaves(state.nu)[0])) // tensor([2]) tensor([1])
+ * ```
+ * @category Adaptive scaling
+ */
+export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> => {
+  const rho = unitInterval('scaleByRms', 'rho', options.rho ?? 0.9)
+  const eps = nonNegative('scaleByRms', 'epsilon', options.epsilon ?? 1e-7)
+  const centered = options.centered ?? false
+  return {
+    init: (params) =>
+      centered ? { nu: zerosTree(params), mu: zerosTree(params) } : { nu: zerosTree(params) },
+    update: (grads, state) => {
+      const flat = tree.flatten(grads)
+      const nus = aligned('scaleByRms', flat, state.nu, 'state.nu')
+      const mus = centered ? aligned('scaleByRms', flat, state.mu ?? {}, 'state.mu') : []
+      const outs: Tensor[] = []
+      const newNu: Tensor[] = []
+      const newMu: Tensor[] = []
+      flat.forEach(([, g], k) => {
+        const n = g.size
+        const gs = g.data
+        const nu = nus[k]!.data
+        const out = alloc(n)
+        const nuOut = alloc(n)
+        if (centered) {
+          const mu = mus[k]!.data
+          const muOut = alloc(n)
+          for (let i = 0; i < n; i++) {
+            const gi = gs[i]!
+            const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
+            const m = Math.fround((muOut[i] = rho * mu[i]! + (1 - rho) * gi))
+            out[i] = gi / Math.sqrt(v - m * m + eps)
+          }
+          newMu.push(wrap(muOut, g.shape))
+        } else {
+          for (let i = 0; i < n; i++) {
+            const gi = gs[i]!
+            const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
+            out[i] = gi / Math.sqrt(v + eps)
+          }
+        }
+        outs.push(wrap(out, g.shape))
+        newNu.push(wrap(nuOut, g.shape))
+      })
+      const nu = tree.unflatten(grads, newNu)
+      return {
+        updates: tree.unflatten(grads, outs),
+        state: centered ? { nu, mu: tree.unflatten(grads, newMu) } : { nu },
+      }
+    },
+  }
+}

@@ -1,0 +1,218 @@
+import { finite, nonNegative, positive } from './internal/check.js'
+
+/**
+ * A learning-rate schedule: a pure function of the step count (0 at the first update), as
+ * Keras' `LearningRateSchedule.__call__(step)` and Optax's schedules.
+ * @category Schedules
+ */
+export type Schedule = (step: number) => number
+
+/**
+ * A learning rate: a constant or a {@link Schedule}.
+ * @category Schedules
+ */
+export type LearningRate = number | Schedule
+
+/**
+ * Options of {@link exponentialDecay} (Keras' `ExponentialDecay`).
+ * @category Schedules
+ */
+export interface ExponentialDecayOptions {
+  /** The learning rate at step 0. */
+  readonly initialLearningRate: number
+  /** Number of steps over which the rate is multiplied by `decayRate`. */
+  readonly decaySteps: number
+  /** The factor applied every `decaySteps` steps. */
+  readonly decayRate: number
+  /** When true, decay in discrete intervals: `floor(step / decaySteps)`. Default false. */
+  readonly staircase?: boolean
+}
+
+/**
+ * Exponential decay: `initialLearningRate · decayRate^(step / decaySteps)` (Keras'
+ * `ExponentialDecay`).
+ *
+ * @remarks
+ * With `staircase: true` the exponent is `floor(step / decaySteps)`, so the rate drops by
+ * `decayRate` every `decaySteps` steps. The chapter's "exponential scheduling"
+ * `η(t) = η0 · 0.1^(t/s)` is `decayRate: 0.1, decaySteps: s`.
+ *
+ * @returns the schedule
+ * @example
+ * ```ts
+ * import { exponentialDecay } from '@purenn/optim'
+ * const lr = exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 })
+ * console.log(lr(0), lr(10), lr(20)) // 0.1 0.05 0.025
+ * const stairs = exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5, staircase: true })
+ * console.log(stairs(9), stairs(10)) // 0.1 0.05
+ * ```
+ * @category Schedules
+ */
+export const exponentialDecay = (o: ExponentialDecayOptions): Schedule => {
+  const lr0 = finite('exponentialDecay', 'initialLearningRate', o.initialLearningRate)
+  const steps = positive('exponentialDecay', 'decaySteps', o.decaySteps)
+  const rate = nonNegative('exponentialDecay', 'decayRate', o.decayRate)
+  const staircase = o.staircase ?? false
+  return (step) => {
+    const p = step / steps
+    return lr0 * rate ** (staircase ? Math.floor(p) : p)
+  }
+}
+
+/**
+ * A piecewise-constant schedule (Keras' `PiecewiseConstantDecay`).
+ *
+ * @remarks
+ * `values[0]` while `step ≤ boundaries[0]`, `values[i]` while
+ * `boundaries[i−1] < step ≤ boundaries[i]`, and `values[n]` once `step > boundaries[n−1]`.
+ * Boundaries must increase strictly and there must be one more value than boundaries.
+ *
+ * @param boundaries - the step counts at which the rate changes (strictly increasing)
+ * @param values - the rates, one more than the boundaries
+ * @returns the schedule
+ * @throws RangeError when the lengths or the order are wrong.
+ * @example
+ * ```ts
+ * import { piecewiseConstant } from '@purenn/optim'
+ * const lr = piecewiseConstant([5, 15], [0.01, 0.005, 0.001])
+ * console.log(lr(5), lr(6), lr(15), lr(16)) // 0.01 0.005 0.005 0.001
+ * ```
+ * @category Schedules
+ */
+export const piecewiseConstant = (boundaries: readonly number[], values: readonly number[]): Schedule => {
+  if (values.length !== boundaries.length + 1)
+    throw new RangeError(
+      `piecewiseConstant: expected ${boundaries.length + 1} values for ${boundaries.length} boundaries, got ${values.length}`,
+    )
+  boundaries.forEach((b, i) => {
+    finite('piecewiseConstant', `boundaries[${i}]`, b)
+    if (i > 0 && !(b > boundaries[i - 1]!))
+      throw new RangeError(
+        `piecewiseConstant: boundaries must increase strictly, got ${boundaries.join(', ')}`,
+      )
+  })
+  const bs = [...boundaries]
+  const vs = [...values]
+  return (step) => {
+    let i = 0
+    while (i < bs.length && step > bs[i]!) i++
+    return vs[i]!
+  }
+}
+
+/**
+ * Options of {@link cosineDecay} (Keras' `CosineDecay`).
+ * @category Schedules
+ */
+export interface CosineDecayOptions {
+  /** The learning rate at step 0 (the start of the warmup when there is one). */
+  readonly initialLearningRate: number
+  /** Number of steps of the cosine decay (after the warmup). */
+  readonly decaySteps: number
+  /** The final rate as a fraction of the rate the decay starts from. Default 0. */
+  readonly alpha?: number
+  /** Number of steps of linear warmup from `initialLearningRate` to `warmupTarget`. Default 0. */
+  readonly warmupSteps?: number
+  /** The rate reached at the end of the warmup; no warmup when omitted (Keras' default `None`). */
+  readonly warmupTarget?: number
+}
+
+/**
+ * Cosine decay with optional linear warmup (Keras' `CosineDecay`; Loshchilov & Hutter 2017,
+ * "SGDR", without restarts).
+ *
+ * @remarks
+ * Without warmup: with `s = min(step, decaySteps)`,
+ * `lr = initialLearningRate · ((1 − alpha) · ½(1 + cos(π s / decaySteps)) + alpha)`.
+ *
+ * With `warmupTarget` and `warmupSteps`: for `step < warmupSteps` the rate goes linearly
+ * from `initialLearningRate` to `warmupTarget`
+ * (`initialLearningRate + (warmupTarget − initialLearningRate) · step / warmupSteps`), then
+ * decays as above from `warmupTarget` over `decaySteps` more steps (step counted from the
+ * end of the warmup), and stays at `alpha · warmupTarget` afterwards.
+ *
+ * @returns the schedule
+ * @example
+ * ```ts
+ * import { cosineDecay } from '@purenn/optim'
+ * const lr = cosineDecay({ initialLearningRate: 1, decaySteps: 100, alpha: 0.1 })
+ * console.log(lr(0), lr(50), lr(100), lr(1000)) // 1 0.55 0.1 0.1
+ * const warm = cosineDecay({ initialLearningRate: 0, warmupTarget: 1, warmupSteps: 10, decaySteps: 100 })
+ * console.log(warm(5), warm(10)) // 0.5 1
+ * ```
+ * @category Schedules
+ */
+export const cosineDecay = (o: CosineDecayOptions): Schedule => {
+  const lr0 = finite('cosineDecay', 'initialLearningRate', o.initialLearningRate)
+  const steps = positive('cosineDecay', 'decaySteps', o.decaySteps)
+  const alpha = finite('cosineDecay', 'alpha', o.alpha ?? 0)
+  const decay = (s: number, from: number): number =>
+    from * ((1 - alpha) * 0.5 * (1 + Math.cos((Math.PI * s) / steps)) + alpha)
+  if (o.warmupTarget === undefined) return (step) => decay(Math.min(step, steps), lr0)
+  const target = finite('cosineDecay', 'warmupTarget', o.warmupTarget)
+  const warmup = nonNegative('cosineDecay', 'warmupSteps', o.warmupSteps ?? 0)
+  return (step) => {
+    const s = Math.min(step, steps + warmup)
+    return s < warmup ? lr0 + ((target - lr0) * s) / warmup : decay(s - warmup, target)
+  }
+}
+
+/**
+ * Options of {@link oneCycle}.
+ * @category Schedules
+ */
+export interface OneCycleOptions {
+  /** Total number of steps of training (epochs × steps per epoch). */
+  readonly totalSteps: number
+  /** The peak rate, reached halfway through the two linear phases. */
+  readonly maxLearningRate: number
+  /** The rate at step 0 and at the end of the second phase. Default `maxLearningRate / 10`. */
+  readonly startLearningRate?: number
+  /** Length of the final annihilation phase. Default `floor(totalSteps / 10) + 1`. */
+  readonly lastSteps?: number
+  /** The rate at the end of training. Default `startLearningRate / 1000`. */
+  readonly lastLearningRate?: number
+}
+
+/**
+ * The 1cycle schedule (Smith 2018, "A disciplined approach to neural network
+ * hyper-parameters"), as in the chapter's `OneCycleScheduler`.
+ *
+ * @remarks
+ * With `T = totalSteps`, `L = lastSteps`, `h = floor((T − L) / 2)`, `η0 = startLearningRate`,
+ * `η1 = maxLearningRate`, `ηL = lastLearningRate` and `s = min(step, T)`:
+ * - `s < h`: up from `η0` to `η1`: `η0 + (η1 − η0) · s / h`;
+ * - `h ≤ s < 2h`: down from `η1` to `η0`: `η1 + (η0 − η1) · (s − h) / h`;
+ * - `2h ≤ s`: the annihilation phase, down from `η0` to `ηL` over the remaining
+ *   `T − 2h` steps: `η0 + (ηL − η0) · (s − 2h) / (T − 2h)`; the rate stays at `ηL` after `T`.
+ *
+ * The momentum cycling Smith also recommends is not part of this schedule.
+ *
+ * @returns the schedule
+ * @example
+ * ```ts
+ * import { oneCycle } from '@purenn/optim'
+ * const lr = oneCycle({ totalSteps: 100, maxLearningRate: 0.1 })
+ * // lastSteps 11, h = 44: up over steps 0..44, down over 44..88, annihilation over 88..100
+ * console.log(lr(0), lr(44), lr(88), lr(100).toExponential(2)) // 0.01 0.1 0.01 1.00e-5
+ * ```
+ * @category Schedules
+ */
+export const oneCycle = (o: OneCycleOptions): Schedule => {
+  const total = positive('oneCycle', 'totalSteps', o.totalSteps)
+  const max = finite('oneCycle', 'maxLearningRate', o.maxLearningRate)
+  const start = finite('oneCycle', 'startLearningRate', o.startLearningRate ?? max / 10)
+  const lastSteps = positive('oneCycle', 'lastSteps', o.lastSteps ?? Math.floor(total / 10) + 1)
+  const last = finite('oneCycle', 'lastLearningRate', o.lastLearningRate ?? start / 1000)
+  if (lastSteps > total)
+    throw new RangeError(`oneCycle: lastSteps (${lastSteps}) exceeds totalSteps (${total})`)
+  const half = Math.floor((total - lastSteps) / 2)
+  const lerp = (s: number, s1: number, s2: number, a: number, b: number): number =>
+    a + ((b - a) * (s - s1)) / (s2 - s1)
+  return (step) => {
+    const s = Math.min(step, total)
+    if (s < half) return lerp(s, 0, half, start, max)
+    if (s < 2 * half) return lerp(s, half, 2 * half, max, start)
+    return lerp(s, 2 * half, total, start, last)
+  }
+}

@@ -1,0 +1,181 @@
+import { ShapeError, type Tensor, type Tree, tree } from '@purenn/tensor'
+import { alloc } from '@purenn/tensor/internal'
+import { wrap } from './internal/leaves.js'
+
+/**
+ * What {@link GradientTransformation.update} returns: the transformed updates (a tree of the
+ * structure of the gradients, typed as the gradients) and the new state.
+ * @typeParam S - the state
+ * @typeParam U - the type of the updates: the type of the gradients
+ * @category Transformations
+ */
+export interface Updated<S, U extends Tree = Tree> {
+  /** The transformed updates, same structure and shapes as the gradients. */
+  readonly updates: U
+  /** The state to pass to the next call of `update`. */
+  readonly state: S
+}
+
+/**
+ * An optimizer, or one step of one: a pair of pure functions over parameter trees (Optax's
+ * `GradientTransformation`).
+ *
+ * @remarks
+ * - `init(params)` returns the initial state (moment estimates, a step count...).
+ * - `update(grads, state, params)` maps the gradients (or the updates of the previous
+ *   transformation in a {@link chain}) to new updates and returns the new state. It always
+ *   receives the current params (used by weight decay); it never mutates anything.
+ *
+ * The state is a plain tree of tensors and numbers (for example Adam's
+ * `{ count, mu, nu }`), so it can be saved and restored bit-exactly. A training step is
+ * `{ updates, state } = tx.update(grads, state, params); params = applyUpdates(params, updates)`.
+ *
+ * @typeParam S - the state
+ * @example
+ * ```ts
+ * import { applyUpdates, sgd } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = sgd({ learningRate: 0.1 })
+ * let params = { w: tensor([1, 2]) }
+ * let state = tx.init(params)
+ * const grads = { w: tensor([10, -10]) }
+ * const step = tx.update(grads, state, params)
+ * params = applyUpdates(params, step.updates)
+ * state = step.state
+ * console.log(params.w.toString()) // tensor([0, 3])
+ * ```
+ * @category Transformations
+ */
+export interface GradientTransformation<S> {
+  /**
+   * The initial state for `params`.
+   * @param params - the parameter tree to be optimized
+   */
+  init(params: Tree): S
+  /**
+   * Transforms `grads` into updates and advances the state.
+   * @param grads - gradients, or updates from the previous transformation (same structure as `params`)
+   * @param state - the state from `init` or from the previous `update`
+   * @param params - the current parameters
+   */
+  update<G extends Tree>(grads: G, state: S, params: Tree): Updated<S, G>
+}
+
+/**
+ * The state type of a {@link GradientTransformation}.
+ * @category Transformations
+ */
+export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never
+
+/**
+ * The state of a transformation that keeps none (clipping, identity, weight decay): `{}`.
+ * @category Transformations
+ */
+export type EmptyState = Readonly<Record<string, never>>
+
+/**
+ * The state of a {@link chain}: the tuple of its members' states, in order.
+ * @category Transformations
+ */
+export type ChainState<Ts extends readonly GradientTransformation<unknown>[]> = {
+  readonly [K in keyof Ts]: StateOf<Ts[K]>
+}
+
+/**
+ * The transformation that returns the gradients unchanged (Optax's `identity`).
+ *
+ * @remarks `chain(identity(), t)` behaves exactly as `t`.
+ * @returns a stateless transformation
+ * @example
+ * ```ts
+ * import { identity } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const g = { w: tensor([1, 2]) }
+ * const { updates } = identity().update(g, {}, g)
+ * console.log(updates === g) // true
+ * ```
+ * @category Transformations
+ */
+export const identity = (): GradientTransformation<EmptyState> => ({
+  init: () => ({}),
+  update: (grads, state) => ({ updates: grads, state }),
+})
+
+/**
+ * Composes transformations left to right: the updates of each are the gradients of the next
+ * (Optax's `chain`).
+ *
+ * @remarks
+ * The state is the tuple of the members' states, typed position by position. Every member
+ * receives the same `params`. An optimizer is a chain, for example Adam with clipping is
+ * `chain(clipByNorm(1), scaleByAdam(), scaleByLearningRate(0.001))`.
+ *
+ * @param txs - the transformations, applied in order
+ * @returns their composition
+ * @example
+ * ```ts
+ * import { chain, clipByValue, scaleByLearningRate } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = chain(clipByValue(1), scaleByLearningRate(0.5))
+ * const g = { w: tensor([4, -0.5]) }
+ * const { updates, state } = tx.update(g, tx.init(g), g)
+ * console.log(updates.w.toString(), state[1].count) // tensor([-0.5, 0.25]) 1
+ * ```
+ * @category Transformations
+ */
+export function chain<const Ts extends readonly GradientTransformation<unknown>[]>(
+  ...txs: Ts
+): GradientTransformation<ChainState<Ts>> {
+  return {
+    init: (params) => txs.map((tx) => tx.init(params)) as unknown as ChainState<Ts>,
+    update: (grads, state, params) => {
+      const states = state as readonly unknown[]
+      const next: unknown[] = []
+      let updates = grads
+      txs.forEach((tx, i) => {
+        const r = tx.update(updates, states[i], params)
+        updates = r.updates
+        next.push(r.state)
+      })
+      return { updates, state: next as unknown as ChainState<Ts> }
+    },
+  }
+}
+
+/**
+ * Adds the updates to the params: `w ← w + u` for every leaf (Optax's `apply_updates`).
+ *
+ * @remarks
+ * Updates already carry their sign (the learning-rate step scales by `−lr`). Where an update
+ * element is zero the weight is returned bit for bit (even `−0`), so frozen and masked
+ * weights never change. Shapes must match exactly (no broadcasting).
+ *
+ * @param params - the current parameters
+ * @param updates - updates of the same structure and shapes
+ * @returns new parameters (fresh tensors; `params` is untouched)
+ * @throws ShapeError when the structures or shapes differ.
+ * @example
+ * ```ts
+ * import { applyUpdates } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const p = applyUpdates({ w: tensor([1, 2]) }, { w: tensor([0.5, -1]) })
+ * console.log(p.w.toString()) // tensor([1.5, 1])
+ * ```
+ * @category Transformations
+ */
+export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P =>
+  tree.map2(params, updates, (w: Tensor, u: Tensor, path: string): Tensor => {
+    if (w.size !== u.size || w.shape.length !== u.shape.length || w.shape.some((d, i) => d !== u.shape[i]))
+      throw new ShapeError(
+        `applyUpdates: shape of the update at "${path}" [${u.shape.join(',')}] differs from the param [${w.shape.join(',')}]`,
+      )
+    const n = w.size
+    const ws = w.data
+    const us = u.data
+    const out = alloc(n)
+    for (let i = 0; i < n; i++) {
+      const d = us[i]!
+      out[i] = d === 0 ? ws[i]! : ws[i]! + d
+    }
+    return wrap(out, w.shape)
+  })

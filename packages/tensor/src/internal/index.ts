@@ -1,0 +1,14 @@
+/**
+ * The tensor package's building blocks for sibling packages that define fused kernels
+ * (`@purenn/layers`, `@purenn/optim`): the zero-copy constructor, the allocator, the raw
+ * buffer of a tensor, and `record`, which attaches a VJP to a kernel's output. Exported as
+ * `@purenn/tensor/internal`; not part of the user API.
+ *
+ * A buffer handed to `fromBuffer` must be fresh (made by the caller, filled, then never
+ * written again): that is what keeps tensors immutable.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+export { alloc, buf, fromBuffer } from '../tensor.js'
+export { record, type Vjp } from './tape.js'
