@@ -8,7 +8,16 @@
  * @example
  * ```ts
  * import { matmul, zeros, ShapeError } from '@purenn/tensor'
- * try { matmul(zeros([32, 784]), zeros([300, 100])) } catch (e) { console.log(e instanceof ShapeError) } // true
+ * const attempt = (): unknown => {
+ *   try {
+ *     return matmul(zeros([32, 784]), zeros([300, 100]))
+ *   } catch (e) {
+ *     return e
+ *   }
+ * }
+ * const error = attempt()
+ * console.log(error instanceof ShapeError) // true
+ * console.log((error as ShapeError).message) // matmul: inner dimensions differ: [32,784] x [300,100]
  * ```
  * @category Errors
  */

@@ -1,7 +1,7 @@
 import { ShapeError } from './errors.js'
 import { fmt } from './internal/shape.js'
 import { backward, detach, newTrace, traceLeaf } from './internal/tape.js'
-import { fromBuffer, full, type Tensor } from './tensor.js'
+import { fromBuffer, full, isTensor, type Tensor } from './tensor.js'
 import { map, type Tree } from './tree.js'
 
 /**
@@ -30,8 +30,7 @@ export type ValueAndGrad<P extends Tree, A, HasAux extends boolean> = HasAux ext
 
 const detachAny = (x: unknown): unknown => {
   if (x !== null && typeof x === 'object') {
-    if ('node' in x || ('data' in x && (x as { data: unknown }).data instanceof Float32Array))
-      return detach(x as Tensor)
+    if (isTensor(x)) return detach(x)
     if (Array.isArray(x)) return x.map(detachAny)
     if (Object.getPrototypeOf(x) === Object.prototype) {
       const out: Record<string, unknown> = {}

@@ -196,7 +196,13 @@ export const slice = (x: Tensor, begin: readonly number[], size?: readonly numbe
     )
   const sz = x.shape.map((d, i) => (size === undefined || size[i] === -1 ? d - begin[i]! : size[i]!))
   for (let i = 0; i < rank; i++)
-    if (!Number.isInteger(begin[i]) || begin[i]! < 0 || sz[i]! < 0 || begin[i]! + sz[i]! > x.shape[i]!)
+    if (
+      !Number.isInteger(begin[i]) ||
+      !Number.isInteger(sz[i]) ||
+      begin[i]! < 0 ||
+      sz[i]! < 0 ||
+      begin[i]! + sz[i]! > x.shape[i]!
+    )
       throw new ShapeError(
         `slice: begin [${begin.join(',')}] size [${sz.join(',')}] is outside ${fmt(x.shape)} on axis ${i}`,
       )
@@ -347,6 +353,8 @@ export const stack = (xs: readonly Tensor[], axis = 0): Tensor => {
  * @category Shape
  */
 export const oneHot = (indices: Indices, depth: number): Tensor => {
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new ShapeError(`oneHot: depth ${depth} must be a non-negative integer`)
   const { values, shape } = indexList('oneHot', indices, depth)
   const out = alloc(values.length * depth)
   for (let i = 0; i < values.length; i++) out[i * depth + values[i]!] = 1

@@ -26,11 +26,13 @@ export interface TapeNode {
 }
 
 /**
- * One `valueAndGrad` call. `active` is true while the function being differentiated runs.
+ * One `valueAndGrad` call. `active` is true while the function being differentiated runs;
+ * `id` orders the calls by start (a nested call has a larger one).
  *
  * @internal
  */
 export interface Trace {
+  readonly id: number
   active: boolean
   seq: number
 }
@@ -216,8 +218,11 @@ export const scalar = (value: number): Tensor => {
  * ```
  * @category Creation
  */
-export const full = (shape: readonly number[], value: number): Tensor => {
-  checkShape('full', shape)
+export const full = (shape: readonly number[], value: number): Tensor => filled('full', shape, value)
+
+/** `full` for the creation function named `op` (the name its errors carry). */
+const filled = (op: string, shape: readonly number[], value: number): Tensor => {
+  checkShape(op, shape)
   const out = alloc(sizeOf(shape))
   if (value !== 0) out.fill(value)
   return fromBuffer(shape, out)
@@ -233,7 +238,7 @@ export const full = (shape: readonly number[], value: number): Tensor => {
  * ```
  * @category Creation
  */
-export const zeros = (shape: readonly number[]): Tensor => full(shape, 0)
+export const zeros = (shape: readonly number[]): Tensor => filled('zeros', shape, 0)
 
 /**
  * A tensor of ones.
@@ -245,7 +250,7 @@ export const zeros = (shape: readonly number[]): Tensor => full(shape, 0)
  * ```
  * @category Creation
  */
-export const ones = (shape: readonly number[]): Tensor => full(shape, 1)
+export const ones = (shape: readonly number[]): Tensor => filled('ones', shape, 1)
 
 /**
  * Zeros of the shape of `t`.

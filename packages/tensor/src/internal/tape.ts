@@ -12,12 +12,12 @@ import { type Shape, sameShape } from './shape.js'
 /** A VJP: maps the cotangent of an op's output to the cotangent of one of its inputs. */
 export type Vjp = (g: Tensor) => Tensor
 
-/** The live trace an input belongs to, if any (the most recent one when several). */
+/** The live trace an input belongs to, if any (the most recently started one when several). */
 const liveTrace = (inputs: readonly Tensor[]): Trace | undefined => {
   let found: Trace | undefined
   for (const x of inputs) {
     const t = x.node?.trace
-    if (t?.active && (found === undefined || t.seq > found.seq)) found = t
+    if (t?.active && (found === undefined || t.id > found.id)) found = t
   }
   return found
 }
@@ -40,8 +40,11 @@ export const record = (
   return fromBuffer(shape, data, { trace, seq: trace.seq++, op, parents: inputs, vjps })
 }
 
+/** How many traces have been started: the next trace's id. */
+let traces = 0
+
 /** A new trace, for one `valueAndGrad` call. */
-export const newTrace = (): Trace => ({ active: true, seq: 0 })
+export const newTrace = (): Trace => ({ id: traces++, active: true, seq: 0 })
 
 /** The traced stand-in of an input leaf: same data, a node with no parents. */
 export const traceLeaf = (trace: Trace, x: Tensor): Tensor =>
