@@ -7,6 +7,7 @@
 
 export * from './arith.js'
 export * from './errors.js'
+export * from './fused.js'
 export * from './grad.js'
 export * from './linalg.js'
 export * from './nn.js'
