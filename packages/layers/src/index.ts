@@ -1,5 +1,35 @@
 /**
+ * Layers as `init`/`apply` pairs with Keras semantics, and models as values: activations,
+ * initializers, regularizers, dense / flatten / activation / batch-normalization / dropout
+ * layers, `sequential`, the registry that rebuilds layers from JSON, the `Model` value with
+ * its summary, weights, transfer-learning helpers and save/load, losses and metrics.
+ *
+ * @example
+ * ```ts
+ * import { countParams, dense, flatten, initModel, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const arch = sequential([flatten(), dense({ units: 300, activation: 'relu' }), dense({ units: 10, activation: 'softmax' })], {
+ *   inputShape: [28, 28],
+ * })
+ * console.log(countParams(initModel(arch, { key: key(42) })).total) // 238510
+ * ```
  * @packageDocumentation
- * Not filled yet: see the open issues.
  */
-export {}
+export * from './activation.js'
+export * from './activations.js'
+export * from './batchNormalization.js'
+export * from './dense.js'
+export * from './dropout.js'
+export * from './flatten.js'
+export * from './initializers.js'
+export * from './layer.js'
+export * from './losses.js'
+export * from './metrics.js'
+export * from './model.js'
+export * from './registry.js'
+export * from './regularizers.js'
+export * from './save.js'
+export * from './sequential.js'
+export * from './summary.js'
+export * from './transfer.js'
+export * from './weights.js'

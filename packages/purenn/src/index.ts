@@ -18,6 +18,8 @@
  * ```
  * @packageDocumentation
  */
+
 export * as data from '@purenn/data'
+export * as layers from '@purenn/layers'
 export * as optim from '@purenn/optim'
 export * as tensor from '@purenn/tensor'

@@ -54,8 +54,8 @@ const detachAny = (x: unknown): unknown => {
  * weights passed in `rest`) record nothing and cost nothing. Leaves that do not influence
  * the output get zero gradients. Only first-order derivatives are supported.
  *
- * @param f - the objective; must return a one-element tensor (or `[loss, aux]` with `hasAux`)
- * @param options - `{ hasAux: true }` to pass auxiliary output through
+ * @param f - the objective; must return a one-element tensor (or `[loss, aux]` when called
+ *   with the second argument `{ hasAux: true }`, which passes `aux` through)
  * @returns `(params, ...rest) => { value, grad, aux? }`
  * @example
  * ```ts

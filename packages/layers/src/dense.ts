@@ -1,0 +1,167 @@
+import { add, matmul, ShapeError, scalar, split, type Tensor } from '@purenn/tensor'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import {
+  type Activation,
+  type ActivationName,
+  activationFromConfig,
+  activationToConfig,
+  getActivation,
+} from './activations.js'
+import {
+  getInitializer,
+  type Initializer,
+  type InitializerName,
+  initializerFromConfig,
+  initializerToConfig,
+} from './initializers.js'
+import { decodeWith } from './internal/config.js'
+import type { Json, Layer, NameOption } from './layer.js'
+import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
+
+/**
+ * Options of {@link dense}, named as Keras' `Dense` arguments in camelCase.
+ * @category Layers
+ */
+export interface DenseOptions extends NameOption {
+  /** Number of output units. */
+  readonly units: number
+  /** Activation applied to `x·W + b`: a name or an {@link Activation}. Default `'linear'`. */
+  readonly activation?: ActivationName | Activation
+  /** Whether to add a bias vector. Default true (false before a batch-norm layer). */
+  readonly useBias?: boolean
+  /** Kernel initializer. Default `'glorotUniform'`, as Keras. */
+  readonly kernelInitializer?: InitializerName | Initializer
+  /** Bias initializer. Default `'zeros'`. */
+  readonly biasInitializer?: InitializerName | Initializer
+  /** Penalty on the kernel added to the loss (e.g. `l2(0.01)`). */
+  readonly kernelRegularizer?: Regularizer
+  /** Penalty on the bias added to the loss. */
+  readonly biasRegularizer?: Regularizer
+}
+
+/**
+ * Params of a dense layer: `kernel` of shape `[inputs, units]` and, with `useBias`, `bias` of
+ * shape `[units]`.
+ * @category Layers
+ */
+export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
+
+/**
+ * A fully connected layer: `y = activation(x·W + b)` over the last axis of `x`.
+ *
+ * @remarks
+ * Params: `kernel` `[n_in, units]` drawn by `kernelInitializer` (Glorot uniform by default:
+ * `U(−l, l)`, `l = sqrt(6/(n_in + units))`, Glorot & Bengio 2010) and `bias` `[units]`
+ * (zeros). Parameter count `n_in·units + units`. The regularizers' penalties are added to
+ * the loss by `fit` through the layer's `penalty`.
+ *
+ * @example
+ * ```ts
+ * import { dense } from '@purenn/layers'
+ * import { key, ones } from '@purenn/tensor'
+ * const layer = dense({ units: 2, activation: 'relu', kernelInitializer: 'ones' })
+ * const { params, state } = layer.init(key(0), [3])
+ * console.log(layer.apply(params, state, ones([1, 3]), { training: false }).y.toString()) // tensor([[3, 3]])
+ * ```
+ * @category Layers
+ */
+export const dense = (opts: DenseOptions): Layer<DenseParams> => {
+  if (!Number.isInteger(opts.units) || opts.units <= 0)
+    throw new Error(`dense: units must be a positive integer, got ${opts.units}`)
+  const activation = getActivation(opts.activation)
+  const useBias = opts.useBias ?? true
+  const kernelInit = getInitializer(opts.kernelInitializer ?? 'glorotUniform')
+  const biasInit = getInitializer(opts.biasInitializer ?? 'zeros')
+  const { kernelRegularizer, biasRegularizer } = opts
+  const config: { [key: string]: Json } = {
+    units: opts.units,
+    activation: activationToConfig(activation),
+    useBias,
+    kernelInitializer: initializerToConfig(kernelInit),
+    biasInitializer: initializerToConfig(biasInit),
+    kernelRegularizer: kernelRegularizer === undefined ? null : regularizerToConfig(kernelRegularizer),
+    biasRegularizer: biasRegularizer === undefined ? null : regularizerToConfig(biasRegularizer),
+  }
+  if (opts.name !== undefined) config.name = opts.name
+  const layer: Layer<DenseParams> = {
+    kind: 'Dense',
+    config,
+    init: (key, inputShape) => {
+      const nIn = inputShape.at(-1)
+      if (nIn === undefined) throw new ShapeError('dense: input shape must have at least one axis, got []')
+      const [kKernel, kBias] = split(key, 2) as [typeof key, typeof key]
+      const kernel = kernelInit.init(kKernel, [nIn, opts.units])
+      return {
+        params: useBias ? { kernel, bias: biasInit.init(kBias, [opts.units]) } : { kernel },
+        state: {},
+        outputShape: [...inputShape.slice(0, -1), opts.units],
+      }
+    },
+    apply: (params, state, x) => {
+      const z = matmul(x, params.kernel)
+      return { y: activation.fn(params.bias === undefined ? z : add(z, params.bias)), state }
+    },
+  }
+  if (kernelRegularizer === undefined && biasRegularizer === undefined) return layer
+  return {
+    ...layer,
+    penalty: (params) => {
+      const terms = [
+        ...(kernelRegularizer ? [kernelRegularizer.penalty(params.kernel)] : []),
+        ...(biasRegularizer && params.bias ? [biasRegularizer.penalty(params.bias)] : []),
+      ]
+      return terms.reduce((s, x) => add(s, x), scalar(0))
+    },
+  }
+}
+
+const DenseConfig = t.intersection([
+  t.type({
+    units: t.number,
+    activation: t.unknown,
+    useBias: t.boolean,
+    kernelInitializer: t.unknown,
+    biasInitializer: t.unknown,
+  }),
+  t.partial({ kernelRegularizer: t.unknown, biasRegularizer: t.unknown, name: t.string }),
+])
+
+/** Rebuilds a dense layer from its `config`. @internal */
+export const denseFromConfig = (u: unknown): E.Either<string, Layer<DenseParams>> =>
+  pipe(
+    decodeWith(DenseConfig, 'Dense config')(u),
+    E.filterOrElse(
+      (c) => Number.isInteger(c.units) && c.units > 0,
+      (c) => `Dense config: units: expected a positive integer, got ${c.units}`,
+    ),
+    E.chain((c) =>
+      pipe(
+        E.Do,
+        E.bind('activation', () => activationFromConfig(c.activation as Json)),
+        E.bind('kernelInitializer', () => initializerFromConfig(c.kernelInitializer as Json)),
+        E.bind('biasInitializer', () => initializerFromConfig(c.biasInitializer as Json)),
+        E.bind('kernelRegularizer', () =>
+          c.kernelRegularizer == null
+            ? E.right(undefined)
+            : regularizerFromConfig(c.kernelRegularizer as Json),
+        ),
+        E.bind('biasRegularizer', () =>
+          c.biasRegularizer == null ? E.right(undefined) : regularizerFromConfig(c.biasRegularizer as Json),
+        ),
+        E.map((d) =>
+          dense({
+            units: c.units,
+            useBias: c.useBias,
+            activation: d.activation,
+            kernelInitializer: d.kernelInitializer,
+            biasInitializer: d.biasInitializer,
+            ...(d.kernelRegularizer ? { kernelRegularizer: d.kernelRegularizer } : {}),
+            ...(d.biasRegularizer ? { biasRegularizer: d.biasRegularizer } : {}),
+            ...(c.name !== undefined ? { name: c.name } : {}),
+          }),
+        ),
+      ),
+    ),
+  )

@@ -1,0 +1,280 @@
+import { mul, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  type Activation,
+  type ActivationName,
+  activationFromConfig,
+  activations,
+  activationToConfig,
+  getActivation,
+} from '../src/activations.js'
+
+// ---------------------------------------------------------------------------------------
+// Independent float64 references (plain Math, no tensor code)
+
+/** erf by its Maclaurin series, in float64: accurate to ~1e-9 absolute for |x| ≤ 4. */
+const erf64 = (x: number): number => {
+  let term = x
+  let s = x
+  for (let n = 1; n < 200; n++) {
+    term *= (-x * x) / n
+    const t = term / (2 * n + 1)
+    s += t
+    if (Math.abs(t) < 1e-17) break
+  }
+  return (2 / Math.sqrt(Math.PI)) * s
+}
+
+const SELU_ALPHA = 1.6732632423543772
+const SELU_SCALE = 1.0507009873554805
+const sigmoid64 = (v: number): number => 1 / (1 + Math.exp(-v))
+
+/** Elementwise references; `softmax` is handled separately (it runs over rows). */
+const elementwise: { readonly [N in Exclude<ActivationName, 'softmax'>]: (v: number) => number } = {
+  linear: (v) => v,
+  relu: (v) => Math.max(0, v),
+  leakyRelu: (v) => (v > 0 ? v : 0.2 * v),
+  elu: (v) => (v > 0 ? v : Math.exp(v) - 1),
+  selu: (v) => (v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * (Math.exp(v) - 1)),
+  gelu: (v) => 0.5 * v * (1 + erf64(v / Math.SQRT2)),
+  swish: (v) => v * sigmoid64(v),
+  sigmoid: sigmoid64,
+  tanh: (v) => (Math.exp(v) - Math.exp(-v)) / (Math.exp(v) + Math.exp(-v)),
+  softplus: (v) => Math.log(1 + Math.exp(v)),
+}
+
+/** The reference of a whole activation on a `[rows, cols]` matrix given as rows. */
+const reference =
+  (name: ActivationName, alpha?: number) =>
+  (rows: readonly (readonly number[])[]): number[][] => {
+    if (name === 'softmax')
+      return rows.map((r) => {
+        const e = r.map((v) => Math.exp(v))
+        const z = e.reduce((a, b) => a + b, 0)
+        return e.map((v) => v / z)
+      })
+    const f =
+      name === 'leakyRelu' && alpha !== undefined
+        ? (v: number) => (v > 0 ? v : alpha * v)
+        : name === 'elu' && alpha !== undefined
+          ? (v: number) => (v > 0 ? v : alpha * (Math.exp(v) - 1))
+          : elementwise[name]
+    return rows.map((r) => r.map(f))
+  }
+
+const allNames: readonly ActivationName[] = [
+  'linear',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'swish',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'softplus',
+]
+
+/** Points where the activation (or its derivative) has a kink: finite differences skip them. */
+const kinked: ReadonlySet<ActivationName> = new Set(['relu', 'leakyRelu', 'elu', 'selu'])
+
+const rowsOf = (t: Tensor): number[][] => t.toArray() as number[][]
+
+// ---------------------------------------------------------------------------------------
+
+describe('activation values', () => {
+  const xs = [-6, -3, -1, -0.5, -1e-3, 0, 1e-3, 0.5, 1, 3, 6]
+
+  it.each(allNames)('%s matches its float64 formula at chosen points', (name) => {
+    const a = getActivation(name)
+    const rows = [xs, xs.map((v) => v / 2)]
+    const got = rowsOf(a.fn(tensor(rows)))
+    const want = reference(name)(rows)
+    got.forEach((r, i) => {
+      r.forEach((v, j) => {
+        const w = want[i]![j]!
+        expect(Math.abs(v - w)).toBeLessThanOrEqual(2e-7 * Math.max(1, Math.abs(w)))
+      })
+    })
+  })
+
+  it('pins the textbook values', () => {
+    const at = (a: Activation, v: number) => a.fn(tensor([v])).item()
+    expect(at(activations.gelu, 1)).toBeCloseTo(0.8413447460685429, 6)
+    expect(at(activations.gelu, -1)).toBeCloseTo(-0.15865525393145707, 6)
+    expect(at(activations.selu, 1)).toBeCloseTo(1.0507009873554805, 6)
+    expect(at(activations.selu, -1)).toBeCloseTo(SELU_SCALE * SELU_ALPHA * (Math.exp(-1) - 1), 6)
+    expect(at(activations.selu, -50)).toBeCloseTo(-SELU_SCALE * SELU_ALPHA, 5) // ≈ −1.7581
+    expect(at(activations.sigmoid, 0)).toBe(0.5)
+    expect(at(activations.softplus, 0)).toBeCloseTo(Math.LN2, 7)
+    expect(at(activations.swish, 1)).toBeCloseTo(0.7310585786300049, 6)
+    expect(at(activations.elu(), -1)).toBeCloseTo(Math.exp(-1) - 1, 7)
+    expect(at(activations.elu(2), -1)).toBeCloseTo(2 * (Math.exp(-1) - 1), 6)
+  })
+
+  it('leakyRelu: the function defaults to alpha 0.2 (tf.nn.leaky_relu), the name too', () => {
+    expect(activations.leakyRelu().config).toEqual({ alpha: 0.2 })
+    expect(getActivation('leakyRelu').config).toEqual({ alpha: 0.2 })
+    expect(activations.leakyRelu().fn(tensor([-1, 2])).data).toEqual(new Float32Array([-0.2, 2]))
+    expect(
+      activations
+        .leakyRelu(0.3)
+        .fn(tensor([-1]))
+        .item(),
+    ).toBeCloseTo(-0.3, 7)
+  })
+
+  it('softmax runs over the last axis and is stable for ±1e4', () => {
+    const y = rowsOf(
+      activations.softmax.fn(
+        tensor([
+          [1e4, 0],
+          [-1e4, -1e4],
+        ]),
+      ),
+    )
+    expect(y).toEqual([
+      [1, 0],
+      [0.5, 0.5],
+    ])
+  })
+})
+
+describe('activation gradients', () => {
+  const f32 = (lo: number, hi: number) =>
+    fc.float({ min: Math.fround(lo), max: Math.fround(hi), noNaN: true, noDefaultInfinity: true })
+  const matrix = fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }))
+    .chain(([r, c]) =>
+      fc.tuple(
+        fc.array(fc.array(f32(-4, 4), { minLength: c, maxLength: c }), { minLength: r, maxLength: r }),
+        fc.array(fc.array(f32(-2, 2), { minLength: c, maxLength: c }), { minLength: r, maxLength: r }),
+      ),
+    )
+
+  const cases: readonly (readonly [string, Activation, ActivationName, number | undefined])[] = [
+    ...allNames.map((n) => [n, getActivation(n), n, undefined] as const),
+    ['leakyRelu(0.05)', activations.leakyRelu(0.05), 'leakyRelu', 0.05],
+    ['elu(0.5)', activations.elu(0.5), 'elu', 0.5],
+  ]
+
+  it.each(cases)(
+    '%s: valueAndGrad equals central differences of the float64 formula',
+    (_, a, name, alpha) => {
+      const ref = reference(name, alpha)
+      fc.assert(
+        fc.property(matrix, ([x, g]) => {
+          fc.pre(!kinked.has(name) || x.flat().every((v) => Math.abs(v) >= 1e-2))
+          // objective Σ g ⊙ f(x): its gradient is the VJP of f at cotangent g
+          const objective = (xs: readonly (readonly number[])[]) =>
+            ref(xs).reduce((s, r, i) => s + r.reduce((t, v, j) => t + v * g[i]![j]!, 0), 0)
+          const { grad } = valueAndGrad((p: Tensor) => sum(mul(a.fn(p), tensor(g))))(tensor(x))
+          const got = rowsOf(grad)
+          const h = 1e-4
+          x.forEach((r, i) => {
+            r.forEach((_, j) => {
+              const at = (d: number) =>
+                objective(x.map((q, k) => q.map((v, l) => (k === i && l === j ? v + d : v))))
+              const want = (at(h) - at(-h)) / (2 * h)
+              expect(Math.abs(got[i]![j]! - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want)))
+            })
+          })
+        }),
+        { seed: 5, numRuns: 60 },
+      )
+    },
+  )
+})
+
+describe('getActivation', () => {
+  it('undefined is linear, names give the defaults, values pass through', () => {
+    expect(getActivation(undefined)).toBe(activations.linear)
+    expect(getActivation('relu')).toBe(activations.relu)
+    expect(getActivation('elu').config).toEqual({ alpha: 1 })
+    const custom = activations.leakyRelu(0.01)
+    expect(getActivation(custom)).toBe(custom)
+    for (const n of allNames) expect(getActivation(n).name).toBe(n)
+  })
+
+  it('an unknown name (from untyped code) throws, listing the names', () => {
+    expect(() => getActivation('mish' as ActivationName)).toThrow(
+      /unknown activation 'mish', expected one of 'linear'/,
+    )
+  })
+
+  it('parameters must be finite numbers', () => {
+    expect(() => activations.leakyRelu(Number.NaN)).toThrow(RangeError)
+    expect(() => activations.elu(Number.POSITIVE_INFINITY)).toThrow(/alpha must be a finite number/)
+  })
+
+  it('activations are frozen values', () => {
+    expect(Object.isFrozen(activations)).toBe(true)
+    expect(Object.isFrozen(activations.relu)).toBe(true)
+    expect(Object.isFrozen(activations.leakyRelu().config)).toBe(true)
+  })
+})
+
+describe('activation config', () => {
+  const values: readonly Activation[] = [
+    ...allNames.map((n) => getActivation(n)),
+    activations.leakyRelu(0.3),
+    activations.leakyRelu(0),
+    activations.elu(0.5),
+  ]
+
+  it('writes a name for parameterless activations and { name, alpha } otherwise', () => {
+    expect(activationToConfig(activations.relu)).toBe('relu')
+    expect(activationToConfig(activations.softmax)).toBe('softmax')
+    expect(activationToConfig(activations.leakyRelu())).toEqual({ name: 'leakyRelu', alpha: 0.2 })
+    expect(activationToConfig(activations.elu())).toEqual({ name: 'elu', alpha: 1 })
+  })
+
+  it.each(values.map((a) => [JSON.stringify(activationToConfig(a)), a] as const))(
+    'fromConfig(toConfig(%s)) behaves identically (through JSON text)',
+    (_, a) => {
+      const back = activationFromConfig(JSON.parse(JSON.stringify(activationToConfig(a))))
+      if (back._tag === 'Left') throw new Error(back.left)
+      expect(back.right.name).toBe(a.name)
+      expect(back.right.config).toEqual(a.config)
+      const x = tensor([[-2.5, -0.1, 0, 0.7, 3]])
+      expect(back.right.fn(x).data).toEqual(a.fn(x).data)
+    },
+  )
+
+  it('accepts a bare name, and { name } with defaults', () => {
+    const r = activationFromConfig('leakyRelu')
+    expect(r._tag === 'Right' && r.right.config).toEqual({ alpha: 0.2 })
+    const e = activationFromConfig({ name: 'elu' })
+    expect(e._tag === 'Right' && e.right.config).toEqual({ alpha: 1 })
+    const s = activationFromConfig({ name: 'selu' })
+    expect(s._tag === 'Right' && s.right).toBe(activations.selu)
+  })
+
+  it.each([
+    ['mish', "activation: expected one of 'linear' | 'relu' | 'leakyRelu'"],
+    [42, 'activation: expected an activation name or { name, ...params }, got 42'],
+    [null, 'activation: expected an activation name or { name, ...params }, got null'],
+    [{ alpha: 0.2 }, 'activation.name: expected one of'],
+    [{ name: 7 }, 'activation.name: expected one of'],
+    [{ name: 'leakyRelu', alpha: 'big' }, 'activation.alpha: expected a finite number, got "big"'],
+    [{ name: 'elu', alpha: null }, 'activation.alpha: expected a finite number, got null'],
+    [{ name: 'relu', alpha: 0.1 }, "activation.alpha: 'relu' takes no parameters, got a field 'alpha'"],
+    [
+      { name: 'leakyRelu', slope: 0.1 },
+      "activation.slope: 'leakyRelu' takes only alpha, got a field 'slope'",
+    ],
+  ] as const)('bad config %j gives an error naming the field', (config, message) => {
+    const r = activationFromConfig(config)
+    expect(r._tag).toBe('Left')
+    expect(r._tag === 'Left' && r.left).toContain(message)
+  })
+
+  it('error messages use the path of the caller', () => {
+    const r = activationFromConfig({ name: 'elu', alpha: 'x' }, 'layers[2].config.activation')
+    expect(r._tag === 'Left' && r.left).toBe(
+      'layers[2].config.activation.alpha: expected a finite number, got "x"',
+    )
+  })
+})

@@ -1,0 +1,148 @@
+import { key } from '@purenn/tensor'
+import { describe, expect, it } from 'vitest'
+import {
+  activation,
+  batchNormalization,
+  dense,
+  flatten,
+  freeze,
+  initModel,
+  sequential,
+  summary,
+} from '../src/index.js'
+
+// The expected tables are written out by hand from Keras' print_summary (tf.keras 2.9–2.12):
+// line length 65, columns ending at int(65·[.45, .85, 1]) = [29, 55, 65], every line starting
+// with a space and padded to the column edges, a field cut at its column width minus the two
+// spaces between columns (27 characters for the first column) and continued on the next line,
+// a blank line of 65 spaces after each layer. Each line below ends at the `|`, which is not
+// part of the output: it makes the trailing spaces visible.
+const table = (lines: readonly string[]): string => lines.map((l) => l.slice(0, -1)).join('\n')
+
+const chapterModel = () =>
+  sequential(
+    [
+      flatten(),
+      batchNormalization(),
+      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
+      batchNormalization(),
+      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
+      batchNormalization(),
+      dense({ units: 10, activation: 'softmax' }),
+    ],
+    { inputShape: [28, 28] },
+  )
+
+describe('summary: the tf.keras 2.x table, exactly', () => {
+  it("the chapter's batch-normalization model: 271,346 / 268,978 / 2,368", () => {
+    const model = initModel(chapterModel(), { key: key(42) })
+    expect(summary(model)).toBe(
+      table([
+        'Model: "sequential"|',
+        '_________________________________________________________________|',
+        ' Layer (type)                Output Shape              Param #   |',
+        '=================================================================|',
+        ' flatten (Flatten)           (None, 784)               0         |',
+        '                                                                 |',
+        ' batch_normalization (BatchN  (None, 784)              3136      |',
+        ' ormalization)                                                   |',
+        '                                                                 |',
+        ' dense (Dense)               (None, 300)               235500    |',
+        '                                                                 |',
+        ' batch_normalization_1 (Batc  (None, 300)              1200      |',
+        ' hNormalization)                                                 |',
+        '                                                                 |',
+        ' dense_1 (Dense)             (None, 100)               30100     |',
+        '                                                                 |',
+        ' batch_normalization_2 (Batc  (None, 100)              400       |',
+        ' hNormalization)                                                 |',
+        '                                                                 |',
+        ' dense_2 (Dense)             (None, 10)                1010      |',
+        '                                                                 |',
+        '=================================================================|',
+        'Total params: 271,346|',
+        'Trainable params: 268,978|',
+        'Non-trainable params: 2,368|',
+        '_________________________________________________________________|',
+      ]),
+    )
+  })
+
+  it('the batch-norm-before-activation variant (no bias before BN): 267,810 total, 800 non-trainable', () => {
+    const arch = sequential(
+      [
+        flatten(),
+        dense({ units: 300, kernelInitializer: 'heNormal', useBias: false }),
+        batchNormalization(),
+        activation('relu'),
+        dense({ units: 100, kernelInitializer: 'heNormal', useBias: false }),
+        batchNormalization(),
+        activation('relu'),
+        dense({ units: 10, activation: 'softmax' }),
+      ],
+      { inputShape: [28, 28] },
+    )
+    expect(summary(initModel(arch, { key: key(0) }))).toBe(
+      table([
+        'Model: "sequential"|',
+        '_________________________________________________________________|',
+        ' Layer (type)                Output Shape              Param #   |',
+        '=================================================================|',
+        ' flatten (Flatten)           (None, 784)               0         |',
+        '                                                                 |',
+        ' dense (Dense)               (None, 300)               235200    |',
+        '                                                                 |',
+        ' batch_normalization (BatchN  (None, 300)              1200      |',
+        ' ormalization)                                                   |',
+        '                                                                 |',
+        ' activation (Activation)     (None, 300)               0         |',
+        '                                                                 |',
+        ' dense_1 (Dense)             (None, 100)               30000     |',
+        '                                                                 |',
+        ' batch_normalization_1 (Batc  (None, 100)              400       |',
+        ' hNormalization)                                                 |',
+        '                                                                 |',
+        ' activation_1 (Activation)   (None, 100)               0         |',
+        '                                                                 |',
+        ' dense_2 (Dense)             (None, 10)                1010      |',
+        '                                                                 |',
+        '=================================================================|',
+        'Total params: 267,810|',
+        'Trainable params: 267,010|',
+        'Non-trainable params: 800|',
+        '_________________________________________________________________|',
+      ]),
+    )
+  })
+
+  it('frozen layers count as non-trainable, as in Keras', () => {
+    const model = freeze(initModel(chapterModel(), { key: key(1) }), ['dense'])
+    const footer = summary(model).split('\n').slice(-4, -1)
+    expect(footer).toEqual([
+      'Total params: 271,346',
+      'Trainable params: 33,478',
+      'Non-trainable params: 237,868',
+    ])
+  })
+
+  it('prints the model name, multi-axis output shapes and a single-layer model', () => {
+    const model = initModel(sequential([dense({ units: 4 })], { name: 'encoder' }), {
+      key: key(0),
+      inputShape: [3, 2],
+    })
+    const lines = summary(model).split('\n')
+    expect(lines[0]).toBe('Model: "encoder"')
+    expect(lines[4]).toBe(' dense (Dense)               (None, 3, 4)              12        ')
+    const single = summary(
+      initModel(dense({ units: 2, name: 'out' }), { key: key(0), inputShape: [5] }),
+    ).split('\n')
+    expect(single[0]).toBe('Model: "out"')
+    expect(single[4]).toBe(' out (Dense)                 (None, 2)                 12        ')
+  })
+
+  it('every table line is 65 characters wide', () => {
+    const lines = summary(initModel(chapterModel(), { key: key(2) })).split('\n')
+    const table = lines.filter((l) => !/^(Model:|Total|Trainable|Non-trainable)/.test(l))
+    expect(table.every((l) => l.length === 65)).toBe(true)
+  })
+})
