@@ -1,5 +1,13 @@
 /**
+ * Training: the pure training step and the `fit` loop over it, `evaluate`, `predict` and
+ * Monte Carlo `mcPredict`, callbacks as values, tf.keras-style progress output, and learning
+ * curves as SVG.
+ *
  * @packageDocumentation
- * Not filled yet: see the open issues.
  */
-export {}
+export * from './callbacks.js'
+export * from './fit.js'
+export * from './plot.js'
+export * from './predict.js'
+export * from './progress.js'
+export * from './step.js'

@@ -1,0 +1,168 @@
+/**
+ * The options of `pnpm train`, decoded with io-ts: every flag is validated and a bad one is
+ * reported in one line naming the flag.
+ */
+import { parseArgs } from 'node:util'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+
+export const modelNames = [
+  'bn-after',
+  'bn-before',
+  'leaky-relu',
+  'swish',
+  'l2',
+  'dropout',
+  'mc-dropout',
+  'transfer',
+] as const
+export const optimizerNames = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'rmsprop',
+  'adam',
+  'adamw',
+  'nadam',
+  'adagrad',
+] as const
+
+export type ModelName = (typeof modelNames)[number]
+export type OptimizerName = (typeof optimizerNames)[number]
+
+export interface TrainOptions {
+  readonly model: ModelName
+  readonly epochs?: number
+  readonly batchSize: number
+  readonly optimizer?: OptimizerName
+  readonly learningRate?: number
+  readonly clipNorm?: number
+  readonly clipValue?: number
+  readonly seed: number
+  readonly threads?: number
+  readonly dataDir?: string
+  readonly out?: string
+}
+
+export const usage = `Usage: pnpm train [options]
+
+Trains one of the chapter's models on Fashion-MNIST (55,000 train / 5,000 validation /
+10,000 test images), prints its summary, the progress and the test loss and accuracy, and
+writes the learning curves (SVG), the history (JSON) and the saved model to an output directory.
+
+Options:
+  --model NAME          ${modelNames.join(' | ')} (default bn-after)
+  --epochs N            epochs (default: the chapter's, e.g. 2 for bn-after, 10 for dropout)
+  --batch-size N        rows per step (default 32)
+  --optimizer NAME      ${optimizerNames.join(' | ')} (default: the chapter's, sgd for most)
+  --learning-rate X     learning rate (default: the chapter's)
+  --clip-norm X         clip each gradient tensor to this L2 norm (Keras clipnorm)
+  --clip-value X        clip each gradient element to [-X, X] (Keras clipvalue)
+  --seed N              seed of the PRNG key for weights, shuffling and dropout (default 42)
+  --threads N           worker threads for the heavy kernels (default: all cores)
+  --data-dir DIR        directory with the four Fashion-MNIST files (default: PURENN_DATA,
+                        the user cache, /usr/share/datasets/fashion-mnist, then download)
+  --out DIR             output directory (default out/<model>)
+  -h, --help            show this help
+`
+
+/** A number given as a command-line string, with a predicate and what it must be. */
+const numberFlag = (name: string, ok: (n: number) => boolean, what: string) =>
+  new t.Type<number, string, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && ok(u),
+    (u, c) => {
+      const n = typeof u === 'string' && u.trim() !== '' ? Number(u) : Number.NaN
+      return ok(n) ? t.success(n) : t.failure(u, c, `--${name} must be ${what}, got "${String(u)}"`)
+    },
+    String,
+  )
+
+const oneOf = <V extends string>(name: string, values: readonly V[]) =>
+  new t.Type<V, string, unknown>(
+    name,
+    (u): u is V => values.includes(u as V),
+    (u, c) =>
+      values.includes(u as V)
+        ? t.success(u as V)
+        : t.failure(u, c, `--${name} must be one of ${values.join(', ')}; got "${String(u)}"`),
+    String,
+  )
+
+const positiveInt = (name: string) =>
+  numberFlag(name, (n) => Number.isInteger(n) && n > 0, 'a positive integer')
+const positive = (name: string) => numberFlag(name, (n) => Number.isFinite(n) && n > 0, 'a positive number')
+
+const Flags = t.partial({
+  model: oneOf('model', modelNames),
+  epochs: positiveInt('epochs'),
+  'batch-size': positiveInt('batch-size'),
+  optimizer: oneOf('optimizer', optimizerNames),
+  'learning-rate': positive('learning-rate'),
+  'clip-norm': positive('clip-norm'),
+  'clip-value': positive('clip-value'),
+  seed: numberFlag('seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
+  threads: positiveInt('threads'),
+  'data-dir': t.string,
+  out: t.string,
+})
+
+const firstMessage = (errors: t.Errors): string =>
+  errors[0]?.message ??
+  `invalid option ${
+    errors[0]?.context
+      .map((c) => c.key)
+      .filter(Boolean)
+      .join('.') ?? ''
+  }`
+
+/**
+ * Parses and validates the command line. Left: a one-line reason; Right: the options, or
+ * `'help'` when help was asked for.
+ */
+export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainOptions | 'help'> => {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        model: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        optimizer: { type: 'string' },
+        'learning-rate': { type: 'string' },
+        'clip-norm': { type: 'string' },
+        'clip-value': { type: 'string' },
+        seed: { type: 'string' },
+        threads: { type: 'string' },
+        'data-dir': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (e) {
+    return E.left((e as Error).message.split('\n')[0]!)
+  }
+  if (values.help === true) return E.right('help')
+  const { help: _help, ...flags } = values
+  return pipe(
+    Flags.decode(flags),
+    E.mapLeft(firstMessage),
+    E.map((f) => ({
+      model: f.model ?? 'bn-after',
+      batchSize: f['batch-size'] ?? 32,
+      seed: f.seed ?? 42,
+      ...(f.epochs === undefined ? {} : { epochs: f.epochs }),
+      ...(f.optimizer === undefined ? {} : { optimizer: f.optimizer }),
+      ...(f['learning-rate'] === undefined ? {} : { learningRate: f['learning-rate'] }),
+      ...(f['clip-norm'] === undefined ? {} : { clipNorm: f['clip-norm'] }),
+      ...(f['clip-value'] === undefined ? {} : { clipValue: f['clip-value'] }),
+      ...(f.threads === undefined ? {} : { threads: f.threads }),
+      ...(f['data-dir'] === undefined ? {} : { dataDir: f['data-dir'] }),
+      ...(f.out === undefined ? {} : { out: f.out }),
+    })),
+  )
+}

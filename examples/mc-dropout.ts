@@ -1,0 +1,38 @@
+/**
+ * Monte Carlo dropout: train the dropout model, then average 100 stochastic predictions
+ * (dropout on, batch norm on its moving statistics), as the chapter's last cells: the mean
+ * and standard deviation of the class probabilities of the first test image, and the
+ * accuracy of the averaged predictions. `withMcDropout` turns the trained model's dropout
+ * layers into MC-dropout layers, keeping every weight.
+ *
+ * Run: pnpm example mc-dropout
+ */
+import { layers, optim, tensor, train } from 'purenn'
+import { dropoutModel, loadSplits } from './lib/chapter.js'
+import { run } from './lib/run.js'
+
+const data = await loadSplits()
+const [runKey, mcKey] = tensor.split(tensor.key(42), 2) as [tensor.Key, tensor.Key]
+const { model, test } = await run({
+  name: 'dropout model',
+  architecture: dropoutModel(),
+  optimizer: optim.sgd({ learningRate: 0.01, momentum: 0.9 }),
+  epochs: 10,
+  batchSize: 32,
+  key: runKey,
+  data,
+  verbose: 2,
+})
+const { mean, std } = train.mcPredict(model, data.test.x, { samples: 100, key: mcKey })
+const firstRow = (t: tensor.Tensor) => Array.from(t.data.subarray(0, 10), (v) => v.toFixed(2)).join(' ')
+console.log(`first test image (label ${data.classNames[data.test.y.data[0]!]}):`)
+console.log(`  plain predict   ${firstRow(train.predict(model, train.rows(data.test.x, 0, 1)))}`)
+console.log(`  MC mean         ${firstRow(mean)}`)
+console.log(`  MC std          ${firstRow(std)}`)
+const accuracy = tensor.mean(tensor.equal(tensor.argmax(mean), data.test.y)).item()
+console.log(`accuracy: plain ${test.accuracy!.toFixed(4)}, MC dropout ${accuracy.toFixed(4)}`)
+
+// the same, with the chapter's MCDropout layers: always stochastic, even with training false
+const mcModel = layers.withMcDropout(model)
+const once = train.predict(mcModel, train.rows(data.test.x, 0, 1))
+console.log(`one prediction of the MCDropout model: ${firstRow(once)}`)

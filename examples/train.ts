@@ -1,0 +1,106 @@
+/**
+ * `pnpm train`: trains one of the chapter's models on Fashion-MNIST. `pnpm train --help`
+ * lists the options.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import { type layers, tensor, train } from 'purenn'
+import {
+  bnAfter,
+  bnBefore,
+  dropoutModel,
+  l2Model,
+  leakyReluModel,
+  loadSplits,
+  swishModel,
+} from './lib/chapter.js'
+import { type ModelName, type OptimizerName, parseTrainArgs, usage } from './lib/cli.js'
+import { makeOptimizer, run } from './lib/run.js'
+import { transferExperiment } from './lib/transfer.js'
+
+/** The chapter's settings for each model: architecture, optimizer, learning rate, epochs. */
+const recipes: Record<
+  Exclude<ModelName, 'transfer'>,
+  { build: () => layers.AnyLayer; optimizer: OptimizerName; learningRate: number; epochs: number }
+> = {
+  'bn-after': { build: bnAfter, optimizer: 'sgd', learningRate: 0.01, epochs: 2 },
+  'bn-before': { build: bnBefore, optimizer: 'sgd', learningRate: 0.01, epochs: 2 },
+  'leaky-relu': { build: leakyReluModel, optimizer: 'sgd', learningRate: 0.01, epochs: 2 },
+  swish: { build: swishModel, optimizer: 'sgd', learningRate: 0.01, epochs: 2 },
+  l2: { build: l2Model, optimizer: 'sgd', learningRate: 0.02, epochs: 2 },
+  dropout: { build: dropoutModel, optimizer: 'momentum', learningRate: 0.01, epochs: 10 },
+  'mc-dropout': { build: dropoutModel, optimizer: 'momentum', learningRate: 0.01, epochs: 10 },
+}
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const parsed = parseTrainArgs(argv)
+  if (E.isLeft(parsed)) {
+    console.error(`pnpm train: ${parsed.left} (see --help)`)
+    return 2
+  }
+  if (parsed.right === 'help') {
+    console.log(usage)
+    return 0
+  }
+  const o = parsed.right
+  if (o.threads !== undefined) tensor.setThreads(o.threads)
+  const out = o.out ?? join('out', o.model)
+  const rootKey = tensor.key(o.seed)
+  console.log('loading Fashion-MNIST ...')
+  const data = await loadSplits(o.dataDir)
+  console.log(
+    `train ${data.train.x.shape[0]} / validation ${data.valid.x.shape[0]} / test ${data.test.x.shape[0]} images`,
+  )
+
+  if (o.model === 'transfer') {
+    const result = await transferExperiment(data, { key: rootKey, verbose: 2 })
+    await mkdir(out, { recursive: true })
+    await writeFile(join(out, 'transfer.json'), `${JSON.stringify(result, null, 2)}\n`)
+    console.log(`wrote ${out}/transfer.json`)
+    return 0
+  }
+
+  const recipe = recipes[o.model]
+  const optimizer = makeOptimizer({
+    optimizer: o.optimizer ?? recipe.optimizer,
+    learningRate: o.learningRate ?? recipe.learningRate,
+    ...(o.clipNorm === undefined ? {} : { clipNorm: o.clipNorm }),
+    ...(o.clipValue === undefined ? {} : { clipValue: o.clipValue }),
+  })
+  const [runKey, mcKey] = tensor.split(rootKey, 2) as [tensor.Key, tensor.Key]
+  const result = await run({
+    name: o.model,
+    architecture: recipe.build(),
+    optimizer,
+    epochs: o.epochs ?? recipe.epochs,
+    batchSize: o.batchSize,
+    key: runKey,
+    data,
+    out,
+  })
+  if (o.model === 'mc-dropout') {
+    // the chapter's last cells: 100 stochastic predictions, averaged
+    const { mean, std } = train.mcPredict(result.model, data.test.x, { samples: 100, key: mcKey })
+    const first = (t: tensor.Tensor) => Array.from(t.data.subarray(0, 10), (v) => v.toFixed(2)).join(' ')
+    console.log(`MC dropout, first test image: mean ${first(mean)}`)
+    console.log(`                               std ${first(std)}`)
+    const predicted = tensor.argmax(mean, -1)
+    const acc = tensor.mean(tensor.equal(predicted, data.test.y)).item()
+    console.log(
+      `MC dropout test accuracy ${acc.toFixed(4)} (plain inference ${result.test.accuracy!.toFixed(4)})`,
+    )
+    await writeFile(join(out, 'mc-dropout.json'), `${JSON.stringify({ accuracy: acc }, null, 2)}\n`)
+  }
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    console.error(`pnpm train: ${e instanceof Error ? e.message : String(e)}`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,239 @@
+import { type Model, saveModel } from '@purenn/layers'
+import type { Logs } from './progress.js'
+
+/**
+ * What a callback sees at the end of an epoch.
+ * @category Callbacks
+ */
+export interface EpochEnd {
+  /** The epoch that just ended, counting from 0. */
+  readonly epoch: number
+  /** The epoch's values: `loss`, metrics, `val_loss`, `val_*`. */
+  readonly logs: Logs
+  /** The model after this epoch. */
+  readonly model: Model
+}
+
+/**
+ * What a callback sees after each training step.
+ * @category Callbacks
+ */
+export interface BatchEnd {
+  /** The epoch, counting from 0. */
+  readonly epoch: number
+  /** The step within the epoch, counting from 1. */
+  readonly step: number
+  /** Steps per epoch. */
+  readonly steps: number
+  /** The step's loss (penalties included). */
+  readonly loss: number
+}
+
+/**
+ * What a callback may ask for: stop training, or (at the end) replace the returned model.
+ * @category Callbacks
+ */
+export interface Verdict<S> {
+  /** The callback's new state. */
+  readonly state: S
+  /** Stop after this epoch. */
+  readonly stop?: boolean
+  /** A message `fit` prints (when verbose) and records in `history.stopReason` on stop. */
+  readonly message?: string
+}
+
+/**
+ * A callback is a value: an initial state and pure reactions to the end of an epoch and the
+ * end of training. No callback mutates the model; one that wants a different final model
+ * (`restoreBestWeights`) returns it from `onTrainEnd`.
+ * @category Callbacks
+ */
+export interface Callback<S = unknown> {
+  /** Shown in error messages. */
+  readonly name: string
+  /** The state before the first epoch. */
+  readonly init: () => S
+  /** Called after each epoch (after validation). May write files, hence the promise. */
+  readonly onEpochEnd?: (state: S, e: EpochEnd) => Verdict<S> | Promise<Verdict<S>>
+  /**
+   * Called after each training step with that step's loss, before its update is kept; a
+   * verdict with `stop` ends training and discards that step's update.
+   */
+  readonly onBatchEnd?: (state: S, b: BatchEnd) => Verdict<S>
+  /** Called once when training ends; may return the model `fit` should return instead. */
+  readonly onTrainEnd?: (state: S, model: Model) => Model
+  /** A factor on the optimizer's learning rate for an epoch (learning-rate schedulers). */
+  readonly learningRateFactor?: (epoch: number) => number
+}
+
+/**
+ * A callback of any state type: what lists of callbacks hold.
+ * @category Callbacks
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each callback has its own state type
+export type AnyCallback = Callback<any>
+
+/**
+ * Options of {@link earlyStopping}, as Keras' `EarlyStopping`.
+ * @category Callbacks
+ */
+export interface EarlyStoppingOptions {
+  /** The value watched. Default `'val_loss'`. */
+  readonly monitor?: string
+  /** Epochs without improvement before stopping. Default 0, as Keras. */
+  readonly patience?: number
+  /** Smallest change that counts as an improvement. Default 0. */
+  readonly minDelta?: number
+  /** `'min'` or `'max'`; `'auto'` (default) is max for names containing `acc`, else min. */
+  readonly mode?: 'min' | 'max' | 'auto'
+  /** Return the model of the best epoch rather than the last. Default false, as Keras. */
+  readonly restoreBestWeights?: boolean
+}
+
+/**
+ * The state of {@link earlyStopping}: the best value so far, the epochs since, and (with
+ * `restoreBestWeights`) the model of the best epoch.
+ * @category Callbacks
+ */
+export type EarlyStoppingState = { readonly best: number; readonly wait: number; readonly bestModel?: Model }
+
+/**
+ * Stops training when the monitored value stops improving (Keras' `EarlyStopping`).
+ *
+ * @remarks After each epoch, an improvement is `value < best − minDelta` (mode min) or
+ * `value > best + minDelta` (mode max); after `patience` epochs with none, training stops.
+ * With `restoreBestWeights`, `fit` returns the model of the best epoch.
+ * @example
+ * ```ts
+ * import { earlyStopping } from '@purenn/train'
+ * const cb = earlyStopping({ patience: 10, restoreBestWeights: true })
+ * console.log(cb.name) // earlyStopping(val_loss)
+ * ```
+ * @category Callbacks
+ */
+export const earlyStopping = (opts: EarlyStoppingOptions = {}): Callback<EarlyStoppingState> => {
+  const monitor = opts.monitor ?? 'val_loss'
+  const patience = opts.patience ?? 0
+  const minDelta = Math.abs(opts.minDelta ?? 0)
+  const mode =
+    opts.mode === undefined || opts.mode === 'auto' ? (monitor.includes('acc') ? 'max' : 'min') : opts.mode
+  const better = (v: number, best: number) => (mode === 'min' ? v < best - minDelta : v > best + minDelta)
+  return {
+    name: `earlyStopping(${monitor})`,
+    init: () => ({ best: mode === 'min' ? Infinity : -Infinity, wait: 0 }),
+    onEpochEnd: (s, e) => {
+      const v = e.logs[monitor]
+      if (v === undefined)
+        throw new Error(
+          `earlyStopping: "${monitor}" is not among the epoch's values (${Object.keys(e.logs).join(', ')})`,
+        )
+      if (better(v, s.best))
+        return { state: { best: v, wait: 0, ...(opts.restoreBestWeights ? { bestModel: e.model } : {}) } }
+      const wait = s.wait + 1
+      return wait >= patience
+        ? { state: { ...s, wait }, stop: true, message: `Epoch ${e.epoch + 1}: early stopping` }
+        : { state: { ...s, wait } }
+    },
+    onTrainEnd: (s, model) => (opts.restoreBestWeights && s.bestModel !== undefined ? s.bestModel : model),
+  }
+}
+
+/**
+ * A learning-rate schedule per epoch (Keras' `LearningRateScheduler`), given as a factor on
+ * the optimizer's own learning rate: the updates of epoch `e` are scaled by `factor(e)`.
+ *
+ * @remarks The chapter's `exponential_decay_fn(epoch) = 0.01·0.1^(epoch/20)` becomes
+ * `sgd({ learningRate: 0.01 })` with `learningRateScheduler((epoch) => 0.1 ** (epoch / 20))`.
+ * Scaling the updates equals changing the learning rate for every optimizer whose last
+ * transformation is the learning-rate scaling (all of `@purenn/optim`'s aliases except
+ * momentum SGD, where Keras puts the learning rate inside the velocity; there the factor also
+ * scales the velocity carried over from earlier steps). For schedules per step, give the
+ * optimizer a schedule instead (`exponentialDecay`, `piecewiseConstant`, ...).
+ * @example
+ * ```ts
+ * import { learningRateScheduler } from '@purenn/train'
+ * const cb = learningRateScheduler((epoch) => 0.1 ** (epoch / 20))
+ * console.log(cb.learningRateFactor?.(20)) // 0.1
+ * ```
+ * @category Callbacks
+ */
+export const learningRateScheduler = (factor: (epoch: number) => number): Callback<null> => ({
+  name: 'learningRateScheduler',
+  init: () => null,
+  learningRateFactor: factor,
+})
+
+/**
+ * Options of {@link modelCheckpoint}, as Keras' `ModelCheckpoint`.
+ * @category Callbacks
+ */
+export interface ModelCheckpointOptions {
+  /** Save only when the monitored value improves. Default false. */
+  readonly saveBestOnly?: boolean
+  /** The value watched with `saveBestOnly`. Default `'val_loss'`. */
+  readonly monitor?: string
+}
+
+/**
+ * Saves the model (with `saveModel`) after each epoch, or only after improving ones
+ * (Keras' `ModelCheckpoint`). `{epoch}` in `dir` is replaced by the epoch number (from 1).
+ *
+ * @example
+ * ```ts
+ * import { modelCheckpoint } from '@purenn/train'
+ * console.log(modelCheckpoint('out/best-model', { saveBestOnly: true }).name) // modelCheckpoint(out/best-model)
+ * ```
+ * @category Callbacks
+ */
+export const modelCheckpoint = (
+  dir: string,
+  opts: ModelCheckpointOptions = {},
+): Callback<{ best: number }> => {
+  const monitor = opts.monitor ?? 'val_loss'
+  const max = monitor.includes('acc')
+  return {
+    name: `modelCheckpoint(${dir})`,
+    init: () => ({ best: max ? -Infinity : Infinity }),
+    onEpochEnd: async (s, e) => {
+      const v = e.logs[monitor]
+      if (opts.saveBestOnly) {
+        if (v === undefined)
+          throw new Error(
+            `modelCheckpoint: "${monitor}" is not among the epoch's values (${Object.keys(e.logs).join(', ')})`,
+          )
+        if (max ? !(v > s.best) : !(v < s.best)) return { state: s }
+      }
+      await saveModel(e.model, dir.replace('{epoch}', String(e.epoch + 1)))
+      return { state: { best: v ?? s.best } }
+    },
+  }
+}
+
+/**
+ * Stops training when the loss becomes NaN or infinite (Keras' `TerminateOnNaN`). `fit`
+ * adds it by default (`terminateOnNaN: false` turns it off).
+ *
+ * @remarks The message names the epoch and the step, e.g.
+ * `Epoch 3, step 117/1719: invalid loss (NaN), terminating training`; the update of that step
+ * is discarded, so the model returned holds finite weights.
+ * @example
+ * ```ts
+ * import { terminateOnNaN } from '@purenn/train'
+ * const cb = terminateOnNaN()
+ * const v = cb.onBatchEnd?.(null, { epoch: 2, step: 117, steps: 1719, loss: Number.NaN })
+ * console.log(v?.stop, v?.message) // true Epoch 3, step 117/1719: invalid loss (NaN), terminating training
+ * ```
+ * @category Callbacks
+ */
+export const terminateOnNaN = (): Callback<null> => ({
+  name: 'terminateOnNaN',
+  init: () => null,
+  onBatchEnd: (state, b) =>
+    Number.isFinite(b.loss)
+      ? { state }
+      : {
+          state,
+          stop: true,
+          message: `Epoch ${b.epoch + 1}, step ${b.step}/${b.steps}: invalid loss (${b.loss}), terminating training`,
+        },
+})

@@ -1,0 +1,263 @@
+import {
+  getLoss,
+  getMetric,
+  type Loss,
+  type LossName,
+  type Metric,
+  type MetricName,
+  type Model,
+} from '@purenn/layers'
+import type { GradientTransformation } from '@purenn/optim'
+import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
+import cliProgress from 'cli-progress'
+import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
+import { evaluate, forEachBatch, rows } from './predict.js'
+import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
+import { makeTrainer, type TrainingState } from './step.js'
+
+/**
+ * The per-epoch record of a `fit` call, as Keras' `History`.
+ * @category Training
+ */
+export interface History {
+  /** Values per epoch: `loss`, each metric, and `val_loss`, `val_<metric>` with validation. */
+  readonly history: Readonly<Record<string, readonly number[]>>
+  /** The epochs run, counting from 0. */
+  readonly epoch: readonly number[]
+  /** Why training stopped before the last epoch, if it did (early stopping, NaN loss). */
+  readonly stopReason?: string
+}
+
+/**
+ * Options of {@link fit}, named as Keras' `compile` and `fit` arguments in camelCase.
+ * @category Training
+ */
+export interface FitOptions {
+  /** The loss, by name (`'sparseCategoricalCrossentropy'`) or value. */
+  readonly loss: Loss | LossName
+  /** The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`). */
+  readonly optimizer: GradientTransformation<unknown>
+  /** Metrics to report, e.g. `['accuracy']`. Default none. */
+  readonly metrics?: readonly (Metric | MetricName)[]
+  /** Number of passes over the data. Default 1. */
+  readonly epochs?: number
+  /** Rows per step. Default 32. */
+  readonly batchSize?: number
+  /** Data to validate on after each epoch (`val_loss`, `val_accuracy`). */
+  readonly validationData?: readonly [Tensor, Tensor]
+  /**
+   * Fraction of the rows, taken from the END before shuffling, to validate on: as Keras, the first
+   * `⌊n·(1 − validationSplit)⌋` rows train and the rest validate.
+   */
+  readonly validationSplit?: number
+  /** Shuffle the rows before each epoch. Default true. */
+  readonly shuffle?: boolean
+  /** The key for shuffling and dropout. Default `key(0)`: runs are reproducible. */
+  readonly key?: Key
+  /** Callbacks, in order (`earlyStopping`, `modelCheckpoint`, ...). */
+  readonly callbacks?: readonly AnyCallback[]
+  /** Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given. Default true. */
+  readonly terminateOnNaN?: boolean
+  /** 0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line per epoch. Default 1. */
+  readonly verbose?: 0 | 1 | 2
+  /** Where progress goes. Default `process.stdout`. */
+  readonly output?: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+const checkRows = (op: string, x: Tensor, y: Tensor): number => {
+  const n = x.shape[0]
+  if (n === undefined || n === 0) throw new Error(`${op}: x has no rows (shape [${x.shape.join(',')}])`)
+  if (y.shape[0] !== n) throw new Error(`${op}: x has ${n} rows but y has ${y.shape[0] ?? 0}`)
+  return n
+}
+
+/** Running means of the step values, weighted by batch size, as Keras' progress bar shows them. */
+const runningMeans = () => {
+  let rowsSeen = 0
+  const sums = new Map<string, number>()
+  return {
+    add(size: number, values: Logs) {
+      rowsSeen += size
+      for (const [k, v] of Object.entries(values)) sums.set(k, (sums.get(k) ?? 0) + v * size)
+    },
+    get(): Logs {
+      return Object.fromEntries([...sums].map(([k, v]) => [k, v / rowsSeen]))
+    },
+  }
+}
+
+/**
+ * Trains a model on `(x, y)` and returns the trained model and the history; nothing is
+ * mutated, so the model passed in is unchanged.
+ *
+ * @remarks
+ * Each epoch shuffles the rows with a key derived from `key` and the epoch, then loops the
+ * pure training step (see `makeTrainer`) over batches of `batchSize` rows (the last one may
+ * be smaller, as Keras). After the epoch, validation data (if any) is evaluated in inference
+ * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
+ * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
+ * regularization penalties. A NaN or infinite loss stops training at once with a message
+ * naming the epoch and step; the model returned is the one before that step.
+ *
+ * @returns the trained model and a {@link History}
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { sgd } from '@purenn/optim'
+ * import { key, tensor } from '@purenn/tensor'
+ * import { fit } from '@purenn/train'
+ * const model = initModel(sequential([dense({ units: 2, activation: 'softmax' })], { inputShape: [2] }), { key: key(0) })
+ * const x = tensor([[1, 0], [0, 1], [1, 0.1], [0.1, 1]])
+ * const y = tensor([0, 1, 0, 1])
+ * const { history } = await fit(model, x, y, {
+ *   loss: 'sparseCategoricalCrossentropy', optimizer: sgd({ learningRate: 0.5 }), metrics: ['accuracy'],
+ *   epochs: 5, batchSize: 2, verbose: 0,
+ * })
+ * console.log(Object.keys(history.history), history.epoch) // [ 'loss', 'accuracy' ] [ 0, 1, 2, 3, 4 ]
+ * ```
+ * @category Training
+ */
+export const fit = async (
+  model: Model,
+  x: Tensor,
+  y: Tensor,
+  opts: FitOptions,
+): Promise<{ model: Model; history: History }> => {
+  const loss = getLoss(opts.loss)
+  const metrics = (opts.metrics ?? []).map(getMetric)
+  const epochs = opts.epochs ?? 1
+  const batchSize = opts.batchSize ?? 32
+  const verbose = opts.verbose ?? 1
+  const out = opts.output ?? process.stdout
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`)
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new Error(`fit: batchSize must be a positive integer, got ${batchSize}`)
+  const nAll = checkRows('fit', x, y)
+
+  // validation data: given, or the last fraction of the rows (taken before shuffling, as Keras)
+  let trainX = x
+  let trainY = y
+  let valid: readonly [Tensor, Tensor] | undefined = opts.validationData
+  if (opts.validationSplit !== undefined) {
+    if (opts.validationData !== undefined)
+      throw new Error('fit: give validationData or validationSplit, not both')
+    const s = opts.validationSplit
+    if (!(s > 0 && s < 1)) throw new Error(`fit: validationSplit must be in (0, 1), got ${s}`)
+    const nTrain = Math.floor(nAll * (1 - s)) // Keras' split_at
+    const nValid = nAll - nTrain
+    if (nValid === 0 || nTrain === 0)
+      throw new Error(`fit: validationSplit ${s} of ${nAll} rows leaves an empty split`)
+    trainX = rows(x, 0, nTrain)
+    trainY = rows(y, 0, nTrain)
+    valid = [rows(x, nTrain, nValid), rows(y, nTrain, nValid)]
+  }
+  if (valid !== undefined) checkRows('fit: validationData', valid[0], valid[1])
+  const n = trainX.shape[0]!
+  const steps = Math.ceil(n / batchSize)
+
+  const given: readonly Callback<unknown>[] = opts.callbacks ?? []
+  const callbacks: readonly Callback<unknown>[] =
+    (opts.terminateOnNaN ?? true) && !given.some((c) => c.name === 'terminateOnNaN')
+      ? [...given, terminateOnNaN() as Callback<unknown>]
+      : given
+  const cbStates = callbacks.map((c) => c.init())
+  const trainer = makeTrainer({ loss, metrics, optimizer: opts.optimizer })
+  const rootKey = opts.key ?? makeKey(0)
+  const historyValues: Record<string, number[]> = {}
+  const epochList: number[] = []
+  let state: TrainingState = trainer.init(model)
+  let stopReason: string | undefined
+  const say = (line: string) => {
+    if (verbose > 0) out.write(`${line}\n`)
+  }
+
+  for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+    const [shuffleKey, stepKey] = split(foldIn(rootKey, epoch), 2) as [Key, Key]
+    const order = (opts.shuffle ?? true) ? permutation(shuffleKey, n) : undefined
+    const factor = callbacks.reduce((f, c) => f * (c.learningRateFactor?.(epoch) ?? 1), 1)
+    const means = runningMeans()
+    const started = performance.now()
+    say(`Epoch ${epoch + 1}/${epochs}`)
+    const live =
+      verbose === 1 && out.isTTY === true
+        ? new cliProgress.SingleBar(
+            {
+              stream: out,
+              format: (_o, p) =>
+                formatLiveLine(
+                  p.value,
+                  steps,
+                  ((performance.now() - started) / 1000 / Math.max(p.value, 1)) * (steps - p.value),
+                  means.get(),
+                ),
+              hideCursor: false,
+              clearOnComplete: true,
+              synchronousUpdate: true,
+              fps: 10,
+              linewrap: false,
+            },
+            cliProgress.Presets.legacy,
+          )
+        : undefined
+    live?.start(steps, 0)
+    let step = 0
+    forEachBatch(n, batchSize, (start, size) => {
+      if (stopReason !== undefined) return
+      const idx = order?.subarray(start, start + size)
+      const batch =
+        idx === undefined
+          ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
+          : { x: gather(trainX, idx), y: gather(trainY, idx) }
+      const r = trainer.step(state, batch, foldIn(stepKey, step), factor)
+      step++
+      for (let i = 0; i < callbacks.length; i++) {
+        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
+        if (verdict === undefined) continue
+        cbStates[i] = verdict.state
+        if (verdict.stop === true)
+          stopReason ??=
+            verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+      }
+      if (stopReason !== undefined) return // the update of a step that stops training is discarded
+      state = r.state
+      means.add(size, { loss: r.logs.loss, ...r.logs.metrics })
+      live?.update(step)
+    })
+    live?.stop()
+    if (stopReason !== undefined) {
+      say(stopReason)
+      break
+    }
+    const seconds = (performance.now() - started) / 1000
+    const logs: Record<string, number> = { ...means.get() }
+    if (valid !== undefined) {
+      const v = evaluate(state.model, valid[0], valid[1], { loss, metrics, batchSize })
+      for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val
+    }
+    for (const [k, v] of Object.entries(logs)) (historyValues[k] ??= []).push(v)
+    epochList.push(epoch)
+    if (verbose === 1) say(formatEpochLine(steps, seconds, logs))
+    if (verbose === 2) say(formatEpochLineVerbose2(steps, seconds, logs))
+    const info: EpochEnd = { epoch, logs, model: state.model }
+    for (let i = 0; i < callbacks.length; i++) {
+      const cb = callbacks[i]!
+      if (cb.onEpochEnd === undefined) continue
+      const verdict = await cb.onEpochEnd(cbStates[i], info)
+      cbStates[i] = verdict.state
+      if (verdict.stop === true && stopReason === undefined) {
+        stopReason = verdict.message ?? `Epoch ${epoch + 1}: stopped by ${cb.name}`
+        say(stopReason)
+      }
+    }
+  }
+  const finalModel = callbacks.reduce(
+    (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
+    state.model,
+  )
+  const history: History =
+    stopReason === undefined
+      ? { history: historyValues, epoch: epochList }
+      : { history: historyValues, epoch: epochList, stopReason }
+  return { model: finalModel, history }
+}

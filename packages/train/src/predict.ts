@@ -1,0 +1,195 @@
+import {
+  getLoss,
+  getMetric,
+  type Loss,
+  type LossName,
+  type Metric,
+  type MetricName,
+  type Model,
+} from '@purenn/layers'
+import {
+  add,
+  concat,
+  div,
+  type Key,
+  scalar,
+  slice,
+  split,
+  sqrt,
+  square,
+  sub,
+  type Tensor,
+} from '@purenn/tensor'
+
+/**
+ * Rows [start, start+n) of a batch-first tensor.
+ * @internal
+ */
+export const rows = (x: Tensor, start: number, n: number): Tensor =>
+  slice(
+    x,
+    x.shape.map((_, i) => (i === 0 ? start : 0)),
+    x.shape.map((d, i) => (i === 0 ? n : d)),
+  )
+
+/** Calls `f` on consecutive row ranges of at most `batchSize` rows. @internal */
+export const forEachBatch = (
+  n: number,
+  batchSize: number,
+  f: (start: number, size: number) => void,
+): void => {
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new Error(`batchSize must be a positive integer, got ${batchSize}`)
+  for (let start = 0; start < n; start += batchSize) f(start, Math.min(batchSize, n - start))
+}
+
+/**
+ * Options of {@link predict}.
+ * @category Inference
+ */
+export interface PredictOptions {
+  /** Rows per forward pass. Default 32, as Keras. */
+  readonly batchSize?: number
+}
+
+/**
+ * The model's outputs for `x`, in inference mode (`training: false`: batch normalization
+ * uses its moving statistics, dropout is the identity), computed batch by batch.
+ *
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key, zeros } from '@purenn/tensor'
+ * import { predict } from '@purenn/train'
+ * const model = initModel(sequential([dense({ units: 3, activation: 'softmax' })], { inputShape: [4] }), { key: key(0) })
+ * console.log(predict(model, zeros([5, 4])).shape) // [ 5, 3 ]
+ * ```
+ * @category Inference
+ */
+export const predict = (model: Model, x: Tensor, opts: PredictOptions = {}): Tensor => {
+  const parts: Tensor[] = []
+  forEachBatch(x.shape[0] ?? 0, opts.batchSize ?? 32, (start, size) => {
+    parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), { training: false }).y)
+  })
+  if (parts.length === 0) throw new Error('predict: x has no rows')
+  return parts.length === 1 ? parts[0]! : concat(parts, 0)
+}
+
+/**
+ * Options of {@link evaluate}.
+ * @category Inference
+ */
+export interface EvaluateOptions {
+  /** The loss, by name or value. */
+  readonly loss: Loss | LossName
+  /** Metrics to report, by name or value. Default none. */
+  readonly metrics?: readonly (Metric | MetricName)[]
+  /** Rows per forward pass. Default 32. */
+  readonly batchSize?: number
+}
+
+/**
+ * Loss and metrics of the model on `(x, y)` in inference mode, as Keras' `evaluate`.
+ *
+ * @remarks Each value is the mean over all rows (batch means weighted by batch size); the
+ * loss includes the layers' regularization penalties, as Keras reports it.
+ * @returns `{ loss, accuracy?, ... }` keyed by metric name
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key, tensor } from '@purenn/tensor'
+ * import { evaluate } from '@purenn/train'
+ * const model = initModel(sequential([dense({ units: 2, activation: 'softmax', kernelInitializer: 'zeros' })], { inputShape: [2] }), { key: key(0) })
+ * const r = evaluate(model, tensor([[1, 2], [3, 4]]), tensor([0, 1]), { loss: 'sparseCategoricalCrossentropy' })
+ * console.log(r.loss.toFixed(4)) // 0.6931
+ * ```
+ * @category Inference
+ */
+export const evaluate = (
+  model: Model,
+  x: Tensor,
+  y: Tensor,
+  opts: EvaluateOptions,
+): Record<string, number> => {
+  const loss = getLoss(opts.loss)
+  const metrics = (opts.metrics ?? []).map(getMetric)
+  const n = x.shape[0] ?? 0
+  if (n === 0) throw new Error('evaluate: x has no rows')
+  if (y.shape[0] !== n) throw new Error(`evaluate: x has ${n} rows but y has ${y.shape[0]}`)
+  const penalty = model.layer.penalty === undefined ? 0 : model.layer.penalty(model.params).item()
+  const sums: Record<string, number> = { loss: 0 }
+  for (const m of metrics) sums[m.name] = 0
+  forEachBatch(n, opts.batchSize ?? 32, (start, size) => {
+    const yPred = model.layer.apply(model.params, model.state, rows(x, start, size), { training: false }).y
+    const yTrue = rows(y, start, size)
+    sums.loss! += loss.fn(yTrue, yPred).item() * size
+    for (const m of metrics) sums[m.name]! += m.fn(yTrue, yPred).item() * size
+  })
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(sums)) out[k] = v / n + (k === 'loss' ? penalty : 0)
+  return out
+}
+
+/**
+ * Options of {@link mcPredict}.
+ * @category Inference
+ */
+export interface McPredictOptions {
+  /** Number of stochastic forward passes. Default 100, as the chapter. */
+  readonly samples?: number
+  /** The key the dropout masks are drawn from (split once per sample). */
+  readonly key: Key
+  /** Rows per forward pass. Default 32. */
+  readonly batchSize?: number
+}
+
+/**
+ * Monte Carlo dropout (Gal & Ghahramani, 2016): the mean and standard deviation of
+ * `samples` stochastic predictions, with dropout active and batch normalization on its
+ * moving statistics.
+ *
+ * @remarks
+ * Each pass runs with `{ training: false, dropout: true, key: kᵢ }`, so dropout layers drop
+ * units with a fresh mask while batch-norm layers use their moving statistics (the chapter
+ * calls `model(X, training=True)`, which in Keras would also switch batch norm to batch
+ * statistics; its MC-dropout model has no batch norm, so the results agree). `std` is the
+ * population standard deviation over the samples (NumPy's `std`, ddof 0).
+ * @example
+ * ```ts
+ * import { dense, dropout, initModel, sequential } from '@purenn/layers'
+ * import { key, ones } from '@purenn/tensor'
+ * import { mcPredict } from '@purenn/train'
+ * const model = initModel(sequential([dropout({ rate: 0.5 }), dense({ units: 2, activation: 'softmax' })], { inputShape: [8] }), { key: key(0) })
+ * const { mean, std } = mcPredict(model, ones([3, 8]), { samples: 10, key: key(1) })
+ * console.log(mean.shape, std.shape) // [ 3, 2 ] [ 3, 2 ]
+ * ```
+ * @category Inference
+ */
+export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): { mean: Tensor; std: Tensor } => {
+  const samples = opts.samples ?? 100
+  if (!Number.isInteger(samples) || samples <= 0)
+    throw new Error(`mcPredict: samples must be a positive integer, got ${samples}`)
+  const keys = split(opts.key, samples)
+  const batchSize = opts.batchSize ?? 32
+  const n = x.shape[0] ?? 0
+  const outputs = keys.map((k) => {
+    const batchKeys = split(k, Math.max(1, Math.ceil(n / batchSize)))
+    const parts: Tensor[] = []
+    let b = 0
+    forEachBatch(n, batchSize, (start, size) => {
+      const opts = { training: false, dropout: true, key: batchKeys[b++]! }
+      parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), opts).y)
+    })
+    return parts.length === 1 ? parts[0]! : concat(parts, 0)
+  })
+  // two passes (mean, then squared deviations) rather than E[y²] − E[y]², which cancels badly in float32
+  const mean = div(
+    outputs.reduce<Tensor>((s, y) => add(s, y), scalar(0)),
+    samples,
+  )
+  const variance = div(
+    outputs.reduce<Tensor>((s, y) => add(s, square(sub(y, mean))), scalar(0)),
+    samples,
+  )
+  return { mean, std: sqrt(variance) }
+}

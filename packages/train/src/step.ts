@@ -1,0 +1,172 @@
+import type { Loss, Metric, Model } from '@purenn/layers'
+import type { GradientTransformation } from '@purenn/optim'
+import { applyUpdates, masked } from '@purenn/optim'
+import { add, type Key, mul, type Tensor, type Tree, tree, valueAndGrad, zerosLike } from '@purenn/tensor'
+
+/**
+ * Everything a training step reads and writes: the model (params, state, trainable mask),
+ * the optimizer state and the step count. A step maps one to the next; nothing is mutated.
+ * @category Training
+ */
+export interface TrainingState {
+  /** The model as of this step. */
+  readonly model: Model
+  /** The optimizer's state (a plain tree of tensors and numbers). */
+  readonly optState: unknown
+  /** Number of steps taken so far. */
+  readonly step: number
+}
+
+/**
+ * One batch of inputs and targets.
+ * @category Training
+ */
+export interface Batch {
+  /** Inputs, batch axis first. */
+  readonly x: Tensor
+  /** Targets (class indices for sparse losses), batch axis first. */
+  readonly y: Tensor
+}
+
+/**
+ * What a training step reports besides the new state: the batch loss (including
+ * regularization penalties, as Keras reports it) and the batch metrics.
+ * @category Training
+ */
+export interface StepLogs {
+  /** Loss of the batch, penalties included. */
+  readonly loss: number
+  /** Each metric's value on the batch, by name. */
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+/**
+ * The pure training step and the initial state it starts from.
+ * @category Training
+ */
+export interface Trainer {
+  /** The state before the first step: optimizer initialized on the model's params. */
+  readonly init: (model: Model) => TrainingState
+  /**
+   * One step on one batch with one key (for dropout): returns the next state and the logs.
+   * `learningRateFactor` (default 1) scales the updates (see `learningRateScheduler`).
+   */
+  readonly step: (
+    s: TrainingState,
+    batch: Batch,
+    key: Key,
+    learningRateFactor?: number,
+  ) => { readonly state: TrainingState; readonly logs: StepLogs }
+}
+
+/** The leaves of `params` split by the trainable mask, as flat path → tensor records. */
+const partition = (params: Tree, mask: Tree | boolean | unknown) => {
+  const flat = tree.flatten(params)
+  const maskLeaves = maskFlags(mask, flat.length, params)
+  const trainable: Record<string, Tensor> = {}
+  const frozen: Record<string, Tensor> = {}
+  flat.forEach(([path, leaf], i) => {
+    if (maskLeaves[i]) trainable[path] = leaf
+    else frozen[path] = leaf
+  })
+  return { flat, trainable, frozen, maskLeaves }
+}
+
+/** The mask's boolean leaves in `tree.flatten` order of params (true = trainable). */
+const maskFlags = (mask: unknown, n: number, params: Tree): boolean[] => {
+  if (typeof mask === 'boolean') return new Array<boolean>(n).fill(mask)
+  const flags: boolean[] = []
+  const walk = (m: unknown, p: unknown): void => {
+    if (typeof m === 'boolean') {
+      const count = typeof p === 'object' && p !== null ? tree.leaves(p as Tree).length : 1
+      for (let i = 0; i < count; i++) flags.push(m)
+      return
+    }
+    if (Array.isArray(p))
+      p.forEach((c, i) => {
+        walk((m as unknown[])[i] ?? true, c)
+      })
+    else if (typeof p === 'object' && p !== null && !('data' in p))
+      for (const k of Object.keys(p))
+        walk((m as Record<string, unknown>)[k] ?? true, (p as Record<string, unknown>)[k])
+    else flags.push(true)
+  }
+  walk(mask, params)
+  return flags
+}
+
+/**
+ * Builds the training step of a model, a loss, metrics and an optimizer.
+ *
+ * @remarks
+ * The step computes, with one `valueAndGrad`, the loss of the batch in training mode plus
+ * the layers' regularization penalties, and its gradient with respect to the *trainable*
+ * params only: frozen params enter the computation as constants, so the backward pass skips
+ * every part of the graph that depends only on them. The optimizer runs under
+ * `masked(optimizer, trainableMask)`, so frozen params get no update and no weight decay.
+ * Batch-norm statistics come back from the layers' `apply` as the new state. The step is a
+ * pure function `(state, batch, key) -> state`; `fit` loops over it.
+ *
+ * @param opts - the loss, the metrics (reported per batch) and the optimizer
+ * @returns `init` and `step`
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential, sparseCategoricalCrossentropy } from '@purenn/layers'
+ * import { sgd } from '@purenn/optim'
+ * import { key, tensor } from '@purenn/tensor'
+ * import { makeTrainer } from '@purenn/train'
+ * const model = initModel(sequential([dense({ units: 2, activation: 'softmax' })], { inputShape: [2] }), { key: key(0) })
+ * const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [], optimizer: sgd({ learningRate: 0.5 }) })
+ * let s = trainer.init(model)
+ * const batch = { x: tensor([[1, 0], [0, 1]]), y: tensor([0, 1]) }
+ * const first = trainer.step(s, batch, key(1))
+ * for (let i = 0; i < 20; i++) s = trainer.step(s, batch, key(i)).state
+ * console.log(trainer.step(s, batch, key(99)).logs.loss < first.logs.loss) // true
+ * ```
+ * @category Training
+ */
+export const makeTrainer = (opts: {
+  readonly loss: Loss
+  readonly metrics: readonly Metric[]
+  readonly optimizer: GradientTransformation<unknown>
+}): Trainer => {
+  const { loss, metrics } = opts
+  const optimizerFor = (model: Model) => masked(opts.optimizer, model.trainable as never)
+  return {
+    init: (model) => ({ model, optState: optimizerFor(model).init(model.params), step: 0 }),
+    step: (s, batch, key, learningRateFactor = 1) => {
+      const { model } = s
+      const { flat, trainable, frozen, maskLeaves } = partition(model.params, model.trainable)
+      const objective = (free: Record<string, Tensor>) => {
+        const params = tree.unflatten(
+          model.params,
+          flat.map(([path]) => free[path] ?? frozen[path]!),
+        )
+        const r = model.layer.apply(params, model.state, batch.x, {
+          training: true,
+          key,
+          trainable: model.trainable,
+        })
+        const dataLoss = loss.fn(batch.y, r.y)
+        const total =
+          model.layer.penalty === undefined ? dataLoss : add(dataLoss, model.layer.penalty(params))
+        return [total, { state: r.state, yPred: r.y }] as const
+      }
+      const { value, grad, aux } = valueAndGrad(objective, { hasAux: true })(trainable)
+      const grads = tree.unflatten(
+        model.params,
+        flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zerosLike(leaf))),
+      )
+      const tx = optimizerFor(model)
+      const { updates: raw, state: optState } = tx.update(grads, s.optState as never, model.params)
+      const updates = learningRateFactor === 1 ? raw : tree.map(raw, (u) => mul(u, learningRateFactor))
+      const next: Model = { ...model, params: applyUpdates(model.params, updates), state: aux.state }
+      const metricValues: Record<string, number> = {}
+      for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
+      return {
+        state: { model: next, optState, step: s.step + 1 },
+        logs: { loss: value.item(), metrics: metricValues },
+      }
+    },
+  }
+}
