@@ -13,6 +13,7 @@ import {
 } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { decodeAt, FiniteNumber } from './internal/config.js'
 import type { Json } from './layer.js'
 
 // ---------------------------------------------------------------------------------------
@@ -409,27 +410,6 @@ const ActivationNameC = t.keyof(
   `one of ${namesText}`,
 )
 const Named = t.type({ name: t.unknown }, 'an activation name or { name, ...params }')
-const FiniteNumber = new t.Type<number, number, unknown>(
-  'a finite number',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u),
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) ? t.success(u) : t.failure(u, c)),
-  (n) => n,
-)
-
-const show = (u: unknown): string => {
-  if (u === undefined) return 'nothing'
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
-
-/** Decodes `u` with `codec`; the Left names `path`, what was expected and what was found. */
-const decodeAt = <A>(codec: t.Decoder<unknown, A>, u: unknown, path: string): E.Either<string, A> => {
-  const r = codec.decode(u)
-  return E.isRight(r) ? E.right(r.right) : E.left(`${path}: expected ${codec.name}, got ${show(u)}`)
-}
 
 /**
  * Rebuilds an activation from its plain-JSON config (data from outside: a saved model), with

@@ -8,6 +8,7 @@ import {
 } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { decodeAt, show } from './internal/config.js'
 import type { Json } from './layer.js'
 
 // ---------------------------------------------------------------------------------------
@@ -613,23 +614,8 @@ const KindC = t.keyof(
 )
 const Named = t.type({ name: t.unknown }, 'an initializer name or { name, ...params }')
 
-function show(u: unknown): string {
-  if (u === undefined) return 'nothing'
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
-
 function quote(xs: readonly string[]): string {
   return xs.map((x) => `'${x}'`).join(' | ')
-}
-
-/** Decodes `u` with `codec`; the Left names `path`, what was expected and what was found. */
-const decodeAt = <A>(codec: t.Decoder<unknown, A>, u: unknown, path: string): E.Either<string, A> => {
-  const r = codec.decode(u)
-  return E.isRight(r) ? E.right(r.right) : E.left(`${path}: expected ${codec.name}, got ${show(u)}`)
 }
 
 const problemOf = (kind: ParamKind, p: { readonly [field: string]: unknown }): Problem => {

@@ -1,6 +1,7 @@
 import { abs, add, mul, scalar, square, sum, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { decodeAt, FiniteNumber } from './internal/config.js'
 import type { Json } from './layer.js'
 
 // ---------------------------------------------------------------------------------------
@@ -185,27 +186,6 @@ const namesText = regularizerNames.map((n) => `'${n}'`).join(' | ')
 
 const NameC = t.keyof({ l1: null, l2: null, l1l2: null }, `one of ${namesText}`)
 const Named = t.type({ name: t.unknown }, `a regularizer name or { name, ...factors }`)
-const Factor = new t.Type<number, number, unknown>(
-  'a finite number',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u),
-  (u, c) => (typeof u === 'number' && Number.isFinite(u) ? t.success(u) : t.failure(u, c)),
-  (n) => n,
-)
-
-const show = (u: unknown): string => {
-  if (u === undefined) return 'nothing'
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
-
-/** Decodes `u` with `codec`; the Left names `path`, what was expected and what was found. */
-const decodeAt = <A>(codec: t.Decoder<unknown, A>, u: unknown, path: string): E.Either<string, A> => {
-  const r = codec.decode(u)
-  return E.isRight(r) ? E.right(r.right) : E.left(`${path}: expected ${codec.name}, got ${show(u)}`)
-}
 
 const fromFactors = (
   name: RegularizerName,
@@ -250,7 +230,7 @@ export const regularizerFromConfig = (u: unknown, path = 'regularizer'): E.Eithe
     if (k === 'name') continue
     if (!allowed.includes(k))
       return E.left(`${path}.${k}: '${name.right}' takes only ${allowed.join(', ')}, got a field '${k}'`)
-    const v = decodeAt(Factor, fields[k], `${path}.${k}`)
+    const v = decodeAt(FiniteNumber, fields[k], `${path}.${k}`)
     if (E.isLeft(v)) return v
     factors[k as 'l1' | 'l2'] = v.right
   }

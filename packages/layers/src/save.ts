@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { key, type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
+import { firstError, leaf, show } from './internal/config.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
 import { initModel, type Model } from './model.js'
@@ -89,9 +90,6 @@ export interface LoadModelOptions {
 // ---------------------------------------------------------------------------------------
 // Codecs of model.json: leaf codecs carry the words of the error messages
 
-const leaf = <A>(name: string, is: (u: unknown) => u is A): t.Type<A, A, unknown> =>
-  new t.Type<A, A, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity)
-
 const isNonNegInt = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0
 const NonNegInt = leaf('a non-negative integer', isNonNegInt)
 const ShapeC = leaf(
@@ -130,34 +128,21 @@ const ModelJsonC = t.type(
   'an object',
 )
 
-/** `weights[3].shape` from an io-ts context. */
-const pathOf = (context: t.Context): string =>
-  context.reduce((path, entry, i) => {
-    if (i === 0) return path
-    const parent = context[i - 1]!.type
-    return parent instanceof t.ArrayType
-      ? `${path}[${entry.key}]`
-      : path === ''
-        ? entry.key
-        : `${path}.${entry.key}`
-  }, '')
-
-const show = (u: unknown): string => {
-  const s = JSON.stringify(u)
-  return s === undefined ? String(u) : s.length > 60 ? `${s.slice(0, 57)}...` : s
+/** A found value in a message about `model.json`, cut to 60 characters. */
+const brief = (u: unknown): string => {
+  const s = show(u)
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }
 
 /** Decodes parsed `model.json` into an Either whose Left names the first bad field. */
 const decodeModelJson = (u: unknown): E.Either<string, ModelJson> => {
   const r = ModelJsonC.decode(u)
   if (E.isRight(r)) return E.right(r.right as ModelJson)
-  const err = r.left[0]!
-  const path = pathOf(err.context)
-  const expected = err.context.at(-1)!.type.name
+  const { path, expected, value } = firstError(r.left)
   return E.left(
-    err.value === undefined
+    value === undefined
       ? `${path === '' ? '' : `${path}: `}missing, expected ${expected}`
-      : `${path === '' ? '' : `${path}: `}expected ${expected}, got ${show(err.value)}`,
+      : `${path === '' ? '' : `${path}: `}expected ${expected}, got ${brief(value)}`,
   )
 }
 
