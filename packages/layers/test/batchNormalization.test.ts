@@ -8,10 +8,8 @@ import {
   batchNormalization,
   batchNormalizationFromConfig,
 } from '../src/batchNormalization.js'
-import { dense } from '../src/dense.js'
-import { flatten } from '../src/flatten.js'
 import type { ApplyOptions } from '../src/layer.js'
-import { sequential } from '../src/sequential.js'
+import { chapterModel } from './helpers/chapter.js'
 
 // ---------------------------------------------------------------------------------------
 // Arbitraries and an independent float64 reference
@@ -350,18 +348,7 @@ describe('batchNormalization: axes and parameter arithmetic', () => {
   })
 
   it("counts the chapter's model: 271,346 parameters, 2,368 of them non-trainable", () => {
-    const model = sequential(
-      [
-        flatten(),
-        batchNormalization(),
-        dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 10, activation: 'softmax' }),
-      ],
-      { inputShape: [28, 28] },
-    )
+    const model = chapterModel()
     const { params, state } = model.init(key(42), [28, 28])
     expect(tree.count(params.batch_normalization) + tree.count(state.batch_normalization)).toBe(4 * 784)
     expect([tree.count(params) + tree.count(state), tree.count(state)]).toEqual([271_346, 2_368])

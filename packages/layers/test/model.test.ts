@@ -14,20 +14,7 @@ import {
   l2,
   sequential,
 } from '../src/index.js'
-
-const chapterModel = () =>
-  sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  )
+import { chapterModel } from './helpers/chapter.js'
 
 describe('initModel', () => {
   it("uses the sequential's declared input shape and marks every param trainable", () => {

@@ -12,7 +12,6 @@ import {
   countParams,
   dense,
   dropout,
-  flatten,
   freeze,
   initModel,
   loadModel,
@@ -20,6 +19,7 @@ import {
   saveModel,
   sequential,
 } from '../src/index.js'
+import { chapterModel } from './helpers/chapter.js'
 
 // Failures can be injected into the file writes of saveModel (it opens each file with fs.open).
 const inject = vi.hoisted(() => ({ failOn: undefined as string | undefined }))
@@ -52,23 +52,9 @@ const place = async (): Promise<{ parent: string; dir: string }> => {
   return { parent, dir: join(parent, 'model') }
 }
 
-const chapterModel = (): Model => {
-  const m = initModel(
-    sequential(
-      [
-        flatten(),
-        batchNormalization(),
-        dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 10, activation: 'softmax' }),
-      ],
-      { inputShape: [28, 28] },
-    ),
-    { key: key(42) },
-  )
-  // moving statistics away from their initial values, and a frozen layer
+/** The chapter's model with moving statistics away from their initial values, and a frozen layer. */
+const trainedChapterModel = (): Model => {
+  const m = initModel(chapterModel(), { key: key(42) })
   const x = tensor(
     Float32Array.from({ length: 8 * 784 }, (_, i) => Math.cos(i * 0.37)),
     [8, 28, 28],
@@ -97,7 +83,7 @@ const writeJson = (dir: string, json: unknown) => fs.writeFile(join(dir, 'model.
 
 describe('saveModel / loadModel: round trip', () => {
   it('is bitwise: params, state, trainable mask, architecture, and the same outputs on a batch', async () => {
-    const model = chapterModel()
+    const model = trainedChapterModel()
     const { dir } = await place()
     await saveModel(model, dir)
     const loaded = await loadModel(dir)
@@ -117,7 +103,7 @@ describe('saveModel / loadModel: round trip', () => {
   })
 
   it('writes model.json (format, version, manifest, byte length) and little-endian float32 weights.bin', async () => {
-    const model = chapterModel()
+    const model = trainedChapterModel()
     const { dir } = await place()
     await saveModel(model, dir)
     expect((await fs.readdir(dir)).sort()).toEqual(['model.json', 'weights.bin'])
@@ -306,7 +292,7 @@ describe('saveModel: atomic, nothing partial', () => {
     const first = small()
     await saveModel(first, dir)
     inject.failOn = 'model.json'
-    await expect(saveModel(chapterModel(), dir)).rejects.toThrow('injected: disk full')
+    await expect(saveModel(trainedChapterModel(), dir)).rejects.toThrow('injected: disk full')
     inject.failOn = undefined
     expect(await fs.readdir(parent)).toEqual(['model'])
     expect(bits(await loadModel(dir))).toEqual(bits(first))

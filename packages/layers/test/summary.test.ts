@@ -10,6 +10,7 @@ import {
   sequential,
   summary,
 } from '../src/index.js'
+import { chapterModel } from './helpers/chapter.js'
 
 // The expected tables are written out by hand from Keras' print_summary (tf.keras 2.9–2.12):
 // line length 65, columns ending at int(65·[.45, .85, 1]) = [29, 55, 65], every line starting
@@ -18,20 +19,6 @@ import {
 // a blank line of 65 spaces after each layer. Each line below ends at the `|`, which is not
 // part of the output: it makes the trailing spaces visible.
 const table = (lines: readonly string[]): string => lines.map((l) => l.slice(0, -1)).join('\n')
-
-const chapterModel = () =>
-  sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  )
 
 describe('summary: the tf.keras 2.x table, exactly', () => {
   it("the chapter's batch-normalization model: 271,346 / 268,978 / 2,368", () => {

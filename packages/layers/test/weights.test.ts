@@ -5,7 +5,6 @@ import {
   batchNormalization,
   cloneModel,
   dense,
-  flatten,
   freeze,
   getWeights,
   initModel,
@@ -13,27 +12,13 @@ import {
   setWeights,
   weightNames,
 } from '../src/index.js'
+import { chapterModel } from './helpers/chapter.js'
 
-const chapterModel = () =>
-  initModel(
-    sequential(
-      [
-        flatten(),
-        batchNormalization(),
-        dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-        batchNormalization(),
-        dense({ units: 10, activation: 'softmax' }),
-      ],
-      { inputShape: [28, 28] },
-    ),
-    { key: key(0) },
-  )
+const initialized = () => initModel(chapterModel(), { key: key(0) })
 
 describe('getWeights', () => {
   it("lists the weights in Keras' order: kernel, bias; gamma, beta, moving mean, moving variance", () => {
-    const model = chapterModel()
+    const model = initialized()
     expect(weightNames(model)).toEqual([
       'batch_normalization.gamma',
       'batch_normalization.beta',
@@ -116,7 +101,7 @@ describe('setWeights', () => {
   })
 
   it('copies weights between models of one architecture: same outputs', () => {
-    const a = chapterModel()
+    const a = initialized()
     const b = setWeights(cloneModel(a, { key: key(99) }), getWeights(a))
     const x = tensor(
       Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 17) / 17),
@@ -126,7 +111,7 @@ describe('setWeights', () => {
   })
 
   it('names the layer and the weight on a shape mismatch', () => {
-    const model = chapterModel()
+    const model = initialized()
     const ws: Tensor[] = getWeights(model)
     ws[10] = zeros([100, 300])
     expect(() => setWeights(model, ws)).toThrow('setWeights: dense_1.kernel expects [300,100], got [100,300]')
