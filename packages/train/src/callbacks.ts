@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { type Model, saveModel } from '@purenn/layers'
 import type { Logs } from './progress.js'
 
@@ -203,7 +205,9 @@ export const modelCheckpoint = (
           )
         if (max ? !(v > s.best) : !(v < s.best)) return { state: s }
       }
-      await saveModel(e.model, dir.replace('{epoch}', String(e.epoch + 1)))
+      const target = dir.replace('{epoch}', String(e.epoch + 1))
+      await mkdir(dirname(target), { recursive: true }) // as Keras, create missing parent folders
+      await saveModel(e.model, target)
       return { state: { best: v ?? s.best } }
     },
   }

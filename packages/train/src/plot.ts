@@ -59,6 +59,8 @@ export const learningCurvesSvg = async (history: History, opts: PlotOptions = {}
   }
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   try {
+    await view.runAsync()
+    vega.resetSVGDefIds() // clip-path ids count from 1 in every document: same history, same SVG
     return await view.toSVG()
   } finally {
     view.finalize()

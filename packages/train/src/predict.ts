@@ -101,7 +101,7 @@ export interface EvaluateOptions {
  * import { evaluate } from '@purenn/train'
  * const model = initModel(sequential([dense({ units: 2, activation: 'softmax', kernelInitializer: 'zeros' })], { inputShape: [2] }), { key: key(0) })
  * const r = evaluate(model, tensor([[1, 2], [3, 4]]), tensor([0, 1]), { loss: 'sparseCategoricalCrossentropy' })
- * console.log(r.loss.toFixed(4)) // 0.6931
+ * console.log(r.loss?.toFixed(4)) // 0.6931
  * ```
  * @category Inference
  */
@@ -172,6 +172,7 @@ export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): { me
   const keys = split(opts.key, samples)
   const batchSize = opts.batchSize ?? 32
   const n = x.shape[0] ?? 0
+  if (n === 0) throw new Error('mcPredict: x has no rows')
   const outputs = keys.map((k) => {
     const batchKeys = split(k, Math.max(1, Math.ceil(n / batchSize)))
     const parts: Tensor[] = []

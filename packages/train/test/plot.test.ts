@@ -1,0 +1,88 @@
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sgd } from '@purenn/optim'
+import { key } from '@purenn/tensor'
+import { describe, expect, it } from 'vitest'
+import { fit, type History, learningCurvesSvg, saveLearningCurves } from '../src/index.js'
+import { blobs, linearModel } from './helpers/problems.js'
+
+const history: History = {
+  history: {
+    loss: [0.72, 0.51, 0.43],
+    accuracy: [0.74, 0.82, 0.85],
+    val_loss: [0.55, 0.47, 0.45],
+    val_accuracy: [0.8, 0.83, 0.84],
+  },
+  epoch: [0, 1, 2],
+}
+
+/** The `d` attribute of each drawn line, by series (Vega's aria-label names the series). */
+const lines = (svg: string): Map<string, string> =>
+  new Map(
+    [
+      ...svg.matchAll(
+        /<path aria-label="[^"]*series: ([^"]+)"[^>]*aria-roledescription="line mark"[^>]*\sd="([^"]+)"/g,
+      ),
+    ].map((m) => [m[1]!, m[2]!]),
+  )
+
+describe('learningCurvesSvg', () => {
+  it('is an SVG document with one line per series, each through every epoch', async () => {
+    const svg = await learningCurvesSvg(history)
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true)
+    expect(svg.match(/aria-roledescription="line mark"/g)).toHaveLength(4)
+    const drawn = lines(svg)
+    expect([...drawn.keys()]).toEqual(['loss', 'accuracy', 'val_loss', 'val_accuracy'])
+    for (const d of drawn.values()) expect(d.match(/[ML]/g)).toHaveLength(3) // a point per epoch
+    for (const name of Object.keys(history.history)) expect(svg).toContain(`>${name}</text>`) // the legend
+  })
+
+  it('is a function of the history: the same history gives the same text', async () => {
+    const a = await learningCurvesSvg(history)
+    await learningCurvesSvg({ history: { loss: [1] }, epoch: [0] })
+    expect(await learningCurvesSvg(history)).toBe(a)
+  })
+
+  it('maps values to heights on the [0, 1] axis of the chapter (ylim(0, 1)), with the given size and title', async () => {
+    const svg = await learningCurvesSvg(
+      { history: { loss: [1, 0.5, 0] }, epoch: [0, 1, 2] },
+      {
+        width: 300,
+        height: 200,
+        title: 'Learning curves',
+      },
+    )
+    expect(lines(svg).get('loss')).toBe('M0,0L150,100L300,200')
+    expect(svg).toContain('Learning curves')
+  })
+
+  it('draws the history of a fit', async () => {
+    const p = blobs(key(1), 32)
+    const { history: h } = await fit(linearModel(key(2)), p.x, p.y, {
+      loss: 'sparseCategoricalCrossentropy',
+      optimizer: sgd({ learningRate: 0.1 }),
+      metrics: ['accuracy'],
+      epochs: 2,
+      batchSize: 8,
+      validationSplit: 0.25,
+      verbose: 0,
+    })
+    expect([...lines(await learningCurvesSvg(h)).keys()]).toEqual([
+      'loss',
+      'accuracy',
+      'val_loss',
+      'val_accuracy',
+    ])
+  })
+})
+
+describe('saveLearningCurves', () => {
+  it('writes the SVG to a file', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'purenn-plot-')), 'learning-curves.svg')
+    await saveLearningCurves(history, path)
+    const text = await readFile(path, 'utf8')
+    expect(text).toBe(await learningCurvesSvg(history))
+  })
+})
