@@ -1,5 +1,5 @@
 import { type Key, type Tensor, type Tree, type TreeOf, tree } from '@purenn/tensor'
-import { isSequentialLayer, maskAt } from './internal/walk.js'
+import { isSequentialLayer, trainableFlags } from './internal/walk.js'
 import type { AnyLayer, Applied, Layer, Shape } from './layer.js'
 import type { Sequential } from './sequential.js'
 
@@ -245,12 +245,10 @@ export const applyModel = <L extends AnyLayer>(
  */
 export const countParams = (model: Model): ParamCount => {
   const stateCount = tree.count(model.state)
-  const params = tree.flatten(model.params)
-  const all = params.reduce((s, [, t]) => s + t.size, 0)
-  const trainable = params.reduce(
-    (s, [path, t]) => s + (maskAt(model.trainable, path) === false ? 0 : t.size),
-    0,
-  )
+  const params = tree.leaves(model.params)
+  const flags = trainableFlags(model.params, model.trainable)
+  const all = params.reduce((s, t) => s + t.size, 0)
+  const trainable = params.reduce((s, t, i) => s + (flags[i] ? t.size : 0), 0)
   return { total: all + stateCount, trainable, nonTrainable: all + stateCount - trainable }
 }
 

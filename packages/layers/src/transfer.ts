@@ -1,7 +1,7 @@
 import { type Key, type Tree, type TreeOf, tree } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { mcDropoutFromConfig } from './dropout.js'
-import { fullMask, isSequentialLayer, maskAt, outputShapes, withName } from './internal/walk.js'
+import { fullMask, isSequentialLayer, outputShapes, trainableFlags, withName } from './internal/walk.js'
 import type { AnyLayer, Shape } from './layer.js'
 import { initModel, type Model } from './model.js'
 import { type Sequential, sequential } from './sequential.js'
@@ -237,9 +237,12 @@ const setMask = (
   value: boolean,
 ): TreeOf<boolean> => {
   const pick = selectorFor(fn, model, selector)
-  return tree.map(model.params as Tree, (_t, path) =>
-    pick(path) ? value : (maskAt(model.trainable, path) ?? true),
-  )
+  const flags = trainableFlags(model.params, model.trainable)
+  let i = 0
+  return tree.map(model.params as Tree, (_t, path) => {
+    const old = flags[i++]!
+    return pick(path) ? value : old
+  })
 }
 
 const selectorFor = (

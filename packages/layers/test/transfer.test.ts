@@ -20,7 +20,7 @@ import {
   unfreeze,
   withMcDropout,
 } from '../src/index.js'
-import { maskAt } from '../src/internal/walk.js'
+import { trainableFlags } from '../src/internal/walk.js'
 
 /** Model A of the chapter's transfer-learning section, small: 8x8 inputs, 8 classes. */
 const modelA = () =>
@@ -50,8 +50,10 @@ const sgdStep = <L extends AnyLayer>(m: Model<L>, lr = 0.5): Model<L> => {
   const { grad } = valueAndGrad((p: Model<L>['params']) =>
     loss.fn(yBinary, applyModel({ ...m, params: p }, x, { training: true }).y),
   )(m.params)
-  const params = tree.map2(m.params, grad, (p: Tensor, g: Tensor, path: string) =>
-    maskAt(m.trainable, path) === false ? p : sub(p, mul(g, lr)),
+  const trainable = trainableFlags(m.params, m.trainable)
+  let i = 0
+  const params = tree.map2(m.params, grad, (p: Tensor, g: Tensor) =>
+    trainable[i++] ? sub(p, mul(g, lr)) : p,
   )
   return { ...m, params }
 }

@@ -362,6 +362,14 @@ describe('the package entry', () => {
     ]
     const exported: Record<string, unknown> = { ...api }
     expect(names.filter((n) => typeof exported[n] !== 'function')).toEqual([])
-    expect(Object.keys(api.tree).sort()).toEqual(['count', 'flatten', 'leaves', 'map', 'map2', 'unflatten'])
+    expect(Object.keys(api.tree).sort()).toEqual([
+      'count',
+      'flatten',
+      'leaves',
+      'map',
+      'map2',
+      'maskLeaves',
+      'unflatten',
+    ])
   })
 })

@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { add, mul } from '../src/arith.js'
 import { ShapeError } from '../src/errors.js'
-import { ones, type Tensor, tensor, zeros } from '../src/tensor.js'
-import type { Tree } from '../src/tree.js'
+import { isTensor, ones, type Tensor, tensor, zeros } from '../src/tensor.js'
+import type { Tree, TreeOf } from '../src/tree.js'
 import * as tree from '../src/tree.js'
 import { runs } from './helpers/gradcheck.js'
 
@@ -22,6 +22,30 @@ const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
     fc.dictionary(fc.constantFrom('a', 'b', 'kernel', 'bias', 'dense_1'), tie('tree'), { maxKeys: 3 }),
   ),
 })).tree
+
+/** A random boolean mask that fits `t`, stopping early (a boolean for a whole subtree) at random. */
+const prefixMaskArb = (t: Tree): fc.Arbitrary<TreeOf<boolean>> => {
+  if (isTensor(t)) return fc.boolean()
+  const children = Object.entries(t as Readonly<Record<string, Tree>>)
+  const deeper = fc
+    .tuple(...children.map(([, c]) => prefixMaskArb(c)))
+    .map(
+      (ms): TreeOf<boolean> =>
+        Array.isArray(t) ? ms : Object.fromEntries(children.map(([k], i) => [k, ms[i]!])),
+    )
+  return fc.oneof(fc.boolean(), deeper)
+}
+
+/** The mask's value at a dotted path, walking down until a boolean (a reference for maskLeaves). */
+const lookup = (mask: TreeOf<boolean>, path: string): boolean => {
+  let m: unknown = mask
+  for (const k of path === '' ? [] : path.split('.')) {
+    if (typeof m === 'boolean') return m
+    m = (m as Readonly<Record<string, unknown>>)[k]
+  }
+  if (typeof m !== 'boolean') throw new Error(`no boolean at ${path}`)
+  return m
+}
 
 describe('tree', () => {
   it('map applies f to every leaf, keeps the structure and passes dotted paths', () => {
@@ -165,5 +189,111 @@ describe('tree', () => {
         expect(seen).toEqual(flat.map(([p]) => p))
       }),
       runs(900, 60),
+    ))
+
+  it('maskLeaves reads a mask that stops early, in flatten order', () => {
+    const m = model()
+    expect(
+      tree.maskLeaves(m, {
+        dense_1: { kernel: true, bias: false },
+        batch_normalization: false,
+        layers: true,
+      }),
+    ).toEqual([true, false, false, false, true, true])
+    expect(tree.maskLeaves(m, false)).toEqual([false, false, false, false, false, false])
+    expect(tree.maskLeaves(m, { dense_1: true, batch_normalization: true, layers: [false, true] })).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+    ])
+    expect(tree.maskLeaves(tensor([1]), true)).toEqual([true])
+    expect(tree.maskLeaves({ empty: {}, w: ones([1]) }, { empty: {}, w: false })).toEqual([false])
+  })
+
+  it('maskLeaves names the path where the mask does not fit', () => {
+    const t = ones([1])
+    const params = { a: t, b: { c: t } }
+    expect(() => tree.maskLeaves(params, { a: true })).toThrow(ShapeError)
+    expect(() => tree.maskLeaves(params, { a: true })).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "b": expected a boolean or a subtree, got nothing',
+    )
+    expect(() => tree.maskLeaves(params, { a: true, b: { c: 1 } } as unknown as TreeOf<boolean>)).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "b.c": expected a boolean, got number',
+    )
+    expect(() => tree.maskLeaves(params, { a: { x: true }, b: true })).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "a": expected a boolean, got object',
+    )
+    expect(() => tree.maskLeaves(params, null as unknown as TreeOf<boolean>)).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "(root)": expected a boolean or a subtree, got null',
+    )
+    expect(() => tree.maskLeaves(params, { a: true, b: true, x: false })).toThrow(
+      'tree.maskLeaves: the mask has an entry "x" that the params do not',
+    )
+    expect(() => tree.maskLeaves(params, { a: true, b: { c: true, d: false } })).toThrow(
+      'tree.maskLeaves: the mask has an entry "b.d" that the params do not',
+    )
+    expect(() => tree.maskLeaves({ l: [t] }, { l: { 0: true } })).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "l": expected a boolean or an array, got object',
+    )
+    expect(() => tree.maskLeaves({ l: { 0: t } }, { l: [true] })).toThrow(
+      'tree.maskLeaves: the mask does not match the params at "l": expected a boolean or an object, got array',
+    )
+    expect(() => tree.maskLeaves(params, { a: true }, { op: 'masked' })).toThrow(
+      'masked: the mask does not match the params at "b"',
+    )
+    expect(() => tree.maskLeaves({ a: 3 } as unknown as Tree, { a: true })).toThrow(
+      'tree: leaf at "a" is a number, not a tensor',
+    )
+  })
+
+  it('maskLeaves options: a value for missing entries, extra entries ignored', () => {
+    const t = ones([1])
+    const params = { a: t, b: { c: t, d: t }, toString: t }
+    expect(tree.maskLeaves(params, { b: { d: false } }, { missing: true })).toEqual([true, true, false, true])
+    expect(tree.maskLeaves(params, {}, { missing: false })).toEqual([false, false, false, false])
+    const wide = { a: false, b: { c: true, d: false, e: true }, toString: true, z: false }
+    expect(tree.maskLeaves(params, wide, { extra: 'ignore' })).toEqual([false, true, false, true])
+    // a mask written for an array also reads a part of it kept as an object keyed by index
+    expect(tree.maskLeaves({ l: { 0: t, 2: t } }, { l: [true, false, false] }, { extra: 'ignore' })).toEqual([
+      true,
+      false,
+    ])
+    expect(() => tree.maskLeaves(params, wide)).toThrow(
+      'tree.maskLeaves: the mask has an entry "z" that the params do not',
+    )
+  })
+
+  it("property: maskLeaves of a mask with the structure of the tree is the mask's leaves", () =>
+    fc.assert(
+      fc.property(
+        treeArb.chain((t) =>
+          fc.tuple(
+            fc.constant(t),
+            fc.array(fc.boolean(), { minLength: tree.leaves(t).length, maxLength: tree.leaves(t).length }),
+          ),
+        ),
+        ([t, bits]) => {
+          let i = 0
+          const mask = tree.map(t, () => bits[i++]!)
+          expect(tree.maskLeaves(t, mask)).toEqual(bits)
+        },
+      ),
+      runs(901, 100),
+    ))
+
+  it('property: a boolean in the mask covers every leaf below it', () =>
+    fc.assert(
+      fc.property(
+        treeArb.chain((t) => fc.tuple(fc.constant(t), prefixMaskArb(t))),
+        ([t, mask]) => {
+          const flags = tree.maskLeaves(t, mask)
+          expect(flags).toEqual(tree.flatten(t).map(([path]) => lookup(mask, path)))
+          expect(tree.maskLeaves(t, mask, { missing: false, extra: 'ignore' })).toEqual(flags)
+        },
+      ),
+      runs(902, 100),
     ))
 })

@@ -1,6 +1,6 @@
 // Walking a layer's params and state the way Keras lists weights, and the trainable mask's
 // structure. Not exported from the package.
-import { isTensor, key, type Tensor, type Tree, type TreeOf, tree, zeros } from '@purenn/tensor'
+import { isTensor, key, ShapeError, type Tensor, type Tree, type TreeOf, tree, zeros } from '@purenn/tensor'
 import type { AnyLayer, Shape } from '../layer.js'
 import type { Sequential } from '../sequential.js'
 
@@ -74,46 +74,26 @@ export const mapWeights = (
 }
 
 /**
- * The value of a trainable mask at a dotted path of the params: a boolean met on the way
- * covers the whole subtree below it. Undefined when the mask has no entry there.
+ * Whether each leaf of `params` (in `tree.flatten` order) is trainable under the mask: a
+ * boolean covers the whole subtree below it, a leaf the mask has no entry for is trainable,
+ * entries the params do not have are ignored.
  */
-export const maskAt = (mask: TreeOf<boolean>, path: string): boolean | undefined => {
-  let m: unknown = mask
-  for (const k of path === '' ? [] : path.split('.')) {
-    if (typeof m === 'boolean') return m
-    m = typeof m === 'object' && m !== null ? (m as Obj)[k] : undefined
-  }
-  return typeof m === 'boolean' ? m : undefined
-}
+export const trainableFlags = (params: Tree, mask: TreeOf<boolean>): boolean[] =>
+  tree.maskLeaves(params, mask, { missing: true, extra: 'ignore' })
 
 /**
  * The mask with the full structure of `params` (one boolean per tensor), or a message naming
- * the first path where the mask does not fit the params.
+ * the first path where the mask does not fit the params (an entry missing or extra, an array
+ * against an object, anything but a boolean at a weight).
  */
 export const fullMask = (params: Tree, mask: unknown, where = 'trainable'): TreeOf<boolean> | string => {
-  const go = (p: unknown, m: unknown, path: string): unknown => {
-    const at = path === '' ? where : `${where}.${path}`
-    if (typeof m === 'boolean') return isTensor(p) ? m : tree.map(p as Tree, () => m)
-    if (isTensor(p))
-      throw new Error(`${at}: expected a boolean for this weight, got ${JSON.stringify(m) ?? 'nothing'}`)
-    if (typeof m !== 'object' || m === null)
-      throw new Error(
-        `${at}: expected a boolean or a tree of booleans, got ${JSON.stringify(m) ?? 'nothing'}`,
-      )
-    const pk = Object.keys(p as Obj)
-    const extra = Object.keys(m as Obj).filter((k) => !pk.includes(k))
-    if (Array.isArray(p) !== Array.isArray(m) || extra.length > 0)
-      throw new Error(
-        `${at}: the mask has ${extra.length > 0 ? `an entry "${extra[0]}" that the params do not` : 'another structure than the params'}`,
-      )
-    const out: Record<string, unknown> = {}
-    for (const k of pk) out[k] = go((p as Obj)[k], (m as Obj)[k], path === '' ? k : `${path}.${k}`)
-    return Array.isArray(p) ? Object.values(out) : out
-  }
   try {
-    return go(params, mask, '') as TreeOf<boolean>
+    const flags = tree.maskLeaves(params, mask as TreeOf<boolean>, { op: where })
+    let i = 0
+    return tree.map(params, () => flags[i++]!)
   } catch (e) {
-    return (e as Error).message
+    if (e instanceof ShapeError) return e.message
+    throw e
   }
 }
 

@@ -9,31 +9,18 @@ const join = (path: string, key: string): string => (path === '' ? key : key ===
 
 /**
  * The dotted paths of the leaves of `params` the mask selects. A tree mask may stop early:
- * a boolean where `params` has a subtree applies to every leaf under it.
- * @throws Error naming the path where the mask and the params disagree.
+ * a boolean where `params` has a subtree applies to every leaf under it. Entries the params
+ * do not have are ignored, so that a mask written for all the params also reads the pruned
+ * trees that a masked transformation inside another one sees.
+ * @throws ShapeError naming the path where the mask and the params disagree.
  */
 export const selectedPaths = (op: string, params: Tree, mask: MaskLike): Set<string> => {
-  const selected = new Set<string>()
-  if (typeof mask === 'function') {
-    for (const [path, leaf] of tree.flatten(params)) if (mask(path, leaf)) selected.add(path)
-    return selected
-  }
-  const walk = (t: Tree, m: unknown, path: string): void => {
-    if (typeof m === 'boolean') {
-      if (m) for (const [p] of tree.flatten(t)) selected.add(join(path, p))
-      return
-    }
-    if (typeof m !== 'object' || m === null || isTensor(t))
-      throw new Error(
-        `${op}: the mask does not match the params at "${path === '' ? '(root)' : path}": ` +
-          `expected a boolean${isTensor(t) ? '' : ' or a subtree'}, got ${m === null ? 'null' : typeof m}`,
-      )
-    const children = t as Readonly<Record<string, Tree>>
-    for (const k of Object.keys(children))
-      walk(children[k]!, (m as Readonly<Record<string, unknown>>)[k], join(path, k))
-  }
-  walk(params, mask, '')
-  return selected
+  const flat = tree.flatten(params)
+  const flags =
+    typeof mask === 'function'
+      ? flat.map(([path, leaf]) => mask(path, leaf))
+      : tree.maskLeaves(params, mask, { extra: 'ignore', op })
+  return new Set(flat.filter((_, i) => flags[i]).map(([path]) => path))
 }
 
 /**
