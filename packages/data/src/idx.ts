@@ -76,54 +76,36 @@ export interface EncodeIdxOptions {
 interface TypeInfo {
   readonly code: number
   readonly bytes: number
-  readonly ctor: new (n: number) => IdxTypedArrays[IdxType]
+  readonly ctor: (new (n: number) => IdxTypedArrays[IdxType]) & { readonly BYTES_PER_ELEMENT: number }
   readonly read: (view: DataView, offset: number) => number
   readonly write: (view: DataView, offset: number, value: number) => void
 }
 
+/**
+ * A row of the table: the element size is the typed array's, and the accessors are DataView's
+ * big-endian getter and setter for the type.
+ */
+const row = (
+  code: number,
+  ctor: TypeInfo['ctor'],
+  get: (this: DataView, offset: number) => number,
+  set: (this: DataView, offset: number, value: number) => void,
+): TypeInfo => ({
+  code,
+  bytes: ctor.BYTES_PER_ELEMENT,
+  ctor,
+  read: (view, offset) => get.call(view, offset),
+  write: (view, offset, value) => set.call(view, offset, value),
+})
+
+const dv = DataView.prototype
 const types: { readonly [T in IdxType]: TypeInfo } = {
-  uint8: {
-    code: 0x08,
-    bytes: 1,
-    ctor: Uint8Array,
-    read: (v, o) => v.getUint8(o),
-    write: (v, o, x) => v.setUint8(o, x),
-  },
-  int8: {
-    code: 0x09,
-    bytes: 1,
-    ctor: Int8Array,
-    read: (v, o) => v.getInt8(o),
-    write: (v, o, x) => v.setInt8(o, x),
-  },
-  int16: {
-    code: 0x0b,
-    bytes: 2,
-    ctor: Int16Array,
-    read: (v, o) => v.getInt16(o),
-    write: (v, o, x) => v.setInt16(o, x),
-  },
-  int32: {
-    code: 0x0c,
-    bytes: 4,
-    ctor: Int32Array,
-    read: (v, o) => v.getInt32(o),
-    write: (v, o, x) => v.setInt32(o, x),
-  },
-  float32: {
-    code: 0x0d,
-    bytes: 4,
-    ctor: Float32Array,
-    read: (v, o) => v.getFloat32(o),
-    write: (v, o, x) => v.setFloat32(o, x),
-  },
-  float64: {
-    code: 0x0e,
-    bytes: 8,
-    ctor: Float64Array,
-    read: (v, o) => v.getFloat64(o),
-    write: (v, o, x) => v.setFloat64(o, x),
-  },
+  uint8: row(0x08, Uint8Array, dv.getUint8, dv.setUint8),
+  int8: row(0x09, Int8Array, dv.getInt8, dv.setInt8),
+  int16: row(0x0b, Int16Array, dv.getInt16, dv.setInt16),
+  int32: row(0x0c, Int32Array, dv.getInt32, dv.setInt32),
+  float32: row(0x0d, Float32Array, dv.getFloat32, dv.setFloat32),
+  float64: row(0x0e, Float64Array, dv.getFloat64, dv.setFloat64),
 }
 
 const typeNames = Object.keys(types) as IdxType[]
