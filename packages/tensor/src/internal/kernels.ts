@@ -205,6 +205,29 @@ export const argmax = (x: Buffer, shape: Shape, axis: number): { shape: number[]
   return { shape: shape.filter((_, i) => i !== axis), data: out }
 }
 
+/**
+ * The elements of `x` read with `strides` (one per axis of `shape`, 0 on a broadcast axis)
+ * while walking `shape` in row-major order: a strided view of `x`, made contiguous.
+ */
+const gatherStrided = (x: Buffer, shape: Shape, strides: readonly number[]): Float32Array => {
+  const n = sizeOf(shape)
+  const out = alloc(n)
+  const rank = shape.length
+  const idx = new Array<number>(rank).fill(0)
+  let ix = 0
+  for (let i = 0; i < n; i++) {
+    out[i] = x[ix]!
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++
+      ix += strides[d]!
+      if (idx[d]! < shape[d]!) break
+      ix -= strides[d]! * shape[d]!
+      idx[d] = 0
+    }
+  }
+  return out
+}
+
 /** out = x permuted by `perm` (out axis i is input axis perm[i]). */
 export const transpose = (
   x: Buffer,
@@ -214,47 +237,16 @@ export const transpose = (
   const outShape = perm.map((p) => shape[p]!)
   const inStrides = stridesOf(shape)
   const st = perm.map((p) => inStrides[p]!)
-  const n = x.length
-  const out = alloc(n)
-  const rank = outShape.length
-  if (rank === 2) {
+  if (outShape.length === 2) {
+    const out = alloc(x.length)
     const [r, c] = outShape as [number, number]
     const [s0, s1] = st as [number, number]
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = x[i * s0 + j * s1]!
     return { shape: outShape, data: out }
   }
-  const idx = new Array<number>(rank).fill(0)
-  let src = 0
-  for (let i = 0; i < n; i++) {
-    out[i] = x[src]!
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]!++
-      src += st[d]!
-      if (idx[d]! < outShape[d]!) break
-      src -= st[d]! * outShape[d]!
-      idx[d] = 0
-    }
-  }
-  return { shape: outShape, data: out }
+  return { shape: outShape, data: gatherStrided(x, outShape, st) }
 }
 
 /** x repeated along broadcast axes to fill `shape` (already checked compatible). */
-export const expand = (x: Buffer, xShape: Shape, shape: Shape): Float32Array => {
-  const n = sizeOf(shape)
-  const out = alloc(n)
-  const sx = broadcastStrides(xShape, shape)
-  const rank = shape.length
-  const idx = new Array<number>(rank).fill(0)
-  let ix = 0
-  for (let i = 0; i < n; i++) {
-    out[i] = x[ix]!
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]!++
-      ix += sx[d]!
-      if (idx[d]! < shape[d]!) break
-      ix -= sx[d]! * shape[d]!
-      idx[d] = 0
-    }
-  }
-  return out
-}
+export const expand = (x: Buffer, xShape: Shape, shape: Shape): Float32Array =>
+  gatherStrided(x, shape, broadcastStrides(xShape, shape))
