@@ -1,7 +1,6 @@
-import { type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc } from '@purenn/tensor/internal'
+import type { Tree } from '@purenn/tensor'
 import { nonNegative, unitInterval } from './internal/check.js'
-import { aligned, fullTree, wrap, zerosTree } from './internal/leaves.js'
+import { fullTree, perLeaf, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -74,51 +73,37 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
     update: (grads, state) => {
       const t = state.count + 1
       const c = Math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-      const flat = tree.flatten(grads)
-      const mus = aligned('scaleByAdam', flat, state.mu, 'state.mu')
-      const nus = aligned('scaleByAdam', flat, state.nu, 'state.nu')
-      const maxes = amsgrad ? aligned('scaleByAdam', flat, state.nuMax ?? {}, 'state.nuMax') : []
-      const outs: Tensor[] = []
-      const newMu: Tensor[] = []
-      const newNu: Tensor[] = []
-      const newMax: Tensor[] = []
-      flat.forEach(([, g], k) => {
-        const n = g.size
-        const gs = g.data
-        const mu = mus[k]!.data
-        const nu = nus[k]!.data
-        const out = alloc(n)
-        const muOut = alloc(n)
-        const nuOut = alloc(n)
-        if (amsgrad) {
-          const mx = maxes[k]!.data
-          const mxOut = alloc(n)
-          for (let i = 0; i < n; i++) {
-            const gi = gs[i]!
-            const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
-            const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
-            const vm = (mxOut[i] = Math.max(mx[i]!, v))
-            out[i] = (c * m) / (Math.sqrt(vm) + eps)
-          }
-          newMax.push(wrap(mxOut, g.shape))
-        } else {
-          for (let i = 0; i < n; i++) {
+      if (amsgrad) {
+        const r = perLeaf(
+          'scaleByAdam',
+          grads,
+          { mu: state.mu, nu: state.nu, nuMax: state.nuMax ?? {} },
+          (gs, { mu, nu, nuMax: mx }, out, { mu: muOut, nu: nuOut, nuMax: mxOut }) => {
+            for (let i = 0; i < gs.length; i++) {
+              const gi = gs[i]!
+              const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
+              const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
+              const vm = (mxOut[i] = Math.max(mx[i]!, v))
+              out[i] = (c * m) / (Math.sqrt(vm) + eps)
+            }
+          },
+        )
+        return { updates: r.updates, state: { count: t, ...r.states } }
+      }
+      const r = perLeaf(
+        'scaleByAdam',
+        grads,
+        { mu: state.mu, nu: state.nu },
+        (gs, { mu, nu }, out, { mu: muOut, nu: nuOut }) => {
+          for (let i = 0; i < gs.length; i++) {
             const gi = gs[i]!
             const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
             const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
             out[i] = (c * m) / (Math.sqrt(v) + eps)
           }
-        }
-        outs.push(wrap(out, g.shape))
-        newMu.push(wrap(muOut, g.shape))
-        newNu.push(wrap(nuOut, g.shape))
-      })
-      const mu = tree.unflatten(grads, newMu)
-      const nu = tree.unflatten(grads, newNu)
-      return {
-        updates: tree.unflatten(grads, outs),
-        state: amsgrad ? { count: t, mu, nu, nuMax: tree.unflatten(grads, newMax) } : { count: t, mu, nu },
-      }
+        },
+      )
+      return { updates: r.updates, state: { count: t, ...r.states } }
     },
   }
 }
@@ -192,39 +177,20 @@ export const scaleByNadam = (
       const cm = ut1 / (1 - prod * ut1)
       const cg = (1 - ut) / (1 - prod)
       const cv = 1 / (1 - b2 ** t)
-      const flat = tree.flatten(grads)
-      const mus = aligned('scaleByNadam', flat, state.mu, 'state.mu')
-      const nus = aligned('scaleByNadam', flat, state.nu, 'state.nu')
-      const outs: Tensor[] = []
-      const newMu: Tensor[] = []
-      const newNu: Tensor[] = []
-      flat.forEach(([, g], k) => {
-        const n = g.size
-        const gs = g.data
-        const mu = mus[k]!.data
-        const nu = nus[k]!.data
-        const out = alloc(n)
-        const muOut = alloc(n)
-        const nuOut = alloc(n)
-        for (let i = 0; i < n; i++) {
-          const gi = gs[i]!
-          const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
-          const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
-          out[i] = (cm * m + cg * gi) / (Math.sqrt(v * cv) + eps)
-        }
-        outs.push(wrap(out, g.shape))
-        newMu.push(wrap(muOut, g.shape))
-        newNu.push(wrap(nuOut, g.shape))
-      })
-      return {
-        updates: tree.unflatten(grads, outs),
-        state: {
-          count: t,
-          muProduct: prod,
-          mu: tree.unflatten(grads, newMu),
-          nu: tree.unflatten(grads, newNu),
+      const r = perLeaf(
+        'scaleByNadam',
+        grads,
+        { mu: state.mu, nu: state.nu },
+        (gs, { mu, nu }, out, { mu: muOut, nu: nuOut }) => {
+          for (let i = 0; i < gs.length; i++) {
+            const gi = gs[i]!
+            const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
+            const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
+            out[i] = (cm * m + cg * gi) / (Math.sqrt(v * cv) + eps)
+          }
         },
-      }
+      )
+      return { updates: r.updates, state: { count: t, muProduct: prod, ...r.states } }
     },
   }
 }
@@ -283,25 +249,19 @@ export const scaleByAdagrad = (
   return {
     init: (params) => ({ sumOfSquares: fullTree(params, init) }),
     update: (grads, state) => {
-      const flat = tree.flatten(grads)
-      const accs = aligned('scaleByAdagrad', flat, state.sumOfSquares, 'state.sumOfSquares')
-      const outs: Tensor[] = []
-      const newAcc: Tensor[] = []
-      flat.forEach(([, g], k) => {
-        const n = g.size
-        const gs = g.data
-        const acc = accs[k]!.data
-        const out = alloc(n)
-        const accOut = alloc(n)
-        for (let i = 0; i < n; i++) {
-          const gi = gs[i]!
-          const s = Math.fround((accOut[i] = acc[i]! + gi * gi))
-          out[i] = gi / Math.sqrt(s + eps)
-        }
-        outs.push(wrap(out, g.shape))
-        newAcc.push(wrap(accOut, g.shape))
-      })
-      return { updates: tree.unflatten(grads, outs), state: { sumOfSquares: tree.unflatten(grads, newAcc) } }
+      const r = perLeaf(
+        'scaleByAdagrad',
+        grads,
+        { sumOfSquares: state.sumOfSquares },
+        (gs, { sumOfSquares: acc }, out, { sumOfSquares: accOut }) => {
+          for (let i = 0; i < gs.length; i++) {
+            const gi = gs[i]!
+            const s = Math.fround((accOut[i] = acc[i]! + gi * gi))
+            out[i] = gi / Math.sqrt(s + eps)
+          }
+        },
+      )
+      return { updates: r.updates, state: r.states }
     },
   }
 }

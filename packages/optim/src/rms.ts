@@ -1,7 +1,6 @@
-import { type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc } from '@purenn/tensor/internal'
+import type { Tree } from '@purenn/tensor'
 import { nonNegative, unitInterval } from './internal/check.js'
-import { aligned, wrap, zerosTree } from './internal/leaves.js'
+import { perLeaf, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -61,43 +60,30 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
     init: (params) =>
       centered ? { nu: zerosTree(params), mu: zerosTree(params) } : { nu: zerosTree(params) },
     update: (grads, state) => {
-      const flat = tree.flatten(grads)
-      const nus = aligned('scaleByRms', flat, state.nu, 'state.nu')
-      const mus = centered ? aligned('scaleByRms', flat, state.mu ?? {}, 'state.mu') : []
-      const outs: Tensor[] = []
-      const newNu: Tensor[] = []
-      const newMu: Tensor[] = []
-      flat.forEach(([, g], k) => {
-        const n = g.size
-        const gs = g.data
-        const nu = nus[k]!.data
-        const out = alloc(n)
-        const nuOut = alloc(n)
-        if (centered) {
-          const mu = mus[k]!.data
-          const muOut = alloc(n)
-          for (let i = 0; i < n; i++) {
-            const gi = gs[i]!
-            const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
-            const m = Math.fround((muOut[i] = rho * mu[i]! + (1 - rho) * gi))
-            out[i] = gi / Math.sqrt(v - m * m + eps)
-          }
-          newMu.push(wrap(muOut, g.shape))
-        } else {
-          for (let i = 0; i < n; i++) {
-            const gi = gs[i]!
-            const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
-            out[i] = gi / Math.sqrt(v + eps)
-          }
-        }
-        outs.push(wrap(out, g.shape))
-        newNu.push(wrap(nuOut, g.shape))
-      })
-      const nu = tree.unflatten(grads, newNu)
-      return {
-        updates: tree.unflatten(grads, outs),
-        state: centered ? { nu, mu: tree.unflatten(grads, newMu) } : { nu },
+      if (centered) {
+        const r = perLeaf(
+          'scaleByRms',
+          grads,
+          { nu: state.nu, mu: state.mu ?? {} },
+          (gs, { nu, mu }, out, { nu: nuOut, mu: muOut }) => {
+            for (let i = 0; i < gs.length; i++) {
+              const gi = gs[i]!
+              const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
+              const m = Math.fround((muOut[i] = rho * mu[i]! + (1 - rho) * gi))
+              out[i] = gi / Math.sqrt(v - m * m + eps)
+            }
+          },
+        )
+        return { updates: r.updates, state: r.states }
       }
+      const r = perLeaf('scaleByRms', grads, { nu: state.nu }, (gs, { nu }, out, { nu: nuOut }) => {
+        for (let i = 0; i < gs.length; i++) {
+          const gi = gs[i]!
+          const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
+          out[i] = gi / Math.sqrt(v + eps)
+        }
+      })
+      return { updates: r.updates, state: r.states }
     },
   }
 }

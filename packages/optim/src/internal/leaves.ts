@@ -3,7 +3,15 @@
  * those of the gradients, and wrapping freshly filled buffers as tensors. Not exported.
  */
 
-import { full, ShapeError, type Tensor, type Tree, tree, zeros } from '@purenn/tensor'
+import {
+  full,
+  type ReadonlyFloat32Array,
+  ShapeError,
+  type Tensor,
+  type Tree,
+  tree,
+  zeros,
+} from '@purenn/tensor'
 import { alloc, fromBuffer } from '@purenn/tensor/internal'
 
 /** `[path, leaf]` pairs in `tree.flatten` order. */
@@ -30,6 +38,53 @@ export const aligned = (op: string, ref: Flat, t: Tree, what: string): Tensor[] 
       )
     return leaf
   })
+}
+
+/**
+ * One fused loop per leaf of the gradients, over some state trees: for each leaf `g`,
+ * `kernel(g, old, out, next)` fills the update `out` and, for each state tree `k`, its new
+ * leaf `next[k]` from `g` and the old leaves `old[k]` (every buffer holds `g.length`
+ * elements). Each state tree is first checked against the gradients with {@link aligned}
+ * (named `state.k` in messages), in the order of `states`' keys.
+ * @returns the updates and the new state trees, in the structure of the gradients.
+ */
+export const perLeaf = <G extends Tree, K extends string>(
+  op: string,
+  grads: G,
+  states: { readonly [k in K]: Tree },
+  kernel: (
+    g: ReadonlyFloat32Array,
+    old: { readonly [k in K]: ReadonlyFloat32Array },
+    out: Float32Array,
+    next: { readonly [k in K]: Float32Array },
+  ) => void,
+): { readonly updates: G; readonly states: { readonly [k in K]: Tree } } => {
+  const flat = tree.flatten(grads)
+  const keys = Object.keys(states) as K[]
+  const olds = keys.map((k) => aligned(op, flat, states[k], `state.${k}`))
+  const outs: Tensor[] = []
+  const nexts = keys.map((): Tensor[] => [])
+  flat.forEach(([, g], i) => {
+    const n = g.size
+    const out = alloc(n)
+    const next = keys.map(() => alloc(n))
+    kernel(
+      g.data,
+      Object.fromEntries(keys.map((k, j) => [k, olds[j]![i]!.data])) as { [k in K]: ReadonlyFloat32Array },
+      out,
+      Object.fromEntries(keys.map((k, j) => [k, next[j]!])) as { [k in K]: Float32Array },
+    )
+    outs.push(wrap(out, g.shape))
+    next.forEach((b, j) => {
+      nexts[j]!.push(wrap(b, g.shape))
+    })
+  })
+  return {
+    updates: tree.unflatten(grads, outs),
+    states: Object.fromEntries(keys.map((k, j): [K, Tree] => [k, tree.unflatten(grads, nexts[j]!)])) as {
+      [k in K]: Tree
+    },
+  }
 }
 
 /**
