@@ -64,7 +64,7 @@ export type BatchNormalizationState = { readonly movingMean: Tensor; readonly mo
  * Reducing Internal Covariate Shift". Semantics of tf.keras 2.x:
  * - **Training** (`training: true`, layer not frozen): over every axis but `axis`,
  *   `μ = (1/N) Σx`, `σ² = (1/N) Σ(x − μ)²` (biased), `y = gamma·(x − μ)/sqrt(σ² + ε) + beta`,
- *   with the gradient flowing through μ and σ² (fused kernel {@link batchNormTrain}). The new
+ *   with the gradient flowing through μ and σ² (fused kernel `batchNormTrain` of `@purenn/tensor`). The new
  *   state is `moving = moving·momentum + batch·(1 − momentum)` for the mean and for the biased
  *   variance (what tf.keras 2.x stores too: its fused path removes Bessel's correction).
  * - **Inference** (`training: false`, the mode of `predict` and `evaluate`):

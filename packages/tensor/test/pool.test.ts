@@ -33,10 +33,15 @@ const firstBitDifference = (x: Float32Array, y: Float32Array): number => {
   return -1
 }
 
-/** The worker pool must really run chunks: ops until a worker has taken one (bounded). */
+/**
+ * The worker pool must really run chunks: ops until a worker has taken one. Bounded by time
+ * (20 s) rather than by a count of tries, since on a loaded machine a worker thread may not
+ * be scheduled before the calling thread has claimed every chunk of many ops in a row.
+ */
 const untilWorkersRun = async (op: () => void): Promise<number> => {
   const before = __poolForTests.chunksByWorkers()
-  for (let tries = 0; tries < 100 && __poolForTests.chunksByWorkers() === before; tries++) {
+  const deadline = performance.now() + 20_000
+  while (performance.now() < deadline && __poolForTests.chunksByWorkers() === before) {
     op()
     await new Promise((r) => setTimeout(r, 5))
   }

@@ -1,7 +1,17 @@
 import type { Loss, Metric, Model } from '@purenn/layers'
 import type { GradientTransformation } from '@purenn/optim'
 import { applyUpdates, masked } from '@purenn/optim'
-import { add, type Key, mul, type Tensor, type Tree, tree, valueAndGrad, zerosLike } from '@purenn/tensor'
+import {
+  add,
+  type Key,
+  mul,
+  type Tensor,
+  type Tree,
+  type TreeOf,
+  tree,
+  valueAndGrad,
+  zerosLike,
+} from '@purenn/tensor'
 
 /**
  * Everything a training step reads and writes: the model (params, state, trainable mask),
@@ -60,9 +70,9 @@ export interface Trainer {
 }
 
 /** The leaves of `params` split by the trainable mask, as flat path → tensor records. */
-const partition = (params: Tree, mask: Tree | boolean | unknown) => {
+const partition = (params: Tree, mask: TreeOf<boolean>) => {
   const flat = tree.flatten(params)
-  const maskLeaves = maskFlags(mask, flat.length, params)
+  const maskLeaves = tree.maskLeaves(params, mask, { missing: true, extra: 'ignore', op: 'fit: trainable' })
   const trainable: Record<string, Tensor> = {}
   const frozen: Record<string, Tensor> = {}
   flat.forEach(([path, leaf], i) => {
@@ -70,29 +80,6 @@ const partition = (params: Tree, mask: Tree | boolean | unknown) => {
     else frozen[path] = leaf
   })
   return { flat, trainable, frozen, maskLeaves }
-}
-
-/** The mask's boolean leaves in `tree.flatten` order of params (true = trainable). */
-const maskFlags = (mask: unknown, n: number, params: Tree): boolean[] => {
-  if (typeof mask === 'boolean') return new Array<boolean>(n).fill(mask)
-  const flags: boolean[] = []
-  const walk = (m: unknown, p: unknown): void => {
-    if (typeof m === 'boolean') {
-      const count = typeof p === 'object' && p !== null ? tree.leaves(p as Tree).length : 1
-      for (let i = 0; i < count; i++) flags.push(m)
-      return
-    }
-    if (Array.isArray(p))
-      p.forEach((c, i) => {
-        walk((m as unknown[])[i] ?? true, c)
-      })
-    else if (typeof p === 'object' && p !== null && !('data' in p))
-      for (const k of Object.keys(p))
-        walk((m as Record<string, unknown>)[k] ?? true, (p as Record<string, unknown>)[k])
-    else flags.push(true)
-  }
-  walk(mask, params)
-  return flags
 }
 
 /**
