@@ -17,7 +17,7 @@ const fanOut = 300
 const std = (t: tensor.Tensor) => Math.sqrt(tensor.variance(t).item())
 const k = tensor.key(42)
 
-console.log('initializer        sample std   formula')
+console.log(`${'initializer'.padEnd(36)} sample std   formula`)
 const rows: [string, layers.Initializer, number][] = [
   ['glorotUniform', initializers.glorotUniform, Math.sqrt(2 / (fanIn + fanOut))],
   ['glorotNormal', initializers.glorotNormal, Math.sqrt(2 / (fanIn + fanOut))],
@@ -32,13 +32,13 @@ const rows: [string, layers.Initializer, number][] = [
 ]
 for (const [name, init, formula] of rows)
   console.log(
-    `${name.padEnd(18)} ${std(init.init(k, [fanIn, fanOut]))
+    `${name.padEnd(36)} ${std(init.init(k, [fanIn, fanOut]))
       .toFixed(5)
       .padStart(10)} ${formula.toFixed(5).padStart(9)}`,
   )
 
 const z = tensor.tensor([-3, -1, 0, 1, 3])
-console.log('\nz                    ', z.toString())
+console.log('\nz                     ', z.toString())
 for (const [name, a] of [
   ['relu', activations.relu],
   ['leakyRelu() (0.2)', activations.leakyRelu()],
@@ -47,7 +47,7 @@ for (const [name, a] of [
   ['gelu', activations.gelu],
   ['swish', activations.swish],
 ] as const)
-  console.log(name.padEnd(21), a.fn(z).toString())
+  console.log(name.padEnd(22), a.fn(z).toString())
 const layer = layers.leakyRelu() // the layer's default alpha is 0.3, not 0.2
 console.log('leakyRelu layer (0.3) ', layer.apply({}, {}, z, { training: false }).y.toString())
 
