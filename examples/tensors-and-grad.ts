@@ -2,7 +2,7 @@
  * Tensors and reverse-mode autodiff at work: fit y = 3x − 1 by gradient descent, with the
  * gradient computed by `valueAndGrad` and checked against a finite difference.
  *
- * Run: pnpm example:tensors   (or: pnpm build && pnpm tsx examples/tensors-and-grad.ts)
+ * Run: pnpm example tensors-and-grad
  */
 import { tensor as T } from 'purenn'
 
