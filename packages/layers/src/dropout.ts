@@ -1,4 +1,4 @@
-import { bernoulli, type Key, mul, type Tensor } from '@purenn/tensor'
+import { dropout as dropoutOp, type Key, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -137,9 +137,11 @@ export const mcDropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, 
 // ---------------------------------------------------------------------------------------
 // helpers
 
-/** `x·m/(1 − rate)` with `m ~ Bernoulli(1 − rate)` from `key`: the scaled mask is a constant. */
-const drop = (x: Tensor, rate: number, key: Key): Tensor =>
-  mul(x, mul(bernoulli(key, 1 - rate, x.shape), 1 / (1 - rate)))
+/**
+ * `x·m/(1 − rate)` with `m ~ Bernoulli(1 − rate)` from `key`, as one fused op (`dropout` of
+ * `@purenn/tensor`, bitwise equal to `mul(x, mul(bernoulli(key, 1 − rate, x.shape), 1/(1 − rate)))`).
+ */
+const drop = (x: Tensor, rate: number, key: Key): Tensor => dropoutOp(key, x, rate)
 
 const rateProblem = (rate: number): string | undefined =>
   typeof rate === 'number' && rate >= 0 && rate < 1 ? undefined : `rate must be in [0, 1), got ${rate}`

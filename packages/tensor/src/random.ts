@@ -3,8 +3,9 @@
 
 import { checkShape, sizeOf } from './internal/shape.js'
 import { erf, erfinv } from './internal/special.js'
-import { threefryInto } from './internal/threefry.js'
-import { alloc, fromBuffer, type Tensor } from './tensor.js'
+import { record } from './internal/tape.js'
+import { threefryInto, threefryXor } from './internal/threefry.js'
+import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
 /**
  * A PRNG key: two uint32 words that seed the counter-based Threefry-2x32 generator.
@@ -195,11 +196,9 @@ const fillUniform = (k: Key, lo: number, hi: number, out: Float32Array): void =>
   const [k0, k1] = k.words
   const range = Math.fround(hi - lo)
   const below = nextFloat32(hi, -1)
-  const pair = new Uint32Array(2)
   for (let i = 0; i < out.length; i++) {
-    threefryInto(k0, k1, Math.floor(i / TWO_POW_32), i, pair, 0)
     // ((bits >>> 9) | 0x3f800000) as a float32, minus 1, is exactly (bits >>> 9)·2⁻²³
-    const f = ((pair[0]! ^ pair[1]!) >>> 9) * 2 ** -23
+    const f = (threefryXor(k0, k1, Math.floor(i / TWO_POW_32), i) >>> 9) * 2 ** -23
     const v = Math.max(lo, Math.fround(Math.fround(f * range) + lo))
     out[i] = v < hi ? v : below
   }
@@ -344,7 +343,8 @@ export const truncatedNormal = (k: Key, shape: readonly number[], opts: NormalOp
  *
  * @remarks
  * `mask = uniform(key, shape) < p` (with `p` rounded to float32), so it is counter-based like
- * {@link uniform}; `p = 0` gives all zeros and `p = 1` all ones. Dropout keeps units with
+ * {@link uniform}; `p = 0` gives all zeros and `p = 1` all ones. The comparison is made on the
+ * raw 32 bits of each element, against the bound that gives exactly the same mask. Dropout keeps units with
  * `bernoulli(key, 1 − rate, shape)`. Threefry-2x32: Salmon et al. 2011, "Parallel random numbers:
  * as easy as 1, 2, 3".
  *
@@ -364,11 +364,77 @@ export const bernoulli = (k: Key, p: number, shape: readonly number[]): Tensor =
   checkKey('bernoulli', k)
   if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be a probability in [0, 1], got ${p}`)
   checkShape('bernoulli', shape)
-  const out = alloc(sizeOf(shape))
-  fillUniform(k, 0, 1, out)
-  const threshold = Math.fround(p)
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! < threshold ? 1 : 0
+  const n = sizeOf(shape)
+  const [k0, k1] = k.words
+  const below = bitsThreshold(p)
+  const out = alloc(n)
+  for (let i = 0; i < n; i++) out[i] = threefryXor(k0, k1, Math.floor(i / TWO_POW_32), i) < below ? 1 : 0
   return fromBuffer(shape, out)
+}
+
+/**
+ * The bound `T` such that `uniform < fround(p)` exactly when the element's 32 random bits are
+ * below `T`: the uniform is `(bits >>> 9)·2⁻²³`, so the test is `bits >>> 9 < ⌈fround(p)·2²³⌉`,
+ * i.e. `bits < ⌈fround(p)·2²³⌉·2⁹`. Comparing the raw bits skips the float conversion.
+ */
+const bitsThreshold = (p: number): number => Math.ceil(Math.fround(p) * 2 ** 23) * 2 ** 9
+
+/**
+ * Inverted dropout in one fused op: each element of `x` is kept with probability `1 − rate`
+ * and scaled by `1/(1 − rate)`, or zeroed, with the mask drawn from `k`.
+ *
+ * @remarks
+ * Srivastava et al. (2014), "Dropout: A Simple Way to Prevent Neural Networks from
+ * Overfitting", in the inverted form Keras and `tf.nn.dropout` use:
+ * `y = x·m·s` with `m = bernoulli(k, 1 − rate, x.shape)` and `s = 1/(1 − rate)` (in float32),
+ * so `E[y] = x`. Bitwise equal to `mul(x, mul(bernoulli(k, 1 − rate, x.shape), 1 / (1 − rate)))`,
+ * in one pass and without the mask tensor: element `i` of the mask depends only on the key and
+ * `i` (counter-based Threefry-2x32, Salmon et al. 2011), never on the thread count. VJP:
+ * `g·m·s`, the same mask. `rate = 0` keeps everything (`y` equals `x`).
+ *
+ * @param k - the key the mask is drawn from
+ * @param x - the input
+ * @param rate - the probability of dropping each element, in [0, 1) (Keras' `rate`)
+ * @returns a tensor of the shape of `x`
+ * @throws RangeError when `rate` is not in [0, 1).
+ * @example
+ * ```ts
+ * import { dropout, key, ones } from '@purenn/tensor'
+ * const y = dropout(key(0), ones([1000]), 0.5)
+ * console.log([...new Set(y.data)].sort()) // [ 0, 2 ]
+ * ```
+ * @category Random
+ */
+export const dropout = (k: Key, x: Tensor, rate: number): Tensor => {
+  checkKey('dropout', k)
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${rate}`)
+  const n = x.size
+  const [k0, k1] = k.words
+  const below = bitsThreshold(1 - rate)
+  const scale = Math.fround(1 / (1 - rate))
+  const keep = new Uint8Array(n)
+  const xd = buf(x)
+  const out = alloc(n)
+  for (let i = 0; i < n; i++) {
+    const m = threefryXor(k0, k1, Math.floor(i / TWO_POW_32), i) < below ? 1 : 0
+    keep[i] = m
+    // x·0 (not a plain 0) where dropped, as the product with the mask gives: −0, NaN for ±∞
+    out[i] = xd[i]! * (m === 1 ? scale : 0)
+  }
+  return record(
+    'dropout',
+    x.shape,
+    out,
+    [x],
+    [
+      (g) => {
+        const gd = buf(g)
+        const dx = alloc(n)
+        for (let i = 0; i < n; i++) dx[i] = gd[i]! * (keep[i] === 1 ? scale : 0)
+        return fromBuffer(x.shape, dx)
+      },
+    ],
+  )
 }
 
 /**

@@ -1,10 +1,13 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
+import { mul } from '../src/arith.js'
 import { ShapeError } from '../src/errors.js'
+import { valueAndGrad } from '../src/grad.js'
 import { erf, erfc, erfinv } from '../src/internal/special.js'
-import { threefry2x32 } from '../src/internal/threefry.js'
+import { threefry2x32, threefryXor } from '../src/internal/threefry.js'
 import {
   bernoulli,
+  dropout,
   foldIn,
   type Key,
   key,
@@ -14,6 +17,8 @@ import {
   truncatedNormal,
   uniform,
 } from '../src/random.js'
+import { sum } from '../src/reduce.js'
+import { type Tensor, tensor } from '../src/tensor.js'
 
 const runs = { seed: 42, numRuns: 50 }
 const seeds = fc.oneof(fc.integer(), fc.maxSafeInteger())
@@ -51,6 +56,12 @@ describe('threefry2x32', () => {
     const a = threefry2x32(key(1701).words, [0, 2])
     const b = threefry2x32(key(1701).words, [1, 0])
     expect([a[0], b[0], a[1]]).toEqual([56197195, 4200222568, 961309823])
+  })
+
+  const word = fc.integer({ min: 0, max: 0xffffffff })
+  test.prop([word, word, word, word], runs)('unrolled (threefryXor) gives y0 ^ y1', (k0, k1, x0, x1) => {
+    const [y0, y1] = threefry2x32([k0, k1], [x0, x1])
+    expect(threefryXor(k0, k1, x0, x1)).toBe((y0 ^ y1) >>> 0)
   })
 })
 
@@ -283,6 +294,41 @@ describe('bernoulli', () => {
     expect(bernoulli(key(1), 0, [1000]).data.every((v) => v === 0)).toBe(true)
     expect(bernoulli(key(1), 1, [1000]).data.every((v) => v === 1)).toBe(true)
     for (const p of [-0.1, 1.1, Number.NaN]) expect(() => bernoulli(key(1), p, [2])).toThrow(RangeError)
+  })
+})
+
+describe('dropout', () => {
+  const bits = (d: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(d).buffer))
+  const rates = fc.oneof(
+    fc.constantFrom(0, 0.2, 0.5, 1 / 3, 0.9, 1 - 2 ** -24),
+    fc.double({ min: 0, max: 0.999, noNaN: true }),
+  )
+  const values = fc.oneof(
+    fc.float({ noNaN: false }),
+    fc.constantFrom(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1.5),
+  )
+  test.prop([seeds, rates, fc.array(values, { minLength: 1, maxLength: 300 })], runs)(
+    'is bitwise the product with the scaled bernoulli mask, in value and gradient',
+    (seed, rate, xs) => {
+      const k = key(seed)
+      const x = tensor(Float32Array.from(xs))
+      const composed = (t: Tensor) => mul(t, mul(bernoulli(k, 1 - rate, t.shape), 1 / (1 - rate)))
+      expect(bits(dropout(k, x, rate).data)).toEqual(bits(composed(x).data))
+      const g = tensor(Float32Array.from(xs, (_, i) => ((i * 7) % 11) - 5.25))
+      const grad = (f: (t: Tensor) => Tensor) => valueAndGrad((t: Tensor) => sum(mul(f(t), g)))(x).grad
+      expect(bits(grad((t) => dropout(k, t, rate)).data)).toEqual(bits(grad(composed).data))
+    },
+  )
+
+  it('keeps 1 − rate of the elements, scaled by 1/(1 − rate), and checks its arguments', () => {
+    const y = dropout(key(3), tensor(new Float32Array(N).fill(1), [N / 100, 100]), 0.3).data
+    expect(y.every((v) => v === 0 || v === Math.fround(1 / 0.7))).toBe(true)
+    const kept = y.filter((v) => v !== 0).length / N
+    expect(Math.abs(kept - 0.7)).toBeLessThan(5 * Math.sqrt((0.3 * 0.7) / N))
+    const x = uniform(key(4), [50])
+    expect(Array.from(dropout(key(5), x, 0).data)).toEqual(Array.from(x.data))
+    for (const rate of [-0.1, 1, Number.NaN]) expect(() => dropout(key(1), x, rate)).toThrow(RangeError)
+    expect(() => dropout({ words: [1] } as unknown as Key, x, 0.5)).toThrow(TypeError)
   })
 })
 

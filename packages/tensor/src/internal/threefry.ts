@@ -67,6 +67,74 @@ export const threefry2x32 = (
 }
 
 /**
+ * `y0 ^ y1` for `(y0, y1) = threefry2x32((k0, k1), (x0, x1))`, as a uint32: the 32 random
+ * bits JAX's partitionable `random_bits` makes of one counter.
+ *
+ * @remarks
+ * The same rounds as {@link threefryInto}, unrolled with the rotation constants inline and
+ * no output array: this is the inner loop of every sampler (uniform, normal, bernoulli,
+ * dropout masks), about twice as fast as the loop form.
+ */
+export const threefryXor = (k0: number, k1: number, x0: number, x1: number): number => {
+  const ks0 = k0 | 0
+  const ks1 = k1 | 0
+  const ks2 = ks0 ^ ks1 ^ PARITY
+  let a = (x0 + ks0) | 0
+  let b = (x1 + ks1) | 0
+  a = (a + b) | 0
+  b = ((b << 13) | (b >>> 19)) ^ a
+  a = (a + b) | 0
+  b = ((b << 15) | (b >>> 17)) ^ a
+  a = (a + b) | 0
+  b = ((b << 26) | (b >>> 6)) ^ a
+  a = (a + b) | 0
+  b = ((b << 6) | (b >>> 26)) ^ a
+  a = (a + ks1) | 0
+  b = (b + ks2 + 1) | 0
+  a = (a + b) | 0
+  b = ((b << 17) | (b >>> 15)) ^ a
+  a = (a + b) | 0
+  b = ((b << 29) | (b >>> 3)) ^ a
+  a = (a + b) | 0
+  b = ((b << 16) | (b >>> 16)) ^ a
+  a = (a + b) | 0
+  b = ((b << 24) | (b >>> 8)) ^ a
+  a = (a + ks2) | 0
+  b = (b + ks0 + 2) | 0
+  a = (a + b) | 0
+  b = ((b << 13) | (b >>> 19)) ^ a
+  a = (a + b) | 0
+  b = ((b << 15) | (b >>> 17)) ^ a
+  a = (a + b) | 0
+  b = ((b << 26) | (b >>> 6)) ^ a
+  a = (a + b) | 0
+  b = ((b << 6) | (b >>> 26)) ^ a
+  a = (a + ks0) | 0
+  b = (b + ks1 + 3) | 0
+  a = (a + b) | 0
+  b = ((b << 17) | (b >>> 15)) ^ a
+  a = (a + b) | 0
+  b = ((b << 29) | (b >>> 3)) ^ a
+  a = (a + b) | 0
+  b = ((b << 16) | (b >>> 16)) ^ a
+  a = (a + b) | 0
+  b = ((b << 24) | (b >>> 8)) ^ a
+  a = (a + ks1) | 0
+  b = (b + ks2 + 4) | 0
+  a = (a + b) | 0
+  b = ((b << 13) | (b >>> 19)) ^ a
+  a = (a + b) | 0
+  b = ((b << 15) | (b >>> 17)) ^ a
+  a = (a + b) | 0
+  b = ((b << 26) | (b >>> 6)) ^ a
+  a = (a + b) | 0
+  b = ((b << 6) | (b >>> 26)) ^ a
+  a = (a + ks2) | 0
+  b = (b + ks0 + 5) | 0
+  return (a ^ b) >>> 0
+}
+
+/**
  * Counter-based random bits: `bits[i] = y0 ^ y1` with `(y0, y1) = threefry(key, (hi(i), lo(i)))`,
  * the high and low 32-bit words of the index `i`, for `i` in `[0, n)`.
  *
@@ -76,10 +144,6 @@ export const threefry2x32 = (
  */
 export const counterBits = (k0: number, k1: number, n: number): Uint32Array => {
   const bits = new Uint32Array(n)
-  const pair = new Uint32Array(2)
-  for (let i = 0; i < n; i++) {
-    threefryInto(k0, k1, Math.floor(i / 0x100000000), i, pair, 0)
-    bits[i] = pair[0]! ^ pair[1]!
-  }
+  for (let i = 0; i < n; i++) bits[i] = threefryXor(k0, k1, Math.floor(i / 0x100000000), i)
   return bits
 }
