@@ -1,0 +1,867 @@
+import * as fs from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { key, type Tensor, type Tree, type TreeOf, tensor, tree } from '@purenn/tensor'
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import * as t from 'io-ts'
+import { activation, leakyRelu } from './activation.js'
+import { type Activation, activations } from './activations.js'
+import { batchNormalization } from './batchNormalization.js'
+import { dense } from './dense.js'
+import { dropout } from './dropout.js'
+import { flatten } from './flatten.js'
+import { type Initializer, initializerFromConfig } from './initializers.js'
+import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config.js'
+import { mapWeights, weightEntries } from './internal/walk.js'
+import type { AnyLayer, Json, NameOption, Shape } from './layer.js'
+import { initModel, type Model } from './model.js'
+import { type Regularizer, regularizerFromConfig } from './regularizers.js'
+import { type Sequential, sequential } from './sequential.js'
+
+// Reading the TF.js Layers format: what `tensorflowjs_converter --input_format keras` and TF.js'
+// `model.save('file://...')` write. model.json is decoded with io-ts into Eithers whose Left is
+// one line naming the field; only `loadTfjsModel` throws.
+
+// ---------------------------------------------------------------------------------------
+// Types
+
+/**
+ * Options of {@link loadTfjsModel}.
+ *
+ * @example
+ * ```ts
+ * import type { LoadTfjsModelOptions } from '@purenn/layers'
+ * const opts: LoadTfjsModelOptions = { inputShape: [28, 28] }
+ * console.log(opts.inputShape) // [ 28, 28 ]
+ * ```
+ * @category Models
+ */
+export interface LoadTfjsModelOptions {
+  /**
+   * Shape of one input, without the batch axis. Needed when `model.json` declares none (no
+   * `batch_input_shape`) or leaves a dimension unknown (`null`); when it declares one, both
+   * must agree.
+   */
+  readonly inputShape?: Shape
+}
+
+/** A Keras config object. */
+type Config = { readonly [k: string]: unknown }
+
+/** A Keras batch shape: batch axis first, `null` for an unknown dimension. */
+type BatchShape = readonly (number | null)[]
+
+/** A layer of the topology, converted: `layer` is undefined for the `InputLayer`. */
+interface Planned {
+  readonly layer: AnyLayer | undefined
+  readonly trainable: boolean
+  /** Its `batch_input_shape` (or Keras 3 `batch_shape`, `build_config.input_shape`), if any. */
+  readonly batchShape: BatchShape | undefined
+  /** Where that batch shape is in model.json. */
+  readonly batchShapeAt: string
+}
+
+/** The model described by `modelTopology`. */
+interface Topology {
+  readonly name: string
+  readonly layers: readonly Planned[]
+  readonly trainable: boolean
+}
+
+/** One entry of the weights manifest, placed in its group's bytes. */
+interface ManifestEntry {
+  /** `weightsManifest[0].weights[2] (dense/kernel)`: how messages name it. */
+  readonly where: string
+  readonly shape: readonly number[]
+  readonly group: number
+  /** Byte offset in the concatenation of its group's shards. */
+  readonly offset: number
+  /** False for optimizer weights, which are skipped. */
+  readonly model: boolean
+  /** `<layer>/<weight>`, the last two parts of its name without the `:0` suffix. */
+  readonly target: string
+}
+
+// ---------------------------------------------------------------------------------------
+// Codecs of model.json: leaf codecs carry the words of the error messages
+
+const isRecord = (u: unknown): u is { readonly [k: string]: unknown } =>
+  typeof u === 'object' && u !== null && !Array.isArray(u)
+const isNonNegInt = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0
+const ObjectC = leaf('an object', isRecord)
+const Str = leaf('a string', (u): u is string => typeof u === 'string')
+const Bool = leaf('true or false', (u): u is boolean => typeof u === 'boolean')
+const ShapeC = leaf(
+  'an array of non-negative integers',
+  (u): u is number[] => Array.isArray(u) && u.every(isNonNegInt),
+)
+const PositiveInt = leaf('a positive integer', (u): u is number => isNonNegInt(u) && u > 0)
+const AxisC = leaf(
+  'an integer or a list of integers',
+  (u): u is number | number[] =>
+    Number.isInteger(u) || (Array.isArray(u) && u.length > 0 && u.every((a) => Number.isInteger(a))),
+)
+const BatchShapeC = leaf(
+  'an array of non-negative integers or nulls, batch axis first',
+  (u): u is (number | null)[] =>
+    Array.isArray(u) && u.length > 0 && u.every((d) => d === null || isNonNegInt(d)),
+)
+const Format = leaf(
+  '"layers-model" (TF.js graph models are not supported)',
+  (u): u is 'layers-model' => u === 'layers-model',
+)
+
+const WeightC = t.intersection(
+  [
+    t.type({ name: Str, shape: ShapeC, dtype: Str }, 'an object {name, shape, dtype}'),
+    t.partial({ group: t.unknown, quantization: t.unknown }),
+  ],
+  'an object {name, shape, dtype}',
+)
+const GroupC = t.type(
+  { paths: t.array(Str, 'an array of file names'), weights: t.array(WeightC, 'an array of weights') },
+  'an object {paths, weights}',
+)
+const ModelJsonC = t.intersection(
+  [
+    t.type(
+      { modelTopology: ObjectC, weightsManifest: t.array(GroupC, 'an array of weight groups') },
+      'an object {modelTopology, weightsManifest}',
+    ),
+    t.partial({ format: Format }),
+  ],
+  'an object {modelTopology, weightsManifest}',
+)
+type ModelJson = t.TypeOf<typeof ModelJsonC>
+
+const ClassC = t.type({ class_name: Str, config: t.unknown }, 'an object {class_name, config}')
+const LayerC = t.intersection(
+  [
+    t.type({ class_name: Str, config: ObjectC }, 'an object {class_name, config}'),
+    t.partial({ build_config: t.unknown }),
+  ],
+  'an object {class_name, config}',
+)
+const SequentialC = t.intersection(
+  [t.type({ layers: t.array(t.unknown, 'an array of layers') }), t.partial({ name: Str, trainable: Bool })],
+  'an object {name, layers} or an array of layers',
+)
+const CommonC = t.partial({
+  name: Str,
+  trainable: Bool,
+  batch_input_shape: BatchShapeC,
+  batch_shape: BatchShapeC,
+})
+const BuildConfigC = t.partial({ input_shape: BatchShapeC })
+const KerasObjectC = t.intersection(
+  [
+    t.type({ class_name: Str }, 'an object {class_name, config}'),
+    t.partial({ config: t.union([ObjectC, t.null], 'an object or null') }),
+  ],
+  'an object {class_name, config}',
+)
+
+/** A found value in a message, cut to 60 characters. */
+const brief = (u: unknown): string => {
+  const s = show(u)
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
+}
+
+const at = (path: string, field: string): string =>
+  field === '' ? path : path === '' ? field : field.startsWith('[') ? `${path}${field}` : `${path}.${field}`
+
+/** Decodes the value found at `path`; the Left names the first bad field below it. */
+const decode = <A>(codec: t.Decoder<unknown, A>, u: unknown, path: string): E.Either<string, A> => {
+  const r = codec.decode(u)
+  if (E.isRight(r)) return E.right(r.right)
+  const e = firstError(r.left)
+  const where = at(path, e.path)
+  return E.left(
+    e.value === undefined
+      ? `${where}: missing, expected ${e.expected}`
+      : `${where}: expected ${e.expected}, got ${brief(e.value)}`,
+  )
+}
+
+/** Left when one of `fields` of a config holds something other than null, false or nothing. */
+const unsupported = (
+  config: { readonly [k: string]: unknown },
+  path: string,
+  fields: readonly (readonly [field: string, what: string])[],
+): E.Either<string, void> => {
+  for (const [field, what] of fields) {
+    const v = config[field]
+    if (v !== undefined && v !== null && v !== false)
+      return E.left(`${path}.${field}: ${what} not supported by purenn, got ${brief(v)}`)
+  }
+  return E.right(undefined)
+}
+
+// ---------------------------------------------------------------------------------------
+// Keras names -> purenn values
+
+/** `glorot_uniform`, `GlorotUniform`, `LeCunNormal` -> one key: `glorotuniform`, `lecunnormal`. */
+const norm = (s: string): string => s.replace(/_/g, '').toLowerCase()
+
+const lookup = <A>(table: { readonly [k: string]: A }, k: string): A | undefined =>
+  Object.hasOwn(table, k) ? table[k] : undefined
+
+const activationTable: { readonly [k: string]: () => Activation } = {
+  linear: () => activations.linear,
+  relu: () => activations.relu,
+  elu: () => activations.elu(),
+  selu: () => activations.selu,
+  gelu: () => activations.gelu,
+  swish: () => activations.swish,
+  silu: () => activations.swish,
+  sigmoid: () => activations.sigmoid,
+  tanh: () => activations.tanh,
+  softmax: () => activations.softmax,
+  softplus: () => activations.softplus,
+  leakyrelu: () => activations.leakyRelu(0.2),
+}
+const activationList =
+  'linear, relu, leaky_relu, elu, selu, gelu, swish (silu), sigmoid, tanh, softmax, softplus'
+
+/** A Keras activation name (`'relu'`, `'leaky_relu'`; absent or null is `linear`). */
+const activationOf = (u: unknown, path: string): E.Either<string, Activation> => {
+  if (u === undefined || u === null) return E.right(activations.linear)
+  if (typeof u !== 'string') return E.left(`${path}: expected an activation name, got ${brief(u)}`)
+  const make = lookup(activationTable, norm(u))
+  return make === undefined
+    ? E.left(`${path}: "${u}" is not an activation purenn has; supported: ${activationList}`)
+    : E.right(make())
+}
+
+const namedInitializers: { readonly [k: string]: string } = {
+  glorotuniform: 'glorotUniform',
+  glorotnormal: 'glorotNormal',
+  henormal: 'heNormal',
+  heuniform: 'heUniform',
+  lecunnormal: 'lecunNormal',
+  lecununiform: 'lecunUniform',
+  zeros: 'zeros',
+  ones: 'ones',
+}
+const fanModes: { readonly [k: string]: string } = { fan_in: 'fanIn', fan_out: 'fanOut', fan_avg: 'fanAvg' }
+// 'normal' is the truncated normal in Keras 2 and TF.js
+const distributions: { readonly [k: string]: string } = {
+  truncated_normal: 'truncatedNormal',
+  normal: 'truncatedNormal',
+  untruncated_normal: 'untruncatedNormal',
+  uniform: 'uniform',
+}
+const withDefault = (u: unknown, d: Json): unknown => (u === undefined || u === null ? d : u)
+const parameterizedInitializers: {
+  readonly [k: string]: (c: { readonly [k: string]: unknown }, path: string) => E.Either<string, unknown>
+} = {
+  constant: (c) => E.right({ name: 'constant', value: withDefault(c.value, 0) }),
+  randomnormal: (c) =>
+    E.right({ name: 'randomNormal', mean: withDefault(c.mean, 0), stddev: withDefault(c.stddev, 0.05) }),
+  truncatednormal: (c) =>
+    E.right({ name: 'truncatedNormal', mean: withDefault(c.mean, 0), stddev: withDefault(c.stddev, 0.05) }),
+  randomuniform: (c) =>
+    E.right({
+      name: 'randomUniform',
+      minval: withDefault(c.minval, -0.05),
+      maxval: withDefault(c.maxval, 0.05),
+    }),
+  variancescaling: (c, path) => {
+    const mode = withDefault(c.mode, 'fan_in')
+    const distribution = withDefault(c.distribution, 'truncated_normal')
+    const m = typeof mode === 'string' ? lookup(fanModes, mode) : undefined
+    const d = typeof distribution === 'string' ? lookup(distributions, distribution) : undefined
+    if (m === undefined)
+      return E.left(`${path}.mode: expected one of "fan_in" | "fan_out" | "fan_avg", got ${brief(mode)}`)
+    if (d === undefined)
+      return E.left(
+        `${path}.distribution: expected one of "truncated_normal" | "normal" | "untruncated_normal" | "uniform", got ${brief(distribution)}`,
+      )
+    return E.right({ name: 'varianceScaling', scale: withDefault(c.scale, 1), mode: m, distribution: d })
+  },
+}
+const initializerList =
+  'GlorotUniform, GlorotNormal, HeNormal, HeUniform, LecunNormal, LecunUniform, Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling'
+
+/**
+ * A Keras initializer (`{class_name: 'HeNormal', config: {seed: null}}`, or a name such as
+ * `'he_normal'`) as a purenn one; seeds are dropped (purenn draws from keys).
+ */
+const initializerOf = (u: unknown, path: string, byDefault: string): E.Either<string, Initializer> => {
+  if (u === undefined || u === null) return initializerFromConfig(byDefault, path)
+  const spec = typeof u === 'string' ? E.right({ class_name: u, config: {} }) : decode(KerasObjectC, u, path)
+  if (E.isLeft(spec)) return spec
+  const where = typeof u === 'string' ? path : `${path}.class_name`
+  const k = norm(spec.right.class_name)
+  const named = lookup(namedInitializers, k)
+  if (named !== undefined) return initializerFromConfig(named, path)
+  const make = lookup(parameterizedInitializers, k)
+  if (make === undefined)
+    return E.left(
+      `${where}: "${spec.right.class_name}" is not an initializer purenn has; supported: ${initializerList}`,
+    )
+  const config: Config = spec.right.config ?? {}
+  return pipe(
+    make(config, `${path}.config`),
+    E.chain((json) => initializerFromConfig(json, `${path}.config`)),
+  )
+}
+
+/** A Keras regularizer (`{class_name: 'L2', config: {l2: 0.01}}`, `L1`, `L1L2`); null is none. */
+const regularizerOf = (u: unknown, path: string): E.Either<string, Regularizer | undefined> => {
+  if (u === undefined || u === null) return E.right(undefined)
+  const spec = typeof u === 'string' ? E.right({ class_name: u, config: {} }) : decode(KerasObjectC, u, path)
+  if (E.isLeft(spec)) return spec
+  const c: Config = spec.right.config ?? {}
+  const k = norm(spec.right.class_name)
+  // Keras' classes L1 and L2 default to 0.01, L1L2 to 0 for both factors
+  const json =
+    k === 'l1'
+      ? { name: 'l1', l1: withDefault(c.l1, 0.01) }
+      : k === 'l2'
+        ? { name: 'l2', l2: withDefault(c.l2, 0.01) }
+        : k === 'l1l2'
+          ? { name: 'l1l2', l1: withDefault(c.l1, 0), l2: withDefault(c.l2, 0) }
+          : undefined
+  if (json === undefined)
+    return E.left(
+      `${typeof u === 'string' ? path : `${path}.class_name`}: "${spec.right.class_name}" is not a regularizer purenn has; supported: L1, L2, L1L2`,
+    )
+  return regularizerFromConfig(json, `${path}.config`)
+}
+
+// ---------------------------------------------------------------------------------------
+// Keras layer configs -> purenn layers
+
+type Convert = (config: Config, path: string, name: NameOption) => E.Either<string, AnyLayer>
+
+/** Runs a layer constructor, whose checks throw, inside the Either. */
+const build = (path: string, make: () => AnyLayer): E.Either<string, AnyLayer> =>
+  E.tryCatch(make, (e) => `${path}: ${(e as Error).message}`)
+
+const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_bias: Bool })])
+const denseOf: Convert = (c, path, name) =>
+  pipe(
+    decode(DenseC, c, path),
+    E.chainFirst(() =>
+      unsupported(c, path, [
+        ['activity_regularizer', 'activity regularizers are'],
+        ['kernel_constraint', 'constraints are'],
+        ['bias_constraint', 'constraints are'],
+      ]),
+    ),
+    E.chain((d) =>
+      pipe(
+        E.Do,
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('kernelInit', () =>
+          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+        ),
+        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.chain((o) =>
+          build(path, () =>
+            dense({
+              units: d.units,
+              activation: o.activation,
+              useBias: d.use_bias ?? true,
+              kernelInitializer: o.kernelInit,
+              biasInitializer: o.biasInit,
+              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...name,
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const BatchNormalizationC = t.partial({
+  axis: AxisC,
+  momentum: FiniteNumber,
+  epsilon: FiniteNumber,
+  center: Bool,
+  scale: Bool,
+})
+// The initializers of gamma, beta and the moving statistics are not kept: the loaded weights
+// replace them, and purenn's batch normalization always starts from ones and zeros.
+const batchNormalizationOf: Convert = (c, path, name) =>
+  pipe(
+    decode(BatchNormalizationC, c, path),
+    E.chainFirst(() =>
+      unsupported(c, path, [
+        ['beta_regularizer', 'regularizers on batch normalization are'],
+        ['gamma_regularizer', 'regularizers on batch normalization are'],
+        ['beta_constraint', 'constraints are'],
+        ['gamma_constraint', 'constraints are'],
+        ['renorm', 'batch renormalization is'],
+        ['virtual_batch_size', 'ghost batch normalization (virtual_batch_size) is'],
+        ['adjustment', 'an adjustment function is'],
+      ]),
+    ),
+    E.chain((b) =>
+      build(path, () =>
+        batchNormalization({
+          ...(b.axis === undefined ? {} : { axis: b.axis }),
+          ...(b.momentum === undefined ? {} : { momentum: b.momentum }),
+          ...(b.epsilon === undefined ? {} : { epsilon: b.epsilon }),
+          ...(b.center === undefined ? {} : { center: b.center }),
+          ...(b.scale === undefined ? {} : { scale: b.scale }),
+          ...name,
+        }),
+      ),
+    ),
+  )
+
+const dropoutOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.type({ rate: FiniteNumber }), c, path),
+    E.chainFirst(() => unsupported(c, path, [['noise_shape', 'a noise shape is']])),
+    E.chain((d) => build(path, () => dropout({ rate: d.rate, ...name }))),
+  )
+
+const activationLayerOf: Convert = (c, path, name) =>
+  pipe(
+    activationOf(c.activation, `${path}.activation`),
+    E.chain((a) => build(path, () => activation(a, name))),
+  )
+
+// `alpha` in Keras 2 and TF.js, `negative_slope` in Keras 3; 0.3 by default in both
+const leakyReluOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ alpha: FiniteNumber, negative_slope: FiniteNumber }), c, path),
+    E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
+  )
+
+const flattenOf: Convert = (c, path, name) =>
+  c.data_format === 'channels_first'
+    ? E.left(
+        `${path}.data_format: "channels_first" (flattening channels last first) is not supported by purenn, which flattens in row-major order as "channels_last"`,
+      )
+    : build(path, () => flatten(name))
+
+/** The layer classes read, with their converters; `InputLayer` is handled apart. */
+const converters: { readonly [className: string]: Convert } = {
+  Dense: denseOf,
+  BatchNormalization: batchNormalizationOf,
+  Dropout: dropoutOf,
+  Activation: activationLayerOf,
+  LeakyReLU: leakyReluOf,
+  Flatten: flattenOf,
+}
+const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
+
+/** One entry of the layer list, converted. */
+const planLayer = (u: unknown, i: number, path: string): E.Either<string, Planned> => {
+  const spec = decode(LayerC, u, path)
+  if (E.isLeft(spec)) return spec
+  const { class_name: className, config, build_config: buildConfig } = spec.right
+  const cpath = `${path}.config`
+  const common = decode(CommonC, config, cpath)
+  if (E.isLeft(common)) return common
+  const c = common.right
+  const declared =
+    c.batch_input_shape !== undefined
+      ? { batchShape: c.batch_input_shape, batchShapeAt: `${cpath}.batch_input_shape` }
+      : c.batch_shape !== undefined
+        ? { batchShape: c.batch_shape, batchShapeAt: `${cpath}.batch_shape` }
+        : undefined
+  const trainable = c.trainable ?? true
+  if (className === 'InputLayer') {
+    if (i !== 0) return E.left(`${path}: an InputLayer can only be the first layer`)
+    return E.right({ layer: undefined, trainable, batchShape: undefined, batchShapeAt: '', ...declared })
+  }
+  const convert = lookup(converters, className)
+  if (convert === undefined)
+    return E.left(
+      `modelTopology: layer ${i}${c.name === undefined ? '' : ` ("${c.name}")`} has class "${className}", which purenn does not have; supported: ${supportedClasses}`,
+    )
+  const built = decode(BuildConfigC, buildConfig ?? {}, `${path}.build_config`)
+  if (E.isLeft(built)) return built
+  const fallback =
+    built.right.input_shape === undefined
+      ? { batchShape: undefined, batchShapeAt: '' }
+      : { batchShape: built.right.input_shape, batchShapeAt: `${path}.build_config.input_shape` }
+  return pipe(
+    convert(config, cpath, c.name === undefined ? {} : { name: c.name }),
+    E.map((layer): Planned => ({ layer, trainable, ...(declared ?? fallback) })),
+  )
+}
+
+/** `modelTopology` (or its `model_config`, as the converter writes it) as a list of layers. */
+const planTopology = (topology: { readonly [k: string]: unknown }): E.Either<string, Topology> => {
+  const path = isRecord(topology.model_config) ? 'modelTopology.model_config' : 'modelTopology'
+  const root = decode(ClassC, isRecord(topology.model_config) ? topology.model_config : topology, path)
+  if (E.isLeft(root)) return root
+  if (root.right.class_name !== 'Sequential')
+    return E.left(
+      `${path}.class_name: "${root.right.class_name}" models are not supported; purenn reads Sequential models only`,
+    )
+  // Keras 2 writes {name, layers}; very old files a bare list of layers
+  const raw = root.right.config
+  const seq = Array.isArray(raw)
+    ? E.right({ layers: raw, listPath: `${path}.config` })
+    : pipe(
+        decode(SequentialC, raw, `${path}.config`),
+        E.map((c) => ({ ...c, listPath: `${path}.config.layers` })),
+      )
+  if (E.isLeft(seq)) return seq
+  const layers: Planned[] = []
+  for (const [i, u] of seq.right.layers.entries()) {
+    const p = planLayer(u, i, `${seq.right.listPath}[${i}]`)
+    if (E.isLeft(p)) return p
+    layers.push(p.right)
+  }
+  const s = seq.right as { readonly name?: string; readonly trainable?: boolean }
+  return E.right({ name: s.name ?? 'sequential', layers, trainable: s.trainable ?? true })
+}
+
+const fmt = (s: readonly (number | null)[]): string =>
+  `[${s.map((d) => (d === null ? 'null' : d)).join(',')}]`
+
+/** The input shape: declared by the first layer (batch axis dropped) and/or given as an option. */
+const resolveInputShape = (topology: Topology, opts: LoadTfjsModelOptions): E.Either<string, Shape> => {
+  const first = topology.layers[0]
+  const declared = first?.batchShape?.slice(1)
+  const where = first?.batchShapeAt ?? ''
+  const given = opts.inputShape
+  if (given !== undefined) {
+    const fits =
+      declared === undefined ||
+      (declared.length === given.length && declared.every((d, i) => d === null || d === given[i]))
+    return fits
+      ? E.right([...given])
+      : E.left(
+          `${where}: ${fmt(first?.batchShape ?? [])} does not fit the option inputShape ${fmt(given)} (batch axis first in model.json, without it in the option)`,
+        )
+  }
+  if (declared === undefined)
+    return E.left(
+      'modelTopology: the first layer declares no input shape (no batch_input_shape); pass { inputShape } to loadTfjsModel',
+    )
+  if (declared.some((d) => d === null))
+    return E.left(
+      `${where}: ${fmt(first?.batchShape ?? [])} leaves a dimension unknown; pass { inputShape } to loadTfjsModel`,
+    )
+  return E.right(declared as number[])
+}
+
+// ---------------------------------------------------------------------------------------
+// The weights manifest
+
+const bytesPerValue: { readonly [dtype: string]: number } = {
+  float32: 4,
+  int32: 4,
+  float16: 2,
+  uint16: 2,
+  uint8: 1,
+  bool: 1,
+  complex64: 8,
+}
+
+/** The manifest's entries, placed in their groups' bytes, and each group's byte length. */
+const placeWeights = (
+  manifest: ModelJson['weightsManifest'],
+): E.Either<
+  string,
+  { readonly entries: readonly ManifestEntry[]; readonly groupBytes: readonly number[] }
+> => {
+  const entries: ManifestEntry[] = []
+  const groupBytes: number[] = []
+  for (const [g, group] of manifest.entries()) {
+    let offset = 0
+    for (const [j, w] of group.weights.entries()) {
+      const where = `weightsManifest[${g}].weights[${j}] (${w.name})`
+      const model = w.group !== 'optimizer'
+      if (w.quantization !== undefined && w.quantization !== null)
+        return E.left(
+          `${where}: quantized weights (${brief(w.quantization)}) are not supported; convert the model without the --quantize_* options`,
+        )
+      const per = lookup(bytesPerValue, w.dtype)
+      if ((model && w.dtype !== 'float32') || per === undefined)
+        return E.left(`${where}: dtype "${w.dtype}" is not supported; purenn reads float32 weights only`)
+      const parts = w.name.replace(/:\d+$/, '').split('/')
+      if (model && parts.length < 2)
+        return E.left(`${where}: expected a name "<layer>/<weight>" such as "dense/kernel"`)
+      entries.push({ where, shape: w.shape, group: g, offset, model, target: parts.slice(-2).join('/') })
+      offset += per * w.shape.reduce((p, d) => p * d, 1)
+    }
+    groupBytes.push(offset)
+  }
+  return E.right({ entries, groupBytes })
+}
+
+const kerasWeightNames: { readonly [k: string]: string } = {
+  kernel: 'kernel',
+  bias: 'bias',
+  gamma: 'gamma',
+  beta: 'beta',
+  movingMean: 'moving_mean',
+  movingVariance: 'moving_variance',
+}
+
+/** `batch_normalization.movingMean` -> `batch_normalization/moving_mean`. */
+const kerasTarget = (dotted: string): string => {
+  const dot = dotted.lastIndexOf('.')
+  const w = dotted.slice(dot + 1)
+  return `${dotted.slice(0, dot)}/${lookup(kerasWeightNames, w) ?? w}`
+}
+
+/**
+ * Pairs each weight of the fresh model with its manifest entry, by name, checking shapes: every
+ * model entry must name a weight, and every weight must have an entry. Returns the entries in
+ * the order of `weightEntries`.
+ */
+const matchWeights = (
+  fresh: Model<Sequential>,
+  entries: readonly ManifestEntry[],
+): E.Either<string, readonly ManifestEntry[]> => {
+  const expected = weightEntries(fresh.layer, fresh.params, fresh.state).map((e) => ({
+    target: kerasTarget(e.name),
+    shape: e.tensor.shape,
+  }))
+  const wanted = new Set(expected.map((e) => e.target))
+  const byTarget = new Map<string, ManifestEntry>()
+  for (const m of entries) {
+    if (!m.model) continue
+    const twin = byTarget.get(m.target)
+    if (twin !== undefined) return E.left(`${m.where}: the same weight as ${twin.where}`)
+    if (!wanted.has(m.target)) {
+      const [layerName, weight] = m.target.split('/') as [string, string]
+      const i = fresh.layer.names.indexOf(layerName)
+      const has = expected
+        .filter((e) => e.target.startsWith(`${layerName}/`))
+        .map((e) => e.target.split('/')[1])
+      return E.left(
+        i === -1
+          ? `${m.where}: matches no weight of the model: modelTopology has no layer "${layerName}" (its layers: ${fresh.layer.names.join(', ')})`
+          : `${m.where}: matches no weight of the model: layer "${layerName}" (${fresh.layer.layers[i]!.kind}) has no weight "${weight}"; ${has.length === 0 ? 'it has no weights' : `its weights are ${has.join(', ')}`}`,
+      )
+    }
+    byTarget.set(m.target, m)
+  }
+  const out: ManifestEntry[] = []
+  for (const e of expected) {
+    const m = byTarget.get(e.target)
+    if (m === undefined)
+      return E.left(`weightsManifest: no entry for the weight ${e.target} ${fmt(e.shape)} of the model`)
+    if (fmt(m.shape) !== fmt(e.shape))
+      return E.left(`${m.where}: expected shape ${fmt(e.shape)}, got ${fmt(m.shape)}`)
+    out.push(m)
+  }
+  return E.right(out)
+}
+
+/** The frozen layers' params false, the others true (Keras' `trainable` per layer). */
+const trainableMask = (fresh: Model<Sequential>, topology: Topology): TreeOf<boolean> => {
+  const real = topology.layers.filter((l) => l.layer !== undefined)
+  const params = fresh.params as { readonly [name: string]: Tree }
+  return Object.fromEntries(
+    fresh.layer.names.map((n, i) => [
+      n,
+      tree.map(params[n]!, () => topology.trainable && real[i]!.trainable),
+    ]),
+  )
+}
+
+// ---------------------------------------------------------------------------------------
+// Files and bytes
+
+const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
+/** The float32 tensor at `offset` of little-endian bytes, copied to an aligned buffer. */
+const tensorAt = (bytes: Uint8Array, offset: number, shape: readonly number[]): Tensor => {
+  const size = shape.reduce((p, d) => p * d, 1)
+  const copy = new Uint8Array(bytes.subarray(offset, offset + 4 * size))
+  if (!hostIsLittleEndian)
+    for (let i = 0; i < copy.length; i += 4) {
+      const [a, b, c, d] = [copy[i]!, copy[i + 1]!, copy[i + 2]!, copy[i + 3]!]
+      copy.set([d, c, b, a], i)
+    }
+  return tensor(new Float32Array(copy.buffer, 0, size), shape)
+}
+
+const sizeMessage = (paths: readonly string[], expected: number, g: number, found: number): string =>
+  `${paths.length === 0 ? `weightsManifest[${g}].paths` : paths.join(' + ')}: expected ${expected} bytes for weightsManifest[${g}], found ${found}${paths.length > 1 ? ' in total' : ''}`
+
+/** Each group's shards: their sizes checked first (stat), then read and concatenated. */
+const readGroups = async (
+  base: string,
+  manifest: ModelJson['weightsManifest'],
+  groupBytes: readonly number[],
+): Promise<E.Either<string, readonly Uint8Array[]>> => {
+  const cannotRead = (p: string, e: unknown) => `${p}: cannot read ${join(base, p)}: ${(e as Error).message}`
+  for (const [g, group] of manifest.entries()) {
+    let found = 0
+    for (const p of group.paths) {
+      try {
+        found += (await fs.stat(join(base, p))).size
+      } catch (e) {
+        return E.left(cannotRead(p, e))
+      }
+    }
+    if (found !== groupBytes[g]) return E.left(sizeMessage(group.paths, groupBytes[g]!, g, found))
+  }
+  const out: Uint8Array[] = []
+  for (const [g, group] of manifest.entries()) {
+    const bytes = new Uint8Array(groupBytes[g]!)
+    let offset = 0
+    for (const p of group.paths) {
+      let shard: Uint8Array
+      try {
+        shard = await fs.readFile(join(base, p))
+      } catch (e) {
+        return E.left(cannotRead(p, e))
+      }
+      if (offset + shard.length > bytes.length)
+        return E.left(sizeMessage(group.paths, bytes.length, g, offset + shard.length))
+      bytes.set(shard, offset)
+      offset += shard.length
+    }
+    if (offset !== bytes.length) return E.left(sizeMessage(group.paths, bytes.length, g, offset))
+    out.push(bytes)
+  }
+  return E.right(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+
+const loadEither = async (
+  path: string,
+  opts: LoadTfjsModelOptions,
+): Promise<E.Either<string, Model<Sequential>>> => {
+  const isFile = path.endsWith('.json')
+  const jsonPath = isFile ? path : join(path, 'model.json')
+  const jsonName = basename(jsonPath)
+  const base = dirname(jsonPath)
+  const inJson = E.mapLeft((m: string) => `${jsonName}: ${m}`)
+
+  let text: string
+  try {
+    text = await fs.readFile(jsonPath, 'utf8')
+  } catch (e) {
+    return E.left(`${jsonName}: cannot read ${jsonPath}: ${(e as Error).message}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (e) {
+    return E.left(`${jsonName}: not valid JSON: ${(e as Error).message}`)
+  }
+
+  // everything model.json says is checked before any file of weights is opened
+  const checked = inJson(
+    pipe(
+      E.Do,
+      E.bind('json', () => decode(ModelJsonC, parsed, '')),
+      E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
+      E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
+      E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
+      E.bind('fresh', ({ topology, inputShape }) =>
+        E.tryCatch(
+          () =>
+            initModel(
+              sequential(
+                topology.layers.flatMap((l) => (l.layer === undefined ? [] : [l.layer])),
+                { name: topology.name, inputShape },
+              ),
+              { key: key(0) },
+            ),
+          (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
+        ),
+      ),
+      E.bind('order', ({ fresh, placed }) => matchWeights(fresh, placed.entries)),
+    ),
+  )
+  if (E.isLeft(checked)) return checked
+  const { json, topology, inputShape, placed, fresh, order } = checked.right
+
+  const groups = await readGroups(base, json.weightsManifest, placed.groupBytes)
+  if (E.isLeft(groups)) return groups
+  let i = 0
+  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
+    const m = order[i++]!
+    return tensorAt(groups.right[m.group]!, m.offset, m.shape)
+  })
+  return E.right({ layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape })
+}
+
+/**
+ * Loads a Sequential model saved in the TF.js Layers format (by Keras through
+ * `tensorflowjs_converter`, or by TF.js' `model.save`) as a purenn {@link Model}, ready to
+ * fine-tune.
+ *
+ * @remarks
+ * The format is a directory with `model.json` and weight shards. `model.json` is
+ * `{ format: 'layers-model', modelTopology, weightsManifest }`, where `modelTopology` is
+ * Keras' model config `{ class_name: 'Sequential', config: { name, layers: [{ class_name,
+ * config }, ...] } }` (the converter nests it in `modelTopology.model_config`; very old files
+ * have a bare list of layers as `config`), and `weightsManifest` is a list of groups
+ * `{ paths: ['group1-shard1of2.bin', ...], weights: [{ name: 'dense/kernel', shape: [784,
+ * 300], dtype: 'float32' }, ...] }`: each group's weights lie back to back, little-endian, in
+ * the concatenation of its shard files in the order listed.
+ *
+ * Layer classes read, with their Keras config fields (snake_case) mapped to purenn's options:
+ * - `Dense`: `units`, `activation`, `use_bias`, `kernel_initializer`, `bias_initializer`,
+ *   `kernel_regularizer`, `bias_regularizer` (`L1`, `L2`, `L1L2`);
+ * - `BatchNormalization`: `axis` (an integer or a list), `momentum`, `epsilon`, `center`,
+ *   `scale` (its initializers are not kept: purenn starts from ones and zeros);
+ * - `Dropout`: `rate`; `Activation`: `activation`; `LeakyReLU`: `alpha` (Keras 3:
+ *   `negative_slope`); `Flatten` (`data_format: 'channels_last'`);
+ * - `InputLayer` as the first layer: skipped, its `batch_input_shape` (Keras 3:
+ *   `batch_shape`) is the input shape. Otherwise the first layer's `batch_input_shape` is,
+ *   or `opts.inputShape`.
+ *
+ * Activations: linear, relu, leaky_relu (α = 0.2), elu, selu, gelu (exact), swish/silu,
+ * sigmoid, tanh, softmax, softplus. Initializers: Glorot, He and LeCun (uniform and normal),
+ * Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling; they
+ * matter only to `cloneModel`, since the weights replace them. Keras' layer names are kept,
+ * so the params are keyed `dense`, `dense_1`, ... as in Keras; a layer with `trainable:
+ * false` is frozen in the trainable mask. Weights are matched by name: the last two parts of
+ * `sequential/dense/kernel:0` are the layer and the weight (`kernel`, `bias`, `gamma`,
+ * `beta`, `moving_mean`, `moving_variance`); optimizer weights (`group: 'optimizer'`) are
+ * skipped.
+ *
+ * Everything is checked before anything is built, and the first problem rejects the promise
+ * with a message naming the file and the field: a bad field
+ * (`model.json: modelTopology.config.layers[1].config.units: expected a positive integer,
+ * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("conv2d")
+ * has class "Conv2D", which purenn does not have; supported: ...`), a field it cannot honour
+ * (constraints, activity regularizers, batch renormalization, noise shapes), a weight that is
+ * not float32 or is quantized, a weight missing, unknown or of the wrong shape
+ * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got
+ * [300,784]`), a shard missing or of the wrong size (`group1-shard1of1.bin: expected 1086016
+ * bytes for weightsManifest[0], found 1000`). Nested models, functional models and other
+ * layer classes are not supported.
+ *
+ * @param path - a directory holding `model.json` and its shards, or the path of the `.json` file itself
+ * @param opts - `{ inputShape? }`
+ * @returns the model: a {@link sequential} named as in Keras, its weights, a trainable mask, the input shape
+ * @throws Error (a rejected promise) describing the first problem found.
+ * @example
+ * ```ts
+ * import { applyModel, loadTfjsModel } from '@purenn/layers'
+ * import { tensor } from '@purenn/tensor'
+ * import { mkdtemp, writeFile } from 'node:fs/promises'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = await mkdtemp(join(tmpdir(), 'tfjs-'))
+ * const dense = { units: 1, activation: 'linear', use_bias: true, batch_input_shape: [null, 2] }
+ * const modelTopology = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'dense', ...dense } }] } }
+ * const weights = [{ name: 'dense/kernel', shape: [2, 1], dtype: 'float32' }, { name: 'dense/bias', shape: [1], dtype: 'float32' }]
+ * const weightsManifest = [{ paths: ['group1-shard1of1.bin'], weights }]
+ * await writeFile(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology, weightsManifest }))
+ * await writeFile(join(dir, 'group1-shard1of1.bin'), new Float32Array([2, 3, 0.5])) // kernel [[2], [3]], bias [0.5]
+ * const model = await loadTfjsModel(dir)
+ * console.log(model.layer.names, model.inputShape) // [ 'dense' ] [ 2 ]
+ * console.log(applyModel(model, tensor([[1, 1]])).y.toString()) // tensor([[5.5]])
+ * ```
+ * @category Models
+ */
+export const loadTfjsModel = async (
+  path: string,
+  opts: LoadTfjsModelOptions = {},
+): Promise<Model<Sequential>> => orThrow(await loadEither(path, opts))
