@@ -82,12 +82,14 @@ interface Case {
   readonly M: number
   readonly K: number
   readonly N: number
+  /** B stored as [N,K] and read in place (the form of backprop's dX = G·Wᵀ). */
+  readonly bT?: boolean
 }
 const cases: Case[] = [
   { name: 'forward  [32,784]x[784,300]', M: 32, K: 784, N: 300 },
   { name: 'forward  [32,300]x[300,100]', M: 32, K: 300, N: 100 },
   { name: 'dW       [784,32]x[32,300] ', M: 784, K: 32, N: 300 },
-  { name: 'dX       [32,300]x[300,784]', M: 32, K: 300, N: 784 },
+  { name: 'dX       [32,300]x[784,300]ᵀ', M: 32, K: 300, N: 784, bT: true },
 ]
 
 const reps = Number(process.env.BENCH_REPS ?? 41)
@@ -95,7 +97,7 @@ type Row = { naive: number; inline: number; pooled: number }
 
 await startPool()
 const before = __poolForTests.chunksByWorkers()
-const rows: Row[] = cases.map(({ M, K, N }) => {
+const rows: Row[] = cases.map(({ M, K, N, bT = false }) => {
   const a = random(M * K)
   const b = random(K * N)
   // outputs allocated once, out of the timed region (matmulInto overwrites its rows; the
@@ -106,11 +108,11 @@ const rows: Row[] = cases.map(({ M, K, N }) => {
       () => naive(a, b, c0, M, K, N),
       () => {
         setThreads(1)
-        matmulInto(a, 0, b, 0, c1, 0, M, K, N)
+        matmulInto(a, 0, b, 0, c1, 0, M, K, N, bT)
       },
       () => {
         setThreads(2)
-        matmulInto(a, 0, b, 0, c2, 0, M, K, N)
+        matmulInto(a, 0, b, 0, c2, 0, M, K, N, bT)
       },
     ],
     reps,
@@ -147,35 +149,44 @@ console.log(`(chunks run by the worker in the 2-thread runs: ${byWorkers})`)
 
 // All the products of one training step of the 784-300-100-10 model at batch 32, back to
 // back as in training (small ones run inline, large ones on the pool): forward, then for
-// each layer from the top dW = Xᵀ·G and dX = G·Wᵀ (transposes copied, so plain products).
-const step: [number, number, number][] = [
-  [32, 784, 300],
-  [32, 300, 100],
-  [32, 100, 10],
-  [100, 32, 10],
-  [32, 10, 100],
-  [300, 32, 100],
-  [32, 100, 300],
-  [784, 32, 300],
+// each layer from the top dW = Xᵀ·G (Xᵀ copied, so a plain product) and dX = G·Wᵀ (W read
+// in place: the transposed-B kernel, flagged true).
+const step: [number, number, number, boolean][] = [
+  [32, 784, 300, false],
+  [32, 300, 100, false],
+  [32, 100, 10, false],
+  [100, 32, 10, false],
+  [32, 10, 100, true],
+  [300, 32, 100, false],
+  [32, 100, 300, true],
+  [784, 32, 300, false],
 ]
 const stepIn = step.map(([M, K, N]) => ({ a: random(M * K), b: random(K * N), c: alloc(M * N) }))
 const runStep = (
-  f: (a: Float32Array, b: Float32Array, c: Float32Array, M: number, K: number, N: number) => void,
+  f: (
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    M: number,
+    K: number,
+    N: number,
+    bT: boolean,
+  ) => void,
 ) =>
-  step.forEach(([M, K, N], i) => {
+  step.forEach(([M, K, N, bT], i) => {
     const { a, b, c } = stepIn[i]!
-    f(a, b, c, M, K, N)
+    f(a, b, c, M, K, N, bT)
   })
 const [stepNaive, stepInline, stepPooled] = timeInterleaved(
   [
     () => runStep(naive),
     () => {
       setThreads(1)
-      runStep((a, b, c, M, K, N) => matmulInto(a, 0, b, 0, c, 0, M, K, N))
+      runStep((a, b, c, M, K, N, bT) => matmulInto(a, 0, b, 0, c, 0, M, K, N, bT))
     },
     () => {
       setThreads(2)
-      runStep((a, b, c, M, K, N) => matmulInto(a, 0, b, 0, c, 0, M, K, N))
+      runStep((a, b, c, M, K, N, bT) => matmulInto(a, 0, b, 0, c, 0, M, K, N, bT))
     },
   ],
   reps,

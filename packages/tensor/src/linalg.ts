@@ -16,8 +16,8 @@ export interface MatmulOptions {
   readonly transposeB?: boolean
 }
 
-/** The operand as a row-major [M,K] stack: transposed operands are copied to that layout. */
-const rowMajor = (x: Tensor, transposed: boolean): Float32Array => {
+/** The operand with its last two axes swapped, as a row-major stack: a copy. */
+const swapLast = (x: Tensor, transposed: boolean): Float32Array => {
   if (!transposed) return buf(x)
   const r = x.shape.length
   const perm = x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i))
@@ -29,7 +29,8 @@ const rowMajor = (x: Tensor, transposed: boolean): Float32Array => {
  *
  * @remarks
  * `C = op(A)·op(B)` with `op` the optional transpose, `C[i,j] = Σₖ op(A)[i,k]·op(B)[k,j]`.
- * Each transposed form is computed by the same kernel as the plain one. VJPs (for the plain
+ * Each transposed form is as fast as the plain one: a transposed `b` is read in place by a
+ * kernel that sums in the same order, a transposed `a` is copied first. VJPs (for the plain
  * form): `dA = g·Bᵀ`, `dB = Aᵀ·g`, themselves matmuls with transpose flags.
  *
  * @throws ShapeError when the inner dimensions differ, e.g.
@@ -64,8 +65,9 @@ export const matmul = (a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor =
     throw new ShapeError(`matmul: batch dimensions do not broadcast: ${fmt(a.shape)} x ${fmt(b.shape)}`)
   }
   const K = Ka
-  const A = rowMajor(a, tA)
-  const B = rowMajor(b, tB)
+  // a transposed A is copied to row-major; a transposed B is read in place by the kernel
+  const A = swapLast(a, tA)
+  const B = buf(b)
   const nb = sizeOf(batch)
   const out = alloc(nb * M * N)
   const as = stridesOf(aBatch)
@@ -83,7 +85,7 @@ export const matmul = (a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor =
       if (da >= 0 && aBatch[da] !== 1) ia += di * as[da]!
       if (db >= 0 && bBatch[db] !== 1) ib += di * bs[db]!
     }
-    matmulInto(A, ia * M * K, B, ib * K * N, out, i * M * N, M, K, N)
+    matmulInto(A, ia * M * K, B, ib * K * N, out, i * M * N, M, K, N, tB)
   }
   return record(
     'matmul',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { matmulInto, matmulRows } from '../src/internal/matmul.js'
+import { matmulInto, matmulRows, matmulRowsBT } from '../src/internal/matmul.js'
 
 /** Deterministic values in [-1, 1) from a 32-bit LCG. */
 const lcg = (seed: number) => {
@@ -26,6 +26,13 @@ const reference = (a: Float32Array, b: Float32Array, M: number, K: number, N: nu
   return c
 }
 
+/** B [K,N] stored as its transpose [N,K]. */
+const transposed = (b: Float32Array, K: number, N: number): Float32Array => {
+  const t = new Float32Array(K * N)
+  for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) t[j * K + k] = b[k * N + j]!
+  return t
+}
+
 describe('matmul kernel', () => {
   it('equals the float64 reference rounded once, for every tile remainder', () => {
     const random = lcg(1)
@@ -36,6 +43,19 @@ describe('matmul kernel', () => {
           const b = random(K * N)
           const c = new Float32Array(M * N)
           matmulInto(a, 0, b, 0, c, 0, M, K, N)
+          expect(Array.from(c)).toEqual(Array.from(reference(a, b, M, K, N)))
+        }
+  })
+
+  it('reads a transposed B in place (A·Bᵀ) with the same bits, for every tile remainder', () => {
+    const random = lcg(3)
+    for (let M = 1; M <= 7; M++)
+      for (let N = 1; N <= 9; N++)
+        for (const K of [1, 2, 5, 16]) {
+          const a = random(M * K)
+          const b = random(K * N)
+          const c = new Float32Array(M * N)
+          matmulInto(a, 0, transposed(b, K, N), 0, c, 0, M, K, N, true)
           expect(Array.from(c)).toEqual(Array.from(reference(a, b, M, K, N)))
         }
   })
@@ -56,12 +76,18 @@ describe('matmul kernel', () => {
     const whole = new Float32Array(M * N)
     matmulRows(a, 4, b, 1, whole, 0, K, N, 0, M)
     const parts = new Float32Array(M * N)
+    const bt = new Float32Array(1 + K * N)
+    bt.set(transposed(b.subarray(1), K, N), 1)
+    const partsBT = new Float32Array(M * N)
     for (const [r0, r1] of [
       [0, 2],
       [2, 7],
       [7, 11],
-    ] as const)
+    ] as const) {
       matmulRows(a, 4, b, 1, parts, 0, K, N, r0, r1)
+      matmulRowsBT(a, 4, bt, 1, partsBT, 0, K, N, r0, r1)
+    }
     expect(Array.from(parts)).toEqual(Array.from(whole))
+    expect(Array.from(partsBT)).toEqual(Array.from(whole))
   })
 })

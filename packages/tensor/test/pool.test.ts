@@ -16,11 +16,19 @@ const lcg = (seed: number) => {
   }
 }
 
-/** C = A·B through matmulInto on `threads` threads, into a fresh buffer. */
-const product = (threads: number, a: Float32Array, b: Float32Array, M: number, K: number, N: number) => {
+/** C = A·B (A·Bᵀ with `bT`, B stored [N,K]) through matmulInto on `threads` threads, into a fresh buffer. */
+const product = (
+  threads: number,
+  a: Float32Array,
+  b: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  bT = false,
+) => {
   setThreads(threads)
   const c = new Float32Array(M * N)
-  matmulInto(a, 0, b, 0, c, 0, M, K, N)
+  matmulInto(a, 0, b, 0, c, 0, M, K, N, bT)
   return c
 }
 
@@ -67,12 +75,15 @@ describe('worker pool', () => {
       const a = random(M * K)
       const b = random(K * N)
       const one = product(1, a, b, M, K, N)
+      const oneBT = product(1, a, b, M, K, N, true)
       for (const threads of [2, 3]) {
         setThreads(threads)
         // let the workers start, then check that they really compute chunks
         expect(await untilWorkersRun(() => product(threads, a, b, M, K, N))).toBeGreaterThan(0)
-        for (let rep = 0; rep < 3; rep++)
+        for (let rep = 0; rep < 3; rep++) {
           expect(firstBitDifference(product(threads, a, b, M, K, N), one)).toBe(-1)
+          expect(firstBitDifference(product(threads, a, b, M, K, N, true), oneBT)).toBe(-1)
+        }
       }
     }
   })
