@@ -1,4 +1,4 @@
-import { add, matmul, ShapeError, scalar, split, type Tensor } from '@purenn/tensor'
+import { add, denseOp, ShapeError, scalar, split, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -6,6 +6,7 @@ import {
   type Activation,
   type ActivationName,
   activationFromConfig,
+  activations,
   activationToConfig,
   getActivation,
 } from './activations.js'
@@ -55,7 +56,8 @@ export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * Params: `kernel` `[n_in, units]` drawn by `kernelInitializer` (Glorot uniform by default:
  * `U(−l, l)`, `l = sqrt(6/(n_in + units))`, Glorot & Bengio 2010) and `bias` `[units]`
  * (zeros). Parameter count `n_in·units + units`. The regularizers' penalties are added to
- * the loss by `fit` through the layer's `penalty`.
+ * the loss by `fit` through the layer's `penalty`. The product, the bias and a linear or ReLU
+ * activation run as one fused op with one VJP (`denseOp` of `@purenn/tensor`).
  *
  * @example
  * ```ts
@@ -99,10 +101,14 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
         outputShape: [...inputShape.slice(0, -1), opts.units],
       }
     },
-    apply: (params, state, x) => {
-      const z = matmul(x, params.kernel)
-      return { y: activation.fn(params.bias === undefined ? z : add(z, params.bias)), state }
-    },
+    // x·W + b and a linear or ReLU activation run as one fused op; others apply after it
+    apply: (params, state, x) => ({
+      y:
+        activation === activations.relu
+          ? denseOp(x, params.kernel, params.bias, 'relu')
+          : activation.fn(denseOp(x, params.kernel, params.bias)),
+      state,
+    }),
   }
   if (kernelRegularizer === undefined && biasRegularizer === undefined) return layer
   return {

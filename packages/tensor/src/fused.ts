@@ -1,12 +1,14 @@
 /**
- * Fused batch-normalization primitives: `moments`, `batchNorm` (given statistics) and
- * `batchNormTrain` (batch statistics, with the classic fused backward pass). Each computes in
- * float64 internally, writes its float32 output once, and has its VJP right beside it. A
+ * Fused primitives: the dense layer's `denseOp` (`act(x·W + b)` with one VJP), and batch
+ * normalization's `moments`, `batchNorm` (given statistics) and `batchNormTrain` (batch
+ * statistics, with the classic fused backward pass). The batch-norm ones compute in float64
+ * internally and write their float32 output once. Each has its VJP right beside it, and a
  * property test (test/fused.test.ts) checks each against the composition of the primitives.
  */
 
 import { ShapeError } from './errors.js'
-import { expand } from './internal/kernels.js'
+import { expand, transpose } from './internal/kernels.js'
+import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
 import type { Axes } from './reduce.js'
@@ -49,6 +51,19 @@ export interface BatchNormTrainResult {
   /** The biased (1/N) batch variance over the reduced axes. */
   readonly variance: Tensor
 }
+
+/**
+ * The activations {@link denseOp} fuses: `'linear'` (none) and `'relu'` (`max(v, 0)`).
+ *
+ * @example
+ * ```ts
+ * import type { DenseActivation } from '@purenn/tensor'
+ * const act: DenseActivation = 'relu'
+ * console.log(act) // relu
+ * ```
+ * @category Linear algebra
+ */
+export type DenseActivation = 'linear' | 'relu'
 
 // ---------------------------------------------------------------------------------------
 // Layout: which kept position each element of x belongs to
@@ -475,4 +490,96 @@ export const batchNormTrain = (
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])]
   const y = record('batchNormTrain', x.shape, affineKernel(xd, L, mean, a, be), parents, vjps)
   return { y, ...recordMoments('batchNormTrain', x, L, statShape(x, reduced, keepDims), mean, variance) }
+}
+
+/**
+ * A dense layer's forward pass, fused: `act(x·kernel + bias)` over the last axis of `x`, with
+ * one VJP for the three inputs.
+ *
+ * @remarks
+ * With `z = x·W + b` and `y = act(z)` (`act` the identity or ReLU, `max(z, 0)`), and
+ * `gz = g ⊙ act'(z)` (`act'` = 1, or 1 where `z > 0` and 0 elsewhere):
+ * `dx = gz·Wᵀ`, `dW = xᵀ·gz`, `db = Σ gz` over the rows. The products run on the matmul kernel
+ * (and the worker pool when large), `Wᵀ` read in place; the bias, the activation and
+ * `g ⊙ act'` are one loop each instead of a generic broadcasting op, a map and a product with
+ * a 0/1 mask. Leading axes of `x` are rows: `x` of shape `[..., n]`, `kernel` `[n, units]`,
+ * `bias` `[units]`, result `[..., units]`. Equal to the composition
+ * `relu(add(matmul(x, kernel), bias))` (or without `relu`): bitwise for a 2-D `x` in value and
+ * gradient; for more axes `dW` sums all rows at once, so it can differ by float32 rounding
+ * from the composition's per-matrix sums.
+ *
+ * @param x - the input, at least 2 axes (rows, features)
+ * @param kernel - the weights `[features, units]`
+ * @param bias - the offset `[units]`, or `undefined` for none
+ * @param activation - `'linear'` (default) or `'relu'`
+ * @returns a tensor of shape `[...x.shape.slice(0, -1), units]`
+ * @throws ShapeError when the shapes do not fit, e.g.
+ * `denseOp: x [32,784] does not fit kernel [300,100]`.
+ * @example
+ * ```ts
+ * import { denseOp, tensor } from '@purenn/tensor'
+ * const x = tensor([[1, 2], [3, 4]])
+ * const w = tensor([[1, -1], [0, 1]])
+ * console.log(denseOp(x, w, tensor([0, -2]), 'relu').toString()) // tensor([[1, 0], [3, 0]])
+ * ```
+ * @category Linear algebra
+ */
+export const denseOp = (
+  x: Tensor,
+  kernel: Tensor,
+  bias: Tensor | undefined,
+  activation: DenseActivation = 'linear',
+): Tensor => {
+  const r = x.shape.length
+  const [K, N] = kernel.shape as [number, number]
+  if (r < 2 || kernel.shape.length !== 2 || x.shape[r - 1] !== K)
+    throw new ShapeError(`denseOp: x ${fmt(x.shape)} does not fit kernel ${fmt(kernel.shape)}`)
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== N))
+    throw new ShapeError(`denseOp: bias ${fmt(bias.shape)} does not fit kernel ${fmt(kernel.shape)}`)
+  if (activation !== 'linear' && activation !== 'relu')
+    throw new TypeError(`denseOp: activation must be 'linear' or 'relu', got ${String(activation)}`)
+  const relu = activation === 'relu'
+  const M = sizeOf(x.shape.slice(0, -1))
+  const out = alloc(M * N)
+  matmulInto(buf(x), 0, buf(kernel), 0, out, 0, M, K, N)
+  // bias and activation in place, on the fresh buffer that is about to be wrapped
+  if (bias !== undefined) {
+    const b = buf(bias)
+    for (let i = 0; i < M * N; ) for (let j = 0; j < N; j++, i++) out[i] = out[i]! + b[j]!
+  }
+  if (relu) for (let i = 0; i < M * N; i++) out[i] = Math.max(out[i]!, 0)
+  // g ⊙ act'(z), shared by the three VJPs; relu's mask is read off y (y > 0 exactly where z > 0)
+  const gz = perCotangent((g: Tensor): Float32Array => {
+    const gd = buf(g)
+    if (!relu) return gd
+    const d = alloc(M * N)
+    for (let i = 0; i < M * N; i++) d[i] = gd[i]! * (out[i]! > 0 ? 1 : 0)
+    return d
+  })
+  const vjps = [
+    (g: Tensor) => {
+      const dx = alloc(M * K)
+      matmulInto(gz(g), 0, buf(kernel), 0, dx, 0, M, N, K, true)
+      return fromBuffer(x.shape, dx)
+    },
+    (g: Tensor) => {
+      const dw = alloc(K * N)
+      matmulInto(transpose(buf(x), [M, K], [1, 0]).data, 0, gz(g), 0, dw, 0, K, M, N)
+      return fromBuffer(kernel.shape, dw)
+    },
+    ...(bias === undefined
+      ? []
+      : [
+          (g: Tensor) => {
+            const d = gz(g)
+            const acc = new Float64Array(N)
+            for (let i = 0; i < M * N; ) for (let j = 0; j < N; j++, i++) acc[j]! += d[i]!
+            const db = alloc(N)
+            db.set(acc)
+            return fromBuffer(bias.shape, db)
+          },
+        ]),
+  ]
+  const parents = bias === undefined ? [x, kernel] : [x, kernel, bias]
+  return record('denseOp', [...x.shape.slice(0, -1), N], out, parents, vjps)
 }

@@ -1,18 +1,29 @@
 /**
- * The fused batch-norm ops against (1) the composition of the primitives they replace, in
- * value and gradient, and (2) an independent float64 reference with central differences.
+ * The fused ops (dense, batch norm) against (1) the composition of the primitives they
+ * replace, in value and gradient, and (2) an independent float64 reference with central
+ * differences.
  */
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { add, div, mul, sqrt, sub } from '../src/arith.js'
 import { ShapeError } from '../src/errors.js'
-import { batchNorm, batchNormTrain, moments } from '../src/fused.js'
+import { batchNorm, batchNormTrain, type DenseActivation, denseOp, moments } from '../src/fused.js'
 import { valueAndGrad } from '../src/grad.js'
+import { matmul } from '../src/linalg.js'
+import { relu } from '../src/nn.js'
 import { mean, sum, variance } from '../src/reduce.js'
 import { type Tensor, tensor } from '../src/tensor.js'
 import { checkGrad, f32, runs, toTensor } from './helpers/gradcheck.js'
-import { broadcastIndex, mapN, type Ref, ref, size, unravel } from './helpers/reference.js'
+import {
+  broadcastIndex,
+  mapN,
+  type Ref,
+  ref,
+  matmul as refMatmul,
+  size,
+  unravel,
+} from './helpers/reference.js'
 
 // ---------------------------------------------------------------------------------------
 // Cases: 2-D and 4-D inputs, several choices of reduced axes
@@ -490,5 +501,162 @@ describe('batchNorm (given statistics)', () => {
         undefined,
       ),
     ).toThrow(/does not broadcast to x of shape \[1,2\]/)
+  })
+})
+
+describe('denseOp', () => {
+  interface DenseCase {
+    readonly lead: number[]
+    readonly x: Ref
+    readonly kernel: Ref
+    readonly bias: Ref | undefined
+    readonly activation: DenseActivation
+    readonly w: number[]
+  }
+  /** x [...lead, K], kernel [K, N], an optional bias [N], a cotangent of the output. */
+  const denseArb = (maxLead: number): fc.Arbitrary<DenseCase> =>
+    fc
+      .tuple(
+        fc.array(dim(6), { minLength: 1, maxLength: maxLead }),
+        dim(6),
+        dim(9),
+        fc.constantFrom<DenseActivation>('linear', 'relu'),
+      )
+      .chain(([lead, K, N, activation]) =>
+        fc.record({
+          lead: fc.constant(lead),
+          x: values(size(lead) * K).map((v) => ref([...lead, K], v)),
+          kernel: values(K * N).map((v) => ref([K, N], v)),
+          bias: fc.option(
+            values(N).map((v) => ref([N], v)),
+            { nil: undefined },
+          ),
+          activation: fc.constant(activation),
+          w: values(size(lead) * N),
+        }),
+      )
+
+  const composedDense = (x: Tensor, k: Tensor, b: Tensor | undefined, act: DenseActivation) => {
+    const z = b === undefined ? matmul(x, k) : add(matmul(x, k), b)
+    return act === 'relu' ? relu(z) : z
+  }
+  type P = { x: Tensor; kernel: Tensor; bias?: Tensor }
+  const gradsOf = (c: DenseCase, f: typeof composedDense) => {
+    const p: P = {
+      x: toTensor(c.x),
+      kernel: toTensor(c.kernel),
+      ...(c.bias ? { bias: toTensor(c.bias) } : {}),
+    }
+    const w = tensor(c.w, [...c.lead, c.kernel.shape[1]!])
+    return valueAndGrad((q: P) => sum(mul(f(q.x, q.kernel, q.bias, c.activation), w)))(p)
+  }
+  const bits = (t: Tensor) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer))
+
+  it('is bitwise the composition relu(add(matmul(x, W), b)) for 2-D x, in value and gradient', () =>
+    fc.assert(
+      fc.property(denseArb(1), (c) => {
+        const [x, k, b] = [toTensor(c.x), toTensor(c.kernel), t32(c.bias)]
+        expect(bits(denseOp(x, k, b, c.activation))).toEqual(bits(composedDense(x, k, b, c.activation)))
+        const gf = gradsOf(c, (...a) => denseOp(...a))
+        const gc = gradsOf(c, composedDense)
+        expect(bits(gf.value)).toEqual(bits(gc.value))
+        expect(bits(gf.grad.x)).toEqual(bits(gc.grad.x))
+        expect(bits(gf.grad.kernel)).toEqual(bits(gc.grad.kernel))
+        if (c.bias) expect(bits(gf.grad.bias!)).toEqual(bits(gc.grad.bias!))
+      }),
+      runs(9400, 150),
+    ))
+
+  it('equals the composition for more leading axes (dW to float32 rounding: all rows summed at once)', () =>
+    fc.assert(
+      fc.property(denseArb(3), (c) => {
+        const [x, k, b] = [toTensor(c.x), toTensor(c.kernel), t32(c.bias)]
+        const y = denseOp(x, k, b, c.activation)
+        expect(y.shape).toEqual([...c.lead, c.kernel.shape[1]!])
+        expect(bits(y)).toEqual(bits(composedDense(x, k, b, c.activation)))
+        const gf = gradsOf(c, (...a) => denseOp(...a))
+        const gc = gradsOf(c, composedDense)
+        expect(bits(gf.grad.x)).toEqual(bits(gc.grad.x))
+        if (c.bias) expect(bits(gf.grad.bias!)).toEqual(bits(gc.grad.bias!))
+        // each dW element sums size(lead) products of |x|·|g| ≤ 3·3
+        expectCloseTo('d/dkernel', gf.grad.kernel, gc.grad.kernel, 9 * size(c.lead))
+      }),
+      runs(9401, 100),
+    ))
+
+  it('has the gradient of float64 central differences (away from the ReLU kink)', () =>
+    fc.assert(
+      fc.property(denseArb(2), (c) => {
+        /** x·W + b in float64, rows flattened, then the activation. */
+        const refPre = (x: Ref, k: Ref, b: Ref | undefined): Ref => {
+          const z = refMatmul(ref([size(c.lead), k.shape[0]!], x.data), k)
+          return b === undefined ? z : mapN([z, b], (u, v) => u! + v!)
+        }
+        const refDense = (x: Ref, k: Ref, b: Ref | undefined): Ref => {
+          const z = refPre(x, k, b)
+          const y = c.activation === 'relu' ? mapN([z], (u) => Math.max(u!, 0)) : z
+          return ref([...c.lead, k.shape[1]!], y.data)
+        }
+        // a pre-activation z[i,j] within 1e-2 of 0 is a kink for x's row i, W's column j and b[j]
+        const z = refPre(c.x, c.kernel, c.bias)
+        const [K, N] = c.kernel.shape as [number, number]
+        const near = (i: number, j: number) => c.activation === 'relu' && Math.abs(z.data[i * N + j]!) < 1e-2
+        const rows = size(c.lead)
+        const rowNear = Array.from({ length: rows }, (_, i) =>
+          Array.from({ length: N }, (_, j) => near(i, j)).some(Boolean),
+        )
+        const colNear = Array.from({ length: N }, (_, j) =>
+          Array.from({ length: rows }, (_, i) => near(i, j)).some(Boolean),
+        )
+        const skip = [
+          Array.from({ length: rows * K }, (_, e) => rowNear[Math.floor(e / K)]!),
+          Array.from({ length: K * N }, (_, e) => colNear[e % N]!),
+          colNear,
+        ]
+        checkGrad({
+          name: `denseOp(${JSON.stringify(c.x.shape)}, ${JSON.stringify(c.kernel.shape)}, ${c.activation})`,
+          op: (x, k, b) => denseOp(x!, k!, b, c.activation),
+          ref: (x, k, b) => refDense(x!, k!, b),
+          inputs: c.bias ? [c.x, c.kernel, c.bias] : [c.x, c.kernel],
+          w: c.w,
+          skip: c.bias ? skip : skip.slice(0, 2),
+        })
+      }),
+      runs(9402, 100),
+    ))
+
+  it('runs large products on the worker pool with the same bits, and checks its arguments', () => {
+    const M = 40
+    const K = 61
+    const N = 50
+    const x = tensor(
+      Float32Array.from({ length: M * K }, (_, i) => Math.sin(i)),
+      [M, K],
+    )
+    const k = tensor(
+      Float32Array.from({ length: K * N }, (_, i) => Math.cos(i) / 4),
+      [K, N],
+    )
+    const b = tensor(
+      Float32Array.from({ length: N }, (_, i) => (i % 7) / 10 - 0.3),
+      [N],
+    )
+    const c: DenseCase = {
+      lead: [M],
+      x: ref([M, K], x.data),
+      kernel: ref([K, N], k.data),
+      bias: ref([N], b.data),
+      activation: 'relu',
+      w: Array.from({ length: M * N }, (_, i) => ((i * 13) % 17) / 8 - 1),
+    }
+    expect(bits(denseOp(x, k, b, 'relu'))).toEqual(bits(composedDense(x, k, b, 'relu')))
+    const gf = gradsOf(c, (...a) => denseOp(...a))
+    const gc = gradsOf(c, composedDense)
+    for (const p of ['x', 'kernel', 'bias'] as const) expect(bits(gf.grad[p]!)).toEqual(bits(gc.grad[p]!))
+    expect(denseOp(x, k, undefined).node).toBeUndefined()
+    expect(() => denseOp(tensor([1, 2]), tensor([[1], [2]]), undefined)).toThrow(ShapeError)
+    expect(() => denseOp(x, tensor([[1], [2]]), undefined)).toThrow(/x \[40,61\] does not fit kernel \[2,1\]/)
+    expect(() => denseOp(x, k, tensor([1, 2]))).toThrow(/bias \[2\] does not fit kernel \[61,50\]/)
+    expect(() => denseOp(x, k, b, 'tanh' as DenseActivation)).toThrow(TypeError)
   })
 })
