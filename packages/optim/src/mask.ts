@@ -1,4 +1,5 @@
 import { type Tensor, type TreeOf, tree, zeros } from '@purenn/tensor'
+import { isZeros } from './internal/leaves.js'
 import { prune, selectedPaths } from './internal/mask.js'
 import { setToZero } from './scale.js'
 import type { EmptyState, GradientTransformation } from './transform.js'
@@ -82,7 +83,7 @@ export const masked = <S>(
       const r = inner.update(prune(grads, selected), state.inner, prune(params, selected))
       const done = new Map(tree.flatten(r.updates))
       const updates = tree.map(grads, (g: Tensor, path: string): Tensor => {
-        if (!selected.has(path)) return passThrough ? g : zeros(g.shape)
+        if (!selected.has(path)) return passThrough || isZeros(g) ? g : zeros(g.shape)
         const u = done.get(path)
         if (u === undefined)
           throw new Error(`masked: the inner transformation returned no update for "${path}"`)

@@ -1,6 +1,6 @@
 import { ShapeError, type Tensor, type Tree, tree } from '@purenn/tensor'
 import { alloc } from '@purenn/tensor/internal'
-import { wrap } from './internal/leaves.js'
+import { isZeros, wrap } from './internal/leaves.js'
 
 /**
  * What {@link GradientTransformation.update} returns: the transformed updates (a tree of the
@@ -148,11 +148,13 @@ export function chain<const Ts extends readonly GradientTransformation<unknown>[
  * @remarks
  * Updates already carry their sign (the learning-rate step scales by `−lr`). Where an update
  * element is zero the weight is returned bit for bit (even `−0`), so frozen and masked
- * weights never change. Shapes must match exactly (no broadcasting).
+ * weights never change; a leaf whose update is zero everywhere is returned as it is (the
+ * same tensor: nothing to allocate or copy for frozen layers). Shapes must match exactly
+ * (no broadcasting).
  *
  * @param params - the current parameters
  * @param updates - updates of the same structure and shapes
- * @returns new parameters (fresh tensors; `params` is untouched)
+ * @returns new parameters (`params` is untouched; leaves with an all-zero update are shared)
  * @throws ShapeError when the structures or shapes differ.
  * @example
  * ```ts
@@ -172,6 +174,7 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P =>
     const n = w.size
     const ws = w.data
     const us = u.data
+    if (isZeros(u)) return w
     const out = alloc(n)
     for (let i = 0; i < n; i++) {
       const d = us[i]!

@@ -89,6 +89,17 @@ describe('masked', () => {
     expect(values(updates)).toEqual([0, 0, -0.5])
   })
 
+  it('gives unselected leaves a zero update, reusing an incoming all-zero gradient', () => {
+    const params = { a: tensor([1, 2]), b: tensor([1, 2]) }
+    const tx = masked(sgd({ learningRate: 0.1 }), { a: true, b: false })
+    const zero = tensor([0, 0])
+    const negZero = tensor([-0, 0])
+    expect(tx.update({ a: zero, b: zero }, tx.init(params), params).updates.b).toBe(zero)
+    const u = tx.update({ a: zero, b: negZero }, tx.init(params), params).updates.b
+    expect(u).not.toBe(negZero)
+    expect(Array.from(new Uint32Array(Float32Array.from(u.data).buffer))).toEqual([0, 0]) // +0, not −0
+  })
+
   it("unmasked: 'passThrough' keeps the other leaves' updates (Optax semantics)", () => {
     const g = { a: tensor([2]), b: tensor([3]) }
     const tx = masked(sgd({ learningRate: 0.5 }), { a: true, b: false }, { unmasked: 'passThrough' })

@@ -119,6 +119,16 @@ describe('applyUpdates', () => {
     expect(bits(applyUpdates({ w: tensor([-0]) }, { w: tensor([0]) }))).toEqual(bits({ w: tensor([-0]) }))
   })
 
+  it('returns the same tensor for a leaf whose update is all +0, a new one otherwise', () => {
+    const p = { a: tensor([1, 2]), b: tensor([3, 4]), c: tensor([5, 6]) }
+    const zero = tensor([0, 0])
+    const next = applyUpdates(p, { a: zero, b: tensor([0, 1]), c: tensor([-0, 0]) })
+    expect(next.a).toBe(p.a)
+    expect(next.b).not.toBe(p.b)
+    expect(values(next)).toEqual([1, 2, 3, 5, 5, 6])
+    expect(applyUpdates(p, { a: zero, b: zero, c: zero }).a).toBe(p.a) // the same zero again
+  })
+
   it('throws a ShapeError on different structures or shapes', () => {
     const p: Tree = { w: tensor([1, 2]) }
     expect(() => applyUpdates(p, { w: tensor([1, 2, 3]) })).toThrow(ShapeError)

@@ -119,6 +119,14 @@ export const makeTrainer = (opts: {
 }): Trainer => {
   const { loss, metrics } = opts
   const optimizerFor = (model: Model) => masked(opts.optimizer, model.trainable as never)
+  // The zero gradient of each frozen param, made once: applyUpdates returns a param with a
+  // zero update as it is, so a frozen param is the same tensor from step to step.
+  const zeroGrads = new WeakMap<Tensor, Tensor>()
+  const zeroGradOf = (leaf: Tensor): Tensor => {
+    let z = zeroGrads.get(leaf)
+    if (z === undefined) zeroGrads.set(leaf, (z = zerosLike(leaf)))
+    return z
+  }
   return {
     init: (model) => ({ model, optState: optimizerFor(model).init(model.params), step: 0 }),
     step: (s, batch, key, learningRateFactor = 1) => {
@@ -142,7 +150,7 @@ export const makeTrainer = (opts: {
       const { value, grad, aux } = valueAndGrad(objective, { hasAux: true })(trainable)
       const grads = tree.unflatten(
         model.params,
-        flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zerosLike(leaf))),
+        flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zeroGradOf(leaf))),
       )
       const tx = optimizerFor(model)
       const { updates: raw, state: optState } = tx.update(grads, s.optState as never, model.params)

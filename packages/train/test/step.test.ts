@@ -103,6 +103,9 @@ describe('makeTrainer: the training step', () => {
     // the frozen layer: bitwise unchanged, although its penalty has a gradient 2·c1·W1
     expect(modelBits(state.model).params['dense.kernel']).toEqual(modelBits(model).params['dense.kernel'])
     expect(modelBits(state.model).params['dense.bias']).toEqual(modelBits(model).params['dense.bias'])
+    // ... and the very same tensor: nothing is allocated or copied for a frozen layer
+    const before = model.params as unknown as Record<string, Record<string, Tensor>>
+    expect(next.dense!.kernel).toBe(before.dense!.kernel)
     // the trainable layer: W2 − lr·(hᵀ·dz + 2·c2·W2), b2 − lr·Σdz
     for (const [i, v] of values(next.dense_1!.kernel!).entries())
       expect(v).toBeCloseTo(W2.flat()[i]! - lr * h.dW2.flat()[i]!, 6)

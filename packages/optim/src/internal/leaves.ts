@@ -1,6 +1,7 @@
 /**
  * Leaf-level helpers shared by the transformations: aligning the leaves of a state tree with
- * those of the gradients, and wrapping freshly filled buffers as tensors. Not exported.
+ * those of the gradients, wrapping freshly filled buffers as tensors, and recognizing zero
+ * updates. Not exported.
  */
 
 import {
@@ -107,3 +108,21 @@ export const zerosTree = (like: Tree): Tree => tree.map(like, (x) => zeros(x.sha
 
 /** A tree of the structure of `like` with every leaf filled with `value`. */
 export const fullTree = (like: Tree, value: number): Tree => tree.map(like, (x) => full(x.shape, value))
+
+/** Tensors already found to be all +0 (tensors never change, so the answer holds for good). */
+const knownZeros = new WeakSet<Tensor>()
+
+/**
+ * True when every element of `t` is +0 (all bits clear): a zero update, which
+ * `applyUpdates` skips and `masked` passes on instead of making another. The scan stops at
+ * the first non-zero element; a tensor found to be zero is remembered (weakly), so the
+ * zero gradients and updates of frozen params, made once and reused, are scanned once.
+ */
+export const isZeros = (t: Tensor): boolean => {
+  if (knownZeros.has(t)) return true
+  const d = t.data
+  const bits = new Uint32Array(d.buffer, d.byteOffset, d.length)
+  for (let i = 0; i < bits.length; i++) if (bits[i] !== 0) return false
+  knownZeros.add(t)
+  return true
+}
