@@ -1,10 +1,11 @@
 // Explicit PRNG keys, JAX style: every random function takes a Key and returns the same numbers
 // for the same key, on any thread count. There is no hidden generator state.
 
+import { poolThreads, runChunks, sharedScratch } from './internal/pool.js'
 import { checkShape, sizeOf } from './internal/shape.js'
 import { erf, erfinv } from './internal/special.js'
 import { record } from './internal/tape.js'
-import { threefryInto, threefryXor } from './internal/threefry.js'
+import { dropoutKernel, dropoutRange, threefryInto, threefryXor } from './internal/threefry.js'
 import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
 /**
@@ -388,9 +389,10 @@ const bitsThreshold = (p: number): number => Math.ceil(Math.fround(p) * 2 ** 23)
  * Overfitting", in the inverted form Keras and `tf.nn.dropout` use:
  * `y = x·m·s` with `m = bernoulli(k, 1 − rate, x.shape)` and `s = 1/(1 − rate)` (in float32),
  * so `E[y] = x`. Bitwise equal to `mul(x, mul(bernoulli(k, 1 − rate, x.shape), 1 / (1 − rate)))`,
- * in one pass and without the mask tensor: element `i` of the mask depends only on the key and
- * `i` (counter-based Threefry-2x32, Salmon et al. 2011), never on the thread count. VJP:
- * `g·m·s`, the same mask. `rate = 0` keeps everything (`y` equals `x`).
+ * in one pass: element `i` of the mask depends only on the key and `i` (counter-based
+ * Threefry-2x32, Salmon et al. 2011), so large inputs are split over the worker pool with the
+ * same bits on any thread count. VJP: `g·m·s`, the same mask. `rate = 0` keeps everything
+ * (`y` equals `x`).
  *
  * @param k - the key the mask is drawn from
  * @param x - the input
@@ -412,14 +414,21 @@ export const dropout = (k: Key, x: Tensor, rate: number): Tensor => {
   const [k0, k1] = k.words
   const below = bitsThreshold(1 - rate)
   const scale = Math.fround(1 / (1 - rate))
-  const keep = new Uint8Array(n)
-  const xd = buf(x)
   const out = alloc(n)
-  for (let i = 0; i < n; i++) {
-    const m = threefryXor(k0, k1, Math.floor(i / TWO_POW_32), i) < below ? 1 : 0
-    keep[i] = m
-    // x·0 (not a plain 0) where dropped, as the product with the mask gives: −0, NaN for ±∞
-    out[i] = xd[i]! * (m === 1 ? scale : 0)
+  const mask = alloc(n) // scale where kept, 0 where dropped: the VJP multiplies by it
+  if (n < DROPOUT_POOL_MIN || poolThreads() < 2) dropoutRange(k0, k1, below, scale, buf(x), out, mask, 0, n)
+  else {
+    let xd = buf(x)
+    if (!(xd.buffer instanceof SharedArrayBuffer)) {
+      xd = sharedScratch(0, n)
+      xd.set(buf(x))
+    }
+    runChunks(
+      'dropout',
+      dropoutKernel,
+      [k0, k1, below, scale, xd, out, mask, n, DROPOUT_CHUNK],
+      Math.ceil(n / DROPOUT_CHUNK),
+    )
   }
   return record(
     'dropout',
@@ -430,12 +439,25 @@ export const dropout = (k: Key, x: Tensor, rate: number): Tensor => {
       (g) => {
         const gd = buf(g)
         const dx = alloc(n)
-        for (let i = 0; i < n; i++) dx[i] = gd[i]! * (keep[i] === 1 ? scale : 0)
+        for (let i = 0; i < n; i++) dx[i] = gd[i]! * mask[i]!
         return fromBuffer(x.shape, dx)
       },
     ],
   )
 }
+
+/**
+ * Elements per chunk of a pooled dropout: fixed, so the split depends only on the size (and
+ * each element only on the key and its index anyway).
+ */
+const DROPOUT_CHUNK = 2048
+
+/**
+ * Dropouts of at least this many elements run on the worker pool when more than one thread
+ * is set (the output and mask are then on shared memory, see `alloc`): the input of the
+ * chapter's dropout model, [32, 784], is; its hidden layers' [32, 100] are not.
+ */
+const DROPOUT_POOL_MIN = 1 << 14
 
 /**
  * A uniformly random permutation of `0, 1, …, n−1`, like `jax.random.permutation(key, n)`.

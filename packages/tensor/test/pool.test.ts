@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { matmulInto, POOL_MIN_MADDS, rowsPerChunk } from '../src/internal/matmul.js'
 import { __poolForTests } from '../src/internal/pool.js'
+import { dropout, key } from '../src/random.js'
+import { fromBuffer } from '../src/tensor.js'
 import { getThreads, setThreads } from '../src/threads.js'
 
 /** Deterministic inputs: a 32-bit LCG, values in [-1, 1), on shared memory or not. */
@@ -124,6 +126,21 @@ describe('worker pool', () => {
         }
       expect(worst).toBeLessThanOrEqual(1e-5 * K) // inputs in [-1, 1): max|a|·max|b| <= 1
       expect(exact).toBe(true)
+    }
+  })
+
+  it('gives bitwise identical dropout masks on 1, 2 and 3 threads, inputs shared or not', async () => {
+    const random = lcg(13)
+    const n = 40_001 // above the pool threshold, not a multiple of the chunk
+    for (const shared of [true, false]) {
+      const x = fromBuffer([n], random(n, shared))
+      setThreads(1)
+      const one = dropout(key(3), x, 0.3).data as Float32Array
+      for (const threads of [2, 3]) {
+        setThreads(threads)
+        expect(await untilWorkersRun(() => dropout(key(3), x, 0.3))).toBeGreaterThan(0)
+        expect(firstBitDifference(dropout(key(3), x, 0.3).data as Float32Array, one)).toBe(-1)
+      }
     }
   })
 

@@ -1,7 +1,10 @@
 /**
  * The Threefry-2x32 block function (Salmon, Moraes, Dror & Shaw 2011, "Parallel random numbers:
- * as easy as 1, 2, 3"), 20 rounds, exactly as JAX's `threefry2x32_p`. Not exported from the package.
+ * as easy as 1, 2, 3"), 20 rounds, exactly as JAX's `threefry2x32_p`, and the dropout loop
+ * built on it, which the worker pool runs on large inputs. Not exported from the package.
  */
+
+import type { PoolKernel } from './pool.js'
 
 /** Rotation constants of Threefry-2x32, used in two alternating groups of four rounds. */
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const
@@ -73,12 +76,13 @@ export const threefry2x32 = (
  * @remarks
  * The same rounds as {@link threefryInto}, unrolled with the rotation constants inline and
  * no output array: this is the inner loop of every sampler (uniform, normal, bernoulli,
- * dropout masks), about twice as fast as the loop form.
+ * dropout masks), about twice as fast as the loop form. Self-contained (the parity constant
+ * written out), so the worker pool can ship its source text.
  */
 export const threefryXor = (k0: number, k1: number, x0: number, x1: number): number => {
   const ks0 = k0 | 0
   const ks1 = k1 | 0
-  const ks2 = ks0 ^ ks1 ^ PARITY
+  const ks2 = ks0 ^ ks1 ^ 0x1bd11bda
   let a = (x0 + ks0) | 0
   let b = (x1 + ks1) | 0
   a = (a + b) | 0
@@ -132,6 +136,63 @@ export const threefryXor = (k0: number, k1: number, x0: number, x1: number): num
   a = (a + ks2) | 0
   b = (b + ks0 + 5) | 0
   return (a ^ b) >>> 0
+}
+
+/**
+ * Elements [i0, i1) of inverted dropout: `mask[i] = scale` where element i's random bits
+ * (`threefryXor(k0, k1, hi(i), lo(i))`) are below `below`, else 0, and `out[i] = x[i]·mask[i]`.
+ * Each element depends only on the key and its index, so any split into ranges gives the
+ * same bits. Self-contained but for `threefryXor`, which the worker pool ships with it.
+ */
+export const dropoutRange = (
+  k0: number,
+  k1: number,
+  below: number,
+  scale: number,
+  x: Float32Array,
+  out: Float32Array,
+  mask: Float32Array,
+  i0: number,
+  i1: number,
+): void => {
+  for (let i = i0; i < i1; i++) {
+    const hi = i < 0x100000000 ? 0 : Math.floor(i / 0x100000000)
+    const m = threefryXor(k0, k1, hi, i) < below ? scale : 0
+    mask[i] = m
+    // x·0 (not a plain 0) where dropped, as the product with a 0/1 mask gives: −0, NaN for ±∞
+    out[i] = x[i]! * m
+  }
+}
+
+/** The arguments of one pooled dropout: the key and threshold, buffers on shared memory, sizes. */
+type DropoutArgs = readonly [
+  k0: number,
+  k1: number,
+  below: number,
+  scale: number,
+  x: Float32Array,
+  out: Float32Array,
+  mask: Float32Array,
+  n: number,
+  perChunk: number,
+]
+
+/** One chunk of a pooled dropout. Self-contained but for the parts the pool ships with it. */
+const dropoutChunk = (args: DropoutArgs, chunk: number): void => {
+  const [k0, k1, below, scale, x, out, mask, n, per] = args
+  const i0 = chunk * per
+  dropoutRange(k0, k1, below, scale, x, out, mask, i0, Math.min(n, i0 + per))
+}
+
+/** The pooled dropout, for `runChunks` (same-module parts, so the shipped text is self-contained). */
+export const dropoutKernel: PoolKernel<DropoutArgs> = {
+  name: 'dropout',
+  parts: [
+    ['threefryXor', threefryXor],
+    ['dropoutRange', dropoutRange],
+    ['dropoutChunk', dropoutChunk],
+  ],
+  entry: dropoutChunk,
 }
 
 /**
