@@ -1,5 +1,5 @@
 import { type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc } from '@purenn/tensor/internal'
+import { alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
 import { unitInterval } from './internal/check.js'
 import { aligned, wrap, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
@@ -64,23 +64,15 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
       const outs: Tensor[] = []
       const traces: Tensor[] = []
       flat.forEach(([, u], k) => {
-        const v = vs[k]!
         const n = u.size
-        const us = u.data
-        const vd = v.data
         const tr = alloc(n)
         if (nesterov) {
           const out = alloc(n)
-          for (let i = 0; i < n; i++) {
-            const ui = us[i]!
-            const t = (tr[i] = mu * vd[i]! + ui)
-            out[i] = mu * Math.fround(t) + ui
-          }
-          const tt = wrap(tr, u.shape)
-          traces.push(tt)
+          runElementwise(nesterovLoop, [buf(vs[k]!), buf(u), tr, out, mu], n)
+          traces.push(wrap(tr, u.shape))
           outs.push(wrap(out, u.shape))
         } else {
-          for (let i = 0; i < n; i++) tr[i] = mu * vd[i]! + us[i]!
+          runElementwise(momentumLoop, [buf(vs[k]!), buf(u), tr, mu], n)
           const tt = wrap(tr, u.shape)
           traces.push(tt)
           outs.push(tt)
@@ -90,3 +82,31 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
     },
   }
 }
+
+/** `trace = μ·trace + u` (on the worker pool when large). */
+const momentumLoop = elementwiseKernel(
+  'traceMomentum',
+  (
+    [v, u, tr, mu]: readonly [Float32Array, Float32Array, Float32Array, number],
+    i0: number,
+    i1: number,
+  ): void => {
+    for (let i = i0; i < i1; i++) tr[i] = mu * v[i]! + u[i]!
+  },
+)
+
+/** `trace = μ·trace + u` and the Nesterov update `μ·trace + u` (on the worker pool when large). */
+const nesterovLoop = elementwiseKernel(
+  'traceMomentumNesterov',
+  (
+    [v, u, tr, out, mu]: readonly [Float32Array, Float32Array, Float32Array, Float32Array, number],
+    i0: number,
+    i1: number,
+  ): void => {
+    for (let i = i0; i < i1; i++) {
+      const ui = u[i]!
+      const t = (tr[i] = mu * v[i]! + ui)
+      out[i] = mu * Math.fround(t) + ui
+    }
+  },
+)

@@ -1,5 +1,5 @@
 import { ShapeError, type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc } from '@purenn/tensor/internal'
+import { alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
 import { isZeros, wrap } from './internal/leaves.js'
 
 /**
@@ -171,14 +171,19 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P =>
       throw new ShapeError(
         `applyUpdates: shape of the update at "${path}" [${u.shape.join(',')}] differs from the param [${w.shape.join(',')}]`,
       )
-    const n = w.size
-    const ws = w.data
-    const us = u.data
     if (isZeros(u)) return w
-    const out = alloc(n)
-    for (let i = 0; i < n; i++) {
-      const d = us[i]!
-      out[i] = d === 0 ? ws[i]! : ws[i]! + d
-    }
+    const out = alloc(w.size)
+    runElementwise(addUpdate, [buf(w), buf(u), out], w.size)
     return wrap(out, w.shape)
   })
+
+/** `out = w + u`, keeping `w` bit for bit where `u` is ±0 (on the worker pool when large). */
+const addUpdate = elementwiseKernel(
+  'applyUpdates',
+  ([w, u, out]: readonly [Float32Array, Float32Array, Float32Array], i0: number, i1: number): void => {
+    for (let i = i0; i < i1; i++) {
+      const d = u[i]!
+      out[i] = d === 0 ? w[i]! : w[i]! + d
+    }
+  },
+)

@@ -1,4 +1,4 @@
-import { ShapeError, type Tree, tensor } from '@purenn/tensor'
+import { ShapeError, setThreads, type Tree, tensor } from '@purenn/tensor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -127,6 +127,30 @@ describe('applyUpdates', () => {
     expect(next.b).not.toBe(p.b)
     expect(values(next)).toEqual([1, 2, 3, 5, 5, 6])
     expect(applyUpdates(p, { a: zero, b: zero, c: zero }).a).toBe(p.a) // the same zero again
+  })
+
+  it('gives bitwise the same result for large leaves (the worker pool) on 1 and 2 threads', () => {
+    const n = 100_003
+    const wave = (f: (i: number) => number) => tensor(Float32Array.from({ length: n }, (_, i) => f(i)))
+    const params = { w: wave((i) => Math.sin(i)), b: tensor([1, 2]) }
+    const grads = { w: wave((i) => (i % 5 === 0 ? 0 : Math.cos(i))), b: tensor([0.5, -0.5]) }
+    const step = (threads: number, tx: GradientTransformation<unknown>) => {
+      setThreads(threads)
+      let p: Tree = params
+      let s: unknown = tx.init(params)
+      for (let k = 0; k < 3; k++) {
+        const r: { updates: Tree; state: unknown } = tx.update(grads, s, p)
+        p = applyUpdates(p, r.updates)
+        s = r.state
+      }
+      return bits(p)
+    }
+    for (const make of [
+      () => sgd({ momentum: 0.9 }),
+      () => sgd({ momentum: 0.9, nesterov: true }),
+      () => sgd(),
+    ])
+      expect(step(2, make())).toEqual(step(1, make()))
   })
 
   it('throws a ShapeError on different structures or shapes', () => {

@@ -13,7 +13,7 @@ import {
   tree,
   zeros,
 } from '@purenn/tensor'
-import { alloc, fromBuffer } from '@purenn/tensor/internal'
+import { alloc, buf, elementwiseKernel, fromBuffer, runElementwise } from '@purenn/tensor/internal'
 
 /** `[path, leaf]` pairs in `tree.flatten` order. */
 export type Flat = readonly (readonly [string, Tensor])[]
@@ -94,14 +94,19 @@ export const perLeaf = <G extends Tree, K extends string>(
  */
 export const wrap = (data: Float32Array, shape: readonly number[]): Tensor => fromBuffer(shape, data)
 
-/** `x · c` elementwise, as one loop. */
+/** `x · c` elementwise, as one loop (on the worker pool when large). */
 export const scaleLeaf = (x: Tensor, c: number): Tensor => {
-  const n = x.size
-  const xs = x.data
-  const out = alloc(n)
-  for (let i = 0; i < n; i++) out[i] = xs[i]! * c
+  const out = alloc(x.size)
+  runElementwise(scaleLoop, [buf(x), out, c], x.size)
   return wrap(out, x.shape)
 }
+
+const scaleLoop = elementwiseKernel(
+  'scale',
+  ([x, out, c]: readonly [Float32Array, Float32Array, number], i0: number, i1: number): void => {
+    for (let i = i0; i < i1; i++) out[i] = x[i]! * c
+  },
+)
 
 /** A tree of the structure of `like` with every leaf a zero tensor of the same shape. */
 export const zerosTree = (like: Tree): Tree => tree.map(like, (x) => zeros(x.shape))
