@@ -12,50 +12,14 @@
  *
  * Run: pnpm bench   (or: npx tsc -b && npx tsx bench/train-step.ts)
  */
-import {
-  accuracy,
-  batchNormalization,
-  dense,
-  dropout,
-  flatten,
-  initModel,
-  sequential,
-  sparseCategoricalCrossentropy,
-} from '../packages/layers/dist/index.js'
+import { bnAfter, dropoutModel as dropoutArchitecture } from '../examples/lib/chapter.js'
+import { accuracy, initModel, sparseCategoricalCrossentropy } from '../packages/layers/dist/index.js'
 import { adam, sgd } from '../packages/optim/dist/index.js'
 import { key, setThreads, tensor, uniform } from '../packages/tensor/dist/index.js'
 import { makeTrainer } from '../packages/train/dist/index.js'
 
-const bnModel = initModel(
-  sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  ),
-  { key: key(0) },
-)
-const dropoutModel = initModel(
-  sequential(
-    [
-      flatten(),
-      dropout({ rate: 0.2 }),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      dropout({ rate: 0.2 }),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      dropout({ rate: 0.2 }),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  ),
-  { key: key(0) },
-)
+const bnModel = initModel(bnAfter(), { key: key(0) })
+const dropoutModel = initModel(dropoutArchitecture(), { key: key(0) })
 const batch = {
   x: uniform(key(1), [32, 28, 28]),
   y: tensor(Float32Array.from({ length: 32 }, (_, i) => i % 10)),

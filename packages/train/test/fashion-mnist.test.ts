@@ -4,13 +4,14 @@
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { batchNormalization, dense, flatten, initModel, sequential } from '@purenn/layers'
+import { initModel } from '@purenn/layers'
 import { sgd } from '@purenn/optim'
 import { key, split } from '@purenn/tensor'
 import { describe, expect, it } from 'vitest'
 // the train package does not depend on @purenn/data (the import graph forbids it in src); a
 // test may read the files with it through a relative import
 import { loadFashionMnist, take, trainValidSplit } from '../../data/src/index.js'
+import { chapterModel as bnAfter } from '../../layers/test/helpers/chapter.js'
 import { evaluate, fit, predict } from '../src/index.js'
 
 const files = [
@@ -29,21 +30,6 @@ if (!found)
   console.warn(
     `fashion-mnist.test.ts: SKIPPED, the Fashion-MNIST files are in none of ${candidates.join(', ')}` +
       ' (put the four official files in one of them to run this integration test)',
-  )
-
-/** The chapter's batch-norm model (271,346 params). */
-const bnAfter = () =>
-  sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
   )
 
 describe('Fashion-MNIST, 2,000 training images', () => {
