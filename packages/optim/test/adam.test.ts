@@ -2,21 +2,22 @@ import { tensor } from '@purenn/tensor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { scaleByAdagrad, scaleByAdam, scaleByNadam } from '../src/index.js'
-import { expectRelClose, mapValues, nonZeroFloat, problemArb, run, values } from './helpers/trees.js'
+import {
+  expectRelClose,
+  fixedGradients,
+  mapValues,
+  nonZeroFloat,
+  problemArb,
+  run,
+  runFixed,
+  values,
+} from './helpers/trees.js'
 
 describe('scaleByAdam (Keras epsilon-hat form)', () => {
   it('is √(1 − β2^t)/(1 − β1^t) · m/(√v + ε)', () => {
-    const gs = [
-      [1, -2],
-      [3, 0.5],
-      [-0.5, 1],
-    ].map((g) => g.map(Math.fround))
+    const gs = fixedGradients
     const [b1, b2, eps] = [0.8, 0.95, 1e-3]
-    const steps = run(
-      scaleByAdam({ beta1: b1, beta2: b2, epsilon: eps }),
-      { w: tensor([0, 0]) },
-      gs.map((g) => ({ w: tensor(g) })),
-    )
+    const steps = runFixed(scaleByAdam({ beta1: b1, beta2: b2, epsilon: eps }))
     let m = [0, 0]
     let v = [0, 0]
     steps.forEach((s, k) => {
@@ -87,16 +88,8 @@ describe('scaleByAdam (Keras epsilon-hat form)', () => {
 
 describe('scaleByNadam (Keras Nadam)', () => {
   it("follows Dozat's momentum schedule μ_t = β1(1 − ½·0.96^t)", () => {
-    const gs = [
-      [1, -2],
-      [3, 0.5],
-      [-0.5, 1],
-    ].map((g) => g.map(Math.fround))
-    const steps = run(
-      scaleByNadam(),
-      { w: tensor([0, 0]) },
-      gs.map((g) => ({ w: tensor(g) })),
-    )
+    const gs = fixedGradients
+    const steps = runFixed(scaleByNadam())
     const mu = (t: number) => 0.9 * (1 - 0.5 * 0.96 ** t)
     let prod = 1
     let m = [0, 0]
@@ -122,16 +115,8 @@ describe('scaleByNadam (Keras Nadam)', () => {
 
 describe('scaleByAdagrad (Keras Adagrad)', () => {
   it('accumulates g² from the initial value and divides by √(s + ε)', () => {
-    const gs = [
-      [1, -2],
-      [3, 0.5],
-      [-0.5, 1],
-    ].map((g) => g.map(Math.fround))
-    const steps = run(
-      scaleByAdagrad({ initialAccumulatorValue: 0.5, epsilon: 0.01 }),
-      { w: tensor([0, 0]) },
-      gs.map((g) => ({ w: tensor(g) })),
-    )
+    const gs = fixedGradients
+    const steps = runFixed(scaleByAdagrad({ initialAccumulatorValue: 0.5, epsilon: 0.01 }))
     let s = [0.5, 0.5]
     steps.forEach((st, k) => {
       const g = gs[k]!

@@ -2,20 +2,21 @@ import { tensor } from '@purenn/tensor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { scaleByRms } from '../src/index.js'
-import { expectRelClose, mapValues, nonZeroFloat, problemArb, run, values } from './helpers/trees.js'
+import {
+  expectRelClose,
+  fixedGradients,
+  mapValues,
+  nonZeroFloat,
+  problemArb,
+  run,
+  runFixed,
+  values,
+} from './helpers/trees.js'
 
 describe('scaleByRms', () => {
   it('is g / √(ν + ε) with ν ← ρν + (1 − ρ)g², ε inside the root', () => {
-    const gs = [
-      [1, -2],
-      [3, 0.5],
-      [-0.5, 1],
-    ].map((g) => g.map(Math.fround))
-    const steps = run(
-      scaleByRms({ rho: 0.8, epsilon: 0.01 }),
-      { w: tensor([0, 0]) },
-      gs.map((g) => ({ w: tensor(g) })),
-    )
+    const gs = fixedGradients
+    const steps = runFixed(scaleByRms({ rho: 0.8, epsilon: 0.01 }))
     let nu = [0, 0]
     steps.forEach((s, k) => {
       const g = gs[k]!
@@ -29,16 +30,8 @@ describe('scaleByRms', () => {
   })
 
   it('centered divides by √(ν − m² + ε) with m the moving average of g', () => {
-    const gs = [
-      [1, -2],
-      [3, 0.5],
-      [-0.5, 1],
-    ].map((g) => g.map(Math.fround))
-    const steps = run(
-      scaleByRms({ centered: true }),
-      { w: tensor([0, 0]) },
-      gs.map((g) => ({ w: tensor(g) })),
-    )
+    const gs = fixedGradients
+    const steps = runFixed(scaleByRms({ centered: true }))
     let nu = [0, 0]
     let mu = [0, 0]
     steps.forEach((s, k) => {

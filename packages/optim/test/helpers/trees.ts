@@ -149,3 +149,18 @@ export const fromJson = (j: unknown): unknown => {
 
 /** Saves a state as a JSON string and reads it back. */
 export const roundTrip = <S>(s: S): S => fromJson(JSON.parse(JSON.stringify(toJson(s)))) as S
+
+/** Three fixed float32 gradients of a two-element leaf, for the reference-sequence tests. */
+export const fixedGradients: readonly (readonly number[])[] = [
+  [1, -2],
+  [3, 0.5],
+  [-0.5, 1],
+].map((g) => g.map(Math.fround))
+
+/** {@link run} of `tx` on the leaf `w = [0, 0]` with the {@link fixedGradients}, in order. */
+export const runFixed = <S>(tx: GradientTransformation<S>): Step<S>[] =>
+  run(
+    tx,
+    { w: tensor([0, 0]) },
+    fixedGradients.map((g) => ({ w: tensor([...g]) })),
+  )
