@@ -16,6 +16,28 @@ import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } f
 import { makeTrainer, type TrainingState } from './step.js'
 
 /**
+ * Where `fit` writes its progress: anything with a `write(text)` method, such as
+ * `process.stdout` or a Node writable stream. It is treated as a terminal (a live bar, redrawn
+ * in place) when `isTTY` is true.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressOutput } from '@purenn/train'
+ * const lines: string[] = []
+ * const output: ProgressOutput = { write: (text) => { lines.push(text); return true } }
+ * output.write('Epoch 1/1\n')
+ * console.log(lines.length) // 1
+ * ```
+ * @category Training
+ */
+export interface ProgressOutput {
+  /** Writes text (whole lines when `isTTY` is not true). */
+  write(text: string): unknown
+  /** True for a terminal. */
+  readonly isTTY?: boolean
+}
+
+/**
  * The per-epoch record of a `fit` call, as Keras' `History`.
  * @category Training
  */
@@ -61,7 +83,7 @@ export interface FitOptions {
   /** 0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line per epoch. Default 1. */
   readonly verbose?: 0 | 1 | 2
   /** Where progress goes. Default `process.stdout`. */
-  readonly output?: NodeJS.WritableStream & { isTTY?: boolean }
+  readonly output?: ProgressOutput
 }
 
 const checkRows = (op: string, x: Tensor, y: Tensor): number => {
@@ -183,7 +205,7 @@ export const fit = async (
       verbose === 1 && out.isTTY === true
         ? new cliProgress.SingleBar(
             {
-              stream: out,
+              stream: out as NodeJS.WritableStream, // a terminal (isTTY): cli-progress writes escape codes through write()
               format: (_o, p) =>
                 formatLiveLine(
                   p.value,

@@ -17,7 +17,7 @@ const history: History = {
   epoch: [0, 1, 2],
 }
 
-/** The `d` attribute of each drawn line, by series (Vega's aria-label names the series). */
+/** The `d` attribute of each drawn line, by series (the aria-label names the series). */
 const lines = (svg: string): Map<string, string> =>
   new Map(
     [
