@@ -1,10 +1,11 @@
 /**
- * Large elementwise loops on the worker pool (DESIGN.md, "Parallelism"): a kernel is a loop
- * over a range of elements, `loop(args, i0, i1)`, that the calling thread runs whole for small
- * inputs and that the pool runs in chunks of {@link ELEMENTWISE_CHUNK} elements for large ones.
- * Each element depends only on its own inputs, and the chunks are a function of the size only,
- * so results are bitwise the same on any thread count. Sibling packages use it for their fused
- * loops (the optimizers' updates) through `@purenn/tensor/internal`.
+ * Large elementwise loops on the worker pool (docs/contributing/design.md, "Parallelism"): a
+ * kernel is a loop over a range of elements, `loop(args, i0, i1)`, that the calling thread
+ * runs whole for small inputs and that the pool runs in chunks of {@link ELEMENTWISE_CHUNK}
+ * elements for large ones. Each element depends only on its own inputs, and the chunks are a
+ * function of the size only, so results are bitwise the same on any thread count. Sibling
+ * packages use it for their fused loops (the optimizers' updates) through
+ * `@purenn/tensor/internal`.
  */
 
 import { type PoolArg, type PoolKernel, poolThreads, runChunks } from './pool.js'

@@ -1,5 +1,5 @@
 /**
- * The persistent pool of worker_threads that heavy kernels run on (DESIGN.md,
+ * The persistent pool of worker_threads that heavy kernels run on (docs/contributing/design.md,
  * "Parallelism"). The public API stays synchronous:
  *
  * 1. the calling thread posts the op (kernel name, shared buffers, sizes, chunk range) to

@@ -11,7 +11,7 @@ import { sum } from '../../src/reduce.js'
 import { type Tensor, tensor } from '../../src/tensor.js'
 import { broadcastIndex, type Ref, reduceGroups, ref, size, unravel } from './reference.js'
 
-/** `fc.float` over [−3, 3], with 32-bit bounds as STYLE §9 asks. */
+/** `fc.float` over [−3, 3], with 32-bit bounds as docs/contributing/style.md §9 asks. */
 export const f32Float = fc.float({ min: Math.fround(-3), max: Math.fround(3), noNaN: true })
 
 /**
