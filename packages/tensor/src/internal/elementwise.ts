@@ -8,6 +8,7 @@
  * `@purenn/tensor/internal`.
  */
 
+import { isSharedBuffer } from './platform.js'
 import { type PoolArg, type PoolKernel, poolThreads, runChunks } from './pool.js'
 
 /**
@@ -64,7 +65,7 @@ export const elementwiseKernel = <A extends readonly PoolArg[]>(
   }
 }
 
-const isShared = (x: PoolArg): boolean => typeof x === 'number' || x.buffer instanceof SharedArrayBuffer
+const isShared = (x: PoolArg): boolean => typeof x === 'number' || isSharedBuffer(x.buffer)
 
 /**
  * Runs `kernel` over elements [0, n): inline below {@link ELEMENTWISE_POOL_MIN} elements, on

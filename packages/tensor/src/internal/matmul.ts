@@ -11,6 +11,7 @@
  * are bitwise identical on any number of threads, and the two kernels agree bit for bit.
  */
 
+import { isSharedBuffer } from './platform.js'
 import { type PoolKernel, poolThreads, runChunks, sharedScratch } from './pool.js'
 
 /**
@@ -327,7 +328,7 @@ export const POOL_MIN_MADDS = 100_000
  */
 export const rowsPerChunk = (M: number): number => 3 * Math.max(1, Math.ceil(M / 48))
 
-const isShared = (x: Float32Array): boolean => x.buffer instanceof SharedArrayBuffer
+const isShared = (x: Float32Array): boolean => isSharedBuffer(x.buffer)
 
 /**
  * C[M,N] = A[M,K] · B[K,N] for one matrix of a batch, written into the fresh buffer `c`

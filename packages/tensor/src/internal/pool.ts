@@ -19,6 +19,10 @@
  * scratch buffers too, so a dying worker cannot touch the next op) and rebuilt on the
  * next op.
  *
+ * The threads are Node's worker_threads, or Web Workers in a cross-origin isolated page (where
+ * SharedArrayBuffer exists); elsewhere (a plain page, Node before 20.16) every kernel runs on
+ * the calling thread, with the same results (see ./platform.ts).
+ *
  * Workers run code shipped as text: a kernel is a list of self-contained functions (no
  * imports, no free variables but each other) whose `.toString()` is evaluated once per
  * worker. That works the same from TypeScript sources (vitest, tsx) and from `dist/`.
@@ -27,8 +31,7 @@
  * configuration, with no observable effect on results.
  */
 
-import { availableParallelism } from 'node:os'
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import { type PoolWorker, platform } from './platform.js'
 
 /** A value a pooled kernel receives: shared buffers and numbers. */
 export type PoolArg = Float32Array | Int32Array | number
@@ -139,15 +142,63 @@ const loop = () => {
 setImmediate(loop)
 `
 
+/**
+ * The code each Web Worker runs (browsers). A Web Worker cannot take messages while it
+ * blocks, so it runs each op from its message handler instead of a waiting loop; the op
+ * itself is claimed from the same ticket counter, so stale ops claim nothing. An error
+ * flags the worker as dead in the control block, which the blocked caller sees.
+ */
+const BROWSER_WORKER_SOURCE = `'use strict'
+const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
+let ctrl, ticket, id
+const kernels = new Map()
+const __name = (fn) => fn
+const install = (name, parts) => {
+  const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
+    'return ' + parts[parts.length - 1][0]
+  kernels.set(name, new Function('__name', body)(__name))
+}
+const run = (job) => {
+  const crash = Atomics.load(ctrl, CRASH)
+  if (crash >= 0 && crash !== id) return
+  const fn = kernels.get(job.kernel)
+  const end = job.base + BigInt(job.chunks)
+  for (;;) {
+    const t = Atomics.load(ticket, 0)
+    if (t < job.base || t >= end) return
+    if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
+    if (crash === id) throw new Error('crash requested by a test')
+    fn(job.args, Number(t - job.base))
+    Atomics.add(ctrl, BY_WORKERS, 1)
+    if (Atomics.add(ctrl, DONE, 1) + 1 === job.chunks) Atomics.notify(ctrl, DONE)
+  }
+}
+self.onmessage = (e) => {
+  const m = e.data
+  if (m.control !== undefined) {
+    ctrl = new Int32Array(m.control)
+    ticket = new BigInt64Array(m.tickets)
+    id = m.id
+    Atomics.store(ctrl, DEAD + 3 * id + 2, 1)
+    return
+  }
+  try {
+    if (m.parts !== undefined) install(m.kernel, m.parts)
+    run(m)
+  } catch (err) {
+    self.postMessage({ error: String((err && err.stack) || err) })
+    Atomics.store(ctrl, DEAD + 3 * id + 1, 1)
+    Atomics.store(ctrl, DEAD + 3 * id, 1)
+    Atomics.notify(ctrl, DONE)
+    self.close()
+  }
+}
+`
+
 interface Slot {
-  worker: Worker
-  port: MessagePort
+  worker: PoolWorker
   /** Kernels already sent to this worker. */
   installed: Set<string>
-  /** Set by the 'exit' event (when the event loop gets to run it). */
-  exited: boolean
-  exitCode: number
-  error: string | undefined
 }
 
 interface Pool {
@@ -162,16 +213,20 @@ let configured: number | undefined
 let pool: Pool | undefined
 
 const parseEnv = (): number => {
-  const raw = process.env.PURENN_THREADS
-  if (raw === undefined || raw.trim() === '') return availableParallelism()
+  const raw = platform.envThreads()
+  if (raw === undefined || raw.trim() === '') return platform.hardwareThreads()
   const n = Number(raw)
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`PURENN_THREADS must be a positive integer (threads incl. the calling one), got '${raw}'`)
   return n
 }
 
-/** The number of threads heavy kernels use, the calling one included. */
+/**
+ * The number of threads heavy kernels use, the calling one included: 1 where there are no
+ * workers with shared memory (a page that is not cross-origin isolated), whatever was set.
+ */
 export const poolThreads = (): number => {
+  if (!platform.pooled) return 1
   if (configured === undefined) configured = parseEnv()
   return configured
 }
@@ -187,33 +242,16 @@ export const setPoolThreads = (n: number): void => {
   if (pool !== undefined && n > 1 && pool.size !== n) dispose()
 }
 
-const spawn = (p: Pool, id: number): Slot => {
-  const { port1, port2 } = new MessageChannel()
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    execArgv: [],
-    workerData: { control: p.ctrl.buffer, tickets: p.ticket.buffer, port: port2, id },
-    transferList: [port2],
-  })
-  const slot: Slot = {
-    worker,
-    port: port1,
-    installed: new Set(),
-    exited: false,
-    exitCode: 0,
-    error: undefined,
-  }
-  worker.on('error', (e: unknown) => {
-    slot.error = e instanceof Error ? e.message : String(e)
-  })
-  worker.on('exit', (code: number) => {
-    slot.exited = true
-    slot.exitCode = code
-  })
-  worker.unref()
-  port1.unref()
-  return slot
-}
+const spawn = (p: Pool, id: number): Slot => ({
+  worker: platform.spawn(
+    WORKER_SOURCE,
+    BROWSER_WORKER_SOURCE,
+    p.ctrl.buffer as SharedArrayBuffer,
+    p.ticket.buffer as SharedArrayBuffer,
+    id,
+  ),
+  installed: new Set(),
+})
 
 const create = (size: number): Pool => {
   const p: Pool = {
@@ -233,29 +271,22 @@ const dispose = (): void => {
   const p = pool
   pool = undefined
   if (p === undefined) return
-  for (const s of p.slots) {
-    s.port.close()
-    void s.worker.terminate()
-  }
+  for (const s of p.slots) void s.worker.terminate()
 }
 
 /**
- * True when worker `id` has stopped. The worker's own 'exit' handler flags it in the
- * control block (process.exit, uncaught error); the 'exit' event covers the rest once the
- * event loop has run; and while the caller is blocked, a stopped thread is seen through
- * `eventLoopUtilization()`, whose idle time reads negative once the thread is gone.
+ * True when worker `id` has stopped. The worker's own handler flags it in the control block
+ * (process.exit, uncaught error); the platform covers the rest (Node's 'exit' event once the
+ * event loop has run, and while the caller is blocked, `eventLoopUtilization()`, whose idle
+ * time reads negative once the thread is gone; a Web Worker's 'error' event).
  */
 const isStopped = (p: Pool, id: number, s: Slot, thorough: boolean): boolean =>
-  Atomics.load(p.ctrl, DEAD + 3 * id) === 1 ||
-  s.exited ||
-  (thorough && s.worker.performance.eventLoopUtilization().idle < 0)
+  Atomics.load(p.ctrl, DEAD + 3 * id) === 1 || s.worker.stopped(thorough)
 
 const exitCodeOf = (p: Pool, id: number, s: Slot): string =>
   Atomics.load(p.ctrl, DEAD + 3 * id) === 1
     ? String(Atomics.load(p.ctrl, DEAD + 3 * id + 1))
-    : s.exited
-      ? String(s.exitCode)
-      : 'unknown (terminated)'
+    : (s.worker.exitCode() ?? 'unknown (terminated)')
 
 /**
  * The live pool of the configured size, rebuilt when a worker has died since the last op.
@@ -272,7 +303,7 @@ const livePool = (): Pool => {
         dispose()
         throw new Error(
           `purenn worker pool: worker ${i + 1} failed to start (exit code ${exitCodeOf(p, i + 1, s)})` +
-            `${s.error === undefined ? '' : `: ${s.error}`}; set PURENN_THREADS=1 to run without workers`,
+            `${s.worker.error() === undefined ? '' : `: ${s.worker.error()}`}; set PURENN_THREADS=1 (or setThreads(1)) to run without workers`,
         )
       }
     })
@@ -315,10 +346,10 @@ export const runChunks = <A extends readonly PoolArg[]>(
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
   for (const s of slots) {
-    if (s.installed.has(kernel.name)) s.port.postMessage({ kernel: kernel.name, args, base, chunks })
+    if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
       const parts = kernel.parts.map(([name, fn]) => [name, fn.toString()])
-      s.port.postMessage({ kernel: kernel.name, parts, args, base, chunks })
+      s.worker.post({ kernel: kernel.name, parts, args, base, chunks })
       s.installed.add(kernel.name)
     }
   }
@@ -338,11 +369,11 @@ export const runChunks = <A extends readonly PoolArg[]>(
       }
     }
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
-      const timedOut = Atomics.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
+      const timedOut = platform.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
       for (let i = 0; i < slots.length; i++) {
         const s = slots[i]!
         if (isStopped(p, i + 1, s, timedOut)) {
-          const error = receiveMessageOnPort(s.port)?.message?.error ?? s.error
+          const error = s.worker.error()
           throw new Error(
             `purenn worker pool: worker ${i + 1} exited with code ${exitCodeOf(p, i + 1, s)} during ${op}` +
               (error === undefined ? '' : `: ${error}`),
@@ -367,6 +398,8 @@ export const __poolForTests = {
   chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
   /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
   threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
+  /** The platform the pool runs on: 'node', 'browser', or 'none' (single-threaded). */
+  platform: (): string => platform.name,
   /** Terminates worker `id` (1-based) and resolves when it has exited. */
   terminate: async (id: number): Promise<void> => {
     const s = pool?.slots[id - 1]
