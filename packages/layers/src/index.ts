@@ -13,6 +13,9 @@
  * })
  * console.log(countParams(initModel(arch, { key: key(42) })).total) // 238510
  * ```
+ *
+ * This is the entry for Node (the `node` export condition); bundlers for the browser get
+ * `browser.ts`, the same without the file-based save/load.
  * @packageDocumentation
  */
 export * from './activation.js'

@@ -9,7 +9,6 @@ import {
 } from '@purenn/layers'
 import type { GradientTransformation } from '@purenn/optim'
 import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
-import cliProgress from 'cli-progress'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import { evaluate, forEachBatch, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
@@ -109,48 +108,45 @@ const runningMeans = () => {
 }
 
 /**
- * Trains a model on `(x, y)` and returns the trained model and the history; nothing is
- * mutated, so the model passed in is unchanged.
- *
- * @remarks
- * Each epoch shuffles the rows with a key derived from `key` and the epoch, then loops the
- * pure training step (see `makeTrainer`) over batches of `batchSize` rows (the last one may
- * be smaller, as Keras). After the epoch, validation data (if any) is evaluated in inference
- * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
- * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
- * regularization penalties. A NaN or infinite loss stops training at once with a message
- * naming the epoch and step; the model returned is the one before that step.
- *
- * @returns the trained model and a {@link History}
- * @example
- * ```ts
- * import { dense, initModel, sequential } from '@purenn/layers'
- * import { sgd } from '@purenn/optim'
- * import { key, tensor } from '@purenn/tensor'
- * import { fit } from '@purenn/train'
- * const model = initModel(sequential([dense({ units: 2, activation: 'softmax' })], { inputShape: [2] }), { key: key(0) })
- * const x = tensor([[1, 0], [0, 1], [1, 0.1], [0.1, 1]])
- * const y = tensor([0, 1, 0, 1])
- * const { history } = await fit(model, x, y, {
- *   loss: 'sparseCategoricalCrossentropy', optimizer: sgd({ learningRate: 0.5 }), metrics: ['accuracy'],
- *   epochs: 5, batchSize: 2, verbose: 0,
- * })
- * console.log(Object.keys(history.history), history.epoch) // [ 'loss', 'accuracy' ] [ 0, 1, 2, 3, 4 ]
- * ```
- * @category Training
+ * A live progress bar on a terminal, redrawn in place (Node's entry gives `fit` one made with
+ * cli-progress; elsewhere there is none and `fit` writes one line per epoch).
+ * @internal
  */
-export const fit = async (
+export interface LiveBar {
+  start(total: number, value: number): void
+  update(value: number): void
+  stop(): void
+}
+
+/**
+ * Makes a {@link LiveBar} writing to `out`, each redraw the text of `line(step)`.
+ * @internal
+ */
+export type MakeLiveBar = (out: ProgressOutput, line: (step: number) => string) => LiveBar
+
+/** Where progress goes by default: Node's standard output, or the console (one line per call). */
+const defaultOutput = (): ProgressOutput => {
+  const stdout = (globalThis as { process?: { stdout?: ProgressOutput } }).process?.stdout
+  return stdout ?? { write: (text: string) => console.log(text.replace(/\n$/, '')) }
+}
+
+/**
+ * The loop of `fit`, with the live bar it may draw on a terminal.
+ * @internal
+ */
+export const fitLoop = async (
   model: Model,
   x: Tensor,
   y: Tensor,
   opts: FitOptions,
+  makeLiveBar: MakeLiveBar | undefined,
 ): Promise<{ model: Model; history: History }> => {
   const loss = getLoss(opts.loss)
   const metrics = (opts.metrics ?? []).map(getMetric)
   const epochs = opts.epochs ?? 1
   const batchSize = opts.batchSize ?? 32
   const verbose = opts.verbose ?? 1
-  const out = opts.output ?? process.stdout
+  const out = opts.output ?? defaultOutput()
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`)
   if (!Number.isInteger(batchSize) || batchSize <= 0)
@@ -202,24 +198,14 @@ export const fit = async (
     const started = performance.now()
     say(`Epoch ${epoch + 1}/${epochs}`)
     const live =
-      verbose === 1 && out.isTTY === true
-        ? new cliProgress.SingleBar(
-            {
-              stream: out as NodeJS.WritableStream, // a terminal (isTTY): cli-progress writes escape codes through write()
-              format: (_o, p) =>
-                formatLiveLine(
-                  p.value,
-                  steps,
-                  ((performance.now() - started) / 1000 / Math.max(p.value, 1)) * (steps - p.value),
-                  means.get(),
-                ),
-              hideCursor: false,
-              clearOnComplete: true,
-              synchronousUpdate: true,
-              fps: 10,
-              linewrap: false,
-            },
-            cliProgress.Presets.legacy,
+      verbose === 1 && out.isTTY === true && makeLiveBar !== undefined
+        ? makeLiveBar(out, (value) =>
+            formatLiveLine(
+              value,
+              steps,
+              ((performance.now() - started) / 1000 / Math.max(value, 1)) * (steps - value),
+              means.get(),
+            ),
           )
         : undefined
     live?.start(steps, 0)

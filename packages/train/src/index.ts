@@ -3,11 +3,18 @@
  * Monte Carlo `mcPredict`, callbacks as values, tf.keras-style progress output, and learning
  * curves as SVG.
  *
+ * This is the entry for Node (the `node` export condition); bundlers for the browser get
+ * `browser.ts`, the same without what needs Node: `modelCheckpoint`, `saveLearningCurves`
+ * and the terminal progress bar.
+ *
  * @packageDocumentation
  */
 export * from './callbacks.js'
+export * from './checkpoint.js'
 export * from './fit.js'
+export * from './fitNode.js'
 export * from './plot.js'
+export * from './plotFile.js'
 export * from './predict.js'
 export * from './progress.js'
 export * from './step.js'

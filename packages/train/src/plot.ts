@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises'
 import { scaleLinear } from 'd3-scale'
 import { line } from 'd3-shape'
 import type { History } from './fit.js'
@@ -138,24 +137,3 @@ export const learningCurvesSvg = async (history: History, opts: PlotOptions = {}
   out.push('</g>', '</svg>')
   return out.join('\n')
 }
-
-/**
- * Writes {@link learningCurvesSvg} of a history to `path`.
- *
- * @example
- * ```ts
- * import { saveLearningCurves } from '@purenn/train'
- * import { mkdtempSync } from 'node:fs'
- * import { tmpdir } from 'node:os'
- * import { join } from 'node:path'
- * const path = join(mkdtempSync(join(tmpdir(), 'purenn-')), 'curves.svg')
- * await saveLearningCurves({ history: { loss: [0.7, 0.5] }, epoch: [0, 1] }, path)
- * console.log(path.endsWith('curves.svg')) // true
- * ```
- * @category Plots
- */
-export const saveLearningCurves = async (
-  history: History,
-  path: string,
-  opts: PlotOptions = {},
-): Promise<void> => writeFile(path, await learningCurvesSvg(history, opts))

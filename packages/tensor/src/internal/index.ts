@@ -13,4 +13,5 @@
  */
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
+export { __poolForTests } from './pool.js'
 export { record, type Vjp } from './tape.js'

@@ -1,0 +1,24 @@
+/**
+ * Layers, the entry for browsers and other runtimes without Node's file system (the
+ * `default` export condition): everything of the Node entry but the file-based `saveModel`,
+ * `loadModel` and `loadTfjsModel`.
+ *
+ * @packageDocumentation
+ */
+export * from './activation.js'
+export * from './activations.js'
+export * from './batchNormalization.js'
+export * from './dense.js'
+export * from './dropout.js'
+export * from './flatten.js'
+export * from './initializers.js'
+export * from './layer.js'
+export * from './losses.js'
+export * from './metrics.js'
+export * from './model.js'
+export * from './registry.js'
+export * from './regularizers.js'
+export * from './sequential.js'
+export * from './summary.js'
+export * from './transfer.js'
+export * from './weights.js'

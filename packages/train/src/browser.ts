@@ -1,0 +1,15 @@
+/**
+ * Training, the entry for browsers and other runtimes without Node's file system or
+ * terminal (the `default` export condition): everything of the Node entry but
+ * `modelCheckpoint`, `saveLearningCurves` and the live terminal bar (`fit` writes one line
+ * per epoch, to `console.log` unless `output` says otherwise).
+ *
+ * @packageDocumentation
+ */
+export * from './callbacks.js'
+export * from './fit.js'
+export * from './fitBrowser.js'
+export * from './plot.js'
+export * from './predict.js'
+export * from './progress.js'
+export * from './step.js'
