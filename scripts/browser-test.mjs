@@ -63,6 +63,9 @@ console.log(
 )
 check(node1.fingerprint === node2.fingerprint, 'Node: the same weights on 1 and 2 threads')
 nodeModules.tensor.setThreads(1)
+// the model Node trained, saved with saveModel, for the page to fetch
+const nodeModelDir = join(scratch, 'node-model')
+await nodeModules.layers.saveModel(node1.model, nodeModelDir)
 
 // 3. the page, served isolated (COOP + COEP) and plain
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>purenn browser test</title></head>
@@ -78,6 +81,9 @@ const server = createServer((req, res) => {
   } else if (req.url.endsWith('/')) {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })
     res.end(page)
+  } else if (req.url.endsWith('/node-model/model.json') || req.url.endsWith('/node-model/weights.bin')) {
+    res.writeHead(200, headers)
+    res.end(readFileSync(join(nodeModelDir, req.url.slice(req.url.lastIndexOf('/') + 1))))
   } else if (req.url.endsWith('/favicon.ico')) {
     res.writeHead(204)
     res.end()
@@ -130,6 +136,11 @@ try {
           `plain page: single-threaded (getThreads() = ${r.threads})`,
         )
     }
+    const stored = await tab.evaluate(() => globalThis.purennTest.storage())
+    check(
+      stored.indexedDb === stored.trained && stored.url === node1.fingerprint,
+      `${mode} page: a model through IndexedDB, and Node's saved model by URL, load bitwise (${JSON.stringify(stored)})`,
+    )
     await tab.evaluate((t) => {
       document.getElementById('out').textContent = t
     }, `trained: ${node1.fingerprint}, the same as Node`)

@@ -6,12 +6,27 @@ import * as tensor from '@purenn/tensor'
 import * as internal from '@purenn/tensor/internal'
 import * as train from '@purenn/train'
 import * as purenn from '../../packages/purenn/dist/index.js'
-import { trainTiny } from './tiny-model.mjs'
+import { fingerprint, trainTiny } from './tiny-model.mjs'
 
 globalThis.purennTest = {
   isolated: globalThis.crossOriginIsolated === true,
   namespaces: Object.keys(purenn).sort(),
-  run: (threads) => trainTiny({ tensor, layers, optim, train, internal }, threads),
+  run: async (threads) => {
+    const { model, ...report } = await trainTiny({ tensor, layers, optim, train, internal }, threads)
+    return report
+  },
+  /** The trained model through IndexedDB, and the model Node saved, fetched from the server. */
+  storage: async () => {
+    const { model } = await trainTiny({ tensor, layers, optim, train, internal }, 1)
+    await layers.saveModelToIndexedDB(model, 'tiny')
+    const back = await layers.loadModelFromIndexedDB('tiny')
+    const fromNode = await layers.loadModelFromUrl(new URL('../node-model/', location.href).href)
+    return {
+      trained: fingerprint(tensor, model),
+      indexedDb: fingerprint(tensor, back),
+      url: fingerprint(tensor, fromNode),
+    }
+  },
   /** Builds the pool and lets its workers start (they need the page's event loop once). */
   warmUp: async (threads) => {
     tensor.setThreads(threads)

@@ -4,7 +4,7 @@
 // pool when it has more than one thread), so the run exercises the pool where there is one.
 
 /** FNV-1a over the bytes of float32 arrays: one number that changes with any bit. */
-const fnv1a = (arrays) => {
+export const fnv1a = (arrays) => {
   let h = 0x811c9dc5
   for (const a of arrays) {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
@@ -46,6 +46,7 @@ export const trainTiny = async ({ tensor, layers, optim, train, internal }, thre
   })
   const weights = tensor.tree.leaves(trained.params).map((t) => t.data)
   return {
+    model: trained,
     threads: tensor.getThreads(),
     fingerprint: fnv1a(weights),
     loss: history.history.loss,
@@ -54,3 +55,6 @@ export const trainTiny = async ({ tensor, layers, optim, train, internal }, thre
     platform: internal.__poolForTests.platform(),
   }
 }
+
+/** The fingerprint of a model's params, as `trainTiny` reports it. */
+export const fingerprint = (tensor, model) => fnv1a(tensor.tree.leaves(model.params).map((t) => t.data))
