@@ -44,7 +44,7 @@ const serve =
   (files: Record<string, string | Uint8Array>) =>
   async (url: string): Promise<Response> =>
     url in files
-      ? new Response(files[url] as BodyInit, { status: 200 })
+      ? new Response(files[url] as string, { status: 200 })
       : new Response('not found', { status: 404 })
 
 describe('encodeModel / decodeModel', () => {
