@@ -136,6 +136,14 @@ try {
           `plain page: single-threaded (getThreads() = ${r.threads})`,
         )
     }
+    const idxData = [7, 2, 1, 0, 9]
+    const { encodeIdx } = await import(dist('data'))
+    const gz = encodeIdx({ type: 'uint8', shape: [5], data: Uint8Array.from(idxData) }, { gzip: true })
+    const idx = await tab.evaluate((b) => globalThis.purennTest.idx(b), Array.from(gz))
+    check(
+      JSON.stringify(idx) === JSON.stringify({ shape: [5], data: idxData }),
+      `${mode} page: a gzip IDX file decodes with DecompressionStream (${JSON.stringify(idx)})`,
+    )
     const stored = await tab.evaluate(() => globalThis.purennTest.storage())
     check(
       stored.indexedDb === stored.trained && stored.url === node1.fingerprint,

@@ -1,5 +1,6 @@
 // The page's script: the packages as a browser bundle sees them (esbuild, `browser` and
 // `default` export conditions), and the umbrella `purenn` to show that it bundles too.
+import * as data from '@purenn/data'
 import * as layers from '@purenn/layers'
 import * as optim from '@purenn/optim'
 import * as tensor from '@purenn/tensor'
@@ -26,6 +27,11 @@ globalThis.purennTest = {
       indexedDb: fingerprint(tensor, back),
       url: fingerprint(tensor, fromNode),
     }
+  },
+  /** An IDX file, gzip-compressed, decoded with DecompressionStream. */
+  idx: async (bytes) => {
+    const r = await data.decodeIdxAsync(new Uint8Array(bytes), 'labels-idx1-ubyte.gz')
+    return r._tag === 'Right' ? { shape: r.right.shape, data: Array.from(r.right.data) } : r.left
   },
   /** Builds the pool and lets its workers start (they need the page's event loop once). */
   warmUp: async (threads) => {

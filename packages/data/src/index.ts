@@ -42,10 +42,11 @@ export {
 } from './fashionMnist.js'
 export {
   decodeIdx,
+  decodeIdxAsync,
   type EncodeIdxOptions,
   encodeIdx,
   type IdxArray,
   type IdxType,
   type IdxTypedArrays,
-  readIdxFile,
 } from './idx.js'
+export { readIdxFile } from './idxFile.js'
