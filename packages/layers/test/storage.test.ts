@@ -87,7 +87,10 @@ describe('loadModelFromUrl', () => {
   it('fetches model.json and weights.bin beside each other', async () => {
     const m = model()
     const files = encodeModel(m)
-    const fetch = serve({ 'http://h/m/model.json': files.modelJson, 'http://h/m/weights.bin': files.weightsBin })
+    const fetch = serve({
+      'http://h/m/model.json': files.modelJson,
+      'http://h/m/weights.bin': files.weightsBin,
+    })
     expect(bits(await loadModelFromUrl('http://h/m', { fetch }))).toEqual(bits(m))
     expect(bits(await loadModelFromUrl('http://h/m/', { fetch }))).toEqual(bits(m))
   })
