@@ -9,7 +9,16 @@
 // and reports tarball sizes, the installed dependency count and size, and cold import times.
 // Usage: node scripts/pack-test.mjs [--keep]   (run after `tsc -b`; CI runs it after typecheck)
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,7 +58,10 @@ for (const p of packages) {
     .filter(Boolean)
   for (const needed of ['package/README.md', 'package/LICENSE', 'package/package.json'])
     if (!listing.includes(needed)) fail(`${p.manifest.name}: the tarball has no ${needed.slice(8)}`)
-  if (readFileSync(join(p.dir, 'LICENSE'), 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8'))
+  if (
+    existsSync(join(p.dir, 'LICENSE')) &&
+    readFileSync(join(p.dir, 'LICENSE'), 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8')
+  )
     fail(`${p.manifest.name}: LICENSE differs from the repository's`)
   for (const f of listing) if (f.endsWith('.tsbuildinfo')) fail(`${p.manifest.name}: the tarball ships ${f}`)
   packed.push({
