@@ -435,6 +435,13 @@ const leakyReluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
   )
 
+// TF.js and Keras' `ELU` layer; alpha 1 by default
+const eluOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ alpha: FiniteNumber }), c, path),
+    E.chain((l) => build(path, () => activation(activations.elu(l.alpha ?? 1), name))),
+  )
+
 const flattenOf: Convert = (c, path, name) =>
   c.data_format === 'channels_first'
     ? E.left(
@@ -450,6 +457,7 @@ const converters: { readonly [className: string]: Convert } = {
   Activation: activationLayerOf,
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
+  ELU: eluOf,
 }
 const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
 
