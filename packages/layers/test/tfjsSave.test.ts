@@ -29,6 +29,7 @@ import {
   saveTfjsModel,
   sequential,
   tfjsArtifacts,
+  tfjsModelFromArtifacts,
 } from '../src/index.js'
 
 beforeAll(async () => {
@@ -266,5 +267,23 @@ describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () =>
       weightsManifest: { paths: string[] }[]
     }
     expect(json.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin'])
+  })
+})
+
+describe('tfjsModelFromArtifacts (in memory, no file system)', () => {
+  it('reads tfjsArtifacts back bit for bit', () => {
+    const model = chapterModel()
+    const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+    const x = images(50)
+    expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))
+  })
+
+  it('refuses weight bytes of the wrong length, saying how many were expected', () => {
+    const a = tfjsArtifacts(
+      initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) }),
+    )
+    expect(() => tfjsModelFromArtifacts({ ...a, weightData: a.weightData.slice(0, 20) })).toThrow(
+      'tfjsModelFromArtifacts: weightData: expected 32 bytes for weightSpecs, found 20',
+    )
   })
 })
