@@ -2,8 +2,9 @@
  * purenn: one import for the whole framework. Each package is a namespace:
  * `tensor` (tensors, PRNG keys, autodiff, trees), `layers` (layers as init/apply pairs,
  * initializers, activations, regularizers, losses, metrics, models as values: summary,
- * weights, transfer learning, save/load) and `data` (IDX files, Fashion-MNIST, in-memory
- * datasets).
+ * weights, transfer learning, save/load), `data` (IDX files, Fashion-MNIST, in-memory
+ * datasets) and `testing` (fast-check arbitraries, `checkGrads`, `checkLayer`,
+ * `checkTransformation` for property tests of one's own code; needs `fast-check`).
  *
  * @example
  * ```ts
@@ -24,3 +25,4 @@ export * as layers from '@purenn/layers'
 export * as optim from '@purenn/optim'
 export * as tensor from '@purenn/tensor'
 export * as train from '@purenn/train'
+export * as testing from '@purenn/testing'
