@@ -1,31 +1,56 @@
-import { div, exp, log, mul, sub } from './arith.js'
+import { add, div, exp, less, log, mul, sub, where } from './arith.js'
 import { stopGradient } from './grad.js'
 import { map } from './internal/kernels.js'
 import { normalizeAxis } from './internal/shape.js'
 import { erf } from './internal/special.js'
-import { record } from './internal/tape.js'
+import { isLive, record } from './internal/tape.js'
 import { max, sum } from './reduce.js'
 import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
+/**
+ * An elementwise activation with derivative `df(x, y)`. `dfT`, the same derivative written
+ * with recorded ops, is used when `x` is itself being differentiated (a second derivative);
+ * activations whose derivative is piecewise constant (relu, leaky relu) need none.
+ */
 const unary =
-  (op: string, f: (v: number) => number, df: (x: number, y: number) => number) =>
+  (
+    op: string,
+    f: (v: number) => number,
+    df: (x: number, y: number) => number,
+    dfT?: (x: Tensor, y: Tensor) => Tensor,
+  ) =>
   (x: Tensor): Tensor => {
-    const y = map(buf(x), f)
-    return record(
+    const yd = map(buf(x), f)
+    let y: Tensor | undefined
+    return (y = record(
       op,
       x.shape,
-      y,
+      yd,
       [x],
       [
         (g) => {
+          if (dfT !== undefined && isLive(x)) return mul(g, dfT(x, y!))
           const xd = buf(x)
-          const d = alloc(y.length)
-          for (let i = 0; i < d.length; i++) d[i] = df(xd[i]!, y[i]!)
+          const d = alloc(yd.length)
+          for (let i = 0; i < d.length; i++) d[i] = df(xd[i]!, yd[i]!)
           return mul(g, fromBuffer(x.shape, d))
         },
       ],
-    )
+    ))
   }
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
+
+/** The standard normal density φ(x), composed of recorded ops. */
+const normalPdf = (x: Tensor): Tensor => mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI)
+
+/** The standard normal CDF Φ(x) = (1 + erf(x/√2))/2; VJP `g·φ(x)`. */
+const normalCdf: (x: Tensor) => Tensor = unary(
+  'normalCdf',
+  (v) => 0.5 * (1 + erf(v / Math.SQRT2)),
+  (v) => Math.exp(-0.5 * v * v) * INV_SQRT_2PI,
+  (x) => normalPdf(x),
+)
 
 /**
  * Rectified linear unit `max(x, 0)`.
@@ -59,6 +84,7 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
   'sigmoid',
   (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
   (_v, y) => y * (1 - y),
+  (_x, y) => mul(y, sub(1, y)),
 )
 
 /**
@@ -72,7 +98,12 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
  * ```
  * @category Activations
  */
-export const tanh: (x: Tensor) => Tensor = unary('tanh', Math.tanh, (_v, y) => 1 - y * y)
+export const tanh: (x: Tensor) => Tensor = unary(
+  'tanh',
+  Math.tanh,
+  (_v, y) => 1 - y * y,
+  (_x, y) => sub(1, mul(y, y)),
+)
 
 /**
  * Softplus `ln(1 + eˣ)`, computed as `max(x,0) + ln(1 + e^−|x|)` so it never overflows.
@@ -89,6 +120,7 @@ export const softplus: (x: Tensor) => Tensor = unary(
   'softplus',
   (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
   (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  (x) => sigmoid(x),
 )
 
 /**
@@ -106,7 +138,8 @@ export const elu = (x: Tensor, alpha = 1): Tensor =>
   unary(
     'elu',
     (v) => (v > 0 ? v : alpha * Math.expm1(v)),
-    (v, y) => (v > 0 ? 1 : y + alpha),
+    (v, y) => (v < 0 ? y + alpha : 1),
+    (x, y) => where(less(x, 0), add(y, alpha), 1),
   )(x)
 
 const SELU_ALPHA = 1.6732632423543772
@@ -126,7 +159,8 @@ const SELU_SCALE = 1.0507009873554805
 export const selu: (x: Tensor) => Tensor = unary(
   'selu',
   (v) => (v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v)),
-  (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA),
+  (v, y) => (v < 0 ? y + SELU_SCALE * SELU_ALPHA : SELU_SCALE),
+  (x, y) => where(less(x, 0), add(y, SELU_SCALE * SELU_ALPHA), SELU_SCALE),
 )
 
 /**
@@ -145,6 +179,7 @@ export const gelu: (x: Tensor) => Tensor = unary(
   'gelu',
   (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
   (v) => 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI),
+  (x) => add(normalCdf(x), mul(x, normalPdf(x))),
 )
 
 /**
