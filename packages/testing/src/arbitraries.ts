@@ -190,7 +190,10 @@ export const float32Arb = (constraints: Float32Constraints = {}): fc.Arbitrary<n
   if (constraints.anyFloat32 !== true) return grid
   const fmin = Math.fround(min) < min ? Math.fround(min + Math.abs(min) * 2 ** -23) : Math.fround(min)
   const fmax = Math.fround(max) > max ? Math.fround(max - Math.abs(max) * 2 ** -23) : Math.fround(max)
-  return fc.oneof(grid, fc.float({ min: fmin, max: fmax, noNaN: true }).map((v) => (v === 0 ? 0 : v)))
+  return fc.oneof(
+    grid,
+    fc.float({ min: fmin, max: fmax, noNaN: true }).map((v) => (v === 0 ? 0 : v)),
+  )
 }
 
 /**

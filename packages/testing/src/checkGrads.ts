@@ -178,11 +178,14 @@ export const checkGrads = (
   const n = y0.size
   const cot = options.cotangent
   if (cot !== undefined && cot.length === 0) throw new RangeError('checkGrads: the cotangent is empty')
-  const w = cot === undefined ? defaultCotangent(n) : Float64Array.from({ length: n }, (_, i) => cot[i % cot.length]!)
+  const w =
+    cot === undefined ? defaultCotangent(n) : Float64Array.from({ length: n }, (_, i) => cot[i % cot.length]!)
   const wT = tensor(Float32Array.from(w), [...y0.shape])
   const dot = (y: ArrayLike<number>, what: string): number => {
     if (y.length !== n)
-      throw new Error(`checkGrads: ${what} returned ${y.length} values, f returned ${n} (shape [${y0.shape}])`)
+      throw new Error(
+        `checkGrads: ${what} returned ${y.length} values, f returned ${n} (shape [${y0.shape}])`,
+      )
     let s = 0
     for (let i = 0; i < n; i++) s += w[i]! * y[i]!
     return s

@@ -195,7 +195,7 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
   const batch = options.batchSize ?? 3
   if (!Number.isSafeInteger(batch) || batch < 1)
     throw new RangeError(`checkLayer: batchSize must be a positive integer, got ${batch}`)
-  const run = { seed: options.seed ?? 0, numRuns: options.numRuns ?? 10 }
+  const run = { seed: options.seed ?? 0, numRuns: options.numRuns ?? 10, includeErrorInReport: true }
   const xArb = tensorArb([batch, ...inputShape], options.values)
   const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 })
   const checked: string[] = []
@@ -230,7 +230,10 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
         const r2 = layer.apply(params, state, x, o)
         const mode = training ? 'training' : 'inference'
         if (!sameShape(r1.y.shape, want))
-          fail(layer, `${mode} output has shape [${r1.y.shape}], expected [${want}] ([batch, ...outputShape])`)
+          fail(
+            layer,
+            `${mode} output has shape [${r1.y.shape}], expected [${want}] ([batch, ...outputShape])`,
+          )
         const d = treeDifference(r1.y, r2.y) ?? treeDifference(r1.state, r2.state)
         if (d !== undefined) fail(layer, `${mode}: the same call twice gave different results: ${d}`)
         const changed =
@@ -250,7 +253,10 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
           for (let step = 0; step < 2; step++) {
             st = layer.apply(params, st, x, { training: true, key: key(t + step + 1) }).state
             if (signature(st) !== signature(state))
-              fail(layer, `state after ${step + 2} training steps is ${signature(st)}, init made ${signature(state)}`)
+              fail(
+                layer,
+                `state after ${step + 2} training steps is ${signature(st)}, init made ${signature(state)}`,
+              )
           }
           if (batchNormLike(layer, state)) checkBatchNorm(layer, params, state, x, r1.y, r1.state)
         }
@@ -305,13 +311,23 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
     )
   fc.assert(
     fc.property(seedArb, seedArb, xArb, (s, t, x) => {
+      const rebuiltDoes = <R>(what: string, run: () => R): R => {
+        try {
+          return run()
+        } catch (e) {
+          return fail(
+            layer,
+            `the layer rebuilt from its config (fromConfig(toSpec(layer))) threw in ${what}: ${e}`,
+          )
+        }
+      }
       const a = layer.init(key(s), inputShape)
-      const b = again.init(key(s), inputShape)
+      const b = rebuiltDoes('init', () => again.init(key(s), inputShape))
       const d = treeDifference(a.params, b.params) ?? treeDifference(a.state, b.state)
       if (d !== undefined) fail(layer, `the layer rebuilt from its config inits differently: ${d}`)
       for (const training of [false, true]) {
         const ya = layer.apply(a.params, a.state, x, { training, key: key(t) }).y
-        const yb = again.apply(a.params, a.state, x, { training, key: key(t) }).y
+        const yb = rebuiltDoes('apply', () => again.apply(a.params, a.state, x, { training, key: key(t) }).y)
         const dy = treeDifference(ya, yb)
         if (dy !== undefined) fail(layer, `the layer rebuilt from its config computes differently: ${dy}`)
       }
@@ -332,8 +348,14 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
       )
       const d = treeDifference(model.params, loaded.params) ?? treeDifference(model.state, loaded.state)
       if (d !== undefined) fail(layer, `save/load changed the weights: ${d}`)
-      if (loaded.layer.kind !== layer.kind || JSON.stringify(loaded.layer.config) !== JSON.stringify(layer.config))
-        fail(layer, `save/load gave a ${loaded.layer.kind} with config ${JSON.stringify(loaded.layer.config)}`)
+      if (
+        loaded.layer.kind !== layer.kind ||
+        JSON.stringify(loaded.layer.config) !== JSON.stringify(layer.config)
+      )
+        fail(
+          layer,
+          `save/load gave a ${loaded.layer.kind} with config ${JSON.stringify(loaded.layer.config)}`,
+        )
       const [x] = fc.sample(xArb, { seed: run.seed, numRuns: 1 })
       const ya = layer.apply(model.params, model.state, x!, { training: false, key: key(1) }).y
       const yb = loaded.layer.apply(loaded.params, loaded.state, x!, { training: false, key: key(1) }).y

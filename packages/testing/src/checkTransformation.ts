@@ -2,7 +2,14 @@ import { applyUpdates, chain, type GradientTransformation, identity, masked } fr
 import { type Tensor, type Tree, tree } from '@purenn/tensor'
 import fc from 'fast-check'
 import { type Float32Constraints, type ParamsConstraints, paramsArb, tensorArb } from './arbitraries.js'
-import { changedSince, signature, snapshot, tensorsIn, treeDifference, valueDifference } from './internal/trees.js'
+import {
+  changedSince,
+  signature,
+  snapshot,
+  tensorsIn,
+  treeDifference,
+  valueDifference,
+} from './internal/trees.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -102,7 +109,7 @@ export const checkTransformation = <S>(
   const steps = options.steps ?? 3
   if (!Number.isSafeInteger(steps) || steps < 1)
     throw new RangeError(`checkTransformation: steps must be a positive integer, got ${steps}`)
-  const run = { seed: options.seed ?? 0, numRuns: options.numRuns ?? 20 }
+  const run = { seed: options.seed ?? 0, numRuns: options.numRuns ?? 20, includeErrorInReport: true }
   const fail = (what: string): never => {
     throw new Error(`checkTransformation: ${what}`)
   }
@@ -110,7 +117,10 @@ export const checkTransformation = <S>(
     fc.tuple(
       fc.constant(params),
       gradsLike(params, steps, options.grads),
-      fc.array(fc.boolean(), { minLength: Object.keys(params).length, maxLength: Object.keys(params).length }),
+      fc.array(fc.boolean(), {
+        minLength: Object.keys(params).length,
+        maxLength: Object.keys(params).length,
+      }),
     ),
   )
 

@@ -30,10 +30,13 @@ describe('checkGrads, order 1', () => {
   it('fails on a wrong gradient and names the element, the analytic and the numeric value', () => {
     // the reference is 3·x where f is 2·x: every derivative is off by 1 (times the cotangent)
     const f = (x: Tensor) => mul(x, 2)
-    const x = tensor([[0.5, -1], [2, 0.25]])
-    expect(() => checkGrads(f, [x], { reference: (v) => v.map((e) => 3 * e), cotangent: [1, 1, 1, 4] })).toThrow(
-      /^checkGrads: d\/d\(args\[0\]\)\[1,1\] is 8 \(reverse mode\), 12 numerically/,
-    )
+    const x = tensor([
+      [0.5, -1],
+      [2, 0.25],
+    ])
+    expect(() =>
+      checkGrads(f, [x], { reference: (v) => v.map((e) => 3 * e), cotangent: [1, 1, 1, 4] }),
+    ).toThrow(/^checkGrads: d\/d\(args\[0\]\)\[1,1\] is 8 \(reverse mode\), 12 numerically/)
   })
 
   it('detects kinks (relu, abs, maximum, clip at their kinks) instead of failing', () => {
@@ -48,7 +51,10 @@ describe('checkGrads, order 1', () => {
     // relu′ at 0 in [0, 1] is fine; the reference 3·relu makes the slopes 0 and 3 and the
     // analytic 0 is inside, but at x = 1 the analytic 1 is not 3
     expect(() =>
-      checkGrads(relu, [tensor([0, 1])], { reference: (v) => v.map((e) => 3 * Math.max(e, 0)), cotangent: [1] }),
+      checkGrads(relu, [tensor([0, 1])], {
+        reference: (v) => v.map((e) => 3 * Math.max(e, 0)),
+        cotangent: [1],
+      }),
     ).toThrow(/d\/d\(args\[0\]\)\[1\] is 1 \(reverse mode\), 3/)
   })
 

@@ -9,7 +9,8 @@ export const changedSince = (t: Tree, snap: readonly Float32Array[]): string | u
   for (let i = 0; i < flat.length; i++) {
     const [path, leaf] = flat[i]!
     const s = snap[i]!
-    for (let e = 0; e < s.length; e++) if (!Object.is(leaf.data[e], s[e])) return path === '' ? '(root)' : path
+    for (let e = 0; e < s.length; e++)
+      if (!Object.is(leaf.data[e], s[e])) return path === '' ? '(root)' : path
   }
   return undefined
 }
