@@ -1,4 +1,4 @@
-import { key, mul, split, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { key, split, type Tensor, tensor } from '@purenn/tensor'
 import { checkGrads, tensorArb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
@@ -18,7 +18,7 @@ import {
   sequentialFromConfig,
   snakeCase,
 } from '../src/index.js'
-import { dense64, expectClose, t32 } from './helpers/fd64.js'
+import { dense64, expectClose } from './helpers/fd64.js'
 
 describe('sequential: names', () => {
   it('names children the Keras way: snake-case kind, then _1, _2, ... per kind', () => {
