@@ -63,6 +63,12 @@ export interface ParamsConstraints {
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1)
 
+/** NumPy broadcasting of shapes that are known to broadcast. */
+const broadcastOf = (shapes: readonly (readonly number[])[]): number[] => {
+  const n = Math.max(0, ...shapes.map((s) => s.length))
+  return Array.from({ length: n }, (_, i) => Math.max(1, ...shapes.map((s) => s[s.length - n + i] ?? 1)))
+}
+
 const checkConstraints = (where: string, c: ShapeConstraints): Required<ShapeConstraints> => {
   const minRank = c.minRank ?? 0
   const maxRank = c.maxRank ?? Math.max(3, minRank)
@@ -107,9 +113,9 @@ export const shapeArb = (constraints: ShapeConstraints = {}): fc.Arbitrary<numbe
  * leading axes on either side.
  *
  * @remarks
- * Draws the broadcast result first, then derives each operand from it by dropping some
- * leading axes and turning some others into 1. The first shape returned is the result of
- * broadcasting, so `count + 1` shapes come back: `[out, s1, ..., s_count]`.
+ * Draws a target shape first, then derives each operand from it by dropping some leading
+ * axes and turning some others into 1. The first shape returned is the shape the operands
+ * broadcast to, so `count + 1` shapes come back: `[out, s1, ..., s_count]`.
  *
  * @param count - how many operand shapes (at least 1)
  * @param constraints - bounds of the broadcast result
@@ -147,7 +153,7 @@ export const broadcastShapesArb = (
             .map(([drop, ones]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop)),
         ),
       )
-      .map((shapes) => [out, ...shapes]),
+      .map((shapes) => [broadcastOf(shapes), ...shapes]),
   )
 }
 
