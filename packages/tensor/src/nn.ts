@@ -55,7 +55,8 @@ const normalCdf: (x: Tensor) => Tensor = unary(
 /**
  * Rectified linear unit `max(x, 0)`.
  *
- * @remarks VJP: `g` where `x > 0`, else 0 (0 at the kink). Nair & Hinton (2010).
+ * @remarks VJP: `g` where `x > 0`, else 0. At the kink x = 0 the derivative is 0, as
+ * TensorFlow's `ReluGrad` (Keras). Nair & Hinton (2010).
  * @example
  * ```ts
  * import { relu, tensor } from '@purenn/tensor'
@@ -72,7 +73,7 @@ export const relu: (x: Tensor) => Tensor = unary(
 /**
  * Logistic sigmoid `σ(x) = 1 / (1 + e⁻ˣ)`, computed without overflow for large |x|.
  *
- * @remarks VJP: `g·σ(x)·(1 − σ(x))`.
+ * @remarks VJP: `g·σ(x)·(1 − σ(x))` (smooth: no kink).
  * @example
  * ```ts
  * import { sigmoid, tensor } from '@purenn/tensor'
@@ -90,7 +91,7 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
 /**
  * Hyperbolic tangent.
  *
- * @remarks VJP: `g·(1 − tanh²x)`.
+ * @remarks VJP: `g·(1 − tanh²x)` (smooth: no kink).
  * @example
  * ```ts
  * import { tanh, tensor } from '@purenn/tensor'
@@ -108,7 +109,7 @@ export const tanh: (x: Tensor) => Tensor = unary(
 /**
  * Softplus `ln(1 + eˣ)`, computed as `max(x,0) + ln(1 + e^−|x|)` so it never overflows.
  *
- * @remarks VJP: `g·σ(x)`.
+ * @remarks VJP: `g·σ(x)` (smooth: no kink).
  * @example
  * ```ts
  * import { softplus, tensor } from '@purenn/tensor'
@@ -126,7 +127,9 @@ export const softplus: (x: Tensor) => Tensor = unary(
 /**
  * Exponential linear unit: `x` for `x > 0`, `α(eˣ − 1)` otherwise (default α = 1).
  *
- * @remarks VJP: `g` for `x > 0`, `g·(y + α)` otherwise. Clevert et al. (2015).
+ * @remarks VJP: `g·(y + α)` = `g·α·eˣ` for `x < 0`, `g` otherwise. At the kink x = 0 the
+ * derivative is 1 (the left branch is taken only for x < 0), as TensorFlow's `EluGrad` and
+ * Keras' `elu`; for α = 1 the function is smooth there anyway. Clevert et al. (2015).
  * @example
  * ```ts
  * import { elu, tensor } from '@purenn/tensor'
@@ -149,6 +152,10 @@ const SELU_SCALE = 1.0507009873554805
  * Scaled ELU: `λ·x` for `x > 0`, `λ·α(eˣ − 1)` otherwise, with Klambauer et al.'s (2017)
  * constants α ≈ 1.6733 and λ ≈ 1.0507 (self-normalizing networks).
  *
+ * @remarks VJP: `g·(y + λα)` = `g·λα·eˣ` for `x < 0`, `g·λ` otherwise. At the kink x = 0 the
+ * derivative is λ ≈ 1.0507 (the left branch, whose limit is λα ≈ 1.758, is taken only for
+ * x < 0), as TensorFlow's `SeluGrad` and Keras' `selu`.
+ *
  * @example
  * ```ts
  * import { selu, tensor } from '@purenn/tensor'
@@ -167,7 +174,7 @@ export const selu: (x: Tensor) => Tensor = unary(
  * Gaussian error linear unit, exact form `x·Φ(x) = x·(1 + erf(x/√2))/2` (Hendrycks &
  * Gimpel, 2016), as Keras' `gelu(approximate=False)`.
  *
- * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density.
+ * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density (smooth: no kink).
  * @example
  * ```ts
  * import { gelu, tensor } from '@purenn/tensor'
@@ -185,7 +192,8 @@ export const gelu: (x: Tensor) => Tensor = unary(
 /**
  * Leaky ReLU: `x` for `x > 0`, `α·x` otherwise.
  *
- * @remarks The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
+ * @remarks VJP: `g` for `x > 0`, `g·α` otherwise: at the kink x = 0 the derivative is α, as
+ * TensorFlow's `LeakyReluGrad`. The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
  * `LeakyReLU` defaults to 0.3 (see `leakyRelu` in `@purenn/layers`).
  * @example
  * ```ts

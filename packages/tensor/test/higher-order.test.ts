@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { add, exp, mul, sub } from '../src/arith.js'
 import { denseOp } from '../src/fused.js'
 import { grad, stopGradient, valueAndGrad } from '../src/grad.js'
+import { hessian, hessianVectorProduct, hvp, jacobian } from '../src/hessian.js'
 import { matmul } from '../src/linalg.js'
 import { sigmoid, tanh } from '../src/nn.js'
 import { sum } from '../src/reduce.js'
+import { reshape } from '../src/shape.js'
 import { type Tensor, tensor } from '../src/tensor.js'
 
 // Expected values are worked out by hand from the formulas (and agree with JAX).
@@ -84,5 +86,52 @@ describe('nested tape (higher-order reverse mode)', () => {
     const inner = grad(cube)(tensor([2]))
     expect((inner as { node?: unknown }).node).toBeUndefined()
     expect(sub(inner, 12).item()).toBe(0)
+  })
+})
+
+describe('hessianVectorProduct, jacobian, hessian', () => {
+  // f(x) = (Σx)² + Σx³ + Σ x·exp(x): H = 2·11ᵀ + diag(6x + (2 + x)eˣ), worked out by hand
+  const f = (x: Tensor) => add(add(mul(sum(x), sum(x)), cube(x)), sum(mul(x, exp(x))))
+  const hessianOf = (x: number[]) =>
+    x.map((xi, i) => x.map((_, j) => 2 + (i === j ? 6 * xi + (2 + xi) * Math.exp(xi) : 0)))
+
+  it('hessian matches the formula and is symmetric', () => {
+    const x = [0.5, -1, 2]
+    const H = hessian(f)(tensor(x))
+    expect(H.shape).toEqual([3, 3])
+    const want = hessianOf(x)
+    const got = H.toArray() as number[][]
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        expect(got[i]![j]!).toBeCloseTo(want[i]![j]!, 4)
+        expect(got[i]![j]!).toBeCloseTo(got[j]![i]!, 4)
+      }
+  })
+
+  it('hessianVectorProduct equals H·v on trees, and hvp is the same function', () => {
+    const x = [0.5, -1, 2]
+    const v = [1, 2, -0.5]
+    const Hv = hessianOf(x).map((row) => row.reduce((s, h, j) => s + h * v[j]!, 0))
+    const got = hessianVectorProduct((p: { a: Tensor }) => f(p.a))({ a: tensor(x) }, { a: tensor(v) })
+    const gotA = got.a.toArray() as number[]
+    for (let i = 0; i < 3; i++) expect(gotA[i]!).toBeCloseTo(Hv[i]!, 4)
+    expect(hvp).toBe(hessianVectorProduct)
+  })
+
+  it('hessianVectorProduct names a mismatched vector', () => {
+    expect(() =>
+      hessianVectorProduct((p: { a: Tensor }) => cube(p.a))({ a: tensor([1, 2]) }, { a: tensor([1, 2, 3]) }),
+    ).toThrow(/vector's leaf 'a' \[3\] does not match the parameter 'a' \[2\]/)
+  })
+
+  it('jacobian of a matrix map is the matrix, with shape [...y, ...x]', () => {
+    const A = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    const J = jacobian((x: Tensor) => matmul(A, x))(tensor([[1], [1], [1]]))
+    expect(J.shape).toEqual([2, 1, 3, 1])
+    expect(reshape(J, [2, 3]).toArray()).toEqual(A.toArray())
+    expect(() => jacobian((() => 3) as unknown as (x: Tensor) => Tensor)(tensor([1]))).toThrow(TypeError)
   })
 })

@@ -55,9 +55,19 @@ const nodesFor = (
   for (const x of inputs)
     for (let n = x.node; n !== undefined; n = n.next)
       if (n.trace.active && !hasTrace(chain, n.trace))
-        chain = { trace: n.trace, seq: n.trace.seq++, op, parents: inputs, vjps, compose, next: chain }
+        chain = makeNode(n.trace, op, inputs, vjps, compose, chain)
   return chain
 }
+
+/** A node on `trace` (every node is made here, so they all share one object layout). */
+const makeNode = (
+  trace: Trace,
+  op: string,
+  parents: readonly Tensor[],
+  vjps: readonly Vjp[],
+  compose: Composition | undefined,
+  next: TapeNode | undefined,
+): TapeNode => ({ trace, seq: trace.seq++, op, parents, vjps, compose, next })
 
 /**
  * Wraps a kernel's fresh output as a tensor, recording how to differentiate it when one
@@ -89,14 +99,7 @@ export const newTrace = (): Trace => ({ active: true, seq: 0 })
  */
 export const traceLeaf = (trace: Trace, x: Tensor): Tensor => {
   const outer = x.node === undefined ? undefined : nodesFor('identity', [x], [identity], undefined, undefined)
-  return fromBuffer(x.shape, buf(x), {
-    trace,
-    seq: trace.seq++,
-    op: 'input',
-    parents: [],
-    vjps: [],
-    next: outer,
-  })
+  return fromBuffer(x.shape, buf(x), makeNode(trace, 'input', [], [], undefined, outer))
 }
 
 const identity: Vjp = (g) => g
@@ -113,19 +116,31 @@ export const keepLive = (x: Tensor): Tensor => {
   let chain: TapeNode | undefined
   let all = true
   for (let n: TapeNode | undefined = x.node; n !== undefined; n = n.next)
-    if (n.trace.active) chain = { ...n, next: chain }
+    if (n.trace.active)
+      chain = {
+        trace: n.trace,
+        seq: n.seq,
+        op: n.op,
+        parents: n.parents,
+        vjps: n.vjps,
+        compose: n.compose,
+        next: chain,
+      }
     else all = false
   return all ? x : fromBuffer(x.shape, buf(x), chain)
 }
 
 // Unbroadcasting and accumulation, recorded when an outer trace is differentiating them.
 
-const sumToShape = (g: Tensor, shape: Shape): Tensor =>
-  fromBuffer(
+const sumToShape = (g: Tensor, shape: Shape): Tensor => {
+  const data = sumTo(buf(g), g.shape, shape)
+  if (g.node === undefined) return fromBuffer(shape, data)
+  return fromBuffer(
     shape,
-    sumTo(buf(g), g.shape, shape),
+    data,
     nodesFor('sumTo', [g], [(h) => broadcastToShape(h, g.shape)], undefined, undefined),
   )
+}
 
 const broadcastToShape = (h: Tensor, shape: Shape): Tensor =>
   fromBuffer(
@@ -134,9 +149,12 @@ const broadcastToShape = (h: Tensor, shape: Shape): Tensor =>
     nodesFor('broadcastTo', [h], [(k) => sumToShape(k, h.shape)], undefined, undefined),
   )
 
+const plus = (x: number, y: number): number => x + y
+
 const accumulate = (prev: Tensor | undefined, g: Tensor): Tensor => {
   if (prev === undefined) return g
-  const data = zip('grad', buf(prev), prev.shape, buf(g), g.shape, (x, y) => x + y).data
+  const data = zip('grad', buf(prev), prev.shape, buf(g), g.shape, plus).data
+  if (prev.node === undefined && g.node === undefined) return fromBuffer(prev.shape, data)
   return fromBuffer(prev.shape, data, nodesFor('add', [prev, g], [identity, identity], undefined, undefined))
 }
 
@@ -164,20 +182,21 @@ export const backward = (trace: Trace, output: Tensor, seed: Tensor): Map<Tensor
   if (nodeOn(output, trace) === undefined) return grads
   // collect the nodes reachable from the output
   const seen = new Set<Tensor>()
-  const order: { t: Tensor; node: TapeNode }[] = []
+  const order: Tensor[] = []
   const stack: Tensor[] = [output]
   while (stack.length > 0) {
     const t = stack.pop()!
     if (seen.has(t)) continue
     seen.add(t)
-    const node = nodeOn(t, trace)!
-    order.push({ t, node })
-    for (const p of node.parents) if (!seen.has(p) && nodeOn(p, trace) !== undefined) stack.push(p)
+    order.push(t)
+    for (const p of nodeOn(t, trace)!.parents)
+      if (!seen.has(p) && nodeOn(p, trace) !== undefined) stack.push(p)
   }
-  order.sort((x, y) => y.node.seq - x.node.seq)
+  order.sort((x, y) => nodeOn(y, trace)!.seq - nodeOn(x, trace)!.seq)
   grads.set(output, seed)
-  for (const { t, node } of order) {
+  for (const t of order) {
     const g = grads.get(t)
+    const node = nodeOn(t, trace)!
     if (g === undefined || node.parents.length === 0) continue
     const composed =
       node.compose !== undefined && (isLive(g) || node.parents.some(isLive))
