@@ -17,6 +17,11 @@
  * const model = L.initModel(L.dense({ units: 10 }), { key: T.key(0), inputShape: [784] })
  * console.log(L.countParams(model).total) // 7850
  * ```
+ * @example
+ * ```ts
+ * import { tensor as T, testing } from 'purenn'
+ * console.log(testing.checkGrads(T.exp, [T.tensor([0, 1])]).checked) // 2
+ * ```
  * @packageDocumentation
  */
 
