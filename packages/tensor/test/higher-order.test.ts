@@ -18,6 +18,12 @@ describe('nested tape (higher-order reverse mode)', () => {
     expect(grad((x: Tensor) => sum(grad(cube)(x)))(tensor([2])).toArray()).toEqual([12])
   })
 
+  it('grad(grad(f)) of a scalar function: (x³)″ at 2 is 12', () => {
+    const f = (x: Tensor) => mul(mul(x, x), x)
+    expect(grad(grad(f))(tensor(2)).item()).toBe(12)
+    expect(grad(grad(grad(f)))(tensor(2)).item()).toBe(6)
+  })
+
   it('third order: d³/dx³ x³ = 6, and a fourth is 0', () => {
     const d2 = (x: Tensor) => sum(grad((y: Tensor) => sum(grad(cube)(y)))(x))
     expect(grad(d2)(tensor([2, -1])).toArray()).toEqual([6, 6])
