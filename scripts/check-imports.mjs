@@ -15,6 +15,7 @@ const allowed = {
   purenn: ['tensor', 'layers', 'optim', 'data', 'train', 'testing'],
   testing: ['tensor', 'layers', 'optim'],
   onnx: ['tensor', 'layers'],
+  keras: ['tensor', 'layers'],
 }
 const nameOf = (spec) => (spec === 'purenn' ? 'purenn' : spec.replace(/^@purenn\//, ''))
 const walk = (dir) =>
