@@ -41,7 +41,8 @@ export type Cotangents<Args extends readonly Tensor[]> = { readonly [K in keyof 
  * returned cotangent may have the input's shape or the output's broadcast shape (the tape
  * sums it down). Use it for a numerically stable gradient (log-sum-exp, a clipped gradient),
  * a straight-through estimator, or a fused kernel of your own; check it against finite
- * differences like any op.
+ * differences like any op. `forward` must depend on its inputs only: a traced tensor it reads
+ * from a closure is treated as a constant (pass it as an input instead).
  *
  * Higher order: a `vjp` written with tensor ops is differentiated like any function, so
  * `grad(grad(op))` uses your VJP's own derivative. With `higherOrder: 'forward'`, a second
