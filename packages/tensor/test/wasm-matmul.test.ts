@@ -158,9 +158,9 @@ describe('wasm matmul kernels', () => {
     // M >= 64: row blocks; M < 64: column blocks; tails in every dimension
     const shapes: [number, number, number][] = [
       [32, 300, 100],
-      [97, 151, 10],
-      [130, 33, 71],
-      [7, 200, 150],
+      [97, 151, 40],
+      [130, 53, 71],
+      [7, 400, 150],
     ]
     for (const [M, K, N] of shapes) {
       expect(M * K * N).toBeGreaterThanOrEqual(WASM_POOL_MIN_MADDS)

@@ -168,8 +168,12 @@ const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
   entry: wasmMatmulChunkHere,
 }
 
-/** Products with fewer multiply-adds run on the calling thread alone. */
-export const WASM_POOL_MIN_MADDS = 100_000
+/**
+ * Products with fewer multiply-adds run on the calling thread alone: at ~15·10⁹
+ * multiply-adds/s per core, 400,000 take ~25 µs, while handing an op to a worker costs
+ * ~1 µs when it is polling and 10-30 µs when it has to be woken (see pool.ts).
+ */
+export const WASM_POOL_MIN_MADDS = 400_000
 
 /**
  * The chunk grid of an M x N product, a function of the sizes only: about 16 row blocks
