@@ -18,8 +18,9 @@ export type Code = readonly number[]
 /** Value types. */
 export const i32 = 0x7f
 export const f32 = 0x7d
+export const f64 = 0x7c
 export const v128 = 0x7b
-export type ValType = typeof i32 | typeof f32 | typeof v128
+export type ValType = typeof i32 | typeof f32 | typeof f64 | typeof v128
 
 /** Unsigned LEB128 of a non-negative integer below 2³². */
 export const u32 = (n: number): number[] => {
@@ -142,6 +143,15 @@ export const f32x4Add = (a: Code, b: Code): number[] => seq(a, b, simd(0xe4))
 export const f32x4Sub = (a: Code, b: Code): number[] => seq(a, b, simd(0xe5))
 export const f32x4Mul = (a: Code, b: Code): number[] => seq(a, b, simd(0xe6))
 export const f32x4Max = (a: Code, b: Code): number[] => seq(a, b, simd(0xe9))
+/** The two f32 of the low half, exactly, as two f64. */
+export const f64x2PromoteLow = (v: Code): number[] => seq(v, simd(0x5f))
+/** Two f64 rounded to f32 (to nearest, ties to even) in lanes 0 and 1; lanes 2 and 3 are 0. */
+export const f32x4DemoteZero = (v: Code): number[] => seq(v, simd(0x5e))
+export const f64x2Splat = (x: Code): number[] => seq(x, simd(0x14))
+export const f64x2Sqrt = (v: Code): number[] => seq(v, simd(0xef))
+export const f64x2Add = (a: Code, b: Code): number[] => seq(a, b, simd(0xf0))
+export const f64x2Mul = (a: Code, b: Code): number[] => seq(a, b, simd(0xf2))
+export const f64x2Div = (a: Code, b: Code): number[] => seq(a, b, simd(0xf3))
 
 // --- modules -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@
 
 import { type PoolKernel, poolThreads, runChunks } from '../pool.js'
 import { type WasmMemory, type WasmModule, wasmApi } from './api.js'
-import { MAX_PAGES, matmulModuleBytes } from './matmul.js'
+import { kernelModuleBytes, MAX_PAGES } from './matmul.js'
 
 const PAGE = 65536
 
@@ -24,6 +24,7 @@ interface Runtime {
   readonly outer: MatmulFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
+  readonly adam: (...args: number[]) => void
   view: Float32Array
 }
 
@@ -50,7 +51,7 @@ const load = (): Runtime | null => {
   const W = wasmApi()
   if (W === undefined) return null
   const shared = typeof SharedArrayBuffer === 'function'
-  const bytes = matmulModuleBytes(shared)
+  const bytes = kernelModuleBytes(shared)
   if (!W.validate(bytes)) return null
   try {
     const memory = new W.Memory(
@@ -65,6 +66,7 @@ const load = (): Runtime | null => {
       outer: ex.outer as MatmulFn,
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
+      adam: ex.adam as Runtime['adam'],
       view: new Float32Array(memory.buffer),
     }
   } catch {
@@ -188,6 +190,48 @@ export const wasmChunkGrid = (M: number, N: number): { rows: number; cols: numbe
 
 const align = (n: number): number => (n + 63) & ~63
 
+/** The memory grown to at least `end` bytes, as floats; undefined when it cannot be. */
+const memoryView = (r: Runtime, end: number): Float32Array | undefined => {
+  if (end > MAX_PAGES * PAGE) return undefined
+  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
+  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
+  return r.view
+}
+
+/**
+ * Adam's per-element step (see `update.ts`) on elements [0, n4) of the buffers, n4 the
+ * largest multiple of 4 up to their length, with the WebAssembly kernel; bitwise what the
+ * plain loop computes. Returns n4, the number of elements done (0 when the kernels are not
+ * available); the caller's loop does the rest.
+ */
+export const wasmAdamInto = (
+  g: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  mu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  nu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  c: number,
+  eps: number,
+): number => {
+  const r = rt()
+  const n4 = g.length & ~3
+  if (r === null || n4 === 0) return 0
+  const bytes = 4 * n4
+  const view = memoryView(r, 6 * bytes)
+  if (view === undefined) return 0
+  view.set(g.subarray(0, n4), 0)
+  view.set(mu.subarray(0, n4), n4)
+  view.set(nu.subarray(0, n4), 2 * n4)
+  r.adam(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, 5 * bytes, n4, b1, b2, 1 - b1, 1 - b2, c, eps)
+  muOut.set(view.subarray(3 * n4, 4 * n4))
+  nuOut.set(view.subarray(4 * n4, 5 * n4))
+  out.set(view.subarray(5 * n4, 6 * n4))
+  return n4
+}
+
 /**
  * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels; `aT`: A stored
  * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
@@ -218,11 +262,8 @@ export const wasmMatmulInto = (
   const offB = align(offA + 4 * M * K + 32)
   const offP = bT ? offB : align(offB + 4 * K * N + 32)
   const offC = align(offP + (bT ? 4 * K * N : 32 * K * Math.ceil(N / 8)) + 32)
-  const end = offC + 4 * M * N + 32
-  if (end > MAX_PAGES * PAGE) return false
-  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
-  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
-  const view = r.view
+  const view = memoryView(r, offC + 4 * M * N + 32)
+  if (view === undefined) return false
   view.set(a.subarray(aOff, aOff + M * K), offA / 4)
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
   if (!bT) r.pack(offB, 4 * N, offP, K, N)

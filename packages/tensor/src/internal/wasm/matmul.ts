@@ -57,6 +57,7 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
+import { adam } from './update.js'
 
 /** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
 export const TILE_ROWS = 4
@@ -301,6 +302,9 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 /** Pages of 64 KiB the kernels' memory may grow to (2 GiB). */
 export const MAX_PAGES = 32768
 
-/** The bytes of the matmul module: exports `outer` and `dot`, imports `env.memory`. */
-export const matmulModuleBytes = (shared: boolean): Uint8Array =>
-  module({ min: 1, max: MAX_PAGES, shared }, [outer(), dot(), pack()])
+/**
+ * The bytes of the kernels' module: exports `outer`, `dot`, `pack` and the optimizer
+ * update `adam` (`update.ts`), imports `env.memory`.
+ */
+export const kernelModuleBytes = (shared: boolean): Uint8Array =>
+  module({ min: 1, max: MAX_PAGES, shared }, [outer(), dot(), pack(), adam()])
