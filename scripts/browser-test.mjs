@@ -113,7 +113,17 @@ try {
     )
     for (const threads of [1, 2]) {
       await tab.evaluate((n) => globalThis.purennTest.warmUp(n), threads)
-      const r = await tab.evaluate((n) => globalThis.purennTest.run(n), threads)
+      let r
+      try {
+        r = await tab.evaluate((n) => globalThis.purennTest.run(n), threads)
+      } catch (e) {
+        await new Promise((resolve) => setTimeout(resolve, 500)) // the workers' messages arrive
+        check(
+          false,
+          `${mode} page, ${threads} thread(s): trains (${String(e).split('\n')[0]}; ${errors.join(' | ')})`,
+        )
+        continue
+      }
       console.log(
         `${mode}, setThreads(${threads}): ${JSON.stringify({ ...r, loss: r.loss.map((v) => v.toFixed(6)) })}`,
       )

@@ -41,6 +41,14 @@ export const ELEMENTWISE_POOL_MIN = 1 << 15
  * element count and chunk size from the end of the argument list and calls `loop`, which the
  * pool ships with it under that name.
  */
+/** What `chunk` below does, as the workers run it (with `loop` installed beside it). */
+const CHUNK_SOURCE = `(args, c) => {
+  const n = args[args.length - 2]
+  const per = args[args.length - 1]
+  const i0 = c * per
+  loop(args, i0, Math.min(n, i0 + per))
+}`
+
 export const elementwiseKernel = <A extends readonly PoolArg[]>(
   name: string,
   loop: RangeLoop<A>,
@@ -56,16 +64,18 @@ export const elementwiseKernel = <A extends readonly PoolArg[]>(
     loop,
     pooled: {
       name: `elementwise:${name}`,
+      // `chunk` goes as text: a bundler may rename the closure's `loop`, never a string
       parts: [
         ['loop', loop],
-        ['chunk', chunk],
+        ['chunk', CHUNK_SOURCE],
       ],
       entry: chunk,
     },
   }
 }
 
-const isShared = (x: PoolArg): boolean => typeof x === 'number' || isSharedBuffer(x.buffer)
+const isShared = (x: PoolArg): boolean =>
+  !(x instanceof Float32Array || x instanceof Int32Array) || isSharedBuffer(x.buffer)
 
 /**
  * Runs `kernel` over elements [0, n): inline below {@link ELEMENTWISE_POOL_MIN} elements, on

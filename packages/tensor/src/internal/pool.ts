@@ -32,9 +32,13 @@
  */
 
 import { type PoolWorker, platform } from './platform.js'
+import type { WasmMemory, WasmModule } from './wasm/api.js'
 
-/** A value a pooled kernel receives: shared buffers and numbers. */
-export type PoolArg = Float32Array | Int32Array | number
+/**
+ * A value a pooled kernel receives: shared buffers and numbers, or a shared WebAssembly
+ * memory and the module of the generated kernels.
+ */
+export type PoolArg = Float32Array | Int32Array | number | WasmMemory | WasmModule
 
 /**
  * A kernel the pool can run. `parts` are self-contained functions, evaluated in the
@@ -44,7 +48,7 @@ export type PoolArg = Float32Array | Int32Array | number
 export interface PoolKernel<A extends readonly PoolArg[]> {
   readonly name: string
   // biome-ignore lint/complexity/noBannedTypes: only the source text of these functions is used
-  readonly parts: readonly (readonly [name: string, fn: Function])[]
+  readonly parts: readonly (readonly [name: string, fn: Function | string])[]
   readonly entry: (args: A, chunk: number) => void
 }
 
@@ -186,6 +190,7 @@ self.onmessage = (e) => {
     if (m.parts !== undefined) install(m.kernel, m.parts)
     run(m)
   } catch (err) {
+    console.error('purenn worker ' + id + ': ' + String((err && err.stack) || err))
     self.postMessage({ error: String((err && err.stack) || err) })
     Atomics.store(ctrl, DEAD + 3 * id + 1, 1)
     Atomics.store(ctrl, DEAD + 3 * id, 1)
@@ -327,6 +332,18 @@ export const sharedScratch = (slot: number, n: number): Float32Array => {
 }
 
 /**
+ * The parts of a kernel as text for the workers. A bundler may rename a function (esbuild
+ * makes `matmulRows` `matmulRows2` when two modules declare one): the others' text then calls
+ * it by the new name, which is its `name`, so each part is also installed under that name.
+ */
+const shippedParts = (kernel: Pick<PoolKernel<readonly PoolArg[]>, 'parts'>): [string, string][] =>
+  kernel.parts.flatMap(([name, fn]): [string, string][] => {
+    const own: [string, string] = [name, fn.toString()]
+    const renamed = typeof fn === 'function' ? fn.name : ''
+    return /^[A-Za-z_$][\w$]*$/.test(renamed) && renamed !== name ? [own, [renamed, name]] : [own]
+  })
+
+/**
  * Runs `kernel.entry(args, chunk)` for chunk = 0..chunks-1 on the pool and the calling
  * thread, and returns when all are done. Typed arrays in `args` must be on shared memory.
  *
@@ -348,7 +365,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
   for (const s of slots) {
     if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
-      const parts = kernel.parts.map(([name, fn]) => [name, fn.toString()])
+      const parts = shippedParts(kernel)
       s.worker.post({ kernel: kernel.name, parts, args, base, chunks })
       s.installed.add(kernel.name)
     }
