@@ -5,6 +5,7 @@ import { denseFromConfig } from './dense.js'
 import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
 import { flattenFromConfig } from './flatten.js'
 import type { AnyLayer, Json } from './layer.js'
+import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { sequentialFromConfig } from './sequential.js'
 
 // ---------------------------------------------------------------------------------------
@@ -92,16 +93,18 @@ const builtins: {
   Dropout: dropoutFromConfig,
   MCDropout: mcDropoutFromConfig,
   Sequential: sequentialFromConfig,
+  PReLU: preluFromConfig,
+  RReLU: rreluFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
- * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`.
+ * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`.
  *
  * @example
  * ```ts
  * import { layerKinds } from '@purenn/layers'
- * console.log(layerKinds.includes('BatchNormalization'), layerKinds.length) // true 8
+ * console.log(layerKinds.includes('BatchNormalization'), layerKinds.includes('PReLU')) // true true
  * ```
  * @category Registry
  */

@@ -15,12 +15,14 @@ import {
   layerKinds,
   leakyRelu,
   mcDropout,
+  prelu,
+  rrelu,
   sequential,
   toSpec,
 } from '../src/index.js'
 
 const known =
-  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential'
+  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU'
 
 const rebuild = (l: AnyLayer, custom?: CustomLayers): AnyLayer => {
   const r = fromConfig(JSON.parse(JSON.stringify(toSpec(l))), custom)
@@ -45,9 +47,16 @@ describe('fromConfig: built-in kinds', () => {
       name: 'outer',
       inputShape: [4],
     }),
+    prelu({
+      alphaInitializer: 'ones',
+      alphaRegularizer: l1l2({ l1: 0.1, l2: 0 }),
+      alphaConstraint: 'nonNeg',
+      sharedAxes: [1],
+    }),
+    rrelu({ lower: 0.1, upper: 0.2, name: 'r' }),
   ]
 
-  it('knows exactly the eight built-in kinds, in a constant list', () => {
+  it('knows exactly the built-in kinds, in a constant list', () => {
     expect(layerKinds).toEqual([
       'Dense',
       'Flatten',
@@ -57,6 +66,8 @@ describe('fromConfig: built-in kinds', () => {
       'Dropout',
       'MCDropout',
       'Sequential',
+      'PReLU',
+      'RReLU',
     ])
     expect(Object.isFrozen(layerKinds)).toBe(true)
     expect(layers.map((l) => l.kind)).toEqual(layerKinds)
