@@ -5,6 +5,12 @@ import { denseFromConfig } from './dense.js'
 import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
 import { flattenFromConfig } from './flatten.js'
 import type { AnyLayer, Json } from './layer.js'
+import {
+  alphaDropoutFromConfig,
+  gaussianDropoutFromConfig,
+  gaussianNoiseFromConfig,
+  mcAlphaDropoutFromConfig,
+} from './noise.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { sequentialFromConfig } from './sequential.js'
 
@@ -95,11 +101,16 @@ const builtins: {
   Sequential: sequentialFromConfig,
   PReLU: preluFromConfig,
   RReLU: rreluFromConfig,
+  AlphaDropout: alphaDropoutFromConfig,
+  MCAlphaDropout: mcAlphaDropoutFromConfig,
+  GaussianDropout: gaussianDropoutFromConfig,
+  GaussianNoise: gaussianNoiseFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
- * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`.
+ * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`,
+ * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`.
  *
  * @example
  * ```ts

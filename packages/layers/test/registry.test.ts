@@ -5,15 +5,19 @@ import {
   type AnyLayer,
   activation,
   activations,
+  alphaDropout,
   batchNormalization,
   type CustomLayers,
   dense,
   dropout,
   flatten,
   fromConfig,
+  gaussianDropout,
+  gaussianNoise,
   l1l2,
   layerKinds,
   leakyRelu,
+  mcAlphaDropout,
   mcDropout,
   prelu,
   rrelu,
@@ -22,7 +26,7 @@ import {
 } from '../src/index.js'
 
 const known =
-  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU'
+  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU, AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise'
 
 const rebuild = (l: AnyLayer, custom?: CustomLayers): AnyLayer => {
   const r = fromConfig(JSON.parse(JSON.stringify(toSpec(l))), custom)
@@ -54,6 +58,10 @@ describe('fromConfig: built-in kinds', () => {
       sharedAxes: [1],
     }),
     rrelu({ lower: 0.1, upper: 0.2, name: 'r' }),
+    alphaDropout({ rate: 0.1 }),
+    mcAlphaDropout({ rate: 0.2, name: 'mca' }),
+    gaussianDropout({ rate: 0.3 }),
+    gaussianNoise({ stddev: 0.5 }),
   ]
 
   it('knows exactly the built-in kinds, in a constant list', () => {
@@ -68,6 +76,10 @@ describe('fromConfig: built-in kinds', () => {
       'Sequential',
       'PReLU',
       'RReLU',
+      'AlphaDropout',
+      'MCAlphaDropout',
+      'GaussianDropout',
+      'GaussianNoise',
     ])
     expect(Object.isFrozen(layerKinds)).toBe(true)
     expect(layers.map((l) => l.kind)).toEqual(layerKinds)
