@@ -7,7 +7,7 @@ import {
   type MetricName,
   type Model,
 } from '@purenn/layers'
-import type { GradientTransformation } from '@purenn/optim'
+import { type GradientTransformation, getOptimizer, type OptimizerName } from '@purenn/optim'
 import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
 import cliProgress from 'cli-progress'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
@@ -35,8 +35,11 @@ export interface History {
 export interface FitOptions {
   /** The loss, by name (`'sparseCategoricalCrossentropy'`) or value. */
   readonly loss: Loss | LossName
-  /** The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`). */
-  readonly optimizer: GradientTransformation<unknown>
+  /**
+   * The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`), or a
+   * name (`'adam'`, `'sgd'`, ...: Keras' defaults, see `getOptimizer`).
+   */
+  readonly optimizer: GradientTransformation<unknown> | OptimizerName
   /** Metrics to report, e.g. `['accuracy']`. Default none. */
   readonly metrics?: readonly (Metric | MetricName)[]
   /** Number of passes over the data. Default 1. */
@@ -162,7 +165,7 @@ export const fit = async (
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
-  const trainer = makeTrainer({ loss, metrics, optimizer: opts.optimizer })
+  const trainer = makeTrainer({ loss, metrics, optimizer: getOptimizer(opts.optimizer) })
   const rootKey = opts.key ?? makeKey(0)
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
