@@ -82,10 +82,14 @@ export type SgdState =
 export const sgd = (options: SgdOptions = {}): GradientTransformation<SgdState> => {
   const momentum = options.momentum ?? 0
   const clip = clipGradients(options)
-  const lr = scaleByLearningRate(options.learningRate ?? 0.01)
-  return momentum === 0
-    ? chain(clip, lr)
-    : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false }))
+  const rate = options.learningRate ?? 0.01
+  const lr = scaleByLearningRate(rate)
+  return withLearningRate<SgdState>(
+    momentum === 0
+      ? chain(clip, lr)
+      : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false })),
+    rate,
+  )
 }
 
 /**
@@ -158,8 +162,12 @@ export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<Rm
   const momentum = options.momentum ?? 0
   const clip = clipGradients(options)
   const rms = scaleByRms(options)
-  const lr = scaleByLearningRate(options.learningRate ?? 0.001)
-  return momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum }))
+  const rate = options.learningRate ?? 0.001
+  const lr = scaleByLearningRate(rate)
+  return withLearningRate<RmspropState>(
+    momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum })),
+    rate,
+  )
 }
 
 /**
@@ -223,7 +231,10 @@ export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRa
  * @category Optimizers
  */
 export const adam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
-  chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001))
+  withLearningRate(
+    chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001)),
+    options.learningRate ?? 0.001,
+  )
 
 /**
  * Options of {@link adamw} (Keras' `AdamW`).
@@ -281,11 +292,14 @@ export type AdamWState = readonly [ClipState, ScaleByAdamState, EmptyState, Scal
  * @category Optimizers
  */
 export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWState> =>
-  chain(
-    clipGradients(options),
-    scaleByAdam(options),
-    addDecayedWeights(options.weightDecay ?? 0.004),
-    scaleByLearningRate(options.learningRate ?? 0.001),
+  withLearningRate(
+    chain(
+      clipGradients(options),
+      scaleByAdam(options),
+      addDecayedWeights(options.weightDecay ?? 0.004),
+      scaleByLearningRate(options.learningRate ?? 0.001),
+    ),
+    options.learningRate ?? 0.001,
   )
 
 /**
@@ -359,9 +373,12 @@ export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamS
   if (form !== 'keras' && form !== 'optax')
     throw new Error(`nadam: form must be 'keras' or 'optax', got ${String(form)}`)
   const lr = scaleByLearningRate(options.learningRate ?? 0.001)
-  return form === 'keras'
-    ? chain(clipGradients(options), scaleByNadam(rest), lr)
-    : chain(clipGradients(options), scaleByNesterovAdam(rest), lr)
+  return withLearningRate<NadamState>(
+    form === 'keras'
+      ? chain(clipGradients(options), scaleByNadam(rest), lr)
+      : chain(clipGradients(options), scaleByNesterovAdam(rest), lr),
+    options.learningRate ?? 0.001,
+  )
 }
 
 /**
@@ -413,7 +430,14 @@ export type AdagradState = readonly [ClipState, ScaleByAdagradState, ScaleByLear
  * @category Optimizers
  */
 export const adagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
-  chain(clipGradients(options), scaleByAdagrad(options), scaleByLearningRate(options.learningRate ?? 0.001))
+  withLearningRate(
+    chain(
+      clipGradients(options),
+      scaleByAdagrad(options),
+      scaleByLearningRate(options.learningRate ?? 0.001),
+    ),
+    options.learningRate ?? 0.001,
+  )
 
 /**
  * Options of {@link adamax} (Keras' `Adamax`).
@@ -469,4 +493,15 @@ export type AdamaxState = readonly [ClipState, ScaleByAdamaxState, ScaleByLearni
  * @category Optimizers
  */
 export const adamax = (options: AdamaxOptions = {}): GradientTransformation<AdamaxState> =>
-  chain(clipGradients(options), scaleByAdamax(options), scaleByLearningRate(options.learningRate ?? 0.001))
+  withLearningRate(
+    chain(clipGradients(options), scaleByAdamax(options), scaleByLearningRate(options.learningRate ?? 0.001)),
+    options.learningRate ?? 0.001,
+  )
+
+/** The optimizer with its learning rate attached (what `fit` reports). */
+function withLearningRate<S>(
+  tx: GradientTransformation<S>,
+  learningRate: LearningRate,
+): GradientTransformation<S> {
+  return { init: tx.init, update: tx.update, learningRate }
+}

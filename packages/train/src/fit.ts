@@ -26,6 +26,12 @@ export interface History {
   readonly epoch: readonly number[]
   /** Why training stopped before the last epoch, if it did (early stopping, NaN loss). */
   readonly stopReason?: string
+  /**
+   * The learning rate of each epoch's last step: the optimizer's rate (its schedule at that
+   * step) times the callbacks' factors. Present when the optimizer says its rate (every
+   * built-in optimizer and name does; a hand-built `chain` does not).
+   */
+  readonly learningRate?: readonly number[]
 }
 
 /**
@@ -165,7 +171,14 @@ export const fit = async (
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
-  const trainer = makeTrainer({ loss, metrics, optimizer: getOptimizer(opts.optimizer) })
+  const optimizer = getOptimizer(opts.optimizer)
+  const trainer = makeTrainer({ loss, metrics, optimizer })
+  const baseRate = optimizer.learningRate
+  const rateAt = (iteration: number, factor: number): number | undefined =>
+    baseRate === undefined
+      ? undefined
+      : (typeof baseRate === 'number' ? baseRate : baseRate(iteration)) * factor
+  const learningRates: number[] = []
   const rootKey = opts.key ?? makeKey(0)
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
@@ -205,6 +218,7 @@ export const fit = async (
         : undefined
     live?.start(steps, 0)
     let step = 0
+    let lastRate: number | undefined
     forEachBatch(n, batchSize, (start, size) => {
       if (stopReason !== undefined) return
       const idx = order?.subarray(start, start + size)
@@ -212,10 +226,23 @@ export const fit = async (
         idx === undefined
           ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
           : { x: gather(trainX, idx), y: gather(trainY, idx) }
-      const r = trainer.step(state, batch, foldIn(stepKey, step), factor)
+      const at = { epoch, step: step + 1, steps, iteration: state.step }
+      const stepFactor = callbacks.reduce(
+        (f, c, i) => f * (c.learningRateFactorAt?.(cbStates[i], at) ?? 1),
+        factor,
+      )
+      const rate = rateAt(state.step, stepFactor)
+      if (rate !== undefined) lastRate = rate
+      const r = trainer.step(state, batch, foldIn(stepKey, step), stepFactor)
       step++
       for (let i = 0; i < callbacks.length; i++) {
-        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
+        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], {
+          epoch,
+          step,
+          steps,
+          loss: r.logs.loss,
+          ...(rate === undefined ? {} : { learningRate: rate }),
+        })
         if (verdict === undefined) continue
         cbStates[i] = verdict.state
         if (verdict.stop === true)
@@ -240,9 +267,15 @@ export const fit = async (
     }
     for (const [k, v] of Object.entries(logs)) (historyValues[k] ??= []).push(v)
     epochList.push(epoch)
+    if (lastRate !== undefined) learningRates.push(lastRate)
     if (verbose === 1) say(formatEpochLine(steps, seconds, logs))
     if (verbose === 2) say(formatEpochLineVerbose2(steps, seconds, logs))
-    const info: EpochEnd = { epoch, logs, model: state.model }
+    const info: EpochEnd = {
+      epoch,
+      logs,
+      model: state.model,
+      ...(lastRate === undefined ? {} : { learningRate: lastRate }),
+    }
     for (let i = 0; i < callbacks.length; i++) {
       const cb = callbacks[i]!
       if (cb.onEpochEnd === undefined) continue
@@ -258,9 +291,11 @@ export const fit = async (
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
     state.model,
   )
-  const history: History =
-    stopReason === undefined
-      ? { history: historyValues, epoch: epochList }
-      : { history: historyValues, epoch: epochList, stopReason }
+  const history: History = {
+    history: historyValues,
+    epoch: epochList,
+    ...(stopReason === undefined ? {} : { stopReason }),
+    ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+  }
   return { model: finalModel, history }
 }
