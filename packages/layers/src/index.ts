@@ -18,6 +18,7 @@
 export * from './activation.js'
 export * from './activations.js'
 export * from './batchNormalization.js'
+export * from './confusion.js'
 export * from './constraints.js'
 export * from './dense.js'
 export * from './dropout.js'
