@@ -11,6 +11,7 @@ import {
   gaussianNoiseFromConfig,
   mcAlphaDropoutFromConfig,
 } from './noise.js'
+import { normalizationFromConfig } from './normalization.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { sequentialFromConfig } from './sequential.js'
 
@@ -105,12 +106,13 @@ const builtins: {
   MCAlphaDropout: mcAlphaDropoutFromConfig,
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
+  Normalization: normalizationFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
  * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`,
- * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`.
+ * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization`.
  *
  * @example
  * ```ts

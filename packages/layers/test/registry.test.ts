@@ -19,6 +19,7 @@ import {
   leakyRelu,
   mcAlphaDropout,
   mcDropout,
+  normalization,
   prelu,
   rrelu,
   sequential,
@@ -26,7 +27,7 @@ import {
 } from '../src/index.js'
 
 const known =
-  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU, AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise'
+  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU, AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise, Normalization'
 
 const rebuild = (l: AnyLayer, custom?: CustomLayers): AnyLayer => {
   const r = fromConfig(JSON.parse(JSON.stringify(toSpec(l))), custom)
@@ -62,6 +63,7 @@ describe('fromConfig: built-in kinds', () => {
     mcAlphaDropout({ rate: 0.2, name: 'mca' }),
     gaussianDropout({ rate: 0.3 }),
     gaussianNoise({ stddev: 0.5 }),
+    normalization({ mean: [1, 2], variance: [3, 4], name: 'norm' }),
   ]
 
   it('knows exactly the built-in kinds, in a constant list', () => {
@@ -80,6 +82,7 @@ describe('fromConfig: built-in kinds', () => {
       'MCAlphaDropout',
       'GaussianDropout',
       'GaussianNoise',
+      'Normalization',
     ])
     expect(Object.isFrozen(layerKinds)).toBe(true)
     expect(layers.map((l) => l.kind)).toEqual(layerKinds)
