@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { checkOptions, decodeWith } from './internal/config.js'
-import type { Json, Layer, NameOption } from './layer.js'
+import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
 
 /**
  * Options of {@link normalization}, as Keras' `Normalization`.
@@ -62,7 +62,7 @@ const EPSILON = 1e-7
  * ```
  * @category Layers
  */
-export const normalization = (opts: NormalizationOptions): Layer<{}, NormalizationState> => {
+export const normalization = (opts: NormalizationOptions): Layer<Empty, NormalizationState> => {
   checkOptions('normalization', opts, ['axis', 'mean', 'variance', 'name'])
   const problem = statsProblem(opts.mean, opts.variance, opts.axis ?? -1)
   if (problem !== undefined) throw new Error(`normalization: ${problem}`)
@@ -86,7 +86,7 @@ export const normalization = (opts: NormalizationOptions): Layer<{}, Normalizati
         )
       const shape = inputShape.map((d, i) => (i === a ? d : 1))
       return {
-        params: {},
+        params: empty,
         state: { mean: tensor(m, shape), variance: tensor(v, shape) },
         outputShape: inputShape,
       }
@@ -129,7 +129,7 @@ export interface AdaptNormalizationOptions extends NameOption {
 export const adaptNormalization = (
   x: Tensor,
   opts: AdaptNormalizationOptions = {},
-): Layer<{}, NormalizationState> => {
+): Layer<Empty, NormalizationState> => {
   checkOptions('adaptNormalization', opts, ['axis', 'name'])
   const axis = opts.axis ?? -1
   const rank = x.shape.length
@@ -172,7 +172,7 @@ const NormalizationConfig = t.intersection([
 ])
 
 /** Rebuilds a Normalization layer from its `config`. @internal */
-export const normalizationFromConfig = (u: unknown): E.Either<string, Layer<{}, NormalizationState>> =>
+export const normalizationFromConfig = (u: unknown): E.Either<string, Layer<Empty, NormalizationState>> =>
   pipe(
     decodeWith(NormalizationConfig, 'Normalization config')(u),
     E.chain((c) => {
