@@ -20,7 +20,14 @@ import {
   toSpec,
   unitNorm,
 } from '../src/index.js'
-import { t32, valuesArb } from './helpers/fd64.js'
+import { t32 } from './helpers/fd64.js'
+
+/** `n` float32-exact values in [−3, 3] (a grid of step 2⁻¹²). */
+const valuesArb = (n: number): fc.Arbitrary<number[]> =>
+  fc.array(
+    fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096),
+    { minLength: n, maxLength: n },
+  )
 
 // Column norms (axis 0) of a [rows, cols] matrix, in float64 from the raw data.
 const colNorms = (w: Tensor): number[] => {

@@ -2,7 +2,14 @@ import { full, key, mul, ones, sum, type Tensor, tensor, valueAndGrad } from '@p
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromConfig, initializers, l2, prelu, rrelu, toSpec } from '../src/index.js'
-import { t32, valuesArb } from './helpers/fd64.js'
+import { t32 } from './helpers/fd64.js'
+
+/** `n` float32-exact values in [−3, 3] (a grid of step 2⁻¹²). */
+const valuesArb = (n: number): fc.Arbitrary<number[]> =>
+  fc.array(
+    fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096),
+    { minLength: n, maxLength: n },
+  )
 
 describe('prelu', () => {
   it('starts as a ReLU (alpha zeros, as Keras) with one slope per unit', () => {
