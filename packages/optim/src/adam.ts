@@ -108,8 +108,10 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
         grads,
         { mu: state.mu, nu: state.nu },
         (gs, { mu, nu }, out, { mu: muOut, nu: nuOut }) => {
-          // large leaves: the WebAssembly kernel does the same operations (bitwise) first
-          for (let i = adamInto(gs, mu, nu, muOut, nuOut, out, b1, b2, c, eps); i < gs.length; i++) {
+          // large leaves: the WebAssembly kernel does the same operations (bitwise) first; it has
+          // no epsRoot, so with one the loop below does every element
+          const start = er === 0 ? adamInto(gs, mu, nu, muOut, nuOut, out, b1, b2, c, eps) : 0
+          for (let i = start; i < gs.length; i++) {
             const gi = gs[i]!
             const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
             const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))

@@ -164,6 +164,19 @@ describe("adam's epsRoot (Optax's eps_root)", () => {
     )
   })
 
+  it('applies to large leaves too (those the WebAssembly kernel would take): one formula for all', () => {
+    const n = 50_000
+    const g = { w: tensor(Array.from({ length: n }, (_, i) => ((i % 7) - 3) / 8)) }
+    const tx = scaleByAdam({ epsilon: 0, epsRoot: 1e-2 })
+    const u = tx.update(g, tx.init(g), g).updates.w.data
+    // first step: m = 0.1g, v = 0.001g², c = √0.001/0.1, er = 1e-2·0.001
+    for (let i = 0; i < n; i += 997) {
+      const gi = ((i % 7) - 3) / 8
+      const want = ((Math.sqrt(0.001) / 0.1) * 0.1 * gi) / Math.sqrt(0.001 * gi * gi + 1e-5)
+      expect(Math.abs(u[i]! - want)).toBeLessThanOrEqual(1e-6)
+    }
+  })
+
   it('keeps the update finite for a zero gradient at the first step', () => {
     const tx = scaleByAdam({ epsilon: 0, epsRoot: 1e-8 })
     const g = { w: tensor([0]) }
