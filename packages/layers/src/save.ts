@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
 import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { sizesWithoutWeights } from './internal/sizes.js'
 import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
@@ -215,7 +216,12 @@ interface Located {
  */
 const locate = async (dir: string): Promise<Located> => {
   const version = await readCurrent(dir)
-  return version === undefined ? { folder: dir } : { folder: join(dir, version), version }
+  if (version === undefined) return { folder: dir }
+  // a version is a folder of dir itself, never a symbolic link to elsewhere
+  const st = await fs.lstat(join(dir, version)).catch(() => undefined)
+  if (st?.isDirectory() !== true)
+    throw new Error(`CURRENT: names ${version}, which is not a folder of ${dir}`)
+  return { folder: join(dir, version), version }
 }
 
 /**
@@ -393,22 +399,6 @@ export const saveModel = async (model: Model, dir: string, opts: SaveModelOption
   for (const f of ['model.json', 'weights.bin']) await fs.rm(join(target, f), { force: true })
 }
 
-/** The `units` of the architecture (at any depth) that no weight of the manifest has as a dimension. */
-const unitsWithoutWeights = (architecture: unknown, dims: ReadonlySet<number>): string | undefined => {
-  const stack: [unknown, string][] = [[architecture, 'architecture']]
-  while (stack.length > 0) {
-    const [u, path] = stack.pop()!
-    if (Array.isArray(u)) for (const [i, v] of u.entries()) stack.push([v, `${path}[${i}]`])
-    else if (isRecord(u))
-      for (const [k, v] of Object.entries(u)) {
-        if (k === 'units' && typeof v === 'number' && !dims.has(v))
-          return `${path}.units: ${v} is no dimension of any weight in the manifest`
-        stack.push([v, `${path}.${k}`])
-      }
-  }
-  return undefined
-}
-
 /** Loads one saved version from `folder`; every check comes before the allocation it guards. */
 const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> => {
   const fail = (file: string, msg: string): never => {
@@ -433,8 +423,15 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
     if (size !== json.byteLength)
       fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${size}`)
     // sizes in the architecture are checked against the manifest before the layer allocates them
-    const unknownUnits = unitsWithoutWeights(json.architecture, new Set(json.weights.flatMap((w) => w.shape)))
-    if (unknownUnits !== undefined) fail('model.json', unknownUnits)
+    const unbacked = sizesWithoutWeights(
+      json.architecture,
+      'architecture',
+      json.inputShape,
+      'inputShape',
+      json.weights.flatMap((w) => w.shape),
+      'the manifest',
+    )
+    if (unbacked !== undefined) fail('model.json', unbacked)
 
     const layer = fromConfig(json.architecture, opts.customLayers)
     if (E.isLeft(layer)) return fail('model.json', `architecture: ${layer.left}`)
@@ -537,12 +534,14 @@ export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promi
   if ((await fs.stat(dir).catch(() => undefined))?.isDirectory() !== true)
     throw new Error(`model.json: not found in ${dir}`)
   for (let attempt = 0; ; attempt++) {
-    const { folder, version } = await locate(dir)
+    let version: string | undefined
     try {
-      return await loadFrom(folder, opts)
+      const located = await locate(dir)
+      version = located.version
+      return await loadFrom(located.folder, opts)
     } catch (e) {
       // the version read was replaced and removed meanwhile: read the one published now
-      if (version === undefined || attempt >= 8 || (await readCurrent(dir)) === version) throw e
+      if (attempt >= 8 || (await readCurrent(dir)) === version) throw e
     }
   }
 }

@@ -202,6 +202,12 @@ describe('loadModel: checks before it trusts', () => {
       'model.json: architecture.config.units: 1000000000 is no dimension of any weight in the manifest',
     )
     json.architecture.config.units = 4
+    json.inputShape = [2_000_000_000]
+    await fs.writeFile(join(folder, 'model.json'), JSON.stringify(json))
+    await expect(loadModel(dir)).rejects.toThrow(
+      'model.json: inputShape[0]: 2000000000 is larger than any weight dimension in the manifest (4)',
+    )
+    json.inputShape = [3]
     await fs.writeFile(join(folder, 'model.json'), JSON.stringify(json))
     await expect(loadModel(dir, { maxBytes: 10 })).rejects.toThrow(
       'model.json: byteLength: 64 bytes of weights, more than maxBytes (10)',

@@ -33,7 +33,6 @@ export const openInside = async (base: string, rel: string): Promise<E.Either<st
     return E.left(
       `${JSON.stringify(rel)}: not a relative path inside the model folder (no "..", no absolute path)`,
     )
-  const path = join(base, rel)
   let realBase: string
   let real: string
   try {
@@ -41,14 +40,29 @@ export const openInside = async (base: string, rel: string): Promise<E.Either<st
   } catch {
     return E.left(`${rel}: the model folder cannot be read`)
   }
-  try {
-    const l = await fs.lstat(path)
-    real = l.isSymbolicLink() || rel.includes('/') ? await fs.realpath(path) : join(realBase, rel)
-  } catch (e) {
-    return E.left(code(e) === 'ENOENT' ? `${rel}: not found in the model folder` : `${rel}: cannot be opened`)
+  // component by component: a name that does not exist is reported only once every folder
+  // above it is known to be inside, so nothing is learnt about files elsewhere
+  const outside = E.left(
+    `${rel}: a symbolic link that does not resolve to a file inside the model folder, refused`,
+  )
+  real = realBase
+  for (const part of rel.split('/')) {
+    const next = join(real, part)
+    let l: Awaited<ReturnType<typeof fs.lstat>>
+    try {
+      l = await fs.lstat(next)
+    } catch (e) {
+      return E.left(
+        code(e) === 'ENOENT' ? `${rel}: not found in the model folder` : `${rel}: cannot be opened`,
+      )
+    }
+    if (!l.isSymbolicLink()) real = next
+    else {
+      const r = await fs.realpath(next).catch(() => undefined)
+      if (r === undefined || !r.startsWith(realBase + sep)) return outside
+      real = r
+    }
   }
-  if (!real.startsWith(realBase + sep))
-    return E.left(`${rel}: resolves outside the model folder (symbolic link), refused`)
   let fh: fs.FileHandle
   try {
     // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer
