@@ -79,6 +79,10 @@ const main = async (argv: readonly string[]): Promise<number> => {
     data,
     out,
   })
+  if (result.history.fault === true) {
+    console.error(`pnpm train: training stopped on a fault: ${result.history.stopReason}`)
+    return 3
+  }
   if (o.model === 'mc-dropout') {
     // the chapter's last cells: 100 stochastic predictions, averaged
     const { mean, std } = train.mcPredict(result.model, data.test.x, { samples: 100, key: mcKey })

@@ -77,6 +77,8 @@ export const run = async (o: RunOptions): Promise<RunResult> => {
     validationData: [o.data.valid.x, o.data.valid.y],
     key: fitKey,
     verbose,
+    // a diverging loss (a learning rate far too large) stops the run as a fault
+    callbacks: [train.divergenceGuard()],
   })
   const test = train.evaluate(trained, o.data.test.x, o.data.test.y, { loss, metrics: ['accuracy'] })
   if (verbose > 0)

@@ -8,7 +8,17 @@ import {
   type Model,
 } from '@purenn/layers'
 import type { GradientTransformation } from '@purenn/optim'
-import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
+import {
+  foldIn,
+  gather,
+  type Key,
+  key as makeKey,
+  permutation,
+  split,
+  type Tensor,
+  type Tree,
+  tree,
+} from '@purenn/tensor'
 import cliProgress from 'cli-progress'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import { evaluate, forEachBatch, rows } from './predict.js'
@@ -26,6 +36,11 @@ export interface History {
   readonly epoch: readonly number[]
   /** Why training stopped before the last epoch, if it did (early stopping, NaN loss). */
   readonly stopReason?: string
+  /**
+   * True when training stopped on a fault (a non-finite loss or state, a divergence guard):
+   * the model returned is then the last one whose loss was finite.
+   */
+  readonly fault?: boolean
 }
 
 /**
@@ -56,12 +71,24 @@ export interface FitOptions {
   readonly key?: Key
   /** Callbacks, in order (`earlyStopping`, `modelCheckpoint`, ...). */
   readonly callbacks?: readonly AnyCallback[]
-  /** Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given. Default true. */
+  /**
+   * Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given, and stop on
+   * non-finite values in the model's state or weights. Default true.
+   */
   readonly terminateOnNaN?: boolean
   /** 0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line per epoch. Default 1. */
   readonly verbose?: 0 | 1 | 2
   /** Where progress goes. Default `process.stdout`. */
   readonly output?: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+/** The path of the first leaf holding a NaN or an infinity, if any. */
+const firstNonFinite = (t: unknown): string | undefined => {
+  for (const [path, leaf] of tree.flatten(t as Tree)) {
+    const d = leaf.data
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return path
+  }
+  return undefined
 }
 
 const checkRows = (op: string, x: Tensor, y: Tensor): number => {
@@ -97,7 +124,10 @@ const runningMeans = () => {
  * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
  * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
  * regularization penalties. A NaN or infinite loss stops training at once with a message
- * naming the epoch and step; the model returned is the one before that step.
+ * naming the epoch and step, and so does a non-finite value in the model's state (batch-norm
+ * moving statistics, checked after every step) or weights (checked at the end of each epoch,
+ * before any callback sees them): these are faults, `history.fault` is set, and the model
+ * returned is the last one whose loss was finite, never one holding NaN or Inf.
  *
  * @returns the trained model and a {@link History}
  * @example
@@ -157,8 +187,9 @@ export const fit = async (
   const steps = Math.ceil(n / batchSize)
 
   const given: readonly Callback<unknown>[] = opts.callbacks ?? []
+  const checkFinite = opts.terminateOnNaN ?? true
   const callbacks: readonly Callback<unknown>[] =
-    (opts.terminateOnNaN ?? true) && !given.some((c) => c.name === 'terminateOnNaN')
+    checkFinite && !given.some((c) => c.name === 'terminateOnNaN')
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
@@ -167,7 +198,9 @@ export const fit = async (
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
   let state: TrainingState = trainer.init(model)
+  let lastFinite: TrainingState | undefined
   let stopReason: string | undefined
+  let fault = false
   const say = (line: string) => {
     if (verbose > 0) out.write(`${line}\n`)
   }
@@ -215,16 +248,35 @@ export const fit = async (
         const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
         if (verdict === undefined) continue
         cbStates[i] = verdict.state
-        if (verdict.stop === true)
-          stopReason ??=
-            verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+        if (verdict.stop === true && stopReason === undefined) {
+          stopReason = verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+          fault = verdict.fault === true
+        }
       }
       if (stopReason !== undefined) return // the update of a step that stops training is discarded
+      // the loss of `state` was finite: it is the model to fall back on
+      lastFinite = state
+      const bad = checkFinite ? firstNonFinite(r.state.model.state) : undefined
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}, step ${step}/${steps}: non-finite value in the model's state (${bad}), terminating training`
+        fault = true
+        return
+      }
       state = r.state
       means.add(size, { loss: r.logs.loss, ...r.logs.metrics })
       live?.update(step)
     })
     live?.stop()
+    if (stopReason === undefined && checkFinite) {
+      // the last update of the epoch has no loss yet: its weights are checked before any
+      // callback (a checkpoint) sees them
+      const bad = firstNonFinite(state.model.params) ?? firstNonFinite(state.model.state)
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}: non-finite value in the model's weights (${bad}) after the last step, terminating training`
+        fault = true
+        state = lastFinite ?? state
+      }
+    } else if (fault) state = lastFinite ?? state
     if (stopReason !== undefined) {
       say(stopReason)
       break
@@ -258,6 +310,6 @@ export const fit = async (
   const history: History =
     stopReason === undefined
       ? { history: historyValues, epoch: epochList }
-      : { history: historyValues, epoch: epochList, stopReason }
+      : { history: historyValues, epoch: epochList, stopReason, ...(fault ? { fault } : {}) }
   return { model: finalModel, history }
 }
