@@ -264,6 +264,11 @@ export const publishedModelFolder = async (dir: string): Promise<string> => (awa
 export interface SaveModelOptions {
   /** Published versions kept besides the new one, for readers still reading them. Default 1. */
   readonly keepPrevious?: number
+  /**
+   * More files to write into the same version, by plain file name (letters, digits, `._-`):
+   * a training checkpoint's optimizer state, say. Read back with {@link loadModelAndFiles}.
+   */
+  readonly extraFiles?: Readonly<Record<string, Uint8Array | string>>
 }
 
 /** What may already be in a folder that saveModel replaces: a saved model or nothing. */
@@ -385,18 +390,38 @@ export const saveModel = async (model: Model, dir: string, opts: SaveModelOption
     byteLength,
   }
   const text = `${JSON.stringify(json, null, 2)}\n`
+  const extra = Object.entries(opts.extraFiles ?? {})
+  for (const [name] of extra)
+    if (!/^[\w.-]+$/.test(name) || ['model.json', 'weights.bin', 'CURRENT', '.', '..'].includes(name))
+      throw new Error(`saveModel: extraFiles: ${JSON.stringify(name)} is not a plain file name of its own`)
   const target = resolve(dir)
   await checkTarget(target)
   await publish(
     target,
     async (folder) => {
       await writeWeights(join(folder, 'weights.bin'), entries)
+      for (const [name, data] of extra) await writeFileSynced(join(folder, name), data)
       await writeFileSynced(join(folder, 'model.json'), text)
     },
     { keepPrevious: opts.keepPrevious ?? 1 },
   )
   // a model saved by purenn 0.x in the flat layout is replaced by the published version
   for (const f of ['model.json', 'weights.bin']) await fs.rm(join(target, f), { force: true })
+}
+
+/** One extra file of a saved version, whole. */
+const readExtra = async (folder: string, name: string, maxBytes: number): Promise<Uint8Array> => {
+  const opened = await openInside(folder, name)
+  if (E.isLeft(opened)) throw new Error(opened.left)
+  const { fh, size } = opened.right
+  try {
+    if (size > maxBytes) throw new Error(`${name}: ${size} bytes, more than maxBytes (${maxBytes})`)
+    const bytes = new Uint8Array(size)
+    if (!(await readExact(fh, bytes, 0))) throw new Error(`${name}: changed while it was read`)
+    return bytes
+  } finally {
+    await fh.close()
+  }
 }
 
 /** Loads one saved version from `folder`; every check comes before the allocation it guards. */
@@ -530,7 +555,40 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
  * ```
  * @category Saving
  */
-export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promise<Model> => {
+export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promise<Model> =>
+  (await loadModelAndFiles(dir, [], opts)).model
+
+/**
+ * Loads a model saved by {@link saveModel} and some of the `extraFiles` saved with it, all from
+ * one published version.
+ *
+ * @remarks Everything {@link loadModel} checks is checked; each file must be a regular file
+ * of at most `maxBytes` (default 16 GiB). A file missing is an error naming it.
+ * @param dir - a directory written by `saveModel`
+ * @param names - the extra files to read
+ * @param opts - as {@link loadModel}
+ * @returns the model, and the bytes of each file by name
+ * @throws Error (a rejected promise) describing the first problem found.
+ * @example
+ * ```ts
+ * import { dense, initModel, loadModelAndFiles, saveModel } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtemp } from 'node:fs/promises'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(await mkdtemp(join(tmpdir(), 'purenn-')), 'ckpt')
+ * const model = initModel(dense({ units: 2 }), { key: key(0), inputShape: [3] })
+ * await saveModel(model, dir, { extraFiles: { 'notes.txt': 'epoch 3' } })
+ * const { files } = await loadModelAndFiles(dir, ['notes.txt'])
+ * console.log(new TextDecoder().decode(files['notes.txt'])) // epoch 3
+ * ```
+ * @category Saving
+ */
+export const loadModelAndFiles = async (
+  dir: string,
+  names: readonly string[],
+  opts: LoadModelOptions = {},
+): Promise<{ readonly model: Model; readonly files: Readonly<Record<string, Uint8Array>> }> => {
   if ((await fs.stat(dir).catch(() => undefined))?.isDirectory() !== true)
     throw new Error(`model.json: not found in ${dir}`)
   for (let attempt = 0; ; attempt++) {
@@ -538,7 +596,11 @@ export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promi
     try {
       const located = await locate(dir)
       version = located.version
-      return await loadFrom(located.folder, opts)
+      const model = await loadFrom(located.folder, opts)
+      const files: Record<string, Uint8Array> = {}
+      for (const name of names)
+        files[name] = await readExtra(located.folder, name, opts.maxBytes ?? 16 * 2 ** 30)
+      return { model, files }
     } catch (e) {
       // the version read was replaced and removed meanwhile: read the one published now
       if (attempt >= 8 || (await readCurrent(dir)) === version) throw e

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export * from './callbacks.js'
+export * from './checkpoint.js'
 export * from './fit.js'
 export * from './guard.js'
 export * from './plot.js'
