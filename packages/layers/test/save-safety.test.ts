@@ -253,3 +253,24 @@ describe('loadModel: checks before it trusts', () => {
     )
   }, 30_000)
 })
+
+describe('loadModel: deep nesting', () => {
+  it('10^4 levels of trainable or 1000 nested layers: a clear error, no stack overflow', async () => {
+    const dir = fresh()
+    await saveModel(small(), dir)
+    const folder = await publishedModelFolder(dir)
+    const json = JSON.parse(await fs.readFile(join(folder, 'model.json'), 'utf8'))
+    json.trainable = `${'['.repeat(10_000)}true${']'.repeat(10_000)}`
+    await fs.writeFile(
+      join(folder, 'model.json'),
+      JSON.stringify(json).replace(`"${json.trainable}"`, json.trainable),
+    )
+    await expect(loadModel(dir)).rejects.toThrow('model.json: nested more than 100 levels deep')
+    let arch: unknown = { kind: 'Dense', config: { units: 4 } }
+    for (let i = 0; i < 1000; i++) arch = { kind: 'Sequential', config: { layers: [arch] } }
+    json.trainable = { kernel: true, bias: true }
+    json.architecture = arch
+    await fs.writeFile(join(folder, 'model.json'), JSON.stringify(json))
+    await expect(loadModel(dir)).rejects.toThrow('model.json: nested more than 100 levels deep')
+  })
+})

@@ -35,7 +35,7 @@ export const setThreads = (n: number): void => setPoolThreads(n)
  * `os.availableParallelism()`. It has no effect on results, only on speed.
  *
  * @returns the thread count, at least 1
- * @throws Error when `PURENN_THREADS` is set to something other than a positive integer.
+ * @throws Error when `PURENN_THREADS` is set to something other than a decimal integer from 1 to 256.
  * @example
  * ```ts
  * import { getThreads } from '@purenn/tensor'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { matmulInto, POOL_MIN_MADDS, rowsPerChunk } from '../src/internal/matmul.js'
-import { __poolForTests } from '../src/internal/pool.js'
+import { __poolForTests, parseThreadsEnv } from '../src/internal/pool.js'
 import { dropout, key } from '../src/random.js'
 import { fromBuffer } from '../src/tensor.js'
 import { getThreads, setThreads } from '../src/threads.js'
@@ -183,5 +183,18 @@ describe('worker pool', () => {
       expect(await untilWorkersRun(() => product(threads, a, b, M, K, N))).toBeGreaterThan(0)
       expect(__poolForTests.workers()).toBe(threads - 1)
     }
+  })
+})
+
+describe('PURENN_THREADS', () => {
+  it('is read strictly: decimal digits from 1 to 256, as setThreads takes', () => {
+    expect(parseThreadsEnv('3')).toBe(3)
+    expect(parseThreadsEnv(' 2 ')).toBe(2)
+    expect(parseThreadsEnv('256')).toBe(256)
+    expect(parseThreadsEnv(undefined)).toBeGreaterThanOrEqual(1)
+    for (const bad of ['1000', '0', '1e1', '0x2', '-1', '2.5', 'many'])
+      expect(() => parseThreadsEnv(bad)).toThrow(
+        `PURENN_THREADS must be a decimal integer from 1 to 256 (threads incl. the calling one), got '${bad}'`,
+      )
   })
 })

@@ -161,14 +161,21 @@ interface Pool {
 let configured: number | undefined
 let pool: Pool | undefined
 
-const parseEnv = (): number => {
-  const raw = process.env.PURENN_THREADS
-  if (raw === undefined || raw.trim() === '') return availableParallelism()
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`PURENN_THREADS must be a positive integer (threads incl. the calling one), got '${raw}'`)
+/**
+ * `PURENN_THREADS` read strictly: decimal digits only (no `1e1`, `0x2`), from 1 to 256 as
+ * `setThreads` takes; unset or empty means all cores (at most 256).
+ */
+export const parseThreadsEnv = (raw: string | undefined): number => {
+  if (raw === undefined || raw.trim() === '') return Math.min(256, availableParallelism())
+  const n = /^\d{1,4}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
+  if (!(n >= 1 && n <= 256))
+    throw new Error(
+      `PURENN_THREADS must be a decimal integer from 1 to 256 (threads incl. the calling one), got '${raw}'`,
+    )
   return n
 }
+
+const parseEnv = (): number => parseThreadsEnv(process.env.PURENN_THREADS)
 
 /** The number of threads heavy kernels use, the calling one included. */
 export const poolThreads = (): number => {
