@@ -19,8 +19,11 @@ export interface DivergenceGuardOptions {
  * @category Callbacks
  */
 export interface DivergenceGuardState {
+  /** The smoothed loss so far (undefined before the first step). */
   readonly smoothed: number | undefined
+  /** Its running minimum. */
   readonly best: number
+  /** Consecutive steps with `smoothed > factor · best`. */
   readonly above: number
 }
 
