@@ -285,12 +285,16 @@ export const fit = async (
       opts.checkpoint.keepPrevious ?? 1,
     )
   }
-  /** One pure step; a worker of the pool that died during it is replaced and the step run again. */
+  /** One pure step; a worker of the pool that died or got stuck is replaced and the step run again. */
   const stepOnce = (s: TrainingState, batch: Batch, k: Key, factor: number) => {
     try {
       return trainer.step(s, batch, k, factor)
     } catch (e) {
-      if (!(e instanceof Error && e.message.startsWith('purenn worker pool: worker '))) throw e
+      const poolFault =
+        e instanceof Error &&
+        (e.message.startsWith('purenn worker pool: worker ') ||
+          e.message.startsWith('purenn worker pool: the workers did not finish'))
+      if (!poolFault) throw e
       say(`${e.message}; the pool was restarted and the step is run again`)
       return trainer.step(s, batch, k, factor)
     }
