@@ -807,7 +807,7 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       await writeMain((json) =>
         layersOf(json).splice(3, 0, { class_name: 'Conv2D', config: { name: 'conv2d' } }),
       ),
-      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, InputLayer',
+      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),
