@@ -44,7 +44,14 @@ describe('fit: faults', () => {
       shuffle: false,
       verbose: 0,
       callbacks: [
-        { name: 'spy', init: () => null, onEpochEnd: (s, e) => (saved.push(e.model), { state: s }) },
+        {
+          name: 'spy',
+          init: () => null,
+          onEpochEnd: (s, e) => {
+            saved.push(e.model)
+            return { state: s }
+          },
+        },
       ],
     })
     expect(history.fault).toBe(true)
