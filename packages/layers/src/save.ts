@@ -290,7 +290,8 @@ const checkTarget = async (target: string): Promise<void> => {
     n === 'weights.bin' ||
     /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+)$/.test(n)
   const isModel = names.includes('CURRENT') || names.includes('model.json')
-  if (names.length > 0 && !(isModel && names.every(ours)))
+  // (a folder holding only the leftovers of a crashed first save is one to save into)
+  if (!names.every(ours))
     throw new Error(
       `saveModel: ${target} exists and is not a saved model (${isModel ? 'it holds other files' : 'no model.json'}); refusing to replace it`,
     )

@@ -274,3 +274,14 @@ describe('loadModel: deep nesting', () => {
     await expect(loadModel(dir)).rejects.toThrow('model.json: nested more than 100 levels deep')
   })
 })
+
+describe('saveModel: a crash during the very first save', () => {
+  it('leaves a folder that the next save fills', async () => {
+    const dir = fresh()
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)']).toString())
+    await fs.mkdir(join(dir, `.tmp-${dead}-0123ab`), { recursive: true })
+    await expect(loadModel(dir)).rejects.toThrow('model.json: not found in the model folder')
+    await saveModel(small(0.5), dir)
+    expect((await fs.readdir(dir)).sort()).toEqual(['CURRENT', 'v000001'])
+  })
+})
