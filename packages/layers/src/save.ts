@@ -3,9 +3,11 @@ import * as fs from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { key, type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
 import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { describeFile } from './internal/formats.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
@@ -158,6 +160,38 @@ const decodeModelJson = (u: unknown): E.Either<string, ModelJson> => {
       ? `${path === '' ? '' : `${path}: `}missing, expected ${expected}`
       : `${path === '' ? '' : `${path}: `}expected ${expected}, got ${brief(value)}`,
   )
+}
+
+const knownFields = [
+  'format',
+  'formatVersion',
+  'architecture',
+  'inputShape',
+  'trainable',
+  'weights',
+  'byteLength',
+]
+const knownWeightFields = ['name', 'shape', 'offset', 'group', 'sha256']
+
+/**
+ * The compatibility policy (docs/format.md): a field this reader does not know is an error,
+ * since it may change what the file means, unless it sits under `optional`, which readers
+ * may skip. Fields of layer configs are checked by each layer's `fromConfig`.
+ */
+const checkFields = (u: unknown, json: ModelJson): E.Either<string, ModelJson> => {
+  const unknown = (o: object, known: readonly string[]) =>
+    Object.keys(o).find((k) => !known.includes(k) && k !== 'optional')
+  const top = unknown(u as object, knownFields)
+  if (top !== undefined)
+    return E.left(
+      `${top}: unknown field (format version ${json.formatVersion} has ${knownFields.join(', ')}); a newer writer puts fields a reader may skip under "optional"`,
+    )
+  for (const [i, w] of ((u as { weights: object[] }).weights ?? []).entries()) {
+    const f = unknown(w, knownWeightFields)
+    if (f !== undefined)
+      return E.left(`weights[${i}].${f}: unknown field (a weight has ${knownWeightFields.join(', ')})`)
+  }
+  return E.right(json)
 }
 
 /** Checks the manifest's layout: weights back to back from offset 0, `byteLength` their total. */
@@ -435,7 +469,14 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
   if (E.isLeft(text)) return fail('model.json', strip('model.json', text.left))
   const parsed = parseJson(text.right)
   if (E.isLeft(parsed)) return fail('model.json', parsed.left)
-  const decoded = E.chain(checkLayout)(decodeModelJson(parsed.right))
+  const u = parsed.right as { readonly format?: unknown; readonly modelTopology?: unknown } | null
+  if (typeof u === 'object' && u !== null && u.format !== 'purenn-model' && u.modelTopology !== undefined)
+    return fail('model.json', 'a TF.js model (it has modelTopology): read it with loadTfjsModel')
+  const decoded = pipe(
+    decodeModelJson(parsed.right),
+    E.chain((json) => checkFields(parsed.right, json)),
+    E.chain(checkLayout),
+  )
   if (E.isLeft(decoded)) return fail('model.json', decoded.left)
   const json = decoded.right
   const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
@@ -590,8 +631,9 @@ export const loadModelAndFiles = async (
   names: readonly string[],
   opts: LoadModelOptions = {},
 ): Promise<{ readonly model: Model; readonly files: Readonly<Record<string, Uint8Array>> }> => {
-  if ((await fs.stat(dir).catch(() => undefined))?.isDirectory() !== true)
-    throw new Error(`model.json: not found in ${dir}`)
+  const st = await fs.stat(dir).catch(() => undefined)
+  if (st?.isFile() === true) throw new Error(`${dir}: ${await describeFile(dir)}`)
+  if (st?.isDirectory() !== true) throw new Error(`model.json: not found in ${dir}`)
   for (let attempt = 0; ; attempt++) {
     let version: string | undefined
     try {

@@ -13,6 +13,7 @@ import { flatten } from './flatten.js'
 import { type Initializer, initializerFromConfig } from './initializers.js'
 import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config.js'
 import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { describeFile } from './internal/formats.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyLayer, Json, NameOption, Shape } from './layer.js'
@@ -938,7 +939,12 @@ const loadEither = async (
 export const loadTfjsModel = async (
   path: string,
   opts: LoadTfjsModelOptions = {},
-): Promise<Model<Sequential>> => orThrow(await loadEither(path, opts))
+): Promise<Model<Sequential>> => {
+  // a file that is not a .json (a .keras zip, an .h5): say what it is instead of ENOTDIR
+  if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
+    throw new Error(`loadTfjsModel: ${path} is ${await describeFile(path)}`)
+  return orThrow(await loadEither(path, opts))
+}
 
 /**
  * The model in TF.js artifacts held in memory (what {@link tfjsArtifacts} returns, TF.js's
