@@ -7,6 +7,7 @@ import * as t from 'io-ts'
 import { activation, leakyRelu } from './activation.js'
 import { type Activation, activations } from './activations.js'
 import { batchNormalization } from './batchNormalization.js'
+import { type Constraint, constraintFromConfig } from './constraints.js'
 import { dense } from './dense.js'
 import { dropout } from './dropout.js'
 import { flatten } from './flatten.js'
@@ -337,6 +338,48 @@ const regularizerOf = (u: unknown, path: string): E.Either<string, Regularizer |
   return regularizerFromConfig(json, `${path}.config`)
 }
 
+/** A Keras constraint (`{class_name: 'MaxNorm', config: {max_value, axis}}`, ...); null is none. */
+const constraintOf = (u: unknown, path: string): E.Either<string, Constraint | undefined> => {
+  if (u === undefined || u === null) return E.right(undefined)
+  const spec = typeof u === 'string' ? E.right({ class_name: u, config: {} }) : decode(KerasObjectC, u, path)
+  if (E.isLeft(spec)) return spec
+  const c: Config = spec.right.config ?? {}
+  const k = norm(spec.right.class_name)
+  const pick = (keys: readonly (readonly [string, string])[]) =>
+    Object.fromEntries(
+      keys.filter(([from]) => c[from] !== undefined).map(([from, to]) => [to, c[from] as Json]),
+    )
+  const json: Json | undefined =
+    k === 'maxnorm'
+      ? {
+          name: 'maxNorm',
+          ...pick([
+            ['max_value', 'maxValue'],
+            ['axis', 'axis'],
+          ]),
+        }
+      : k === 'nonneg'
+        ? { name: 'nonNeg' }
+        : k === 'unitnorm'
+          ? { name: 'unitNorm', ...pick([['axis', 'axis']]) }
+          : k === 'minmaxnorm'
+            ? {
+                name: 'minMaxNorm',
+                ...pick([
+                  ['min_value', 'minValue'],
+                  ['max_value', 'maxValue'],
+                  ['rate', 'rate'],
+                  ['axis', 'axis'],
+                ]),
+              }
+            : undefined
+  if (json === undefined)
+    return E.left(
+      `${typeof u === 'string' ? path : `${path}.class_name`}: "${spec.right.class_name}" is not a constraint purenn has; supported: MaxNorm, NonNeg, UnitNorm, MinMaxNorm`,
+    )
+  return constraintFromConfig(json, `${path}.config`)
+}
+
 // ---------------------------------------------------------------------------------------
 // Keras layer configs -> purenn layers
 
@@ -350,13 +393,7 @@ const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_b
 const denseOf: Convert = (c, path, name) =>
   pipe(
     decode(DenseC, c, path),
-    E.chainFirst(() =>
-      unsupported(c, path, [
-        ['activity_regularizer', 'activity regularizers are'],
-        ['kernel_constraint', 'constraints are'],
-        ['bias_constraint', 'constraints are'],
-      ]),
-    ),
+    E.chainFirst(() => unsupported(c, path, [['activity_regularizer', 'activity regularizers are']])),
     E.chain((d) =>
       pipe(
         E.Do,
@@ -367,6 +404,8 @@ const denseOf: Convert = (c, path, name) =>
         E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
         E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
         E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.bind('kernelCon', () => constraintOf(c.kernel_constraint, `${path}.kernel_constraint`)),
+        E.bind('biasCon', () => constraintOf(c.bias_constraint, `${path}.bias_constraint`)),
         E.chain((o) =>
           build(path, () =>
             dense({
@@ -377,6 +416,8 @@ const denseOf: Convert = (c, path, name) =>
               biasInitializer: o.biasInit,
               ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
               ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...(o.kernelCon === undefined ? {} : { kernelConstraint: o.kernelCon }),
+              ...(o.biasCon === undefined ? {} : { biasConstraint: o.biasCon }),
               ...name,
             }),
           ),

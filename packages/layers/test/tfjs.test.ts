@@ -829,9 +829,9 @@ describe('loadTfjsModel: errors name the file and the field', () => {
     await rejects(
       await writeMain(
         (json) =>
-          (layersOf(json)[3].config.kernel_constraint = { class_name: 'MaxNorm', config: { max_value: 2 } }),
+          (layersOf(json)[3].config.kernel_constraint = { class_name: 'RadialConstraint', config: {} }),
       ),
-      'model.json: modelTopology.model_config.config.layers[3].config.kernel_constraint: constraints are not supported by purenn, got {"class_name":"MaxNorm","config":{"max_value":2}}',
+      'model.json: modelTopology.model_config.config.layers[3].config.kernel_constraint.class_name: "RadialConstraint" is not a constraint purenn has; supported: MaxNorm, NonNeg, UnitNorm, MinMaxNorm',
     )
     await rejects(
       await writeMain((json) => (layersOf(json)[4].config.noise_shape = [null, 1])),

@@ -14,6 +14,11 @@ export interface EpochEnd {
   readonly logs: Logs
   /** The model after this epoch. */
   readonly model: Model
+  /**
+   * The learning rate of the epoch's last step (the optimizer's rate times the callbacks'
+   * factors), when the optimizer says its rate (every built-in optimizer does).
+   */
+  readonly learningRate?: number
 }
 
 /**
@@ -29,6 +34,23 @@ export interface BatchEnd {
   readonly steps: number
   /** The step's loss (penalties included). */
   readonly loss: number
+  /** The learning rate of this step, when the optimizer says its rate. */
+  readonly learningRate?: number
+}
+
+/**
+ * Where training is when a callback is asked for the learning-rate factor of the next step.
+ * @category Callbacks
+ */
+export interface BatchBegin {
+  /** The epoch, counting from 0. */
+  readonly epoch: number
+  /** The step within the epoch about to run, counting from 1. */
+  readonly step: number
+  /** Steps per epoch. */
+  readonly steps: number
+  /** Steps taken since training started (0 before the first). */
+  readonly iteration: number
 }
 
 /**
@@ -71,6 +93,13 @@ export interface Callback<S = unknown> {
   readonly onTrainEnd?: (state: S, model: Model) => Model
   /** A factor on the optimizer's learning rate for an epoch (learning-rate schedulers). */
   readonly learningRateFactor?: (epoch: number) => number
+  /**
+   * A factor on the optimizer's learning rate for the next step, from the callback's state:
+   * called before every step, so a callback can set the learning rate per batch (a
+   * learning-rate finder) or from what it saw at the end of earlier epochs
+   * (`reduceLROnPlateau`). Factors of all callbacks multiply.
+   */
+  readonly learningRateFactorAt?: (state: S, b: BatchBegin) => number
 }
 
 /**

@@ -41,6 +41,8 @@ export interface TrainingCheckpoint {
   readonly history: {
     readonly history: Readonly<Record<string, readonly number[]>>
     readonly epoch: readonly number[]
+    /** The learning rate of each finished epoch, when the optimizer says it. */
+    readonly learningRate?: readonly number[]
   }
   /** Each callback's state, by position, with its name. */
   readonly callbacks: readonly { readonly name: string; readonly state: unknown }[]

@@ -7,7 +7,7 @@ import {
   type MetricName,
   type Model,
 } from '@purenn/layers'
-import type { GradientTransformation } from '@purenn/optim'
+import { type GradientTransformation, getOptimizer, type OptimizerName } from '@purenn/optim'
 import {
   foldIn,
   gather,
@@ -47,6 +47,13 @@ export interface History {
    * the model returned is then the last one whose loss was finite.
    */
   readonly fault?: boolean
+  /**
+   * The learning rate of each epoch's last step: the optimizer's rate (its schedule at that
+   * step) times the callbacks' factors. Present when the optimizer says its rate (every
+   * built-in optimizer and name does; a hand-built `chain` does not). Checkpoints keep it, so a
+   * resumed run has the same history.
+   */
+  readonly learningRate?: readonly number[]
 }
 
 /**
@@ -56,8 +63,11 @@ export interface History {
 export interface FitOptions {
   /** The loss, by name (`'sparseCategoricalCrossentropy'`) or value. */
   readonly loss: Loss | LossName
-  /** The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`). */
-  readonly optimizer: GradientTransformation<unknown>
+  /**
+   * The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`), or a
+   * name (`'adam'`, `'sgd'`, ...: Keras' defaults, see `getOptimizer`).
+   */
+  readonly optimizer: GradientTransformation<unknown> | OptimizerName
   /** Metrics to report, e.g. `['accuracy']`. Default none. */
   readonly metrics?: readonly (Metric | MetricName)[]
   /** Number of passes over the data. Default 1. */
@@ -216,7 +226,14 @@ export const fit = async (
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
-  const trainer = makeTrainer({ loss, metrics, optimizer: opts.optimizer })
+  const optimizer = getOptimizer(opts.optimizer)
+  const trainer = makeTrainer({ loss, metrics, optimizer })
+  const baseRate = optimizer.learningRate
+  const rateAt = (iteration: number, factor: number): number | undefined =>
+    baseRate === undefined
+      ? undefined
+      : (typeof baseRate === 'number' ? baseRate : baseRate(iteration)) * factor
+  const learningRates: number[] = []
   let rootKey = opts.key ?? makeKey(0)
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
@@ -259,6 +276,7 @@ export const fit = async (
     startMeans = c.means
     for (const [k, v] of Object.entries(c.history.history)) historyValues[k] = [...v]
     epochList.push(...c.history.epoch)
+    learningRates.push(...(c.history.learningRate ?? []))
     c.callbacks.forEach((cb, i) => {
       cbStates[i] = cb.state
     })
@@ -277,7 +295,11 @@ export const fit = async (
         stepInEpoch,
         step: state.step,
         means,
-        history: { history: historyValues, epoch: epochList },
+        history: {
+          history: historyValues,
+          epoch: epochList,
+          ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+        },
         callbacks: callbacks.map((cb, i) => ({ name: cb.name, state: cbStates[i] })),
         data: { rows: n, batchSize, shuffle },
       },
@@ -330,6 +352,7 @@ export const fit = async (
           )
         : undefined
     live?.start(steps, firstStep)
+    let lastRate: number | undefined
     for (let step = firstStep; step < steps && stopReason === undefined; ) {
       const start = step * batchSize
       const size = Math.min(batchSize, n - start)
@@ -338,10 +361,23 @@ export const fit = async (
         idx === undefined
           ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
           : { x: gather(trainX, idx), y: gather(trainY, idx) }
-      const r = stepOnce(state, batch, foldIn(stepKey, step), factor)
+      const at = { epoch, step: step + 1, steps, iteration: state.step }
+      const stepFactor = callbacks.reduce(
+        (f, c, i) => f * (c.learningRateFactorAt?.(cbStates[i], at) ?? 1),
+        factor,
+      )
+      const rate = rateAt(state.step, stepFactor)
+      if (rate !== undefined) lastRate = rate
+      const r = stepOnce(state, batch, foldIn(stepKey, step), stepFactor)
       step++
       for (let i = 0; i < callbacks.length; i++) {
-        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
+        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], {
+          epoch,
+          step,
+          steps,
+          loss: r.logs.loss,
+          ...(rate === undefined ? {} : { learningRate: rate }),
+        })
         if (verdict === undefined) continue
         cbStates[i] = verdict.state
         if (verdict.stop === true && stopReason === undefined) {
@@ -393,9 +429,15 @@ export const fit = async (
     }
     for (const [k, v] of Object.entries(logs)) (historyValues[k] ??= []).push(v)
     epochList.push(epoch)
+    if (lastRate !== undefined) learningRates.push(lastRate)
     if (verbose === 1) say(formatEpochLine(steps, seconds, logs))
     if (verbose === 2) say(formatEpochLineVerbose2(steps, seconds, logs))
-    const info: EpochEnd = { epoch, logs, model: state.model }
+    const info: EpochEnd = {
+      epoch,
+      logs,
+      model: state.model,
+      ...(lastRate === undefined ? {} : { learningRate: lastRate }),
+    }
     for (let i = 0; i < callbacks.length; i++) {
       const cb = callbacks[i]!
       if (cb.onEpochEnd === undefined) continue
@@ -412,9 +454,11 @@ export const fit = async (
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
     state.model,
   )
-  const history: History =
-    stopReason === undefined
-      ? { history: historyValues, epoch: epochList }
-      : { history: historyValues, epoch: epochList, stopReason, ...(fault ? { fault } : {}) }
+  const history: History = {
+    history: historyValues,
+    epoch: epochList,
+    ...(stopReason === undefined ? {} : { stopReason, ...(fault ? { fault } : {}) }),
+    ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+  }
   return { model: finalModel, history }
 }
