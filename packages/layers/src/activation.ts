@@ -9,7 +9,7 @@ import {
   activationToConfig,
   getActivation,
 } from './activations.js'
-import { decodeWith } from './internal/config.js'
+import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
 
 /**
@@ -27,6 +27,7 @@ import { type Empty, empty, type Json, type Layer, type NameOption } from './lay
  * @category Layers
  */
 export const activation = (fn: ActivationName | Activation, opts: NameOption = {}): Layer<Empty, Empty> => {
+  checkOptions('activation', opts, ['name'])
   const a = getActivation(fn)
   const config: { [key: string]: Json } = { activation: activationToConfig(a) }
   if (opts.name !== undefined) config.name = opts.name
@@ -66,6 +67,7 @@ export interface LeakyReluOptions extends NameOption {
  * @category Layers
  */
 export const leakyRelu = (opts: LeakyReluOptions = {}): Layer<Empty, Empty> => {
+  checkOptions('leakyRelu', opts, ['alpha', 'name'])
   const alpha = opts.alpha ?? 0.3
   const config: { [key: string]: Json } = { alpha }
   if (opts.name !== undefined) config.name = opts.name

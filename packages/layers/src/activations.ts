@@ -1,7 +1,10 @@
 import {
+  add,
+  clip,
   elu as eluOp,
   gelu as geluOp,
   leakyRelu as leakyReluOp,
+  mul,
   relu as reluOp,
   selu as seluOp,
   sigmoid as sigmoidOp,
@@ -48,6 +51,10 @@ export type ActivationName =
   | 'tanh'
   | 'softmax'
   | 'softplus'
+  | 'mish'
+  | 'relu6'
+  | 'hardSigmoid'
+  | 'hardSwish'
 
 /**
  * An activation as a value: its name, its parameters as plain JSON and the elementwise (or,
@@ -71,7 +78,7 @@ export type ActivationName =
 export interface Activation {
   /** Which built-in activation this is. */
   readonly name: ActivationName
-  /** Its parameters (`{ alpha }` for `leakyRelu` and `elu`, else `{}`). */
+  /** Its parameters (`{ alpha }` for `leakyRelu` and `elu`, `{ approximate: true }` for the tanh GELU, else `{}`). */
   readonly config: { readonly [k: string]: Json }
   /** The function itself, differentiable through the tensor ops. */
   readonly fn: (x: Tensor) => Tensor
@@ -93,6 +100,14 @@ const checkAlpha = (fn: string, alpha: number): number => {
 }
 
 const identity = (x: Tensor): Tensor => x
+
+/** `√(2/π)`, the constant of the tanh approximation of GELU. */
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI)
+
+const relu6Fn = (x: Tensor): Tensor => clip(x, 0, 6)
+const hardSigmoidFn = (x: Tensor): Tensor => clip(add(mul(x, 1 / 6), 0.5), 0, 1)
+const geluTanhFn = (x: Tensor): Tensor =>
+  mul(mul(x, 0.5), add(tanhOp(mul(add(x, mul(mul(mul(x, x), x), 0.044715)), SQRT_2_OVER_PI)), 1))
 
 const leakyRelu = (alpha = 0.2): Activation => {
   const a = checkAlpha('leakyRelu', alpha)
@@ -240,7 +255,7 @@ export const activations = Object.freeze({
    * Φ is the standard normal CDF; derivative `Φ(x) + x·φ(x)`. Hendrycks & Gimpel (2016).
    * Same as Keras' `activations.gelu` with its default `approximate=False` (tf.keras 2.x and
    * Keras 3; Keras 3's lower-level `keras.ops.gelu` defaults to the tanh approximation,
-   * which is not provided here). Pair with He initialization.
+   * which is {@link activations}`.geluApproximate` here). Pair with He initialization.
    * @example
    * ```ts
    * import { activations } from '@purenn/layers'
@@ -327,6 +342,92 @@ export const activations = Object.freeze({
    * ```
    */
   softplus: make('softplus', softplusOp),
+
+  /**
+   * Mish `f(x) = x·tanh(softplus(x)) = x·tanh(ln(1 + eˣ))`.
+   *
+   * @remarks
+   * Smooth, non-monotonic, unbounded above and bounded below (minimum ≈ −0.3088 at
+   * x ≈ −1.1924), like swish. Derivative `tanh(sp(x)) + x·σ(x)·(1 − tanh²(sp(x)))` with
+   * `sp = softplus`. Misra (2019), "Mish: A Self Regularized Non-Monotonic Activation
+   * Function". Keras 3's `activations.mish`. Pair with He initialization.
+   * @example
+   * ```ts
+   * import { activations } from '@purenn/layers'
+   * import { tensor } from '@purenn/tensor'
+   * console.log(activations.mish.fn(tensor([0, 1])).toString()) // tensor([0, 0.865098])
+   * ```
+   */
+  mish: make('mish', (x) => mul(x, tanhOp(softplusOp(x)))),
+
+  /**
+   * ReLU capped at 6: `f(x) = min(max(x, 0), 6)`.
+   *
+   * @remarks
+   * Derivative 1 on (0, 6), 0 elsewhere. Krizhevsky (2010); used by MobileNets because the
+   * cap keeps activations in a range low-precision arithmetic can hold. Keras 3's
+   * `activations.relu6`. Pair with He initialization.
+   * @example
+   * ```ts
+   * import { activations } from '@purenn/layers'
+   * import { tensor } from '@purenn/tensor'
+   * console.log(activations.relu6.fn(tensor([-1, 3, 9])).toString()) // tensor([0, 3, 6])
+   * ```
+   */
+  relu6: make('relu6', relu6Fn),
+
+  /**
+   * Hard sigmoid, Keras 3's piecewise-linear sigmoid: `f(x) = relu6(x + 3)/6 =
+   * clip(x/6 + 1/2, 0, 1)`.
+   *
+   * @remarks
+   * Derivative 1/6 on (−3, 3), 0 elsewhere. **Keras versions differ**: Keras 3 (and
+   * PyTorch's `Hardsigmoid`) use slope 1/6; tf.keras 2.x's `hard_sigmoid` used
+   * `clip(0.2·x + 0.5, 0, 1)` (slope 0.2, saturating at ±2.5). purenn follows Keras 3.
+   * Howard et al. (2019), "Searching for MobileNetV3".
+   * @example
+   * ```ts
+   * import { activations } from '@purenn/layers'
+   * import { tensor } from '@purenn/tensor'
+   * console.log(activations.hardSigmoid.fn(tensor([-4, 0, 1.5, 4])).toString()) // tensor([0, 0.5, 0.75, 1])
+   * ```
+   */
+  hardSigmoid: make('hardSigmoid', hardSigmoidFn),
+
+  /**
+   * Hard swish (Keras 3's `hard_silu`/`hard_swish`): `f(x) = x·relu6(x + 3)/6`.
+   *
+   * @remarks
+   * A piecewise-quadratic swish: 0 for `x ≤ −3`, `x` for `x ≥ 3`, `x(x + 3)/6` between;
+   * derivative `(2x + 3)/6` on (−3, 3). Howard et al. (2019), "Searching for MobileNetV3".
+   * Pair with He initialization.
+   * @example
+   * ```ts
+   * import { activations } from '@purenn/layers'
+   * import { tensor } from '@purenn/tensor'
+   * console.log(activations.hardSwish.fn(tensor([-4, 1, 4])).toString()) // tensor([0, 0.666667, 4])
+   * ```
+   */
+  hardSwish: make('hardSwish', (x) => mul(x, hardSigmoidFn(x))),
+
+  /**
+   * GELU with the tanh approximation (Keras' `gelu(x, approximate=True)`):
+   * `f(x) = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+   *
+   * @remarks
+   * Within about 1e-3 of the exact {@link activations}`.gelu` (`x·Φ(x)`), and cheaper where
+   * `erf` is slow; the form of BERT and GPT-2. Hendrycks & Gimpel (2016). Its name is
+   * `'gelu'` with `config` `{ approximate: true }`, saved as
+   * `{ name: 'gelu', approximate: true }`; the name `'gelu'` alone is the exact form.
+   * @example
+   * ```ts
+   * import { activations } from '@purenn/layers'
+   * import { tensor } from '@purenn/tensor'
+   * const a = activations.geluApproximate
+   * console.log(a.name, a.config, a.fn(tensor([0, 1])).toString()) // gelu { approximate: true } tensor([0, 0.841192])
+   * ```
+   */
+  geluApproximate: make('gelu', geluTanhFn, { approximate: true }),
 })
 
 /** What each name stands for: the activation with its default parameters. */
@@ -342,6 +443,10 @@ const byName: { readonly [N in ActivationName]: () => Activation } = {
   tanh: () => activations.tanh,
   softmax: () => activations.softmax,
   softplus: () => activations.softplus,
+  mish: () => activations.mish,
+  relu6: () => activations.relu6,
+  hardSigmoid: () => activations.hardSigmoid,
+  hardSwish: () => activations.hardSwish,
 }
 
 /** The parameters each activation takes in its config. */
@@ -351,12 +456,16 @@ const paramsOf: { readonly [N in ActivationName]: readonly string[] } = {
   leakyRelu: ['alpha'],
   elu: ['alpha'],
   selu: [],
-  gelu: [],
+  gelu: ['approximate'],
   swish: [],
   sigmoid: [],
   tanh: [],
   softmax: [],
   softplus: [],
+  mish: [],
+  relu6: [],
+  hardSigmoid: [],
+  hardSwish: [],
 }
 
 const names = Object.keys(byName) as ActivationName[]
@@ -456,6 +565,11 @@ export const activationFromConfig = (u: unknown, path = 'activation'): E.Either<
     const build = name.right === 'leakyRelu' ? activations.leakyRelu : activations.elu
     if (fields.alpha === undefined) return E.right(build())
     return E.map((alpha: number) => build(alpha))(decodeAt(FiniteNumber, fields.alpha, `${path}.alpha`))
+  }
+  if (name.right === 'gelu' && fields.approximate !== undefined) {
+    const approx = decodeAt(t.boolean, fields.approximate, `${path}.approximate`)
+    if (E.isLeft(approx)) return approx
+    return E.right(approx.right ? activations.geluApproximate : activations.gelu)
   }
   return E.right(byName[name.right]())
 }

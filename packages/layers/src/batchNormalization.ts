@@ -14,7 +14,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
+import { checkOptions as checkOptionNames, decodeWith } from './internal/config.js'
 import type { Json, Layer, NameOption, Shape } from './layer.js'
 
 /**
@@ -101,6 +101,7 @@ export type BatchNormalizationState = { readonly movingMean: Tensor; readonly mo
 export const batchNormalization = (
   opts: BatchNormalizationOptions = {},
 ): Layer<BatchNormalizationParams, BatchNormalizationState> => {
+  checkOptionNames('batchNormalization', opts, ['axis', 'momentum', 'epsilon', 'center', 'scale', 'name'])
   const axis = opts.axis ?? -1
   const momentum = opts.momentum ?? 0.99
   const epsilon = opts.epsilon ?? 1e-3

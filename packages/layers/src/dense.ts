@@ -11,13 +11,20 @@ import {
   getActivation,
 } from './activations.js'
 import {
+  type Constraint,
+  type ConstraintName,
+  constraintFromConfig,
+  constraintToConfig,
+  getConstraint,
+} from './constraints.js'
+import {
   getInitializer,
   type Initializer,
   type InitializerName,
   initializerFromConfig,
   initializerToConfig,
 } from './initializers.js'
-import { decodeWith } from './internal/config.js'
+import { checkOptions, decodeWith } from './internal/config.js'
 import type { Json, Layer, NameOption } from './layer.js'
 import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
 
@@ -40,7 +47,24 @@ export interface DenseOptions extends NameOption {
   readonly kernelRegularizer?: Regularizer
   /** Penalty on the bias added to the loss. */
   readonly biasRegularizer?: Regularizer
+  /** Projection of the kernel after each optimizer update (e.g. `maxNorm(1)`). */
+  readonly kernelConstraint?: ConstraintName | Constraint
+  /** Projection of the bias after each optimizer update. */
+  readonly biasConstraint?: ConstraintName | Constraint
 }
+
+const denseOptionNames = [
+  'units',
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'biasConstraint',
+  'name',
+]
 
 /**
  * Params of a dense layer: `kernel` of shape `[inputs, units]` and, with `useBias`, `bias` of
@@ -56,7 +80,9 @@ export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * Params: `kernel` `[n_in, units]` drawn by `kernelInitializer` (Glorot uniform by default:
  * `U(−l, l)`, `l = sqrt(6/(n_in + units))`, Glorot & Bengio 2010) and `bias` `[units]`
  * (zeros). Parameter count `n_in·units + units`. The regularizers' penalties are added to
- * the loss by `fit` through the layer's `penalty`. The product, the bias and a linear or ReLU
+ * the loss by `fit` through the layer's `penalty`; the constraints project the kernel and
+ * the bias after every optimizer update, through the layer's `constrain`. Unknown options
+ * throw (a misspelt `kernelConstraints` from JavaScript is not silently ignored). The product, the bias and a linear or ReLU
  * activation run as one fused op with one VJP (`denseOp` of `@purenn/tensor`).
  *
  * @example
@@ -70,6 +96,7 @@ export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * @category Layers
  */
 export const dense = (opts: DenseOptions): Layer<DenseParams> => {
+  checkOptions('dense', opts, denseOptionNames)
   if (!Number.isInteger(opts.units) || opts.units <= 0)
     throw new Error(`dense: units must be a positive integer, got ${opts.units}`)
   const activation = getActivation(opts.activation)
@@ -77,6 +104,9 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
   const kernelInit = getInitializer(opts.kernelInitializer ?? 'glorotUniform')
   const biasInit = getInitializer(opts.biasInitializer ?? 'zeros')
   const { kernelRegularizer, biasRegularizer } = opts
+  const kernelConstraint =
+    opts.kernelConstraint === undefined ? undefined : getConstraint(opts.kernelConstraint)
+  const biasConstraint = opts.biasConstraint === undefined ? undefined : getConstraint(opts.biasConstraint)
   const config: { [key: string]: Json } = {
     units: opts.units,
     activation: activationToConfig(activation),
@@ -86,6 +116,9 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
     kernelRegularizer: kernelRegularizer === undefined ? null : regularizerToConfig(kernelRegularizer),
     biasRegularizer: biasRegularizer === undefined ? null : regularizerToConfig(biasRegularizer),
   }
+  // only when given, so the configs of unconstrained layers stay as they were
+  if (kernelConstraint !== undefined) config.kernelConstraint = constraintToConfig(kernelConstraint)
+  if (biasConstraint !== undefined) config.biasConstraint = constraintToConfig(biasConstraint)
   if (opts.name !== undefined) config.name = opts.name
   const layer: Layer<DenseParams> = {
     kind: 'Dense',
@@ -110,9 +143,20 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
       state,
     }),
   }
-  if (kernelRegularizer === undefined && biasRegularizer === undefined) return layer
+  const constrained: Layer<DenseParams> =
+    kernelConstraint === undefined && biasConstraint === undefined
+      ? layer
+      : {
+          ...layer,
+          constrain: (params) => {
+            const kernel = kernelConstraint ? kernelConstraint.project(params.kernel) : params.kernel
+            if (params.bias === undefined) return { kernel }
+            return { kernel, bias: biasConstraint ? biasConstraint.project(params.bias) : params.bias }
+          },
+        }
+  if (kernelRegularizer === undefined && biasRegularizer === undefined) return constrained
   return {
-    ...layer,
+    ...constrained,
     penalty: (params) => {
       const terms = [
         ...(kernelRegularizer ? [kernelRegularizer.penalty(params.kernel)] : []),
@@ -131,7 +175,13 @@ const DenseConfig = t.intersection([
     kernelInitializer: t.unknown,
     biasInitializer: t.unknown,
   }),
-  t.partial({ kernelRegularizer: t.unknown, biasRegularizer: t.unknown, name: t.string }),
+  t.partial({
+    kernelRegularizer: t.unknown,
+    biasRegularizer: t.unknown,
+    kernelConstraint: t.unknown,
+    biasConstraint: t.unknown,
+    name: t.string,
+  }),
 ])
 
 /** Rebuilds a dense layer from its `config`. @internal */
@@ -156,6 +206,16 @@ export const denseFromConfig = (u: unknown): E.Either<string, Layer<DenseParams>
         E.bind('biasRegularizer', () =>
           c.biasRegularizer == null ? E.right(undefined) : regularizerFromConfig(c.biasRegularizer as Json),
         ),
+        E.bind('kernelConstraint', () =>
+          c.kernelConstraint == null
+            ? E.right(undefined)
+            : constraintFromConfig(c.kernelConstraint, 'kernelConstraint'),
+        ),
+        E.bind('biasConstraint', () =>
+          c.biasConstraint == null
+            ? E.right(undefined)
+            : constraintFromConfig(c.biasConstraint, 'biasConstraint'),
+        ),
         E.map((d) =>
           dense({
             units: c.units,
@@ -165,6 +225,8 @@ export const denseFromConfig = (u: unknown): E.Either<string, Layer<DenseParams>
             biasInitializer: d.biasInitializer,
             ...(d.kernelRegularizer ? { kernelRegularizer: d.kernelRegularizer } : {}),
             ...(d.biasRegularizer ? { biasRegularizer: d.biasRegularizer } : {}),
+            ...(d.kernelConstraint ? { kernelConstraint: d.kernelConstraint } : {}),
+            ...(d.biasConstraint ? { biasConstraint: d.biasConstraint } : {}),
             ...(c.name !== undefined ? { name: c.name } : {}),
           }),
         ),

@@ -2,7 +2,7 @@ import { dropout as dropoutOp, type Key, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
+import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
 
 /**
@@ -49,6 +49,7 @@ export interface DropoutOptions extends NameOption {
  * @category Layers
  */
 export const dropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
+  checkOptions('dropout', opts, ['rate', 'name'])
   checkRate('dropout', opts.rate)
   return {
     kind: 'Dropout',
@@ -93,6 +94,7 @@ export const dropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
  * @category Layers
  */
 export const mcDropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
+  checkOptions('mcDropout', opts, ['rate', 'name'])
   checkRate('mcDropout', opts.rate)
   return {
     kind: 'MCDropout',

@@ -2,7 +2,7 @@ import { reshape } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
+import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Layer, type NameOption } from './layer.js'
 
 /**
@@ -19,7 +19,12 @@ import { type Empty, empty, type Layer, type NameOption } from './layer.js'
  * ```
  * @category Layers
  */
-export const flatten = (opts: NameOption = {}): Layer<Empty, Empty> => ({
+export const flatten = (opts: NameOption = {}): Layer<Empty, Empty> => {
+  checkOptions('flatten', opts, ['name'])
+  return flattenLayer(opts)
+}
+
+const flattenLayer = (opts: NameOption): Layer<Empty, Empty> => ({
   kind: 'Flatten',
   config: opts.name === undefined ? {} : { name: opts.name },
   init: (_key, inputShape) => ({

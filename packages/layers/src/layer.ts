@@ -68,6 +68,8 @@ export interface Applied<S extends Tree> {
  * - `apply(params, state, x, opts)` computes the output for a batch `x` (batch axis first)
  *   and returns the new state (batch normalization's moving statistics); it never mutates.
  * - `penalty(params)`, when present, is the regularization term the layer adds to the loss.
+ * - `constrain(params)`, when present, projects the params onto the layer's weight
+ *   constraints (`maxNorm`, `nonNeg`, ...); training calls it after each optimizer update.
  * - `kind` and `config` (plain JSON) fully describe the layer: `fromConfig` in
  *   `registry.ts` rebuilds it, which is how models are saved and cloned.
  *
@@ -92,6 +94,11 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree> {
   apply(params: P, state: S, x: Tensor, opts: ApplyOptions): Applied<S>
   /** The regularization penalty of these params (a scalar), if the layer has regularizers. */
   penalty?(params: P): Tensor
+  /**
+   * The params projected onto the layer's weight constraints (`kernelConstraint`, ...), if
+   * the layer has any: the training step calls it after every optimizer update.
+   */
+  constrain?(params: P): P
 }
 
 /**

@@ -33,22 +33,24 @@ export interface WeightManifestEntry {
   readonly offset: number
   /** `params` (trainable-capable) or `state` (moving statistics). */
   readonly group: 'params' | 'state'
+  /** SHA-256 of its bytes in `weights.bin`, in hex (format version 2; checked on load). */
+  readonly sha256?: string
 }
 
 /**
- * The contents of `model.json`, format version 1.
+ * The contents of `model.json`, format version 2 (version 1, without checksums, is still read).
  *
  * @remarks
  * `architecture` is the model's layer as `{kind, config}` (rebuilt by `fromConfig`),
  * `inputShape` one input's shape without the batch axis, `trainable` the trainable mask,
  * `weights` the manifest in Keras order, laid out back to back in `weights.bin`
- * (little-endian float32) whose size is `byteLength`.
+ * (little-endian float32) whose size is `byteLength`, each with the SHA-256 of its bytes.
  *
  * @example
  * ```ts
  * import type { ModelJson } from '@purenn/layers'
  * const json: ModelJson = {
- *   format: 'purenn-model', formatVersion: 1, architecture: { kind: 'Flatten', config: {} },
+ *   format: 'purenn-model', formatVersion: 2, architecture: { kind: 'Flatten', config: {} },
  *   inputShape: [2, 2], trainable: {}, weights: [], byteLength: 0,
  * }
  * console.log(json.format) // purenn-model
@@ -58,8 +60,8 @@ export interface WeightManifestEntry {
 export interface ModelJson {
   /** Always `'purenn-model'`. */
   readonly format: 'purenn-model'
-  /** The version of this layout: 1. */
-  readonly formatVersion: 1
+  /** The version of this layout: 2 (1 has no checksums). */
+  readonly formatVersion: 1 | 2
   /** The model's layer as `{kind, config}`. */
   readonly architecture: LayerJson
   /** One input's shape, without the batch axis. */
@@ -86,6 +88,10 @@ export interface ModelJson {
 export interface LoadModelOptions {
   /** Rebuilders of user-defined layer kinds (Keras' `custom_objects`). */
   readonly customLayers?: CustomLayers
+  /** Accept NaN and ±Infinity among the weights. Default false: they are an error naming the weight. */
+  readonly allowNonFinite?: boolean
+  /** The most bytes of weights to read. Default 16 GiB. */
+  readonly maxBytes?: number
 }
 
 // ---------------------------------------------------------------------------------------
@@ -107,7 +113,11 @@ const isMask = (u: unknown): u is Json =>
   (isRecord(u) && Object.values(u).every(isMask))
 const MaskC = leaf('a boolean or a tree of booleans', isMask)
 const Format = leaf('"purenn-model"', (u): u is 'purenn-model' => u === 'purenn-model')
-const Version = leaf('1 (the only format version this purenn reads)', (u): u is 1 => u === 1)
+const Version = leaf('1 or 2 (the format versions this purenn reads)', (u): u is 1 | 2 => u === 1 || u === 2)
+const Sha = leaf(
+  '64 hexadecimal digits',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+)
 const GroupC = leaf('"params" or "state"', (u): u is 'params' | 'state' => u === 'params' || u === 'state')
 
 const ModelJsonC = t.type(
@@ -118,8 +128,8 @@ const ModelJsonC = t.type(
     inputShape: ShapeC,
     trainable: MaskC,
     weights: t.array(
-      t.type(
-        { name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC },
+      t.intersection(
+        [t.type({ name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC }), t.partial({ sha256: Sha })],
         'an object {name, shape, offset, group}',
       ),
       'an array of weights',

@@ -5,6 +5,14 @@ import { denseFromConfig } from './dense.js'
 import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
 import { flattenFromConfig } from './flatten.js'
 import type { AnyLayer, Json } from './layer.js'
+import {
+  alphaDropoutFromConfig,
+  gaussianDropoutFromConfig,
+  gaussianNoiseFromConfig,
+  mcAlphaDropoutFromConfig,
+} from './noise.js'
+import { normalizationFromConfig } from './normalization.js'
+import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { sequentialFromConfig } from './sequential.js'
 
 // ---------------------------------------------------------------------------------------
@@ -92,16 +100,24 @@ const builtins: {
   Dropout: dropoutFromConfig,
   MCDropout: mcDropoutFromConfig,
   Sequential: sequentialFromConfig,
+  PReLU: preluFromConfig,
+  RReLU: rreluFromConfig,
+  AlphaDropout: alphaDropoutFromConfig,
+  MCAlphaDropout: mcAlphaDropoutFromConfig,
+  GaussianDropout: gaussianDropoutFromConfig,
+  GaussianNoise: gaussianNoiseFromConfig,
+  Normalization: normalizationFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
- * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`.
+ * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`,
+ * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization`.
  *
  * @example
  * ```ts
  * import { layerKinds } from '@purenn/layers'
- * console.log(layerKinds.includes('BatchNormalization'), layerKinds.length) // true 8
+ * console.log(layerKinds.includes('BatchNormalization'), layerKinds.includes('PReLU')) // true true
  * ```
  * @category Registry
  */
@@ -171,7 +187,17 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
       return r
     }
     const r = user !== undefined ? user(s.config) : builtin!(s.config, child)
-    return E.isLeft(r) && !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
+    if (E.isLeft(r)) return !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
+    // a field a built-in layer does not know is an error (docs/format.md): the rebuilt
+    // layer's config has every field it reads
+    if (user === undefined && typeof s.config === 'object' && s.config !== null) {
+      const extra = Object.keys(s.config).find((k) => !Object.hasOwn(r.right.config, k))
+      if (extra !== undefined)
+        return E.left(
+          `${where === '' ? '' : `${where}.`}config.${extra}: unknown field of a ${s.kind} config (it has ${Object.keys(r.right.config).join(', ')})`,
+        )
+    }
+    return r
   }
   return go(spec, '')
 }

@@ -3,7 +3,7 @@ import * as A from 'fp-ts/lib/Array.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
+import { checkOptions, decodeWith } from './internal/config.js'
 import type { AnyLayer, ApplyOptions, Json, Layer, Shape } from './layer.js'
 
 /**
@@ -89,7 +89,8 @@ const subMask = (mask: TreeOf<boolean> | undefined, name: string): TreeOf<boolea
  * keyed by child name (`{ dense: { kernel, bias }, batch_normalization: {...} }`).
  * `apply` splits its key (when given) once per child and threads the state through, so
  * batch-norm layers return their new moving statistics; a child's part of the `trainable`
- * mask is passed down. The penalty is the sum of the children's penalties.
+ * mask is passed down. The penalty is the sum of the children's penalties; `constrain`
+ * projects each child's params with the child's own `constrain`.
  *
  * @throws Error when two children share an explicit name.
  * @example
@@ -103,6 +104,7 @@ const subMask = (mask: TreeOf<boolean> | undefined, name: string): TreeOf<boolea
  * @category Layers
  */
 export const sequential = (layers: readonly AnyLayer[], opts: SequentialOptions = {}): Sequential => {
+  checkOptions('sequential', opts, ['inputShape', 'name'])
   const names = childNames(layers)
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup !== undefined)
@@ -156,9 +158,22 @@ export const sequential = (layers: readonly AnyLayer[], opts: SequentialOptions 
       return { y, state: newState }
     },
   }
-  if (!withPenalty) return seq
+  const constrained: Sequential = !layers.some((l) => l.constrain !== undefined)
+    ? seq
+    : {
+        ...seq,
+        constrain: (params) => {
+          const out: Record<string, unknown> = { ...params }
+          layers.forEach((l, i) => {
+            const n = names[i]!
+            if (l.constrain !== undefined) out[n] = l.constrain(params[n])
+          })
+          return out as typeof params
+        },
+      }
+  if (!withPenalty) return constrained
   return {
-    ...seq,
+    ...constrained,
     penalty: (params) =>
       layers.reduce<Tensor>(
         (s, l, i) => (l.penalty === undefined ? s : add(s, l.penalty(params[names[i]!]))),

@@ -135,6 +135,33 @@ const kerasRegularizer = (u: Json | undefined): Json => {
 }
 
 /**
+ * A constraint config (`{ name: 'maxNorm', maxValue, axis }`, ...) as Keras' serialized
+ * constraint (`MaxNorm`, `NonNeg`, `UnitNorm`, `MinMaxNorm`, which TF.js also reads).
+ */
+const kerasConstraint = (u: Json | undefined): Json => {
+  if (u === undefined || u === null) return null
+  const c = u as { readonly [k: string]: Json }
+  switch (c.name) {
+    case 'maxNorm':
+      return { class_name: 'MaxNorm', config: { max_value: c.maxValue ?? 2, axis: c.axis ?? 0 } }
+    case 'nonNeg':
+      return { class_name: 'NonNeg', config: {} }
+    case 'unitNorm':
+      return { class_name: 'UnitNorm', config: { axis: c.axis ?? 0 } }
+    default:
+      return {
+        class_name: 'MinMaxNorm',
+        config: {
+          min_value: c.minValue ?? 0,
+          max_value: c.maxValue ?? 1,
+          rate: c.rate ?? 1,
+          axis: c.axis ?? 0,
+        },
+      }
+  }
+}
+
+/**
  * An activation config (`'relu'`, `{ name: 'elu', alpha }`) as a TF.js activation name, or
  * as a layer when TF.js has no such activation (leaky ReLU). ELU with α ≠ 1 has no
  * equivalent: TF.js's `ELU` layer refuses any α but 1.
@@ -220,8 +247,8 @@ const convertLayer = (
               kernel_regularizer: kerasRegularizer(c.kernelRegularizer),
               bias_regularizer: kerasRegularizer(c.biasRegularizer),
               activity_regularizer: null,
-              kernel_constraint: null,
-              bias_constraint: null,
+              kernel_constraint: kerasConstraint(c.kernelConstraint),
+              bias_constraint: kerasConstraint(c.biasConstraint),
             },
           },
           c.activation,

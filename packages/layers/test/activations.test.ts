@@ -42,6 +42,10 @@ const elementwise: { readonly [N in Exclude<ActivationName, 'softmax'>]: (v: num
   sigmoid: sigmoid64,
   tanh: (v) => (Math.exp(v) - Math.exp(-v)) / (Math.exp(v) + Math.exp(-v)),
   softplus: (v) => Math.log(1 + Math.exp(v)),
+  mish: (v) => v * Math.tanh(Math.log(1 + Math.exp(v))),
+  relu6: (v) => Math.min(Math.max(v, 0), 6),
+  hardSigmoid: (v) => Math.min(Math.max(v / 6 + 0.5, 0), 1),
+  hardSwish: (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6,
 }
 
 /** The reference of a whole activation on a `[rows, cols]` matrix given as rows. */
@@ -75,10 +79,22 @@ const allNames: readonly ActivationName[] = [
   'tanh',
   'softmax',
   'softplus',
+  'mish',
+  'relu6',
+  'hardSigmoid',
+  'hardSwish',
 ]
 
 /** Points where the activation (or its derivative) has a kink: finite differences skip them. */
-const kinked: ReadonlySet<ActivationName> = new Set(['relu', 'leakyRelu', 'elu', 'selu'])
+const kinked: ReadonlySet<ActivationName> = new Set([
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'relu6',
+  'hardSigmoid',
+  'hardSwish',
+])
 
 const rowsOf = (t: Tensor): number[][] => t.toArray() as number[][]
 
@@ -166,7 +182,8 @@ describe('activation gradients', () => {
       const ref = reference(name, alpha)
       fc.assert(
         fc.property(matrix, ([x, g]) => {
-          fc.pre(!kinked.has(name) || x.flat().every((v) => Math.abs(v) >= 1e-2))
+          const kinks = name === 'hardSigmoid' || name === 'hardSwish' ? [-3, 3] : [0]
+          fc.pre(!kinked.has(name) || x.flat().every((v) => kinks.every((k) => Math.abs(v - k) >= 1e-2)))
           // objective Σ g ⊙ f(x): its gradient is the VJP of f at cotangent g
           const objective = (xs: readonly (readonly number[])[]) =>
             ref(xs).reduce((s, r, i) => s + r.reduce((t, v, j) => t + v * g[i]![j]!, 0), 0)
@@ -199,8 +216,8 @@ describe('getActivation', () => {
   })
 
   it('an unknown name (from untyped code) throws, listing the names', () => {
-    expect(() => getActivation('mish' as ActivationName)).toThrow(
-      /unknown activation 'mish', expected one of 'linear'/,
+    expect(() => getActivation('mesh' as ActivationName)).toThrow(
+      /unknown activation 'mesh', expected one of 'linear'/,
     )
   })
 
@@ -253,7 +270,7 @@ describe('activation config', () => {
   })
 
   it.each([
-    ['mish', "activation: expected one of 'linear' | 'relu' | 'leakyRelu'"],
+    ['mesh', "activation: expected one of 'linear' | 'relu' | 'leakyRelu'"],
     [42, 'activation: expected an activation name or { name, ...params }, got 42'],
     [null, 'activation: expected an activation name or { name, ...params }, got null'],
     [{ alpha: 0.2 }, 'activation.name: expected one of'],
@@ -276,5 +293,59 @@ describe('activation config', () => {
     expect(r._tag === 'Left' && r.left).toBe(
       'layers[2].config.activation.alpha: expected a finite number, got "x"',
     )
+  })
+})
+
+describe('gelu with the tanh approximation (Keras approximate=True)', () => {
+  const approx64 = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))
+
+  it('matches x/2·(1 + tanh(√(2/π)(x + 0.044715x³))) in float64 (2e-7 relative), within 1e-3 of exact gelu', () => {
+    const xs = [-6, -3, -1, -0.5, 0, 0.5, 1, 3, 6]
+    const got = activations.geluApproximate.fn(tensor(xs)).data
+    const exact = activations.gelu.fn(tensor(xs)).data
+    xs.forEach((v, i) => {
+      expect(Math.abs(got[i]! - approx64(v))).toBeLessThanOrEqual(2e-7 * Math.max(1, Math.abs(approx64(v))))
+      expect(Math.abs(got[i]! - exact[i]!)).toBeLessThanOrEqual(1e-3)
+    })
+    expect(activations.geluApproximate.fn(tensor([1])).item()).toBeCloseTo(0.8411919906082768, 6)
+  })
+
+  it('its gradient equals central differences of the float64 formula (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -4000, max: 4000 }), { minLength: 1, maxLength: 6 }), (ints) => {
+        const xs = ints.map((i) => i / 1000)
+        const { grad } = valueAndGrad((p: Tensor) => sum(activations.geluApproximate.fn(p)))(tensor(xs))
+        const h = 1e-5
+        xs.forEach((v, i) => {
+          const want = (approx64(v + h) - approx64(v - h)) / (2 * h)
+          expect(Math.abs(grad.data[i]! - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want)))
+        })
+      }),
+      { seed: 6, numRuns: 60 },
+    )
+  })
+
+  it('is saved as { name: gelu, approximate: true } and rebuilt', () => {
+    const c = activationToConfig(activations.geluApproximate)
+    expect(c).toEqual({ name: 'gelu', approximate: true })
+    const back = activationFromConfig(c)
+    expect(back._tag === 'Right' && back.right).toBe(activations.geluApproximate)
+    const exact = activationFromConfig({ name: 'gelu', approximate: false })
+    expect(exact._tag === 'Right' && exact.right).toBe(activations.gelu)
+    const bad = activationFromConfig({ name: 'gelu', approximate: 'yes' })
+    expect(bad._tag === 'Left' && bad.left).toBe('activation.approximate: expected boolean, got "yes"')
+  })
+})
+
+describe('mish, relu6, hardSigmoid, hardSwish: textbook values', () => {
+  const at = (a: Activation, v: number) => a.fn(tensor([v])).item()
+  it('pins values worked out by hand', () => {
+    expect(at(activations.mish, 1)).toBeCloseTo(0.8650983882673103, 6)
+    expect(at(activations.mish, -1.1924)).toBeCloseTo(-0.30884, 4) // its minimum
+    expect(at(activations.relu6, 7)).toBe(6)
+    expect(at(activations.hardSigmoid, 3)).toBe(1)
+    expect(at(activations.hardSigmoid, -3)).toBe(0)
+    expect(at(activations.hardSigmoid, 0)).toBe(0.5)
+    expect(at(activations.hardSwish, 2)).toBeCloseTo(10 / 6, 6)
   })
 })

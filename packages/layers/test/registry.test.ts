@@ -5,22 +5,29 @@ import {
   type AnyLayer,
   activation,
   activations,
+  alphaDropout,
   batchNormalization,
   type CustomLayers,
   dense,
   dropout,
   flatten,
   fromConfig,
+  gaussianDropout,
+  gaussianNoise,
   l1l2,
   layerKinds,
   leakyRelu,
+  mcAlphaDropout,
   mcDropout,
+  normalization,
+  prelu,
+  rrelu,
   sequential,
   toSpec,
 } from '../src/index.js'
 
 const known =
-  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential'
+  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU, AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise, Normalization'
 
 const rebuild = (l: AnyLayer, custom?: CustomLayers): AnyLayer => {
   const r = fromConfig(JSON.parse(JSON.stringify(toSpec(l))), custom)
@@ -45,9 +52,21 @@ describe('fromConfig: built-in kinds', () => {
       name: 'outer',
       inputShape: [4],
     }),
+    prelu({
+      alphaInitializer: 'ones',
+      alphaRegularizer: l1l2({ l1: 0.1, l2: 0 }),
+      alphaConstraint: 'nonNeg',
+      sharedAxes: [1],
+    }),
+    rrelu({ lower: 0.1, upper: 0.2, name: 'r' }),
+    alphaDropout({ rate: 0.1 }),
+    mcAlphaDropout({ rate: 0.2, name: 'mca' }),
+    gaussianDropout({ rate: 0.3 }),
+    gaussianNoise({ stddev: 0.5 }),
+    normalization({ mean: [1, 2], variance: [3, 4], name: 'norm' }),
   ]
 
-  it('knows exactly the eight built-in kinds, in a constant list', () => {
+  it('knows exactly the built-in kinds, in a constant list', () => {
     expect(layerKinds).toEqual([
       'Dense',
       'Flatten',
@@ -57,6 +76,13 @@ describe('fromConfig: built-in kinds', () => {
       'Dropout',
       'MCDropout',
       'Sequential',
+      'PReLU',
+      'RReLU',
+      'AlphaDropout',
+      'MCAlphaDropout',
+      'GaussianDropout',
+      'GaussianNoise',
+      'Normalization',
     ])
     expect(Object.isFrozen(layerKinds)).toBe(true)
     expect(layers.map((l) => l.kind)).toEqual(layerKinds)

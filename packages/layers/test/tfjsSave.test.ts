@@ -25,7 +25,9 @@ import {
   leakyRelu,
   loadTfjsModel,
   type Model,
+  maxNorm,
   mcDropout,
+  minMaxNorm,
   saveTfjsModel,
   sequential,
   tfjsArtifacts,
@@ -267,6 +269,39 @@ describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () =>
       weightsManifest: { paths: string[] }[]
     }
     expect(json.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin'])
+  })
+})
+
+describe('weight constraints through the TF.js format', () => {
+  it('maxNorm and minMaxNorm are written as Keras MaxNorm/MinMaxNorm and read back with the same config', () => {
+    const arch = sequential(
+      [
+        dense({
+          units: 3,
+          kernelConstraint: maxNorm(1.5, { axis: 0 }),
+          biasConstraint: minMaxNorm({ rate: 0.5 }),
+        }),
+      ],
+      { inputShape: [2] },
+    )
+    const model = initModel(arch, { key: key(0) })
+    const artifacts = tfjsArtifacts(model)
+    const topology = artifacts.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }
+    const layer = topology.config.layers.find((l) => 'kernel_constraint' in l.config)!
+    expect(layer.config.kernel_constraint).toEqual({
+      class_name: 'MaxNorm',
+      config: { max_value: 1.5, axis: 0 },
+    })
+    const back = tfjsModelFromArtifacts(artifacts)
+    const d = (back.layer as ReturnType<typeof sequential>).layers[0]!
+    expect(d.config.kernelConstraint).toEqual({ name: 'maxNorm', maxValue: 1.5, axis: 0 })
+    expect(d.config.biasConstraint).toEqual({
+      name: 'minMaxNorm',
+      minValue: 0,
+      maxValue: 1,
+      rate: 0.5,
+      axis: 0,
+    })
   })
 })
 

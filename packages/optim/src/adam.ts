@@ -17,6 +17,12 @@ export interface ScaleByAdamOptions {
   readonly epsilon?: number
   /** Use the running maximum of `v` (Reddi et al. 2018, AMSGrad). Default false. */
   readonly amsgrad?: boolean
+  /**
+   * Added to the bias-corrected `v̂` inside the square root (Optax's `eps_root`). Default 0.
+   * A positive value keeps the gradient of the update finite where `v = 0`, which matters
+   * when differentiating through the optimizer (meta-learning).
+   */
+  readonly epsRoot?: number
 }
 
 /**
@@ -47,6 +53,10 @@ export interface ScaleByAdamState {
  * *uncorrected* `√v` (Optax's `scale_by_adam` adds it to `√v̂`: `eps_hat` vs `eps`).
  * AMSGrad: `v̂max ← max(v̂max, v)` and `√v̂max` replaces `√v`. One fused loop per leaf.
  *
+ * `epsRoot` (Optax's `eps_root`) is added to the bias-corrected `v̂ = v/(1 − β2^t)` under the
+ * square root: `√(v̂ + epsRoot)` in Optax's form, that is `√(v + epsRoot·(1 − β2^t))` in the
+ * form above. With `epsilon: 0` this is exactly Optax's `scale_by_adam(eps=0, eps_root)`.
+ *
  * @param options - `beta1`, `beta2`, `epsilon`, `amsgrad`
  * @returns the transformation
  * @example
@@ -66,6 +76,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
   const b2 = unitInterval('scaleByAdam', 'beta2', options.beta2 ?? 0.999)
   const eps = nonNegative('scaleByAdam', 'epsilon', options.epsilon ?? 1e-7)
   const amsgrad = options.amsgrad ?? false
+  const epsRoot = nonNegative('scaleByAdam', 'epsRoot', options.epsRoot ?? 0)
   return {
     init: (params) =>
       amsgrad
@@ -74,6 +85,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
     update: (grads, state) => {
       const t = state.count + 1
       const c = Math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+      const er = epsRoot * (1 - b2 ** t)
       if (amsgrad) {
         const r = perLeaf(
           'scaleByAdam',
@@ -85,7 +97,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
               const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
               const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
               const vm = (mxOut[i] = Math.max(mx[i]!, v))
-              out[i] = (c * m) / (Math.sqrt(vm) + eps)
+              out[i] = (c * m) / (Math.sqrt(vm + er) + eps)
             }
           },
         )
@@ -96,12 +108,14 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
         grads,
         { mu: state.mu, nu: state.nu },
         (gs, { mu, nu }, out, { mu: muOut, nu: nuOut }) => {
-          // large leaves: the WebAssembly kernel does the same operations (bitwise) first
-          for (let i = adamInto(gs, mu, nu, muOut, nuOut, out, b1, b2, c, eps); i < gs.length; i++) {
+          // large leaves: the WebAssembly kernel does the same operations (bitwise) first; it has
+          // no epsRoot, so with one the loop below does every element
+          const start = er === 0 ? adamInto(gs, mu, nu, muOut, nuOut, out, b1, b2, c, eps) : 0
+          for (let i = start; i < gs.length; i++) {
             const gi = gs[i]!
             const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
             const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))
-            out[i] = (c * m) / (Math.sqrt(v) + eps)
+            out[i] = (c * m) / (Math.sqrt(v + er) + eps)
           }
         },
       )

@@ -6,6 +6,12 @@ import {
   scaleByAdam,
   scaleByNadam,
 } from './adam.js'
+import {
+  type ScaleByAdamaxState,
+  type ScaleByNesterovAdamState,
+  scaleByAdamax,
+  scaleByNesterovAdam,
+} from './adamax.js'
 import { type ClipOptions, type ClipState, clipGradients } from './clip.js'
 import { addDecayedWeights } from './decay.js'
 import { type TraceMomentumState, traceMomentum } from './momentum.js'
@@ -76,10 +82,14 @@ export type SgdState =
 export const sgd = (options: SgdOptions = {}): GradientTransformation<SgdState> => {
   const momentum = options.momentum ?? 0
   const clip = clipGradients(options)
-  const lr = scaleByLearningRate(options.learningRate ?? 0.01)
-  return momentum === 0
-    ? chain(clip, lr)
-    : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false }))
+  const rate = options.learningRate ?? 0.01
+  const lr = scaleByLearningRate(rate)
+  return withLearningRate<SgdState>(
+    momentum === 0
+      ? chain(clip, lr)
+      : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false })),
+    rate,
+  )
 }
 
 /**
@@ -152,8 +162,12 @@ export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<Rm
   const momentum = options.momentum ?? 0
   const clip = clipGradients(options)
   const rms = scaleByRms(options)
-  const lr = scaleByLearningRate(options.learningRate ?? 0.001)
-  return momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum }))
+  const rate = options.learningRate ?? 0.001
+  const lr = scaleByLearningRate(rate)
+  return withLearningRate<RmspropState>(
+    momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum })),
+    rate,
+  )
 }
 
 /**
@@ -171,6 +185,8 @@ export interface AdamOptions extends ClipOptions {
   readonly epsilon?: number
   /** AMSGrad (Reddi et al. 2018). Default false. */
   readonly amsgrad?: boolean
+  /** Added to `v̂` inside the square root (Optax's `eps_root`). Default 0. */
+  readonly epsRoot?: number
 }
 
 /**
@@ -197,6 +213,7 @@ export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRa
  * | `beta2` | 0.999 | `beta_2` | 0.999 |
  * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
  * | `amsgrad` | false | `amsgrad` | False |
+ * | `epsRoot` | 0 | (Optax's `eps_root`) | |
  * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
  *
  * @param options - see the table
@@ -214,7 +231,10 @@ export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRa
  * @category Optimizers
  */
 export const adam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
-  chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001))
+  withLearningRate(
+    chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001)),
+    options.learningRate ?? 0.001,
+  )
 
 /**
  * Options of {@link adamw} (Keras' `AdamW`).
@@ -272,11 +292,14 @@ export type AdamWState = readonly [ClipState, ScaleByAdamState, EmptyState, Scal
  * @category Optimizers
  */
 export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWState> =>
-  chain(
-    clipGradients(options),
-    scaleByAdam(options),
-    addDecayedWeights(options.weightDecay ?? 0.004),
-    scaleByLearningRate(options.learningRate ?? 0.001),
+  withLearningRate(
+    chain(
+      clipGradients(options),
+      scaleByAdam(options),
+      addDecayedWeights(options.weightDecay ?? 0.004),
+      scaleByLearningRate(options.learningRate ?? 0.001),
+    ),
+    options.learningRate ?? 0.001,
   )
 
 /**
@@ -290,15 +313,22 @@ export interface NadamOptions extends ClipOptions {
   readonly beta1?: number
   /** Decay of the second moment. Default 0.999. */
   readonly beta2?: number
-  /** Added to `√v̂`. Default 1e-7. */
+  /** Added to `√v̂`. Default 1e-7 (`form: 'keras'`) or 1e-8 (`form: 'optax'`). */
   readonly epsilon?: number
+  /**
+   * Whose Nadam: `'keras'` (default: Dozat's momentum schedule, {@link scaleByNadam}) or
+   * `'optax'` (Optax's `nadam`: constant `β1`, {@link scaleByNesterovAdam}).
+   */
+  readonly form?: 'keras' | 'optax'
 }
 
 /**
  * The state of {@link nadam}.
  * @category Optimizers
  */
-export type NadamState = readonly [ClipState, ScaleByNadamState, ScaleByLearningRateState]
+export type NadamState =
+  | readonly [ClipState, ScaleByNadamState, ScaleByLearningRateState]
+  | readonly [ClipState, ScaleByNesterovAdamState, ScaleByLearningRateState]
 
 /**
  * Nadam: Adam with Nesterov momentum, as Keras' `Nadam` (Dozat 2016, "Incorporating Nesterov
@@ -310,12 +340,19 @@ export type NadamState = readonly [ClipState, ScaleByNadamState, ScaleByLearning
  * The chain: `clipGradients(o)` → `scaleByNadam({ beta1, beta2, epsilon })` →
  * `scaleByLearningRate(lr)`.
  *
+ * **Two Nadams.** Keras warms its momentum up with Dozat's schedule
+ * `μ_t = β1·(1 − ½·0.96^t)`; Optax's `nadam` uses the constant `β1` with Adam's bias
+ * correction (`m̂ = β1·m/(1 − β1^(t+1)) + (1 − β1)·g/(1 − β1^t)`) and ε = 1e-8.
+ * `form: 'optax'` gives Optax's (the chain uses {@link scaleByNesterovAdam}); early steps
+ * differ by several percent, later ones converge.
+ *
  * | option | purenn default | Keras argument | Keras default |
  * | --- | --- | --- | --- |
  * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
  * | `beta1` | 0.9 | `beta_1` | 0.9 |
  * | `beta2` | 0.999 | `beta_2` | 0.999 |
  * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `form` | `'keras'` | | |
  * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
  *
  * @param options - see the table
@@ -331,8 +368,18 @@ export type NadamState = readonly [ClipState, ScaleByNadamState, ScaleByLearning
  * ```
  * @category Optimizers
  */
-export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamState> =>
-  chain(clipGradients(options), scaleByNadam(options), scaleByLearningRate(options.learningRate ?? 0.001))
+export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamState> => {
+  const { form = 'keras', ...rest } = options
+  if (form !== 'keras' && form !== 'optax')
+    throw new Error(`nadam: form must be 'keras' or 'optax', got ${String(form)}`)
+  const lr = scaleByLearningRate(options.learningRate ?? 0.001)
+  return withLearningRate<NadamState>(
+    form === 'keras'
+      ? chain(clipGradients(options), scaleByNadam(rest), lr)
+      : chain(clipGradients(options), scaleByNesterovAdam(rest), lr),
+    options.learningRate ?? 0.001,
+  )
+}
 
 /**
  * Options of {@link adagrad} (Keras' `Adagrad`).
@@ -383,4 +430,78 @@ export type AdagradState = readonly [ClipState, ScaleByAdagradState, ScaleByLear
  * @category Optimizers
  */
 export const adagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
-  chain(clipGradients(options), scaleByAdagrad(options), scaleByLearningRate(options.learningRate ?? 0.001))
+  withLearningRate(
+    chain(
+      clipGradients(options),
+      scaleByAdagrad(options),
+      scaleByLearningRate(options.learningRate ?? 0.001),
+    ),
+    options.learningRate ?? 0.001,
+  )
+
+/**
+ * Options of {@link adamax} (Keras' `Adamax`).
+ * @category Optimizers
+ */
+export interface AdamaxOptions extends ClipOptions {
+  /** A constant or a schedule. Default 0.001. */
+  readonly learningRate?: LearningRate
+  /** Decay of the first moment. Default 0.9. */
+  readonly beta1?: number
+  /** Decay of the infinity norm. Default 0.999. */
+  readonly beta2?: number
+  /** Added to the infinity norm. Default 1e-7. */
+  readonly epsilon?: number
+}
+
+/**
+ * The state of {@link adamax}.
+ * @category Optimizers
+ */
+export type AdamaxState = readonly [ClipState, ScaleByAdamaxState, ScaleByLearningRateState]
+
+/**
+ * Adamax, as Keras' `Adamax` (Kingma & Ba 2015, section 7.1): Adam with the infinity norm.
+ *
+ * @remarks
+ * Keras' update: `m ← β1m + (1 − β1)g`, `u ← max(β2u, |g|)`,
+ * `w ← w − lr·m/((1 − β1^t)(u + ε))`. The step size is bounded by `lr` in every coordinate,
+ * and `u` is robust to a single huge gradient (it decays geometrically instead of averaging).
+ *
+ * The chain: `clipGradients(o)` → `scaleByAdamax({ beta1, beta2, epsilon })` →
+ * `scaleByLearningRate(lr)`.
+ *
+ * | option | purenn default | Keras argument | Keras default |
+ * | --- | --- | --- | --- |
+ * | `learningRate` | 0.001 | `learning_rate` | 0.001 |
+ * | `beta1` | 0.9 | `beta_1` | 0.9 |
+ * | `beta2` | 0.999 | `beta_2` | 0.999 |
+ * | `epsilon` | 1e-7 | `epsilon` | 1e-07 |
+ * | `clipValue`, `clipNorm`, `globalClipNorm` | none | `clipvalue`, `clipnorm`, `global_clipnorm` | None |
+ *
+ * @param options - see the table
+ * @returns the optimizer
+ * @example
+ * ```ts
+ * import { adamax, applyUpdates } from '@purenn/optim'
+ * import { tensor } from '@purenn/tensor'
+ * const tx = adamax({ learningRate: 0.1 })
+ * const params = { w: tensor([1, 1]) }
+ * const { updates } = tx.update({ w: tensor([5, -20]) }, tx.init(params), params)
+ * console.log(applyUpdates(params, updates).w.toString()) // tensor([0.9, 1.1])
+ * ```
+ * @category Optimizers
+ */
+export const adamax = (options: AdamaxOptions = {}): GradientTransformation<AdamaxState> =>
+  withLearningRate(
+    chain(clipGradients(options), scaleByAdamax(options), scaleByLearningRate(options.learningRate ?? 0.001)),
+    options.learningRate ?? 0.001,
+  )
+
+/** The optimizer with its learning rate attached (what `fit` reports). */
+function withLearningRate<S>(
+  tx: GradientTransformation<S>,
+  learningRate: LearningRate,
+): GradientTransformation<S> {
+  return { init: tx.init, update: tx.update, learningRate }
+}

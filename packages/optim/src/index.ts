@@ -13,11 +13,13 @@
  */
 
 export * from './adam.js'
+export * from './adamax.js'
 export * from './alias.js'
 export * from './clip.js'
 export * from './decay.js'
 export * from './mask.js'
 export * from './momentum.js'
+export * from './named.js'
 export * from './rms.js'
 export * from './scale.js'
 export * from './schedules.js'

@@ -216,3 +216,100 @@ export const oneCycle = (o: OneCycleOptions): Schedule => {
     return lerp(s, 2 * half, total, start, last)
   }
 }
+
+/**
+ * Options of {@link inverseTimeDecay} (Keras' `InverseTimeDecay`).
+ * @category Schedules
+ */
+export interface InverseTimeDecayOptions {
+  /** The learning rate at step 0. */
+  readonly initialLearningRate: number
+  /** The number of steps `s` of the formula. */
+  readonly decaySteps: number
+  /** The rate `k` of the formula. */
+  readonly decayRate: number
+  /** When true, decay in discrete intervals: `floor(step / decaySteps)`. Default false. */
+  readonly staircase?: boolean
+}
+
+/**
+ * Inverse time decay, the chapter's *power scheduling* with power 1:
+ * `initialLearningRate / (1 + decayRate · step / decaySteps)` (Keras' `InverseTimeDecay`).
+ *
+ * @remarks
+ * The chapter's power scheduling `η(t) = η0 / (1 + t/s)^c` with `c = 1` is
+ * `decayRate: 1, decaySteps: s`: the rate halves after `s` steps, is a third after `2s`, and
+ * so on, dropping quickly first and more and more slowly. With `staircase: true` the ratio
+ * `step / decaySteps` is floored. (For `c ≠ 1` write the schedule directly:
+ * `(step) => lr0 / (1 + step / s) ** c` is a {@link Schedule} too.)
+ *
+ * @returns the schedule
+ * @throws RangeError when `decaySteps` is not positive or a value is not finite
+ * @example
+ * ```ts
+ * import { inverseTimeDecay } from '@purenn/optim'
+ * const lr = inverseTimeDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 1 })
+ * console.log(lr(0), lr(10), lr(20).toFixed(4)) // 0.1 0.05 0.0333
+ * ```
+ * @category Schedules
+ */
+export const inverseTimeDecay = (o: InverseTimeDecayOptions): Schedule => {
+  const lr0 = finite('inverseTimeDecay', 'initialLearningRate', o.initialLearningRate)
+  const steps = positive('inverseTimeDecay', 'decaySteps', o.decaySteps)
+  const rate = nonNegative('inverseTimeDecay', 'decayRate', o.decayRate)
+  const staircase = o.staircase ?? false
+  return (step) => {
+    const p = step / steps
+    return lr0 / (1 + rate * (staircase ? Math.floor(p) : p))
+  }
+}
+
+/**
+ * Options of {@link polynomialDecay} (Keras' `PolynomialDecay`).
+ * @category Schedules
+ */
+export interface PolynomialDecayOptions {
+  /** The learning rate at step 0. */
+  readonly initialLearningRate: number
+  /** The number of steps to go from the initial to the end learning rate. */
+  readonly decaySteps: number
+  /** The learning rate reached after `decaySteps` steps. Default 0.0001 (Keras). */
+  readonly endLearningRate?: number
+  /** The power of the polynomial. Default 1 (a straight line). */
+  readonly power?: number
+  /** Start again after `decaySteps`, with a longer period (see the remarks). Default false. */
+  readonly cycle?: boolean
+}
+
+/**
+ * Polynomial decay from `initialLearningRate` to `endLearningRate` over `decaySteps` steps
+ * (Keras' `PolynomialDecay`).
+ *
+ * @remarks
+ * `(lr0 − lrEnd)·(1 − s/D)^power + lrEnd` with `s = min(step, D)`: after `D = decaySteps`
+ * steps the rate stays at `lrEnd`. With `cycle: true`, `D` becomes
+ * `decaySteps·⌈step/decaySteps⌉` (1 at step 0), so the rate jumps back up at each multiple of
+ * `decaySteps` and decays again over a longer period, as Keras does.
+ *
+ * @returns the schedule
+ * @throws RangeError when `decaySteps` is not positive or a value is not finite
+ * @example
+ * ```ts
+ * import { polynomialDecay } from '@purenn/optim'
+ * const lr = polynomialDecay({ initialLearningRate: 0.1, decaySteps: 10, endLearningRate: 0.01 })
+ * console.log(lr(0), lr(5).toFixed(3), lr(10), lr(50)) // 0.1 0.055 0.01 0.01
+ * ```
+ * @category Schedules
+ */
+export const polynomialDecay = (o: PolynomialDecayOptions): Schedule => {
+  const lr0 = finite('polynomialDecay', 'initialLearningRate', o.initialLearningRate)
+  const steps = positive('polynomialDecay', 'decaySteps', o.decaySteps)
+  const end = finite('polynomialDecay', 'endLearningRate', o.endLearningRate ?? 0.0001)
+  const power = finite('polynomialDecay', 'power', o.power ?? 1)
+  const cycle = o.cycle ?? false
+  return (step) => {
+    const d = cycle ? steps * (step === 0 ? 1 : Math.ceil(step / steps)) : steps
+    const s = cycle ? step : Math.min(step, steps)
+    return (lr0 - end) * (1 - s / d) ** power + end
+  }
+}

@@ -1,6 +1,7 @@
 import { ShapeError, type Tensor, type Tree, tree } from '@purenn/tensor'
 import { alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
 import { isZeros, wrap } from './internal/leaves.js'
+import type { LearningRate } from './schedules.js'
 
 /**
  * What {@link GradientTransformation.update} returns: the transformed updates (a tree of the
@@ -59,6 +60,11 @@ export interface GradientTransformation<S> {
    * @param params - the current parameters
    */
   update<G extends Tree>(grads: G, state: S, params: Tree): Updated<S, G>
+  /**
+   * The learning rate the transformation applies, when it is an optimizer that knows it (the
+   * aliases `sgd`, `adam`, ... set it): what `fit` records in the history.
+   */
+  readonly learningRate?: LearningRate
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Training, the entry for browsers and other runtimes without Node's file system or
  * terminal (the `default` export condition): everything of the Node entry but
- * `modelCheckpoint`, `saveLearningCurves` and the live terminal bar (`fit` writes one line
+ * `modelCheckpoint`, `saveLearningCurves`, `csvLogger`, training checkpoints
+ * (`writeCheckpoint`, `readCheckpoint`, `fit`'s `checkpoint` and `resumeFrom`) and the live terminal bar (`fit` writes one line
  * per epoch, to `console.log` unless `output` says otherwise).
  *
  * @packageDocumentation
@@ -13,3 +14,5 @@ export * from './plot.js'
 export * from './predict.js'
 export * from './progress.js'
 export * from './step.js'
+export * from './guard.js'
+export * from './scheduling.js'

@@ -12,6 +12,11 @@ export interface EpochEnd {
   readonly logs: Logs
   /** The model after this epoch. */
   readonly model: Model
+  /**
+   * The learning rate of the epoch's last step (the optimizer's rate times the callbacks'
+   * factors), when the optimizer says its rate (every built-in optimizer does).
+   */
+  readonly learningRate?: number
 }
 
 /**
@@ -27,6 +32,23 @@ export interface BatchEnd {
   readonly steps: number
   /** The step's loss (penalties included). */
   readonly loss: number
+  /** The learning rate of this step, when the optimizer says its rate. */
+  readonly learningRate?: number
+}
+
+/**
+ * Where training is when a callback is asked for the learning-rate factor of the next step.
+ * @category Callbacks
+ */
+export interface BatchBegin {
+  /** The epoch, counting from 0. */
+  readonly epoch: number
+  /** The step within the epoch about to run, counting from 1. */
+  readonly step: number
+  /** Steps per epoch. */
+  readonly steps: number
+  /** Steps taken since training started (0 before the first). */
+  readonly iteration: number
 }
 
 /**
@@ -40,6 +62,11 @@ export interface Verdict<S> {
   readonly stop?: boolean
   /** A message `fit` prints (when verbose) and records in `history.stopReason` on stop. */
   readonly message?: string
+  /**
+   * The stop is a fault (non-finite loss, divergence): `fit` returns the last model whose loss
+   * was finite and sets `history.fault`.
+   */
+  readonly fault?: boolean
 }
 
 /**
@@ -64,6 +91,13 @@ export interface Callback<S = unknown> {
   readonly onTrainEnd?: (state: S, model: Model) => Model
   /** A factor on the optimizer's learning rate for an epoch (learning-rate schedulers). */
   readonly learningRateFactor?: (epoch: number) => number
+  /**
+   * A factor on the optimizer's learning rate for the next step, from the callback's state:
+   * called before every step, so a callback can set the learning rate per batch (a
+   * learning-rate finder) or from what it saw at the end of earlier epochs
+   * (`reduceLROnPlateau`). Factors of all callbacks multiply.
+   */
+  readonly learningRateFactorAt?: (state: S, b: BatchBegin) => number
 }
 
 /**
@@ -168,8 +202,9 @@ export const learningRateScheduler = (factor: (epoch: number) => number): Callba
  * adds it by default (`terminateOnNaN: false` turns it off).
  *
  * @remarks The message names the epoch and the step, e.g.
- * `Epoch 3, step 117/1719: invalid loss (NaN), terminating training`; the update of that step
- * is discarded, so the model returned holds finite weights.
+ * `Epoch 3, step 117/1719: invalid loss (NaN), terminating training`. It is a fault: `fit`
+ * returns the last model whose loss was finite (the weights that produced the NaN are
+ * discarded, with the update of that step) and sets `history.fault`.
  * @example
  * ```ts
  * import { terminateOnNaN } from '@purenn/train'
@@ -188,6 +223,7 @@ export const terminateOnNaN = (): Callback<null> => ({
       : {
           state,
           stop: true,
+          fault: true,
           message: `Epoch ${b.epoch + 1}, step ${b.step}/${b.steps}: invalid loss (${b.loss}), terminating training`,
         },
 })

@@ -7,12 +7,23 @@ import {
   type MetricName,
   type Model,
 } from '@purenn/layers'
-import type { GradientTransformation } from '@purenn/optim'
-import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
+import { type GradientTransformation, getOptimizer, type OptimizerName } from '@purenn/optim'
+import {
+  foldIn,
+  gather,
+  type Key,
+  key as makeKey,
+  permutation,
+  split,
+  type Tensor,
+  type Tree,
+  tree,
+} from '@purenn/tensor'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
-import { evaluate, forEachBatch, rows } from './predict.js'
+import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
+import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
-import { makeTrainer, type TrainingState } from './step.js'
+import { type Batch, makeTrainer, type TrainingState } from './step.js'
 
 /**
  * Where `fit` writes its progress: anything with a `write(text)` method, such as
@@ -47,6 +58,18 @@ export interface History {
   readonly epoch: readonly number[]
   /** Why training stopped before the last epoch, if it did (early stopping, NaN loss). */
   readonly stopReason?: string
+  /**
+   * True when training stopped on a fault (a non-finite loss or state, a divergence guard):
+   * the model returned is then the last one whose loss was finite.
+   */
+  readonly fault?: boolean
+  /**
+   * The learning rate of each epoch's last step: the optimizer's rate (its schedule at that
+   * step) times the callbacks' factors. Present when the optimizer says its rate (every
+   * built-in optimizer and name does; a hand-built `chain` does not). Checkpoints keep it, so a
+   * resumed run has the same history.
+   */
+  readonly learningRate?: readonly number[]
 }
 
 /**
@@ -56,8 +79,11 @@ export interface History {
 export interface FitOptions {
   /** The loss, by name (`'sparseCategoricalCrossentropy'`) or value. */
   readonly loss: Loss | LossName
-  /** The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`). */
-  readonly optimizer: GradientTransformation<unknown>
+  /**
+   * The optimizer: any gradient transformation (`sgd(...)`, `adam(...)`, a `chain`), or a
+   * name (`'adam'`, `'sgd'`, ...: Keras' defaults, see `getOptimizer`).
+   */
+  readonly optimizer: GradientTransformation<unknown> | OptimizerName
   /** Metrics to report, e.g. `['accuracy']`. Default none. */
   readonly metrics?: readonly (Metric | MetricName)[]
   /** Number of passes over the data. Default 1. */
@@ -77,12 +103,38 @@ export interface FitOptions {
   readonly key?: Key
   /** Callbacks, in order (`earlyStopping`, `modelCheckpoint`, ...). */
   readonly callbacks?: readonly AnyCallback[]
-  /** Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given. Default true. */
+  /**
+   * Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given, and stop on
+   * non-finite values in the model's state or weights. Default true.
+   */
   readonly terminateOnNaN?: boolean
   /** 0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line per epoch. Default 1. */
   readonly verbose?: 0 | 1 | 2
+  /**
+   * The epoch to start at, counting from 0 (Keras' `initial_epoch`): epochs `initialEpoch` to
+   * `epochs - 1` are run, each with the shuffle order and dropout keys it has in a run from 0.
+   */
+  readonly initialEpoch?: number
+  /** Write a training checkpoint after each epoch (and every `everySteps` steps) into `dir`. */
+  readonly checkpoint?: CheckpointOptions
+  /**
+   * Continue from the checkpoint in this folder (written by `checkpoint`): model, optimizer
+   * state, key, epoch, position in the epoch's order, history and callback states all come
+   * from it, so the run ends bit for bit as one that was never interrupted. The data, batch
+   * size, shuffle and callbacks must be the same as in the run that wrote it.
+   */
+  readonly resumeFrom?: string
   /** Where progress goes. Default `process.stdout`. */
   readonly output?: ProgressOutput
+}
+
+/** The path of the first leaf holding a NaN or an infinity, if any. */
+const firstNonFinite = (t: unknown): string | undefined => {
+  for (const [path, leaf] of tree.flatten(t as Tree)) {
+    const d = leaf.data
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return path
+  }
+  return undefined
 }
 
 const checkRows = (op: string, x: Tensor, y: Tensor): number => {
@@ -93,10 +145,13 @@ const checkRows = (op: string, x: Tensor, y: Tensor): number => {
 }
 
 /** Running means of the step values, weighted by batch size, as Keras' progress bar shows them. */
-const runningMeans = () => {
-  let rowsSeen = 0
-  const sums = new Map<string, number>()
+const runningMeans = (
+  from: { rows: number; sums: Readonly<Record<string, number>> } = { rows: 0, sums: {} },
+) => {
+  let rowsSeen = from.rows
+  const sums = new Map<string, number>(Object.entries(from.sums))
   return {
+    snapshot: () => ({ rows: rowsSeen, sums: Object.fromEntries(sums) }),
     add(size: number, values: Logs) {
       rowsSeen += size
       for (const [k, v] of Object.entries(values)) sums.set(k, (sums.get(k) ?? 0) + v * size)
@@ -131,7 +186,18 @@ const defaultOutput = (): ProgressOutput => {
 }
 
 /**
- * The loop of `fit`, with the live bar it may draw on a terminal.
+ * How `fit` writes and reads training checkpoints (Node's entry gives the file-based ones;
+ * elsewhere there are none and `checkpoint`/`resumeFrom` are refused).
+ * @internal
+ */
+export interface CheckpointIO {
+  readonly write: typeof writeCheckpoint
+  readonly read: typeof readCheckpoint
+}
+
+/**
+ * The loop of `fit`, with the live bar it may draw on a terminal and the checkpoint files it
+ * may write and read.
  * @internal
  */
 export const fitLoop = async (
@@ -140,7 +206,12 @@ export const fitLoop = async (
   y: Tensor,
   opts: FitOptions,
   makeLiveBar: MakeLiveBar | undefined,
+  checkpointIO: CheckpointIO | undefined,
 ): Promise<{ model: Model; history: History }> => {
+  if (checkpointIO === undefined && (opts.checkpoint !== undefined || opts.resumeFrom !== undefined))
+    throw new Error(
+      `fit: ${opts.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom'} needs files: it is available from the Node entry of @purenn/train only`,
+    )
   const loss = getLoss(opts.loss)
   const metrics = (opts.metrics ?? []).map(getMetric)
   const epochs = opts.epochs ?? 1
@@ -175,26 +246,114 @@ export const fitLoop = async (
   const steps = Math.ceil(n / batchSize)
 
   const given: readonly Callback<unknown>[] = opts.callbacks ?? []
+  const checkFinite = opts.terminateOnNaN ?? true
   const callbacks: readonly Callback<unknown>[] =
-    (opts.terminateOnNaN ?? true) && !given.some((c) => c.name === 'terminateOnNaN')
+    checkFinite && !given.some((c) => c.name === 'terminateOnNaN')
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
-  const trainer = makeTrainer({ loss, metrics, optimizer: opts.optimizer })
-  const rootKey = opts.key ?? makeKey(0)
+  const optimizer = getOptimizer(opts.optimizer)
+  const trainer = makeTrainer({ loss, metrics, optimizer })
+  const baseRate = optimizer.learningRate
+  const rateAt = (iteration: number, factor: number): number | undefined =>
+    baseRate === undefined
+      ? undefined
+      : (typeof baseRate === 'number' ? baseRate : baseRate(iteration)) * factor
+  const learningRates: number[] = []
+  let rootKey = opts.key ?? makeKey(0)
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
-  let state: TrainingState = trainer.init(model)
+  let state: TrainingState
+  let lastFinite: TrainingState | undefined
   let stopReason: string | undefined
+  let fault = false
   const say = (line: string) => {
     if (verbose > 0) out.write(`${line}\n`)
   }
+  const shuffle = opts.shuffle ?? true
+  let startEpoch = opts.initialEpoch ?? 0
+  if (!Number.isInteger(startEpoch) || startEpoch < 0)
+    throw new Error(`fit: initialEpoch must be a non-negative integer, got ${startEpoch}`)
+  let startStep = 0
+  let startMeans: TrainingCheckpoint['means'] | undefined
+  if (opts.resumeFrom !== undefined) {
+    const c = await checkpointIO!.read(opts.resumeFrom)
+    const mine = { rows: n, batchSize, shuffle }
+    const what = (d: typeof mine) => `${d.rows} rows, batch size ${d.batchSize}, shuffle ${d.shuffle}`
+    if (what(c.data) !== what(mine))
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: the checkpoint was written for ${what(c.data)}; this call has ${what(mine)}`,
+      )
+    const names = (l: readonly { name: string }[]) => l.map((cb) => cb.name).join(', ')
+    if (names(c.callbacks) !== names(callbacks))
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: the checkpoint holds the states of the callbacks [${names(c.callbacks)}]; this call has [${names(callbacks)}]`,
+      )
+    if (opts.key !== undefined && opts.key.words.join() !== c.key.words.join())
+      throw new Error(`fit: resumeFrom ${opts.resumeFrom}: the key given differs from the checkpoint's`)
+    if (opts.initialEpoch !== undefined && opts.initialEpoch !== c.epoch)
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: initialEpoch ${opts.initialEpoch} differs from the checkpoint's epoch ${c.epoch}`,
+      )
+    rootKey = c.key
+    state = { model: c.model, optState: c.optState, step: c.step }
+    startEpoch = c.epoch
+    startStep = c.stepInEpoch
+    startMeans = c.means
+    for (const [k, v] of Object.entries(c.history.history)) historyValues[k] = [...v]
+    epochList.push(...c.history.epoch)
+    learningRates.push(...(c.history.learningRate ?? []))
+    c.callbacks.forEach((cb, i) => {
+      cbStates[i] = cb.state
+    })
+  } else state = trainer.init(model)
+  const everySteps = opts.checkpoint?.everySteps
+  if (everySteps !== undefined && !(Number.isInteger(everySteps) && everySteps > 0))
+    throw new Error(`fit: checkpoint.everySteps must be a positive integer, got ${everySteps}`)
+  const checkpoint = async (epoch: number, stepInEpoch: number, means: TrainingCheckpoint['means']) => {
+    if (opts.checkpoint === undefined) return
+    await checkpointIO!.write(
+      {
+        model: state.model,
+        optState: state.optState,
+        key: rootKey,
+        epoch,
+        stepInEpoch,
+        step: state.step,
+        means,
+        history: {
+          history: historyValues,
+          epoch: epochList,
+          ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+        },
+        callbacks: callbacks.map((cb, i) => ({ name: cb.name, state: cbStates[i] })),
+        data: { rows: n, batchSize, shuffle },
+      },
+      opts.checkpoint.dir,
+      opts.checkpoint.keepPrevious ?? 1,
+    )
+  }
+  /** One pure step; a worker of the pool that died or got stuck is replaced and the step run again. */
+  const stepOnce = (s: TrainingState, batch: Batch, k: Key, factor: number) => {
+    try {
+      return trainer.step(s, batch, k, factor)
+    } catch (e) {
+      const poolFault =
+        e instanceof Error &&
+        (e.message.startsWith('purenn worker pool: worker ') ||
+          e.message.startsWith('purenn worker pool: the workers did not finish'))
+      if (!poolFault) throw e
+      say(`${e.message}; the pool was restarted and the step is run again`)
+      return trainer.step(s, batch, k, factor)
+    }
+  }
 
-  for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+  for (let epoch = startEpoch; epoch < epochs && stopReason === undefined; epoch++) {
     const [shuffleKey, stepKey] = split(foldIn(rootKey, epoch), 2) as [Key, Key]
-    const order = (opts.shuffle ?? true) ? permutation(shuffleKey, n) : undefined
+    const order = shuffle ? permutation(shuffleKey, n) : undefined
     const factor = callbacks.reduce((f, c) => f * (c.learningRateFactor?.(epoch) ?? 1), 1)
-    const means = runningMeans()
+    const firstStep = epoch === startEpoch ? startStep : 0
+    const means = runningMeans(epoch === startEpoch ? startMeans : undefined)
     const started = performance.now()
     say(`Epoch ${epoch + 1}/${epochs}`)
     const live =
@@ -208,31 +367,72 @@ export const fitLoop = async (
             ),
           )
         : undefined
-    live?.start(steps, 0)
-    let step = 0
-    forEachBatch(n, batchSize, (start, size) => {
-      if (stopReason !== undefined) return
+    live?.start(steps, firstStep)
+    let lastRate: number | undefined
+    for (let step = firstStep; step < steps && stopReason === undefined; ) {
+      const start = step * batchSize
+      const size = Math.min(batchSize, n - start)
       const idx = order?.subarray(start, start + size)
       const batch =
         idx === undefined
           ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
           : { x: gather(trainX, idx), y: gather(trainY, idx) }
-      const r = trainer.step(state, batch, foldIn(stepKey, step), factor)
+      const at = { epoch, step: step + 1, steps, iteration: state.step }
+      const stepFactor = callbacks.reduce(
+        (f, c, i) => f * (c.learningRateFactorAt?.(cbStates[i], at) ?? 1),
+        factor,
+      )
+      const rate = rateAt(state.step, stepFactor)
+      if (rate !== undefined) lastRate = rate
+      const r = stepOnce(state, batch, foldIn(stepKey, step), stepFactor)
       step++
       for (let i = 0; i < callbacks.length; i++) {
-        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
+        const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], {
+          epoch,
+          step,
+          steps,
+          loss: r.logs.loss,
+          ...(rate === undefined ? {} : { learningRate: rate }),
+        })
         if (verdict === undefined) continue
         cbStates[i] = verdict.state
-        if (verdict.stop === true)
-          stopReason ??=
-            verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+        if (verdict.stop === true && stopReason === undefined) {
+          stopReason = verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+          fault = verdict.fault === true
+        }
       }
-      if (stopReason !== undefined) return // the update of a step that stops training is discarded
+      if (stopReason !== undefined) break // the update of a step that stops training is discarded
+      // the loss of `state` was finite: it is the model to fall back on
+      lastFinite = state
+      const bad = checkFinite ? firstNonFinite(r.state.model.state) : undefined
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}, step ${step}/${steps}: non-finite value in the model's state (${bad}), terminating training`
+        fault = true
+        break
+      }
       state = r.state
       means.add(size, { loss: r.logs.loss, ...r.logs.metrics })
       live?.update(step)
-    })
+      // no checkpoint holds a non-finite weight (the next step's loss would stop the run)
+      if (
+        everySteps !== undefined &&
+        step % everySteps === 0 &&
+        step < steps &&
+        firstNonFinite(state.model.params) === undefined
+      )
+        await checkpoint(epoch, step, means.snapshot())
+    }
     live?.stop()
+    if (stopReason === undefined && checkFinite) {
+      // the last update of the epoch has no loss yet: its weights are checked before any
+      // callback (a checkpoint) sees them
+      const bad = firstNonFinite(state.model.params) ?? firstNonFinite(state.model.state)
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}: non-finite value in the model's weights (${bad}) after the last step, terminating training`
+        fault = true
+        state = lastFinite ?? state
+      }
+    } else if (fault) state = lastFinite ?? state
     if (stopReason !== undefined) {
       say(stopReason)
       break
@@ -245,9 +445,15 @@ export const fitLoop = async (
     }
     for (const [k, v] of Object.entries(logs)) (historyValues[k] ??= []).push(v)
     epochList.push(epoch)
+    if (lastRate !== undefined) learningRates.push(lastRate)
     if (verbose === 1) say(formatEpochLine(steps, seconds, logs))
     if (verbose === 2) say(formatEpochLineVerbose2(steps, seconds, logs))
-    const info: EpochEnd = { epoch, logs, model: state.model }
+    const info: EpochEnd = {
+      epoch,
+      logs,
+      model: state.model,
+      ...(lastRate === undefined ? {} : { learningRate: lastRate }),
+    }
     for (let i = 0; i < callbacks.length; i++) {
       const cb = callbacks[i]!
       if (cb.onEpochEnd === undefined) continue
@@ -258,14 +464,17 @@ export const fitLoop = async (
         say(stopReason)
       }
     }
+    await checkpoint(epoch + 1, 0, { rows: 0, sums: {} })
   }
   const finalModel = callbacks.reduce(
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
     state.model,
   )
-  const history: History =
-    stopReason === undefined
-      ? { history: historyValues, epoch: epochList }
-      : { history: historyValues, epoch: epochList, stopReason }
+  const history: History = {
+    history: historyValues,
+    epoch: epochList,
+    ...(stopReason === undefined ? {} : { stopReason, ...(fault ? { fault } : {}) }),
+    ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+  }
   return { model: finalModel, history }
 }

@@ -1,6 +1,7 @@
 import type { Model } from '@purenn/layers'
 import type { Tensor } from '@purenn/tensor'
 import cliProgress from 'cli-progress'
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { type FitOptions, fitLoop, type History, type MakeLiveBar } from './fit.js'
 
 /** The tf.keras progress bar on a terminal, drawn by cli-progress with purenn's line format. */
@@ -29,7 +30,10 @@ const terminalBar: MakeLiveBar = (out, line) =>
  * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
  * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
  * regularization penalties. A NaN or infinite loss stops training at once with a message
- * naming the epoch and step; the model returned is the one before that step.
+ * naming the epoch and step, and so does a non-finite value in the model's state (batch-norm
+ * moving statistics, checked after every step) or weights (checked at the end of each epoch,
+ * before any callback sees them): these are faults, `history.fault` is set, and the model
+ * returned is the last one whose loss was finite, never one holding NaN or Inf.
  *
  * @returns the trained model and a {@link History}
  * @example
@@ -54,4 +58,5 @@ export const fit = (
   x: Tensor,
   y: Tensor,
   opts: FitOptions,
-): Promise<{ model: Model; history: History }> => fitLoop(model, x, y, opts, terminalBar)
+): Promise<{ model: Model; history: History }> =>
+  fitLoop(model, x, y, opts, terminalBar, { write: writeCheckpoint, read: readCheckpoint })

@@ -4,8 +4,9 @@
  * curves as SVG.
  *
  * This is the entry for Node (the `node` export condition); bundlers for the browser get
- * `browser.ts`, the same without what needs Node: `modelCheckpoint`, `saveLearningCurves`
- * and the terminal progress bar.
+ * `browser.ts`, the same without what needs Node: `modelCheckpoint`, `saveLearningCurves`,
+ * `csvLogger`, training checkpoints (`writeCheckpoint`, `readCheckpoint`, `fit`'s
+ * `checkpoint` and `resumeFrom`) and the terminal progress bar.
  *
  * @packageDocumentation
  */
@@ -13,8 +14,12 @@ export * from './callbacks.js'
 export * from './checkpoint.js'
 export * from './fit.js'
 export * from './fitNode.js'
+export * from './guard.js'
 export * from './plot.js'
 export * from './plotFile.js'
 export * from './predict.js'
 export * from './progress.js'
+export * from './scheduling.js'
 export * from './step.js'
+export * from './modelCheckpoint.js'
+export * from './csvLogger.js'

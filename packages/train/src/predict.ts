@@ -17,8 +17,10 @@ import {
   split,
   sqrt,
   square,
+  stack,
   sub,
   type Tensor,
+  tensor,
 } from '@purenn/tensor'
 
 /**
@@ -50,6 +52,11 @@ export const forEachBatch = (
 export interface PredictOptions {
   /** Rows per forward pass. Default 32, as Keras. */
   readonly batchSize?: number
+  /**
+   * A key for layers that draw randomness even at inference (`mcDropout`,
+   * `mcAlphaDropout`): split once per batch. Without it such a model throws.
+   */
+  readonly key?: Key
 }
 
 /**
@@ -68,8 +75,13 @@ export interface PredictOptions {
  */
 export const predict = (model: Model, x: Tensor, opts: PredictOptions = {}): Tensor => {
   const parts: Tensor[] = []
-  forEachBatch(x.shape[0] ?? 0, opts.batchSize ?? 32, (start, size) => {
-    parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), { training: false }).y)
+  const n = x.shape[0] ?? 0
+  const batchSize = opts.batchSize ?? 32
+  const keys = opts.key === undefined ? undefined : split(opts.key, Math.max(1, Math.ceil(n / batchSize)))
+  forEachBatch(n, batchSize, (start, size) => {
+    const k = keys?.[parts.length]
+    const o = k === undefined ? { training: false } : { training: false, key: k }
+    parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), o).y)
   })
   if (parts.length === 0) throw new Error('predict: x has no rows')
   return parts.length === 1 ? parts[0]! : concat(parts, 0)
@@ -141,6 +153,28 @@ export interface McPredictOptions {
   readonly key: Key
   /** Rows per forward pass. Default 32. */
   readonly batchSize?: number
+  /** Also return every sample, stacked as `[samples, rows, ...]`. Default false. */
+  readonly returnSamples?: boolean
+  /**
+   * Quantiles to compute per output over the samples, each in [0, 1] (e.g. `[0.025, 0.975]`
+   * for a 95% interval), with NumPy's default linear interpolation. Default none.
+   */
+  readonly quantiles?: readonly number[]
+}
+
+/**
+ * What {@link mcPredict} returns.
+ * @category Inference
+ */
+export interface McPrediction {
+  /** The mean over the samples, the shape of one prediction. */
+  readonly mean: Tensor
+  /** The population standard deviation over the samples (ddof 0). */
+  readonly std: Tensor
+  /** Every sample, `[samples, rows, ...]`, with `returnSamples`. */
+  readonly samples?: Tensor
+  /** The quantiles asked for, `[quantiles.length, rows, ...]`, in the order asked. */
+  readonly quantiles?: Tensor
 }
 
 /**
@@ -153,7 +187,10 @@ export interface McPredictOptions {
  * units with a fresh mask while batch-norm layers use their moving statistics (the chapter
  * calls `model(X, training=True)`, which in Keras would also switch batch norm to batch
  * statistics; its MC-dropout model has no batch norm, so the results agree). `std` is the
- * population standard deviation over the samples (NumPy's `std`, ddof 0).
+ * population standard deviation over the samples (NumPy's `std`, ddof 0). With
+ * `returnSamples` the samples come back stacked; `quantiles: [q, ...]` gives per-output
+ * quantiles over the samples by NumPy's default (linear) rule: for sorted values
+ * `v₀ ≤ … ≤ v_{S−1}`, position `h = q·(S − 1)`, `v_⌊h⌋ + (h − ⌊h⌋)(v_⌊h⌋₊₁ − v_⌊h⌋)`.
  * @example
  * ```ts
  * import { dense, dropout, initModel, sequential } from '@purenn/layers'
@@ -165,8 +202,11 @@ export interface McPredictOptions {
  * ```
  * @category Inference
  */
-export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): { mean: Tensor; std: Tensor } => {
+export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): McPrediction => {
   const samples = opts.samples ?? 100
+  const qs = opts.quantiles ?? []
+  const badQ = qs.find((q) => !(typeof q === 'number' && q >= 0 && q <= 1))
+  if (badQ !== undefined) throw new Error(`mcPredict: quantiles must be in [0, 1], got ${badQ}`)
   if (!Number.isInteger(samples) || samples <= 0)
     throw new Error(`mcPredict: samples must be a positive integer, got ${samples}`)
   const keys = split(opts.key, samples)
@@ -192,5 +232,29 @@ export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): { me
     outputs.reduce<Tensor>((s, y) => add(s, square(sub(y, mean))), scalar(0)),
     samples,
   )
-  return { mean, std: sqrt(variance) }
+  return {
+    mean,
+    std: sqrt(variance),
+    ...(opts.returnSamples === true ? { samples: stack(outputs, 0) } : {}),
+    ...(qs.length > 0 ? { quantiles: quantilesOf(outputs, qs) } : {}),
+  }
+}
+
+/** Per-element quantiles over equally shaped samples (NumPy's default linear method). */
+const quantilesOf = (outputs: readonly Tensor[], qs: readonly number[]): Tensor => {
+  const size = outputs[0]!.size
+  const s = outputs.length
+  const out = new Float32Array(qs.length * size)
+  const column = new Float64Array(s)
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < s; j++) column[j] = outputs[j]!.data[i]!
+    column.sort()
+    qs.forEach((q, qi) => {
+      const h = q * (s - 1)
+      const lo = Math.floor(h)
+      const hi = Math.min(lo + 1, s - 1)
+      out[qi * size + i] = column[lo]! + (h - lo) * (column[hi]! - column[lo]!)
+    })
+  }
+  return tensor(out, [qs.length, ...outputs[0]!.shape])
 }

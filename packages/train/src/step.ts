@@ -83,6 +83,20 @@ const partition = (params: Tree, mask: TreeOf<boolean>) => {
 }
 
 /**
+ * The params after the layers' weight constraints (Keras applies them right after the
+ * optimizer's update, to the variables it updated): frozen params stay as they are.
+ */
+const project = (model: Model, params: Tree, maskLeaves: readonly boolean[]): Tree => {
+  if (model.layer.constrain === undefined) return params
+  const projected = tree.leaves(model.layer.constrain(params))
+  const before = tree.leaves(params)
+  return tree.unflatten(
+    params,
+    before.map((leaf, i) => (maskLeaves[i] ? projected[i]! : leaf)),
+  )
+}
+
+/**
  * Builds the training step of a model, a loss, metrics and an optimizer.
  *
  * @remarks
@@ -91,7 +105,9 @@ const partition = (params: Tree, mask: TreeOf<boolean>) => {
  * params only: frozen params enter the computation as constants, so the backward pass skips
  * every part of the graph that depends only on them. The optimizer runs under
  * `masked(optimizer, trainableMask)`, so frozen params get no update and no weight decay.
- * Batch-norm statistics come back from the layers' `apply` as the new state. The step is a
+ * Batch-norm statistics come back from the layers' `apply` as the new state. After the
+ * update, the layers' weight constraints (`kernelConstraint: maxNorm(1)`, ...) project the
+ * trainable params, Keras' place for them (projected gradient descent). The step is a
  * pure function `(state, batch, key) -> state`; `fit` loops over it.
  *
  * @param opts - the loss, the metrics (reported per batch) and the optimizer
@@ -155,7 +171,8 @@ export const makeTrainer = (opts: {
       const tx = optimizerFor(model)
       const { updates: raw, state: optState } = tx.update(grads, s.optState as never, model.params)
       const updates = learningRateFactor === 1 ? raw : tree.map(raw, (u) => mul(u, learningRateFactor))
-      const next: Model = { ...model, params: applyUpdates(model.params, updates), state: aux.state }
+      const updated = applyUpdates(model.params, updates)
+      const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
       const metricValues: Record<string, number> = {}
       for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
       return {

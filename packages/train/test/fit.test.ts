@@ -215,7 +215,7 @@ describe('fit', () => {
     const model = linearModel(key(2))
     const r = await fit(model, p.x, p.y, { ...quiet, optimizer: sgd(), epochs: 0 })
     expect(r.model).toBe(model)
-    expect(r.history).toEqual({ history: {}, epoch: [] })
+    expect(r.history).toEqual({ history: {}, epoch: [], learningRate: [] })
   })
 })
 

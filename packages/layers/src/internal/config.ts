@@ -85,3 +85,20 @@ export const orThrow = <A>(e: E.Either<string, A>): A => {
 /** Copies `opts` keeping only the defined fields (for exactOptionalPropertyTypes). */
 export const defined = <T extends object>(opts: T): T =>
   Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as T
+
+/**
+ * Throws when `opts` (an option object passed by a caller, possibly from untyped JavaScript)
+ * has a field that `fn` does not take: a misspelt or unsupported option is an error, never
+ * silently ignored (`dense: unknown option 'kernelConstraints'; dense takes units, ...`).
+ */
+export const checkOptions = (fn: string, opts: unknown, known: readonly string[]): void => {
+  if (opts === undefined) return
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+    throw new TypeError(`${fn}: options must be an object, got ${show(opts)}`)
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k))
+      throw new Error(
+        `${fn}: unknown option '${k}'; ${fn} takes ${known.length === 0 ? 'no options' : known.join(', ')}`,
+      )
+  }
+}

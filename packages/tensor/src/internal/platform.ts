@@ -37,8 +37,8 @@ export interface Platform {
   readonly pooled: boolean
   /** Threads of the machine (the default thread count). */
   hardwareThreads(): number
-  /** The `PURENN_THREADS` setting, where there is an environment. */
-  envThreads(): string | undefined
+  /** An environment variable (`PURENN_THREADS`, ...), where there is an environment. */
+  env(name: string): string | undefined
   spawn(
     nodeSource: string,
     browserSource: string,
@@ -58,7 +58,7 @@ const none: Platform = {
   name: 'none',
   pooled: false,
   hardwareThreads: () => 1,
-  envThreads: () => undefined,
+  env: () => undefined,
   spawn: () => {
     throw new Error('purenn worker pool: no workers with shared memory here')
   },
@@ -79,7 +79,7 @@ const nodePlatform = (proc: NodeProcessLike): Platform => {
     name: 'node',
     pooled: true,
     hardwareThreads: () => os.availableParallelism(),
-    envThreads: () => proc.env?.PURENN_THREADS,
+    env: (name) => proc.env?.[name],
     spawn: (source, _browserSource, control, tickets, id) => {
       const { port1, port2 } = new wt.MessageChannel()
       const worker = new wt.Worker(source, {
@@ -145,7 +145,7 @@ const browserPlatform = (g: BrowserGlobals): Platform => {
     name: 'browser',
     pooled: true,
     hardwareThreads: () => Math.max(1, g.navigator?.hardwareConcurrency ?? 1),
-    envThreads: () => undefined,
+    env: () => undefined,
     spawn: (_nodeSource, source, control, tickets, id) => {
       url ??= g.URL!.createObjectURL(new g.Blob!([source], { type: 'text/javascript' }))
       const worker = new g.Worker!(url)
