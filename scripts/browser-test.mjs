@@ -81,9 +81,16 @@ const server = createServer((req, res) => {
   } else if (req.url.endsWith('/')) {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })
     res.end(page)
-  } else if (req.url.endsWith('/node-model/model.json') || req.url.endsWith('/node-model/weights.bin')) {
-    res.writeHead(200, headers)
-    res.end(readFileSync(join(nodeModelDir, req.url.slice(req.url.lastIndexOf('/') + 1))))
+  } else if (/\/node-model\/(CURRENT|v\d{6,}\/(model\.json|weights\.bin))$/.test(req.url)) {
+    // the versioned layout saveModel writes, as a static server would serve it
+    const file = join(nodeModelDir, req.url.slice(req.url.indexOf('/node-model/') + '/node-model/'.length))
+    if (existsSync(file)) {
+      res.writeHead(200, headers)
+      res.end(readFileSync(file))
+    } else {
+      res.writeHead(404)
+      res.end()
+    }
   } else if (req.url.endsWith('/favicon.ico')) {
     res.writeHead(204)
     res.end()

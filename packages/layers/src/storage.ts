@@ -29,7 +29,8 @@ export interface LoadModelFromUrlOptions extends LoadModelOptions {
 /**
  * Loads a model from the URL of a directory saved by `saveModel` (served as files):
  * `<url>/model.json` and `<url>/weights.bin` are fetched and decoded with every check of
- * {@link decodeModel}.
+ * {@link decodeModel}. When `<url>/CURRENT` is served (the versioned layout `saveModel`
+ * writes), the files are read from the version it names, `<url>/v000001/` say.
  *
  * @param url - the directory's URL, with or without a final `/`
  * @param opts - `{ customLayers?, fetch? }`
@@ -53,7 +54,17 @@ export interface LoadModelFromUrlOptions extends LoadModelOptions {
  */
 export const loadModelFromUrl = async (url: string, opts: LoadModelFromUrlOptions = {}): Promise<Model> => {
   const fetchFn = opts.fetch ?? globalThis.fetch
-  const base = url.endsWith('/') ? url : `${url}/`
+  const dir = url.endsWith('/') ? url : `${url}/`
+  // the versioned layout: CURRENT names the published folder; without it, the flat layout
+  const current = await fetchFn(`${dir}CURRENT`).then(
+    async (res) => (res.ok ? (await res.text()).trim() : undefined),
+    () => undefined,
+  )
+  if (current !== undefined && !/^v\d{6,}$/.test(current))
+    throw new Error(
+      `CURRENT: expected the name of a published version (v000001, ...), got ${JSON.stringify(current.slice(0, 40))}`,
+    )
+  const base = current === undefined ? dir : `${dir}${current}/`
   const get = async (file: string) => {
     const res = await fetchFn(`${base}${file}`).catch((e: Error) => {
       throw new Error(`${file}: cannot fetch ${base}${file}: ${e.message}`)
