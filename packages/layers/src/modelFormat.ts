@@ -1,7 +1,11 @@
+import { sha256 as sha256Of } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { key, type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
+import { sizesWithoutWeights } from './internal/sizes.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
 import { initModel, type Model } from './model.js'
@@ -157,6 +161,38 @@ const decodeModelJson = (u: unknown): E.Either<string, ModelJson> => {
   )
 }
 
+const knownFields = [
+  'format',
+  'formatVersion',
+  'architecture',
+  'inputShape',
+  'trainable',
+  'weights',
+  'byteLength',
+]
+const knownWeightFields = ['name', 'shape', 'offset', 'group', 'sha256']
+
+/**
+ * The compatibility policy (docs/format.md): a field this reader does not know is an error,
+ * since it may change what the file means, unless it sits under `optional`, which readers
+ * may skip. Fields of layer configs are checked by each layer's `fromConfig`.
+ */
+const checkFields = (u: unknown, json: ModelJson): E.Either<string, ModelJson> => {
+  const unknown = (o: object, known: readonly string[]) =>
+    Object.keys(o).find((k) => !known.includes(k) && k !== 'optional')
+  const top = unknown(u as object, knownFields)
+  if (top !== undefined)
+    return E.left(
+      `${top}: unknown field (format version ${json.formatVersion} has ${knownFields.join(', ')}); a newer writer puts fields a reader may skip under "optional"`,
+    )
+  for (const [i, w] of ((u as { weights: object[] }).weights ?? []).entries()) {
+    const f = unknown(w, knownWeightFields)
+    if (f !== undefined)
+      return E.left(`weights[${i}].${f}: unknown field (a weight has ${knownWeightFields.join(', ')})`)
+  }
+  return E.right(json)
+}
+
 /** Checks the manifest's layout: weights back to back from offset 0, `byteLength` their total. */
 const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
   let offset = 0
@@ -168,6 +204,8 @@ const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
       return E.left(
         `weights[${i}].offset: expected ${offset} (${i === 0 ? 'the first weight starts at 0' : `right after weights[${i - 1}]`}), got ${w.offset}`,
       )
+    if (json.formatVersion === 2 && w.sha256 === undefined)
+      return E.left(`weights[${i}].sha256: missing, expected 64 hexadecimal digits (format version 2)`)
     offset += 4 * w.shape.reduce((p, d) => p * d, 1)
   }
   if (json.byteLength !== offset)
@@ -241,23 +279,32 @@ const fail = (file: string, msg: string): never => {
 export const encodeModelAs = (op: string, model: Model): ModelFiles => {
   const entries = weightEntries(model.layer, model.params, model.state)
   let byteLength = 0
+  for (const e of entries) byteLength += 4 * e.tensor.size
+  const bin = toBytes(entries, byteLength)
+  let offset = 0
   const weights = entries.map((e): WeightManifestEntry => {
-    const w = { name: e.name, shape: [...e.tensor.shape], offset: byteLength, group: e.group }
-    byteLength += 4 * e.tensor.size
+    const w = {
+      name: e.name,
+      shape: [...e.tensor.shape],
+      offset,
+      group: e.group,
+      sha256: bytesToHex(sha256Of(bin.subarray(offset, offset + 4 * e.tensor.size))),
+    }
+    offset += 4 * e.tensor.size
     return w
   })
   const mask = fullMask(model.params, model.trainable)
   if (typeof mask === 'string') throw new Error(`${op}: the model's ${mask}`)
   const json: ModelJson = {
     format: 'purenn-model',
-    formatVersion: 1,
+    formatVersion: 2,
     architecture: toSpec(model.layer),
     inputShape: [...model.inputShape],
     trainable: mask as Json,
     weights,
     byteLength,
   }
-  return { modelJson: `${JSON.stringify(json, null, 2)}\n`, weightsBin: toBytes(entries, byteLength) }
+  return { modelJson: `${JSON.stringify(json, null, 2)}\n`, weightsBin: bin }
 }
 
 /**
@@ -272,7 +319,14 @@ export const parseModelJson = (text: string): ModelJson => {
   } catch (e) {
     fail('model.json', `not valid JSON: ${(e as Error).message}`)
   }
-  const decoded = E.chain(checkLayout)(decodeModelJson(parsed))
+  const u = parsed as { readonly format?: unknown; readonly modelTopology?: unknown } | null
+  if (typeof u === 'object' && u !== null && u.format !== 'purenn-model' && u.modelTopology !== undefined)
+    fail('model.json', 'a TF.js model (it has modelTopology): read it with loadTfjsModel')
+  const decoded = pipe(
+    decodeModelJson(parsed),
+    E.chain((json) => checkFields(parsed, json)),
+    E.chain(checkLayout),
+  )
   if (E.isLeft(decoded)) return fail('model.json', decoded.left)
   return decoded.right
 }
@@ -290,6 +344,16 @@ export interface CheckedModel {
  * @internal
  */
 export const checkArchitecture = (json: ModelJson, opts: LoadModelOptions): CheckedModel => {
+  // sizes in the architecture are checked against the manifest before the layer allocates them
+  const unbacked = sizesWithoutWeights(
+    json.architecture,
+    'architecture',
+    json.inputShape,
+    'inputShape',
+    json.weights.flatMap((w) => w.shape),
+    'the manifest',
+  )
+  if (unbacked !== undefined) fail('model.json', unbacked)
   const layer = fromConfig(json.architecture, opts.customLayers)
   if (E.isLeft(layer)) return fail('model.json', `architecture: ${layer.left}`)
   let fresh: Model
@@ -328,13 +392,33 @@ export const checkArchitecture = (json: ModelJson, opts: LoadModelOptions): Chec
  * The model of a checked architecture with the weights from `bin` (checked for its size).
  * @internal
  */
-export const withWeights = ({ json, fresh, mask }: CheckedModel, bin: Uint8Array): Model => {
+export const withWeights = (
+  { json, fresh, mask }: CheckedModel,
+  bin: Uint8Array,
+  opts: LoadModelOptions = {},
+): Model => {
   if (bin.byteLength !== json.byteLength)
     fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${bin.byteLength}`)
+  const values = json.weights.map((w) => {
+    const size = 4 * w.shape.reduce((p, d) => p * d, 1)
+    if (w.sha256 !== undefined && bytesToHex(sha256Of(bin.subarray(w.offset, w.offset + size))) !== w.sha256)
+      fail(
+        'weights.bin',
+        `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
+      )
+    const t = fromBytes(bin, w)
+    if (opts.allowNonFinite !== true) {
+      const bad = t.data.findIndex((v) => !Number.isFinite(v))
+      if (bad !== -1)
+        fail(
+          'weights.bin',
+          `${w.name}: value ${bad} is ${t.data[bad]} (non-finite weights are refused; { allowNonFinite: true } accepts them)`,
+        )
+    }
+    return t
+  })
   let i = 0
-  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () =>
-    fromBytes(bin, json.weights[i++]!),
-  )
+  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
   return { layer: fresh.layer, params, state, trainable: mask, inputShape: [...json.inputShape] }
 }
 
@@ -376,10 +460,13 @@ export const encodeModel = (model: Model): ModelFiles => encodeModelAs('encodeMo
  */
 export const decodeModel = (files: ModelFiles, opts: LoadModelOptions = {}): Model => {
   const json = parseModelJson(files.modelJson)
+  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+  if (json.byteLength > maxBytes)
+    fail('model.json', `byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`)
   if (files.weightsBin.byteLength !== json.byteLength)
     fail(
       'weights.bin',
       `expected ${json.byteLength} bytes (from model.json), found ${files.weightsBin.byteLength}`,
     )
-  return withWeights(checkArchitecture(json, opts), files.weightsBin)
+  return withWeights(checkArchitecture(json, opts), files.weightsBin, opts)
 }

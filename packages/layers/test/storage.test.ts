@@ -17,6 +17,7 @@ import {
   loadModelFromUrl,
   type Model,
   modelToBlobs,
+  publishedModelFolder,
   saveModel,
   sequential,
 } from '../src/index.js'
@@ -60,9 +61,10 @@ describe('encodeModel / decodeModel', () => {
     const m = model()
     const dir = join(await fs.mkdtemp(join(tmpdir(), 'purenn-storage-')), 'model')
     await saveModel(m, dir)
+    const folder = await publishedModelFolder(dir)
     const onDisk = {
-      modelJson: await fs.readFile(join(dir, 'model.json'), 'utf8'),
-      weightsBin: new Uint8Array(await fs.readFile(join(dir, 'weights.bin'))),
+      modelJson: await fs.readFile(join(folder, 'model.json'), 'utf8'),
+      weightsBin: new Uint8Array(await fs.readFile(join(folder, 'weights.bin'))),
     }
     const files = encodeModel(m)
     expect(files.modelJson).toBe(onDisk.modelJson)
@@ -100,6 +102,52 @@ describe('loadModelFromUrl', () => {
     const fetch = serve({ 'http://h/m/model.json': files.modelJson })
     await expect(loadModelFromUrl('http://h/m', { fetch })).rejects.toThrow(
       'weights.bin: cannot fetch http://h/m/weights.bin: HTTP status 404',
+    )
+  })
+
+  it('follows CURRENT to the published version of the versioned layout, and refuses a bad CURRENT', async () => {
+    const m = model()
+    const files = encodeModel(m)
+    const fetch = serve({
+      'http://h/m/CURRENT': 'v000002\n',
+      'http://h/m/v000002/model.json': files.modelJson,
+      'http://h/m/v000002/weights.bin': files.weightsBin,
+    })
+    expect(bits(await loadModelFromUrl('http://h/m', { fetch }))).toEqual(bits(m))
+    const bad = serve({ 'http://h/m/CURRENT': '../elsewhere' })
+    await expect(loadModelFromUrl('http://h/m', { fetch: bad })).rejects.toThrow(
+      'CURRENT: expected the name of a published version (v000001, ...), got "../elsewhere"',
+    )
+  })
+})
+
+describe('decodeModel checks what loadModel checks', () => {
+  it('refuses a damaged weight (SHA-256), a non-finite weight and an unknown field, naming them', () => {
+    const m = model()
+    const files = encodeModel(m)
+    const json = JSON.parse(files.modelJson)
+    expect(json.formatVersion).toBe(2)
+    const name = json.weights[0].name
+    const damaged = files.weightsBin.slice()
+    damaged[0] = damaged[0]! ^ 1
+    expect(() => decodeModel({ ...files, weightsBin: damaged })).toThrow(
+      `weights.bin: ${name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
+    )
+    const nan = files.weightsBin.slice()
+    new DataView(nan.buffer).setFloat32(0, Number.NaN, true)
+    const v1 = {
+      ...json,
+      formatVersion: 1,
+      weights: json.weights.map(({ sha256: _, ...w }: { sha256: string }) => w),
+    }
+    expect(() => decodeModel({ modelJson: JSON.stringify(v1), weightsBin: nan })).toThrow(
+      `weights.bin: ${name}: value 0 is NaN`,
+    )
+    expect(bits(decodeModel({ modelJson: JSON.stringify(v1), weightsBin: files.weightsBin }))).toEqual(
+      bits(m),
+    )
+    expect(() => decodeModel({ ...files, modelJson: JSON.stringify({ ...json, extra: 1 }) })).toThrow(
+      /^model\.json: extra: unknown field/,
     )
   })
 })
