@@ -10,6 +10,7 @@ import {
   activationToConfig,
   getActivation,
 } from './activations.js'
+import { type Tagged, tag } from './container.js'
 import {
   getInitializer,
   type Initializer,
@@ -69,7 +70,9 @@ export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * ```
  * @category Layers
  */
-export const dense = (opts: DenseOptions): Layer<DenseParams> => {
+export const dense = <const N extends string = never>(
+  opts: DenseOptions & { readonly name?: N },
+): Tagged<Layer<DenseParams>, 'Dense', N> => {
   if (!Number.isInteger(opts.units) || opts.units <= 0)
     throw new Error(`dense: units must be a positive integer, got ${opts.units}`)
   const activation = getActivation(opts.activation)
@@ -110,8 +113,8 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
       state,
     }),
   }
-  if (kernelRegularizer === undefined && biasRegularizer === undefined) return layer
-  return {
+  if (kernelRegularizer === undefined && biasRegularizer === undefined) return tag(layer)
+  return tag({
     ...layer,
     penalty: (params) => {
       const terms = [
@@ -120,7 +123,7 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
       ]
       return terms.reduce((s, x) => add(s, x), scalar(0))
     },
-  }
+  })
 }
 
 const DenseConfig = t.intersection([

@@ -184,6 +184,7 @@ describe('sequential: init and apply', () => {
             dense: { kernel: t32(w0, [3, 4]), bias: t32(b0, [4]) },
             dense_1: { kernel: t32(w1, [4, 2]), bias: t32(b1, [2]) },
           }
+          const noState = { dense: {}, dense_1: {} }
           const ref = (xs: readonly Float64Array[]) => {
             const h = dense64('tanh', xs[0]!, xs[1]!, xs[2]!, 2, 3, 4).y
             return dense64('sigmoid', h, xs[3]!, xs[4]!, 2, 4, 2).y
@@ -191,12 +192,12 @@ describe('sequential: init and apply', () => {
           const x64 = [x, w0, b0, w1, b1].map((v) => Float64Array.from(v))
           const cotT = t32(cot, [2, 2])
           const { grad } = valueAndGrad((p: { params: typeof params; x: Tensor }) =>
-            sum(mul(model.apply(p.params, {}, p.x, { training: false }).y, cotT)),
+            sum(mul(model.apply(p.params, noState, p.x, { training: false }).y, cotT)),
           )({ params, x: t32(x, [2, 3]) })
           const loss = (xs: readonly Float64Array[]) => dot64(ref(xs), cot)
           expectClose(
             'forward',
-            model.apply(params, {}, t32(x, [2, 3]), { training: false }).y.data,
+            model.apply(params, noState, t32(x, [2, 3]), { training: false }).y.data,
             ref(x64),
             1e-5,
           )
