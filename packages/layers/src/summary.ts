@@ -213,7 +213,9 @@ export const summary = (model: Model, opts: SummaryOptions = {}): string => {
       const kidInputs = childInputs(row.layer, row.params, row.state, input)
       if (kids.length > 0) {
         out.push(`${'|'.repeat(level + 1)}${'¯'.repeat(lineLength - 2 * level - 2)}${'|'.repeat(level + 1)}`)
-        kids.forEach((k, i) => out.push(...printLayer(k, kidInputs[i], level + 1, i === kids.length - 1)))
+        kids.forEach((k, i) => {
+          out.push(...printLayer(k, kidInputs[i], level + 1, i === kids.length - 1))
+        })
         out.push(`${'|'.repeat(level)}${'¯'.repeat(lineLength - 2 * level)}${'|'.repeat(level)}`)
       }
     }
