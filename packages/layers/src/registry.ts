@@ -213,7 +213,7 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
     s: { readonly kind: string; readonly config: unknown },
     child: ChildFromConfig,
   ): E.Either<string, AnyBlock> => {
-    const f = typeof user === 'function' ? user : user.fromConfig
+    const f = 'fromConfig' in user ? user.fromConfig : user
     let childError: string | undefined
     let n = 0
     const rebuild = (c: { readonly kind: string; readonly config: unknown }): AnyBlock => {
