@@ -84,7 +84,7 @@ describe('defineLayer', () => {
     const y = layer.apply(params, state, tensor([[1, 2, 3, 4]]), infer).y
     // mean 2.5, variance 1.25: (x − 2.5)/sqrt(1.25 + 0.001)
     const want = [1, 2, 3, 4].map((v) => (v - 2.5) / Math.sqrt(1.251))
-    ;[...y.data].forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5))
+    for (const [i, v] of [...y.data].entries()) expect(v).toBeCloseTo(want[i]!, 5)
   })
   it('throws plain errors naming the field, for users and for saved configs', () => {
     // @ts-expect-error: factor must be a number

@@ -797,8 +797,13 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       'model.json: format: expected "layers-model" (TF.js graph models are not supported), got "graph-model"',
     )
     await rejects(
+      await writeMain((json) => (json.modelTopology.model_config.class_name = 'MyModel')),
+      'model.json: modelTopology.model_config.class_name: "MyModel" models are not supported; purenn reads Sequential and functional (Model, Functional) models',
+    )
+    // a Sequential's config read as a functional one: its graph fields are missing
+    await rejects(
       await writeMain((json) => (json.modelTopology.model_config.class_name = 'Functional')),
-      'model.json: modelTopology.model_config.class_name: "Functional" models are not supported; purenn reads Sequential models only',
+      'model.json: modelTopology.model_config.config.input_layers: missing, expected an array of inputs',
     )
   })
 
@@ -807,7 +812,7 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       await writeMain((json) =>
         layersOf(json).splice(3, 0, { class_name: 'Conv2D', config: { name: 'conv2d' } }),
       ),
-      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, InputLayer',
+      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),
