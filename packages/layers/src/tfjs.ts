@@ -1033,7 +1033,7 @@ const loadEither = async (
 }
 
 /**
- * Loads a Sequential model saved in the TF.js Layers format (by Keras through
+ * Loads a Sequential or functional model saved in the TF.js Layers format (by Keras through
  * `tensorflowjs_converter`, or by TF.js' `model.save`) as a purenn {@link Model}, ready to
  * fine-tune.
  *
@@ -1077,8 +1077,19 @@ const loadEither = async (
  * not float32 or is quantized, a weight missing, unknown or of the wrong shape
  * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got
  * [300,784]`), a shard missing or of the wrong size (`group1-shard1of1.bin: expected 1086016
- * bytes for weightsManifest[0], found 1000`). Nested models, functional models and other
- * layer classes are not supported.
+ * bytes for weightsManifest[0], found 1000`). Nested models and other layer classes are not
+ * supported.
+ *
+ * Functional models (`class_name` `Model` as TF.js writes it, `Functional` in Keras 2/3) are
+ * read when the combinators can express their graph: one input, one output, every layer
+ * called once, branches that leave one layer and meet again at an `Add` (read as
+ * {@link fanInSum}) or a `Concatenate` ({@link fanInConcat}, same `axis`). Each merge becomes
+ * `fanOut(k)`, `parallel(...branches)` and the merge layer, right after the last layer all its
+ * branches go through (an empty branch, the skip of a residual block, is an
+ * {@link identity}); the whole is a {@link sequential} named as the Keras model. Keras layer
+ * names are kept, so weights still match by `layer/weight`. Anything else (a second input, a
+ * shared layer, `Multiply`, a branch read again after its merge) is refused with a message
+ * naming the layer.
  *
  * @param path - a directory holding `model.json` and its shards, or the path of the `.json` file itself
  * @param opts - `{ inputShape? }`
