@@ -6,6 +6,7 @@
  */
 
 export * from './arith.js'
+export * from './conv.js'
 export * from './errors.js'
 export * from './fused.js'
 export * from './grad.js'
@@ -35,4 +36,3 @@ export {
 export * from './threads.js'
 export type { Tree, TreeOf } from './tree.js'
 export * as tree from './tree.js'
-export * from './conv.js'
