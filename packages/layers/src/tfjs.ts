@@ -7,6 +7,7 @@ import * as t from 'io-ts'
 import { activation, leakyRelu } from './activation.js'
 import { type Activation, activations } from './activations.js'
 import { batchNormalization } from './batchNormalization.js'
+import { conv2d } from './conv2d.js'
 import { dense } from './dense.js'
 import { dropout } from './dropout.js'
 import { flatten } from './flatten.js'
@@ -15,6 +16,7 @@ import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config
 import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { initModel, type Model } from './model.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { type Sequential, sequential } from './sequential.js'
 
@@ -442,6 +444,113 @@ const flattenOf: Convert = (c, path, name) =>
       )
     : build(path, () => flatten(name))
 
+// Convolution and pooling: channels_last only (TF.js' and Keras' default). Sizes may be an
+// integer or a list of two, as Keras writes them.
+const SizeC = leaf(
+  'a positive integer or a list of two',
+  (u): u is number | [number, number] =>
+    (isNonNegInt(u) && u > 0) ||
+    (Array.isArray(u) && u.length === 2 && u.every((d) => isNonNegInt(d) && d > 0)),
+)
+const PaddingStrC = leaf(
+  '"valid" or "same" (purenn has no other padding)',
+  (u): u is 'valid' | 'same' => u === 'valid' || u === 'same',
+)
+const pairOf = (u: number | readonly [number, number]): [number, number] =>
+  typeof u === 'number' ? [u, u] : [u[0], u[1]]
+const channelsLast = (c: Config, path: string): E.Either<string, void> =>
+  c.data_format === undefined || c.data_format === null || c.data_format === 'channels_last'
+    ? E.right(undefined)
+    : E.left(
+        `${path}.data_format: ${brief(c.data_format)} is not supported by purenn, whose images are channels_last (NHWC)`,
+      )
+
+const Conv2DC = t.intersection([
+  t.type({ filters: PositiveInt, kernel_size: SizeC }),
+  t.partial({
+    strides: SizeC,
+    padding: PaddingStrC,
+    dilation_rate: SizeC,
+    use_bias: Bool,
+    groups: PositiveInt,
+  }),
+])
+const conv2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(Conv2DC, c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chainFirst((d) =>
+      d.groups === undefined || d.groups === 1
+        ? E.right(undefined)
+        : E.left(`${path}.groups: grouped convolutions are not supported by purenn, got ${d.groups}`),
+    ),
+    E.chainFirst(() =>
+      unsupported(c, path, [
+        ['activity_regularizer', 'activity regularizers are'],
+        ['kernel_constraint', 'constraints are'],
+        ['bias_constraint', 'constraints are'],
+      ]),
+    ),
+    E.chain((d) =>
+      pipe(
+        E.Do,
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('kernelInit', () =>
+          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+        ),
+        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.chain((o) =>
+          build(path, () =>
+            conv2d({
+              filters: d.filters,
+              kernelSize: pairOf(d.kernel_size),
+              strides: pairOf(d.strides ?? 1),
+              padding: d.padding ?? 'valid',
+              dilationRate: pairOf(d.dilation_rate ?? 1),
+              activation: o.activation,
+              useBias: d.use_bias ?? true,
+              kernelInitializer: o.kernelInit,
+              biasInitializer: o.biasInit,
+              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...name,
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const PoolingC = t.partial({ pool_size: SizeC, strides: t.union([SizeC, t.null]), padding: PaddingStrC })
+// Keras 2 and TF.js default pool_size to 2; strides null (or absent) means the pool size
+const poolingOf =
+  (make: typeof maxPooling2d): Convert =>
+  (c, path, name) =>
+    pipe(
+      decode(PoolingC, c, path),
+      E.chainFirst(() => channelsLast(c, path)),
+      E.chain((p) => {
+        const poolSize = pairOf(p.pool_size ?? 2)
+        return build(path, () =>
+          make({
+            poolSize,
+            strides: p.strides === undefined || p.strides === null ? poolSize : pairOf(p.strides),
+            padding: p.padding ?? 'valid',
+            ...name,
+          }),
+        )
+      }),
+    )
+
+const globalAveragePooling2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ keepdims: Bool }), c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chain((g) => build(path, () => globalAveragePooling2d({ keepdims: g.keepdims ?? false, ...name }))),
+  )
+
 /** The layer classes read, with their converters; `InputLayer` is handled apart. */
 const converters: { readonly [className: string]: Convert } = {
   Dense: denseOf,
@@ -450,6 +559,10 @@ const converters: { readonly [className: string]: Convert } = {
   Activation: activationLayerOf,
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
+  Conv2D: conv2dOf,
+  MaxPooling2D: poolingOf(maxPooling2d),
+  AveragePooling2D: poolingOf(averagePooling2d),
+  GlobalAveragePooling2D: globalAveragePooling2dOf,
 }
 const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
 
@@ -811,6 +924,11 @@ const loadEither = async (
  *   `scale` (its initializers are not kept: purenn starts from ones and zeros);
  * - `Dropout`: `rate`; `Activation`: `activation`; `LeakyReLU`: `alpha` (Keras 3:
  *   `negative_slope`); `Flatten` (`data_format: 'channels_last'`);
+ * - `Conv2D`: `filters`, `kernel_size`, `strides`, `padding` (`valid`, `same`),
+ *   `dilation_rate`, `activation`, `use_bias`, the initializers and regularizers as `Dense`;
+ *   `MaxPooling2D`, `AveragePooling2D`: `pool_size`, `strides` (null: the pool size),
+ *   `padding`; `GlobalAveragePooling2D`: `keepdims`. Images are channels_last (NHWC, the
+ *   default of Keras and TF.js); `channels_first` and grouped convolutions are refused;
  * - `InputLayer` as the first layer: skipped, its `batch_input_shape` (Keras 3:
  *   `batch_shape`) is the input shape. Otherwise the first layer's `batch_input_shape` is,
  *   or `opts.inputShape`.
@@ -828,8 +946,8 @@ const loadEither = async (
  * Everything is checked before anything is built, and the first problem rejects the promise
  * with a message naming the file and the field: a bad field
  * (`model.json: modelTopology.config.layers[1].config.units: expected a positive integer,
- * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("conv2d")
- * has class "Conv2D", which purenn does not have; supported: ...`), a field it cannot honour
+ * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("lstm")
+ * has class "LSTM", which purenn does not have; supported: ...`), a field it cannot honour
  * (constraints, activity regularizers, batch renormalization, noise shapes), a weight that is
  * not float32 or is quantized, a weight missing, unknown or of the wrong shape
  * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got

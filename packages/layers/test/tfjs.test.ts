@@ -805,9 +805,9 @@ describe('loadTfjsModel: errors name the file and the field', () => {
   it('a layer class purenn does not have', async () => {
     await rejects(
       await writeMain((json) =>
-        layersOf(json).splice(3, 0, { class_name: 'Conv2D', config: { name: 'conv2d' } }),
+        layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),
