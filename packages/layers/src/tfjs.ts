@@ -437,6 +437,13 @@ const leakyReluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
   )
 
+// TF.js and Keras' `ELU` layer; alpha 1 by default
+const eluOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ alpha: FiniteNumber }), c, path),
+    E.chain((l) => build(path, () => activation(activations.elu(l.alpha ?? 1), name))),
+  )
+
 const flattenOf: Convert = (c, path, name) =>
   c.data_format === 'channels_first'
     ? E.left(
@@ -559,6 +566,7 @@ const converters: { readonly [className: string]: Convert } = {
   Activation: activationLayerOf,
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
+  ELU: eluOf,
   Conv2D: conv2dOf,
   MaxPooling2D: poolingOf(maxPooling2d),
   AveragePooling2D: poolingOf(averagePooling2d),
@@ -983,3 +991,73 @@ export const loadTfjsModel = async (
   path: string,
   opts: LoadTfjsModelOptions = {},
 ): Promise<Model<Sequential>> => orThrow(await loadEither(path, opts))
+
+/**
+ * The model in TF.js artifacts held in memory (what {@link tfjsArtifacts} returns, TF.js's
+ * `ModelArtifacts`, or a Keras model converted by `@purenn/keras`), with the same checks and
+ * messages as {@link loadTfjsModel}, which reads the same thing from files. Works without a
+ * file system (browsers).
+ *
+ * @param artifacts - `{ modelTopology, weightSpecs, weightData }`: the Keras topology, the weights in byte order, their little-endian float32 bytes
+ * @param opts - `{ inputShape? }`
+ * @returns the model
+ * @throws Error describing the first problem found, naming the field
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential, tfjsArtifacts, tfjsModelFromArtifacts } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+ * console.log(back.params.dense.kernel.data.join() === model.params.dense.kernel.data.join()) // true
+ * ```
+ * @category Models
+ */
+export const tfjsModelFromArtifacts = (
+  artifacts: {
+    readonly modelTopology: unknown
+    readonly weightSpecs: readonly unknown[]
+    readonly weightData: ArrayBuffer | Uint8Array
+  },
+  opts: LoadTfjsModelOptions = {},
+): Model<Sequential> => {
+  const bytes =
+    artifacts.weightData instanceof Uint8Array ? artifacts.weightData : new Uint8Array(artifacts.weightData)
+  const manifest = [{ paths: [], weights: artifacts.weightSpecs }]
+  const checked = pipe(
+    E.Do,
+    E.bind('json', () =>
+      decode(ModelJsonC, { modelTopology: artifacts.modelTopology, weightsManifest: manifest }, ''),
+    ),
+    E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
+    E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
+    E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
+    E.chainFirst(({ placed }) =>
+      placed.groupBytes[0] === bytes.length
+        ? E.right(undefined)
+        : E.left(`weightData: expected ${placed.groupBytes[0]} bytes for weightSpecs, found ${bytes.length}`),
+    ),
+    E.bind('fresh', ({ topology, inputShape }) =>
+      E.tryCatch(
+        () =>
+          initModel(
+            sequential(
+              topology.layers.flatMap((l) => (l.layer === undefined ? [] : [l.layer])),
+              { name: topology.name, inputShape },
+            ),
+            { key: key(0) },
+          ),
+        (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
+      ),
+    ),
+    E.bind('order', ({ fresh, placed }) => matchWeights(fresh, placed.entries)),
+    E.map(({ topology, inputShape, fresh, order }) => {
+      let i = 0
+      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
+        const m = order[i++]!
+        return tensorAt(bytes, m.offset, m.shape)
+      })
+      return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
+    }),
+  )
+  return orThrow(E.mapLeft((m: string) => `tfjsModelFromArtifacts: ${m}`)(checked))
+}
