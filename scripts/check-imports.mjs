@@ -13,6 +13,7 @@ const allowed = {
   data: ['tensor'],
   train: ['tensor', 'layers', 'optim'],
   purenn: ['tensor', 'layers', 'optim', 'data', 'train'],
+  onnx: ['tensor', 'layers'],
 }
 const nameOf = (spec) => (spec === 'purenn' ? 'purenn' : spec.replace(/^@purenn\//, ''))
 const walk = (dir) =>

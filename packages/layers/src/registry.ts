@@ -1,10 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
 import { batchNormalizationFromConfig } from './batchNormalization.js'
+import { conv2dFromConfig } from './conv2d.js'
 import { denseFromConfig } from './dense.js'
 import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
+import { embeddingFromConfig } from './embedding.js'
 import { flattenFromConfig } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
+import { layerNormalizationFromConfig } from './layerNormalization.js'
+import { addFromConfig, concatenateFromConfig } from './merge.js'
+import {
+  averagePooling2dFromConfig,
+  globalAveragePooling2dFromConfig,
+  maxPooling2dFromConfig,
+} from './pooling.js'
+import { reshapeFromConfig } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
 import {
   fanInConcatFromConfig,
@@ -132,6 +142,13 @@ const builtins: {
   Dropout: dropoutFromConfig,
   MCDropout: mcDropoutFromConfig,
   Sequential: sequentialFromConfig,
+  Conv2D: conv2dFromConfig,
+  MaxPooling2D: maxPooling2dFromConfig,
+  AveragePooling2D: averagePooling2dFromConfig,
+  GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
+  LayerNormalization: layerNormalizationFromConfig,
+  Reshape: reshapeFromConfig,
+  Embedding: embeddingFromConfig,
   Serial: serialFromConfig,
   Parallel: parallelFromConfig,
   FanOut: fanOutFromConfig,
@@ -139,13 +156,17 @@ const builtins: {
   FanInConcat: fanInConcatFromConfig,
   Identity: identityFromConfig,
   Residual: residualFromConfig,
+  Add: addFromConfig,
+  Concatenate: concatenateFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
- * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, and the
- * combinators `Serial`, `Parallel`, `FanOut`, `FanInSum`, `FanInConcat`, `Identity`,
- * `Residual`, ...
+ * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `Conv2D`,
+ * `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`, `LayerNormalization`,
+ * `Reshape`, `Embedding`, and the combinators `Serial`, `Parallel`, `FanOut`, `FanInSum`,
+ * `FanInConcat`, `Identity`, `Residual`, and the merge layers `Add` and `Concatenate`, which
+ * take lists of inputs ({@link MergeLayer}) inside the combinators.
  *
  * @example
  * ```ts
@@ -184,7 +205,7 @@ export const toSpec = (layer: AnyBlock): LayerJson => ({
  * Looks the kind up in `custom` first (so a user may also override a built-in kind), then
  * in the constant map of built-in kinds ({@link layerKinds}); sequentials rebuild their
  * children the same way, recursively. There is no global, mutable registry: a custom kind
- * is known exactly where it is passed. Errors say where: `unknown layer kind "Conv2D" at
+ * is known exactly where it is passed. Errors say where: `unknown layer kind "Conv3D" at
  * layers[3]; known kinds: Dense, ...` or `layers[1]: Dense config: units: ...`.
  *
  * @param spec - the kind and the config
@@ -195,8 +216,8 @@ export const toSpec = (layer: AnyBlock): LayerJson => ({
  * import { fromConfig } from '@purenn/layers'
  * const ok = fromConfig({ kind: 'Flatten', config: {} })
  * console.log(ok._tag === 'Right' && ok.right.kind) // Flatten
- * const bad = fromConfig({ kind: 'Sequential', config: { name: 's', layers: [{ kind: 'Conv2D', config: {} }] } })
- * console.log(bad._tag === 'Left' && bad.left.startsWith('unknown layer kind "Conv2D" at layers[0]')) // true
+ * const bad = fromConfig({ kind: 'Sequential', config: { name: 's', layers: [{ kind: 'Conv3D', config: {} }] } })
+ * console.log(bad._tag === 'Left' && bad.left.startsWith('unknown layer kind "Conv3D" at layers[0]')) // true
  * ```
  * @category Registry
  */

@@ -7,6 +7,7 @@ import * as t from 'io-ts'
 import { activation, leakyRelu } from './activation.js'
 import { type Activation, activations } from './activations.js'
 import { batchNormalization } from './batchNormalization.js'
+import { conv2d } from './conv2d.js'
 import { dense } from './dense.js'
 import { dropout } from './dropout.js'
 import { flatten } from './flatten.js'
@@ -14,10 +15,12 @@ import { type Initializer, initializerFromConfig } from './initializers.js'
 import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config.js'
 import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
+import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { type Sequential, sequential } from './sequential.js'
-import { fanInConcat, fanInSum, fanOut, identity, parallel, serial } from './serial.js'
+import { fanOut, identity, parallel, serial } from './serial.js'
 
 // Reading the TF.js Layers format: what `tensorflowjs_converter --input_format keras` and TF.js'
 // `model.save('file://...')` write. model.json is decoded with io-ts into Eithers whose Left is
@@ -444,12 +447,126 @@ const leakyReluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
   )
 
+// TF.js and Keras' `ELU` layer; alpha 1 by default
+const eluOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ alpha: FiniteNumber }), c, path),
+    E.chain((l) => build(path, () => activation(activations.elu(l.alpha ?? 1), name))),
+  )
+
 const flattenOf: Convert = (c, path, name) =>
   c.data_format === 'channels_first'
     ? E.left(
         `${path}.data_format: "channels_first" (flattening channels last first) is not supported by purenn, which flattens in row-major order as "channels_last"`,
       )
     : build(path, () => flatten(name))
+
+// Convolution and pooling: channels_last only (TF.js' and Keras' default). Sizes may be an
+// integer or a list of two, as Keras writes them.
+const SizeC = leaf(
+  'a positive integer or a list of two',
+  (u): u is number | [number, number] =>
+    (isNonNegInt(u) && u > 0) ||
+    (Array.isArray(u) && u.length === 2 && u.every((d) => isNonNegInt(d) && d > 0)),
+)
+const PaddingStrC = leaf(
+  '"valid" or "same" (purenn has no other padding)',
+  (u): u is 'valid' | 'same' => u === 'valid' || u === 'same',
+)
+const pairOf = (u: number | readonly [number, number]): [number, number] =>
+  typeof u === 'number' ? [u, u] : [u[0], u[1]]
+const channelsLast = (c: Config, path: string): E.Either<string, void> =>
+  c.data_format === undefined || c.data_format === null || c.data_format === 'channels_last'
+    ? E.right(undefined)
+    : E.left(
+        `${path}.data_format: ${brief(c.data_format)} is not supported by purenn, whose images are channels_last (NHWC)`,
+      )
+
+const Conv2DC = t.intersection([
+  t.type({ filters: PositiveInt, kernel_size: SizeC }),
+  t.partial({
+    strides: SizeC,
+    padding: PaddingStrC,
+    dilation_rate: SizeC,
+    use_bias: Bool,
+    groups: PositiveInt,
+  }),
+])
+const conv2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(Conv2DC, c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chainFirst((d) =>
+      d.groups === undefined || d.groups === 1
+        ? E.right(undefined)
+        : E.left(`${path}.groups: grouped convolutions are not supported by purenn, got ${d.groups}`),
+    ),
+    E.chainFirst(() =>
+      unsupported(c, path, [
+        ['activity_regularizer', 'activity regularizers are'],
+        ['kernel_constraint', 'constraints are'],
+        ['bias_constraint', 'constraints are'],
+      ]),
+    ),
+    E.chain((d) =>
+      pipe(
+        E.Do,
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('kernelInit', () =>
+          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+        ),
+        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.chain((o) =>
+          build(path, () =>
+            conv2d({
+              filters: d.filters,
+              kernelSize: pairOf(d.kernel_size),
+              strides: pairOf(d.strides ?? 1),
+              padding: d.padding ?? 'valid',
+              dilationRate: pairOf(d.dilation_rate ?? 1),
+              activation: o.activation,
+              useBias: d.use_bias ?? true,
+              kernelInitializer: o.kernelInit,
+              biasInitializer: o.biasInit,
+              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...name,
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const PoolingC = t.partial({ pool_size: SizeC, strides: t.union([SizeC, t.null]), padding: PaddingStrC })
+// Keras 2 and TF.js default pool_size to 2; strides null (or absent) means the pool size
+const poolingOf =
+  (make: typeof maxPooling2d): Convert =>
+  (c, path, name) =>
+    pipe(
+      decode(PoolingC, c, path),
+      E.chainFirst(() => channelsLast(c, path)),
+      E.chain((p) => {
+        const poolSize = pairOf(p.pool_size ?? 2)
+        return build(path, () =>
+          make({
+            poolSize,
+            strides: p.strides === undefined || p.strides === null ? poolSize : pairOf(p.strides),
+            padding: p.padding ?? 'valid',
+            ...name,
+          }),
+        )
+      }),
+    )
+
+const globalAveragePooling2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ keepdims: Bool }), c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chain((g) => build(path, () => globalAveragePooling2d({ keepdims: g.keepdims ?? false, ...name }))),
+  )
 
 /** The layer classes read, with their converters; `InputLayer` is handled apart. */
 const converters: { readonly [className: string]: Convert } = {
@@ -459,11 +576,16 @@ const converters: { readonly [className: string]: Convert } = {
   Activation: activationLayerOf,
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
-  Add: (_c, path, name) => build(path, () => fanInSum(name)),
+  ELU: eluOf,
+  Conv2D: conv2dOf,
+  MaxPooling2D: poolingOf(maxPooling2d),
+  AveragePooling2D: poolingOf(averagePooling2d),
+  GlobalAveragePooling2D: globalAveragePooling2dOf,
+  Add: (_c, path, name) => build(path, () => add(name)),
   Concatenate: (c, path, name) =>
     pipe(
       decode(t.partial({ axis: t.Int }), c, path),
-      E.chain((d) => build(path, () => fanInConcat({ axis: d.axis ?? -1, ...name }))),
+      E.chain((d) => build(path, () => concatenate({ axis: d.axis ?? -1, ...name }))),
     ),
 }
 const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
@@ -622,8 +744,8 @@ const inboundOf = (
 /**
  * A functional model (Keras' `Model` / `Functional` config) as a chain of purenn layers, when
  * its graph is series-parallel: one input, one output, every layer called once, branches
- * that leave a layer and meet again at an `Add` (→ `fanInSum`) or a `Concatenate` (→
- * `fanInConcat`). A merge of k branches becomes `fanOut(k)`, `parallel(branch, ...)` and the
+ * that leave a layer and meet again at an `Add` (→ `add`) or a `Concatenate` (→
+ * `concatenate`). A merge of k branches becomes `fanOut(k)`, `parallel(branch, ...)` and the
  * merge layer, placed after the branches' nearest common dominator (the last layer every
  * path to them goes through); an empty branch is an `identity`.
  */
@@ -1054,6 +1176,11 @@ const loadEither = async (
  *   `scale` (its initializers are not kept: purenn starts from ones and zeros);
  * - `Dropout`: `rate`; `Activation`: `activation`; `LeakyReLU`: `alpha` (Keras 3:
  *   `negative_slope`); `Flatten` (`data_format: 'channels_last'`);
+ * - `Conv2D`: `filters`, `kernel_size`, `strides`, `padding` (`valid`, `same`),
+ *   `dilation_rate`, `activation`, `use_bias`, the initializers and regularizers as `Dense`;
+ *   `MaxPooling2D`, `AveragePooling2D`: `pool_size`, `strides` (null: the pool size),
+ *   `padding`; `GlobalAveragePooling2D`: `keepdims`. Images are channels_last (NHWC, the
+ *   default of Keras and TF.js); `channels_first` and grouped convolutions are refused;
  * - `InputLayer` as the first layer: skipped, its `batch_input_shape` (Keras 3:
  *   `batch_shape`) is the input shape. Otherwise the first layer's `batch_input_shape` is,
  *   or `opts.inputShape`.
@@ -1071,8 +1198,8 @@ const loadEither = async (
  * Everything is checked before anything is built, and the first problem rejects the promise
  * with a message naming the file and the field: a bad field
  * (`model.json: modelTopology.config.layers[1].config.units: expected a positive integer,
- * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("conv2d")
- * has class "Conv2D", which purenn does not have; supported: ...`), a field it cannot honour
+ * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("lstm")
+ * has class "LSTM", which purenn does not have; supported: ...`), a field it cannot honour
  * (constraints, activity regularizers, batch renormalization, noise shapes), a weight that is
  * not float32 or is quantized, a weight missing, unknown or of the wrong shape
  * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got
@@ -1083,7 +1210,7 @@ const loadEither = async (
  * Functional models (`class_name` `Model` as TF.js writes it, `Functional` in Keras 2/3) are
  * read when the combinators can express their graph: one input, one output, every layer
  * called once, branches that leave one layer and meet again at an `Add` (read as
- * {@link fanInSum}) or a `Concatenate` ({@link fanInConcat}, same `axis`). Each merge becomes
+ * {@link add}) or a `Concatenate` ({@link concatenate}, same `axis`). Each merge becomes
  * `fanOut(k)`, `parallel(...branches)` and the merge layer, right after the last layer all its
  * branches go through (an empty branch, the skip of a residual block, is an
  * {@link identity}); the whole is a {@link sequential} named as the Keras model. Keras layer
@@ -1119,3 +1246,69 @@ export const loadTfjsModel = async (
   path: string,
   opts: LoadTfjsModelOptions = {},
 ): Promise<Model<Sequential>> => orThrow(await loadEither(path, opts))
+
+/**
+ * The model in TF.js artifacts held in memory (what {@link tfjsArtifacts} returns, TF.js's
+ * `ModelArtifacts`, or a Keras model converted by `@purenn/keras`), with the same checks and
+ * messages as {@link loadTfjsModel}, which reads the same thing from files. Works without a
+ * file system (browsers).
+ *
+ * @param artifacts - `{ modelTopology, weightSpecs, weightData }`: the Keras topology, the weights in byte order, their little-endian float32 bytes
+ * @param opts - `{ inputShape? }`
+ * @returns the model
+ * @throws Error describing the first problem found, naming the field
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential, tfjsArtifacts, tfjsModelFromArtifacts } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+ * console.log(back.params.dense.kernel.data.join() === model.params.dense.kernel.data.join()) // true
+ * ```
+ * @category Models
+ */
+export const tfjsModelFromArtifacts = (
+  artifacts: {
+    readonly modelTopology: unknown
+    readonly weightSpecs: readonly unknown[]
+    readonly weightData: ArrayBuffer | Uint8Array
+  },
+  opts: LoadTfjsModelOptions = {},
+): Model<Sequential> => {
+  const bytes =
+    artifacts.weightData instanceof Uint8Array ? artifacts.weightData : new Uint8Array(artifacts.weightData)
+  const manifest = [{ paths: [], weights: artifacts.weightSpecs }]
+  const checked = pipe(
+    E.Do,
+    E.bind('json', () =>
+      decode(ModelJsonC, { modelTopology: artifacts.modelTopology, weightsManifest: manifest }, ''),
+    ),
+    E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
+    E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
+    E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
+    E.chainFirst(({ placed }) =>
+      placed.groupBytes[0] === bytes.length
+        ? E.right(undefined)
+        : E.left(`weightData: expected ${placed.groupBytes[0]} bytes for weightSpecs, found ${bytes.length}`),
+    ),
+    E.bind('fresh', ({ topology, inputShape }) =>
+      E.tryCatch(
+        () =>
+          initModel(sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }), {
+            key: key(0),
+          }),
+        (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
+      ),
+    ),
+    E.bind('order', ({ fresh, topology, placed }) => matchWeights(fresh, topology, placed.entries)),
+    E.map(({ topology, inputShape, fresh, order }) => {
+      let i = 0
+      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
+        const m = order[i++]!
+        return tensorAt(bytes, m.offset, m.shape)
+      })
+      return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
+    }),
+  )
+  return orThrow(E.mapLeft((m: string) => `tfjsModelFromArtifacts: ${m}`)(checked))
+}

@@ -5,22 +5,29 @@ import {
   type AnyLayer,
   activation,
   activations,
+  averagePooling2d,
   batchNormalization,
   type CustomLayers,
+  conv2d,
   dense,
   dropout,
+  embedding,
   flatten,
   fromConfig,
+  globalAveragePooling2d,
   l1l2,
   layerKinds,
+  layerNormalization,
   leakyRelu,
+  maxPooling2d,
   mcDropout,
+  reshape,
   sequential,
   toSpec,
 } from '../src/index.js'
 
 const known =
-  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential'
+  'known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, LayerNormalization, Reshape, Embedding, Serial, Parallel, FanOut, FanInSum, FanInConcat, Identity, Residual, Add, Concatenate'
 
 const rebuild = (l: AnyLayer, custom?: CustomLayers): AnyLayer => {
   const r = fromConfig(JSON.parse(JSON.stringify(toSpec(l))), custom)
@@ -45,9 +52,23 @@ describe('fromConfig: built-in kinds', () => {
       name: 'outer',
       inputShape: [4],
     }),
+    conv2d({
+      filters: 4,
+      kernelSize: [3, 1],
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelRegularizer: l1l2({ l2: 0.1 }),
+    }),
+    maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }),
+    averagePooling2d({ name: 'avg' }),
+    globalAveragePooling2d({ keepdims: true }),
+    layerNormalization({ axis: [1, 2], epsilon: 1e-5, center: false }),
+    reshape({ targetShape: [-1, 2] }),
+    embedding({ inputDim: 5, outputDim: 2, embeddingsInitializer: 'ones' }),
   ]
 
-  it('knows exactly the eight built-in kinds, in a constant list', () => {
+  it('knows exactly the twenty-four built-in kinds, in a constant list', () => {
     expect(layerKinds).toEqual([
       'Dense',
       'Flatten',
@@ -57,9 +78,26 @@ describe('fromConfig: built-in kinds', () => {
       'Dropout',
       'MCDropout',
       'Sequential',
+      'Conv2D',
+      'MaxPooling2D',
+      'AveragePooling2D',
+      'GlobalAveragePooling2D',
+      'LayerNormalization',
+      'Reshape',
+      'Embedding',
+      'Serial',
+      'Parallel',
+      'FanOut',
+      'FanInSum',
+      'FanInConcat',
+      'Identity',
+      'Residual',
+      'Add',
+      'Concatenate',
     ])
     expect(Object.isFrozen(layerKinds)).toBe(true)
-    expect(layers.map((l) => l.kind)).toEqual(layerKinds)
+    // the combinators and merge layers are rebuilt in serial.test.ts
+    expect(layers.map((l) => l.kind)).toEqual(layerKinds.slice(0, 15))
   })
 
   it('rebuilds every kind from its JSON config: same kind, same config', () => {
@@ -84,8 +122,8 @@ describe('fromConfig: built-in kinds', () => {
 
 describe('fromConfig: errors say what and where', () => {
   it('an unknown kind lists the known ones', () => {
-    const r = fromConfig({ kind: 'Conv2D', config: {} })
-    expect(r).toEqual(E.left(`unknown layer kind "Conv2D"; ${known}`))
+    const r = fromConfig({ kind: 'Conv3D', config: {} })
+    expect(r).toEqual(E.left(`unknown layer kind "Conv3D"; ${known}`))
   })
 
   it('an unknown kind inside a sequential says at which index', () => {
@@ -103,11 +141,11 @@ describe('fromConfig: errors say what and where', () => {
       name: 'outer',
       layers: [
         { kind: 'Flatten', config: {} },
-        { kind: 'Sequential', config: { name: 'inner', layers: [{ kind: 'Conv2D', config: {} }] } },
+        { kind: 'Sequential', config: { name: 'inner', layers: [{ kind: 'Conv3D', config: {} }] } },
       ],
     }
     expect(fromConfig({ kind: 'Sequential', config })).toEqual(
-      E.left(`unknown layer kind "Conv2D" at layers[1].config.layers[0]; ${known}`),
+      E.left(`unknown layer kind "Conv3D" at layers[1].config.layers[0]; ${known}`),
     )
   })
 

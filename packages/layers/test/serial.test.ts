@@ -6,8 +6,10 @@ import { key, mul, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  add,
   applyModel,
   batchNormalization,
+  concatenate,
   dense,
   fanInConcat,
   fanInSum,
@@ -248,6 +250,8 @@ describe('containers in models: names, weights, freeze by path, summary, save/lo
       fanInSum(),
       fanInConcat({ axis: 2 }),
       residual(dense({ units: 3 }), { name: 'r' }),
+      add(),
+      concatenate({ axis: 1 }),
     ]
     for (const l of layers) {
       const r = fromConfig(toSpec(l))

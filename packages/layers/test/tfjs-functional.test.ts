@@ -99,7 +99,7 @@ describe('loadTfjsModel: functional models written by TF.js', () => {
     expect(freeze(loaded, (p) => p.includes('block1_dense')).trainable).toEqual(loaded.trainable)
     expect(JSON.stringify(loaded.trainable)).toContain('"block1_dense":{"kernel":false,"bias":false}')
     expect(JSON.stringify(loaded.trainable)).toContain('"block2_dense":{"kernel":true,"bias":true}')
-    expect(summary(loaded)).toContain('block1_add (FanInSum)')
+    expect(summary(loaded)).toContain('block1_add (Add)')
   })
 
   it('refuses what the combinators cannot express, naming the layer', async () => {

@@ -810,9 +810,9 @@ describe('loadTfjsModel: errors name the file and the field', () => {
   it('a layer class purenn does not have', async () => {
     await rejects(
       await writeMain((json) =>
-        layersOf(json).splice(3, 0, { class_name: 'Conv2D', config: { name: 'conv2d' } }),
+        layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, Add, Concatenate, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),

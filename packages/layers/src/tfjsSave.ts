@@ -1,0 +1,421 @@
+import * as fs from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Tensor, Tree, TreeOf } from '@purenn/tensor'
+import type { AnyLayer, Json } from './layer.js'
+import type { Model } from './model.js'
+import type { Sequential } from './sequential.js'
+
+// Writing the TF.js Layers format, the inverse of `loadTfjsModel`: a `model.json` with a
+// Keras `Sequential` topology and a weights manifest, and one binary shard of little-endian
+// float32 weights. What TF.js's `tf.loadLayersModel` reads.
+
+/**
+ * One weight in a TF.js weights manifest: its Keras name (`dense/kernel`), shape and dtype.
+ *
+ * @example
+ * ```ts
+ * import type { TfjsWeightSpec } from '@purenn/layers'
+ * const spec: TfjsWeightSpec = { name: 'dense/kernel', shape: [784, 300], dtype: 'float32' }
+ * console.log(spec.name) // dense/kernel
+ * ```
+ * @category Models
+ */
+export interface TfjsWeightSpec {
+  readonly name: string
+  readonly shape: readonly number[]
+  readonly dtype: 'float32'
+}
+
+/**
+ * A model in TF.js's Layers format, in memory: the Keras topology, the weight specs in
+ * order and their bytes (the fields of TF.js's `ModelArtifacts`, so
+ * `tf.io.fromMemory(artifacts)` loads it in TF.js).
+ *
+ * @example
+ * ```ts
+ * import { dense, initModel, sequential, tfjsArtifacts } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * const a = tfjsArtifacts(model)
+ * console.log(a.weightSpecs.map((w) => w.name), a.weightData.byteLength) // [ 'dense/kernel', 'dense/bias' ] 32
+ * ```
+ * @category Models
+ */
+export interface TfjsArtifacts {
+  /** `{ class_name: 'Sequential', config: { name, layers }, keras_version, backend }`. */
+  readonly modelTopology: { readonly [key: string]: Json }
+  /** The weights, in the order of their bytes in `weightData`. */
+  readonly weightSpecs: readonly TfjsWeightSpec[]
+  /** All weights, little-endian float32, concatenated. */
+  readonly weightData: ArrayBuffer
+}
+
+type KerasLayer = { readonly class_name: string; readonly config: { [key: string]: Json } }
+
+/** A purenn layer as Keras layers, with the purenn tensors of each Keras weight. */
+interface Converted {
+  readonly layers: readonly KerasLayer[]
+  readonly weights: readonly (readonly [name: string, value: Tensor])[]
+}
+
+const fail = (path: string, kind: string, what: string): Error =>
+  new Error(`tfjsArtifacts: layer '${path}' (${kind}): ${what}`)
+
+/** purenn initializer config -> Keras `{ class_name, config }`. */
+const kerasInitializer = (u: Json | undefined, path: string, kind: string): Json => {
+  const name = typeof u === 'string' ? u : (u as { name?: Json } | null | undefined)?.name
+  const c = (typeof u === 'object' && u !== null && !Array.isArray(u) ? u : {}) as {
+    readonly [k: string]: Json
+  }
+  const simple: { readonly [k: string]: string } = {
+    glorotUniform: 'GlorotUniform',
+    glorotNormal: 'GlorotNormal',
+    heNormal: 'HeNormal',
+    heUniform: 'HeUniform',
+    lecunNormal: 'LeCunNormal',
+    lecunUniform: 'LeCunUniform',
+    zeros: 'Zeros',
+    ones: 'Ones',
+  }
+  if (typeof name === 'string' && Object.hasOwn(simple, name)) {
+    const className = simple[name]!
+    return {
+      class_name: className,
+      config: className === 'Zeros' || className === 'Ones' ? {} : { seed: null },
+    }
+  }
+  switch (name) {
+    case 'constant':
+      return { class_name: 'Constant', config: { value: c.value ?? 0 } }
+    case 'randomNormal':
+      return {
+        class_name: 'RandomNormal',
+        config: { mean: c.mean ?? 0, stddev: c.stddev ?? 0.05, seed: null },
+      }
+    case 'truncatedNormal':
+      return {
+        class_name: 'TruncatedNormal',
+        config: { mean: c.mean ?? 0, stddev: c.stddev ?? 0.05, seed: null },
+      }
+    case 'randomUniform':
+      return {
+        class_name: 'RandomUniform',
+        config: { minval: c.minval ?? -0.05, maxval: c.maxval ?? 0.05, seed: null },
+      }
+    case 'varianceScaling': {
+      const modes: { readonly [k: string]: string } = {
+        fanIn: 'fan_in',
+        fanOut: 'fan_out',
+        fanAvg: 'fan_avg',
+      }
+      // TF.js's 'normal' is the truncated normal, as Keras 2's
+      const distributions: { readonly [k: string]: string } = {
+        truncatedNormal: 'normal',
+        uniform: 'uniform',
+      }
+      const mode = modes[String(c.mode ?? 'fanIn')]
+      const distribution = distributions[String(c.distribution ?? 'truncatedNormal')]
+      if (mode === undefined || distribution === undefined)
+        throw fail(path, kind, `initializer ${JSON.stringify(u)} has no TF.js equivalent`)
+      return {
+        class_name: 'VarianceScaling',
+        config: { scale: c.scale ?? 1, mode, distribution, seed: null },
+      }
+    }
+    default:
+      throw fail(path, kind, `initializer ${JSON.stringify(u)} has no TF.js equivalent`)
+  }
+}
+
+/** purenn regularizer config -> Keras `L1L2` (TF.js reads L1L2 for all three). */
+const kerasRegularizer = (u: Json | undefined): Json => {
+  if (u === undefined || u === null) return null
+  const c = u as { readonly l1?: Json; readonly l2?: Json }
+  return { class_name: 'L1L2', config: { l1: c.l1 ?? 0, l2: c.l2 ?? 0 } }
+}
+
+/**
+ * An activation config (`'relu'`, `{ name: 'elu', alpha }`) as a TF.js activation name, or
+ * as a layer when TF.js has no such activation (leaky ReLU). ELU with α ≠ 1 has no
+ * equivalent: TF.js's `ELU` layer refuses any α but 1.
+ */
+const kerasActivation = (
+  u: Json | undefined,
+  path: string,
+  kind: string,
+): { readonly name: string } | { readonly layer: KerasLayer } => {
+  const name = typeof u === 'string' ? u : (u as { name?: Json } | null | undefined)?.name
+  const alpha =
+    typeof u === 'object' && u !== null && !Array.isArray(u) ? (u as { alpha?: Json }).alpha : undefined
+  const same = ['linear', 'relu', 'selu', 'gelu', 'swish', 'sigmoid', 'tanh', 'softmax', 'softplus']
+  if (u === undefined || u === null) return { name: 'linear' }
+  if (typeof name === 'string' && same.includes(name)) return { name }
+  if (name === 'leakyRelu')
+    return { layer: { class_name: 'LeakyReLU', config: { alpha: typeof alpha === 'number' ? alpha : 0.2 } } }
+  if (name === 'elu') {
+    if (alpha === undefined || alpha === 1) return { name: 'elu' }
+    throw fail(
+      path,
+      kind,
+      `ELU with alpha ${alpha}: TF.js 4.22 supports only alpha 1 (its ELU layer refuses others)`,
+    )
+  }
+  throw fail(path, kind, `activation ${JSON.stringify(u)} has no TF.js equivalent`)
+}
+
+const leafAt = (tree: Tree, key: string): Tensor | undefined =>
+  (tree as { readonly [k: string]: Tensor | undefined })[key]
+
+const isFrozen = (mask: TreeOf<boolean> | undefined): boolean => {
+  if (mask === undefined) return false
+  if (typeof mask === 'boolean') return !mask
+  const values = Object.values(mask as { readonly [k: string]: TreeOf<boolean> })
+  return values.length > 0 && values.every((v) => isFrozen(v))
+}
+
+/** One purenn layer (not a container) as Keras layers. */
+const convertLayer = (
+  layer: AnyLayer,
+  name: string,
+  params: Tree,
+  state: Tree,
+  trainable: boolean,
+): Converted => {
+  const c = layer.config
+  const base = { name, trainable, dtype: 'float32' }
+  const w = (key: string, tree: Tree, as: string): (readonly [string, Tensor])[] => {
+    const t = leafAt(tree, key)
+    return t === undefined ? [] : [[`${name}/${as}`, t]]
+  }
+  const withActivation = (main: KerasLayer, act: Json | undefined): KerasLayer[] => {
+    const a = kerasActivation(act, name, layer.kind)
+    if ('name' in a) return [{ ...main, config: { ...main.config, activation: a.name } }]
+    return [
+      { ...main, config: { ...main.config, activation: 'linear' } },
+      {
+        ...a.layer,
+        config: {
+          ...a.layer.config,
+          name: `${name}_${a.layer.class_name.toLowerCase()}`,
+          trainable,
+          dtype: 'float32',
+        },
+      },
+    ]
+  }
+  switch (layer.kind) {
+    case 'Dense': {
+      const kernel = leafAt(params, 'kernel')
+      if (kernel === undefined) throw fail(name, layer.kind, 'no kernel in its params')
+      return {
+        layers: withActivation(
+          {
+            class_name: 'Dense',
+            config: {
+              ...base,
+              units: kernel.shape[kernel.shape.length - 1]!,
+              use_bias: c.useBias ?? true,
+              kernel_initializer: kerasInitializer(c.kernelInitializer, name, layer.kind),
+              bias_initializer: kerasInitializer(c.biasInitializer, name, layer.kind),
+              kernel_regularizer: kerasRegularizer(c.kernelRegularizer),
+              bias_regularizer: kerasRegularizer(c.biasRegularizer),
+              activity_regularizer: null,
+              kernel_constraint: null,
+              bias_constraint: null,
+            },
+          },
+          c.activation,
+        ),
+        weights: [...w('kernel', params, 'kernel'), ...w('bias', params, 'bias')],
+      }
+    }
+    case 'BatchNormalization': {
+      if (typeof c.axis !== 'number')
+        throw fail(
+          name,
+          layer.kind,
+          `axis ${JSON.stringify(c.axis)}: TF.js batch normalization takes one axis`,
+        )
+      const ones = { class_name: 'Ones', config: {} }
+      const zeros = { class_name: 'Zeros', config: {} }
+      return {
+        layers: [
+          {
+            class_name: 'BatchNormalization',
+            config: {
+              ...base,
+              axis: c.axis,
+              momentum: c.momentum ?? 0.99,
+              epsilon: c.epsilon ?? 1e-3,
+              center: c.center ?? true,
+              scale: c.scale ?? true,
+              beta_initializer: zeros,
+              gamma_initializer: ones,
+              moving_mean_initializer: zeros,
+              moving_variance_initializer: ones,
+              beta_regularizer: null,
+              gamma_regularizer: null,
+              beta_constraint: null,
+              gamma_constraint: null,
+            },
+          },
+        ],
+        weights: [
+          ...w('gamma', params, 'gamma'),
+          ...w('beta', params, 'beta'),
+          ...w('movingMean', state, 'moving_mean'),
+          ...w('movingVariance', state, 'moving_variance'),
+        ],
+      }
+    }
+    case 'Dropout':
+    case 'MCDropout':
+      // TF.js has no Monte Carlo dropout: it becomes plain Dropout (active in training only)
+      return {
+        layers: [
+          { class_name: 'Dropout', config: { ...base, rate: c.rate ?? 0, noise_shape: null, seed: null } },
+        ],
+        weights: [],
+      }
+    case 'Flatten':
+      return {
+        layers: [{ class_name: 'Flatten', config: { ...base, data_format: 'channels_last' } }],
+        weights: [],
+      }
+    case 'LeakyReLU':
+      return {
+        layers: [{ class_name: 'LeakyReLU', config: { ...base, alpha: c.alpha ?? 0.3 } }],
+        weights: [],
+      }
+    case 'Activation': {
+      const a = kerasActivation(c.activation, name, layer.kind)
+      return 'name' in a
+        ? { layers: [{ class_name: 'Activation', config: { ...base, activation: a.name } }], weights: [] }
+        : { layers: [{ ...a.layer, config: { ...a.layer.config, ...base } }], weights: [] }
+    }
+    default:
+      throw new Error(
+        `tfjsArtifacts: layer '${name}' is a ${layer.kind}, which TF.js export does not handle; supported: Dense, BatchNormalization, Dropout, MCDropout, Flatten, LeakyReLU, Activation`,
+      )
+  }
+}
+
+const littleEndian = (tensors: readonly Tensor[]): ArrayBuffer => {
+  const total = tensors.reduce((n, t) => n + t.size, 0)
+  const buffer = new ArrayBuffer(total * 4)
+  const view = new DataView(buffer)
+  let offset = 0
+  for (const t of tensors)
+    for (let i = 0; i < t.size; i++, offset += 4) view.setFloat32(offset, t.data[i]!, true)
+  return buffer
+}
+
+/**
+ * The model in TF.js's Layers format, in memory (see {@link saveTfjsModel} for the files).
+ *
+ * @remarks
+ * The model must be a `sequential` (or a single layer, written as a one-layer Sequential)
+ * of the kinds `loadTfjsModel` reads. TF.js lacks some of purenn's activations, so they
+ * become layers: a dense layer with a `leakyRelu` activation is written as a linear `Dense`
+ * followed by a `LeakyReLU` layer named `<name>_leakyrelu`; ELU with α ≠ 1 is refused
+ * (TF.js 4.22's `ELU` layer supports only α = 1); `MCDropout` becomes `Dropout` (TF.js has no Monte Carlo dropout); regularizers
+ * are written as `L1L2`. Frozen layers are written with `trainable: false`. Names are the
+ * model's child names, so the weights are `dense/kernel`, `batch_normalization/gamma`, ...
+ * A kind it cannot write fails naming the layer; nothing is returned.
+ *
+ * @param model - the model
+ * @returns `{ modelTopology, weightSpecs, weightData }`
+ * @example
+ * ```ts
+ * import { activations, dense, initModel, sequential, tfjsArtifacts } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const arch = sequential([dense({ units: 4, activation: activations.leakyRelu(0.2) })], { inputShape: [3] })
+ * const a = tfjsArtifacts(initModel(arch, { key: key(0) }))
+ * const layers = (a.modelTopology.config as { layers: { class_name: string }[] }).layers
+ * console.log(layers.map((l) => l.class_name)) // [ 'Dense', 'LeakyReLU' ]
+ * ```
+ * @category Models
+ */
+export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
+  const root = model.layer
+  const seq =
+    root.kind === 'Sequential'
+      ? (root as Sequential)
+      : {
+          layers: [root],
+          names: [typeof root.config.name === 'string' ? root.config.name : root.kind.toLowerCase()],
+          name: 'sequential',
+        }
+  const wrapped = root.kind !== 'Sequential'
+  const pick = (tree: TreeOf<boolean> | Tree | undefined, name: string) =>
+    wrapped ? tree : (tree as { readonly [k: string]: Tree } | undefined)?.[name]
+  const layers: KerasLayer[] = []
+  const weights: (readonly [string, Tensor])[] = []
+  seq.layers.forEach((layer, i) => {
+    const name = seq.names[i]!
+    const mask = pick(model.trainable as TreeOf<boolean>, name) as TreeOf<boolean> | undefined
+    const converted = convertLayer(
+      layer,
+      name,
+      (pick(model.params, name) ?? {}) as Tree,
+      (pick(model.state, name) ?? {}) as Tree,
+      !isFrozen(mask),
+    )
+    layers.push(...converted.layers)
+    weights.push(...converted.weights)
+  })
+  const first = layers[0]
+  if (first !== undefined)
+    layers[0] = { ...first, config: { ...first.config, batch_input_shape: [null, ...model.inputShape] } }
+  return {
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: seq.name, layers },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    },
+    weightSpecs: weights.map(([name, t]) => ({ name, shape: [...t.shape], dtype: 'float32' as const })),
+    weightData: littleEndian(weights.map(([, t]) => t)),
+  }
+}
+
+/**
+ * Saves a model in TF.js's Layers format: `dir/model.json` and `dir/group1-shard1of1.bin`,
+ * what `tf.loadLayersModel('…/model.json')` reads in TF.js (and {@link loadTfjsModel} here).
+ *
+ * @remarks
+ * The shard is written before `model.json`, so a reader never finds a `model.json` whose
+ * weights are missing. `dir` is created if needed. See {@link tfjsArtifacts} for what
+ * becomes what. Node only.
+ *
+ * @param model - the model
+ * @param dir - the folder to write
+ * @example
+ * ```ts
+ * import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-')), 'model')
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * await saveTfjsModel(model, dir)
+ * const back = await loadTfjsModel(`${dir}/model.json`)
+ * console.log(back.params.dense.kernel.data.join() === model.params.dense.kernel.data.join()) // true
+ * ```
+ * @category Models
+ */
+export const saveTfjsModel = async (model: Model, dir: string): Promise<void> => {
+  const a = tfjsArtifacts(model)
+  const shard = 'group1-shard1of1.bin'
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: 'purenn',
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
+  }
+  await fs.mkdir(dir, { recursive: true })
+  await fs.writeFile(join(dir, shard), new Uint8Array(a.weightData))
+  await fs.writeFile(join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`)
+}

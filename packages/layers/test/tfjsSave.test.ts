@@ -1,0 +1,289 @@
+// The TF.js Layers format both ways, checked with TF.js itself (@tensorflow/tfjs 4.22, cpu
+// backend): purenn -> TF.js (tf.loadLayersModel reads what saveTfjsModel writes), TF.js ->
+// purenn (files written by TF.js's model.save), and purenn -> TF.js files -> purenn.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gunzipSync } from 'node:zlib'
+import { add, key, mul, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import * as tf from '@tensorflow/tfjs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  activation,
+  activations,
+  applyModel,
+  batchNormalization,
+  dense,
+  dropout,
+  flatten,
+  freeze,
+  initModel,
+  type Layer,
+  l2,
+  leakyRelu,
+  loadTfjsModel,
+  type Model,
+  mcDropout,
+  saveTfjsModel,
+  sequential,
+  tfjsArtifacts,
+  tfjsModelFromArtifacts,
+} from '../src/index.js'
+
+beforeAll(async () => {
+  await tf.setBackend('cpu')
+})
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
+  return m
+}
+
+const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
+  Array.from({ length: data.length / cols }, (_, r) => {
+    let best = 0
+    for (let c = 1; c < cols; c++) if (data[r * cols + c]! > data[r * cols + best]!) best = c
+    return best
+  })
+
+/** TF.js's prediction for purenn's input. */
+const tfPredict = (m: tf.LayersModel, x: Tensor): Float32Array => {
+  const out = m.predict(tf.tensor(Float32Array.from(x.data), [...x.shape])) as tf.Tensor
+  return out.dataSync() as Float32Array
+}
+
+const loadInTfjs = async (model: Model): Promise<tf.LayersModel> => {
+  const a = tfjsArtifacts(model)
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: a.modelTopology as unknown as tf.io.ModelJSON['modelTopology'],
+      weightSpecs: a.weightSpecs as tf.io.WeightsManifestEntry[],
+      weightData: a.weightData,
+    }),
+  )
+}
+
+// the chapter's batch-norm model with γ, β and moving statistics moved away from 1 and 0
+const chapterModel = (): Model => {
+  const arch = sequential(
+    [
+      flatten(),
+      batchNormalization(),
+      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
+      batchNormalization(),
+      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
+      batchNormalization(),
+      dense({ units: 10, activation: 'softmax' }),
+    ],
+    { inputShape: [28, 28] },
+  )
+  const model = initModel(arch, { key: key(1) })
+  const ks = split(key(2), 12)
+  let k = 0
+  const u = (t: Tensor, minval: number, maxval: number) => uniform(ks[k++]!, t.shape, { minval, maxval })
+  const params: Record<string, Tree> = { ...(model.params as Record<string, Tree>) }
+  const state: Record<string, Tree> = { ...(model.state as Record<string, Tree>) }
+  for (const name of ['batch_normalization', 'batch_normalization_1', 'batch_normalization_2']) {
+    const p = params[name] as { gamma: Tensor; beta: Tensor }
+    const s = state[name] as { movingMean: Tensor; movingVariance: Tensor }
+    params[name] = { gamma: u(p.gamma, 0.5, 1.5), beta: u(p.beta, -0.3, 0.3) }
+    state[name] = { movingMean: u(s.movingMean, 0, 0.6), movingVariance: u(s.movingVariance, 0.05, 2) }
+  }
+  return { ...model, params, state }
+}
+
+const fashionFile = fileURLToPath(
+  new URL('../../../../shared/data/fashion-mnist/t10k-images-idx3-ubyte.gz', import.meta.url),
+)
+/** The first n Fashion-MNIST test images, scaled to [0, 1], or random images without the files. */
+const images = (n: number): Tensor => {
+  if (!existsSync(fashionFile)) return uniform(key(3), [n, 28, 28])
+  const bytes = gunzipSync(readFileSync(fashionFile)).subarray(16, 16 + n * 784)
+  return tensor(
+    Float32Array.from(bytes, (v) => v / 255),
+    [n, 28, 28],
+  )
+}
+
+describe('purenn -> TF.js (tf.loadLayersModel)', () => {
+  it('the chapter model: probabilities within 1e-6 and identical argmax on 1,000 test images', async () => {
+    const model = chapterModel()
+    const x = images(1000)
+    const expected = applyModel(model, x).y.data
+    const got = tfPredict(await loadInTfjs(model), x)
+    expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-6)
+    expect(argmaxRows(got, 10)).toEqual(argmaxRows(expected, 10))
+  })
+
+  it('activations TF.js lacks become layers; MC dropout becomes Dropout; outputs within 2e-6', async () => {
+    const arch = sequential(
+      [
+        dense({ units: 6, activation: activations.leakyRelu(0.1), kernelRegularizer: l2(0.01) }),
+        dense({ units: 6, activation: 'elu' }),
+        activation(activations.elu(1)),
+        leakyRelu({ alpha: 0.25 }),
+        dense({ units: 5, activation: 'selu', kernelInitializer: 'lecunNormal' }),
+        dense({ units: 5, activation: 'gelu' }),
+        mcDropout({ rate: 0.2 }),
+        dense({ units: 5, activation: 'swish' }),
+        dropout({ rate: 0.5 }),
+        dense({ units: 4, activation: 'softplus' }),
+        activation('tanh'),
+      ],
+      { inputShape: [5] },
+    )
+    const model = initModel(arch, { key: key(4) })
+    const classes = (
+      tfjsArtifacts(model).modelTopology.config as { layers: { class_name: string }[] }
+    ).layers.map((l) => l.class_name)
+    expect(classes).toEqual([
+      'Dense',
+      'LeakyReLU',
+      'Dense',
+      'Activation',
+      'LeakyReLU',
+      'Dense',
+      'Dense',
+      'Dropout',
+      'Dense',
+      'Dropout',
+      'Dense',
+      'Activation',
+    ])
+    const x = mul(add(uniform(key(5), [7, 5]), -0.5), 6)
+    // purenn's inference with MC dropout off: what the Dropout layer of TF.js does in predict
+    const plain = initModel(
+      sequential(
+        arch.layers.map((l) => (l.kind === 'MCDropout' ? dropout({ rate: 0.2 }) : l)),
+        { inputShape: [5] },
+      ),
+      { key: key(4) },
+    )
+    const expected = applyModel({ ...plain, params: model.params, state: model.state }, x).y.data
+    expect(maxAbsDiff(tfPredict(await loadInTfjs(model), x), expected)).toBeLessThanOrEqual(2e-6)
+  })
+
+  it('frozen layers are written trainable: false', () => {
+    const model = freeze(
+      initModel(sequential([dense({ units: 3 }), dense({ units: 2 })], { inputShape: [4] }), { key: key(6) }),
+      ['dense'],
+    )
+    const layers = (
+      tfjsArtifacts(model).modelTopology.config as { layers: { config: { trainable: boolean } }[] }
+    ).layers
+    expect(layers.map((l) => l.config.trainable)).toEqual([false, true])
+  })
+
+  it('refuses ELU with alpha other than 1 (TF.js refuses it), naming the layer', () => {
+    const model = initModel(
+      sequential([dense({ units: 2, activation: activations.elu(0.5) })], { inputShape: [2] }),
+      {
+        key: key(0),
+      },
+    )
+    expect(() => tfjsArtifacts(model)).toThrow(/layer 'dense' \(Dense\): ELU with alpha 0.5/)
+  })
+
+  it('refuses a layer kind it cannot write, naming the layer', () => {
+    const custom: Layer = {
+      kind: 'Square',
+      config: {},
+      init: (_k, s) => ({ params: {}, state: {}, outputShape: s }),
+      apply: (_p, state, x) => ({ y: mul(x, x), state }),
+    }
+    const model = initModel(sequential([custom], { inputShape: [2] }), { key: key(0) })
+    expect(() => tfjsArtifacts(model)).toThrow(
+      /layer 'square' is a Square, which TF.js export does not handle/,
+    )
+  })
+})
+
+describe('TF.js -> purenn (files written by TF.js model.save)', () => {
+  it('a tf.sequential with batch norm and dropout loads and predicts within 1e-6', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28] }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 50, activation: 'relu', kernelInitializer: 'heNormal' }),
+        tf.layers.dropout({ rate: 0.3 }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    })
+    // moving statistics away from 0 and 1, as after training
+    for (const layer of m.layers.filter((l) => l.getClassName() === 'BatchNormalization'))
+      layer.setWeights(
+        layer
+          .getWeights()
+          .map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.2 : -0.5, 1.5, 'float32', 7 + i)),
+      )
+    const dir = mkdtempSync(join(tmpdir(), 'tfjs-written-'))
+    await m.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const shard = 'group1-shard1of1.bin'
+        await mkdir(dir, { recursive: true })
+        await writeFile(join(dir, shard), new Uint8Array(artifacts.weightData as ArrayBuffer))
+        await writeFile(
+          join(dir, 'model.json'),
+          JSON.stringify({
+            modelTopology: artifacts.modelTopology,
+            format: artifacts.format,
+            generatedBy: artifacts.generatedBy,
+            convertedBy: artifacts.convertedBy,
+            weightsManifest: [{ paths: [shard], weights: artifacts.weightSpecs }],
+          }),
+        )
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+      }),
+    )
+    const model = await loadTfjsModel(dir)
+    const x = images(200)
+    const got = applyModel(model, x).y.data
+    const expected = tfPredict(m, x)
+    expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-6)
+    expect(argmaxRows(got, 10)).toEqual(argmaxRows(expected, 10))
+  })
+})
+
+describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () => {
+  it('round-trips the chapter model: same weights bit for bit, same predictions', async () => {
+    const model = chapterModel()
+    const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-save-')), 'model')
+    await saveTfjsModel(model, dir)
+    const back = await loadTfjsModel(dir)
+    const flat = (t: Tree, path = ''): [string, number[]][] =>
+      t !== null && typeof t === 'object' && 'data' in t && 'shape' in t
+        ? [[path, Array.from((t as Tensor).data)]]
+        : Object.entries(t as Record<string, Tree>).flatMap(([k, v]) => flat(v, `${path}/${k}`))
+    expect(flat(back.params)).toEqual(flat(model.params))
+    expect(flat(back.state)).toEqual(flat(model.state))
+    const x = images(100)
+    expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      weightsManifest: { paths: string[] }[]
+    }
+    expect(json.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin'])
+  })
+})
+
+describe('tfjsModelFromArtifacts (in memory, no file system)', () => {
+  it('reads tfjsArtifacts back bit for bit', () => {
+    const model = chapterModel()
+    const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+    const x = images(50)
+    expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))
+  })
+
+  it('refuses weight bytes of the wrong length, saying how many were expected', () => {
+    const a = tfjsArtifacts(
+      initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) }),
+    )
+    expect(() => tfjsModelFromArtifacts({ ...a, weightData: a.weightData.slice(0, 20) })).toThrow(
+      'tfjsModelFromArtifacts: weightData: expected 32 bytes for weightSpecs, found 20',
+    )
+  })
+})
