@@ -372,7 +372,9 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
         const missing = names.findIndex((n) => !Object.hasOwn(params, n))
         if (missing >= 0)
           throw new Error(`${def.kind}.init: child ${missing} (${names[missing]}) was not initialized`)
-        return { params, state, outputShape }
+        // keyed in the children's order, whatever order `init` visited them in
+        const inOrder = (t: Record<string, unknown>) => Object.fromEntries(names.map((n) => [n, t[n]]))
+        return { params: inOrder(params), state: inOrder(state), outputShape }
       },
       apply: (params, state, x, o) => {
         const opts = childOptions(o, names)
