@@ -75,7 +75,7 @@ const pooling = (
  * `poolSize` window, per channel.
  *
  * @remarks
- * No params. Output `(ceil-or-floor(h / sh), ..., c)` as {@link convOutputSize}; with the
+ * No params. Output `(oh, ow, c)` with `oh = floor((h − ph) / sh) + 1` (`'valid'`) or `ceil(h / sh)` (`'same'`); with the
  * defaults (`poolSize` 2, `strides` = `poolSize`, `'valid'`) a 28×28 map becomes 14×14. The
  * gradient goes to the first maximum of each window (`maxPool2d` of `@purenn/tensor`).
  *
