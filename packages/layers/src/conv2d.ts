@@ -26,7 +26,7 @@ import {
   initializerToConfig,
 } from './initializers.js'
 import { decodeWith } from './internal/config.js'
-import { PaddingC, type Pair, PairC, toPadding, toPair } from './internal/window.js'
+import { PaddingC, PairC, toPadding, toPair } from './internal/window.js'
 import type { Json, Layer, NameOption } from './layer.js'
 import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
 
@@ -38,13 +38,13 @@ export interface Conv2dLayerOptions extends NameOption {
   /** Number of output channels (filters). */
   readonly filters: number
   /** Height and width of the kernel: a number for both or `[kh, kw]`. */
-  readonly kernelSize: number | Pair
+  readonly kernelSize: number | readonly [number, number]
   /** Step of the kernel: a number or `[sh, sw]`. Default 1. */
-  readonly strides?: number | Pair
+  readonly strides?: number | readonly [number, number]
   /** `'valid'` (default: no padding) or `'same'` (output size `ceil(size / stride)`). */
   readonly padding?: Padding
   /** Spacing of the kernel taps: a number or `[dh, dw]`. Default 1. Not with strides > 1. */
-  readonly dilationRate?: number | Pair
+  readonly dilationRate?: number | readonly [number, number]
   /** Activation applied after the bias. Default `'linear'`. */
   readonly activation?: ActivationName | Activation
   /** Whether to add a bias per filter. Default true (false before batch normalization). */

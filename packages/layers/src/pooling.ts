@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { decodeWith } from './internal/config.js'
-import { PaddingC, type Pair, PairC, toPadding, toPair } from './internal/window.js'
+import { PaddingC, PairC, toPadding, toPair } from './internal/window.js'
 import { type Empty, empty, type Json, type Layer, type NameOption, type Shape } from './layer.js'
 
 /**
@@ -21,9 +21,9 @@ import { type Empty, empty, type Json, type Layer, type NameOption, type Shape }
  */
 export interface Pooling2dOptions extends NameOption {
   /** Window size: a number for both axes or `[ph, pw]`. Default 2. */
-  readonly poolSize?: number | Pair
+  readonly poolSize?: number | readonly [number, number]
   /** Step of the window; default the pool size (Keras' `strides=None`). */
-  readonly strides?: number | Pair
+  readonly strides?: number | readonly [number, number]
   /** `'valid'` (default) or `'same'`. */
   readonly padding?: Padding
 }
@@ -75,7 +75,7 @@ const pooling = (
  * `poolSize` window, per channel.
  *
  * @remarks
- * No params. Output `(ceil-or-floor(h / sh), ..., c)` as {@link convOutputSize}; with the
+ * No params. Output `(oh, ow, c)` with `oh = floor((h − ph) / sh) + 1` (`'valid'`) or `ceil(h / sh)` (`'same'`); with the
  * defaults (`poolSize` 2, `strides` = `poolSize`, `'valid'`) a 28×28 map becomes 14×14. The
  * gradient goes to the first maximum of each window (`maxPool2d` of `@purenn/tensor`).
  *

@@ -164,6 +164,13 @@ describe('conv2d layer: options and config', () => {
     expect(E.isRight(r) && r.right.config).toEqual(layer.config)
     expect(E.isRight(r) && r.right.penalty !== undefined).toBe(true)
   })
+  it("regularizers: the penalty is Keras' c·Σw² on the kernel (and bias)", () => {
+    const layer = conv2d({ filters: 2, kernelSize: 1, kernelRegularizer: l2(0.1), biasRegularizer: l2(1) })
+    const params: Conv2dParams = { kernel: t32([1, 2, 3, 4], [1, 1, 2, 2]), bias: t32([0.5, -1], [2]) }
+    // 0.1·(1 + 4 + 9 + 16) + 1·(0.25 + 1) = 3 + 1.25
+    expect(layer.penalty!(params).item()).toBeCloseTo(4.25, 5)
+    expect(conv2d({ filters: 1, kernelSize: 1 }).penalty).toBeUndefined()
+  })
   it('rejects bad options, naming them', () => {
     expect(() => conv2d({ filters: 0, kernelSize: 3 })).toThrow(
       'conv2d: filters must be a positive integer, got 0',

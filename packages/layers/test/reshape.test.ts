@@ -1,7 +1,9 @@
 import { arange, key, mul, reshape as reshapeOp, sum, type Tensor, valueAndGrad } from '@purenn/tensor'
+import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { flatten, reshape, reshapeFromConfig } from '../src/index.js'
+import { dot64, gridValue, t32 } from './helpers/fd64.js'
 import { flat, fromNested, kerasFixture } from './helpers/window64.js'
 
 describe('reshape layer', () => {
@@ -25,6 +27,28 @@ describe('reshape layer', () => {
     expect(g.shape).toEqual([2, 12])
     expect(Array.from(g.data)).toEqual(Array.from({ length: 24 }, (_, i) => i))
   })
+  it('property: any target shape of the same size; the gradient is the cotangent in the input shape', () =>
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.constantFrom([12], [2, 6], [3, -1], [-1, 2, 2], [1, 12, 1]),
+        fc.array(gridValue, { minLength: 36, maxLength: 36 }),
+        (n, target, w) => {
+          const layer = reshape({ targetShape: target })
+          const x = t32(w.slice(0, 12 * n), [n, 3, 4])
+          const out = layer.init(key(0), [3, 4]).outputShape
+          const wT = t32(w.slice(0, 12 * n).reverse(), [n, ...out])
+          const { value, grad } = valueAndGrad((v: Tensor) =>
+            sum(mul(layer.apply({}, {}, v, { training: true }).y, wT)),
+          )(x)
+          expect(grad.shape).toEqual([n, 3, 4])
+          expect(Array.from(grad.data)).toEqual(Array.from(wT.data))
+          expect(value.item()).toBeCloseTo(dot64(x.data, Array.from(wT.data)), 3)
+        },
+      ),
+      { seed: 1701, numRuns: 20 },
+    ))
+
   it('rejects bad target shapes, naming them', () => {
     expect(() => reshape({ targetShape: [-1, -1] })).toThrow(
       'reshape: targetShape must hold positive integers and at most one -1, got [-1,-1]',
