@@ -15,8 +15,19 @@ import { layers, optim, tensor, train } from 'purenn'
 import { loadSplits } from './lib/chapter.js'
 import { run } from './lib/run.js'
 
-const { activation, batchNormalization, conv2d, dense, flatten, maxPooling2d, named, reshape, residual, sequential, serial } =
-  layers
+const {
+  activation,
+  batchNormalization,
+  conv2d,
+  dense,
+  flatten,
+  maxPooling2d,
+  named,
+  reshape,
+  residual,
+  sequential,
+  serial,
+} = layers
 
 const { values } = parseArgs({
   options: {
@@ -91,10 +102,14 @@ console.log('block1 kernel:', typed.params.block1.conv2d.kernel.shape)
 const dir = await mkdtemp(join(tmpdir(), 'purenn-resnet-'))
 await layers.saveModel(model, dir)
 const loaded = await layers.loadModel(dir)
-const bits = (m: layers.Model) => layers.getWeights(m).flatMap((w) => [...new Uint32Array(Float32Array.from(w.data).buffer)])
-const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i])
+const bits = (m: layers.Model) =>
+  layers.getWeights(m).flatMap((w) => [...new Uint32Array(Float32Array.from(w.data).buffer)])
+const same = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((v, i) => v === b[i])
 const x = train.rows(data.test.x, 0, 256)
 const p = [...layers.applyModel(model, x).y.data]
 const q = [...layers.applyModel(loaded, x).y.data]
-console.log(`saved to ${dir} and loaded back: weights bitwise equal ${same(bits(model), bits(loaded))}, predictions bitwise equal ${same(p, q)}`)
+console.log(
+  `saved to ${dir} and loaded back: weights bitwise equal ${same(bits(model), bits(loaded))}, predictions bitwise equal ${same(p, q)}`,
+)
 console.log(`test accuracy ${test.accuracy!.toFixed(4)} (target: above 0.88)`)
