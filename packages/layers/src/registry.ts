@@ -80,9 +80,9 @@ export interface LayerJson extends LayerSpec {
  *
  * @example
  * ```ts
- * import { activation, type LayerFromConfig } from '@purenn/layers'
- * const relu6: LayerFromConfig = () => activation('relu6')
- * console.log(relu6({}, () => activation('linear')).kind) // Activation
+ * import { activation, type LayerFromConfig, layerFromConfig } from '@purenn/layers'
+ * const relu: LayerFromConfig = () => activation('relu')
+ * console.log(layerFromConfig({ kind: 'MyReLU', config: {} }, { MyReLU: relu }).kind) // Activation
  * ```
  * @category Registry
  */
@@ -117,7 +117,7 @@ export interface Rebuildable {
  * @example
  * ```ts
  * import { activation, type CustomLayers } from '@purenn/layers'
- * const custom: CustomLayers = { Relu6: () => activation('relu6') }
+ * const custom: CustomLayers = { Relu6: () => activation('relu') }
  * console.log(Object.keys(custom)) // [ 'Relu6' ]
  * ```
  * @category Registry
