@@ -154,6 +154,17 @@ describe('residual: y = x + block(x)', () => {
       expectClose('d/dx', grad.data, want, 1e-5)
     },
   )
+  test.prop([valuesArb(6), valuesArb(6)], { seed: 11, numRuns: 25 })(
+    'fanOut(3) → fanInSum: y = 3x, and the gradient of the input is 3·cotangent (exact)',
+    (x, cot) => {
+      const net = serial(fanOut(3), fanInSum())
+      const state = { fan_out: {}, fan_in_sum: {} }
+      const xt = t32(x, [2, 3])
+      expect([...net.apply(state, state, xt, infer).y.data]).toEqual(x.map((v) => Math.fround(3 * v)))
+      const { grad } = valueAndGrad((v: Tensor) => sum(mul(net.apply(state, state, v, infer).y, t32(cot, [2, 3]))))(xt)
+      expect([...grad.data]).toEqual(cot.map((c) => Math.fround(3 * c)))
+    },
+  )
 })
 
 describe('containers in models: names, weights, freeze by path, summary, save/load', () => {
