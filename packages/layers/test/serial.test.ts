@@ -161,7 +161,9 @@ describe('residual: y = x + block(x)', () => {
       const state = { fan_out: {}, fan_in_sum: {} }
       const xt = t32(x, [2, 3])
       expect([...net.apply(state, state, xt, infer).y.data]).toEqual(x.map((v) => Math.fround(3 * v)))
-      const { grad } = valueAndGrad((v: Tensor) => sum(mul(net.apply(state, state, v, infer).y, t32(cot, [2, 3]))))(xt)
+      const { grad } = valueAndGrad((v: Tensor) =>
+        sum(mul(net.apply(state, state, v, infer).y, t32(cot, [2, 3]))),
+      )(xt)
       expect([...grad.data]).toEqual(cot.map((c) => Math.fround(3 * c)))
     },
   )
