@@ -114,13 +114,15 @@ describe('onnxModel run by onnxruntime', () => {
   })
 
   it.skipIf(!existsSync(fashionDir))(
-    'on 1,000 Fashion-MNIST test images: within 1e-6, identical argmax',
+    'on 1,000 Fashion-MNIST test images: within 4e-6, identical argmax',
     async () => {
       const model = chapterModel()
       const x = fashionImages(1000)!
       const expected = applyModel(model, x).y
       const got = await run(onnxModel(model), x)
-      expect(maxAbsDiff(got.data, expected.data)).toBeLessThanOrEqual(1e-6)
+      // both sides sum the 784-long dot products of real images in float32 (purenn's default
+      // wasm kernels, onnxruntime's MLAS), in different orders: ~1e-6 apart at worst
+      expect(maxAbsDiff(got.data, expected.data)).toBeLessThanOrEqual(4e-6)
       expect(argmaxRows(got.data, 10)).toEqual(argmaxRows(expected.data, 10))
     },
   )

@@ -1,6 +1,8 @@
 /**
  * Float64 references and central finite differences for the layer, loss and model tests:
- * plain loops over Float64Array that never call the code under test.
+ * plain loops over Float64Array that never call the code under test. (Most layer tests now use
+ * `checkGrads` of `@purenn/testing`; the grid arbitraries and `numericGrad` serve the conv,
+ * pooling, merge and combinator tests written before it.)
  */
 
 import { type Tensor, tensor } from '@purenn/tensor'
