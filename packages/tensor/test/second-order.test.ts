@@ -42,7 +42,6 @@ import {
   where,
 } from '../src/arith.js'
 import { batchNorm, batchNormTrain, denseOp, moments } from '../src/fused.js'
-import { grad } from '../src/grad.js'
 import { matmul } from '../src/linalg.js'
 import {
   elu,
@@ -103,7 +102,9 @@ const checkSecondOrder = (c: Case): void => {
     })
     if (r.kinks !== 0) throw new Error(`${r.kinks} derivatives were skipped as near a kink`)
   } catch (e) {
-    throw new Error(`${c.name}: ${(e as Error).message}; shapes ${JSON.stringify(c.inputs.map((x) => x.shape))}`)
+    throw new Error(
+      `${c.name}: ${(e as Error).message}; shapes ${JSON.stringify(c.inputs.map((x) => x.shape))}`,
+    )
   }
 }
 

@@ -381,7 +381,12 @@ export const checkGrads = (
       const h = options.step ?? 2 ** -10
       const gradAlong = (t: number): Float64Array[] =>
         grad(L)(
-          wrt.map((k, j) => tensor(Float32Array.from(x0[k]!, (u, m) => u + t * v64[j]![m]!), [...shapes[k]!])),
+          wrt.map((k, j) =>
+            tensor(
+              Float32Array.from(x0[k]!, (u, m) => u + t * v64[j]![m]!),
+              [...shapes[k]!],
+            ),
+          ),
         ).map((g) => Float64Array.from(g.data))
       const gp = gradAlong(h)
       const gm = gradAlong(-h)
@@ -402,7 +407,10 @@ export const checkGrads = (
         }
         const analytic = hv[j]!.data[e]!
         const ratio = Math.abs(analytic - numeric) / tolOf(numeric)
-        judge({ where: `(H·v) of args[${k}]${fmtIndex(e, shapes[k]!)}`, analytic, numeric, ratio }, ratio <= 1)
+        judge(
+          { where: `(H·v) of args[${k}]${fmtIndex(e, shapes[k]!)}`, analytic, numeric, ratio },
+          ratio <= 1,
+        )
       }
     })
   }
