@@ -16,3 +16,4 @@
  */
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
+export { adamInto } from './update.js'
