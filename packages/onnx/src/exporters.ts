@@ -69,7 +69,11 @@ const activationNodes = (ctx: OnnxLayerContext, g: OnnxGraph, x: string, config:
       // opset 17 has no Mish: x·tanh(softplus(x))
       return g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])])
     case 'gelu': {
-      if (typeof config === 'object' && config !== null && (config as { approximate?: Json }).approximate === true) {
+      if (
+        typeof config === 'object' &&
+        config !== null &&
+        (config as { approximate?: Json }).approximate === true
+      ) {
         // x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))
         const cube = g.node('Mul', [g.node('Mul', [x, x]), x])
         const inner = g.node('Add', [x, g.node('Mul', [cube, g.constant(0.044715, 'c')])])
