@@ -350,7 +350,7 @@ describe('quantized TF.js weights (tensorflowjs_converter --quantize_uint8/uint1
 
     const q16 = [0, 1, 1000, 32768, 65534, 65535]
     const b16 = new Uint8Array(12 + 8)
-    q16.forEach((q, i) => new DataView(b16.buffer).setUint16(2 * i, q, true))
+    for (const [i, q] of q16.entries()) new DataView(b16.buffer).setUint16(2 * i, q, true)
     new Float32Array(b16.buffer, 12, 2).set([0.5, 0.25])
     const back16 = tfjsModelFromArtifacts({
       modelTopology: a.modelTopology,
@@ -371,7 +371,7 @@ describe('quantized TF.js weights (tensorflowjs_converter --quantize_uint8/uint1
     const a = tfjsArtifacts(model)
     const halves = [0x0001, 0x7bff, 0x3555, 0x8000, 0x0400]
     const bytes = new Uint8Array(10)
-    halves.forEach((h, i) => new DataView(bytes.buffer).setUint16(2 * i, h, true))
+    for (const [i, h] of halves.entries()) new DataView(bytes.buffer).setUint16(2 * i, h, true)
     const back = tfjsModelFromArtifacts({
       modelTopology: a.modelTopology,
       weightSpecs: [{ ...a.weightSpecs[0]!, quantization: { dtype: 'float16' } }],
