@@ -322,3 +322,64 @@ describe('tfjsModelFromArtifacts (in memory, no file system)', () => {
     )
   })
 })
+
+describe('quantized TF.js weights (tensorflowjs_converter --quantize_uint8/uint16/float16)', () => {
+  it('uint8 and uint16 read as q·scale + min, float16 as IEEE half floats', () => {
+    const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+    const a = tfjsArtifacts(model)
+    // kernel [3, 2] as uint8, bias [2] as float16; a second model has a uint16 kernel
+    const q8 = [0, 1, 127, 128, 254, 255]
+    const halves = [0x3c00, 0xc000] // 1, -2
+    const bytes = new Uint8Array(6 + 4)
+    bytes.set(q8, 0)
+    new DataView(bytes.buffer).setUint16(6, halves[0]!, true)
+    new DataView(bytes.buffer).setUint16(8, halves[1]!, true)
+    const [scale, min] = [0.01, -1.25]
+    const specs = [
+      { ...a.weightSpecs[0]!, quantization: { dtype: 'uint8', scale, min } },
+      { ...a.weightSpecs[1]!, quantization: { dtype: 'float16' } },
+    ]
+    const back = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: specs,
+      weightData: bytes,
+    })
+    const p = back.params as { dense: { kernel: Tensor; bias: Tensor } }
+    expect(Array.from(p.dense.kernel.data)).toEqual(q8.map((q) => Math.fround(q * scale + min)))
+    expect(Array.from(p.dense.bias.data)).toEqual([1, -2])
+
+    const q16 = [0, 1, 1000, 32768, 65534, 65535]
+    const b16 = new Uint8Array(12 + 8)
+    for (const [i, q] of q16.entries()) new DataView(b16.buffer).setUint16(2 * i, q, true)
+    new Float32Array(b16.buffer, 12, 2).set([0.5, 0.25])
+    const back16 = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: [
+        { ...a.weightSpecs[0]!, quantization: { dtype: 'uint16', scale: 1e-4, min: -3 } },
+        a.weightSpecs[1]!,
+      ],
+      weightData: b16,
+    })
+    const k16 = (back16.params as { dense: { kernel: Tensor } }).dense.kernel
+    expect(Array.from(k16.data)).toEqual(q16.map((q) => Math.fround(q * 1e-4 + -3)))
+  })
+
+  it('float16 edge values: subnormal, largest, infinities, signed zero', () => {
+    const model = initModel(sequential([dense({ units: 5, useBias: false })], { inputShape: [1] }), {
+      key: key(0),
+    })
+    const a = tfjsArtifacts(model)
+    const halves = [0x0001, 0x7bff, 0x3555, 0x8000, 0x0400]
+    const bytes = new Uint8Array(10)
+    for (const [i, h] of halves.entries()) new DataView(bytes.buffer).setUint16(2 * i, h, true)
+    const back = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: [{ ...a.weightSpecs[0]!, quantization: { dtype: 'float16' } }],
+      weightData: bytes,
+    })
+    const k = Array.from((back.params as { dense: { kernel: Tensor } }).dense.kernel.data)
+    // 2^-24, 65504, 0.333251953125 (0x3555), -0, 2^-14
+    expect(k).toEqual([2 ** -24, 65504, 0.333251953125, -0, 2 ** -14])
+    expect(Object.is(k[3], -0)).toBe(true)
+  })
+})
