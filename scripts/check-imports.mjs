@@ -14,6 +14,7 @@ const allowed = {
   train: ['tensor', 'layers', 'optim'],
   purenn: ['tensor', 'layers', 'optim', 'data', 'train'],
   onnx: ['tensor', 'layers'],
+  keras: ['tensor', 'layers'],
 }
 const nameOf = (spec) => (spec === 'purenn' ? 'purenn' : spec.replace(/^@purenn\//, ''))
 const walk = (dir) =>

@@ -350,3 +350,28 @@ export const namespaceReexports = (indexText: string): Record<string, string> =>
 /** A file name for an example's module: `tensor/src/arith/L54-add.ts` for line 54 of arith.ts. */
 export const modulePath = (example: Pick<DocExample, 'file' | 'line' | 'symbol'>): string =>
   `${example.file.replace(/^packages\//, '').replace(/\.[cm]?ts$/, '')}/L${example.line}-${example.symbol.replace(/[^\w$.-]+/g, '_')}.ts`
+
+/**
+ * A guide whose front matter says `snippets: script` as one example: its ```ts blocks, in
+ * order, form one program. Every other line of the Markdown file becomes an empty line, so the
+ * program's line numbers are the guide's and failures are reported at the guide's own lines.
+ * Undefined for a guide without that front matter.
+ */
+export const guideScript = (text: string, file: string): DocExample | undefined => {
+  const front = /^---\n([\s\S]*?)\n---\n/.exec(text)
+  if (front === null || !/^snippets:\s*script\s*$/m.test(front[1]!)) return undefined
+  let inTs = false
+  const lines = text.split('\n').map((l) => {
+    if (!inTs && /^```ts\s*$/.test(l)) {
+      inTs = true
+      return ''
+    }
+    if (inTs && /^```\s*$/.test(l)) {
+      inTs = false
+      return ''
+    }
+    return inTs ? l : ''
+  })
+  const code = lines.join('\n')
+  return { file, symbol: 'guide', line: 1, code, columns: lines.map(() => 0), checks: findChecks(code) }
+}

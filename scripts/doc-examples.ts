@@ -28,6 +28,7 @@ import {
   type ExtractProblem,
   extractExamples,
   type Failure,
+  guideScript,
   modulePath,
   namespaceReexports,
   type Print,
@@ -59,7 +60,7 @@ const packages = readdirSync(join(root, 'packages'))
     name: String(JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')).name),
   }))
 const args = process.argv.slice(2)
-const unknown = args.filter((a) => !packages.some((p) => p.dir === a || p.name === a))
+const unknown = args.filter((a) => a !== 'guides' && !packages.some((p) => p.dir === a || p.name === a))
 if (unknown.length > 0) {
   console.error(
     `doc-examples: unknown package ${unknown.join(', ')}; known: ${packages.map((p) => p.name).join(', ')}`,
@@ -84,6 +85,15 @@ for (const { dir } of selected) {
     problems.push(...found.problems)
   }
 }
+
+// guides marked `snippets: script` run as one program each (all of them, or with the argument `guides`)
+const guidesDir = join(root, 'docs', 'guides')
+if ((args.length === 0 || args.includes('guides')) && existsSync(guidesDir))
+  for (const f of readdirSync(guidesDir).sort())
+    if (f.endsWith('.md')) {
+      const ex = guideScript(readFileSync(join(guidesDir, f), 'utf8'), `docs/guides/${f}`)
+      if (ex !== undefined) examples.push(ex)
+    }
 
 // ---- write the modules, the tsconfig and the manifest ----
 const writeIfChanged = (path: string, text: string) => {

@@ -7,6 +7,7 @@ import {
   documentedSymbol,
   extractExamples,
   findChecks,
+  guideScript,
   modulePath,
   namespaceReexports,
   parseTscOutput,
@@ -251,5 +252,39 @@ describe('namespaceReexports and modulePath', () => {
     expect(modulePath({ file: 'packages/tensor/src/tree.ts', line: 44, symbol: 'tree.map' })).toBe(
       'tensor/src/tree/L44-tree.map.ts',
     )
+  })
+})
+
+describe('guideScript', () => {
+  const guide = [
+    '---',
+    'title: T',
+    'snippets: script',
+    '---',
+    '# Title',
+    '```ts',
+    'const a = 1',
+    '```',
+    'text',
+    '```python',
+    'print(1)',
+    '```',
+    '```ts',
+    'console.log(a + 1) // 2',
+    '```',
+  ].join('\n')
+
+  it('keeps the ts blocks at their own lines and blanks everything else', () => {
+    const ex = guideScript(guide, 'docs/guides/t.md')!
+    const lines = ex.code.split('\n')
+    expect(lines[6]).toBe('const a = 1')
+    expect(lines[13]).toBe('console.log(a + 1) // 2')
+    expect(lines.filter((l) => l !== '')).toEqual(['const a = 1', 'console.log(a + 1) // 2'])
+    expect(ex.checks).toEqual([{ line: 13, expected: '2' }])
+  })
+
+  it('ignores guides without `snippets: script`', () => {
+    expect(guideScript(guide.replace('snippets: script', 'snippets: illustrative'), 'x.md')).toBeUndefined()
+    expect(guideScript('# no front matter\n```ts\nx\n```', 'x.md')).toBeUndefined()
   })
 })

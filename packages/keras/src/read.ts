@@ -1,0 +1,292 @@
+import { readFile, stat } from 'node:fs/promises'
+import {
+  type LoadTfjsModelOptions,
+  type Model,
+  type Sequential,
+  type TfjsWeightSpec,
+  tfjsModelFromArtifacts,
+} from '@purenn/layers'
+import { unzipSync } from 'fflate'
+import type { File, Group } from 'h5wasm'
+import { datasetAt, groupAt, readH5, stringAttr, stringsAttr } from './h5.js'
+import { kerasSnakeCase } from './names.js'
+
+/**
+ * Options of {@link loadKerasModel} and {@link kerasModelFromBytes}: the input shape, needed
+ * only when the file declares none (as `loadTfjsModel`'s option).
+ *
+ * @example
+ * ```ts
+ * import type { LoadKerasModelOptions } from '@purenn/keras'
+ * const opts: LoadKerasModelOptions = { inputShape: [28, 28] }
+ * console.log(opts.inputShape) // [ 28, 28 ]
+ * ```
+ * @category Keras
+ */
+export type LoadKerasModelOptions = LoadTfjsModelOptions
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+type LayerSpec = { readonly class_name: string; readonly config: { readonly [k: string]: Json } }
+
+const ZIP = [0x50, 0x4b, 0x03, 0x04]
+const HDF5 = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+const startsWith = (bytes: Uint8Array, magic: readonly number[]) => magic.every((b, i) => bytes[i] === b)
+
+/** What the bytes are, in words, for an error message when they are not a Keras model. */
+const describe = (bytes: Uint8Array): string => {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart()
+  if (head.startsWith('{'))
+    return 'a JSON file (a TF.js model.json is read by loadTfjsModel of @purenn/layers; a purenn model folder by loadModel)'
+  return 'neither a .keras file (a zip) nor an HDF5 .h5 file'
+}
+
+const fail = (where: string, what: string): Error => new Error(`loadKerasModel: ${where}: ${what}`)
+
+/** The layer list of a Keras model config (`{ class_name: 'Sequential', config: { layers } }`). */
+const layersOf = (config: Json, where: string): readonly LayerSpec[] => {
+  const c = config as { class_name?: Json; config?: { layers?: Json } } | null
+  const layers = c?.config?.layers
+  if (!Array.isArray(layers))
+    throw fail(
+      where,
+      `${typeof c?.class_name === 'string' ? `a ${c.class_name} model` : 'a model'} without a layer list; purenn reads Sequential models`,
+    )
+  return layers as unknown as LayerSpec[]
+}
+
+/** The names of a layer's variables, in Keras' order (`layer.weights`). */
+const weightNames = (spec: LayerSpec, count: number): string[] => {
+  const c = spec.config
+  switch (spec.class_name) {
+    case 'Dense':
+      return ['kernel', 'bias'].slice(0, c.use_bias === false ? 1 : 2)
+    case 'BatchNormalization':
+      return [
+        ...(c.scale === false ? [] : ['gamma']),
+        ...(c.center === false ? [] : ['beta']),
+        'moving_mean',
+        'moving_variance',
+      ]
+    default:
+      return Array.from({ length: count }, (_, i) => `var_${i}`)
+  }
+}
+
+interface Weights {
+  readonly specs: TfjsWeightSpec[]
+  readonly parts: Float32Array[]
+}
+
+const pushDataset = (w: Weights, group: Group, path: string, name: string, where: string): void => {
+  const d = datasetAt(group, path)
+  if (d === undefined) throw fail(where, `no dataset ${path}`)
+  const value = d.value
+  if (!(value instanceof Float32Array))
+    throw fail(`${where}/${path}`, `dtype ${JSON.stringify(d.dtype)}: purenn reads float32 weights only`)
+  w.specs.push({ name, shape: d.shape ?? [], dtype: 'float32' })
+  w.parts.push(value)
+}
+
+/**
+ * Keras 3's `model.weights.h5`: `layers/<key>/vars/<i>`, where the key is the layer's class in
+ * snake case and its rank among layers of that class (`dense`, `dense_1`); the layer's own
+ * name is the `name` attribute of its `vars` group (Keras ≥ 3.x writes it; without it the key
+ * is recomputed from the config).
+ */
+const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
+  const w: Weights = { specs: [], parts: [] }
+  const counts = new Map<string, number>()
+  for (const spec of layers) {
+    if (spec.class_name === 'InputLayer') continue
+    const base = kerasSnakeCase(spec.class_name)
+    const n = counts.get(base) ?? 0
+    counts.set(base, n + 1)
+    const key = n === 0 ? base : `${base}_${n}`
+    const vars = groupAt(file, `layers/${key}/vars`)
+    const where = `model.weights.h5: layers/${key}`
+    if (vars === undefined) continue
+    const layerName =
+      stringAttr(vars, 'name') ?? (typeof spec.config.name === 'string' ? spec.config.name : key)
+    const count = vars.keys().length
+    const names = weightNames(spec, count)
+    if (names.length !== count)
+      throw fail(
+        where,
+        `${count} variables where a ${spec.class_name} has ${names.length} (${names.join(', ')})`,
+      )
+    names.forEach((name, i) => {
+      pushDataset(w, vars, String(i), `${layerName}/${name}`, where)
+    })
+  }
+  return w
+}
+
+/** A legacy `.h5` file's `model_weights`: one group per layer listing its `weight_names`. */
+const legacyWeights = (file: File): Weights => {
+  const w: Weights = { specs: [], parts: [] }
+  const root = groupAt(file, 'model_weights')
+  if (root === undefined) throw fail('.h5', 'no model_weights group')
+  const layerNames = stringsAttr(root, 'layer_names') ?? root.keys()
+  for (const layer of layerNames) {
+    const g = groupAt(root, layer)
+    if (g === undefined) throw fail(`.h5: model_weights`, `no group for layer "${layer}"`)
+    for (const weightName of stringsAttr(g, 'weight_names') ?? []) {
+      const last = weightName.split('/').pop()!.replace(/:\d+$/, '')
+      pushDataset(w, g, weightName, `${layer}/${last}`, `.h5: model_weights/${layer}`)
+    }
+  }
+  return w
+}
+
+const concat = (parts: readonly Float32Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset)
+    offset += p.byteLength
+  }
+  return out
+}
+
+const parseJson = (text: string, where: string): Json => {
+  try {
+    return JSON.parse(text) as Json
+  } catch (e) {
+    throw fail(where, `not valid JSON (${(e as Error).message})`)
+  }
+}
+
+/**
+ * A Keras model given as the bytes of a `.keras` file (Keras 3) or of a legacy `.h5` file
+ * (Keras 2 or 3 `model.save('m.h5')`), as a purenn model. Works without a file system.
+ *
+ * @remarks
+ * The architecture (`config.json` of the zip, or the `model_config` attribute of the `.h5`)
+ * goes through the same reader as `loadTfjsModel`, so the same layer kinds, activations,
+ * initializers and regularizers are read and the same errors name the field; the weights
+ * come from `model.weights.h5` (or `model_weights`). Optimizer variables are skipped.
+ * Functional models and nested models are refused with a message naming the class.
+ * A weights-only `.weights.h5` file, a zip without `config.json`, a JSON file or anything
+ * else is refused with a message saying what it is and which function reads it.
+ *
+ * @param bytes - the file's bytes
+ * @param opts - `{ inputShape? }`
+ * @returns the model, its layers named as in Keras
+ * @example
+ * ```ts
+ * import { kerasArchive, kerasModelFromBytes } from '@purenn/keras'
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 2, activation: 'relu' })], { inputShape: [3] }), { key: key(0) })
+ * const back = await kerasModelFromBytes(await kerasArchive(model))
+ * console.log(back.layer.names, back.params.dense.kernel.data.join() === model.params.dense.kernel.data.join()) // [ 'dense' ] true
+ * ```
+ * @category Keras
+ */
+export const kerasModelFromBytes = async (
+  bytes: Uint8Array,
+  opts: LoadKerasModelOptions = {},
+): Promise<Model<Sequential>> => {
+  if (startsWith(bytes, ZIP)) {
+    let entries: { [name: string]: Uint8Array }
+    try {
+      entries = unzipSync(bytes, {
+        filter: (f) => ['config.json', 'metadata.json', 'model.weights.h5'].includes(f.name),
+      })
+    } catch (e) {
+      throw fail('.keras', `not a readable zip (${(e as Error).message})`)
+    }
+    const configBytes = entries['config.json']
+    const weightsBytes = entries['model.weights.h5']
+    if (configBytes === undefined || weightsBytes === undefined)
+      throw fail(
+        '.keras',
+        `a zip without ${configBytes === undefined ? 'config.json' : 'model.weights.h5'}: not a Keras 3 .keras file`,
+      )
+    const config = parseJson(new TextDecoder().decode(configBytes), 'config.json')
+    const layers = layersOf(config, 'config.json')
+    const w = await readH5(weightsBytes, (file) => kerasWeights(file, layers))
+    return withContext('config.json', () =>
+      tfjsModelFromArtifacts(
+        { modelTopology: config, weightSpecs: w.specs, weightData: concat(w.parts) },
+        opts,
+      ),
+    )
+  }
+  if (startsWith(bytes, HDF5)) {
+    const read = await readH5(bytes, (file) => {
+      const modelConfig = stringAttr(file, 'model_config')
+      if (modelConfig === undefined)
+        throw fail(
+          '.h5',
+          groupAt(file, 'layers') !== undefined || groupAt(file, 'model_weights') !== undefined
+            ? 'a weights-only file (model.save_weights): it holds no architecture; build the model in purenn and set its weights, or save the whole model with model.save("m.keras")'
+            : 'an HDF5 file with no model_config attribute: not a Keras model',
+        )
+      const config = parseJson(modelConfig, '.h5 model_config')
+      layersOf(config, '.h5 model_config')
+      return { config, weights: legacyWeights(file) }
+    })
+    return withContext('.h5 model_config', () =>
+      tfjsModelFromArtifacts(
+        {
+          modelTopology: read.config,
+          weightSpecs: read.weights.specs,
+          weightData: concat(read.weights.parts),
+        },
+        opts,
+      ),
+    )
+  }
+  throw new Error(`loadKerasModel: ${describe(bytes)}`)
+}
+
+/** Re-words the TF.js reader's messages for a Keras file. */
+const withContext = <A>(where: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw new Error(
+      `loadKerasModel: ${where}: ${(e as Error).message.replace(/^tfjsModelFromArtifacts: /, '')}`,
+    )
+  }
+}
+
+/**
+ * Loads a Keras model file, `.keras` (Keras 3) or legacy `.h5`, as a purenn model ready to
+ * fine-tune or evaluate. Node only (see {@link kerasModelFromBytes} for bytes).
+ *
+ * @param path - the `.keras` or `.h5` file
+ * @param opts - `{ inputShape? }`
+ * @returns the model
+ * @example
+ * ```ts
+ * import { loadKerasModel, saveKerasModel } from '@purenn/keras'
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const file = join(mkdtempSync(join(tmpdir(), 'keras-')), 'm.keras')
+ * await saveKerasModel(initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) }), file)
+ * console.log((await loadKerasModel(file)).inputShape) // [ 3 ]
+ * ```
+ * @category Keras
+ */
+export const loadKerasModel = async (
+  path: string,
+  opts: LoadKerasModelOptions = {},
+): Promise<Model<Sequential>> => {
+  let info: Awaited<ReturnType<typeof stat>>
+  try {
+    info = await stat(path)
+  } catch {
+    throw new Error(`loadKerasModel: cannot read ${path}`)
+  }
+  if (info.isDirectory())
+    throw new Error(
+      `loadKerasModel: ${path} is a folder; a purenn model folder is read by loadModel and a TF.js model folder by loadTfjsModel, both of @purenn/layers`,
+    )
+  if (!info.isFile()) throw new Error(`loadKerasModel: ${path} is not a regular file`)
+  return kerasModelFromBytes(new Uint8Array(await readFile(path)), opts)
+}
