@@ -12,7 +12,7 @@ export default defineConfig({
         find: /^@purenn\/tensor\/internal$/,
         replacement: fileURLToPath(new URL('./packages/tensor/src/internal/index.ts', import.meta.url)),
       },
-      ...['tensor', 'layers', 'optim', 'data', 'train', 'onnx', 'keras'].map((p) => ({
+      ...['tensor', 'layers', 'optim', 'data', 'train', 'testing', 'onnx', 'keras'].map((p) => ({
         find: new RegExp(`^@purenn/${p}$`),
         replacement: src(p),
       })),

@@ -12,7 +12,8 @@ const allowed = {
   optim: ['tensor'],
   data: ['tensor'],
   train: ['tensor', 'layers', 'optim'],
-  purenn: ['tensor', 'layers', 'optim', 'data', 'train'],
+  purenn: ['tensor', 'layers', 'optim', 'data', 'train', 'testing'],
+  testing: ['tensor', 'layers', 'optim'],
   onnx: ['tensor', 'layers'],
   keras: ['tensor', 'layers'],
 }

@@ -152,7 +152,7 @@ export const activations = Object.freeze({
    * Rectified linear unit `f(x) = max(0, x)`.
    *
    * @remarks
-   * Derivative 1 for `x > 0`, 0 for `x < 0` (0 at the kink). Non-saturating for positive
+   * Derivative 1 for `x > 0`, 0 for `x ≤ 0` (0 at the kink, as TensorFlow/Keras). Non-saturating for positive
    * inputs and cheap, but a unit whose input stays negative gets no gradient ("dying
    * ReLU"). Pair it with He initialization (`'heNormal'`, variance 2/fan_in; He et al.,
    * 2015). Nair & Hinton (2010).
@@ -169,7 +169,8 @@ export const activations = Object.freeze({
    * Leaky ReLU `f(x) = x` for `x > 0`, `α·x` otherwise, with α = 0.2 by default.
    *
    * @remarks
-   * Derivative 1 for `x > 0`, α otherwise: units never die. Maas et al. (2013). Pair with He
+   * Derivative 1 for `x > 0`, α otherwise (α at the kink, as TensorFlow/Keras): units never
+   * die. Maas et al. (2013). Pair with He
    * initialization.
    *
    * **Default trap.** This function defaults to α = 0.2, as `tf.nn.leaky_relu` (and Keras
@@ -194,7 +195,8 @@ export const activations = Object.freeze({
    * Exponential linear unit `f(x) = x` for `x > 0`, `α(eˣ − 1)` otherwise (α = 1 by default).
    *
    * @remarks
-   * Derivative 1 for `x > 0`, `α·eˣ` otherwise: smooth at 0 when α = 1, negative outputs
+   * Derivative `α·eˣ` for `x < 0`, 1 otherwise (1 at the kink, as TensorFlow/Keras): smooth
+   * at 0 when α = 1, negative outputs
    * push the mean activation toward 0, and it saturates only for very negative inputs (to −α).
    * Clevert et al. (2015). Pair with He initialization.
    *
@@ -215,6 +217,8 @@ export const activations = Object.freeze({
    * α ≈ 1.6732632423543772 and λ ≈ 1.0507009873554805.
    *
    * @remarks
+   * Derivative `λα·eˣ` for `x < 0`, λ otherwise: λ ≈ 1.0507 at the kink x = 0, as
+   * TensorFlow/Keras (the left limit λα ≈ 1.758 is used only for x < 0).
    * With these constants a plain stack of dense layers self-normalizes: activations keep
    * mean 0 and variance 1 through the layers (Klambauer et al., 2017), provided the inputs
    * are standardized, the kernels use LeCun normal initialization (`'lecunNormal'`,

@@ -1,4 +1,5 @@
-import { key, mul, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { key, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { checkGrads, tensorArb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -9,7 +10,7 @@ import {
   leakyRelu,
   leakyReluFromConfig,
 } from '../src/index.js'
-import { activation64, dot64, expectClose, numericGrad, t32, valuesArb } from './helpers/fd64.js'
+import { activation64, expectClose } from './helpers/fd64.js'
 
 describe('activation layer', () => {
   it('applies the activation and keeps the shape; no params', () => {
@@ -32,20 +33,19 @@ describe('activation layer', () => {
   names.forEach((name, i) => {
     it(`${name}: input gradient matches float64 finite differences`, () =>
       fc.assert(
-        fc.property(valuesArb(6), valuesArb(6), (x, cot) => {
+        fc.property(tensorArb([2, 3]), tensorArb([2, 3]), (xt, cot) => {
           const layer = activation(name)
-          const ref = (xs: readonly Float64Array[]) => activation64[name]!(xs[0]!, 3)
-          const x64 = [Float64Array.from(x)]
-          const xt = t32(x, [2, 3])
-          expectClose('forward', layer.apply({}, {}, xt, { training: false }).y.data, ref(x64), 1e-5)
-          const g = valueAndGrad((t: Tensor) =>
-            sum(mul(layer.apply({}, {}, t, { training: false }).y, t32(cot, [2, 3]))),
-          )(xt)
+          const ref = (x: Float64Array) => activation64[name]!(x, 3)
           expectClose(
-            'd/dx',
-            g.grad.data,
-            numericGrad((xs) => dot64(ref(xs), cot), x64, 0),
+            'forward',
+            layer.apply({}, {}, xt, { training: false }).y.data,
+            ref(Float64Array.from(xt.data)),
+            1e-5,
           )
+          checkGrads((t: Tensor) => layer.apply({}, {}, t, { training: false }).y, [xt], {
+            reference: ref,
+            cotangent: cot.data,
+          })
         }),
         { seed: 300 + i, numRuns: 30 },
       ))

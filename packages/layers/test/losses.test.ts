@@ -1,4 +1,5 @@
 import { type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { checkGrads } from '@purenn/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -9,7 +10,7 @@ import {
   meanSquaredError,
   sparseCategoricalCrossentropy,
 } from '../src/index.js'
-import { expectClose, numericGrad, t32 } from './helpers/fd64.js'
+import { expectClose, t32 } from './helpers/fd64.js'
 
 // Float64 references of Keras' formulas. The clipping bounds are the float32 values the
 // float32 computation uses: ε = fround(1e-7) and 1 − ε rounds to fround(1 − 1e-7) = 1 − 2⁻²³.
@@ -100,13 +101,10 @@ describe('sparseCategoricalCrossentropy', () => {
           const yTrue = tensor(b.labels)
           const pt = t32(p, [b.rows, b.classes])
           expectClose('value', [loss.fn(yTrue, pt).item()], [sparseRef(b.labels, p, b.classes, false)], 1e-5)
-          const g = gradOf((q) => loss.fn(yTrue, q), pt)
-          const num = numericGrad(
-            (xs) => sparseRef(b.labels, xs[0]!, b.classes, false),
-            [Float64Array.from(p)],
-            0,
-          )
-          expectClose('gradient', g.data, num)
+          checkGrads((q: Tensor) => loss.fn(yTrue, q), [pt], {
+            reference: (x) => [sparseRef(b.labels, x, b.classes, false)],
+            cotangent: [1],
+          })
         },
       ),
       { seed: 11, numRuns: 40 },
@@ -119,12 +117,10 @@ describe('sparseCategoricalCrossentropy', () => {
         const yTrue = tensor(b.labels.map((l) => [l])) // labels [batch, 1] also fit
         const zt = t32(b.z, [b.rows, b.classes])
         expectClose('value', [loss.fn(yTrue, zt).item()], [sparseRef(b.labels, b.z, b.classes, true)], 1e-5)
-        const num = numericGrad(
-          (xs) => sparseRef(b.labels, xs[0]!, b.classes, true),
-          [Float64Array.from(b.z)],
-          0,
-        )
-        expectClose('gradient', gradOf((q) => loss.fn(yTrue, q), zt).data, num)
+        checkGrads((q: Tensor) => loss.fn(yTrue, q), [zt], {
+          reference: (x) => [sparseRef(b.labels, x, b.classes, true)],
+          cotangent: [1],
+        })
       }),
       { seed: 12, numRuns: 40 },
     ))
@@ -224,11 +220,7 @@ describe('categoricalCrossentropy', () => {
           const xt = t32(x, [b.rows, b.classes])
           const ref = (xs: readonly Float64Array[]) => categoricalRef(oneHot, xs[0]!, b.classes, fromLogits)
           expectClose('value', [loss.fn(yTrue, xt).item()], [ref([Float64Array.from(x)])], 1e-5)
-          expectClose(
-            'gradient',
-            gradOf((q) => loss.fn(yTrue, q), xt).data,
-            numericGrad(ref, [Float64Array.from(x)], 0),
-          )
+          checkGrads((q: Tensor) => loss.fn(yTrue, q), [xt], { reference: (v) => [ref([v])], cotangent: [1] })
         },
       ),
       { seed: 13, numRuns: 40 },
@@ -280,11 +272,7 @@ describe('binaryCrossentropy', () => {
           const yTrue = tensor(y) // [batch] fits [batch, 1]
           const ref = (xs: readonly Float64Array[]) => binaryRef(y, xs[0]!, fromLogits)
           expectClose('value', [loss.fn(yTrue, xt).item()], [ref([Float64Array.from(x)])], 1e-5)
-          expectClose(
-            'gradient',
-            gradOf((q) => loss.fn(yTrue, q), xt).data,
-            numericGrad(ref, [Float64Array.from(x)], 0),
-          )
+          checkGrads((q: Tensor) => loss.fn(yTrue, q), [xt], { reference: (v) => [ref([v])], cotangent: [1] })
         },
       ),
       { seed: 14, numRuns: 40 },

@@ -1,4 +1,5 @@
-import { key, mul, split, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { key, split, type Tensor, tensor } from '@purenn/tensor'
+import { checkGrads, tensorArb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -17,7 +18,7 @@ import {
   sequentialFromConfig,
   snakeCase,
 } from '../src/index.js'
-import { dense64, dot64, expectClose, numericGrad, t32, valuesArb } from './helpers/fd64.js'
+import { dense64, expectClose } from './helpers/fd64.js'
 
 describe('sequential: names', () => {
   it('names children the Keras way: snake-case kind, then _1, _2, ... per kind', () => {
@@ -169,42 +170,34 @@ describe('sequential: init and apply', () => {
   it('gradients through two dense layers, for both layers and the input, match float64 finite differences', () =>
     fc.assert(
       fc.property(
-        valuesArb(2 * 3),
-        valuesArb(3 * 4),
-        valuesArb(4),
-        valuesArb(4 * 2),
-        valuesArb(2),
-        valuesArb(4),
+        tensorArb([2, 3]),
+        tensorArb([3, 4]),
+        tensorArb([4]),
+        tensorArb([4, 2]),
+        tensorArb([2]),
+        tensorArb([4]),
         (x, w0, b0, w1, b1, cot) => {
           const model = sequential([
             dense({ units: 4, activation: 'tanh' }),
             dense({ units: 2, activation: 'sigmoid' }),
           ])
-          const params = {
-            dense: { kernel: t32(w0, [3, 4]), bias: t32(b0, [4]) },
-            dense_1: { kernel: t32(w1, [4, 2]), bias: t32(b1, [2]) },
-          }
-          const ref = (xs: readonly Float64Array[]) => {
+          const ref = (...xs: Float64Array[]) => {
             const h = dense64('tanh', xs[0]!, xs[1]!, xs[2]!, 2, 3, 4).y
             return dense64('sigmoid', h, xs[3]!, xs[4]!, 2, 4, 2).y
           }
-          const x64 = [x, w0, b0, w1, b1].map((v) => Float64Array.from(v))
-          const cotT = t32(cot, [2, 2])
-          const { grad } = valueAndGrad((p: { params: typeof params; x: Tensor }) =>
-            sum(mul(model.apply(p.params, {}, p.x, { training: false }).y, cotT)),
-          )({ params, x: t32(x, [2, 3]) })
-          const loss = (xs: readonly Float64Array[]) => dot64(ref(xs), cot)
+          const apply = (xt: Tensor, k0: Tensor, c0: Tensor, k1: Tensor, c1: Tensor) =>
+            model.apply({ dense: { kernel: k0, bias: c0 }, dense_1: { kernel: k1, bias: c1 } }, {}, xt, {
+              training: false,
+            }).y
+          const args = [x, w0, b0, w1, b1]
           expectClose(
             'forward',
-            model.apply(params, {}, t32(x, [2, 3]), { training: false }).y.data,
-            ref(x64),
+            apply(x, w0, b0, w1, b1).data,
+            ref(...args.map((t) => Float64Array.from(t.data))),
             1e-5,
           )
-          expectClose('d/dx', grad.x.data, numericGrad(loss, x64, 0))
-          expectClose('d/d dense.kernel', grad.params.dense.kernel.data, numericGrad(loss, x64, 1))
-          expectClose('d/d dense.bias', grad.params.dense.bias.data, numericGrad(loss, x64, 2))
-          expectClose('d/d dense_1.kernel', grad.params.dense_1.kernel.data, numericGrad(loss, x64, 3))
-          expectClose('d/d dense_1.bias', grad.params.dense_1.bias.data, numericGrad(loss, x64, 4))
+          // args[0] is x, then dense.kernel, dense.bias, dense_1.kernel, dense_1.bias
+          checkGrads(apply, args, { reference: ref, cotangent: cot.data })
         },
       ),
       { seed: 77, numRuns: 25 },

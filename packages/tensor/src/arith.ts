@@ -147,7 +147,8 @@ export const pow: (a: TensorLike, b: TensorLike) => Tensor = binary(
 /**
  * Elementwise maximum with broadcasting.
  *
- * @remarks VJP: the cotangent goes to `a` where `a ≥ b`, to `b` elsewhere.
+ * @remarks VJP: the cotangent goes to `a` where `a ≥ b`, to `b` elsewhere: at a tie it all goes
+ * to `a`, as TensorFlow's `Maximum` gradient.
  * @example
  * ```ts
  * import { maximum, tensor } from '@purenn/tensor'
@@ -164,7 +165,8 @@ export const maximum: (a: TensorLike, b: TensorLike) => Tensor = binary(
 /**
  * Elementwise minimum with broadcasting.
  *
- * @remarks VJP: the cotangent goes to `a` where `a ≤ b`, to `b` elsewhere.
+ * @remarks VJP: the cotangent goes to `a` where `a ≤ b`, to `b` elsewhere: at a tie it all goes
+ * to `a`, as TensorFlow's `Minimum` gradient.
  * @example
  * ```ts
  * import { minimum, tensor } from '@purenn/tensor'
@@ -198,7 +200,7 @@ const negate = unary(
 /**
  * Elementwise `|x|`.
  *
- * @remarks VJP: `g·sign(x)` (0 at 0).
+ * @remarks VJP: `g·sign(x)`: at the kink x = 0 the derivative is 0, as TensorFlow's `Abs`.
  * @example
  * ```ts
  * import { abs, tensor } from '@purenn/tensor'
@@ -262,7 +264,7 @@ export const log1p: (x: Tensor) => Tensor = unary('log1p', Math.log1p, (x, _y, g
 /**
  * Elementwise square root.
  *
- * @remarks VJP: `g/(2√x)`.
+ * @remarks VJP: `g/(2√x)` (infinite at x = 0, as TensorFlow's `Sqrt`).
  * @example
  * ```ts
  * import { sqrt, tensor } from '@purenn/tensor'
@@ -304,7 +306,8 @@ export const square = (x: Tensor): Tensor => mul(x, x)
 /**
  * Elementwise clamp to `[lo, hi]`, derived from {@link maximum} and {@link minimum}.
  *
- * @remarks The gradient passes where `lo ≤ x ≤ hi` and is 0 outside.
+ * @remarks The gradient passes where `lo ≤ x ≤ hi` and is 0 outside: at either bound x = lo or
+ * x = hi the derivative is 1, as TensorFlow's `clip_by_value`.
  * @example
  * ```ts
  * import { clip, tensor } from '@purenn/tensor'

@@ -6,12 +6,15 @@
  * property test (test/fused.test.ts) checks each against the composition of the primitives.
  */
 
+import { add, div, mul, sqrt, sub } from './arith.js'
 import { ShapeError } from './errors.js'
 import { expand, transpose } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
-import type { Axes } from './reduce.js'
+import { matmul } from './linalg.js'
+import { relu as reluOf } from './nn.js'
+import { type Axes, mean as meanOf, variance as varianceOf } from './reduce.js'
 import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
 /**
@@ -260,10 +263,12 @@ const recordMoments = (
   op: string,
   x: Tensor,
   L: Layout,
-  shape: readonly number[],
+  reduced: readonly number[],
+  keepDims: boolean,
   mean: Float64Array,
   variance: Float64Array,
 ): Moments => {
+  const shape = statShape(x, reduced, keepDims)
   const xd = buf(x)
   const zeros = constant(L.k, 0)
   const meanData = alloc(L.k)
@@ -283,6 +288,7 @@ const recordMoments = (
           return fromBuffer(x.shape, affineKernel(xd, L, zeros, zeros, gv))
         },
       ],
+      (x) => meanOf(x, reduced, keepDims),
     ),
     // ∂var/∂xᵢ = 2(xᵢ − mean)/N (the path through the mean vanishes: Σ(xᵢ − mean) = 0)
     variance: record(
@@ -296,6 +302,7 @@ const recordMoments = (
           return fromBuffer(x.shape, affineKernel(xd, L, mean, gv, zeros))
         },
       ],
+      (x) => varianceOf(x, reduced, keepDims),
     ),
   }
 }
@@ -332,7 +339,7 @@ export const moments = (x: Tensor, axes?: Axes, keepDims = false): Moments => {
   const reduced = normalizeAxes('moments', axes, x.shape)
   const L = layoutOf(x.shape, reduced)
   const { mean, variance } = statsKernel(buf(x), L)
-  return recordMoments('moments', x, L, statShape(x, reduced, keepDims), mean, variance)
+  return recordMoments('moments', x, L, reduced, keepDims, mean, variance)
 }
 
 /**
@@ -419,7 +426,15 @@ export const batchNorm = (
     ...(gamma ? [(g: Tensor) => keptGrad(gamma, L, sums(g).sgx)] : []),
     ...(beta ? [(g: Tensor) => keptGrad(beta, L, sums(g).sg)] : []),
   ]
-  return record('batchNorm', x.shape, affineKernel(xd, L, mu, a, be), [x, ...stats], vjps)
+  // the composition, differentiated instead of the fused VJPs when they are differentiated
+  const compose = (x: Tensor, m: Tensor, v: Tensor, ...gb: Tensor[]): Tensor => {
+    const ga = gamma ? gb[0]! : undefined
+    const bt = beta ? gb[gamma ? 1 : 0]! : undefined
+    const xhat = div(sub(x, m), sqrt(add(v, epsilon)))
+    const scaled = ga ? mul(xhat, ga) : xhat
+    return bt ? add(scaled, bt) : scaled
+  }
+  return record('batchNorm', x.shape, affineKernel(xd, L, mu, a, be), [x, ...stats], vjps, compose)
 }
 
 /**
@@ -488,8 +503,15 @@ export const batchNormTrain = (
     ...(beta ? [(g: Tensor) => keptGrad(beta, L, sums(g).sg)] : []),
   ]
   const parents = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])]
-  const y = record('batchNormTrain', x.shape, affineKernel(xd, L, mean, a, be), parents, vjps)
-  return { y, ...recordMoments('batchNormTrain', x, L, statShape(x, reduced, keepDims), mean, variance) }
+  const compose = (x: Tensor, ...gb: Tensor[]): Tensor => {
+    const ga = gamma ? gb[0]! : undefined
+    const bt = beta ? gb[gamma ? 1 : 0]! : undefined
+    const xhat = div(sub(x, meanOf(x, reduced, true)), sqrt(add(varianceOf(x, reduced, true), epsilon)))
+    const scaled = ga ? mul(xhat, ga) : xhat
+    return bt ? add(scaled, bt) : scaled
+  }
+  const y = record('batchNormTrain', x.shape, affineKernel(xd, L, mean, a, be), parents, vjps, compose)
+  return { y, ...recordMoments('batchNormTrain', x, L, reduced, keepDims, mean, variance) }
 }
 
 /**
@@ -581,5 +603,9 @@ export const denseOp = (
         ]),
   ]
   const parents = bias === undefined ? [x, kernel] : [x, kernel, bias]
-  return record('denseOp', [...x.shape.slice(0, -1), N], out, parents, vjps)
+  const compose = (x: Tensor, kernel: Tensor, bias?: Tensor): Tensor => {
+    const z = bias === undefined ? matmul(x, kernel) : add(matmul(x, kernel), bias)
+    return relu ? reluOf(z) : z
+  }
+  return record('denseOp', [...x.shape.slice(0, -1), N], out, parents, vjps, compose)
 }

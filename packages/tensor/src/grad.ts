@@ -1,6 +1,6 @@
 import { ShapeError } from './errors.js'
 import { fmt } from './internal/shape.js'
-import { backward, detach, newTrace, traceLeaf } from './internal/tape.js'
+import { backward, keepLive, newTrace, traceLeaf } from './internal/tape.js'
 import { fromBuffer, full, isTensor, type Tensor } from './tensor.js'
 import { map, type Tree } from './tree.js'
 
@@ -30,7 +30,7 @@ export type ValueAndGrad<P extends Tree, A, HasAux extends boolean> = HasAux ext
 
 const detachAny = (x: unknown): unknown => {
   if (x !== null && typeof x === 'object') {
-    if (isTensor(x)) return detach(x)
+    if (isTensor(x)) return keepLive(x)
     if (Array.isArray(x)) return x.map(detachAny)
     if (Object.getPrototypeOf(x) === Object.prototype) {
       const out: Record<string, unknown> = {}
@@ -94,9 +94,9 @@ export function valueAndGrad<P extends Tree, R extends unknown[], A>(
     const grads = backward(trace, out, full(out.shape, 1))
     const grad = map(traced, (leaf) => {
       const g = grads.get(leaf)
-      return g === undefined ? full(leaf.shape, 0) : detach(g)
+      return g === undefined ? full(leaf.shape, 0) : keepLive(g)
     })
-    const value = detach(out)
+    const value = keepLive(out)
     return options?.hasAux === true
       ? { value, grad, aux: detachAny((result as readonly [Tensor, A])[1]) as A }
       : { value, grad }

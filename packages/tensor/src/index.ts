@@ -7,9 +7,11 @@
 
 export * from './arith.js'
 export * from './conv.js'
+export * from './custom.js'
 export * from './errors.js'
 export * from './fused.js'
 export * from './grad.js'
+export * from './hessian.js'
 export * from './linalg.js'
 export * from './nn.js'
 export * from './random.js'

@@ -1,36 +1,62 @@
-import { div, exp, log, mul, sub } from './arith.js'
+import { add, div, exp, less, log, mul, sub, where } from './arith.js'
 import { stopGradient } from './grad.js'
 import { map } from './internal/kernels.js'
 import { normalizeAxis } from './internal/shape.js'
 import { erf } from './internal/special.js'
-import { record } from './internal/tape.js'
+import { isLive, record } from './internal/tape.js'
 import { max, sum } from './reduce.js'
 import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
+/**
+ * An elementwise activation with derivative `df(x, y)`. `dfT`, the same derivative written
+ * with recorded ops, is used when `x` is itself being differentiated (a second derivative);
+ * activations whose derivative is piecewise constant (relu, leaky relu) need none.
+ */
 const unary =
-  (op: string, f: (v: number) => number, df: (x: number, y: number) => number) =>
+  (
+    op: string,
+    f: (v: number) => number,
+    df: (x: number, y: number) => number,
+    dfT?: (x: Tensor, y: Tensor) => Tensor,
+  ) =>
   (x: Tensor): Tensor => {
-    const y = map(buf(x), f)
-    return record(
+    const yd = map(buf(x), f)
+    let y: Tensor | undefined
+    return (y = record(
       op,
       x.shape,
-      y,
+      yd,
       [x],
       [
         (g) => {
+          if (dfT !== undefined && isLive(x)) return mul(g, dfT(x, y!))
           const xd = buf(x)
-          const d = alloc(y.length)
-          for (let i = 0; i < d.length; i++) d[i] = df(xd[i]!, y[i]!)
+          const d = alloc(yd.length)
+          for (let i = 0; i < d.length; i++) d[i] = df(xd[i]!, yd[i]!)
           return mul(g, fromBuffer(x.shape, d))
         },
       ],
-    )
+    ))
   }
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
+
+/** The standard normal density φ(x), composed of recorded ops. */
+const normalPdf = (x: Tensor): Tensor => mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI)
+
+/** The standard normal CDF Φ(x) = (1 + erf(x/√2))/2; VJP `g·φ(x)`. */
+const normalCdf: (x: Tensor) => Tensor = unary(
+  'normalCdf',
+  (v) => 0.5 * (1 + erf(v / Math.SQRT2)),
+  (v) => Math.exp(-0.5 * v * v) * INV_SQRT_2PI,
+  (x) => normalPdf(x),
+)
 
 /**
  * Rectified linear unit `max(x, 0)`.
  *
- * @remarks VJP: `g` where `x > 0`, else 0 (0 at the kink). Nair & Hinton (2010).
+ * @remarks VJP: `g` where `x > 0`, else 0. At the kink x = 0 the derivative is 0, as
+ * TensorFlow's `ReluGrad` (Keras). Nair & Hinton (2010).
  * @example
  * ```ts
  * import { relu, tensor } from '@purenn/tensor'
@@ -47,7 +73,7 @@ export const relu: (x: Tensor) => Tensor = unary(
 /**
  * Logistic sigmoid `σ(x) = 1 / (1 + e⁻ˣ)`, computed without overflow for large |x|.
  *
- * @remarks VJP: `g·σ(x)·(1 − σ(x))`.
+ * @remarks VJP: `g·σ(x)·(1 − σ(x))` (smooth: no kink).
  * @example
  * ```ts
  * import { sigmoid, tensor } from '@purenn/tensor'
@@ -59,12 +85,13 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
   'sigmoid',
   (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
   (_v, y) => y * (1 - y),
+  (_x, y) => mul(y, sub(1, y)),
 )
 
 /**
  * Hyperbolic tangent.
  *
- * @remarks VJP: `g·(1 − tanh²x)`.
+ * @remarks VJP: `g·(1 − tanh²x)` (smooth: no kink).
  * @example
  * ```ts
  * import { tanh, tensor } from '@purenn/tensor'
@@ -72,12 +99,17 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
  * ```
  * @category Activations
  */
-export const tanh: (x: Tensor) => Tensor = unary('tanh', Math.tanh, (_v, y) => 1 - y * y)
+export const tanh: (x: Tensor) => Tensor = unary(
+  'tanh',
+  Math.tanh,
+  (_v, y) => 1 - y * y,
+  (_x, y) => sub(1, mul(y, y)),
+)
 
 /**
  * Softplus `ln(1 + eˣ)`, computed as `max(x,0) + ln(1 + e^−|x|)` so it never overflows.
  *
- * @remarks VJP: `g·σ(x)`.
+ * @remarks VJP: `g·σ(x)` (smooth: no kink).
  * @example
  * ```ts
  * import { softplus, tensor } from '@purenn/tensor'
@@ -89,12 +121,15 @@ export const softplus: (x: Tensor) => Tensor = unary(
   'softplus',
   (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))),
   (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  (x) => sigmoid(x),
 )
 
 /**
  * Exponential linear unit: `x` for `x > 0`, `α(eˣ − 1)` otherwise (default α = 1).
  *
- * @remarks VJP: `g` for `x > 0`, `g·(y + α)` otherwise. Clevert et al. (2015).
+ * @remarks VJP: `g·(y + α)` = `g·α·eˣ` for `x < 0`, `g` otherwise. At the kink x = 0 the
+ * derivative is 1 (the left branch is taken only for x < 0), as TensorFlow's `EluGrad` and
+ * Keras' `elu`; for α = 1 the function is smooth there anyway. Clevert et al. (2015).
  * @example
  * ```ts
  * import { elu, tensor } from '@purenn/tensor'
@@ -106,7 +141,8 @@ export const elu = (x: Tensor, alpha = 1): Tensor =>
   unary(
     'elu',
     (v) => (v > 0 ? v : alpha * Math.expm1(v)),
-    (v, y) => (v > 0 ? 1 : y + alpha),
+    (v, y) => (v < 0 ? y + alpha : 1),
+    (x, y) => where(less(x, 0), add(y, alpha), 1),
   )(x)
 
 const SELU_ALPHA = 1.6732632423543772
@@ -115,6 +151,10 @@ const SELU_SCALE = 1.0507009873554805
 /**
  * Scaled ELU: `λ·x` for `x > 0`, `λ·α(eˣ − 1)` otherwise, with Klambauer et al.'s (2017)
  * constants α ≈ 1.6733 and λ ≈ 1.0507 (self-normalizing networks).
+ *
+ * @remarks VJP: `g·(y + λα)` = `g·λα·eˣ` for `x < 0`, `g·λ` otherwise. At the kink x = 0 the
+ * derivative is λ ≈ 1.0507 (the left branch, whose limit is λα ≈ 1.758, is taken only for
+ * x < 0), as TensorFlow's `SeluGrad` and Keras' `selu`.
  *
  * @example
  * ```ts
@@ -126,14 +166,15 @@ const SELU_SCALE = 1.0507009873554805
 export const selu: (x: Tensor) => Tensor = unary(
   'selu',
   (v) => (v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v)),
-  (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA),
+  (v, y) => (v < 0 ? y + SELU_SCALE * SELU_ALPHA : SELU_SCALE),
+  (x, y) => where(less(x, 0), add(y, SELU_SCALE * SELU_ALPHA), SELU_SCALE),
 )
 
 /**
  * Gaussian error linear unit, exact form `x·Φ(x) = x·(1 + erf(x/√2))/2` (Hendrycks &
  * Gimpel, 2016), as Keras' `gelu(approximate=False)`.
  *
- * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density.
+ * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density (smooth: no kink).
  * @example
  * ```ts
  * import { gelu, tensor } from '@purenn/tensor'
@@ -145,12 +186,14 @@ export const gelu: (x: Tensor) => Tensor = unary(
   'gelu',
   (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
   (v) => 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI),
+  (x) => add(normalCdf(x), mul(x, normalPdf(x))),
 )
 
 /**
  * Leaky ReLU: `x` for `x > 0`, `α·x` otherwise.
  *
- * @remarks The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
+ * @remarks VJP: `g` for `x > 0`, `g·α` otherwise: at the kink x = 0 the derivative is α, as
+ * TensorFlow's `LeakyReluGrad`. The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
  * `LeakyReLU` defaults to 0.3 (see `leakyRelu` in `@purenn/layers`).
  * @example
  * ```ts

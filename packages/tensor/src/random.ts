@@ -1,6 +1,7 @@
 // Explicit PRNG keys, JAX style: every random function takes a Key and returns the same numbers
 // for the same key, on any thread count. There is no hidden generator state.
 
+import { mul } from './arith.js'
 import { poolThreads, runChunks, sharedScratch } from './internal/pool.js'
 import { checkShape, sizeOf } from './internal/shape.js'
 import { erf, erfinv } from './internal/special.js'
@@ -440,7 +441,8 @@ export const dropout = (k: Key, x: Tensor, rate: number): Tensor => {
         const gd = buf(g)
         const dx = alloc(n)
         for (let i = 0; i < n; i++) dx[i] = gd[i]! * mask[i]!
-        return fromBuffer(x.shape, dx)
+        // linear in g: recorded (times the same mask) for higher-order gradients
+        return record('dropout.vjp', x.shape, dx, [g], [(h) => mul(h, fromBuffer(x.shape, mask))])
       },
     ],
   )

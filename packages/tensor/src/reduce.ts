@@ -62,7 +62,8 @@ export const sum: (x: Tensor, axes?: Axes, keepDims?: boolean) => Tensor = reduc
 /**
  * Largest element over `axes`.
  *
- * @remarks VJP: the cotangent split equally among the elements equal to the maximum.
+ * @remarks VJP: the cotangent split equally among the elements equal to the maximum (ties
+ * share it, as TensorFlow's `reduce_max`).
  * @example
  * ```ts
  * import { max, tensor } from '@purenn/tensor'
@@ -75,7 +76,8 @@ export const max: (x: Tensor, axes?: Axes, keepDims?: boolean) => Tensor = reduc
 /**
  * Smallest element over `axes`.
  *
- * @remarks VJP: the cotangent split equally among the elements equal to the minimum.
+ * @remarks VJP: the cotangent split equally among the elements equal to the minimum (ties
+ * share it, as TensorFlow's `reduce_min`).
  * @example
  * ```ts
  * import { min, tensor } from '@purenn/tensor'

@@ -217,7 +217,8 @@ export const slice = (x: Tensor, begin: readonly number[], size?: readonly numbe
       (g) => {
         const full = alloc(x.size)
         if (g.size > 0) copyBox(buf(g), g.shape, full, x.shape, begin, sz, true)
-        return fromBuffer(x.shape, full)
+        // linear in g: recorded (with slice as its own VJP) for higher-order gradients
+        return record('slice.vjp', x.shape, full, [g], [(h) => slice(h, begin, sz)])
       },
     ],
   )
@@ -265,7 +266,8 @@ export const gather = (x: Tensor, indices: Indices, axis = 0): Tensor => {
             const from = (o * m + k) * inner
             for (let j = 0; j < inner; j++) acc[to + j] = acc[to + j]! + gd[from + j]!
           }
-        return fromBuffer(x.shape, acc)
+        // linear in g: recorded (with gather as its own VJP) for higher-order gradients
+        return record('gather.vjp', x.shape, acc, [g], [(h) => gather(h, indices, axis)])
       },
     ],
   )

@@ -13,7 +13,9 @@ export type ReadonlyFloat32Array = Omit<Float32Array, 'set' | 'fill' | 'copyWith
 
 /**
  * Where a tensor came from inside a running `valueAndGrad`: its parents and, for each,
- * the vector-Jacobian product that maps the output cotangent to that parent's.
+ * the vector-Jacobian product that maps the output cotangent to that parent's. A tensor
+ * has one node per live trace (level) it depends on, chained through `next`; `compose`
+ * is a fused op's differentiable composition, used when its VJP is differentiated.
  *
  * @internal
  */
@@ -23,16 +25,18 @@ export interface TapeNode {
   readonly op: string
   readonly parents: readonly Tensor[]
   readonly vjps: readonly ((g: Tensor) => Tensor)[]
+  readonly compose?: ((...inputs: Tensor[]) => Tensor) | undefined
+  readonly next?: TapeNode | undefined
 }
 
 /**
- * One `valueAndGrad` call. `active` is true while the function being differentiated runs;
- * `id` orders the calls by start (a nested call has a larger one).
+ * One `valueAndGrad` call (one level of the tape). `active` is true while the function being
+ * differentiated runs; `seq` numbers its nodes in recording order. Traces are compared by
+ * identity.
  *
  * @internal
  */
 export interface Trace {
-  readonly id: number
   active: boolean
   seq: number
 }

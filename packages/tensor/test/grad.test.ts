@@ -164,15 +164,18 @@ describe('valueAndGrad and grad', () => {
     expect(r1.value.item()).toBe(r2.value.item())
   })
 
-  it('an inner valueAndGrad over values of the outer one differentiates its own leaves', () => {
-    // the outer objective records a few ops before the inner call, so its trace is the longer one
+  it('an inner valueAndGrad over values of the outer one is differentiated by the outer one', () => {
+    // the outer objective records a few ops before the inner call, so its trace is the longer one.
+    // inner = ∂/∂q Σ q·p2 = p2, which depends on p: the objective is Σ p2² and its gradient 2p
+    // (JAX: grad(lambda p: jnp.sum(p * grad(lambda q: jnp.sum(q * p))(jnp.ones(2))))([3., 4.]) = [6, 8]).
+    // Before higher-order support the inner gradient was a constant and this gave [3, 4].
     const outer = (p: Tensor) => {
       const p2 = add(mul(p, 1), 0)
-      const inner = grad((q: Tensor) => sum(mul(q, p2)))(tensor([1, 1])) // = p2, treated as a constant
+      const inner = grad((q: Tensor) => sum(mul(q, p2)))(tensor([1, 1]))
       expect(inner.toArray()).toEqual(Array.from(p.data))
       return sum(mul(p2, inner))
     }
-    expect(grad(outer)(tensor([3, 4])).toArray()).toEqual([3, 4])
+    expect(grad(outer)(tensor([3, 4])).toArray()).toEqual([6, 8])
   })
 
   it('aux may hold any plain data, including a key named node', () => {

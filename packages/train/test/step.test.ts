@@ -11,8 +11,7 @@ import {
   sparseCategoricalCrossentropy,
 } from '@purenn/layers'
 import { adamw, sgd } from '@purenn/optim'
-import { key, type Tensor, tensor, tree } from '@purenn/tensor'
-import { record } from '@purenn/tensor/internal'
+import { customVjp, key, type Tensor, tensor, tree } from '@purenn/tensor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { makeTrainer } from '../src/index.js'
@@ -209,18 +208,14 @@ describe('the backward pass of frozen layers', () => {
       config: {},
       init: (_key, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
       apply: (_params, state, x: Tensor) => ({
-        y: record(
-          'probe',
-          x.shape,
-          Float32Array.from(x.data),
-          [x],
-          [
-            (g) => {
-              calls++
-              return g
-            },
-          ],
-        ),
+        y: customVjp(
+          (v: Tensor) => v,
+          (g) => {
+            calls++
+            return [g]
+          },
+          { name: 'probe' },
+        )(x),
         state,
       }),
     }

@@ -1,9 +1,12 @@
 /**
- * The tensor package's building blocks for sibling packages that define fused kernels
- * (`@purenn/layers`, `@purenn/optim`): the zero-copy constructor, the allocator, the raw
- * buffer of a tensor, `record`, which attaches a VJP to a kernel's output, and elementwise
- * kernels that run on the worker pool when large. Exported as
- * `@purenn/tensor/internal`; not part of the user API.
+ * UNSTABLE: the tensor package's building blocks for sibling packages that write their own
+ * kernels (`@purenn/optim`'s fused optimizer updates on the worker pool): the zero-copy
+ * constructor, the allocator, the raw buffer of a tensor, and elementwise kernels that run on
+ * the worker pool when large. Exported as `@purenn/tensor/internal`; not part of the user
+ * API, no semver guarantee: anything here may change in any release.
+ *
+ * To give an op a gradient of your own, use the public `customVjp` of `@purenn/tensor`, not
+ * `record` (kept here for the tensor package's sibling kernels only).
  *
  * A buffer handed to `fromBuffer` must be fresh (made by the caller, filled, then never
  * written again): that is what keeps tensors immutable.

@@ -1,18 +1,18 @@
 /**
- * Gradient checking against central finite differences computed in float64, and the
- * fast-check arbitraries the op properties share (random shapes with broadcasting and
- * size-1 axes, float32 inputs in [−3, 3], a random cotangent).
+ * The op properties' glue to `@purenn/testing`: its arbitraries (shapes with broadcasting
+ * and size-1 axes, float32 inputs in [−3, 3]) and its `checkGrads` (central differences in
+ * float64, kinks detected), fed with the float64 reference implementation of reference.ts.
  */
 
+import {
+  checkGrads,
+  float32Arb,
+  broadcastShapesArb as kitBroadcastShapes,
+  shapeArb as kitShape,
+} from '@purenn/testing'
 import fc from 'fast-check'
-import { mul } from '../../src/arith.js'
-import { valueAndGrad } from '../../src/grad.js'
-import { sum } from '../../src/reduce.js'
 import { type Tensor, tensor } from '../../src/tensor.js'
-import { broadcastIndex, type Ref, reduceGroups, ref, size, unravel } from './reference.js'
-
-/** `fc.float` over [−3, 3], with 32-bit bounds as STYLE §9 asks. */
-export const f32Float = fc.float({ min: Math.fround(-3), max: Math.fround(3), noNaN: true })
+import { broadcastIndex, type Ref, ref, size, unravel } from './reference.js'
 
 /**
  * Inputs: float32 values in [−3, 3]. `fc.float` draws uniformly over float32 bit patterns,
@@ -21,10 +21,7 @@ export const f32Float = fc.float({ min: Math.fround(-3), max: Math.fround(3), no
  * draws therefore come from `fc.float` (zeros, subnormals, the bounds) and half from a grid
  * of step 2⁻¹² spread evenly over [−3, 3] (exact in float32).
  */
-export const f32 = fc.oneof(
-  f32Float,
-  fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096),
-)
+export const f32 = float32Arb({ min: -3, max: 3, anyFloat32: true })
 
 /** f32 values away from a kink at 0: |x| ≥ 1e-2. */
 export const f32AwayFromZero = f32.filter((v) => Math.abs(v) >= 1e-2)
@@ -37,7 +34,7 @@ export const runs = (seed: number, numRuns = 40): { seed: number; numRuns: numbe
 
 /** A shape of rank minRank..maxRank with dimensions 1..maxDim. */
 export const shapeArb = (minRank = 0, maxRank = 3, maxDim = 4): fc.Arbitrary<number[]> =>
-  fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minRank, maxLength: maxRank })
+  kitShape({ minRank, maxRank, maxDim })
 
 /** An array of the given shape with elements drawn from `elem`. */
 export const refArb = (shape: readonly number[], elem: fc.Arbitrary<number> = f32): fc.Arbitrary<Ref> =>
@@ -48,18 +45,7 @@ export const refArb = (shape: readonly number[], elem: fc.Arbitrary<number> = f3
  * drops some leading axes and turns some others into size-1 axes.
  */
 export const broadcastShapesArb = (k: number, maxRank = 3): fc.Arbitrary<number[][]> =>
-  shapeArb(0, maxRank).chain((out) =>
-    fc.tuple(
-      ...Array.from({ length: k }, () =>
-        fc
-          .tuple(
-            fc.integer({ min: 0, max: out.length }),
-            fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-          )
-          .map(([drop, ones]) => out.map((d, i) => (ones[i] ? 1 : d)).slice(drop)),
-      ),
-    ),
-  )
+  kitBroadcastShapes(k, { maxRank }).map(([, ...shapes]) => shapes)
 
 /** Arrays of broadcast-compatible shapes, the i-th drawn from `elems[i]`. */
 export const broadcastRefsArb = (elems: readonly fc.Arbitrary<number>[]): fc.Arbitrary<Ref[]> =>
@@ -75,12 +61,15 @@ export const toTensor = (r: Ref): Tensor => tensor(Float32Array.from(r.data), r.
 export const toRef = (t: Tensor): Ref => ref(t.shape, t.data)
 
 /**
- * For elementwise ops with broadcasting: per input, the elements that take part in an
- * output position where `nearKink(...values)` holds. Their derivative is not compared (the
- * finite difference may straddle the kink); every other element's is, since perturbing it
- * by h moves no output across a kink.
+ * For elementwise ops with broadcasting: per input, the elements that take part in an output
+ * position where `degenerate(...values)` holds. For points where several operands sit on one
+ * kink (clip with lo = hi), which no coordinate-wise difference can check; plain kinks are
+ * detected by checkGrads.
  */
-export const kinkMask = (inputs: readonly Ref[], nearKink: (...values: number[]) => boolean): boolean[][] => {
+export const kinkMask = (
+  inputs: readonly Ref[],
+  degenerate: (...values: number[]) => boolean,
+): boolean[][] => {
   const n = Math.max(0, ...inputs.map((r) => r.shape.length))
   const shape = Array.from({ length: n }, (_, i) =>
     Math.max(1, ...inputs.map((r) => r.shape[r.shape.length - n + i] ?? 1)),
@@ -89,7 +78,7 @@ export const kinkMask = (inputs: readonly Ref[], nearKink: (...values: number[])
   for (let i = 0; i < size(shape); i++) {
     const idx = unravel(i, shape)
     const at = inputs.map((r) => broadcastIndex(idx, r.shape))
-    if (nearKink(...inputs.map((r, k) => r.data[at[k]!]!)))
+    if (degenerate(...inputs.map((r, k) => r.data[at[k]!]!)))
       at.forEach((p, k) => {
         masks[k]![p] = true
       })
@@ -97,35 +86,11 @@ export const kinkMask = (inputs: readonly Ref[], nearKink: (...values: number[])
   return masks
 }
 
-/**
- * For max/min reductions: the elements within `eps` of their group's extremum, in groups
- * where more than one element is (a near tie, where the gradient is a kink).
- */
-export const tieMask = (
-  x: Ref,
-  axes: number | readonly number[] | undefined,
-  which: 'max' | 'min',
-  eps = 1e-2,
-): boolean[] => {
-  const ext = reduceGroups(x, axes, true, (vs) => (which === 'max' ? Math.max(...vs) : Math.min(...vs)))
-  const near = x.data.map((v, i) =>
-    Math.abs(v - ext.data[broadcastIndex(unravel(i, x.shape), ext.shape)]!) < eps ? 1 : 0,
-  )
-  const count = reduceGroups(ref(x.shape, near), axes, true, (vs) => vs.reduce((s, v) => s + v, 0))
-  return Array.from(
-    near,
-    (v, i) => v === 1 && count.data[broadcastIndex(unravel(i, x.shape), count.shape)]! > 1,
-  )
-}
-
 /** Forward tolerance: `|y − ref| ≤ FORWARD_TOL·(1 + |ref|)`. */
 export const FORWARD_TOL = 1e-5
 
 /** Gradient tolerance: `|analytic − numeric| ≤ GRAD_TOL·(1 + |numeric|)`. */
 export const GRAD_TOL = 1e-3
-
-/** Step of the central differences. */
-export const H = 1e-6
 
 /** Checks that a tensor has the shape and (to FORWARD_TOL) the values of a reference array. */
 export const expectClose = (what: string, t: Tensor, r: Ref, tol = FORWARD_TOL): void => {
@@ -153,7 +118,7 @@ export interface GradCase {
   readonly w: readonly number[]
   /** Which inputs to differentiate (default: all); the others are passed as constants. */
   readonly wrt?: readonly number[]
-  /** Per input, elements near a kink whose derivative is not compared (see {@link kinkMask}). */
+  /** Per input, elements whose derivative is not compared (see {@link kinkMask}). */
   readonly skip?: readonly (readonly boolean[])[]
 }
 
@@ -161,85 +126,33 @@ export interface GradCase {
  * Checks the forward values and the gradient of `op` at `inputs`.
  *
  * @remarks
- * The objective is `L(x) = sum(mul(op(x), w))` with a random cotangent `w`, so its gradient
- * is the VJP of `op` applied to `w`. The analytic gradient comes from `valueAndGrad`; the
- * numerical one from central differences `(L(x + h·eⱼ) − L(x − h·eⱼ)) / 2h`, `h = 1e-6`,
- * evaluated entirely in float64 with the reference implementation (`Σ w·ref(x)`).
+ * Forward: `|op(x) − ref(x)| ≤ 1e-5·(1 + |ref(x)|)`. The op computes in float32 (relative
+ * rounding 6e-8 per operation); with inputs in [−3, 3] and at most a few dozen operations
+ * per element, the error stays below 1e-6 relative to the magnitudes involved.
  *
- * Tolerances:
- * - forward: `|op(x) − ref(x)| ≤ 1e-5·(1 + |ref(x)|)`. The op computes in float32 (relative
- *   rounding 6e-8 per operation); with inputs in [−3, 3] and at most a few dozen operations
- *   per element, the error stays below 1e-6 relative to the magnitudes involved.
- * - gradient: `|analytic − numeric| ≤ 1e-3·(1 + |numeric|)`. The analytic gradient is a
- *   float32 computation (forward values rounded to float32 reused by the VJPs, sums of up to
- *   ~64 terms), so its error is at most ~1e-5 relative; the float64 central difference has
- *   truncation error ~h²·|f‴| < 1e-9 and rounding error ~1e-16·|L|/h < 1e-7 on these
- *   inputs. 1e-3 leaves a wide margin over both, while a wrong VJP (a missing factor, a
- *   wrong sign, a gradient not summed back over broadcast axes) is off by O(1).
- *
- * Points near kinks are skipped, where the derivative is not defined or the finite
- * difference would straddle the kink: callers draw |x| ≥ 1e-2 for relu/abs/elu/...,
- * x > 0.1 for log/sqrt/rsqrt and a pow base, and pass `skip` masks for the elements of
- * near-equal operands of maximum/minimum/clip and near ties of max/min reductions.
- *
- * Also checks that no op wrote into its inputs. Throws an Error describing the first
- * mismatch, so it can be used inside a fast-check property.
+ * Gradient: `checkGrads` of `@purenn/testing` with the reference as its float64 side: the
+ * objective `Σ w·op(x)`, central differences with h = 1e-6 in float64, tolerance
+ * `1e-3·(1 + |numeric|)` (GRAD_TOL). The analytic gradient is a float32 computation (error
+ * ~1e-5 relative), the float64 difference is good to ~1e-7 here, and a wrong VJP (a missing
+ * factor, a wrong sign, a gradient not summed back over broadcast axes) is off by O(1).
+ * Points within a step of a kink (relu and abs at 0, maximum/minimum ties, clip bounds, max
+ * reductions with ties) are detected by checkGrads: there the analytic value must lie
+ * between the left and right difference quotients. It also fails if the op wrote into an input.
  */
 export const checkGrad = (c: GradCase): void => {
-  const wrt = c.wrt ?? c.inputs.map((_, i) => i)
   const tensors = c.inputs.map(toTensor)
-  const before = tensors.map((t) => Float32Array.from(t.data))
   const expected = c.ref(...c.inputs)
   expectClose(`${c.name} forward`, c.op(...tensors), expected)
-  const wRef = ref(
-    expected.shape,
-    Array.from({ length: expected.data.length }, (_, i) => c.w[i % c.w.length]!),
-  )
-  const wT = toTensor(wRef)
-  const assemble = (ps: readonly Tensor[]): Tensor[] => {
-    const xs = [...tensors]
-    wrt.forEach((k, j) => {
-      xs[k] = ps[j]!
+  try {
+    checkGrads(c.op, tensors, {
+      ...(c.wrt === undefined ? {} : { wrt: c.wrt }),
+      ...(c.skip === undefined ? {} : { skip: c.skip }),
+      cotangent: c.w,
+      reference: (...xs) => c.ref(...xs.map((d, i) => ref(c.inputs[i]!.shape, d))).data,
+      rtol: GRAD_TOL,
+      atol: GRAD_TOL,
     })
-    return xs
+  } catch (e) {
+    throw new Error(`${c.name}: ${(e as Error).message}`)
   }
-  const { grad } = valueAndGrad((ps: Tensor[]) => sum(mul(c.op(...assemble(ps)), wT)))(
-    wrt.map((k) => tensors[k]!),
-  )
-  const loss = (xs: Ref[]): number => {
-    const y = c.ref(...xs)
-    let s = 0
-    for (let i = 0; i < y.data.length; i++) s += wRef.data[i]! * y.data[i]!
-    return s
-  }
-  wrt.forEach((k, j) => {
-    const g = grad[j]!
-    const x = c.inputs[k]!
-    if (JSON.stringify(g.shape) !== JSON.stringify(x.shape))
-      throw new Error(
-        `${c.name}: gradient of input ${k} has shape ${JSON.stringify(g.shape)}, expected ${JSON.stringify(x.shape)}`,
-      )
-    for (let e = 0; e < x.data.length; e++) {
-      if (c.skip?.[k]?.[e] === true) continue
-      const at = (delta: number): Ref[] =>
-        c.inputs.map((r, i) => {
-          if (i !== k) return r
-          const d = r.data.slice()
-          d[e] = d[e]! + delta
-          return { shape: r.shape, data: d }
-        })
-      const numeric = (loss(at(H)) - loss(at(-H))) / (2 * H)
-      const analytic = g.data[e]!
-      if (!(Math.abs(analytic - numeric) <= GRAD_TOL * (1 + Math.abs(numeric))))
-        throw new Error(
-          `${c.name}: d/d(input ${k})[${e}] is ${analytic}, numeric ${numeric}; input shapes ${JSON.stringify(
-            c.inputs.map((r) => r.shape),
-          )}`,
-        )
-    }
-  })
-  tensors.forEach((t, i) => {
-    if (!t.data.every((v, j) => Object.is(v, before[i]![j])))
-      throw new Error(`${c.name}: input ${i} was modified`)
-  })
 }
