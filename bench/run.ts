@@ -7,6 +7,9 @@
  * Prints medians over repeated runs, GFLOP/s and ratios against the baseline; absolute
  * times alone say little across machines, ratios measured together do.
  *
+ * These are the plain TypeScript kernels (`setKernels('js')`); bench/kernels.ts sets them
+ * beside the generated WebAssembly SIMD ones.
+ *
  * Run: `npx tsx bench/run.ts` (or `pnpm bench`).
  */
 
@@ -17,7 +20,10 @@ import {
   POOL_MIN_MADDS,
 } from '../packages/tensor/src/internal/matmul.js'
 import { __poolForTests } from '../packages/tensor/src/internal/pool.js'
+import { setKernels } from '../packages/tensor/src/kernelset.js'
 import { setThreads } from '../packages/tensor/src/threads.js'
+
+setKernels('js')
 
 /** Buffers as `alloc` makes them: on a SharedArrayBuffer from 16384 floats on. */
 const alloc = (n: number): Float32Array =>

@@ -64,8 +64,8 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
  * regularizers `L1L2`), preceded by an `InputLayer` with the model's input shape. In
  * `model.weights.h5` each layer's variables are under `layers/<class in snake case, rank>/vars`
  * with the layer's name as the group's `name` attribute, as Keras 3 writes them. No optimizer
- * state is written. The file has no date in it, so saving the same model twice gives the same
- * bytes. Checked with Keras 3.15 (`scripts/fixtures/keras-fixtures.py check`): predictions
+ * state is written. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
+ * its creation time (h5wasm offers no way to turn that off). Checked with Keras 3.15 (`scripts/fixtures/keras-fixtures.py check`): predictions
  * within 1e-6 of purenn's.
  *
  * @param model - the model (a `sequential` of the kinds TF.js export handles)
@@ -136,7 +136,7 @@ export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
     file.create_group('vars').create_attribute('name', topology.name)
   })
   const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o))
-  // a fixed time stamp in the zip headers keeps the bytes the same from save to save
+  // a fixed time stamp in the zip headers (the HDF5 file inside has its own)
   const mtime = new Date('1980-01-01T00:00:00Z')
   return zipSync(
     {

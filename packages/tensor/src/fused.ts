@@ -8,7 +8,7 @@
 
 import { add, div, mul, sqrt, sub } from './arith.js'
 import { ShapeError } from './errors.js'
-import { expand, transpose } from './internal/kernels.js'
+import { expand } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
@@ -586,7 +586,7 @@ export const denseOp = (
     },
     (g: Tensor) => {
       const dw = alloc(K * N)
-      matmulInto(transpose(buf(x), [M, K], [1, 0]).data, 0, gz(g), 0, dw, 0, K, M, N)
+      matmulInto(buf(x), 0, gz(g), 0, dw, 0, K, M, N, false, true)
       return fromBuffer(kernel.shape, dw)
     },
     ...(bias === undefined

@@ -1,5 +1,4 @@
 import { ShapeError } from './errors.js'
-import { transpose as transposeKernel } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
@@ -16,21 +15,14 @@ export interface MatmulOptions {
   readonly transposeB?: boolean
 }
 
-/** The operand with its last two axes swapped, as a row-major stack: a copy. */
-const swapLast = (x: Tensor, transposed: boolean): Float32Array => {
-  if (!transposed) return buf(x)
-  const r = x.shape.length
-  const perm = x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i))
-  return transposeKernel(buf(x), x.shape, perm).data
-}
-
 /**
  * Matrix product of the last two axes, batched over the leading ones (which broadcast).
  *
  * @remarks
  * `C = op(A)·op(B)` with `op` the optional transpose, `C[i,j] = Σₖ op(A)[i,k]·op(B)[k,j]`.
- * Each transposed form is as fast as the plain one: a transposed `b` is read in place by a
- * kernel that sums in the same order, a transposed `a` is copied first. VJPs (for the plain
+ * Each transposed form is as fast as the plain one: the WebAssembly SIMD kernels read
+ * transposed operands in place (packing B into panels); the plain TypeScript kernels read
+ * a transposed `b` in place and copy a transposed `a` first (see {@link setKernels}). VJPs (for the plain
  * form): `dA = g·Bᵀ`, `dB = Aᵀ·g`, themselves matmuls with transpose flags.
  *
  * @throws ShapeError when the inner dimensions differ, e.g.
@@ -65,8 +57,8 @@ export const matmul = (a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor =
     throw new ShapeError(`matmul: batch dimensions do not broadcast: ${fmt(a.shape)} x ${fmt(b.shape)}`)
   }
   const K = Ka
-  // a transposed A is copied to row-major; a transposed B is read in place by the kernel
-  const A = swapLast(a, tA)
+  // the kernels read transposed operands in place (the js kernels copy a transposed A)
+  const A = buf(a)
   const B = buf(b)
   const nb = sizeOf(batch)
   const out = alloc(nb * M * N)
@@ -85,7 +77,7 @@ export const matmul = (a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor =
       if (da >= 0 && aBatch[da] !== 1) ia += di * as[da]!
       if (db >= 0 && bBatch[db] !== 1) ib += di * bs[db]!
     }
-    matmulInto(A, ia * M * K, B, ib * K * N, out, i * M * N, M, K, N, tB)
+    matmulInto(A, ia * M * K, B, ib * K * N, out, i * M * N, M, K, N, tB, tA)
   }
   return record(
     'matmul',

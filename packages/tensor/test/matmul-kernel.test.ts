@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { matmulInto, matmulRows, matmulRowsBT } from '../src/internal/matmul.js'
+import { setKernels } from '../src/kernelset.js'
 
 /** Deterministic values in [-1, 1) from a 32-bit LCG. */
 const lcg = (seed: number) => {
@@ -34,6 +35,9 @@ const transposed = (b: Float32Array, K: number, N: number): Float32Array => {
 }
 
 describe('matmul kernel', () => {
+  // the plain TypeScript kernels (the wasm ones are tested in wasm-matmul.test.ts)
+  beforeAll(() => setKernels('js'))
+
   it('equals the float64 reference rounded once, for every tile remainder', () => {
     const random = lcg(1)
     for (let M = 1; M <= 7; M++)

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { matmulInto, POOL_MIN_MADDS, rowsPerChunk } from '../src/internal/matmul.js'
 import { __poolForTests } from '../src/internal/pool.js'
+import { setKernels } from '../src/kernelset.js'
 import { dropout, key } from '../src/random.js'
 import { fromBuffer } from '../src/tensor.js'
 import { getThreads, setThreads } from '../src/threads.js'
@@ -69,6 +70,9 @@ const shapes: [number, number, number][] = [
 ]
 
 describe('worker pool', () => {
+  // the plain TypeScript kernels (the wasm ones are tested in wasm-matmul.test.ts)
+  beforeAll(() => setKernels('js'))
+
   it('gives bitwise identical products on 1, 2 and 3 threads', async () => {
     const random = lcg(7)
     for (const [M, K, N] of shapes) {

@@ -63,7 +63,8 @@ export const elementwiseKernel = <A extends readonly PoolArg[]>(
   }
 }
 
-const isShared = (x: PoolArg): boolean => typeof x === 'number' || x.buffer instanceof SharedArrayBuffer
+const isShared = (x: PoolArg): boolean =>
+  !(x instanceof Float32Array || x instanceof Int32Array) || x.buffer instanceof SharedArrayBuffer
 
 /**
  * Runs `kernel` over elements [0, n): inline below {@link ELEMENTWISE_POOL_MIN} elements, on

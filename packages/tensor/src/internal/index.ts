@@ -17,3 +17,4 @@
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
 export { record, type Vjp } from './tape.js'
+export { adamInto } from './update.js'

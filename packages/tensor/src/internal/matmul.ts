@@ -11,7 +11,9 @@
  * are bitwise identical on any number of threads, and the two kernels agree bit for bit.
  */
 
+import { kernelSet } from './kernel-set.js'
 import { type PoolKernel, poolThreads, runChunks, sharedScratch } from './pool.js'
+import { wasmMatmulInto } from './wasm/matmul-run.js'
 
 /**
  * Rows [r0, r1) of C = A·B, overwriting them. A 3x4 register tile: three rows of A and a
@@ -329,14 +331,25 @@ export const rowsPerChunk = (M: number): number => 3 * Math.max(1, Math.ceil(M /
 
 const isShared = (x: Float32Array): boolean => x.buffer instanceof SharedArrayBuffer
 
+/** A [K,M] stored at `aOff` (the transpose of the operand) as a row-major [M,K] copy. */
+const transposedCopy = (a: Float32Array, aOff: number, M: number, K: number): Float32Array => {
+  const t = new Float32Array(M * K)
+  for (let k = 0; k < K; k++) for (let i = 0; i < M; i++) t[i * K + k] = a[aOff + k * M + i]!
+  return t
+}
+
 /**
  * C[M,N] = A[M,K] · B[K,N] for one matrix of a batch, written into the fresh buffer `c`
  * at `cOff` (the rows of C are overwritten). The single entry point the ops use. With
- * `bTransposed`, B is stored as [N,K] and the product is A·Bᵀ ({@link matmulRowsBT}).
+ * `bTransposed`, B is stored as [N,K] and the product is A·Bᵀ; with `aTransposed`, A is
+ * stored as [K,M] and the product is Aᵀ·B.
  *
- * Products of at least {@link POOL_MIN_MADDS} multiply-adds with at least two chunks of
- * rows run on the worker pool ({@link matmulOnPool}) when more than one thread is set;
- * the others run inline.
+ * With the `'wasm'` kernel set (the default where WebAssembly SIMD exists) the product
+ * runs on the generated SIMD kernels (`wasm/matmul-run.ts`), else on the plain ones: a
+ * transposed A is copied to row-major, a transposed B is read in place
+ * ({@link matmulRowsBT}). Products of at least {@link POOL_MIN_MADDS} multiply-adds with
+ * at least two chunks of rows run on the worker pool ({@link matmulOnPool}) when more than
+ * one thread is set; the others run inline.
  */
 export const matmulInto = (
   a: Float32Array,
@@ -349,7 +362,14 @@ export const matmulInto = (
   K: number,
   N: number,
   bTransposed = false,
+  aTransposed = false,
 ): void => {
+  if (kernelSet() === 'wasm' && wasmMatmulInto(a, aOff, b, bOff, c, cOff, M, K, N, bTransposed, aTransposed))
+    return
+  if (aTransposed) {
+    a = transposedCopy(a, aOff, M, K)
+    aOff = 0
+  }
   if (M * K * N < POOL_MIN_MADDS || M <= rowsPerChunk(M) || poolThreads() < 2)
     (bTransposed ? matmulRowsBT : matmulRows)(a, aOff, b, bOff, c, cOff, K, N, 0, M)
   else matmulOnPool(a, aOff, b, bOff, c, cOff, M, K, N, bTransposed)

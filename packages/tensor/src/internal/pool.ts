@@ -29,9 +29,13 @@
 
 import { availableParallelism } from 'node:os'
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import type { WasmMemory, WasmModule } from './wasm/api.js'
 
-/** A value a pooled kernel receives: shared buffers and numbers. */
-export type PoolArg = Float32Array | Int32Array | number
+/**
+ * A value a pooled kernel receives: shared buffers and numbers, or a shared WebAssembly
+ * memory and the module of the generated kernels.
+ */
+export type PoolArg = Float32Array | Int32Array | number | WasmMemory | WasmModule
 
 /**
  * A kernel the pool can run. `parts` are self-contained functions, evaluated in the

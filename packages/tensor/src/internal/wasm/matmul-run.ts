@@ -1,0 +1,285 @@
+/**
+ * Running the generated matmul kernels (`matmul.ts`): one shared WebAssembly memory per
+ * process, compiled once, instantiated once per thread (the calling one and each worker of
+ * the pool, which receive the module and the memory with the op). An op copies its
+ * operands into the memory (packing B into panels for the `outer` kernel), computes, and
+ * copies C out into the caller's fresh buffer.
+ *
+ * Work is split into chunks from the sizes alone: row blocks when M is large, column
+ * blocks (multiples of 8) when M is small, as a thread would otherwise re-read all of B
+ * for a few rows. Each element's summation order is fixed by K (see `matmul.ts`), so the
+ * split, and the thread count, never changes a bit.
+ */
+
+import { type PoolKernel, poolThreads, runChunks } from '../pool.js'
+import { type WasmMemory, type WasmModule, wasmApi } from './api.js'
+import { kernelModuleBytes, MAX_PAGES } from './matmul.js'
+
+const PAGE = 65536
+
+interface Runtime {
+  readonly memory: WasmMemory
+  readonly module: WasmModule
+  readonly shared: boolean
+  readonly outer: MatmulFn
+  readonly dot: MatmulFn
+  readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
+  readonly adam: (...args: number[]) => void
+  view: Float32Array
+}
+
+type MatmulFn = (
+  a: number,
+  aRow: number,
+  aK: number,
+  b: number,
+  bK: number,
+  c: number,
+  cRow: number,
+  K: number,
+  N: number,
+  r0: number,
+  r1: number,
+  j0: number,
+  j1: number,
+) => void
+
+/** undefined: not tried yet; null: no WebAssembly SIMD here. */
+let runtime: Runtime | null | undefined
+
+const load = (): Runtime | null => {
+  const W = wasmApi()
+  if (W === undefined) return null
+  const shared = typeof SharedArrayBuffer === 'function'
+  const bytes = kernelModuleBytes(shared)
+  if (!W.validate(bytes)) return null
+  try {
+    const memory = new W.Memory(
+      shared ? { initial: 16, maximum: MAX_PAGES, shared } : { initial: 16, maximum: MAX_PAGES },
+    )
+    const module = new W.Module(bytes)
+    const ex = new W.Instance(module, { env: { memory } }).exports
+    return {
+      memory,
+      module,
+      shared,
+      outer: ex.outer as MatmulFn,
+      dot: ex.dot as MatmulFn,
+      pack: ex.pack as Runtime['pack'],
+      adam: ex.adam as Runtime['adam'],
+      view: new Float32Array(memory.buffer),
+    }
+  } catch {
+    return null
+  }
+}
+
+const rt = (): Runtime | null => {
+  if (runtime === undefined) runtime = load()
+  return runtime
+}
+
+/** True where the WebAssembly SIMD kernels compile and run. */
+export const wasmReady = (): boolean => rt() !== null
+
+/** The arguments of one pooled op: the memory and module, then kernel arguments. */
+type WasmMatmulArgs = readonly [
+  memory: WasmMemory,
+  module: WasmModule,
+  dot: number,
+  a: number,
+  aRow: number,
+  aK: number,
+  b: number,
+  bK: number,
+  c: number,
+  cRow: number,
+  K: number,
+  N: number,
+  M: number,
+  rows: number,
+  cols: number,
+]
+
+/**
+ * One chunk in a worker: row block ⌊chunk / colChunks⌋, column block chunk mod colChunks.
+ * Each worker keeps its own instance of the module on the shared memory, made with its
+ * first op and cached on `globalThis` (the only state a shipped function can keep; a
+ * worker belongs to one pool, which serves one memory). Self-contained: the pool ships its
+ * source text.
+ */
+const wasmMatmulChunk = (args: WasmMatmulArgs, chunk: number): void => {
+  const [memory, module, dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols] = args
+  type Fn = (...x: number[]) => void
+  const g = globalThis as { __purennMatmul?: { outer: Fn; dot: Fn }; WebAssembly?: unknown }
+  let ex = g.__purennMatmul
+  if (ex === undefined) {
+    const W = g.WebAssembly as {
+      Instance: new (m: WasmModule, i: { env: { memory: WasmMemory } }) => { exports: { outer: Fn; dot: Fn } }
+    }
+    ex = new W.Instance(module, { env: { memory } }).exports
+    g.__purennMatmul = ex
+  }
+  const colChunks = Math.ceil(N / cols)
+  const r0 = Math.floor(chunk / colChunks) * rows
+  const j0 = (chunk % colChunks) * cols
+  ;(dot === 1 ? ex.dot : ex.outer)(
+    a,
+    aRow,
+    aK,
+    b,
+    bK,
+    c,
+    cRow,
+    K,
+    N,
+    r0,
+    Math.min(M, r0 + rows),
+    j0,
+    Math.min(N, j0 + cols),
+  )
+}
+
+/** The same chunk on the calling thread, with this module's own instance. */
+const wasmMatmulChunkHere = (args: WasmMatmulArgs, chunk: number): void => {
+  const [, , dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols] = args
+  const r = rt()!
+  const colChunks = Math.ceil(N / cols)
+  const r0 = Math.floor(chunk / colChunks) * rows
+  const j0 = (chunk % colChunks) * cols
+  ;(dot === 1 ? r.dot : r.outer)(
+    a,
+    aRow,
+    aK,
+    b,
+    bK,
+    c,
+    cRow,
+    K,
+    N,
+    r0,
+    Math.min(M, r0 + rows),
+    j0,
+    Math.min(N, j0 + cols),
+  )
+}
+
+const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
+  name: 'wasmMatmul',
+  parts: [['wasmMatmulChunk', wasmMatmulChunk]],
+  entry: wasmMatmulChunkHere,
+}
+
+/**
+ * Products with fewer multiply-adds run on the calling thread alone: at ~15·10⁹
+ * multiply-adds/s per core, 400,000 take ~25 µs, while handing an op to a worker costs
+ * ~1 µs when it is polling and 10-30 µs when it has to be woken (see pool.ts).
+ */
+export const WASM_POOL_MIN_MADDS = 400_000
+
+/**
+ * The chunk grid of an M x N product, a function of the sizes only: about 16 row blocks
+ * (multiples of 4 rows) when M >= 64, else all rows and about 16 column blocks
+ * (multiples of 8 columns).
+ */
+export const wasmChunkGrid = (M: number, N: number): { rows: number; cols: number; chunks: number } => {
+  const rows = M >= 64 ? 4 * Math.ceil(M / 64) : M
+  const cols = M >= 64 ? N : 8 * Math.ceil(N / 128)
+  return { rows, cols, chunks: Math.ceil(M / rows) * Math.ceil(N / cols) }
+}
+
+const align = (n: number): number => (n + 63) & ~63
+
+/** The memory grown to at least `end` bytes, as floats; undefined when it cannot be. */
+const memoryView = (r: Runtime, end: number): Float32Array | undefined => {
+  if (end > MAX_PAGES * PAGE) return undefined
+  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
+  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
+  return r.view
+}
+
+/**
+ * Adam's per-element step (see `update.ts`) on elements [0, n4) of the buffers, n4 the
+ * largest multiple of 4 up to their length, with the WebAssembly kernel; bitwise what the
+ * plain loop computes. Returns n4, the number of elements done (0 when the kernels are not
+ * available); the caller's loop does the rest.
+ */
+export const wasmAdamInto = (
+  g: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  mu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  nu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  c: number,
+  eps: number,
+): number => {
+  const r = rt()
+  const n4 = g.length & ~3
+  if (r === null || n4 === 0) return 0
+  const bytes = 4 * n4
+  const view = memoryView(r, 6 * bytes)
+  if (view === undefined) return 0
+  view.set(g.subarray(0, n4), 0)
+  view.set(mu.subarray(0, n4), n4)
+  view.set(nu.subarray(0, n4), 2 * n4)
+  r.adam(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, 5 * bytes, n4, b1, b2, 1 - b1, 1 - b2, c, eps)
+  muOut.set(view.subarray(3 * n4, 4 * n4))
+  nuOut.set(view.subarray(4 * n4, 5 * n4))
+  out.set(view.subarray(5 * n4, 6 * n4))
+  return n4
+}
+
+/**
+ * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels; `aT`: A stored
+ * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
+ * not available or the operands do not fit the memory; the caller then uses the js kernels.
+ */
+export const wasmMatmulInto = (
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
+  M: number,
+  K: number,
+  N: number,
+  bT: boolean,
+  aT: boolean,
+): boolean => {
+  const r = rt()
+  if (r === null) return false
+  if (M === 0 || N === 0) return true
+  if (K === 0) {
+    c.fill(0, cOff, cOff + M * N)
+    return true
+  }
+  if (aT && bT) return false
+  const offA = 0
+  const offB = align(offA + 4 * M * K + 32)
+  const offP = bT ? offB : align(offB + 4 * K * N + 32)
+  const offC = align(offP + (bT ? 4 * K * N : 32 * K * Math.ceil(N / 8)) + 32)
+  const view = memoryView(r, offC + 4 * M * N + 32)
+  if (view === undefined) return false
+  view.set(a.subarray(aOff, aOff + M * K), offA / 4)
+  view.set(b.subarray(bOff, bOff + K * N), offB / 4)
+  if (!bT) r.pack(offB, 4 * N, offP, K, N)
+  const aRow = aT ? 4 : 4 * K
+  const aK = aT ? 4 * M : 4
+  const bK = bT ? 4 * K : 0
+  const grid = wasmChunkGrid(M, N)
+  if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
+    (bT ? r.dot : r.outer)(offA, aRow, aK, offP, bK, offC, 4 * N, K, N, 0, M, 0, N)
+  else
+    runChunks(
+      'matmul',
+      wasmMatmulKernel,
+      [r.memory, r.module, bT ? 1 : 0, offA, aRow, aK, offP, bK, offC, 4 * N, K, N, M, grid.rows, grid.cols],
+      grid.chunks,
+    )
+  c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
+  return true
+}

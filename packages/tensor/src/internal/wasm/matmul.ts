@@ -1,0 +1,310 @@
+/**
+ * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. Two kernels
+ * cover the three forms of dense forward and backward:
+ *
+ * - `outer`: C[i,j] = Σₖ A(i,k)·B[k,j] with B row-major and A read through two strides
+ *   (`aRow` between rows, `aK` between k), so the same code runs A·B (A row-major:
+ *   aRow = 4K, aK = 4) and Aᵀ·B (A stored [K,M]: aRow = 4, aK = 4M) without a copy. A 4x8
+ *   register tile: per k, two `v128` loads of B's row, four `load32_splat` of A, eight
+ *   `f32x4` multiply-adds into eight accumulators.
+ * - `dot`: C[i,j] = Σₖ A[i,k]·B[j,k] with B stored [N,K] (A·Bᵀ, backprop's g·Wᵀ). Rows of
+ *   A and B are both contiguous in k, so the tile (4 rows of A x 2 rows of B) loads four
+ *   k at a time from each and keeps eight accumulators of four partial sums each.
+ *
+ * The summation order of an element is fixed by K alone, never by the tile that computes
+ * it nor by the rows a chunk holds: in `outer`, k ascending in float32
+ * (`acc = acc + a·b`, each rounded); in `dot`, four partial sums over k ≡ 0, 1, 2, 3
+ * (mod 4) up to the last multiple of 4, combined as (s0 + s2) + (s1 + s3), then the last
+ * K mod 4 products in order. So results are bitwise the same for any split into chunks,
+ * hence for any thread count.
+ *
+ * Partial column groups (N mod 4 columns) load a full vector from B (reading up to three
+ * floats past the row, into padding the caller provides) and store only the valid lanes:
+ * lane j of the result depends on lane j of B only.
+ */
+
+import {
+  add,
+  and,
+  type Code,
+  f32,
+  f32Add,
+  f32Load,
+  f32Mul,
+  f32Store,
+  f32x4Add,
+  f32x4ExtractLane,
+  f32x4Mul,
+  frame,
+  geS,
+  get,
+  gtS,
+  i32,
+  i32c,
+  if_,
+  leS,
+  ltS,
+  module,
+  mul,
+  seq,
+  set,
+  shuffle32,
+  sub,
+  v128,
+  v128Load,
+  v128Load32Splat,
+  v128Store,
+  v128Zero,
+  while_,
+} from './asm.js'
+import { adam } from './update.js'
+
+/** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
+export const TILE_ROWS = 4
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+
+/**
+ * The `outer` kernel: rows [r0, r1) and columns [j0, j1) (j0 a multiple of 8) of C = A·B with A read through (aRow, aK) strides and
+ * B packed in panels of 8 columns by {@link pack}: panel p holds B[k, 8p..8p+8] for
+ * k = 0..K-1, 32 contiguous bytes each, so a tile streams its panel (K·32 bytes, in L1)
+ * whatever B's layout was. Panels outer, row tiles inner: a panel stays in L1 while the
+ * chunk's rows go by.
+ */
+const outer = () => {
+  const f = frame(
+    [
+      ['a', i32],
+      ['aRow', i32],
+      ['aK', i32],
+      ['bp', i32],
+      ['unused', i32],
+      ['c', i32],
+      ['cRow', i32],
+      ['K', i32],
+      ['N', i32],
+      ['r0', i32],
+      ['r1', i32],
+      ['j0', i32],
+      ['j1', i32],
+    ],
+    [
+      ['i', i32],
+      ['j', i32],
+      ['k', i32],
+      ['pb', i32],
+      ['q', i32],
+      ['rem', i32],
+      ...range(4).map((r) => [`p${r}`, i32] as const),
+      ...range(8).map((t) => [`acc${t}`, v128] as const),
+      ['b0', v128],
+      ['b1', v128],
+      ['x', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const acc = (r: number, v: number): string => `acc${2 * r + v}`
+  /** One tile: `mr` rows of A times one panel; `partial`: store only columns < rem. */
+  const tile = (mr: number, partial: boolean): Code =>
+    seq(
+      ...range(mr).flatMap((r) => range(2).map((v) => s(acc(r, v), v128Zero()))),
+      s('pb', add(g('bp'), mul(g('j'), mul(g('K'), i32c(4))))),
+      ...range(mr).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
+      s('k', g('K')),
+      while_(
+        gtS(g('k'), i32c(0)),
+        s('b0', v128Load(g('pb'))),
+        s('b1', v128Load(g('pb'), 16)),
+        s('pb', add(g('pb'), i32c(32))),
+        ...range(mr).flatMap((r) => [
+          s('x', v128Load32Splat(g(`p${r}`))),
+          s(`p${r}`, add(g(`p${r}`), g('aK'))),
+          ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
+        ]),
+        s('k', sub(g('k'), i32c(1))),
+      ),
+      ...range(mr).flatMap((r) => [
+        s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
+        ...(partial
+          ? range(8).map((lane) => {
+              const store = f32Store(g('q'), f32x4ExtractLane(g(acc(r, lane >> 2)), lane & 3), 4 * lane)
+              return lane === 0 ? store : if_(gtS(g('rem'), i32c(lane)), store)
+            })
+          : range(2).map((v) => v128Store(g('q'), g(acc(r, v)), 16 * v))),
+      ]),
+    )
+  const rows = (partial: boolean): Code =>
+    seq(
+      s('i', g('r0')),
+      while_(leS(add(g('i'), i32c(4)), g('r1')), tile(4, partial), s('i', add(g('i'), i32c(4)))),
+      while_(ltS(g('i'), g('r1')), tile(1, partial), s('i', add(g('i'), i32c(1)))),
+    )
+  const body = seq(
+    s('j', g('j0')),
+    while_(
+      ltS(g('j'), g('j1')),
+      s('rem', sub(g('N'), g('j'))),
+      if_(geS(g('rem'), i32c(8)), rows(false)),
+      if_(ltS(g('rem'), i32c(8)), rows(true)),
+      s('j', add(g('j'), i32c(8))),
+    ),
+  )
+  return { name: 'outer', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `pack`: B [K,N] (row stride `bK` bytes) into panels of 8 columns at `dst`
+ * (⌈N/8⌉·K·32 bytes). The last panel's missing columns hold whatever follows each row
+ * (the caller pads B's end by 32 bytes); the kernel never stores them.
+ */
+const pack = () => {
+  const f = frame(
+    [
+      ['b', i32],
+      ['bK', i32],
+      ['dst', i32],
+      ['K', i32],
+      ['N', i32],
+    ],
+    [
+      ['j', i32],
+      ['k', i32],
+      ['src', i32],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const body = seq(
+    s('j', i32c(0)),
+    while_(
+      ltS(g('j'), g('N')),
+      s('src', add(g('b'), mul(g('j'), i32c(4)))),
+      s('k', g('K')),
+      while_(
+        gtS(g('k'), i32c(0)),
+        v128Store(g('dst'), v128Load(g('src'))),
+        v128Store(g('dst'), v128Load(g('src'), 16), 16),
+        s('src', add(g('src'), g('bK'))),
+        s('dst', add(g('dst'), i32c(32))),
+        s('k', sub(g('k'), i32c(1))),
+      ),
+      s('j', add(g('j'), i32c(8))),
+    ),
+  )
+  return { name: 'pack', params: f.params, locals: f.locals, body }
+}
+
+/** The `dot` kernel: rows [r0, r1) and columns [j0, j1) (j0 even) of C = A·Bᵀ, A [M,K] and B [N,K] row-major. */
+const dot = () => {
+  const f = frame(
+    [
+      ['a', i32],
+      ['aRow', i32],
+      ['unused', i32],
+      ['b', i32],
+      ['bRow', i32],
+      ['c', i32],
+      ['cRow', i32],
+      ['K', i32],
+      ['N', i32],
+      ['r0', i32],
+      ['r1', i32],
+      ['j0', i32],
+      ['j1', i32],
+    ],
+    [
+      ['i', i32],
+      ['j', i32],
+      ['kk', i32],
+      ['k4', i32],
+      ['kEnd', i32],
+      ['q', i32],
+      ...range(4).map((r) => [`pa${r}`, i32] as const),
+      ...range(2).map((t) => [`pb${t}`, i32] as const),
+      ...range(8).map((t) => [`acc${t}`, v128] as const),
+      ['b0', v128],
+      ['b1', v128],
+      ['x', v128],
+      ['h', v128],
+      ...range(8).map((t) => [`t${t}`, f32] as const),
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const acc = (r: number, t: number): string => `acc${2 * r + t}`
+  const sum = (r: number, t: number): string => `t${2 * r + t}`
+  /** (s0 + s2) + (s1 + s3) of a vector of partial sums. */
+  const hsum = (v: string): Code =>
+    seq(
+      s('h', f32x4Add(g(v), shuffle32(g(v), g(v), [2, 3, 0, 1]))),
+      f32x4ExtractLane(f32x4Add(g('h'), shuffle32(g('h'), g('h'), [1, 0, 3, 2])), 0),
+    )
+  const tile = (mr: number, nb: number): Code =>
+    seq(
+      ...range(mr).flatMap((r) => range(nb).map((t) => s(acc(r, t), v128Zero()))),
+      ...range(mr).map((r) => s(`pa${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
+      ...range(nb).map((t) => s(`pb${t}`, add(g('b'), mul(add(g('j'), i32c(t)), g('bRow'))))),
+      s('kk', i32c(0)),
+      while_(
+        ltS(g('kk'), g('k4')),
+        ...range(nb).map((t) => s(`b${t}`, v128Load(add(g(`pb${t}`), g('kk'))))),
+        ...range(mr).flatMap((r) => [
+          s('x', v128Load(add(g(`pa${r}`), g('kk')))),
+          ...range(nb).map((t) => s(acc(r, t), f32x4Add(g(acc(r, t)), f32x4Mul(g('x'), g(`b${t}`))))),
+        ]),
+        s('kk', add(g('kk'), i32c(16))),
+      ),
+      ...range(mr).flatMap((r) => range(nb).map((t) => s(sum(r, t), hsum(acc(r, t))))),
+      while_(
+        ltS(g('kk'), g('kEnd')),
+        ...range(mr).flatMap((r) =>
+          range(nb).map((t) =>
+            s(
+              sum(r, t),
+              f32Add(
+                g(sum(r, t)),
+                f32Mul(f32Load(add(g(`pa${r}`), g('kk'))), f32Load(add(g(`pb${t}`), g('kk')))),
+              ),
+            ),
+          ),
+        ),
+        s('kk', add(g('kk'), i32c(4))),
+      ),
+      ...range(mr).flatMap((r) => [
+        s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
+        ...range(nb).map((t) => f32Store(g('q'), g(sum(r, t)), 4 * t)),
+      ]),
+    )
+  const columns = (mr: number): Code =>
+    seq(
+      s('j', g('j0')),
+      while_(leS(add(g('j'), i32c(2)), g('j1')), tile(mr, 2), s('j', add(g('j'), i32c(2)))),
+      if_(ltS(g('j'), g('j1')), tile(mr, 1)),
+    )
+  const body = seq(
+    s('kEnd', mul(g('K'), i32c(4))),
+    // k4 = 16·⌊K/4⌋ bytes: the vector part of each row
+    s('k4', mul(sub(g('K'), remainder4(g('K'))), i32c(4))),
+    s('i', g('r0')),
+    while_(leS(add(g('i'), i32c(4)), g('r1')), columns(4), s('i', add(g('i'), i32c(4)))),
+    while_(ltS(g('i'), g('r1')), columns(1), s('i', add(g('i'), i32c(1)))),
+  )
+  return { name: 'dot', params: f.params, locals: f.locals, body }
+}
+
+/** K mod 4 for K >= 0. */
+const remainder4 = (k: Code): Code => and(k, i32c(3))
+
+/** Pages of 64 KiB the kernels' memory may grow to (2 GiB). */
+export const MAX_PAGES = 32768
+
+/**
+ * The bytes of the kernels' module: exports `outer`, `dot`, `pack` and the optimizer
+ * update `adam` (`update.ts`), imports `env.memory`.
+ */
+export const kernelModuleBytes = (shared: boolean): Uint8Array =>
+  module({ min: 1, max: MAX_PAGES, shared }, [outer(), dot(), pack(), adam()])

@@ -1,0 +1,115 @@
+/**
+ * Optimizer updates as one pass, generated with the assembler of `asm.ts`. `adam` does
+ * Adam's per-element step over four elements at a time in `f64x2` arithmetic, operation
+ * for operation what the plain TypeScript loop of `@purenn/optim`'s `scaleByAdam` does in
+ * JavaScript numbers (float64), with the same roundings to float32 where the loop stores or
+ * `Math.fround`s; so both give bitwise the same results:
+ *
+ * ```text
+ * m = f32(b1·mu + (1 − b1)·g)          muOut = m
+ * v = f32(b2·nu + ((1 − b2)·g)·g)      nuOut = v
+ * out = f32((c·m) / (√v + eps))
+ * ```
+ */
+
+import {
+  add,
+  type Code,
+  f32x4DemoteZero,
+  f64,
+  f64x2Add,
+  f64x2Div,
+  f64x2Mul,
+  f64x2PromoteLow,
+  f64x2Splat,
+  f64x2Sqrt,
+  frame,
+  get,
+  i32,
+  i32c,
+  ltS,
+  mul,
+  seq,
+  set,
+  shuffle32,
+  v128,
+  v128Load,
+  v128Store,
+  while_,
+} from './asm.js'
+
+/** `adam(g, mu, nu, muOut, nuOut, out, n4, b1, b2, k1, k2, c, eps)`: elements [0, n4), n4 a multiple of 4. */
+export const adam = () => {
+  const f = frame(
+    [
+      ['g', i32],
+      ['mu', i32],
+      ['nu', i32],
+      ['muOut', i32],
+      ['nuOut', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['b1', f64],
+      ['b2', f64],
+      ['k1', f64],
+      ['k2', f64],
+      ['c', f64],
+      ['eps', f64],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['G', v128],
+      ['MU', v128],
+      ['NU', v128],
+      ['M', v128],
+      ['V', v128],
+      ['B1', v128],
+      ['B2', v128],
+      ['K1', v128],
+      ['K2', v128],
+      ['C', v128],
+      ['E', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
+  const half = (n: string, h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
+  /** An f32x4 from two f64x2 computed by `f` for each half, rounded to f32. */
+  const both = (fn: (h: number) => Code): Code =>
+    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
+  const at = (p: string): Code => add(g(p), g('i'))
+  const body = seq(
+    ...(['b1', 'b2', 'k1', 'k2', 'c', 'eps'] as const).map((p) =>
+      s(p === 'eps' ? 'E' : p.toUpperCase(), f64x2Splat(g(p))),
+    ),
+    s('end', mul(g('n4'), i32c(4))),
+    while_(
+      ltS(g('i'), g('end')),
+      s('G', v128Load(at('g'))),
+      s('MU', v128Load(at('mu'))),
+      s('NU', v128Load(at('nu'))),
+      s(
+        'M',
+        both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
+      ),
+      v128Store(at('muOut'), g('M')),
+      s(
+        'V',
+        both((h) =>
+          f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
+        ),
+      ),
+      v128Store(at('nuOut'), g('V')),
+      v128Store(
+        at('out'),
+        both((h) => f64x2Div(f64x2Mul(g('C'), half('M', h)), f64x2Add(f64x2Sqrt(half('V', h)), g('E')))),
+      ),
+      s('i', add(g('i'), i32c(16))),
+    ),
+  )
+  return { name: 'adam', params: f.params, locals: f.locals, body }
+}
