@@ -19,7 +19,18 @@ import {
   sequential,
 } from '@purenn/layers'
 import { onnxModel } from '@purenn/onnx'
-import { add, getKernels, key, mul, setKernels, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import {
+  add,
+  getKernels,
+  key,
+  mul,
+  setKernels,
+  split,
+  type Tensor,
+  type Tree,
+  tensor,
+  uniform,
+} from '@purenn/tensor'
 
 const randomUniform = (k: ReturnType<typeof key>, shape: readonly number[], minval = 0, maxval = 1) =>
   uniform(k, shape, { minval, maxval })
