@@ -16,6 +16,7 @@ import {
   swishModel,
 } from './lib/chapter.js'
 import { type ModelName, type OptimizerName, parseTrainArgs, usage } from './lib/cli.js'
+import { checkOutDir } from './lib/out.js'
 import { makeOptimizer, run } from './lib/run.js'
 import { transferExperiment } from './lib/transfer.js'
 
@@ -46,6 +47,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
   const o = parsed.right
   if (o.threads !== undefined) tensor.setThreads(o.threads)
   const out = o.out ?? join('out', o.model)
+  const unusable = await checkOutDir(out)
+  if (unusable !== undefined) {
+    console.error(`pnpm train: ${unusable}`)
+    return 2
+  }
   const rootKey = tensor.key(o.seed)
   console.log('loading Fashion-MNIST ...')
   const data = await loadSplits(o.dataDir)
@@ -78,7 +84,13 @@ const main = async (argv: readonly string[]): Promise<number> => {
     key: runKey,
     data,
     out,
+    checkpoint: join(out, 'checkpoint'),
+    ...(o.resume === undefined ? {} : { resumeFrom: o.resume }),
   })
+  if (result.history.fault === true) {
+    console.error(`pnpm train: training stopped on a fault: ${result.history.stopReason}`)
+    return 3
+  }
   if (o.model === 'mc-dropout') {
     // the chapter's last cells: 100 stochastic predictions, averaged
     const { mean, std } = train.mcPredict(result.model, data.test.x, { samples: 100, key: mcKey })

@@ -43,6 +43,7 @@ export interface TrainOptions {
   readonly threads?: number
   readonly dataDir?: string
   readonly out?: string
+  readonly resume?: string
 }
 
 export const usage = `Usage: pnpm train [options]
@@ -53,18 +54,23 @@ writes the learning curves (SVG), the history (JSON) and the saved model to an o
 
 Options:
   --model NAME          ${modelNames.join(' | ')} (default bn-after)
-  --epochs N            epochs (default: the chapter's, e.g. 2 for bn-after, 10 for dropout)
+  --epochs N            epochs, 1 to 100000 (default: the chapter's, e.g. 2 for bn-after, 10 for dropout)
   --batch-size N        rows per step (default 32)
   --optimizer NAME      ${optimizerNames.join(' | ')} (default: the chapter's, sgd for most)
   --learning-rate X     learning rate (default: the chapter's)
   --clip-norm X         clip each gradient tensor to this L2 norm (Keras clipnorm)
   --clip-value X        clip each gradient element to [-X, X] (Keras clipvalue)
   --seed N              seed of the PRNG key for weights, shuffling and dropout (default 42)
-  --threads N           worker threads for the heavy kernels (default: all cores)
+  --threads N           threads for the heavy kernels, 1 to 256 (default: all cores)
   --data-dir DIR        directory with the four Fashion-MNIST files (default: PURENN_DATA,
                         the user cache, /usr/share/datasets/fashion-mnist, then download)
-  --out DIR             output directory (default out/<model>)
+  --out DIR             output directory (default out/<model>), checked before training
+  --resume DIR          continue a run from its checkpoint folder (DIR is <out>/checkpoint
+                        of that run); the other options must be those of that run
   -h, --help            show this help
+
+Integers are decimal digits only. Exit status: 0 done, 1 error, 2 bad option, 3 training
+stopped on a fault (non-finite loss or weights, or a diverging loss).
 `
 
 /** A number given as a command-line string, with a predicate and what it must be. */
@@ -90,22 +96,34 @@ const oneOf = <V extends string>(name: string, values: readonly V[]) =>
     String,
   )
 
-const positiveInt = (name: string) =>
-  numberFlag(name, (n) => Number.isInteger(n) && n > 0, 'a positive integer')
+/** An integer flag: decimal digits only (no `0x10`, `1e1`, `+3`, spaces), within [min, max]. */
+const intFlag = (name: string, min: number, max: number) =>
+  new t.Type<number, string, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= min && u <= max,
+    (u, c) => {
+      const n = typeof u === 'string' && /^\d{1,16}$/.test(u) ? Number(u) : Number.NaN
+      return Number.isSafeInteger(n) && n >= min && n <= max
+        ? t.success(n)
+        : t.failure(u, c, `--${name} must be a decimal integer from ${min} to ${max}, got "${String(u)}"`)
+    },
+    String,
+  )
 const positive = (name: string) => numberFlag(name, (n) => Number.isFinite(n) && n > 0, 'a positive number')
 
 const Flags = t.partial({
   model: oneOf('model', modelNames),
-  epochs: positiveInt('epochs'),
-  'batch-size': positiveInt('batch-size'),
+  epochs: intFlag('epochs', 1, 100_000),
+  'batch-size': intFlag('batch-size', 1, 1_000_000),
   optimizer: oneOf('optimizer', optimizerNames),
   'learning-rate': positive('learning-rate'),
   'clip-norm': positive('clip-norm'),
   'clip-value': positive('clip-value'),
-  seed: numberFlag('seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a non-negative integer'),
-  threads: positiveInt('threads'),
+  seed: intFlag('seed', 0, Number.MAX_SAFE_INTEGER),
+  threads: intFlag('threads', 1, 256),
   'data-dir': t.string,
   out: t.string,
+  resume: t.string,
 })
 
 const firstMessage = (errors: t.Errors): string =>
@@ -118,6 +136,23 @@ const firstMessage = (errors: t.Errors): string =>
   }`
 
 /**
+ * `--flag -1` as `--flag=-1`, so that a negative number reaches the flag's own check (node's
+ * parser would take it for an option and call the argument ambiguous).
+ */
+const joinNegativeValues = (argv: readonly string[]): string[] => {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const next = argv[i + 1]
+    if (/^--[a-z-]+$/.test(a) && a !== '--help' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
+/**
  * Parses and validates the command line. Left: a one-line reason; Right: the options, or
  * `'help'` when help was asked for.
  */
@@ -125,7 +160,7 @@ export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainO
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -140,6 +175,7 @@ export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainO
         threads: { type: 'string' },
         'data-dir': { type: 'string' },
         out: { type: 'string' },
+        resume: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -163,6 +199,7 @@ export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainO
       ...(f.threads === undefined ? {} : { threads: f.threads }),
       ...(f['data-dir'] === undefined ? {} : { dataDir: f['data-dir'] }),
       ...(f.out === undefined ? {} : { out: f.out }),
+      ...(f.resume === undefined ? {} : { resume: f.resume }),
     })),
   )
 }

@@ -53,6 +53,10 @@ export interface RunOptions {
   readonly data: { readonly train: Split; readonly valid: Split; readonly test: Split }
   readonly out?: string
   readonly verbose?: 0 | 1 | 2
+  /** A checkpoint folder written after each epoch and every 500 steps (see `fit`'s `checkpoint`). */
+  readonly checkpoint?: string
+  /** A checkpoint folder to continue from (see `fit`'s `resumeFrom`). */
+  readonly resumeFrom?: string
 }
 
 export interface RunResult {
@@ -77,6 +81,10 @@ export const run = async (o: RunOptions): Promise<RunResult> => {
     validationData: [o.data.valid.x, o.data.valid.y],
     key: fitKey,
     verbose,
+    // a diverging loss (a learning rate far too large) stops the run as a fault
+    callbacks: [train.divergenceGuard()],
+    ...(o.checkpoint === undefined ? {} : { checkpoint: { dir: o.checkpoint, everySteps: 500 } }),
+    ...(o.resumeFrom === undefined ? {} : { resumeFrom: o.resumeFrom }),
   })
   const test = train.evaluate(trained, o.data.test.x, o.data.test.y, { loss, metrics: ['accuracy'] })
   if (verbose > 0)

@@ -63,13 +63,20 @@ describe('pnpm train options', () => {
     expect(left(['--model', 'resnet'])).toBe(
       '--model must be one of bn-after, bn-before, leaky-relu, swish, l2, dropout, mc-dropout, transfer; got "resnet"',
     )
-    expect(left(['--epochs', '0'])).toBe('--epochs must be a positive integer, got "0"')
-    expect(left(['--epochs', '2.5'])).toBe('--epochs must be a positive integer, got "2.5"')
+    expect(left(['--epochs', '0'])).toBe('--epochs must be a decimal integer from 1 to 100000, got "0"')
+    expect(left(['--epochs', '2.5'])).toBe('--epochs must be a decimal integer from 1 to 100000, got "2.5"')
+    for (const bad of ['0x10', '1e1', '+3', ' 3', '-1'])
+      expect(left(['--epochs', bad])).toBe(
+        `--epochs must be a decimal integer from 1 to 100000, got "${bad}"`,
+      )
+    expect(left(['--threads', '1000'])).toBe('--threads must be a decimal integer from 1 to 256, got "1000"')
     expect(left(['--learning-rate', 'fast'])).toBe('--learning-rate must be a positive number, got "fast"')
     expect(left(['--clip-norm=-1'])).toBe('--clip-norm must be a positive number, got "-1"')
-    expect(left(['--seed=-3'])).toBe('--seed must be a non-negative integer, got "-3"')
-    // node's parser refuses a value that looks like an option; its reason names the flag too
-    expect(left(['--clip-norm', '-1'])).toMatch(/^Option '--clip-norm' argument is ambiguous\./)
+    expect(left(['--seed=-3'])).toBe(
+      `--seed must be a decimal integer from 0 to ${Number.MAX_SAFE_INTEGER}, got "-3"`,
+    )
+    // a negative value after the flag reaches the flag's own check
+    expect(left(['--clip-norm', '-1'])).toBe('--clip-norm must be a positive number, got "-1"')
     expect(left(['--optimizer', 'lbfgs'])).toBe(
       '--optimizer must be one of sgd, momentum, nesterov, rmsprop, adam, adamw, nadam, adagrad; got "lbfgs"',
     )

@@ -9,6 +9,7 @@ import * as t from 'io-ts'
 import { DataError } from './errors.js'
 import { decodeIdx, type IdxArray } from './idx.js'
 import { gunzipIfNeeded, isGzip, sha256Hex } from './internal/bytes.js'
+import { type DownloadLimits, downloadBounded } from './internal/download.js'
 
 /**
  * The base name of one of the four files of the Fashion-MNIST release (without `.gz`).
@@ -173,6 +174,17 @@ export interface LoadFashionMnistOptions {
    * {@link fashionMnistSha256}). For tests and for re-packaged variants of the dataset.
    */
   readonly expectedSha256?: Readonly<Partial<Record<FashionMnistFile, string>>>
+  /** The longest a download of one file may take, in milliseconds (default 600000: 10 minutes). */
+  readonly downloadTimeoutMs?: number
+  /** The longest wait for the server's answer or its next bytes, in milliseconds (default 30000). */
+  readonly stallTimeoutMs?: number
+  /** The most bytes one download may bring (default 64 MiB; the largest official file has 26 MB). */
+  readonly maxDownloadBytes?: number
+  /**
+   * The most bytes one file may inflate to (default 64 MiB; the largest has 47 MB): a gzip
+   * bomb is stopped there.
+   */
+  readonly maxDecompressedBytes?: number
 }
 
 interface Sha256HexBrand {
@@ -195,6 +207,10 @@ const optionsCodec = t.partial({
   systemDir: t.string,
   baseUrl: t.string,
   expectedSha256: t.partial(Object.fromEntries(fashionMnistFiles.map((f) => [f, sha256Codec]))),
+  downloadTimeoutMs: t.number,
+  stallTimeoutMs: t.number,
+  maxDownloadBytes: t.number,
+  maxDecompressedBytes: t.number,
 })
 
 const describeErrors = (errors: t.Errors): string =>
@@ -397,19 +413,15 @@ const downloadOne = async (
   cacheDir: string,
   file: FashionMnistFile,
   sha256: string,
+  limits: DownloadLimits & { readonly maxDecompressedBytes: number },
 ): Promise<E.Either<string, string>> => {
   const url = new URL(`${file}.gz`, baseUrl).href
-  let bytes: Uint8Array
-  try {
-    const res = await fetchFn(url)
-    if (!res.ok) return E.left(`could not download ${url}: HTTP ${res.status} ${res.statusText}`.trimEnd())
-    bytes = new Uint8Array(await res.arrayBuffer())
-  } catch (e) {
-    return E.left(`could not download ${url}: ${message(e)}`)
-  }
+  const got = await downloadBounded(fetchFn, url, limits)
+  if (E.isLeft(got)) return got
+  const bytes = got.right
   const what = `downloaded ${url}`
   const verified = pipe(
-    gunzipIfNeeded(bytes, what),
+    gunzipIfNeeded(bytes, what, limits.maxDecompressedBytes),
     E.chain((raw) => verifySha256(raw, sha256, what)),
   )
   if (E.isLeft(verified)) return verified
@@ -497,9 +509,28 @@ export const loadFashionMnist = async (options: LoadFashionMnistOptions = {}): P
     return fail(`not found in ${cacheDir} nor ${systemDir}, and downloading is off (download: false)`)
 
   const fetchFn = options.fetch ?? globalThis.fetch
+  const limits = {
+    timeoutMs: options.downloadTimeoutMs ?? 600_000,
+    stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
+    maxBytes: options.maxDownloadBytes ?? 64 * 2 ** 20,
+    maxDecompressedBytes: options.maxDecompressedBytes ?? 64 * 2 ** 20,
+  }
+  const names: Record<string, string> = { timeoutMs: 'downloadTimeoutMs', maxBytes: 'maxDownloadBytes' }
+  for (const [k, v] of Object.entries(limits))
+    if (!(Number.isFinite(v) && v > 0))
+      throw new DataError(
+        `loadFashionMnist: invalid options: ${names[k] ?? k} must be a positive number, got ${v}`,
+      )
   const found = { ...cache.found }
   for (const f of cache.missing) {
-    const got = await downloadOne(fetchFn, options.baseUrl ?? fashionMnistBaseUrl, cacheDir, f, sha[f])
+    const got = await downloadOne(
+      fetchFn,
+      options.baseUrl ?? fashionMnistBaseUrl,
+      cacheDir,
+      f,
+      sha[f],
+      limits,
+    )
     if (E.isLeft(got)) return fail(`not found in ${cacheDir} nor ${systemDir}, and ${got.left}`)
     found[f] = got.right
   }

@@ -190,7 +190,17 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
       return r
     }
     const r = user !== undefined ? user(s.config) : builtin!(s.config, child)
-    return E.isLeft(r) && !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
+    if (E.isLeft(r)) return !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
+    // a field a built-in layer does not know is an error (docs/format.md): the rebuilt
+    // layer's config has every field it reads
+    if (user === undefined && typeof s.config === 'object' && s.config !== null) {
+      const extra = Object.keys(s.config).find((k) => !Object.hasOwn(r.right.config, k))
+      if (extra !== undefined)
+        return E.left(
+          `${where === '' ? '' : `${where}.`}config.${extra}: unknown field of a ${s.kind} config (it has ${Object.keys(r.right.config).join(', ')})`,
+        )
+    }
+    return r
   }
   return go(spec, '')
 }

@@ -1,9 +1,15 @@
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { key, type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
+import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { describeFile } from './internal/formats.js'
+import { sizesWithoutWeights } from './internal/sizes.js'
+import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
 import { initModel, type Model } from './model.js'
@@ -32,22 +38,24 @@ export interface WeightManifestEntry {
   readonly offset: number
   /** `params` (trainable-capable) or `state` (moving statistics). */
   readonly group: 'params' | 'state'
+  /** SHA-256 of its bytes in `weights.bin`, in hex (format version 2; checked on load). */
+  readonly sha256?: string
 }
 
 /**
- * The contents of `model.json`, format version 1.
+ * The contents of `model.json`, format version 2 (version 1, without checksums, is still read).
  *
  * @remarks
  * `architecture` is the model's layer as `{kind, config}` (rebuilt by `fromConfig`),
  * `inputShape` one input's shape without the batch axis, `trainable` the trainable mask,
  * `weights` the manifest in Keras order, laid out back to back in `weights.bin`
- * (little-endian float32) whose size is `byteLength`.
+ * (little-endian float32) whose size is `byteLength`, each with the SHA-256 of its bytes.
  *
  * @example
  * ```ts
  * import type { ModelJson } from '@purenn/layers'
  * const json: ModelJson = {
- *   format: 'purenn-model', formatVersion: 1, architecture: { kind: 'Flatten', config: {} },
+ *   format: 'purenn-model', formatVersion: 2, architecture: { kind: 'Flatten', config: {} },
  *   inputShape: [2, 2], trainable: {}, weights: [], byteLength: 0,
  * }
  * console.log(json.format) // purenn-model
@@ -57,8 +65,8 @@ export interface WeightManifestEntry {
 export interface ModelJson {
   /** Always `'purenn-model'`. */
   readonly format: 'purenn-model'
-  /** The version of this layout: 1. */
-  readonly formatVersion: 1
+  /** The version of this layout: 2 (1 has no checksums). */
+  readonly formatVersion: 1 | 2
   /** The model's layer as `{kind, config}`. */
   readonly architecture: LayerJson
   /** One input's shape, without the batch axis. */
@@ -85,6 +93,10 @@ export interface ModelJson {
 export interface LoadModelOptions {
   /** Rebuilders of user-defined layer kinds (Keras' `custom_objects`). */
   readonly customLayers?: CustomLayers
+  /** Accept NaN and ±Infinity among the weights. Default false: they are an error naming the weight. */
+  readonly allowNonFinite?: boolean
+  /** The most bytes of weights to read. Default 16 GiB. */
+  readonly maxBytes?: number
 }
 
 // ---------------------------------------------------------------------------------------
@@ -106,7 +118,11 @@ const isMask = (u: unknown): u is Json =>
   (isRecord(u) && Object.values(u).every(isMask))
 const MaskC = leaf('a boolean or a tree of booleans', isMask)
 const Format = leaf('"purenn-model"', (u): u is 'purenn-model' => u === 'purenn-model')
-const Version = leaf('1 (the only format version this purenn reads)', (u): u is 1 => u === 1)
+const Version = leaf('1 or 2 (the format versions this purenn reads)', (u): u is 1 | 2 => u === 1 || u === 2)
+const Sha = leaf(
+  '64 hexadecimal digits',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+)
 const GroupC = leaf('"params" or "state"', (u): u is 'params' | 'state' => u === 'params' || u === 'state')
 
 const ModelJsonC = t.type(
@@ -117,8 +133,8 @@ const ModelJsonC = t.type(
     inputShape: ShapeC,
     trainable: MaskC,
     weights: t.array(
-      t.type(
-        { name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC },
+      t.intersection(
+        [t.type({ name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC }), t.partial({ sha256: Sha })],
         'an object {name, shape, offset, group}',
       ),
       'an array of weights',
@@ -146,6 +162,38 @@ const decodeModelJson = (u: unknown): E.Either<string, ModelJson> => {
   )
 }
 
+const knownFields = [
+  'format',
+  'formatVersion',
+  'architecture',
+  'inputShape',
+  'trainable',
+  'weights',
+  'byteLength',
+]
+const knownWeightFields = ['name', 'shape', 'offset', 'group', 'sha256']
+
+/**
+ * The compatibility policy (docs/format.md): a field this reader does not know is an error,
+ * since it may change what the file means, unless it sits under `optional`, which readers
+ * may skip. Fields of layer configs are checked by each layer's `fromConfig`.
+ */
+const checkFields = (u: unknown, json: ModelJson): E.Either<string, ModelJson> => {
+  const unknown = (o: object, known: readonly string[]) =>
+    Object.keys(o).find((k) => !known.includes(k) && k !== 'optional')
+  const top = unknown(u as object, knownFields)
+  if (top !== undefined)
+    return E.left(
+      `${top}: unknown field (format version ${json.formatVersion} has ${knownFields.join(', ')}); a newer writer puts fields a reader may skip under "optional"`,
+    )
+  for (const [i, w] of ((u as { weights: object[] }).weights ?? []).entries()) {
+    const f = unknown(w, knownWeightFields)
+    if (f !== undefined)
+      return E.left(`weights[${i}].${f}: unknown field (a weight has ${knownWeightFields.join(', ')})`)
+  }
+  return E.right(json)
+}
+
 /** Checks the manifest's layout: weights back to back from offset 0, `byteLength` their total. */
 const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
   let offset = 0
@@ -157,7 +205,10 @@ const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
       return E.left(
         `weights[${i}].offset: expected ${offset} (${i === 0 ? 'the first weight starts at 0' : `right after weights[${i - 1}]`}), got ${w.offset}`,
       )
+    if (json.formatVersion === 2 && w.sha256 === undefined)
+      return E.left(`weights[${i}].sha256: missing, expected 64 hexadecimal digits (format version 2)`)
     offset += 4 * w.shape.reduce((p, d) => p * d, 1)
+    if (!Number.isSafeInteger(offset)) return E.left(`weights[${i}].shape: too many values`)
   }
   if (json.byteLength !== offset)
     return E.left(`byteLength: expected ${offset} (4 bytes per value of the weights), got ${json.byteLength}`)
@@ -180,62 +231,157 @@ const swap32 = (bytes: Uint8Array): void => {
   }
 }
 
-const toBytes = (entries: readonly WeightEntry[], byteLength: number): Uint8Array => {
-  const out = new Uint8Array(byteLength)
-  let offset = 0
-  for (const { tensor: w } of entries) {
-    out.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.size * 4), offset)
-    offset += w.size * 4
-  }
-  if (!hostIsLittleEndian) swap32(out)
-  return out
-}
-
-const fromBytes = (bin: Uint8Array, entry: WeightManifestEntry): Tensor => {
-  const size = entry.shape.reduce((p, d) => p * d, 1)
-  // a fresh, aligned copy (Buffer#slice would share the file's memory, at any alignment)
-  const bytes = new Uint8Array(bin.subarray(entry.offset, entry.offset + 4 * size))
-  if (!hostIsLittleEndian) swap32(bytes)
-  return tensor(new Float32Array(bytes.buffer, 0, size), entry.shape)
-}
-
 // ---------------------------------------------------------------------------------------
 // Files
 
-const exists = async (p: string) =>
-  fs.stat(p).then(
-    (s) => s,
-    () => undefined,
-  )
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
-const writeFileSynced = async (path: string, data: Uint8Array | string): Promise<void> => {
-  const fh = await fs.open(path, 'wx')
+/** What a loader needs to find in a model folder: the folder of the files, and the files. */
+interface Located {
+  /** The folder holding `model.json` and `weights.bin` (a published version, or `dir` itself). */
+  readonly folder: string
+  /** The published version read, if any (`v000003`). */
+  readonly version?: string
+}
+
+/**
+ * The folder holding the published save of `dir`: the version `CURRENT` names, or `dir`
+ * itself for a model saved by purenn 0.x (no `CURRENT`, `model.json` beside `weights.bin`).
+ */
+const locate = async (dir: string): Promise<Located> => {
+  const version = await readCurrent(dir)
+  if (version === undefined) return { folder: dir }
+  // a version is a folder of dir itself, never a symbolic link to elsewhere
+  const st = await fs.lstat(join(dir, version)).catch(() => undefined)
+  if (st?.isDirectory() !== true)
+    throw new Error(`CURRENT: names ${version}, which is not a folder of ${dir}`)
+  return { folder: join(dir, version), version }
+}
+
+/**
+ * The folder of the model currently published at `dir` by {@link saveModel} (`dir/v000003`),
+ * where its `model.json` and `weights.bin` are; `dir` itself for a model saved in the flat
+ * layout of format version 1.
+ *
+ * @remarks A save never changes a published folder: it writes a new one and moves the
+ * `CURRENT` pointer, so the folder returned holds the same files for as long as it exists (the
+ * next saves remove the versions before the previous one).
+ * @param dir - the folder given to `saveModel`
+ * @returns the folder of the published version
+ * @example
+ * ```ts
+ * import { dense, initModel, publishedModelFolder, saveModel } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtemp, readdir } from 'node:fs/promises'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(await mkdtemp(join(tmpdir(), 'purenn-')), 'm')
+ * await saveModel(initModel(dense({ units: 2 }), { key: key(0), inputShape: [3] }), dir)
+ * const folder = await publishedModelFolder(dir)
+ * console.log(folder.endsWith('v000001'), (await readdir(folder)).sort()) // true [ 'model.json', 'weights.bin' ]
+ * ```
+ * @category Saving
+ */
+export const publishedModelFolder = async (dir: string): Promise<string> => (await locate(dir)).folder
+
+/**
+ * Options of {@link saveModel}.
+ *
+ * @example
+ * ```ts
+ * import type { SaveModelOptions } from '@purenn/layers'
+ * const opts: SaveModelOptions = { keepPrevious: 2 }
+ * console.log(opts.keepPrevious) // 2
+ * ```
+ * @category Saving
+ */
+export interface SaveModelOptions {
+  /** Published versions kept besides the new one, for readers still reading them. Default 1. */
+  readonly keepPrevious?: number
+  /**
+   * More files to write into the same version, by plain file name (letters, digits, `._-`):
+   * a training checkpoint's optimizer state, say. Read back with {@link loadModelAndFiles}.
+   */
+  readonly extraFiles?: Readonly<Record<string, Uint8Array | string>>
+}
+
+/** What may already be in a folder that saveModel replaces: a saved model or nothing. */
+const checkTarget = async (target: string): Promise<void> => {
+  const st = await fs.lstat(target).catch(() => undefined)
+  if (st === undefined) {
+    if ((await fs.stat(dirname(target)).catch(() => undefined))?.isDirectory() !== true)
+      throw new Error(`saveModel: the parent directory ${dirname(target)} does not exist`)
+    return
+  }
+  if (!st.isDirectory())
+    throw new Error(
+      `saveModel: ${target} exists and is not a saved model (not a directory); refusing to replace it`,
+    )
+  const names = await fs.readdir(target)
+  const ours = (n: string) =>
+    n === 'CURRENT' ||
+    n === 'model.json' ||
+    n === 'weights.bin' ||
+    /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+)$/.test(n)
+  const isModel = names.includes('CURRENT') || names.includes('model.json')
+  // (a folder holding only the leftovers of a crashed first save is one to save into)
+  if (!names.every(ours))
+    throw new Error(
+      `saveModel: ${target} exists and is not a saved model (${isModel ? 'it holds other files' : 'no model.json'}); refusing to replace it`,
+    )
+}
+
+/** Writes the bytes of the weights, tensor after tensor, as little-endian float32. */
+const writeWeights = async (path: string, entries: readonly WeightEntry[]): Promise<void> => {
+  const fh = await fs.open(path, 'wx', 0o666)
   try {
-    await fh.writeFile(data)
+    for (const { tensor: w } of entries) {
+      const bytes = leBytes(w)
+      let done = 0
+      while (done < bytes.length)
+        done += (await fh.write(bytes, done, Math.min(bytes.length - done, 1 << 30))).bytesWritten
+    }
     await fh.sync()
   } finally {
     await fh.close()
   }
 }
 
+/** A tensor's values as little-endian bytes (its own memory on little-endian hosts). */
+const leBytes = (w: Tensor): Uint8Array => {
+  const view = new Uint8Array(w.data.buffer, w.data.byteOffset, w.size * 4)
+  if (hostIsLittleEndian) return view
+  const copy = new Uint8Array(view)
+  swap32(copy)
+  return copy
+}
+
 /**
- * Saves a model as a directory holding `model.json` and `weights.bin`, atomically.
+ * Saves a model into a directory as a new immutable version, published atomically.
  *
  * @remarks
- * `model.json` ({@link ModelJson}) holds the architecture as `{kind, config}`, the input
- * shape, the trainable mask, the weight manifest (names, shapes, byte offsets, groups, in
- * Keras order) and the format version; `weights.bin` holds the weights back to back as
- * little-endian float32, bit for bit.
+ * A save is a folder `dir/vNNNNNN/` holding `model.json` ({@link ModelJson}: the architecture
+ * as `{kind, config}`, the input shape, the trainable mask, the weight manifest with names,
+ * shapes, byte offsets, groups and SHA-256 checksums, in Keras order) and `weights.bin` (the
+ * weights back to back as little-endian float32, bit for bit).
  *
- * Both files are written (and synced) into a temporary directory beside `dir`, which is then
- * renamed to `dir`: readers see the old model or the new one, never a mix. An existing
- * `dir` is replaced only if it holds a saved model (a `model.json`) or is empty; it is
- * removed after the new one is in place, and restored if that fails. On any error, the
- * temporary directory is removed and `dir` is as before. The parent directory must exist.
+ * Both files are written and fsynced into a temporary folder inside `dir`, renamed to the
+ * next free version number, and published by replacing the file `dir/CURRENT` (which names
+ * the version) with one rename. So:
+ * - a concurrent reader ({@link loadModel}) gets the previous save or the new one, never a mix;
+ * - two processes saving to one `dir` both succeed, each in its own version (the last to
+ *   publish wins);
+ * - a crash at any point leaves the previous save published; its leftovers (temporary
+ *   folders of processes that are gone) are removed by the next save, as are the versions
+ *   older than the previous `keepPrevious` ones.
+ * Folders are created with mode 0777 less the umask, files 0666 less the umask. An existing
+ * `dir` must be empty or hold a saved model; the parent directory must exist. On an error
+ * while writing, the published save is unchanged and nothing of the new one is left.
  *
  * @param model - the model to save
- * @param dir - the directory to create or replace
- * @returns a promise resolved when `dir` holds the saved model
+ * @param dir - the directory to create or add a version to
+ * @param opts - `{ keepPrevious? }`
+ * @returns a promise resolved when the new version is published
  * @throws Error when `dir` exists and is not a saved model, or on file-system errors.
  * @example
  * ```ts
@@ -252,12 +398,18 @@ const writeFileSynced = async (path: string, data: Uint8Array | string): Promise
  * ```
  * @category Saving
  */
-export const saveModel = async (model: Model, dir: string): Promise<void> => {
+export const saveModel = async (model: Model, dir: string, opts: SaveModelOptions = {}): Promise<void> => {
   // everything is computed in memory first: an error here writes nothing
   const entries = weightEntries(model.layer, model.params, model.state)
   let byteLength = 0
   const weights = entries.map((e): WeightManifestEntry => {
-    const w = { name: e.name, shape: [...e.tensor.shape], offset: byteLength, group: e.group }
+    const w = {
+      name: e.name,
+      shape: [...e.tensor.shape],
+      offset: byteLength,
+      group: e.group,
+      sha256: sha256(leBytes(e.tensor)),
+    }
     byteLength += 4 * e.tensor.size
     return w
   })
@@ -265,7 +417,7 @@ export const saveModel = async (model: Model, dir: string): Promise<void> => {
   if (typeof mask === 'string') throw new Error(`saveModel: the model's ${mask}`)
   const json: ModelJson = {
     format: 'purenn-model',
-    formatVersion: 1,
+    formatVersion: 2,
     architecture: toSpec(model.layer),
     inputShape: [...model.inputShape],
     trainable: mask as Json,
@@ -273,152 +425,228 @@ export const saveModel = async (model: Model, dir: string): Promise<void> => {
     byteLength,
   }
   const text = `${JSON.stringify(json, null, 2)}\n`
-  const bytes = toBytes(entries, byteLength)
-
+  const extra = Object.entries(opts.extraFiles ?? {})
+  for (const [name] of extra)
+    if (!/^[\w.-]+$/.test(name) || ['model.json', 'weights.bin', 'CURRENT', '.', '..'].includes(name))
+      throw new Error(`saveModel: extraFiles: ${JSON.stringify(name)} is not a plain file name of its own`)
   const target = resolve(dir)
-  const parent = dirname(target)
-  const old = await exists(target)
-  if (old !== undefined) {
-    const isModel = old.isDirectory() && (await exists(join(target, 'model.json'))) !== undefined
-    const isEmpty = old.isDirectory() && (await fs.readdir(target)).length === 0
-    if (!isModel && !isEmpty)
-      throw new Error(
-        `saveModel: ${target} exists and is not a saved model (no model.json); refusing to replace it`,
-      )
-  }
-  if ((await exists(parent))?.isDirectory() !== true)
-    throw new Error(`saveModel: the parent directory ${parent} does not exist`)
+  await checkTarget(target)
+  await publish(
+    target,
+    async (folder) => {
+      await writeWeights(join(folder, 'weights.bin'), entries)
+      for (const [name, data] of extra) await writeFileSynced(join(folder, name), data)
+      await writeFileSynced(join(folder, 'model.json'), text)
+    },
+    { keepPrevious: opts.keepPrevious ?? 1 },
+  )
+  // a model saved by purenn 0.x in the flat layout is replaced by the published version
+  for (const f of ['model.json', 'weights.bin']) await fs.rm(join(target, f), { force: true })
+}
 
-  const tmp = await fs.mkdtemp(join(parent, `.${basename(target)}.tmp-`))
+/** One extra file of a saved version, whole. */
+const readExtra = async (folder: string, name: string, maxBytes: number): Promise<Uint8Array> => {
+  const opened = await openInside(folder, name)
+  if (E.isLeft(opened)) throw new Error(opened.left)
+  const { fh, size } = opened.right
   try {
-    await writeFileSynced(join(tmp, 'weights.bin'), bytes)
-    await writeFileSynced(join(tmp, 'model.json'), text)
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true })
-    throw e
+    if (size > maxBytes) throw new Error(`${name}: ${size} bytes, more than maxBytes (${maxBytes})`)
+    const bytes = new Uint8Array(size)
+    if (!(await readExact(fh, bytes, 0))) throw new Error(`${name}: changed while it was read`)
+    return bytes
+  } finally {
+    await fh.close()
   }
-  if (old === undefined) {
+}
+
+/** Loads one saved version from `folder`; every check comes before the allocation it guards. */
+const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> => {
+  const fail = (file: string, msg: string): never => {
+    throw new Error(`${file}: ${msg}`)
+  }
+  const strip = (file: string, m: string) => (m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m)
+  const text = await readTextInside(folder, 'model.json', 64 * 2 ** 20)
+  if (E.isLeft(text)) return fail('model.json', strip('model.json', text.left))
+  const parsed = parseJson(text.right)
+  if (E.isLeft(parsed)) return fail('model.json', parsed.left)
+  const u = parsed.right as { readonly format?: unknown; readonly modelTopology?: unknown } | null
+  if (typeof u === 'object' && u !== null && u.format !== 'purenn-model' && u.modelTopology !== undefined)
+    return fail('model.json', 'a TF.js model (it has modelTopology): read it with loadTfjsModel')
+  const decoded = pipe(
+    decodeModelJson(parsed.right),
+    E.chain((json) => checkFields(parsed.right, json)),
+    E.chain(checkLayout),
+  )
+  if (E.isLeft(decoded)) return fail('model.json', decoded.left)
+  const json = decoded.right
+  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+  if (json.byteLength > maxBytes)
+    fail('model.json', `byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`)
+
+  const opened = await openInside(folder, 'weights.bin')
+  if (E.isLeft(opened)) return fail('weights.bin', strip('weights.bin', opened.left))
+  const { fh, size } = opened.right as Opened
+  try {
+    if (size !== json.byteLength)
+      fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${size}`)
+    // sizes in the architecture are checked against the manifest before the layer allocates them
+    const unbacked = sizesWithoutWeights(
+      json.architecture,
+      'architecture',
+      json.inputShape,
+      'inputShape',
+      json.weights.flatMap((w) => w.shape),
+      'the manifest',
+    )
+    if (unbacked !== undefined) fail('model.json', unbacked)
+
+    const layer = fromConfig(json.architecture, opts.customLayers)
+    if (E.isLeft(layer)) return fail('model.json', `architecture: ${layer.left}`)
+    let fresh: Model
     try {
-      await fs.rename(tmp, target)
+      fresh = initModel(layer.right, { key: key(0), inputShape: json.inputShape })
     } catch (e) {
-      await fs.rm(tmp, { recursive: true, force: true })
-      throw e
+      return fail(
+        'model.json',
+        `architecture: cannot be built for inputShape [${json.inputShape.join(',')}]: ${(e as Error).message}`,
+      )
     }
-    return
+    const expected = weightEntries(fresh.layer, fresh.params, fresh.state)
+    const describe = (w: { name: string; group: string; shape: readonly number[] }) =>
+      `${w.name} [${w.shape.join(',')}] (${w.group})`
+    if (expected.length !== json.weights.length)
+      fail(
+        'model.json',
+        `weights: the architecture has ${expected.length} weights, the manifest lists ${json.weights.length}`,
+      )
+    expected.forEach((e, i) => {
+      const w = json.weights[i]!
+      const want = { name: e.name, group: e.group, shape: e.tensor.shape }
+      if (describe(want) !== describe(w))
+        fail(
+          'model.json',
+          `weights[${i}]: the architecture expects ${describe(want)}, the manifest has ${describe(w)}`,
+        )
+    })
+    const mask = fullMask(fresh.params, json.trainable)
+    if (typeof mask === 'string') return fail('model.json', mask)
+
+    const values: Tensor[] = []
+    for (const w of json.weights) {
+      const n = w.shape.reduce((p, d) => p * d, 1)
+      const bytes = new Uint8Array(4 * n)
+      if (!(await readExact(fh, bytes, w.offset)))
+        fail('weights.bin', `${w.name}: the file ended early (changed while read)`)
+      if (w.sha256 !== undefined && sha256(bytes) !== w.sha256)
+        fail(
+          'weights.bin',
+          `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
+        )
+      if (!hostIsLittleEndian) swap32(bytes)
+      const data = new Float32Array(bytes.buffer, 0, n)
+      if (opts.allowNonFinite !== true) {
+        const bad = data.findIndex((v) => !Number.isFinite(v))
+        if (bad !== -1)
+          fail(
+            'weights.bin',
+            `${w.name}: value ${bad} is ${data[bad]} (non-finite weights are refused; loadModel(dir, { allowNonFinite: true }) accepts them)`,
+          )
+      }
+      values.push(tensor(data, w.shape))
+    }
+    let i = 0
+    const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
+    return { layer: fresh.layer, params, state, trainable: mask, inputShape: [...json.inputShape] }
+  } finally {
+    await fh.close()
   }
-  // replace: move the old directory aside, move the new one in, then delete the old one
-  const aside = await fs.mkdtemp(join(parent, `.${basename(target)}.old-`))
-  await fs.rmdir(aside)
-  try {
-    await fs.rename(target, aside)
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true })
-    throw e
-  }
-  try {
-    await fs.rename(tmp, target)
-  } catch (e) {
-    await fs.rename(aside, target)
-    await fs.rm(tmp, { recursive: true, force: true })
-    throw e
-  }
-  await fs.rm(aside, { recursive: true, force: true })
 }
 
 /**
  * Loads a model saved by {@link saveModel}, checking everything before building anything.
  *
  * @remarks
- * In order, each step stopping at the first problem with a message naming the file and the
- * field:
- * 1. `model.json` is read, parsed, and decoded with io-ts (`model.json: weights[3].shape:
- *    expected array of non-negative integers, got [300,-1]`);
+ * The published version is the one `dir/CURRENT` names (a folder saved in the flat layout of
+ * format version 1 is read as it is). In order, each step stopping at the first problem with a
+ * message naming the file and the field:
+ * 1. `model.json` (a regular file of at most 64 MiB) is read, parsed, and decoded with io-ts
+ *    (`model.json: weights[3].shape: expected array of non-negative integers, got [300,-1]`);
  * 2. the manifest's layout is checked: weights back to back from offset 0, `byteLength` their
- *    total;
- * 3. the size of `weights.bin` must be `byteLength` (`weights.bin: expected 1086016 bytes (from
- *    model.json), found 1000`);
+ *    total, at most `maxBytes`;
+ * 3. `weights.bin` must be a regular file of `byteLength` bytes (`weights.bin: expected 1086016
+ *    bytes (from model.json), found 1000`), and every `units` of the architecture a dimension
+ *    of some weight, so a damaged size fails before anything is allocated;
  * 4. the architecture is rebuilt through the registry ({@link fromConfig}, with
  *    `customLayers`), initialized for `inputShape`, and its weights must match the manifest
  *    one for one (name, group, shape), and the mask the params' structure;
- * 5. only then are the tensors made from `weights.bin`.
- * Nothing is written, and the promise rejects without a partial model.
+ * 5. each tensor is read, its SHA-256 compared with the manifest (a flipped bit is an error
+ *    naming the tensor), and its values checked finite unless `allowNonFinite`.
+ * Nothing is written, and the promise rejects without a partial model. When a save published
+ * a newer version while this one was read (and the next saves removed it), the load starts
+ * again from the new one. No message quotes bytes of a file.
  *
  * @param dir - a directory written by `saveModel`
- * @param opts - `{ customLayers? }`
+ * @param opts - `{ customLayers?, allowNonFinite?, maxBytes? }`
  * @returns the model: architecture, params, state, trainable mask and input shape as saved
  * @throws Error (a rejected promise) describing the first problem found.
  * @example
  * ```ts
  * import { loadModel } from '@purenn/layers'
  * const err = await loadModel('/nonexistent/model').then(() => 'loaded', (e: Error) => e.message)
- * console.log(err.startsWith('model.json: cannot read')) // true
+ * console.log(err) // model.json: not found in /nonexistent/model
  * ```
  * @category Saving
  */
-export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promise<Model> => {
-  const fail = (file: string, msg: string): never => {
-    throw new Error(`${file}: ${msg}`)
-  }
-  const jsonPath = join(dir, 'model.json')
-  const binPath = join(dir, 'weights.bin')
-  const text = await fs
-    .readFile(jsonPath, 'utf8')
-    .catch((e: Error) => fail('model.json', `cannot read ${jsonPath}: ${e.message}`))
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (e) {
-    fail('model.json', `not valid JSON: ${(e as Error).message}`)
-  }
-  const decoded = E.chain(checkLayout)(decodeModelJson(parsed))
-  if (E.isLeft(decoded)) return fail('model.json', decoded.left)
-  const json = decoded.right
+export const loadModel = async (dir: string, opts: LoadModelOptions = {}): Promise<Model> =>
+  (await loadModelAndFiles(dir, [], opts)).model
 
-  const stat = await fs
-    .stat(binPath)
-    .catch((e: Error) => fail('weights.bin', `cannot read ${binPath}: ${e.message}`))
-  if (stat.size !== json.byteLength)
-    fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${stat.size}`)
-
-  const layer = fromConfig(json.architecture, opts.customLayers)
-  if (E.isLeft(layer)) return fail('model.json', `architecture: ${layer.left}`)
-  let fresh: Model
-  try {
-    fresh = initModel(layer.right, { key: key(0), inputShape: json.inputShape })
-  } catch (e) {
-    return fail(
-      'model.json',
-      `architecture: cannot be built for inputShape [${json.inputShape.join(',')}]: ${(e as Error).message}`,
-    )
+/**
+ * Loads a model saved by {@link saveModel} and some of the `extraFiles` saved with it, all from
+ * one published version.
+ *
+ * @remarks Everything {@link loadModel} checks is checked; each file must be a regular file
+ * of at most `maxBytes` (default 16 GiB). A file missing is an error naming it.
+ * @param dir - a directory written by `saveModel`
+ * @param names - the extra files to read
+ * @param opts - as {@link loadModel}
+ * @returns the model, and the bytes of each file by name
+ * @throws Error (a rejected promise) describing the first problem found.
+ * @example
+ * ```ts
+ * import { dense, initModel, loadModelAndFiles, saveModel } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtemp } from 'node:fs/promises'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(await mkdtemp(join(tmpdir(), 'purenn-')), 'ckpt')
+ * const model = initModel(dense({ units: 2 }), { key: key(0), inputShape: [3] })
+ * await saveModel(model, dir, { extraFiles: { 'notes.txt': 'epoch 3' } })
+ * const { files } = await loadModelAndFiles(dir, ['notes.txt'])
+ * console.log(new TextDecoder().decode(files['notes.txt'])) // epoch 3
+ * ```
+ * @category Saving
+ */
+export const loadModelAndFiles = async (
+  dir: string,
+  names: readonly string[],
+  opts: LoadModelOptions = {},
+): Promise<{ readonly model: Model; readonly files: Readonly<Record<string, Uint8Array>> }> => {
+  const st = await fs.stat(dir).catch(() => undefined)
+  if (st?.isFile() === true) throw new Error(`${dir}: ${await describeFile(dir)}`)
+  if (st?.isDirectory() !== true) throw new Error(`model.json: not found in ${dir}`)
+  for (let attempt = 0; ; attempt++) {
+    let version: string | undefined
+    try {
+      const located = await locate(dir)
+      version = located.version
+      const model = await loadFrom(located.folder, opts)
+      const files: Record<string, Uint8Array> = {}
+      for (const name of names)
+        files[name] = await readExtra(located.folder, name, opts.maxBytes ?? 16 * 2 ** 30)
+      return { model, files }
+    } catch (e) {
+      // the version read was replaced and removed meanwhile: read the one published now
+      if (attempt >= 8 || (await readCurrent(dir)) === version) throw e
+    }
   }
-  const expected = weightEntries(fresh.layer, fresh.params, fresh.state)
-  const describe = (w: { name: string; group: string; shape: readonly number[] }) =>
-    `${w.name} [${w.shape.join(',')}] (${w.group})`
-  if (expected.length !== json.weights.length)
-    fail(
-      'model.json',
-      `weights: the architecture has ${expected.length} weights, the manifest lists ${json.weights.length}`,
-    )
-  expected.forEach((e, i) => {
-    const w = json.weights[i]!
-    const want = { name: e.name, group: e.group, shape: e.tensor.shape }
-    if (describe(want) !== describe(w))
-      fail(
-        'model.json',
-        `weights[${i}]: the architecture expects ${describe(want)}, the manifest has ${describe(w)}`,
-      )
-  })
-  const mask = fullMask(fresh.params, json.trainable)
-  if (typeof mask === 'string') return fail('model.json', mask)
-
-  const bin = await fs
-    .readFile(binPath)
-    .catch((e: Error) => fail('weights.bin', `cannot read ${binPath}: ${e.message}`))
-  if (bin.byteLength !== json.byteLength)
-    fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${bin.byteLength}`)
-  let i = 0
-  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () =>
-    fromBytes(bin, json.weights[i++]!),
-  )
-  return { layer: fresh.layer, params, state, trainable: mask, inputShape: [...json.inputShape] }
 }

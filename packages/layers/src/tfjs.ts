@@ -13,6 +13,9 @@ import { dropout } from './dropout.js'
 import { flatten } from './flatten.js'
 import { type Initializer, initializerFromConfig } from './initializers.js'
 import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config.js'
+import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { describeFile } from './internal/formats.js'
+import { sizesWithoutWeights } from './internal/sizes.js'
 import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { initModel, type Model } from './model.js'
@@ -45,6 +48,10 @@ export interface LoadTfjsModelOptions {
    * must agree.
    */
   readonly inputShape?: Shape
+  /** Accept NaN and ±Infinity among the weights. Default false: they are an error naming the weight. */
+  readonly allowNonFinite?: boolean
+  /** The most bytes of weights to read. Default 16 GiB. */
+  readonly maxBytes?: number
 }
 
 /** A Keras config object. */
@@ -807,41 +814,64 @@ const tensorAt = (bytes: Uint8Array, offset: number, shape: readonly number[]): 
 const sizeMessage = (paths: readonly string[], expected: number, g: number, found: number): string =>
   `${paths.length === 0 ? `weightsManifest[${g}].paths` : paths.join(' + ')}: expected ${expected} bytes for weightsManifest[${g}], found ${found}${paths.length > 1 ? ' in total' : ''}`
 
-/** Each group's shards: their sizes checked first (stat), then read and concatenated. */
-const readGroups = async (
+const closeAll = async (groups: readonly (readonly Opened[])[]) => {
+  for (const g of groups) for (const o of g) await o.fh.close().catch(() => undefined)
+}
+
+/**
+ * Each group's shards opened (inside the folder, regular files only, each path once) and their
+ * sizes checked against the manifest, before anything is allocated.
+ */
+const openGroups = async (
   base: string,
   manifest: ModelJson['weightsManifest'],
   groupBytes: readonly number[],
-): Promise<E.Either<string, readonly Uint8Array[]>> => {
-  const cannotRead = (p: string, e: unknown) => `${p}: cannot read ${join(base, p)}: ${(e as Error).message}`
+): Promise<E.Either<string, readonly (readonly Opened[])[]>> => {
+  const out: Opened[][] = []
+  const seen = new Map<string, string>()
+  for (const [g, group] of manifest.entries())
+    for (const [k, p] of group.paths.entries()) {
+      const twin = seen.get(p)
+      if (twin !== undefined)
+        return E.left(`model.json: weightsManifest[${g}].paths[${k}]: the same shard as ${twin}`)
+      seen.set(p, `weightsManifest[${g}].paths[${k}]`)
+    }
   for (const [g, group] of manifest.entries()) {
+    const files: Opened[] = []
+    out.push(files)
     let found = 0
     for (const p of group.paths) {
-      try {
-        found += (await fs.stat(join(base, p))).size
-      } catch (e) {
-        return E.left(cannotRead(p, e))
+      const o = await openInside(base, p)
+      if (E.isLeft(o)) {
+        await closeAll(out)
+        return o
       }
+      files.push(o.right)
+      found += o.right.size
     }
-    if (found !== groupBytes[g]) return E.left(sizeMessage(group.paths, groupBytes[g]!, g, found))
+    if (found !== groupBytes[g]) {
+      await closeAll(out)
+      return E.left(sizeMessage(group.paths, groupBytes[g]!, g, found))
+    }
   }
+  return E.right(out)
+}
+
+/** Each group's shards read and concatenated (their sizes were checked by openGroups). */
+const readGroups = async (
+  opened: readonly (readonly Opened[])[],
+  manifest: ModelJson['weightsManifest'],
+  groupBytes: readonly number[],
+): Promise<E.Either<string, readonly Uint8Array[]>> => {
   const out: Uint8Array[] = []
-  for (const [g, group] of manifest.entries()) {
+  for (const [g, files] of opened.entries()) {
     const bytes = new Uint8Array(groupBytes[g]!)
     let offset = 0
-    for (const p of group.paths) {
-      let shard: Uint8Array
-      try {
-        shard = await fs.readFile(join(base, p))
-      } catch (e) {
-        return E.left(cannotRead(p, e))
-      }
-      if (offset + shard.length > bytes.length)
-        return E.left(sizeMessage(group.paths, bytes.length, g, offset + shard.length))
-      bytes.set(shard, offset)
-      offset += shard.length
+    for (const [k, { fh, size }] of files.entries()) {
+      const ok = await readExact(fh, bytes.subarray(offset, offset + size), 0).catch(() => false)
+      if (!ok) return E.left(`${manifest[g]!.paths[k]}: cannot be read (changed while it was read)`)
+      offset += size
     }
-    if (offset !== bytes.length) return E.left(sizeMessage(group.paths, bytes.length, g, offset))
     out.push(bytes)
   }
   return E.right(out)
@@ -860,28 +890,48 @@ const loadEither = async (
   const base = dirname(jsonPath)
   const inJson = E.mapLeft((m: string) => `${jsonName}: ${m}`)
 
-  let text: string
-  try {
-    text = await fs.readFile(jsonPath, 'utf8')
-  } catch (e) {
-    return E.left(`${jsonName}: cannot read ${jsonPath}: ${(e as Error).message}`)
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (e) {
-    return E.left(`${jsonName}: not valid JSON: ${(e as Error).message}`)
-  }
+  if ((await fs.stat(base).catch(() => undefined))?.isDirectory() !== true)
+    return E.left(`${jsonName}: not found in ${base}`)
+  const text = await readTextInside(base, jsonName, 64 * 2 ** 20)
+  if (E.isLeft(text)) return text
+  const parsed = parseJson(text.right)
+  if (E.isLeft(parsed)) return inJson(parsed)
 
-  // everything model.json says is checked before any file of weights is opened
-  const checked = inJson(
+  // everything model.json says, and the shards' sizes, are checked before anything is allocated
+  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+  const planned = inJson(
     pipe(
       E.Do,
-      E.bind('json', () => decode(ModelJsonC, parsed, '')),
+      E.bind('json', () => decode(ModelJsonC, parsed.right, '')),
       E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
       E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
       E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
-      E.bind('fresh', ({ topology, inputShape }) =>
+      E.chainFirst(({ placed }) => {
+        const total = placed.groupBytes.reduce((a, b) => a + b, 0)
+        return total > maxBytes
+          ? E.left(`weightsManifest: ${total} bytes of weights, more than maxBytes (${maxBytes})`)
+          : E.right(undefined)
+      }),
+      E.chainFirst(({ json, placed, inputShape }) => {
+        const unknown = sizesWithoutWeights(
+          json.modelTopology,
+          'modelTopology',
+          inputShape,
+          'input shape',
+          placed.entries.filter((m) => m.model).flatMap((m) => m.shape),
+          'weightsManifest',
+        )
+        return unknown === undefined ? E.right(undefined) : E.left(unknown)
+      }),
+    ),
+  )
+  if (E.isLeft(planned)) return planned
+  const { json, topology, inputShape, placed } = planned.right
+  const opened = await openGroups(base, json.weightsManifest, placed.groupBytes)
+  if (E.isLeft(opened)) return opened
+  try {
+    const checked = inJson(
+      pipe(
         E.tryCatch(
           () =>
             initModel(
@@ -893,21 +943,38 @@ const loadEither = async (
             ),
           (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
         ),
+        E.bindTo('fresh'),
+        E.bind('order', ({ fresh }) => matchWeights(fresh, placed.entries)),
       ),
-      E.bind('order', ({ fresh, placed }) => matchWeights(fresh, placed.entries)),
-    ),
-  )
-  if (E.isLeft(checked)) return checked
-  const { json, topology, inputShape, placed, fresh, order } = checked.right
-
-  const groups = await readGroups(base, json.weightsManifest, placed.groupBytes)
-  if (E.isLeft(groups)) return groups
-  let i = 0
-  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
-    const m = order[i++]!
-    return tensorAt(groups.right[m.group]!, m.offset, m.shape)
-  })
-  return E.right({ layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape })
+    )
+    if (E.isLeft(checked)) return checked
+    const { fresh, order } = checked.right
+    const groups = await readGroups(opened.right, json.weightsManifest, placed.groupBytes)
+    if (E.isLeft(groups)) return groups
+    const values: Tensor[] = []
+    for (const m of order) {
+      const w = tensorAt(groups.right[m.group]!, m.offset, m.shape)
+      if (opts.allowNonFinite !== true) {
+        const bad = w.data.findIndex((v) => !Number.isFinite(v))
+        if (bad !== -1)
+          return E.left(
+            `${json.weightsManifest[m.group]!.paths.join(' + ')}: ${m.where}: value ${bad} is ${w.data[bad]} (non-finite weights are refused; loadTfjsModel(path, { allowNonFinite: true }) accepts them)`,
+          )
+      }
+      values.push(w)
+    }
+    let i = 0
+    const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
+    return E.right({
+      layer: fresh.layer,
+      params,
+      state,
+      trainable: trainableMask(fresh, topology),
+      inputShape,
+    })
+  } finally {
+    await closeAll(opened.right)
+  }
 }
 
 /**
@@ -990,7 +1057,12 @@ const loadEither = async (
 export const loadTfjsModel = async (
   path: string,
   opts: LoadTfjsModelOptions = {},
-): Promise<Model<Sequential>> => orThrow(await loadEither(path, opts))
+): Promise<Model<Sequential>> => {
+  // a file that is not a .json (a .keras zip, an .h5): say what it is instead of ENOTDIR
+  if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
+    throw new Error(`loadTfjsModel: ${path} is ${await describeFile(path)}`)
+  return orThrow(await loadEither(path, opts))
+}
 
 /**
  * The model in TF.js artifacts held in memory (what {@link tfjsArtifacts} returns, TF.js's

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +17,7 @@ import {
   initModel,
   loadModel,
   type Model,
+  publishedModelFolder,
   saveModel,
   sequential,
 } from '../src/index.js'
@@ -78,8 +80,11 @@ const bits = (m: Model) =>
 // biome-ignore lint/suspicious/noExplicitAny: parsed model.json, edited freely to break it
 type Edited = Record<string, any>
 const readJson = async (dir: string): Promise<Edited> =>
-  JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
-const writeJson = (dir: string, json: unknown) => fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+  JSON.parse(await fs.readFile(join(await publishedModelFolder(dir), 'model.json'), 'utf8'))
+const writeJson = async (dir: string, json: unknown) =>
+  fs.writeFile(join(await publishedModelFolder(dir), 'model.json'), JSON.stringify(json))
+/** A file of the published version of a saved model. */
+const file = async (dir: string, name: string) => join(await publishedModelFolder(dir), name)
 
 describe('saveModel / loadModel: round trip', () => {
   it('is bitwise: params, state, trainable mask, architecture, and the same outputs on a batch', async () => {
@@ -106,14 +111,16 @@ describe('saveModel / loadModel: round trip', () => {
     const model = trainedChapterModel()
     const { dir } = await place()
     await saveModel(model, dir)
-    expect((await fs.readdir(dir)).sort()).toEqual(['model.json', 'weights.bin'])
+    expect((await fs.readdir(dir)).sort()).toEqual(['CURRENT', 'v000001'])
+    expect(await fs.readFile(join(dir, 'CURRENT'), 'utf8')).toBe('v000001\n')
+    expect((await fs.readdir(join(dir, 'v000001'))).sort()).toEqual(['model.json', 'weights.bin'])
     const json = await readJson(dir)
     expect(json.format).toBe('purenn-model')
-    expect(json.formatVersion).toBe(1)
+    expect(json.formatVersion).toBe(2)
     expect(json.architecture.kind).toBe('Sequential')
     expect(json.inputShape).toEqual([28, 28])
     expect(json.trainable.dense).toEqual({ kernel: false, bias: false })
-    expect(json.weights.slice(0, 6)).toEqual([
+    expect(json.weights.slice(0, 6).map(({ sha256, ...w }: Edited) => w)).toEqual([
       { name: 'batch_normalization.gamma', shape: [784], offset: 0, group: 'params' },
       { name: 'batch_normalization.beta', shape: [784], offset: 3136, group: 'params' },
       { name: 'batch_normalization.movingMean', shape: [784], offset: 6272, group: 'state' },
@@ -122,8 +129,17 @@ describe('saveModel / loadModel: round trip', () => {
       { name: 'dense.bias', shape: [300], offset: 12544 + 4 * 235200, group: 'params' },
     ])
     expect(json.byteLength).toBe(4 * 271346)
-    const bin = await fs.readFile(join(dir, 'weights.bin'))
+    const bin = await fs.readFile(await file(dir, 'weights.bin'))
     expect(bin.byteLength).toBe(4 * 271346)
+    // each weight's SHA-256 is that of its bytes in weights.bin
+    for (const w of json.weights) {
+      const n = w.shape.reduce((p: number, d: number) => p * d, 1)
+      expect(w.sha256).toBe(
+        createHash('sha256')
+          .update(bin.subarray(w.offset, w.offset + 4 * n))
+          .digest('hex'),
+      )
+    }
     const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength)
     const kernel = model.params.dense.kernel.data
     expect(view.getFloat32(12544, true)).toBe(kernel[0])
@@ -171,8 +187,8 @@ describe('loadModel: bad files give errors naming the file and the field', () =>
   it('truncated weights.bin', async () => {
     const dir = await saved()
     const json = await readJson(dir)
-    const bin = await fs.readFile(join(dir, 'weights.bin'))
-    await fs.writeFile(join(dir, 'weights.bin'), bin.subarray(0, 40))
+    const bin = await fs.readFile(await file(dir, 'weights.bin'))
+    await fs.writeFile(await file(dir, 'weights.bin'), bin.subarray(0, 40))
     await expect(loadModel(dir)).rejects.toThrow(
       `weights.bin: expected ${json.byteLength} bytes (from model.json), found 40`,
     )
@@ -215,7 +231,7 @@ describe('loadModel: bad files give errors naming the file and the field', () =>
     const cases: [(j: Edited) => void, string][] = [
       [
         (j) => (j.formatVersion = '1'),
-        'model.json: formatVersion: expected 1 (the only format version this purenn reads), got "1"',
+        'model.json: formatVersion: expected 1 or 2 (the format versions this purenn reads), got "1"',
       ],
       [(j) => (j.format = 'keras'), 'model.json: format: expected "purenn-model", got "keras"'],
       [
@@ -261,18 +277,26 @@ describe('loadModel: bad files give errors naming the file and the field', () =>
       j.architecture.config.layers[2].config.units = 5
     })
     await expect(loadModel(dir)).rejects.toThrow(
-      /^model\.json: weights\[6\]: the architecture expects dense_1\.kernel \[3,5\] \(params\), the manifest has dense_1\.kernel \[3,2\] \(params\)/,
+      'model.json: architecture.config.layers[2].config.units: 5 is no dimension of any weight in the manifest',
+    )
+    const dir2 = await edit((j) => {
+      j.architecture.config.layers[2].config.units = 4
+    })
+    await expect(loadModel(dir2)).rejects.toThrow(
+      /^model\.json: weights\[6\]: the architecture expects dense_1\.kernel \[3,4\] \(params\), the manifest has dense_1\.kernel \[3,2\] \(params\)/,
     )
   })
 
   it('not JSON, or no model at all', async () => {
     const dir = await saved()
-    await fs.writeFile(join(dir, 'model.json'), '{"format": ')
-    await expect(loadModel(dir)).rejects.toThrow(/^model\.json: not valid JSON/)
-    await expect(loadModel(join(root, 'nowhere'))).rejects.toThrow(/^model\.json: cannot read .*nowhere/)
-    await fs.rm(join(dir, 'weights.bin'))
+    await fs.writeFile(await file(dir, 'model.json'), '{"format": ')
+    await expect(loadModel(dir)).rejects.toThrow(/^model\.json: not valid JSON$/)
+    await fs.writeFile(await file(dir, 'model.json'), 'root:x:0:0:root:/root:/bin/bash')
+    await expect(loadModel(dir)).rejects.toThrow(/^model\.json: not valid JSON( \(at character \d+\))?$/)
+    await expect(loadModel(join(root, 'nowhere'))).rejects.toThrow(/^model\.json: not found in .*nowhere$/)
+    await fs.rm(await file(dir, 'weights.bin'))
     await writeJson(dir, await readJson(await saved()))
-    await expect(loadModel(dir)).rejects.toThrow(/^weights\.bin: cannot read/)
+    await expect(loadModel(dir)).rejects.toThrow(/^weights\.bin: not found in the model folder$/)
   })
 })
 
@@ -315,7 +339,7 @@ describe('saveModel: atomic, nothing partial', () => {
     const { dir } = await place()
     await fs.mkdir(dir)
     await saveModel(small(), dir)
-    expect((await fs.readdir(dir)).sort()).toEqual(['model.json', 'weights.bin'])
+    expect((await fs.readdir(dir)).sort()).toEqual(['CURRENT', 'v000001'])
     await expect(saveModel(small(), join(root, 'missing-parent', 'model'))).rejects.toThrow(
       /parent directory .* does not exist/,
     )

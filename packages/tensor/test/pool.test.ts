@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { matmulInto, POOL_MIN_MADDS, rowsPerChunk } from '../src/internal/matmul.js'
-import { __poolForTests } from '../src/internal/pool.js'
+import { __poolForTests, parseThreadsEnv, parseWorkerTimeoutEnv } from '../src/internal/pool.js'
 import { setKernels } from '../src/kernelset.js'
 import { dropout, key } from '../src/random.js'
 import { fromBuffer } from '../src/tensor.js'
-import { getThreads, setThreads } from '../src/threads.js'
+import { getThreads, getWorkerTimeout, setThreads, setWorkerTimeout } from '../src/threads.js'
 
 /** Deterministic inputs: a 32-bit LCG, values in [-1, 1), on shared memory or not. */
 const lcg = (seed: number) => {
@@ -187,5 +187,55 @@ describe('worker pool', () => {
       expect(await untilWorkersRun(() => product(threads, a, b, M, K, N))).toBeGreaterThan(0)
       expect(__poolForTests.workers()).toBe(threads - 1)
     }
+  })
+})
+
+describe('PURENN_THREADS', () => {
+  it('is read strictly: decimal digits from 1 to 256, as setThreads takes', () => {
+    expect(parseThreadsEnv('3')).toBe(3)
+    expect(parseThreadsEnv(' 2 ')).toBe(2)
+    expect(parseThreadsEnv('256')).toBe(256)
+    expect(parseThreadsEnv(undefined)).toBeGreaterThanOrEqual(1)
+    for (const bad of ['1000', '0', '1e1', '0x2', '-1', '2.5', 'many'])
+      expect(() => parseThreadsEnv(bad)).toThrow(
+        `PURENN_THREADS must be a decimal integer from 1 to 256 (threads incl. the calling one), got '${bad}'`,
+      )
+  })
+})
+
+describe('a stuck worker', () => {
+  it('makes the op throw after the worker timeout; the pool is replaced and works again', () => {
+    const random = lcg(11)
+    const [M, K, N] = [64, 200, 120]
+    const a = random(M * K)
+    const b = random(K * N)
+    const one = product(1, a, b, M, K, N)
+    const before = getWorkerTimeout()
+    setThreads(2)
+    product(2, a, b, M, K, N) // the pool is up
+    const ids = __poolForTests.threadIds()
+    setWorkerTimeout(300)
+    try {
+      __poolForTests.stallOnNextOp(1)
+      expect(() => product(2, a, b, M, K, N)).toThrow(
+        'purenn worker pool: the workers did not finish matmul within 300 ms; the pool is replaced',
+      )
+      expect(firstBitDifference(product(2, a, b, M, K, N), one)).toBe(-1)
+      expect(__poolForTests.threadIds()).not.toEqual(ids)
+    } finally {
+      setWorkerTimeout(before)
+    }
+  })
+
+  it('PURENN_WORKER_TIMEOUT_MS is read strictly', () => {
+    expect(parseWorkerTimeoutEnv(undefined)).toBe(60_000)
+    expect(parseWorkerTimeoutEnv('250')).toBe(250)
+    for (const bad of ['0', '1e3', '-5', 'soon'])
+      expect(() => parseWorkerTimeoutEnv(bad)).toThrow(
+        `PURENN_WORKER_TIMEOUT_MS must be a decimal integer of milliseconds, at least 1, got '${bad}'`,
+      )
+    expect(() => setWorkerTimeout(0)).toThrow(
+      'setWorkerTimeout: expected a positive integer of milliseconds, got 0',
+    )
   })
 })

@@ -42,6 +42,11 @@ export interface Verdict<S> {
   readonly stop?: boolean
   /** A message `fit` prints (when verbose) and records in `history.stopReason` on stop. */
   readonly message?: string
+  /**
+   * The stop is a fault (non-finite loss, divergence): `fit` returns the last model whose loss
+   * was finite and sets `history.fault`.
+   */
+  readonly fault?: boolean
 }
 
 /**
@@ -218,8 +223,9 @@ export const modelCheckpoint = (
  * adds it by default (`terminateOnNaN: false` turns it off).
  *
  * @remarks The message names the epoch and the step, e.g.
- * `Epoch 3, step 117/1719: invalid loss (NaN), terminating training`; the update of that step
- * is discarded, so the model returned holds finite weights.
+ * `Epoch 3, step 117/1719: invalid loss (NaN), terminating training`. It is a fault: `fit`
+ * returns the last model whose loss was finite (the weights that produced the NaN are
+ * discarded, with the update of that step) and sets `history.fault`.
  * @example
  * ```ts
  * import { terminateOnNaN } from '@purenn/train'
@@ -238,6 +244,7 @@ export const terminateOnNaN = (): Callback<null> => ({
       : {
           state,
           stop: true,
+          fault: true,
           message: `Epoch ${b.epoch + 1}, step ${b.step}/${b.steps}: invalid loss (${b.loss}), terminating training`,
         },
 })

@@ -8,12 +8,28 @@ import {
   type Model,
 } from '@purenn/layers'
 import type { GradientTransformation } from '@purenn/optim'
-import { foldIn, gather, type Key, key as makeKey, permutation, split, type Tensor } from '@purenn/tensor'
+import {
+  foldIn,
+  gather,
+  type Key,
+  key as makeKey,
+  permutation,
+  split,
+  type Tensor,
+  type Tree,
+  tree,
+} from '@purenn/tensor'
 import cliProgress from 'cli-progress'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
-import { evaluate, forEachBatch, rows } from './predict.js'
+import {
+  type CheckpointOptions,
+  readCheckpoint,
+  type TrainingCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js'
+import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
-import { makeTrainer, type TrainingState } from './step.js'
+import { type Batch, makeTrainer, type TrainingState } from './step.js'
 
 /**
  * The per-epoch record of a `fit` call, as Keras' `History`.
@@ -26,6 +42,11 @@ export interface History {
   readonly epoch: readonly number[]
   /** Why training stopped before the last epoch, if it did (early stopping, NaN loss). */
   readonly stopReason?: string
+  /**
+   * True when training stopped on a fault (a non-finite loss or state, a divergence guard):
+   * the model returned is then the last one whose loss was finite.
+   */
+  readonly fault?: boolean
 }
 
 /**
@@ -56,12 +77,38 @@ export interface FitOptions {
   readonly key?: Key
   /** Callbacks, in order (`earlyStopping`, `modelCheckpoint`, ...). */
   readonly callbacks?: readonly AnyCallback[]
-  /** Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given. Default true. */
+  /**
+   * Add {@link terminateOnNaN} (Keras' TerminateOnNaN) unless already given, and stop on
+   * non-finite values in the model's state or weights. Default true.
+   */
   readonly terminateOnNaN?: boolean
   /** 0 silent, 1 progress bar (one line per epoch when not on a terminal), 2 one line per epoch. Default 1. */
   readonly verbose?: 0 | 1 | 2
+  /**
+   * The epoch to start at, counting from 0 (Keras' `initial_epoch`): epochs `initialEpoch` to
+   * `epochs - 1` are run, each with the shuffle order and dropout keys it has in a run from 0.
+   */
+  readonly initialEpoch?: number
+  /** Write a training checkpoint after each epoch (and every `everySteps` steps) into `dir`. */
+  readonly checkpoint?: CheckpointOptions
+  /**
+   * Continue from the checkpoint in this folder (written by `checkpoint`): model, optimizer
+   * state, key, epoch, position in the epoch's order, history and callback states all come
+   * from it, so the run ends bit for bit as one that was never interrupted. The data, batch
+   * size, shuffle and callbacks must be the same as in the run that wrote it.
+   */
+  readonly resumeFrom?: string
   /** Where progress goes. Default `process.stdout`. */
   readonly output?: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+/** The path of the first leaf holding a NaN or an infinity, if any. */
+const firstNonFinite = (t: unknown): string | undefined => {
+  for (const [path, leaf] of tree.flatten(t as Tree)) {
+    const d = leaf.data
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) return path
+  }
+  return undefined
 }
 
 const checkRows = (op: string, x: Tensor, y: Tensor): number => {
@@ -72,10 +119,13 @@ const checkRows = (op: string, x: Tensor, y: Tensor): number => {
 }
 
 /** Running means of the step values, weighted by batch size, as Keras' progress bar shows them. */
-const runningMeans = () => {
-  let rowsSeen = 0
-  const sums = new Map<string, number>()
+const runningMeans = (
+  from: { rows: number; sums: Readonly<Record<string, number>> } = { rows: 0, sums: {} },
+) => {
+  let rowsSeen = from.rows
+  const sums = new Map<string, number>(Object.entries(from.sums))
   return {
+    snapshot: () => ({ rows: rowsSeen, sums: Object.fromEntries(sums) }),
     add(size: number, values: Logs) {
       rowsSeen += size
       for (const [k, v] of Object.entries(values)) sums.set(k, (sums.get(k) ?? 0) + v * size)
@@ -97,7 +147,10 @@ const runningMeans = () => {
  * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
  * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
  * regularization penalties. A NaN or infinite loss stops training at once with a message
- * naming the epoch and step; the model returned is the one before that step.
+ * naming the epoch and step, and so does a non-finite value in the model's state (batch-norm
+ * moving statistics, checked after every step) or weights (checked at the end of each epoch,
+ * before any callback sees them): these are faults, `history.fault` is set, and the model
+ * returned is the last one whose loss was finite, never one holding NaN or Inf.
  *
  * @returns the trained model and a {@link History}
  * @example
@@ -157,26 +210,102 @@ export const fit = async (
   const steps = Math.ceil(n / batchSize)
 
   const given: readonly Callback<unknown>[] = opts.callbacks ?? []
+  const checkFinite = opts.terminateOnNaN ?? true
   const callbacks: readonly Callback<unknown>[] =
-    (opts.terminateOnNaN ?? true) && !given.some((c) => c.name === 'terminateOnNaN')
+    checkFinite && !given.some((c) => c.name === 'terminateOnNaN')
       ? [...given, terminateOnNaN() as Callback<unknown>]
       : given
   const cbStates = callbacks.map((c) => c.init())
   const trainer = makeTrainer({ loss, metrics, optimizer: opts.optimizer })
-  const rootKey = opts.key ?? makeKey(0)
+  let rootKey = opts.key ?? makeKey(0)
   const historyValues: Record<string, number[]> = {}
   const epochList: number[] = []
-  let state: TrainingState = trainer.init(model)
+  let state: TrainingState
+  let lastFinite: TrainingState | undefined
   let stopReason: string | undefined
+  let fault = false
   const say = (line: string) => {
     if (verbose > 0) out.write(`${line}\n`)
   }
+  const shuffle = opts.shuffle ?? true
+  let startEpoch = opts.initialEpoch ?? 0
+  if (!Number.isInteger(startEpoch) || startEpoch < 0)
+    throw new Error(`fit: initialEpoch must be a non-negative integer, got ${startEpoch}`)
+  let startStep = 0
+  let startMeans: TrainingCheckpoint['means'] | undefined
+  if (opts.resumeFrom !== undefined) {
+    const c = await readCheckpoint(opts.resumeFrom)
+    const mine = { rows: n, batchSize, shuffle }
+    const what = (d: typeof mine) => `${d.rows} rows, batch size ${d.batchSize}, shuffle ${d.shuffle}`
+    if (what(c.data) !== what(mine))
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: the checkpoint was written for ${what(c.data)}; this call has ${what(mine)}`,
+      )
+    const names = (l: readonly { name: string }[]) => l.map((cb) => cb.name).join(', ')
+    if (names(c.callbacks) !== names(callbacks))
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: the checkpoint holds the states of the callbacks [${names(c.callbacks)}]; this call has [${names(callbacks)}]`,
+      )
+    if (opts.key !== undefined && opts.key.words.join() !== c.key.words.join())
+      throw new Error(`fit: resumeFrom ${opts.resumeFrom}: the key given differs from the checkpoint's`)
+    if (opts.initialEpoch !== undefined && opts.initialEpoch !== c.epoch)
+      throw new Error(
+        `fit: resumeFrom ${opts.resumeFrom}: initialEpoch ${opts.initialEpoch} differs from the checkpoint's epoch ${c.epoch}`,
+      )
+    rootKey = c.key
+    state = { model: c.model, optState: c.optState, step: c.step }
+    startEpoch = c.epoch
+    startStep = c.stepInEpoch
+    startMeans = c.means
+    for (const [k, v] of Object.entries(c.history.history)) historyValues[k] = [...v]
+    epochList.push(...c.history.epoch)
+    c.callbacks.forEach((cb, i) => {
+      cbStates[i] = cb.state
+    })
+  } else state = trainer.init(model)
+  const everySteps = opts.checkpoint?.everySteps
+  if (everySteps !== undefined && !(Number.isInteger(everySteps) && everySteps > 0))
+    throw new Error(`fit: checkpoint.everySteps must be a positive integer, got ${everySteps}`)
+  const checkpoint = async (epoch: number, stepInEpoch: number, means: TrainingCheckpoint['means']) => {
+    if (opts.checkpoint === undefined) return
+    await writeCheckpoint(
+      {
+        model: state.model,
+        optState: state.optState,
+        key: rootKey,
+        epoch,
+        stepInEpoch,
+        step: state.step,
+        means,
+        history: { history: historyValues, epoch: epochList },
+        callbacks: callbacks.map((cb, i) => ({ name: cb.name, state: cbStates[i] })),
+        data: { rows: n, batchSize, shuffle },
+      },
+      opts.checkpoint.dir,
+      opts.checkpoint.keepPrevious ?? 1,
+    )
+  }
+  /** One pure step; a worker of the pool that died or got stuck is replaced and the step run again. */
+  const stepOnce = (s: TrainingState, batch: Batch, k: Key, factor: number) => {
+    try {
+      return trainer.step(s, batch, k, factor)
+    } catch (e) {
+      const poolFault =
+        e instanceof Error &&
+        (e.message.startsWith('purenn worker pool: worker ') ||
+          e.message.startsWith('purenn worker pool: the workers did not finish'))
+      if (!poolFault) throw e
+      say(`${e.message}; the pool was restarted and the step is run again`)
+      return trainer.step(s, batch, k, factor)
+    }
+  }
 
-  for (let epoch = 0; epoch < epochs && stopReason === undefined; epoch++) {
+  for (let epoch = startEpoch; epoch < epochs && stopReason === undefined; epoch++) {
     const [shuffleKey, stepKey] = split(foldIn(rootKey, epoch), 2) as [Key, Key]
-    const order = (opts.shuffle ?? true) ? permutation(shuffleKey, n) : undefined
+    const order = shuffle ? permutation(shuffleKey, n) : undefined
     const factor = callbacks.reduce((f, c) => f * (c.learningRateFactor?.(epoch) ?? 1), 1)
-    const means = runningMeans()
+    const firstStep = epoch === startEpoch ? startStep : 0
+    const means = runningMeans(epoch === startEpoch ? startMeans : undefined)
     const started = performance.now()
     say(`Epoch ${epoch + 1}/${epochs}`)
     const live =
@@ -200,31 +329,58 @@ export const fit = async (
             cliProgress.Presets.legacy,
           )
         : undefined
-    live?.start(steps, 0)
-    let step = 0
-    forEachBatch(n, batchSize, (start, size) => {
-      if (stopReason !== undefined) return
+    live?.start(steps, firstStep)
+    for (let step = firstStep; step < steps && stopReason === undefined; ) {
+      const start = step * batchSize
+      const size = Math.min(batchSize, n - start)
       const idx = order?.subarray(start, start + size)
       const batch =
         idx === undefined
           ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
           : { x: gather(trainX, idx), y: gather(trainY, idx) }
-      const r = trainer.step(state, batch, foldIn(stepKey, step), factor)
+      const r = stepOnce(state, batch, foldIn(stepKey, step), factor)
       step++
       for (let i = 0; i < callbacks.length; i++) {
         const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], { epoch, step, steps, loss: r.logs.loss })
         if (verdict === undefined) continue
         cbStates[i] = verdict.state
-        if (verdict.stop === true)
-          stopReason ??=
-            verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+        if (verdict.stop === true && stopReason === undefined) {
+          stopReason = verdict.message ?? `Epoch ${epoch + 1}, step ${step}: stopped by ${callbacks[i]!.name}`
+          fault = verdict.fault === true
+        }
       }
-      if (stopReason !== undefined) return // the update of a step that stops training is discarded
+      if (stopReason !== undefined) break // the update of a step that stops training is discarded
+      // the loss of `state` was finite: it is the model to fall back on
+      lastFinite = state
+      const bad = checkFinite ? firstNonFinite(r.state.model.state) : undefined
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}, step ${step}/${steps}: non-finite value in the model's state (${bad}), terminating training`
+        fault = true
+        break
+      }
       state = r.state
       means.add(size, { loss: r.logs.loss, ...r.logs.metrics })
       live?.update(step)
-    })
+      // no checkpoint holds a non-finite weight (the next step's loss would stop the run)
+      if (
+        everySteps !== undefined &&
+        step % everySteps === 0 &&
+        step < steps &&
+        firstNonFinite(state.model.params) === undefined
+      )
+        await checkpoint(epoch, step, means.snapshot())
+    }
     live?.stop()
+    if (stopReason === undefined && checkFinite) {
+      // the last update of the epoch has no loss yet: its weights are checked before any
+      // callback (a checkpoint) sees them
+      const bad = firstNonFinite(state.model.params) ?? firstNonFinite(state.model.state)
+      if (bad !== undefined) {
+        stopReason = `Epoch ${epoch + 1}: non-finite value in the model's weights (${bad}) after the last step, terminating training`
+        fault = true
+        state = lastFinite ?? state
+      }
+    } else if (fault) state = lastFinite ?? state
     if (stopReason !== undefined) {
       say(stopReason)
       break
@@ -250,6 +406,7 @@ export const fit = async (
         say(stopReason)
       }
     }
+    await checkpoint(epoch + 1, 0, { rows: 0, sums: {} })
   }
   const finalModel = callbacks.reduce(
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
@@ -258,6 +415,6 @@ export const fit = async (
   const history: History =
     stopReason === undefined
       ? { history: historyValues, epoch: epochList }
-      : { history: historyValues, epoch: epochList, stopReason }
+      : { history: historyValues, epoch: epochList, stopReason, ...(fault ? { fault } : {}) }
   return { model: finalModel, history }
 }

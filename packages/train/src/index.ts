@@ -6,7 +6,9 @@
  * @packageDocumentation
  */
 export * from './callbacks.js'
+export * from './checkpoint.js'
 export * from './fit.js'
+export * from './guard.js'
 export * from './plot.js'
 export * from './predict.js'
 export * from './progress.js'

@@ -10,12 +10,19 @@ export const isGzip = (bytes: Uint8Array): boolean =>
  * The bytes themselves, or their decompression when they are gzip data. A corrupt or
  * truncated gzip stream is a `Left` naming the file and zlib's complaint.
  */
-export const gunzipIfNeeded = (bytes: Uint8Array, name: string): E.Either<string, Uint8Array> => {
+export const gunzipIfNeeded = (
+  bytes: Uint8Array,
+  name: string,
+  maxOutputBytes?: number,
+): E.Either<string, Uint8Array> => {
   if (!isGzip(bytes)) return E.right(bytes)
   try {
-    const out = gunzipSync(bytes)
+    // zlib stops inflating at the limit: a gzip bomb never fills the memory
+    const out = gunzipSync(bytes, maxOutputBytes === undefined ? {} : { maxOutputLength: maxOutputBytes })
     return E.right(new Uint8Array(out.buffer, out.byteOffset, out.byteLength))
   } catch (e) {
+    if (maxOutputBytes !== undefined && e instanceof RangeError)
+      return E.left(`${name}: gzip data that inflates to more than ${maxOutputBytes} bytes, refused`)
     return E.left(`${name}: corrupt or truncated gzip data (${e instanceof Error ? e.message : String(e)})`)
   }
 }

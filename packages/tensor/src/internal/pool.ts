@@ -53,6 +53,7 @@ export interface PoolKernel<A extends readonly PoolArg[]> {
 const GEN = 0 // generation: bumped once per op, workers wait on it
 const DONE = 1 // chunks finished in the current op
 const CRASH = 2 // test hook: index of a worker that must exit when it claims its next chunk
+// (STALL + index: a worker that must spin forever instead)
 const BY_WORKERS = 3 // chunks run by workers since the pool started (for tests and benchmarks)
 const DEAD = 4 // DEAD + 3w: 1 when worker w has exited, DEAD + 3w + 1: its exit code,
 // DEAD + 3w + 2: 1 once worker w has started its loop
@@ -66,6 +67,8 @@ const MAX_CHUNKS = 1 << 16
 const SPIN_MS = 0.25
 /** How long the caller sleeps between liveness checks while waiting for workers (ms). */
 const WAIT_SLICE_MS = 20
+/** Test hook offset in the CRASH slot: `STALL + w` makes worker w loop forever. */
+const STALL = 1000
 
 /**
  * The code each worker runs. Plain JavaScript (CommonJS, `eval: true`), built once; the
@@ -76,7 +79,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads')
 const { control, tickets, port, id } = workerData
 const ctrl = new Int32Array(control)
 const ticket = new BigInt64Array(tickets)
-const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
+const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}, STALL = ${STALL}
 process.on('exit', (code) => {
   Atomics.store(ctrl, DEAD + 3 * id + 1, code)
   Atomics.store(ctrl, DEAD + 3 * id, 1)
@@ -92,7 +95,7 @@ const install = (name, parts) => {
 }
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
-  if (crash >= 0 && crash !== id) return
+  if (crash >= 0 && crash !== id && crash !== STALL + id) return
   const fn = kernels.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
   for (;;) {
@@ -100,6 +103,7 @@ const run = (job) => {
     if (t < job.base || t >= end) return
     if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
     if (crash === id) process.exit(1)
+    if (crash === STALL + id) for (;;) {}
     try {
       fn(job.args, Number(t - job.base))
     } catch (e) {
@@ -165,13 +169,49 @@ interface Pool {
 let configured: number | undefined
 let pool: Pool | undefined
 
-const parseEnv = (): number => {
-  const raw = process.env.PURENN_THREADS
-  if (raw === undefined || raw.trim() === '') return availableParallelism()
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`PURENN_THREADS must be a positive integer (threads incl. the calling one), got '${raw}'`)
+/**
+ * `PURENN_THREADS` read strictly: decimal digits only (no `1e1`, `0x2`), from 1 to 256 as
+ * `setThreads` takes; unset or empty means all cores (at most 256).
+ */
+export const parseThreadsEnv = (raw: string | undefined): number => {
+  if (raw === undefined || raw.trim() === '') return Math.min(256, availableParallelism())
+  const n = /^\d{1,4}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
+  if (!(n >= 1 && n <= 256))
+    throw new Error(
+      `PURENN_THREADS must be a decimal integer from 1 to 256 (threads incl. the calling one), got '${raw}'`,
+    )
   return n
+}
+
+const parseEnv = (): number => parseThreadsEnv(process.env.PURENN_THREADS)
+
+let workerTimeout: number | undefined
+
+/**
+ * `PURENN_WORKER_TIMEOUT_MS` read strictly: decimal digits, at least 1; unset or empty means
+ * 60000 (a chunk takes milliseconds: a minute of silence is a stuck worker).
+ */
+export const parseWorkerTimeoutEnv = (raw: string | undefined): number => {
+  if (raw === undefined || raw.trim() === '') return 60_000
+  const n = /^\d{1,10}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
+  if (!(n >= 1))
+    throw new Error(
+      `PURENN_WORKER_TIMEOUT_MS must be a decimal integer of milliseconds, at least 1, got '${raw}'`,
+    )
+  return n
+}
+
+/** How long the caller waits for the workers to finish an op before it gives up (ms). */
+export const poolWorkerTimeoutMs = (): number => {
+  if (workerTimeout === undefined) workerTimeout = parseWorkerTimeoutEnv(process.env.PURENN_WORKER_TIMEOUT_MS)
+  return workerTimeout
+}
+
+/** Sets the worker timeout (ms). */
+export const setPoolWorkerTimeoutMs = (ms: number): void => {
+  if (!Number.isInteger(ms) || ms < 1)
+    throw new RangeError(`setWorkerTimeout: expected a positive integer of milliseconds, got ${ms}`)
+  workerTimeout = ms
 }
 
 /** The number of threads heavy kernels use, the calling one included. */
@@ -341,8 +381,14 @@ export const runChunks = <A extends readonly PoolArg[]>(
         Atomics.add(ctrl, DONE, 1)
       }
     }
+    const waitStart = performance.now()
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
       const timedOut = Atomics.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
+      const limit = poolWorkerTimeoutMs()
+      if (performance.now() - waitStart > limit)
+        throw new Error(
+          `purenn worker pool: the workers did not finish ${op} within ${limit} ms; the pool is replaced (PURENN_WORKER_TIMEOUT_MS or setWorkerTimeout sets the limit)`,
+        )
       for (let i = 0; i < slots.length; i++) {
         const s = slots[i]!
         if (isStopped(p, i + 1, s, timedOut)) {
@@ -385,5 +431,11 @@ export const __poolForTests = {
     const p = livePool()
     if (!Number.isInteger(id) || id < 1 || id >= p.size) throw new Error(`no worker ${id}`)
     Atomics.store(p.ctrl, CRASH, id)
+  },
+  /** Makes worker `id` (1-based) loop forever when it claims a chunk of the next pooled op. */
+  stallOnNextOp: (id: number): void => {
+    const p = livePool()
+    if (!Number.isInteger(id) || id < 1 || id >= p.size) throw new Error(`no worker ${id}`)
+    Atomics.store(p.ctrl, CRASH, STALL + id)
   },
 }

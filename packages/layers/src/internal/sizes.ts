@@ -1,0 +1,40 @@
+// Sizes read from a file, checked against the weights the file really holds before a layer is
+// built: a damaged `units` or input shape must fail in microseconds, not after allocating
+// gigabytes. Not exported from the package.
+
+/**
+ * The first size of an architecture that its manifest cannot back, as a message, or undefined.
+ *
+ * @remarks Every `units` (at any depth of the config, walked without recursion) must be a
+ * dimension of some weight, and, when there are weights, every dimension of the input shape at
+ * most the largest weight dimension (the first layer with weights sees the input's last axis,
+ * or all its axes flattened into one). `dims` are the dimensions of the manifest's weights,
+ * whose total size has been checked against the files.
+ */
+export const sizesWithoutWeights = (
+  architecture: unknown,
+  where: string,
+  inputShape: readonly number[],
+  inputWhere: string,
+  dims: readonly number[],
+  manifestName: string,
+): string | undefined => {
+  const known = new Set(dims)
+  const stack: [unknown, string][] = [[architecture, where]]
+  while (stack.length > 0) {
+    const [u, path] = stack.pop()!
+    if (Array.isArray(u)) for (const [i, v] of u.entries()) stack.push([v, `${path}[${i}]`])
+    else if (typeof u === 'object' && u !== null)
+      for (const [k, v] of Object.entries(u)) {
+        if (k === 'units' && typeof v === 'number' && !known.has(v))
+          return `${path}.units: ${v} is no dimension of any weight in ${manifestName}`
+        stack.push([v, `${path}.${k}`])
+      }
+  }
+  if (dims.length === 0) return undefined
+  const largest = dims.reduce((a, b) => Math.max(a, b), 0)
+  const i = inputShape.findIndex((d) => d > largest)
+  return i === -1
+    ? undefined
+    : `${inputWhere}[${i}]: ${inputShape[i]} is larger than any weight dimension in ${manifestName} (${largest})`
+}

@@ -1,0 +1,198 @@
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadTfjsModel } from '../src/index.js'
+
+// The TF.js loader reads only what the manifest may name: regular files inside the model folder,
+// each once, sizes checked before anything is allocated, and messages that say nothing about
+// other files (DESIGN.md, "Saving and loading").
+
+let root = ''
+beforeAll(async () => {
+  root = await fs.mkdtemp(join(tmpdir(), 'purenn-tfjs-safety-'))
+})
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true })
+})
+let counter = 0
+
+/** A one-Dense model (2 -> units) in the TF.js Layers format, with its manifest edited by `edit`. */
+const write = async (
+  opts: { units?: number; paths?: string[]; shard?: Float32Array | null } = {},
+): Promise<string> => {
+  const dir = join(root, `case-${counter++}`)
+  await fs.mkdir(dir)
+  const units = opts.units ?? 1
+  const dense = { name: 'dense', units, activation: 'linear', use_bias: true, batch_input_shape: [null, 2] }
+  const modelTopology = {
+    class_name: 'Sequential',
+    config: { layers: [{ class_name: 'Dense', config: dense }] },
+  }
+  const weights = [
+    { name: 'dense/kernel', shape: [2, units], dtype: 'float32' },
+    { name: 'dense/bias', shape: [units], dtype: 'float32' },
+  ]
+  const paths = opts.paths ?? ['group1-shard1of1.bin']
+  await fs.writeFile(
+    join(dir, 'model.json'),
+    JSON.stringify({ format: 'layers-model', modelTopology, weightsManifest: [{ paths, weights }] }),
+  )
+  if (opts.shard !== null)
+    await fs.writeFile(join(dir, 'group1-shard1of1.bin'), opts.shard ?? new Float32Array([2, 3, 0.5]))
+  return dir
+}
+
+const message = (p: Promise<unknown>) =>
+  p.then(
+    () => 'loaded',
+    (e: Error) => e.message,
+  )
+
+describe('loadTfjsModel: every path stays inside the model folder', () => {
+  it('".." and absolute paths are refused without touching the file system', async () => {
+    for (const p of ['../../../../etc/passwd', '/etc/passwd', 'a/../../b.bin', 'C:\\x.bin', '']) {
+      const m = await message(loadTfjsModel(await write({ paths: [p] })))
+      expect(m).toBe(
+        `${JSON.stringify(p)}: not a relative path inside the model folder (no "..", no absolute path)`,
+      )
+    }
+  })
+
+  it('a symbolic link out of the folder is refused, with one message whether its target exists or not', async () => {
+    const outside = join(root, `outside-${counter++}.bin`)
+    await fs.writeFile(outside, new Float32Array([7, 7, 7]))
+    const messages: string[] = []
+    for (const target of [outside, join(root, 'no-such-file.bin'), '/etc/passwd']) {
+      const dir = await write({ paths: ['link.bin'] })
+      await fs.symlink(target, join(dir, 'link.bin'))
+      messages.push(await message(loadTfjsModel(dir)))
+    }
+    expect(new Set(messages)).toEqual(
+      new Set(['link.bin: a symbolic link that does not resolve to a file inside the model folder, refused']),
+    )
+    // a folder that is a link out of the model folder, holding (or not) the file
+    const dir = await write({ paths: ['sub/x.bin'] })
+    await fs.symlink(root, join(dir, 'sub'))
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'sub/x.bin: a symbolic link that does not resolve to a file inside the model folder, refused',
+    )
+  })
+
+  it('a symbolic link inside the folder is followed', async () => {
+    const dir = await write({ paths: ['link.bin'] })
+    await fs.symlink(join(dir, 'group1-shard1of1.bin'), join(dir, 'link.bin'))
+    const m = await loadTfjsModel(dir)
+    expect([...m.params.dense!.bias.data]).toEqual([0.5])
+  })
+
+  it('a shard listed twice is refused', async () => {
+    const m = await message(
+      loadTfjsModel(await write({ paths: ['group1-shard1of1.bin', 'group1-shard1of1.bin'] })),
+    )
+    expect(m).toBe('model.json: weightsManifest[0].paths[1]: the same shard as weightsManifest[0].paths[0]')
+  })
+})
+
+describe('loadTfjsModel: checks before it allocates or blocks', () => {
+  it('a FIFO as model.json or as a shard fails at once', async () => {
+    const dir = await write({ shard: null })
+    execFileSync('mkfifo', [join(dir, 'group1-shard1of1.bin')])
+    expect(await message(loadTfjsModel(dir))).toBe('group1-shard1of1.bin: not a regular file')
+    const dir2 = await write()
+    await fs.rm(join(dir2, 'model.json'))
+    execFileSync('mkfifo', [join(dir2, 'model.json')])
+    expect(await message(loadTfjsModel(dir2))).toBe('model.json: not a regular file')
+  })
+
+  it('a missing shard of a 20000x20000 layer fails with no large allocation', async () => {
+    const before = process.memoryUsage().arrayBuffers
+    const dir = await write({ units: 20000, shard: null })
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
+    json.modelTopology.config.layers[0].config.batch_input_shape = [null, 20000]
+    json.weightsManifest[0].weights[0].shape = [20000, 20000]
+    await fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+    expect(await message(loadTfjsModel(dir))).toBe('group1-shard1of1.bin: not found in the model folder')
+    // 1.6 GB of weights would show here: allow 50 MB of noise
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50e6)
+  })
+
+  it('a huge units that no weight has fails before the layer is built', async () => {
+    const dir = await write()
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
+    json.modelTopology.config.layers[0].config.units = 1_000_000_000
+    await fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'model.json: modelTopology.config.layers[0].config.units: 1000000000 is no dimension of any weight in weightsManifest',
+    )
+    expect(await message(loadTfjsModel(await write(), { maxBytes: 8 }))).toBe(
+      'model.json: weightsManifest: 12 bytes of weights, more than maxBytes (8)',
+    )
+  })
+
+  it('an input shape that no weight backs fails before the layer is built', async () => {
+    const dir = await write()
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
+    json.modelTopology.config.layers[0].config.batch_input_shape = [null, 1_000_000_000]
+    await fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'model.json: input shape[0]: 1000000000 is larger than any weight dimension in weightsManifest (2)',
+    )
+  })
+
+  it('NaN or infinite weights are refused unless allowNonFinite', async () => {
+    const dir = await write({ shard: new Float32Array([2, Number.NEGATIVE_INFINITY, 0.5]) })
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'group1-shard1of1.bin: weightsManifest[0].weights[0] (dense/kernel): value 1 is -Infinity (non-finite weights are refused; loadTfjsModel(path, { allowNonFinite: true }) accepts them)',
+    )
+    const m = await loadTfjsModel(dir, { allowNonFinite: true })
+    expect([...m.params.dense!.kernel.data]).toEqual([2, Number.NEGATIVE_INFINITY])
+  })
+
+  it('JSON errors do not quote the file', async () => {
+    const dir = await write()
+    await fs.writeFile(join(dir, 'model.json'), 'root:x:0:0:root:/root:/bin/bash\n')
+    const m = await message(loadTfjsModel(dir))
+    expect(m).toMatch(/^model\.json: not valid JSON( \(at character \d+\))?$/)
+    expect(m).not.toContain('root')
+  })
+})
+
+describe('loadTfjsModel: fuzzed model.json and shards', () => {
+  it('every damaged file ends in a purenn error naming a file, or a valid model', async () => {
+    const dir = await write({ units: 3, shard: new Float32Array(9).fill(0.25) })
+    const text = await fs.readFile(join(dir, 'model.json'), 'utf8')
+    const edit = fc.tuple(
+      fc.nat({ max: text.length - 1 }),
+      fc.constantFrom('', '-', '9', '"', '{', ']', '1e9', 'null', '..', '/', '99999999999', 'NaN'),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        fc.nat({ max: 40 }),
+        async (es, cut) => {
+          let s = text
+          for (const [at, ins] of es) s = s.slice(0, at) + ins + s.slice(at + 1)
+          await fs.writeFile(join(dir, 'model.json'), s)
+          await fs.writeFile(
+            join(dir, 'group1-shard1of1.bin'),
+            new Uint8Array(new Float32Array(9).fill(0.25).buffer).subarray(0, 36 - (cut % 5)),
+          )
+          const r = await loadTfjsModel(dir).then(
+            () => 'ok',
+            (e: Error) => e,
+          )
+          if (typeof r === 'string') return
+          expect(r).not.toBeInstanceOf(TypeError)
+          expect(r).not.toBeInstanceOf(RangeError)
+          expect(r.message).toMatch(
+            /^("[^"]*"|[\w./-]+\.(json|bin)|[^:]+\.bin( \+ [^:]+)*)?: |^model\.json: /,
+          )
+        },
+      ),
+      { numRuns: 150, seed: 12 },
+    )
+  }, 30_000)
+})
