@@ -7,6 +7,7 @@
  */
 export * from './callbacks.js'
 export * from './checkpoint.js'
+export * from './diagnostics.js'
 export * from './fit.js'
 export * from './guard.js'
 export * from './plot.js'
