@@ -1,6 +1,7 @@
 import { type AnyLayer, getLoss, type Loss, type LossName, type Model } from '@purenn/layers'
 import { key, type Tensor, type Tree, tree, valueAndGrad } from '@purenn/tensor'
 import type { Callback, Verdict } from './callbacks.js'
+import type { History } from './fit.js'
 import type { Batch } from './step.js'
 
 /**
@@ -267,9 +268,7 @@ export const recordDiagnostics = (probe: Batch, opts: DiagnoseOptions): Callback
  * ```
  * @category Diagnostics
  */
-export const diagnosticsOf = (history: {
-  readonly callbackStates?: Readonly<Record<string, unknown>>
-}): DiagnosticsState | undefined => {
+export const diagnosticsOf = (history: History): DiagnosticsState | undefined => {
   const s = history.callbackStates?.recordDiagnostics
   return typeof s === 'object' && s !== null && (s as { kind?: unknown }).kind === 'diagnostics'
     ? (s as DiagnosticsState)

@@ -8,6 +8,7 @@
 export * from './callbacks.js'
 export * from './checkpoint.js'
 export * from './diagnostics.js'
+export * from './diagnosticsPlot.js'
 export * from './fit.js'
 export * from './guard.js'
 export * from './plot.js'
