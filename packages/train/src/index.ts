@@ -7,6 +7,7 @@
  */
 export * from './callbacks.js'
 export * from './checkpoint.js'
+export * from './confusionPlot.js'
 export * from './diagnostics.js'
 export * from './diagnosticsPlot.js'
 export * from './fit.js'
