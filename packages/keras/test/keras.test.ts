@@ -190,10 +190,10 @@ describe('what is not a Keras model gets an error saying what it is and what rea
     const { unzipSync, zipSync } = await import('fflate')
     const entries = unzipSync(bytesOf('bn.keras'))
     const config = JSON.parse(new TextDecoder().decode(entries['config.json']))
-    config.config.layers[3].class_name = 'Conv2D'
+    config.config.layers[3].class_name = 'LSTM'
     entries['config.json'] = new TextEncoder().encode(JSON.stringify(config))
     await expect(kerasModelFromBytes(zipSync(entries))).rejects.toThrow(
-      /loadKerasModel: config.json: modelTopology: layer 3 \("hidden1"\) has class "Conv2D", which purenn does not have/,
+      /loadKerasModel: config.json: modelTopology: layer 3 \("hidden1"\) has class "LSTM", which purenn does not have/,
     )
   })
 })

@@ -9,6 +9,7 @@ import {
   activationToConfig,
   getActivation,
 } from './activations.js'
+import { type Tagged, tag } from './container.js'
 import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
 
@@ -26,17 +27,20 @@ import { type Empty, empty, type Json, type Layer, type NameOption } from './lay
  * ```
  * @category Layers
  */
-export const activation = (fn: ActivationName | Activation, opts: NameOption = {}): Layer<Empty, Empty> => {
+export const activation = <const N extends string = never>(
+  fn: ActivationName | Activation,
+  opts: NameOption & { readonly name?: N } = {},
+): Tagged<Layer<Empty, Empty>, 'Activation', N> => {
   checkOptions('activation', opts, ['name'])
   const a = getActivation(fn)
   const config: { [key: string]: Json } = { activation: activationToConfig(a) }
   if (opts.name !== undefined) config.name = opts.name
-  return {
+  return tag({
     kind: 'Activation',
     config,
     init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
     apply: (_params, state, x) => ({ y: a.fn(x), state }),
-  }
+  } satisfies Layer<Empty, Empty>)
 }
 
 /**
@@ -66,17 +70,19 @@ export interface LeakyReluOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const leakyRelu = (opts: LeakyReluOptions = {}): Layer<Empty, Empty> => {
+export const leakyRelu = <const N extends string = never>(
+  opts: LeakyReluOptions & { readonly name?: N } = {},
+): Tagged<Layer<Empty, Empty>, 'LeakyReLU', N> => {
   checkOptions('leakyRelu', opts, ['alpha', 'name'])
   const alpha = opts.alpha ?? 0.3
   const config: { [key: string]: Json } = { alpha }
   if (opts.name !== undefined) config.name = opts.name
-  return {
+  return tag({
     kind: 'LeakyReLU',
     config,
     init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
     apply: (_params, state, x) => ({ y: leakyReluOp(x, alpha), state }),
-  }
+  } satisfies Layer<Empty, Empty>)
 }
 
 /** Rebuilds an activation layer from its `config`. @internal */

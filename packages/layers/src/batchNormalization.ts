@@ -14,6 +14,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import { type Tagged, tag } from './container.js'
 import { checkOptions as checkOptionNames, decodeWith } from './internal/config.js'
 import type { Json, Layer, NameOption, Shape } from './layer.js'
 
@@ -98,9 +99,9 @@ export type BatchNormalizationState = { readonly movingMean: Tensor; readonly mo
  * ```
  * @category Layers
  */
-export const batchNormalization = (
-  opts: BatchNormalizationOptions = {},
-): Layer<BatchNormalizationParams, BatchNormalizationState> => {
+export const batchNormalization = <const N extends string = never>(
+  opts: BatchNormalizationOptions & { readonly name?: N } = {},
+): Tagged<Layer<BatchNormalizationParams, BatchNormalizationState>, 'BatchNormalization', N> => {
   checkOptionNames('batchNormalization', opts, ['axis', 'momentum', 'epsilon', 'center', 'scale', 'name'])
   const axis = opts.axis ?? -1
   const momentum = opts.momentum ?? 0.99
@@ -117,7 +118,7 @@ export const batchNormalization = (
     scale,
   }
   if (opts.name !== undefined) config.name = opts.name
-  return {
+  return tag({
     kind: 'BatchNormalization',
     config,
     init: (_key, inputShape) => {
@@ -164,7 +165,7 @@ export const batchNormalization = (
         },
       }
     },
-  }
+  } satisfies Layer<BatchNormalizationParams, BatchNormalizationState>)
 }
 
 const BatchNormalizationConfig = t.intersection([

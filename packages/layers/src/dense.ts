@@ -17,6 +17,7 @@ import {
   constraintToConfig,
   getConstraint,
 } from './constraints.js'
+import { type Tagged, tag } from './container.js'
 import {
   getInitializer,
   type Initializer,
@@ -95,7 +96,9 @@ export type DenseParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * ```
  * @category Layers
  */
-export const dense = (opts: DenseOptions): Layer<DenseParams> => {
+export const dense = <const N extends string = never>(
+  opts: DenseOptions & { readonly name?: N },
+): Tagged<Layer<DenseParams>, 'Dense', N> => {
   checkOptions('dense', opts, denseOptionNames)
   if (!Number.isInteger(opts.units) || opts.units <= 0)
     throw new Error(`dense: units must be a positive integer, got ${opts.units}`)
@@ -154,8 +157,8 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
             return { kernel, bias: biasConstraint ? biasConstraint.project(params.bias) : params.bias }
           },
         }
-  if (kernelRegularizer === undefined && biasRegularizer === undefined) return constrained
-  return {
+  if (kernelRegularizer === undefined && biasRegularizer === undefined) return tag(constrained)
+  return tag({
     ...constrained,
     penalty: (params) => {
       const terms = [
@@ -164,7 +167,7 @@ export const dense = (opts: DenseOptions): Layer<DenseParams> => {
       ]
       return terms.reduce((s, x) => add(s, x), scalar(0))
     },
-  }
+  })
 }
 
 const DenseConfig = t.intersection([

@@ -2,6 +2,7 @@ import { dropout as dropoutOp, type Key, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import { type Tagged, tag } from './container.js'
 import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
 
@@ -48,10 +49,12 @@ export interface DropoutOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const dropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
+export const dropout = <const N extends string = never>(
+  opts: DropoutOptions & { readonly name?: N },
+): Tagged<Layer<Empty, Empty>, 'Dropout', N> => {
   checkOptions('dropout', opts, ['rate', 'name'])
   checkRate('dropout', opts.rate)
-  return {
+  return tag({
     kind: 'Dropout',
     config: configOf(opts),
     init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
@@ -61,7 +64,7 @@ export const dropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
         throw new Error('dropout: training mode needs a key (pass { training: true, key })')
       return { y: drop(x, opts.rate, o.key), state }
     },
-  }
+  } satisfies Layer<Empty, Empty>)
 }
 
 /**
@@ -93,10 +96,12 @@ export const dropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
  * ```
  * @category Layers
  */
-export const mcDropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
+export const mcDropout = <const N extends string = never>(
+  opts: DropoutOptions & { readonly name?: N },
+): Tagged<Layer<Empty, Empty>, 'MCDropout', N> => {
   checkOptions('mcDropout', opts, ['rate', 'name'])
   checkRate('mcDropout', opts.rate)
-  return {
+  return tag({
     kind: 'MCDropout',
     config: configOf(opts),
     init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
@@ -107,7 +112,7 @@ export const mcDropout = (opts: DropoutOptions): Layer<Empty, Empty> => {
         )
       return { y: drop(x, opts.rate, o.key), state }
     },
-  }
+  } satisfies Layer<Empty, Empty>)
 }
 
 const DropoutConfig = t.intersection([t.type({ rate: t.number }), t.partial({ name: t.string })])

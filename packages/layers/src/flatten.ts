@@ -2,6 +2,7 @@ import { reshape } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import { type Tagged, tag } from './container.js'
 import { checkOptions, decodeWith } from './internal/config.js'
 import { type Empty, empty, type Layer, type NameOption } from './layer.js'
 
@@ -19,21 +20,21 @@ import { type Empty, empty, type Layer, type NameOption } from './layer.js'
  * ```
  * @category Layers
  */
-export const flatten = (opts: NameOption = {}): Layer<Empty, Empty> => {
+export const flatten = <const N extends string = never>(
+  opts: NameOption & { readonly name?: N } = {},
+): Tagged<Layer<Empty, Empty>, 'Flatten', N> => {
   checkOptions('flatten', opts, ['name'])
-  return flattenLayer(opts)
+  return tag({
+    kind: 'Flatten',
+    config: opts.name === undefined ? {} : { name: opts.name },
+    init: (_key, inputShape) => ({
+      params: empty,
+      state: empty,
+      outputShape: [inputShape.reduce((p, d) => p * d, 1)],
+    }),
+    apply: (_params, state, x) => ({ y: reshape(x, [x.shape[0] ?? 1, -1]), state }),
+  } satisfies Layer<Empty, Empty>)
 }
-
-const flattenLayer = (opts: NameOption): Layer<Empty, Empty> => ({
-  kind: 'Flatten',
-  config: opts.name === undefined ? {} : { name: opts.name },
-  init: (_key, inputShape) => ({
-    params: empty,
-    state: empty,
-    outputShape: [inputShape.reduce((p, d) => p * d, 1)],
-  }),
-  apply: (_params, state, x) => ({ y: reshape(x, [x.shape[0] ?? 1, -1]), state }),
-})
 
 /** Rebuilds a flatten layer from its `config`. @internal */
 export const flattenFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>

@@ -44,18 +44,18 @@ export interface ApplyOptions {
  * What `init` returns: fresh trainable params, non-trainable state, and the output shape.
  * @category Layers
  */
-export interface Init<P extends Tree, S extends Tree> {
+export interface Init<P extends Tree, S extends Tree, O = Shape> {
   readonly params: P
   readonly state: S
-  readonly outputShape: Shape
+  readonly outputShape: O
 }
 
 /**
  * What `apply` returns: the output and the (possibly updated) state.
  * @category Layers
  */
-export interface Applied<S extends Tree> {
-  readonly y: Tensor
+export interface Applied<S extends Tree, Y = Tensor> {
+  readonly y: Y
   readonly state: S
 }
 
@@ -72,6 +72,9 @@ export interface Applied<S extends Tree> {
  *   constraints (`maxNorm`, `nonNeg`, ...); training calls it after each optimizer update.
  * - `kind` and `config` (plain JSON) fully describe the layer: `fromConfig` in
  *   `registry.ts` rebuilds it, which is how models are saved and cloned.
+ * - `X` and `Y`, the input and output types, are a tensor for every layer a model holds
+ *   directly; inside `serial`, the stax combinators `fanOut`/`parallel`/`fanInSum` pass lists
+ *   of tensors ({@link Flow}) between them.
  *
  * @example
  * ```ts
@@ -83,15 +86,20 @@ export interface Applied<S extends Tree> {
  * ```
  * @category Layers
  */
-export interface Layer<P extends Tree = Tree, S extends Tree = Tree> {
+export interface Layer<
+  P extends Tree = Tree,
+  S extends Tree = Tree,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
+> {
   /** The Keras class name: `Dense`, `BatchNormalization`, `Sequential`, ... */
   readonly kind: string
   /** Everything needed to rebuild the layer, as plain JSON (includes `name` when given). */
   readonly config: { readonly [key: string]: Json }
   /** Creates params and state for inputs of shape `inputShape` (no batch axis). */
-  init(key: Key, inputShape: Shape): Init<P, S>
+  init(key: Key, inputShape: ShapeOf<X>): Init<P, S, ShapeOf<Y>>
   /** Runs the layer on a batch. */
-  apply(params: P, state: S, x: Tensor, opts: ApplyOptions): Applied<S>
+  apply(params: P, state: S, x: X, opts: ApplyOptions): Applied<S, Y>
   /** The regularization penalty of these params (a scalar), if the layer has regularizers. */
   penalty?(params: P): Tensor
   /**
@@ -100,6 +108,60 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree> {
    */
   constrain?(params: P): P
 }
+
+/**
+ * What flows between layers: a tensor, or (between the stax combinators `fanOut`,
+ * `parallel`, `fanInSum`, `fanInConcat`) a list of flows.
+ *
+ * @example
+ * ```ts
+ * import type { Flow } from '@purenn/layers'
+ * import { ones } from '@purenn/tensor'
+ * const pair: Flow = [ones([1, 2]), ones([1, 3])]
+ * console.log(Array.isArray(pair)) // true
+ * ```
+ * @category Layers
+ */
+export type Flow = Tensor | readonly Flow[]
+
+/**
+ * The shape (without batch axis) of a flow: a {@link Shape} for a tensor, a list of shapes
+ * for a list of tensors.
+ *
+ * @example
+ * ```ts
+ * import type { ShapeOf } from '@purenn/layers'
+ * import type { Tensor } from '@purenn/tensor'
+ * const shapes: ShapeOf<readonly Tensor[]> = [[2], [3]]
+ * console.log(shapes.length) // 2
+ * ```
+ * @category Layers
+ */
+export type ShapeOf<X> = X extends Tensor
+  ? Shape
+  : X extends readonly (infer E)[]
+    ? readonly ShapeOf<E>[]
+    : FlowShape
+
+/**
+ * The shape of any flow: a shape or a list of flow shapes.
+ *
+ * @example
+ * ```ts
+ * import type { FlowShape } from '@purenn/layers'
+ * const s: FlowShape = [[28, 28], [10]]
+ * console.log(s.length) // 2
+ * ```
+ * @category Layers
+ */
+export type FlowShape = Shape | readonly FlowShape[]
+
+/**
+ * A layer of any flow types: what the combinators (`serial`, `parallel`, ...) take.
+ * @category Layers
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a combinator holds layers of different types
+export type AnyBlock = Layer<any, any, any, any>
 
 /**
  * A layer whose params and state are any trees: the type of a layer once it sits in a list.

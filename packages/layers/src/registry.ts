@@ -1,10 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
 import { batchNormalizationFromConfig } from './batchNormalization.js'
+import { conv2dFromConfig } from './conv2d.js'
 import { denseFromConfig } from './dense.js'
 import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
+import { embeddingFromConfig } from './embedding.js'
 import { flattenFromConfig } from './flatten.js'
-import type { AnyLayer, Json } from './layer.js'
+import type { AnyBlock, AnyLayer, Json } from './layer.js'
+import { layerNormalizationFromConfig } from './layerNormalization.js'
+import { addFromConfig, concatenateFromConfig } from './merge.js'
 import {
   alphaDropoutFromConfig,
   gaussianDropoutFromConfig,
@@ -12,8 +16,23 @@ import {
   mcAlphaDropoutFromConfig,
 } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
+import {
+  averagePooling2dFromConfig,
+  globalAveragePooling2dFromConfig,
+  maxPooling2dFromConfig,
+} from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
+import { reshapeFromConfig } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
+import {
+  fanInConcatFromConfig,
+  fanInSumFromConfig,
+  fanOutFromConfig,
+  identityFromConfig,
+  parallelFromConfig,
+  residualFromConfig,
+  serialFromConfig,
+} from './serial.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -53,20 +72,51 @@ export interface LayerJson extends LayerSpec {
   readonly kind: string
   /** The layer's config, plain JSON. */
   readonly config: { readonly [key: string]: Json }
+  /** Plain JSON: a spec fits wherever a {@link Json} value does (a container's config). */
+  readonly [key: string]: Json
 }
 
 /**
- * Rebuilds a layer of one kind from its config: `Left(message)` when the config is invalid.
+ * Rebuilds a layer of one kind from its config, for {@link fromConfig} and `loadModel`.
+ *
+ * @remarks
+ * It may return the layer (and throw an `Error` when the config is invalid: the message is
+ * reported with where the layer sits), or a `Right(layer)` / `Left(message)` as fp-ts
+ * `Either` users prefer. A container kind rebuilds its children with `rebuild(spec)`. A
+ * layer kind made with `defineLayer` / `defineContainer` is its own rebuilder: pass the
+ * factory itself (`{ Scale: scale }`).
  *
  * @example
  * ```ts
- * import { dense, type LayerFromConfig } from '@purenn/layers'
- * const myDense: LayerFromConfig = () => ({ _tag: 'Right', right: dense({ units: 1 }) })
- * console.log(myDense({})._tag) // Right
+ * import { activation, type LayerFromConfig, layerFromConfig } from '@purenn/layers'
+ * const relu: LayerFromConfig = () => activation('relu')
+ * console.log(layerFromConfig({ kind: 'MyReLU', config: {} }, { MyReLU: relu }).kind) // Activation
  * ```
  * @category Registry
  */
-export type LayerFromConfig = (config: unknown) => E.Either<string, AnyLayer>
+export type LayerFromConfig = (
+  config: unknown,
+  rebuild: (spec: { readonly kind: string; readonly config: unknown }) => AnyBlock,
+) => AnyBlock | E.Either<string, AnyBlock>
+
+/**
+ * What a layer made by `defineLayer` / `defineContainer` carries: its kind and how to
+ * rebuild it, so the factory itself can be listed in {@link CustomLayers}.
+ *
+ * @example
+ * ```ts
+ * import type { Rebuildable } from '@purenn/layers'
+ * const r: Rebuildable = { kind: 'Nothing', fromConfig: () => { throw new Error('never') } }
+ * console.log(r.kind) // Nothing
+ * ```
+ * @category Registry
+ */
+export interface Rebuildable {
+  /** The kind it rebuilds. */
+  readonly kind: string
+  /** Rebuilds it from its config; throws an `Error` naming the field when the config is invalid. */
+  readonly fromConfig: LayerFromConfig
+}
 
 /**
  * User-defined kinds, by name, for {@link fromConfig} and `loadModel`: the TypeScript
@@ -75,22 +125,22 @@ export type LayerFromConfig = (config: unknown) => E.Either<string, AnyLayer>
  * @example
  * ```ts
  * import { activation, type CustomLayers } from '@purenn/layers'
- * const custom: CustomLayers = { Relu6: () => ({ _tag: 'Right', right: activation('relu') }) }
+ * const custom: CustomLayers = { Relu6: () => activation('relu') }
  * console.log(Object.keys(custom)) // [ 'Relu6' ]
  * ```
  * @category Registry
  */
-export type CustomLayers = { readonly [kind: string]: LayerFromConfig }
+export type CustomLayers = { readonly [kind: string]: LayerFromConfig | Rebuildable }
 
 // ---------------------------------------------------------------------------------------
 // The built-in kinds
 
 /** Rebuilds a child spec at a path (`layers[3]`), for container kinds. */
-type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) => E.Either<string, AnyLayer>
+type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) => E.Either<string, AnyBlock>
 
 /** One rebuilder per built-in kind: constant, never mutated (no global registry). */
 const builtins: {
-  readonly [kind: string]: (config: unknown, child: ChildFromConfig) => E.Either<string, AnyLayer>
+  readonly [kind: string]: (config: unknown, child: ChildFromConfig) => E.Either<string, AnyBlock>
 } = Object.freeze({
   Dense: denseFromConfig,
   Flatten: flattenFromConfig,
@@ -107,17 +157,37 @@ const builtins: {
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
   Normalization: normalizationFromConfig,
+  Conv2D: conv2dFromConfig,
+  MaxPooling2D: maxPooling2dFromConfig,
+  AveragePooling2D: averagePooling2dFromConfig,
+  GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
+  LayerNormalization: layerNormalizationFromConfig,
+  Reshape: reshapeFromConfig,
+  Embedding: embeddingFromConfig,
+  Serial: serialFromConfig,
+  Parallel: parallelFromConfig,
+  FanOut: fanOutFromConfig,
+  FanInSum: fanInSumFromConfig,
+  FanInConcat: fanInConcatFromConfig,
+  Identity: identityFromConfig,
+  Residual: residualFromConfig,
+  Add: addFromConfig,
+  Concatenate: concatenateFromConfig,
 })
 
 /**
  * The kinds {@link fromConfig} knows without help: `Dense`, `Flatten`, `Activation`,
  * `LeakyReLU`, `BatchNormalization`, `Dropout`, `MCDropout`, `Sequential`, `PReLU`, `RReLU`,
- * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization`.
+ * `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization`, `Conv2D`,
+ * `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`, `LayerNormalization`,
+ * `Reshape`, `Embedding`, and the combinators `Serial`, `Parallel`, `FanOut`, `FanInSum`,
+ * `FanInConcat`, `Identity`, `Residual`, and the merge layers `Add` and `Concatenate`, which
+ * take lists of inputs ({@link MergeLayer}) inside the combinators.
  *
  * @example
  * ```ts
  * import { layerKinds } from '@purenn/layers'
- * console.log(layerKinds.includes('BatchNormalization'), layerKinds.includes('PReLU')) // true true
+ * console.log(layerKinds.includes('PReLU'), layerKinds.includes('Residual')) // true true
  * ```
  * @category Registry
  */
@@ -138,7 +208,7 @@ export const layerKinds: readonly string[] = Object.freeze(Object.keys(builtins)
  * ```
  * @category Registry
  */
-export const toSpec = (layer: AnyLayer): LayerJson => ({
+export const toSpec = (layer: AnyBlock): LayerJson => ({
   kind: layer.kind,
   config: layer.config,
 })
@@ -151,7 +221,7 @@ export const toSpec = (layer: AnyLayer): LayerJson => ({
  * Looks the kind up in `custom` first (so a user may also override a built-in kind), then
  * in the constant map of built-in kinds ({@link layerKinds}); sequentials rebuild their
  * children the same way, recursively. There is no global, mutable registry: a custom kind
- * is known exactly where it is passed. Errors say where: `unknown layer kind "Conv2D" at
+ * is known exactly where it is passed. Errors say where: `unknown layer kind "Conv3D" at
  * layers[3]; known kinds: Dense, ...` or `layers[1]: Dense config: units: ...`.
  *
  * @param spec - the kind and the config
@@ -162,12 +232,40 @@ export const toSpec = (layer: AnyLayer): LayerJson => ({
  * import { fromConfig } from '@purenn/layers'
  * const ok = fromConfig({ kind: 'Flatten', config: {} })
  * console.log(ok._tag === 'Right' && ok.right.kind) // Flatten
- * const bad = fromConfig({ kind: 'Sequential', config: { name: 's', layers: [{ kind: 'Conv2D', config: {} }] } })
- * console.log(bad._tag === 'Left' && bad.left.startsWith('unknown layer kind "Conv2D" at layers[0]')) // true
+ * const bad = fromConfig({ kind: 'Sequential', config: { name: 's', layers: [{ kind: 'Conv3D', config: {} }] } })
+ * console.log(bad._tag === 'Left' && bad.left.startsWith('unknown layer kind "Conv3D" at layers[0]')) // true
  * ```
  * @category Registry
  */
+const isEither = (r: unknown): r is E.Either<string, AnyBlock> =>
+  typeof r === 'object' &&
+  r !== null &&
+  ((r as { _tag?: unknown })._tag === 'Left' || (r as { _tag?: unknown })._tag === 'Right')
+
 export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either<string, AnyLayer> => {
+  // a user's rebuilder may throw or return a layer; its children are rebuilt by `rebuild`,
+  // which throws a marked error so that the child's own message (with its place) wins
+  const runUser = (
+    user: LayerFromConfig | Rebuildable,
+    s: { readonly kind: string; readonly config: unknown },
+    child: ChildFromConfig,
+  ): E.Either<string, AnyBlock> => {
+    const f = 'fromConfig' in user ? user.fromConfig : user
+    let childError: string | undefined
+    let n = 0
+    const rebuild = (c: { readonly kind: string; readonly config: unknown }): AnyBlock => {
+      const r = child(c, `layers[${n++}]`)
+      if (E.isRight(r)) return r.right
+      childError = r.left
+      throw new Error(r.left)
+    }
+    try {
+      const r = f(s.config, rebuild)
+      return isEither(r) ? r : E.right(r)
+    } catch (e) {
+      return E.left(childError ?? `${s.kind} config: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
   const known = [...layerKinds, ...Object.keys(custom).filter((k) => !Object.hasOwn(builtins, k))]
   const go = (
     s: { readonly kind: string; readonly config: unknown },
@@ -186,7 +284,7 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
       if (E.isLeft(r)) childFailed = true
       return r
     }
-    const r = user !== undefined ? user(s.config) : builtin!(s.config, child)
+    const r = user !== undefined ? runUser(user, s, child) : builtin!(s.config, child)
     if (E.isLeft(r)) return !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
     // a field a built-in layer does not know is an error (docs/format.md): the rebuilt
     // layer's config has every field it reads
@@ -200,4 +298,30 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
     return r
   }
   return go(spec, '')
+}
+
+/**
+ * Rebuilds a layer from `{ kind, config }`, or throws: {@link fromConfig} for code that
+ * does not use fp-ts.
+ *
+ * @param spec - the kind and the config
+ * @param custom - rebuilders of user-defined kinds, by kind name
+ * @returns the layer
+ * @throws Error with the message of {@link fromConfig}'s `Left` (which layer, which field)
+ * @example
+ * ```ts
+ * import { dense, layerFromConfig, toSpec } from '@purenn/layers'
+ * console.log(layerFromConfig(toSpec(dense({ units: 3 }))).config.units) // 3
+ * try {
+ *   layerFromConfig({ kind: 'Dense', config: { units: 'three' } })
+ * } catch (e) {
+ *   console.log((e as Error).message.startsWith('Dense config: units')) // true
+ * }
+ * ```
+ * @category Registry
+ */
+export const layerFromConfig = (spec: LayerSpec, custom: CustomLayers = {}): AnyLayer => {
+  const r = fromConfig(spec, custom)
+  if (E.isLeft(r)) throw new Error(r.left)
+  return r.right
 }

@@ -1,17 +1,21 @@
-import { add, type Key, scalar, split, type Tensor, type TreeOf } from '@purenn/tensor'
+import type { Tree } from '@purenn/tensor'
 import * as A from 'fp-ts/lib/Array.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import {
+  type ChildParams,
+  type Children,
+  type ChildState,
+  type Container,
+  type Tagged,
+  tag,
+} from './container.js'
 import { checkOptions, decodeWith } from './internal/config.js'
-import type { AnyLayer, ApplyOptions, Json, Layer, Shape } from './layer.js'
+import type { AnyLayer, Json, Shape } from './layer.js'
+import { serialOf } from './serial.js'
 
-/**
- * Params or state of a sequential model: one entry per child, keyed by the child's name.
- * @category Layers
- */
-// biome-ignore lint/suspicious/noExplicitAny: each child has its own tree type
-export type Children = { readonly [name: string]: any }
+export { childNames, snakeCase } from './container.js'
 
 /**
  * Options of {@link sequential}.
@@ -25,16 +29,14 @@ export interface SequentialOptions {
 }
 
 /**
- * A layer made of layers applied one after the other. Besides the `Layer` fields, it keeps
- * its children and their names so models can be sliced, extended and summarized.
+ * A layer made of layers applied one after the other: a {@link serial} container with a
+ * model name and an optional declared input shape. It keeps its children and their names so
+ * models can be sliced, extended and summarized; its params are typed by child name when
+ * every child's kind is known to the compiler (`params.dense_1.kernel`).
  * @category Layers
  */
-export interface Sequential extends Layer<Children, Children> {
+export interface Sequential<P extends Tree = Children, S extends Tree = Children> extends Container<P, S> {
   readonly kind: 'Sequential'
-  /** The children, in order. */
-  readonly layers: readonly AnyLayer[]
-  /** The children's names, Keras style: `dense`, `dense_1`, `batch_normalization`, ... */
-  readonly names: readonly string[]
   /** The model name. */
   readonly name: string
   /** The declared input shape, if any. */
@@ -42,54 +44,16 @@ export interface Sequential extends Layer<Children, Children> {
 }
 
 /**
- * Keras' `to_snake_case` of a class name: `Dense` → `dense`, `BatchNormalization` →
- * `batch_normalization`, `LeakyReLU` → `leaky_re_lu`.
- * @internal
- */
-export const snakeCase = (kind: string): string =>
-  kind
-    .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase()
-
-/**
- * Names children the Keras way: an explicit `config.name` is kept; otherwise the snake-case
- * kind, with `_1`, `_2`, ... for the second and later layers of a kind.
- * @internal
- */
-export const childNames = (layers: readonly AnyLayer[]): string[] => {
-  const used = new Set(layers.flatMap((l) => (typeof l.config.name === 'string' ? [l.config.name] : [])))
-  const counts = new Map<string, number>()
-  return layers.map((l) => {
-    if (typeof l.config.name === 'string') return l.config.name
-    const base = snakeCase(l.kind)
-    for (;;) {
-      const n = counts.get(base) ?? 0
-      counts.set(base, n + 1)
-      const candidate = n === 0 ? base : `${base}_${n}`
-      if (!used.has(candidate)) {
-        used.add(candidate)
-        return candidate
-      }
-    }
-  })
-}
-
-const subMask = (mask: TreeOf<boolean> | undefined, name: string): TreeOf<boolean> | undefined => {
-  if (mask === undefined || typeof mask === 'boolean') return mask
-  if (Array.isArray(mask)) return undefined
-  return (mask as { readonly [k: string]: TreeOf<boolean> })[name]
-}
-
-/**
  * Chains layers: the output of each is the input of the next (Keras' `Sequential`).
  *
  * @remarks
- * `init` splits the key once per child and passes shapes forward; params and state are
- * keyed by child name (`{ dense: { kernel, bias }, batch_normalization: {...} }`).
- * `apply` splits its key (when given) once per child and threads the state through, so
- * batch-norm layers return their new moving statistics; a child's part of the `trainable`
- * mask is passed down. The penalty is the sum of the children's penalties; `constrain`
+ * Built on {@link serial}: `init` splits the key once per child and passes shapes forward;
+ * params and state are keyed by child name (`{ dense: { kernel, bias },
+ * batch_normalization: {...} }`), and the compiler knows these names: a misspelt
+ * `params.dens_1` does not compile. `apply` splits its key (when given) once per child and
+ * threads the state through, so batch-norm layers return their new moving statistics; a
+ * child's part of the `trainable` mask is passed down. The penalty is the sum of the
+ * children's penalties; `constrain`
  * projects each child's params with the child's own `constrain`.
  *
  * @throws Error when two children share an explicit name.
@@ -103,83 +67,22 @@ const subMask = (mask: TreeOf<boolean> | undefined, name: string): TreeOf<boolea
  * ```
  * @category Layers
  */
-export const sequential = (layers: readonly AnyLayer[], opts: SequentialOptions = {}): Sequential => {
+export const sequential = <const L extends readonly AnyLayer[], const N extends string = never>(
+  layers: L,
+  opts: SequentialOptions & { readonly name?: N } = {},
+): Tagged<Sequential<ChildParams<L>, ChildState<L>>, 'Sequential', N> => {
   checkOptions('sequential', opts, ['inputShape', 'name'])
-  const names = childNames(layers)
-  const dup = names.find((n, i) => names.indexOf(n) !== i)
-  if (dup !== undefined)
-    throw new Error(`sequential: two layers are named "${dup}"; layer names must be unique`)
   const name = opts.name ?? 'sequential'
-  const config: { [key: string]: Json } = {
-    name,
-    layers: layers.map((l) => ({ kind: l.kind, config: l.config })),
-  }
+  const config: { [key: string]: Json } = { name }
+  const core = serialOf('Sequential', layers, config)
   if (opts.inputShape !== undefined) config.inputShape = [...opts.inputShape]
-  const withPenalty = layers.some((l) => l.penalty !== undefined)
   const seq: Sequential = {
+    ...(core as Container),
     kind: 'Sequential',
-    config,
-    layers,
-    names,
     name,
     ...(opts.inputShape === undefined ? {} : { inputShape: opts.inputShape }),
-    init: (key, inputShape) => {
-      const keys = split(key, Math.max(layers.length, 1))
-      const params: Record<string, unknown> = {}
-      const state: Record<string, unknown> = {}
-      let shape = inputShape
-      layers.forEach((l, i) => {
-        const r = l.init(keys[i]!, shape)
-        params[names[i]!] = r.params
-        state[names[i]!] = r.state
-        shape = r.outputShape
-      })
-      return { params, state, outputShape: shape }
-    },
-    apply: (params, state, x, o) => {
-      const keys: readonly (Key | undefined)[] =
-        o.key === undefined ? layers.map(() => undefined) : split(o.key, Math.max(layers.length, 1))
-      const newState: Record<string, unknown> = {}
-      let y: Tensor = x
-      layers.forEach((l, i) => {
-        const n = names[i]!
-        const k = keys[i]
-        const mask = subMask(o.trainable, n)
-        const childOpts: ApplyOptions = {
-          training: o.training,
-          ...(k === undefined ? {} : { key: k }),
-          ...(o.dropout === undefined ? {} : { dropout: o.dropout }),
-          ...(mask === undefined ? {} : { trainable: mask }),
-        }
-        const r = l.apply(params[n], state[n], y, childOpts)
-        y = r.y
-        newState[n] = r.state
-      })
-      return { y, state: newState }
-    },
   }
-  const constrained: Sequential = !layers.some((l) => l.constrain !== undefined)
-    ? seq
-    : {
-        ...seq,
-        constrain: (params) => {
-          const out: Record<string, unknown> = { ...params }
-          layers.forEach((l, i) => {
-            const n = names[i]!
-            if (l.constrain !== undefined) out[n] = l.constrain(params[n])
-          })
-          return out as typeof params
-        },
-      }
-  if (!withPenalty) return constrained
-  return {
-    ...constrained,
-    penalty: (params) =>
-      layers.reduce<Tensor>(
-        (s, l, i) => (l.penalty === undefined ? s : add(s, l.penalty(params[names[i]!]))),
-        scalar(0),
-      ),
-  }
+  return tag(seq as Sequential<ChildParams<L>, ChildState<L>>)
 }
 
 const SequentialConfig = t.intersection([

@@ -1,6 +1,7 @@
-import { type Tree, tree } from '@purenn/tensor'
-import { isSequentialLayer, outputShapes } from './internal/walk.js'
-import type { Shape } from './layer.js'
+import { isTensor, key, type Tree, tree, zeros } from '@purenn/tensor'
+import { childTree, isContainer } from './container.js'
+import { isSequentialLayer } from './internal/walk.js'
+import type { AnyBlock, Flow, FlowShape } from './layer.js'
 import { countParams, type Model } from './model.js'
 import { snakeCase } from './sequential.js'
 
@@ -24,10 +25,89 @@ export interface SummaryOptions {
    * Default `[0.45, 0.85, 1]`, i.e. columns ending at 29, 55 and 65.
    */
   readonly positions?: readonly [number, number, number]
+  /**
+   * Whether the layers inside nested containers (`residual`, `serial`, a nested
+   * `sequential`, ...) get their own rows, framed as Keras' `expand_nested=True` draws them.
+   * Default true (Keras' default is false: one row per top-level layer).
+   */
+  readonly expandNested?: boolean
 }
 
-/** Python's `str` of an output shape with its batch axis: `(None, 784)`, `(None,)`. */
-const pyShape = (shape: Shape): string => (shape.length === 0 ? '(None,)' : `(None, ${shape.join(', ')})`)
+/** Python's `str` of an output shape with its batch axis: `(None, 784)`, `(None,)`; a list of them. */
+const pyShape = (shape: FlowShape | undefined): string =>
+  shape === undefined
+    ? '?'
+    : shape.length > 0 && Array.isArray(shape[0])
+      ? `[${(shape as readonly FlowShape[]).map(pyShape).join(', ')}]`
+      : shape.length === 0
+        ? '(None,)'
+        : `(None, ${shape.join(', ')})`
+
+/** One row of the table: a layer, its name, its output shape, its params and state. */
+interface Row {
+  readonly layer: AnyBlock
+  readonly name: string
+  readonly shape: FlowShape | undefined
+  readonly params: unknown
+  readonly state: unknown
+}
+
+const flowShape = (y: Flow): FlowShape => (isTensor(y) ? y.shape.slice(1) : y.map(flowShape))
+
+/** The container's children as rows (looking through a residual), given its input flow. */
+const childRows = (layer: AnyBlock, params: unknown, state: unknown, x: Flow | undefined): Row[] => {
+  if (!isContainer(layer)) return []
+  const opts = { training: false, key: key(0) }
+  if (layer.wiring === 'residual') {
+    const block = layer.layers[0]!
+    if (isContainer(block)) return childRows(block, params, state, x)
+    const shape = x === undefined ? undefined : flowShape(block.apply(params, state, x, opts).y)
+    return [{ layer: block, name: ownName(block), shape, params, state }]
+  }
+  let y = x
+  return layer.layers.map((l, i) => {
+    const n = layer.names[i]!
+    const p = childTree(params, n)
+    const st = childTree(state, n)
+    let out: Flow | undefined
+    if (layer.wiring === 'serial' && y !== undefined) out = y = l.apply(p, st, y, opts).y
+    else if (layer.wiring === 'parallel' && Array.isArray(x))
+      out = l.apply(p, st, (x as readonly Flow[])[i]!, opts).y
+    return { layer: l, name: n, shape: out === undefined ? undefined : flowShape(out), params: p, state: st }
+  })
+}
+
+/** The input flow of each child, to expand nested containers (serial: the previous output). */
+const childInputs = (
+  layer: AnyBlock,
+  params: unknown,
+  state: unknown,
+  x: Flow | undefined,
+): (Flow | undefined)[] => {
+  if (!isContainer(layer) || x === undefined)
+    return isContainer(layer) ? layer.layers.map(() => undefined) : []
+  const opts = { training: false, key: key(0) }
+  if (layer.wiring === 'residual') {
+    const block = layer.layers[0]!
+    return isContainer(block) ? childInputs(block, params, state, x) : [x]
+  }
+  if (layer.wiring === 'parallel')
+    return layer.layers.map((_, i) => (Array.isArray(x) ? (x as readonly Flow[])[i] : undefined))
+  if (layer.wiring !== 'serial') return layer.layers.map(() => undefined)
+  let y = x
+  return layer.layers.map((l, i) => {
+    const n = layer.names[i]!
+    const input = y
+    y = l.apply(childTree(params, n), childTree(state, n), y, opts).y
+    return input
+  })
+}
+
+const ownName = (layer: AnyBlock): string =>
+  typeof layer.config.name === 'string' ? layer.config.name : snakeCase(layer.kind)
+
+const countOf = (params: unknown, state: unknown): number =>
+  tree.count((params ?? {}) as Tree) + tree.count((state ?? {}) as Tree)
 
 /** Python's `'{:,}'.format(n)`: thousands separated by commas. */
 const withCommas = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
@@ -37,7 +117,7 @@ const withCommas = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d)
  * between columns), preferably after a `),`-like break, and what does not fit goes on the
  * next line; every line starts with a space and is padded to the column edges.
  */
-const printRow = (fields: readonly string[], positions: readonly number[]): string[] => {
+const printRow = (fields: readonly string[], positions: readonly number[], level = 0): string[] => {
   const left = [...fields]
   const lines: string[] = []
   while (left.some((f) => f !== '')) {
@@ -55,12 +135,13 @@ const printRow = (fields: readonly string[], positions: readonly number[]): stri
         cutoff = Math.min(...breaks)
         fit = fit.slice(0, cutoff)
       }
-      if (col === 0) line += ' '
+      if (col === 0) line += `${'|'.repeat(level)} `
       line += fit + ' '.repeat(space)
       left[col] = field.slice(cutoff)
-      line += ' '.repeat(Math.max(0, end - line.length))
+      const last = col === positions.length - 1
+      line += ' '.repeat(Math.max(0, end - (level > 0 && last ? level : 0) - line.length))
     })
-    lines.push(line)
+    lines.push(line + '|'.repeat(level))
   }
   return lines
 }
@@ -102,26 +183,51 @@ export const summary = (model: Model, opts: SummaryOptions = {}): string => {
   const rel = opts.positions ?? [0.45, 0.85, 1]
   const positions = rel[2] <= 1 ? rel.map((p) => Math.trunc(lineLength * p)) : [...rel]
   const layer = model.layer
-  const shapes = outputShapes(layer, model.params, model.state, model.inputShape)
-  const ownName = typeof layer.config.name === 'string' ? layer.config.name : snakeCase(layer.kind)
-  const at = (t: Tree, n: string): Tree => (t as { readonly [k: string]: Tree })[n]!
-  const rows: [string, Tree, Tree][] = isSequentialLayer(layer)
-    ? layer.layers.map((l, i) => {
-        const n = layer.names[i]!
-        return [`${n} (${l.kind})`, at(model.params, n), at(model.state, n)]
-      })
-    : [[`${ownName} (${layer.kind})`, model.params, model.state]]
-  const name = isSequentialLayer(layer) ? layer.name : ownName
+  const x = zeros([1, ...model.inputShape])
+  const expand = opts.expandNested ?? true
+  const top = isContainer(layer) && layer.wiring === 'serial'
+  const rows: Row[] = top
+    ? childRows(layer, model.params, model.state, x)
+    : [
+        {
+          layer,
+          name: ownName(layer),
+          shape: flowShape(layer.apply(model.params, model.state, x, { training: false, key: key(0) }).y),
+          params: model.params,
+          state: model.state,
+        },
+      ]
+  const inputs: (Flow | undefined)[] = top ? childInputs(layer, model.params, model.state, x) : [x]
+  const name = isSequentialLayer(layer) ? layer.name : ownName(layer)
   const counts = countParams(model)
+  // Keras' print_layer with expand_nested: a nested container's rows sit between ¯ rules,
+  // framed by one | per level
+  const printLayer = (row: Row, input: Flow | undefined, level: number, nestedLast: boolean): string[] => {
+    const out = printRow(
+      [`${row.name} (${row.layer.kind})`, pyShape(row.shape), String(countOf(row.params, row.state))],
+      positions,
+      level,
+    )
+    if (expand && isContainer(row.layer)) {
+      const kids = childRows(row.layer, row.params, row.state, input)
+      const kidInputs = childInputs(row.layer, row.params, row.state, input)
+      if (kids.length > 0) {
+        out.push(`${'|'.repeat(level + 1)}${'¯'.repeat(lineLength - 2 * level - 2)}${'|'.repeat(level + 1)}`)
+        kids.forEach((k, i) => {
+          out.push(...printLayer(k, kidInputs[i], level + 1, i === kids.length - 1))
+        })
+        out.push(`${'|'.repeat(level)}${'¯'.repeat(lineLength - 2 * level)}${'|'.repeat(level)}`)
+      }
+    }
+    if (!nestedLast) out.push(`${'|'.repeat(level)}${' '.repeat(lineLength - 2 * level)}${'|'.repeat(level)}`)
+    return out
+  }
   return [
     `Model: "${name}"`,
     '_'.repeat(lineLength),
     ...printRow(['Layer (type)', 'Output Shape', 'Param #'], positions),
     '='.repeat(lineLength),
-    ...rows.flatMap(([label, p, s], i) => [
-      ...printRow([label, pyShape(shapes[i]!), String(tree.count(p) + tree.count(s))], positions),
-      ' '.repeat(lineLength),
-    ]),
+    ...rows.flatMap((row, i) => printLayer(row, inputs[i], 0, false)),
     '='.repeat(lineLength),
     `Total params: ${withCommas(counts.total)}`,
     `Trainable params: ${withCommas(counts.trainable)}`,

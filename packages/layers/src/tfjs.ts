@@ -8,6 +8,7 @@ import { activation, leakyRelu } from './activation.js'
 import { type Activation, activations } from './activations.js'
 import { batchNormalization } from './batchNormalization.js'
 import { type Constraint, constraintFromConfig } from './constraints.js'
+import { conv2d } from './conv2d.js'
 import { dense } from './dense.js'
 import { dropout } from './dropout.js'
 import { flatten } from './flatten.js'
@@ -17,10 +18,13 @@ import { type Opened, openInside, parseJson, readExact, readTextInside } from '.
 import { describeFile } from './internal/formats.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { mapWeights, weightEntries } from './internal/walk.js'
-import type { AnyLayer, Json, NameOption, Shape } from './layer.js'
+import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
+import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { type Sequential, sequential } from './sequential.js'
+import { fanOut, identity, parallel, serial } from './serial.js'
 
 // Reading the TF.js Layers format: what `tensorflowjs_converter --input_format keras` and TF.js'
 // `model.save('file://...')` write. model.json is decoded with io-ts into Eithers whose Left is
@@ -61,7 +65,7 @@ type BatchShape = readonly (number | null)[]
 
 /** A layer of the topology, converted: `layer` is undefined for the `InputLayer`. */
 interface Planned {
-  readonly layer: AnyLayer | undefined
+  readonly layer: AnyBlock | undefined
   readonly trainable: boolean
   /** Its `batch_input_shape` (or Keras 3 `batch_shape`, `build_config.input_shape`), if any. */
   readonly batchShape: BatchShape | undefined
@@ -74,6 +78,14 @@ interface Topology {
   readonly name: string
   readonly layers: readonly Planned[]
   readonly trainable: boolean
+  /** The children of the purenn sequential: the layers, or the combinators of a functional graph. */
+  readonly chain: readonly AnyBlock[]
+  /** Each Keras layer with weights: name, class and whether it is trainable. */
+  readonly kerasLayers: readonly {
+    readonly name: string
+    readonly kind: string
+    readonly trainable: boolean
+  }[]
 }
 
 /** One entry of the weights manifest, placed in its group's bytes. */
@@ -383,10 +395,10 @@ const constraintOf = (u: unknown, path: string): E.Either<string, Constraint | u
 // ---------------------------------------------------------------------------------------
 // Keras layer configs -> purenn layers
 
-type Convert = (config: Config, path: string, name: NameOption) => E.Either<string, AnyLayer>
+type Convert = (config: Config, path: string, name: NameOption) => E.Either<string, AnyBlock>
 
 /** Runs a layer constructor, whose checks throw, inside the Either. */
-const build = (path: string, make: () => AnyLayer): E.Either<string, AnyLayer> =>
+const build = (path: string, make: () => AnyBlock): E.Either<string, AnyBlock> =>
   E.tryCatch(make, (e) => `${path}: ${(e as Error).message}`)
 
 const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_bias: Bool })])
@@ -497,6 +509,113 @@ const flattenOf: Convert = (c, path, name) =>
       )
     : build(path, () => flatten(name))
 
+// Convolution and pooling: channels_last only (TF.js' and Keras' default). Sizes may be an
+// integer or a list of two, as Keras writes them.
+const SizeC = leaf(
+  'a positive integer or a list of two',
+  (u): u is number | [number, number] =>
+    (isNonNegInt(u) && u > 0) ||
+    (Array.isArray(u) && u.length === 2 && u.every((d) => isNonNegInt(d) && d > 0)),
+)
+const PaddingStrC = leaf(
+  '"valid" or "same" (purenn has no other padding)',
+  (u): u is 'valid' | 'same' => u === 'valid' || u === 'same',
+)
+const pairOf = (u: number | readonly [number, number]): [number, number] =>
+  typeof u === 'number' ? [u, u] : [u[0], u[1]]
+const channelsLast = (c: Config, path: string): E.Either<string, void> =>
+  c.data_format === undefined || c.data_format === null || c.data_format === 'channels_last'
+    ? E.right(undefined)
+    : E.left(
+        `${path}.data_format: ${brief(c.data_format)} is not supported by purenn, whose images are channels_last (NHWC)`,
+      )
+
+const Conv2DC = t.intersection([
+  t.type({ filters: PositiveInt, kernel_size: SizeC }),
+  t.partial({
+    strides: SizeC,
+    padding: PaddingStrC,
+    dilation_rate: SizeC,
+    use_bias: Bool,
+    groups: PositiveInt,
+  }),
+])
+const conv2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(Conv2DC, c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chainFirst((d) =>
+      d.groups === undefined || d.groups === 1
+        ? E.right(undefined)
+        : E.left(`${path}.groups: grouped convolutions are not supported by purenn, got ${d.groups}`),
+    ),
+    E.chainFirst(() =>
+      unsupported(c, path, [
+        ['activity_regularizer', 'activity regularizers are'],
+        ['kernel_constraint', 'constraints are'],
+        ['bias_constraint', 'constraints are'],
+      ]),
+    ),
+    E.chain((d) =>
+      pipe(
+        E.Do,
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('kernelInit', () =>
+          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+        ),
+        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.chain((o) =>
+          build(path, () =>
+            conv2d({
+              filters: d.filters,
+              kernelSize: pairOf(d.kernel_size),
+              strides: pairOf(d.strides ?? 1),
+              padding: d.padding ?? 'valid',
+              dilationRate: pairOf(d.dilation_rate ?? 1),
+              activation: o.activation,
+              useBias: d.use_bias ?? true,
+              kernelInitializer: o.kernelInit,
+              biasInitializer: o.biasInit,
+              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...name,
+            }),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const PoolingC = t.partial({ pool_size: SizeC, strides: t.union([SizeC, t.null]), padding: PaddingStrC })
+// Keras 2 and TF.js default pool_size to 2; strides null (or absent) means the pool size
+const poolingOf =
+  (make: typeof maxPooling2d): Convert =>
+  (c, path, name) =>
+    pipe(
+      decode(PoolingC, c, path),
+      E.chainFirst(() => channelsLast(c, path)),
+      E.chain((p) => {
+        const poolSize = pairOf(p.pool_size ?? 2)
+        return build(path, () =>
+          make({
+            poolSize,
+            strides: p.strides === undefined || p.strides === null ? poolSize : pairOf(p.strides),
+            padding: p.padding ?? 'valid',
+            ...name,
+          }),
+        )
+      }),
+    )
+
+const globalAveragePooling2dOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.partial({ keepdims: Bool }), c, path),
+    E.chainFirst(() => channelsLast(c, path)),
+    E.chain((g) => build(path, () => globalAveragePooling2d({ keepdims: g.keepdims ?? false, ...name }))),
+  )
+
 /** The layer classes read, with their converters; `InputLayer` is handled apart. */
 const converters: { readonly [className: string]: Convert } = {
   Dense: denseOf,
@@ -506,6 +625,16 @@ const converters: { readonly [className: string]: Convert } = {
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
   ELU: eluOf,
+  Conv2D: conv2dOf,
+  MaxPooling2D: poolingOf(maxPooling2d),
+  AveragePooling2D: poolingOf(averagePooling2d),
+  GlobalAveragePooling2D: globalAveragePooling2dOf,
+  Add: (_c, path, name) => build(path, () => add(name)),
+  Concatenate: (c, path, name) =>
+    pipe(
+      decode(t.partial({ axis: t.Int }), c, path),
+      E.chain((d) => build(path, () => concatenate({ axis: d.axis ?? -1, ...name }))),
+    ),
 }
 const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
 
@@ -551,9 +680,11 @@ const planTopology = (topology: { readonly [k: string]: unknown }): E.Either<str
   const path = isRecord(topology.model_config) ? 'modelTopology.model_config' : 'modelTopology'
   const root = decode(ClassC, isRecord(topology.model_config) ? topology.model_config : topology, path)
   if (E.isLeft(root)) return root
+  if (root.right.class_name === 'Model' || root.right.class_name === 'Functional')
+    return planFunctional(root.right.config, `${path}.config`)
   if (root.right.class_name !== 'Sequential')
     return E.left(
-      `${path}.class_name: "${root.right.class_name}" models are not supported; purenn reads Sequential models only`,
+      `${path}.class_name: "${root.right.class_name}" models are not supported; purenn reads Sequential and functional (Model, Functional) models`,
     )
   // Keras 2 writes {name, layers}; very old files a bare list of layers
   const raw = root.right.config
@@ -571,7 +702,233 @@ const planTopology = (topology: { readonly [k: string]: unknown }): E.Either<str
     layers.push(p.right)
   }
   const s = seq.right as { readonly name?: string; readonly trainable?: boolean }
-  return E.right({ name: s.name ?? 'sequential', layers, trainable: s.trainable ?? true })
+  const chain = layers.flatMap((l) => (l.layer === undefined ? [] : [l.layer]))
+  const kerasLayers = layers.flatMap((l) => (l.layer === undefined ? [] : [kerasLayerOf(l)]))
+  return E.right({ name: s.name ?? 'sequential', layers, trainable: s.trainable ?? true, chain, kerasLayers })
+}
+
+const kerasLayerOf = (l: Planned) => ({
+  name: typeof l.layer?.config.name === 'string' ? l.layer.config.name : '',
+  kind: l.layer?.kind ?? 'InputLayer',
+  trainable: l.trainable,
+})
+
+// ---------------------------------------------------------------------------------------
+// Functional models -> combinators
+
+const FunctionalC = t.intersection(
+  [
+    t.type({
+      layers: t.array(t.unknown, 'an array of layers'),
+      input_layers: t.array(t.unknown, 'an array of inputs'),
+      output_layers: t.array(t.unknown, 'an array of outputs'),
+    }),
+    t.partial({ name: Str, trainable: Bool }),
+  ],
+  'an object {name, layers, input_layers, output_layers}',
+)
+
+/** A node of the functional graph: its converted layer and the layers it reads. */
+interface GraphNode {
+  readonly name: string
+  readonly className: string
+  readonly planned: Planned
+  readonly inbound: readonly string[]
+}
+
+/** `[name, node, tensor]` (Keras 2, TF.js) or a Keras 3 `keras_history`: the layer named. */
+const historyName = (u: unknown, where: string): E.Either<string, string> => {
+  if (!Array.isArray(u) || typeof u[0] !== 'string')
+    return E.left(`${where}: expected [layer name, node index, tensor index], got ${brief(u)}`)
+  if (u[1] !== 0 || u[2] !== 0)
+    return E.left(
+      `${where}: reads node ${brief(u[1])}, tensor ${brief(u[2])} of layer "${u[0]}": purenn reads functional models whose layers are called once and have one output`,
+    )
+  return E.right(u[0])
+}
+
+/** The layers a node reads, in order: TF.js / Keras 2 lists, or Keras 3 `keras_history`s. */
+const inboundOf = (
+  entry: { readonly [k: string]: unknown },
+  name: string,
+  path: string,
+): E.Either<string, string[]> => {
+  const nodes = entry.inbound_nodes
+  if (nodes === undefined || (Array.isArray(nodes) && nodes.length === 0)) return E.right([])
+  if (!Array.isArray(nodes)) return E.left(`${path}.inbound_nodes: expected an array, got ${brief(nodes)}`)
+  if (nodes.length > 1)
+    return E.left(
+      `${path}.inbound_nodes: layer "${name}" is called ${nodes.length} times (a shared layer); purenn reads functional models whose layers are called once`,
+    )
+  const node: unknown = nodes[0]
+  const where = `${path}.inbound_nodes[0]`
+  const names: string[] = []
+  if (Array.isArray(node)) {
+    for (const [j, h] of node.entries()) {
+      const n = historyName(h, `${where}[${j}]`)
+      if (E.isLeft(n)) return n
+      names.push(n.right)
+    }
+    return E.right(names)
+  }
+  // Keras 3: { args: [...], kwargs }, tensors as { class_name: '__keras_tensor__', config: { keras_history } }
+  const found: unknown[] = []
+  const walk = (u: unknown): void => {
+    if (Array.isArray(u)) u.forEach(walk)
+    else if (isRecord(u)) {
+      if (isRecord(u.config) && Array.isArray(u.config.keras_history)) found.push(u.config.keras_history)
+      else Object.values(u).forEach(walk)
+    }
+  }
+  walk(isRecord(node) ? node.args : node)
+  for (const h of found) {
+    const n = historyName(h, where)
+    if (E.isLeft(n)) return n
+    names.push(n.right)
+  }
+  return E.right(names)
+}
+
+/**
+ * A functional model (Keras' `Model` / `Functional` config) as a chain of purenn layers, when
+ * its graph is series-parallel: one input, one output, every layer called once, branches
+ * that leave a layer and meet again at an `Add` (→ `add`) or a `Concatenate` (→
+ * `concatenate`). A merge of k branches becomes `fanOut(k)`, `parallel(branch, ...)` and the
+ * merge layer, placed after the branches' nearest common dominator (the last layer every
+ * path to them goes through); an empty branch is an `identity`.
+ */
+const planFunctional = (raw: unknown, path: string): E.Either<string, Topology> => {
+  const cfg = decode(FunctionalC, raw, path)
+  if (E.isLeft(cfg)) return cfg
+  const c = cfg.right
+  if (c.input_layers.length !== 1 || c.output_layers.length !== 1)
+    return E.left(
+      `${path}: the model has ${c.input_layers.length} inputs and ${c.output_layers.length} outputs; purenn reads functional models with one input and one output`,
+    )
+  const input = historyName(c.input_layers[0], `${path}.input_layers[0]`)
+  if (E.isLeft(input)) return input
+  const output = historyName(c.output_layers[0], `${path}.output_layers[0]`)
+  if (E.isLeft(output)) return output
+  const nodes = new Map<string, GraphNode>()
+  const layers: Planned[] = []
+  for (const [i, u] of c.layers.entries()) {
+    const lpath = `${path}.layers[${i}]`
+    const entry = decode(LayerC, u, lpath)
+    if (E.isLeft(entry)) return entry
+    const e = u as { readonly [k: string]: unknown }
+    const name =
+      typeof e.name === 'string'
+        ? e.name
+        : typeof entry.right.config.name === 'string'
+          ? entry.right.config.name
+          : `layer ${i}`
+    const className = entry.right.class_name
+    // the input layer may sit anywhere in the list of a functional model
+    const planned = className === 'InputLayer' ? planLayer(u, 0, lpath) : planLayer(u, i === 0 ? 1 : i, lpath)
+    if (E.isLeft(planned)) return planned
+    const inbound = inboundOf(e, name, lpath)
+    if (E.isLeft(inbound)) return inbound
+    const merge = className === 'Add' || className === 'Concatenate'
+    if (className !== 'InputLayer' && !merge && inbound.right.length !== 1)
+      return E.left(
+        `${lpath}: layer "${name}" (${className}) reads ${inbound.right.length} tensors; purenn reads single-input layers and Add, Concatenate`,
+      )
+    if (merge && inbound.right.length < 2)
+      return E.left(
+        `${lpath}: layer "${name}" (${className}) merges ${inbound.right.length} tensor; expected 2 or more`,
+      )
+    if (nodes.has(name)) return E.left(`${lpath}: a second layer named "${name}"`)
+    nodes.set(name, { name, className, planned: planned.right, inbound: inbound.right })
+    if (className === 'InputLayer') layers.unshift(planned.right)
+    else layers.push(planned.right)
+  }
+  const start = nodes.get(input.right)
+  if (start === undefined || start.className !== 'InputLayer')
+    return E.left(`${path}.input_layers[0]: "${input.right}" is not an InputLayer of the model`)
+  for (const n of nodes.values())
+    for (const p of n.inbound)
+      if (!nodes.has(p))
+        return E.left(`${path}: layer "${n.name}" reads "${p}", which is not a layer of the model`)
+  if (!nodes.has(output.right))
+    return E.left(`${path}.output_layers[0]: "${output.right}" is not a layer of the model`)
+
+  // dominators: dom(n) = {n} ∪ ⋂ dom(inputs of n); a cycle or a second input is refused
+  const dom = new Map<string, Set<string>>()
+  const domOf = (name: string, seen: readonly string[]): E.Either<string, Set<string>> => {
+    const known = dom.get(name)
+    if (known !== undefined) return E.right(known)
+    if (seen.includes(name)) return E.left(`${path}: the layers ${[...seen, name].join(' → ')} form a cycle`)
+    const n = nodes.get(name)!
+    if (n.inbound.length === 0 && name !== input.right)
+      return E.left(`${path}: layer "${name}" reads nothing and is not the model's input`)
+    let acc: Set<string> | undefined
+    for (const p of n.inbound) {
+      const d = domOf(p, [...seen, name])
+      if (E.isLeft(d)) return d
+      acc = acc === undefined ? new Set(d.right) : new Set([...acc].filter((x) => d.right.has(x)))
+    }
+    const mine = new Set([...(acc ?? []), name])
+    dom.set(name, mine)
+    return E.right(mine)
+  }
+  const used = new Set<string>()
+  const toBlock = (chain: readonly AnyBlock[]): AnyBlock =>
+    chain.length === 0 ? identity() : chain.length === 1 ? chain[0]! : serial(...chain)
+  // the chain of layers from the output of `from` to the output of `to`
+  const chainOf = (from: string, to: string): E.Either<string, AnyBlock[]> => {
+    if (to === from) return E.right([])
+    const n = nodes.get(to)!
+    if (n.inbound.length === 0)
+      return E.left(
+        `${path}: layer "${from}" does not lead to "${to}" alone; purenn cannot express this graph`,
+      )
+    if (used.has(to))
+      return E.left(
+        `${path}: the output of layer "${to}" is used by more than one branch outside a fan-out purenn can express`,
+      )
+    used.add(to)
+    const layer = n.planned.layer!
+    if (n.inbound.length === 1)
+      return pipe(
+        chainOf(from, n.inbound[0]!),
+        E.map((ch) => [...ch, layer]),
+      )
+    const doms: Set<string>[] = []
+    for (const p of n.inbound) {
+      const d = domOf(p, [])
+      if (E.isLeft(d)) return d
+      doms.push(d.right)
+    }
+    const common = [...doms[0]!].filter((x) => doms.every((d) => d.has(x)))
+    const split = common.reduce((a, b) => (dom.get(a)!.size >= dom.get(b)!.size ? a : b))
+    const branches: AnyBlock[] = []
+    for (const p of n.inbound) {
+      const b = chainOf(split, p)
+      if (E.isLeft(b)) return b
+      branches.push(toBlock(b.right))
+    }
+    return pipe(
+      chainOf(from, split),
+      E.map((ch) => [...ch, fanOut(n.inbound.length), parallel(...branches), layer]),
+    )
+  }
+  const d = domOf(output.right, [])
+  if (E.isLeft(d)) return d
+  const chain = chainOf(input.right, output.right)
+  if (E.isLeft(chain)) return chain
+  const unused = [...nodes.keys()].find((k) => k !== input.right && !used.has(k))
+  if (unused !== undefined)
+    return E.left(
+      `${path}: layer "${unused}" does not lead to the model's output; purenn cannot express this graph`,
+    )
+  const kerasLayers = layers.flatMap((l) => (l.layer === undefined ? [] : [kerasLayerOf(l)]))
+  return E.right({
+    name: c.name ?? 'model',
+    layers,
+    trainable: c.trainable ?? true,
+    chain: chain.right,
+    kerasLayers,
+  })
 }
 
 const fmt = (s: readonly (number | null)[]): string =>
@@ -658,11 +1015,15 @@ const kerasWeightNames: { readonly [k: string]: string } = {
   movingVariance: 'moving_variance',
 }
 
-/** `batch_normalization.movingMean` -> `batch_normalization/moving_mean`. */
+/**
+ * `batch_normalization.movingMean` -> `batch_normalization/moving_mean`; inside the
+ * combinators of a functional model, the Keras layer is the last name before the weight
+ * (`serial.parallel.dense.kernel` -> `dense/kernel`).
+ */
 const kerasTarget = (dotted: string): string => {
-  const dot = dotted.lastIndexOf('.')
-  const w = dotted.slice(dot + 1)
-  return `${dotted.slice(0, dot)}/${lookup(kerasWeightNames, w) ?? w}`
+  const parts = dotted.split('.')
+  const w = parts.at(-1)!
+  return `${parts.at(-2)}/${lookup(kerasWeightNames, w) ?? w}`
 }
 
 /**
@@ -672,6 +1033,7 @@ const kerasTarget = (dotted: string): string => {
  */
 const matchWeights = (
   fresh: Model<Sequential>,
+  topology: Topology,
   entries: readonly ManifestEntry[],
 ): E.Either<string, readonly ManifestEntry[]> => {
   const expected = weightEntries(fresh.layer, fresh.params, fresh.state).map((e) => ({
@@ -686,14 +1048,15 @@ const matchWeights = (
     if (twin !== undefined) return E.left(`${m.where}: the same weight as ${twin.where}`)
     if (!wanted.has(m.target)) {
       const [layerName, weight] = m.target.split('/') as [string, string]
-      const i = fresh.layer.names.indexOf(layerName)
+      const names = topology.kerasLayers.map((l) => l.name)
+      const i = names.indexOf(layerName)
       const has = expected
         .filter((e) => e.target.startsWith(`${layerName}/`))
         .map((e) => e.target.split('/')[1])
       return E.left(
         i === -1
-          ? `${m.where}: matches no weight of the model: modelTopology has no layer "${layerName}" (its layers: ${fresh.layer.names.join(', ')})`
-          : `${m.where}: matches no weight of the model: layer "${layerName}" (${fresh.layer.layers[i]!.kind}) has no weight "${weight}"; ${has.length === 0 ? 'it has no weights' : `its weights are ${has.join(', ')}`}`,
+          ? `${m.where}: matches no weight of the model: modelTopology has no layer "${layerName}" (its layers: ${names.join(', ')})`
+          : `${m.where}: matches no weight of the model: layer "${layerName}" (${topology.kerasLayers[i]!.kind}) has no weight "${weight}"; ${has.length === 0 ? 'it has no weights' : `its weights are ${has.join(', ')}`}`,
       )
     }
     byTarget.set(m.target, m)
@@ -712,13 +1075,10 @@ const matchWeights = (
 
 /** The frozen layers' params false, the others true (Keras' `trainable` per layer). */
 const trainableMask = (fresh: Model<Sequential>, topology: Topology): TreeOf<boolean> => {
-  const real = topology.layers.filter((l) => l.layer !== undefined)
-  const params = fresh.params as { readonly [name: string]: Tree }
-  return Object.fromEntries(
-    fresh.layer.names.map((n, i) => [
-      n,
-      tree.map(params[n]!, () => topology.trainable && real[i]!.trainable),
-    ]),
+  const frozen = new Set(topology.kerasLayers.filter((l) => !l.trainable).map((l) => l.name))
+  return tree.map(
+    fresh.params as Tree,
+    (_t, path) => topology.trainable && !frozen.has(path.split('.').at(-2)!),
   )
 }
 
@@ -863,16 +1223,13 @@ const loadEither = async (
         E.tryCatch(
           () =>
             initModel(
-              sequential(
-                topology.layers.flatMap((l) => (l.layer === undefined ? [] : [l.layer])),
-                { name: topology.name, inputShape },
-              ),
+              sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }),
               { key: key(0) },
             ),
           (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
         ),
         E.bindTo('fresh'),
-        E.bind('order', ({ fresh }) => matchWeights(fresh, placed.entries)),
+        E.bind('order', ({ fresh }) => matchWeights(fresh, topology, placed.entries)),
       ),
     )
     if (E.isLeft(checked)) return checked
@@ -906,7 +1263,7 @@ const loadEither = async (
 }
 
 /**
- * Loads a Sequential model saved in the TF.js Layers format (by Keras through
+ * Loads a Sequential or functional model saved in the TF.js Layers format (by Keras through
  * `tensorflowjs_converter`, or by TF.js' `model.save`) as a purenn {@link Model}, ready to
  * fine-tune.
  *
@@ -927,6 +1284,11 @@ const loadEither = async (
  *   `scale` (its initializers are not kept: purenn starts from ones and zeros);
  * - `Dropout`: `rate`; `Activation`: `activation`; `LeakyReLU`: `alpha` (Keras 3:
  *   `negative_slope`); `Flatten` (`data_format: 'channels_last'`);
+ * - `Conv2D`: `filters`, `kernel_size`, `strides`, `padding` (`valid`, `same`),
+ *   `dilation_rate`, `activation`, `use_bias`, the initializers and regularizers as `Dense`;
+ *   `MaxPooling2D`, `AveragePooling2D`: `pool_size`, `strides` (null: the pool size),
+ *   `padding`; `GlobalAveragePooling2D`: `keepdims`. Images are channels_last (NHWC, the
+ *   default of Keras and TF.js); `channels_first` and grouped convolutions are refused;
  * - `InputLayer` as the first layer: skipped, its `batch_input_shape` (Keras 3:
  *   `batch_shape`) is the input shape. Otherwise the first layer's `batch_input_shape` is,
  *   or `opts.inputShape`.
@@ -944,14 +1306,25 @@ const loadEither = async (
  * Everything is checked before anything is built, and the first problem rejects the promise
  * with a message naming the file and the field: a bad field
  * (`model.json: modelTopology.config.layers[1].config.units: expected a positive integer,
- * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("conv2d")
- * has class "Conv2D", which purenn does not have; supported: ...`), a field it cannot honour
+ * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("lstm")
+ * has class "LSTM", which purenn does not have; supported: ...`), a field it cannot honour
  * (constraints, activity regularizers, batch renormalization, noise shapes), a weight that is
  * not float32 or is quantized, a weight missing, unknown or of the wrong shape
  * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got
  * [300,784]`), a shard missing or of the wrong size (`group1-shard1of1.bin: expected 1086016
- * bytes for weightsManifest[0], found 1000`). Nested models, functional models and other
- * layer classes are not supported.
+ * bytes for weightsManifest[0], found 1000`). Nested models and other layer classes are not
+ * supported.
+ *
+ * Functional models (`class_name` `Model` as TF.js writes it, `Functional` in Keras 2/3) are
+ * read when the combinators can express their graph: one input, one output, every layer
+ * called once, branches that leave one layer and meet again at an `Add` (read as
+ * {@link add}) or a `Concatenate` ({@link concatenate}, same `axis`). Each merge becomes
+ * `fanOut(k)`, `parallel(...branches)` and the merge layer, right after the last layer all its
+ * branches go through (an empty branch, the skip of a residual block, is an
+ * {@link identity}); the whole is a {@link sequential} named as the Keras model. Keras layer
+ * names are kept, so weights still match by `layer/weight`. Anything else (a second input, a
+ * shared layer, `Multiply`, a branch read again after its merge) is refused with a message
+ * naming the layer.
  *
  * @param path - a directory holding `model.json` and its shards, or the path of the `.json` file itself
  * @param opts - `{ inputShape? }`
@@ -1034,17 +1407,13 @@ export const tfjsModelFromArtifacts = (
     E.bind('fresh', ({ topology, inputShape }) =>
       E.tryCatch(
         () =>
-          initModel(
-            sequential(
-              topology.layers.flatMap((l) => (l.layer === undefined ? [] : [l.layer])),
-              { name: topology.name, inputShape },
-            ),
-            { key: key(0) },
-          ),
+          initModel(sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }), {
+            key: key(0),
+          }),
         (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
       ),
     ),
-    E.bind('order', ({ fresh, placed }) => matchWeights(fresh, placed.entries)),
+    E.bind('order', ({ fresh, topology, placed }) => matchWeights(fresh, topology, placed.entries)),
     E.map(({ topology, inputShape, fresh, order }) => {
       let i = 0
       const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {

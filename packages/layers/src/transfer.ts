@@ -1,8 +1,9 @@
 import { type Key, type Tree, type TreeOf, tree } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
+import { isContainer } from './container.js'
 import { mcDropoutFromConfig } from './dropout.js'
 import { fullMask, isSequentialLayer, outputShapes, trainableFlags, withName } from './internal/walk.js'
-import type { AnyLayer, Shape } from './layer.js'
+import type { AnyBlock, AnyLayer, Shape } from './layer.js'
 import { initModel, type Model } from './model.js'
 import { type Sequential, sequential } from './sequential.js'
 
@@ -11,7 +12,8 @@ import { type Sequential, sequential } from './sequential.js'
 
 /**
  * Which params {@link freeze} and {@link unfreeze} touch: a list of layer names (`['dense',
- * 'dense_1']`), or a predicate on each weight's dotted path (`'dense_1.kernel'`).
+ * 'dense_1']`) or paths into nested containers (`'block1/dense'`, names joined by `/`), or
+ * a predicate on each weight's dotted path (`'dense_1.kernel'`).
  *
  * @example
  * ```ts
@@ -252,13 +254,34 @@ const selectorFor = (
 ): ((path: string) => boolean) => {
   if (selector === undefined) return () => true
   if (typeof selector === 'function') return selector
-  const names = isSequentialLayer(model.layer) ? model.layer.names : []
-  const unknown = selector.find((n) => !names.includes(n))
-  if (unknown !== undefined)
-    throw new Error(
-      `${fn}: no layer named "${unknown}"; the model's layers are ${names.length === 0 ? '(none: it is not a sequential; select with a predicate on paths)' : names.join(', ')}`,
-    )
-  return (path) => selector.includes(path.split('.')[0]!)
+  const prefixes = selector.map((p) => layerPrefix(fn, model.layer, p))
+  return (path) => prefixes.some((q) => path === q || path.startsWith(`${q}.`))
+}
+
+/** The layers directly inside a container, looking through transparent ones (residual). */
+const visible = (layer: AnyBlock): { names: string[]; layers: AnyBlock[] } => {
+  if (!isContainer(layer)) return { names: [], layers: [] }
+  if (layer.names.length === 1 && layer.names[0] === '') return visible(layer.layers[0]!)
+  return { names: [...layer.names], layers: [...layer.layers] }
+}
+
+/** The weight-path prefix of the layer at `'block1/dense'` (`block1.dense`), or throws. */
+const layerPrefix = (fn: string, root: AnyBlock, path: string): string => {
+  let layer = root
+  const done: string[] = []
+  for (const part of path.split('/')) {
+    const { names, layers } = visible(layer)
+    const i = names.indexOf(part)
+    if (i < 0) {
+      const where = done.length === 0 ? "the model's layers are" : `the layers of ${done.join('/')} are`
+      throw new Error(
+        `${fn}: no layer named "${done.length === 0 ? part : [...done, part].join('/')}"; ${where} ${names.length === 0 ? '(none: it is not a container; select with a predicate on paths)' : names.join(', ')}`,
+      )
+    }
+    done.push(part)
+    layer = layers[i]!
+  }
+  return done.join('.')
 }
 
 /**
@@ -272,7 +295,8 @@ const selectorFor = (
  * non-trainable in {@link countParams} and {@link summary}.
  *
  * @param model - the model
- * @param selector - layer names, a predicate on weight paths, or nothing for every param
+ * @param selector - layer names or paths into nested containers (`'block1/dense'`), a
+ *   predicate on weight paths, or nothing for every param
  * @returns the model with the new mask
  * @throws Error when a name is not a layer of the model
  * @example

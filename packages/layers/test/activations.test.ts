@@ -1,4 +1,5 @@
-import { mul, sum, type Tensor, tensor, valueAndGrad } from '@purenn/tensor'
+import { type Tensor, tensor } from '@purenn/tensor'
+import { checkGrads } from '@purenn/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -184,20 +185,20 @@ describe('activation gradients', () => {
         fc.property(matrix, ([x, g]) => {
           const kinks = name === 'hardSigmoid' || name === 'hardSwish' ? [-3, 3] : [0]
           fc.pre(!kinked.has(name) || x.flat().every((v) => kinks.every((k) => Math.abs(v - k) >= 1e-2)))
-          // objective Σ g ⊙ f(x): its gradient is the VJP of f at cotangent g
-          const objective = (xs: readonly (readonly number[])[]) =>
-            ref(xs).reduce((s, r, i) => s + r.reduce((t, v, j) => t + v * g[i]![j]!, 0), 0)
-          const { grad } = valueAndGrad((p: Tensor) => sum(mul(a.fn(p), tensor(g))))(tensor(x))
-          const got = rowsOf(grad)
-          const h = 1e-4
-          x.forEach((r, i) => {
-            r.forEach((_, j) => {
-              const at = (d: number) =>
-                objective(x.map((q, k) => q.map((v, l) => (k === i && l === j ? v + d : v))))
-              const want = (at(h) - at(-h)) / (2 * h)
-              expect(Math.abs(got[i]![j]! - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want)))
-            })
+          // checkGrads of @purenn/testing: objective Σ g ⊙ f(x) (its gradient is the VJP of f at
+          // cotangent g), float64 central differences (h = 1e-6) of the formula; tolerance
+          // 5e-5·(1 + |numeric|) ≤ 1e-4·max(1, |numeric|); inputs away from kinks: none skipped
+          const cols = x[0]!.length
+          const r = checkGrads(a.fn, [tensor(x)], {
+            cotangent: g.flat(),
+            reference: (xv) =>
+              ref(
+                Array.from({ length: x.length }, (_, i) => Array.from(xv.subarray(i * cols, (i + 1) * cols))),
+              ).flat(),
+            rtol: 5e-5,
+            atol: 5e-5,
           })
+          expect(r.kinks).toBe(0)
         }),
         { seed: 5, numRuns: 60 },
       )
@@ -314,12 +315,13 @@ describe('gelu with the tanh approximation (Keras approximate=True)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -4000, max: 4000 }), { minLength: 1, maxLength: 6 }), (ints) => {
         const xs = ints.map((i) => i / 1000)
-        const { grad } = valueAndGrad((p: Tensor) => sum(activations.geluApproximate.fn(p)))(tensor(xs))
-        const h = 1e-5
-        xs.forEach((v, i) => {
-          const want = (approx64(v + h) - approx64(v - h)) / (2 * h)
-          expect(Math.abs(grad.data[i]! - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want)))
+        // checkGrads of @purenn/testing against float64 differences of the formula
+        const r = checkGrads(activations.geluApproximate.fn, [tensor(xs)], {
+          reference: (xv) => Array.from(xv, approx64),
+          rtol: 1e-4,
+          atol: 1e-4,
         })
+        expect(r.kinks).toBe(0)
       }),
       { seed: 6, numRuns: 60 },
     )

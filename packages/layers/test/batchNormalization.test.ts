@@ -1,4 +1,5 @@
-import { key, mul, sum, type Tensor, tensor, tree, valueAndGrad } from '@purenn/tensor'
+import { key, sum, type Tensor, tensor, tree, valueAndGrad } from '@purenn/tensor'
+import { checkGrads } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
@@ -370,28 +371,14 @@ describe('batchNormalization: axes and parameter arithmetic', () => {
 
 describe('batchNormalization: gradients against float64 finite differences', () => {
   /**
-   * Central differences `(L(p + h) − L(p − h))/2h`, `h = 1e-6`, of `L = Σ w·y` computed
-   * entirely in float64 by {@link refBN}. Tolerance `|analytic − numeric| ≤ 1e-3·(1 + |numeric|)`:
-   * the analytic gradient is float32 (error ≲ 1e-5 relative to the terms, which the 1/σ ≤ 32
-   * factor can amplify to ~1e-4 on small results); the central difference has truncation error
-   * ~h²·|L‴| < 1e-7 (σ ≥ sqrt(ε)) and rounding error ~1e-16·|L|/h < 1e-8. A wrong VJP is off by O(1).
+   * `checkGrads` of `@purenn/testing`: central differences `(L(p + h) − L(p − h))/2h`,
+   * `h = 1e-6`, of `L = Σ w·y` computed entirely in float64 by {@link refBN}. Tolerance
+   * `|analytic − numeric| ≤ 1e-3·(1 + |numeric|)`: the analytic gradient is float32 (error
+   * ≲ 1e-5 relative to the terms, which the 1/σ ≤ 32 factor can amplify to ~1e-4 on small
+   * results); the central difference has truncation error ~h²·|L‴| < 1e-7 (σ ≥ sqrt(ε)) and
+   * rounding error ~1e-16·|L|/h < 1e-8. A wrong VJP is off by O(1). Batch norm is smooth: no
+   * element may be taken for a kink.
    */
-  const H = 1e-6
-  const numeric = (f: (v: number[]) => number, at: readonly number[]) =>
-    at.map((_, i) => {
-      const up = [...at]
-      const down = [...at]
-      up[i]! += H
-      down[i]! -= H
-      return (f(up) - f(down)) / (2 * H)
-    })
-  const expectGrad = (what: string, analytic: Tensor, num: readonly number[]) =>
-    num.forEach((n, i) => {
-      const a = analytic.data[i]!
-      if (!(Math.abs(a - n) <= 1e-3 * (1 + Math.abs(n))))
-        throw new Error(`${what}[${i}]: analytic ${a}, numeric ${n}`)
-    })
-
   for (const [mode, opts] of [
     ['training (through the batch statistics)', train],
     ['inference (moving statistics)', infer],
@@ -400,38 +387,19 @@ describe('batchNormalization: gradients against float64 finite differences', () 
       fc.assert(
         fc.property(caseArb, (c) => {
           const { layer, params, state, x } = setup(c)
-          const w = tensor(c.w, c.shape)
-          const stats = opts.training ? undefined : { mean: c.movingMean, variance: c.movingVariance }
-          const xs = f32s(c.x)
-          const gs = f32s(c.gamma)
-          const bs = f32s(c.beta)
-          const loss = (xv: readonly number[], gv: readonly number[], bv: readonly number[]) =>
-            refBN(
-              xv,
-              c.idx,
-              gv,
-              bv,
-              1e-3,
-              stats && { mean: f32s(stats.mean), variance: f32s(stats.variance) },
-            ).reduce((s, y, i) => s + c.w[i]! * y, 0)
-          const { grad } = valueAndGrad((p: { x: Tensor; params: BatchNormalizationParams }) =>
-            sum(mul(layer.apply(p.params, state, p.x, opts).y, w)),
-          )({ x, params })
-          expectGrad(
-            'd/dx',
-            grad.x,
-            numeric((v) => loss(v, gs, bs), xs),
+          const stats = opts.training
+            ? undefined
+            : { mean: f32s(c.movingMean), variance: f32s(c.movingVariance) }
+          const r = checkGrads(
+            (xt: Tensor, gamma: Tensor, beta: Tensor) => layer.apply({ gamma, beta }, state, xt, opts).y,
+            [x, params.gamma!, params.beta!],
+            {
+              cotangent: c.w,
+              reference: (xv, gv, bv) =>
+                refBN(Array.from(xv), c.idx, Array.from(gv), Array.from(bv), 1e-3, stats),
+            },
           )
-          expectGrad(
-            'd/dgamma',
-            grad.params.gamma!,
-            numeric((v) => loss(xs, v, bs), gs),
-          )
-          expectGrad(
-            'd/dbeta',
-            grad.params.beta!,
-            numeric((v) => loss(xs, gs, v), bs),
-          )
+          expect(r.kinks).toBe(0)
         }),
         runs(opts.training ? 5500 : 5501, 40),
       ))

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { batchNormalization } from '../src/batchNormalization.js'
 import { dropout, dropoutFromConfig, mcDropout, mcDropoutFromConfig } from '../src/dropout.js'
-import type { ApplyOptions } from '../src/layer.js'
+import type { AnyLayer, ApplyOptions } from '../src/layer.js'
 import { sequential } from '../src/sequential.js'
 
 /** Inputs in [−5, 5], 32-bit bounds (STYLE §9); `nonZero` so that a dropped unit is recognizable. */
@@ -29,7 +29,7 @@ const batchArb = (elem: fc.Arbitrary<number>) =>
       .map((xs) => tensor(xs, shape)),
   )
 
-const run = (layer: ReturnType<typeof dropout>, x: Tensor, opts: ApplyOptions): Tensor => {
+const run = (layer: AnyLayer, x: Tensor, opts: ApplyOptions): Tensor => {
   const { params, state } = layer.init(key(0), x.shape.slice(1))
   return layer.apply(params, state, x, opts).y
 }

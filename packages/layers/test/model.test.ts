@@ -129,7 +129,7 @@ describe('layer factories by partial application (functools.partial)', () => {
     const model = initModel(arch, { key: key(7) })
     expect(countParams(model).total).toBe(784 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10)
     let expected = 0
-    for (const name of ['dense', 'dense_1', 'dense_2'])
+    for (const name of ['dense', 'dense_1', 'dense_2'] as const)
       for (const w of model.params[name].kernel.data) expected += 0.01 * w * w
     expect(model.layer.penalty!(model.params).item()).toBeCloseTo(expected, 4)
     expect(Math.abs(model.layer.penalty!(model.params).item() / expected - 1)).toBeLessThan(1e-5)

@@ -265,10 +265,10 @@ describe('loadModel: bad files give errors naming the file and the field', () =>
 
   it('an unknown layer kind', async () => {
     const dir = await edit((j) => {
-      j.architecture.config.layers[2].kind = 'Conv2D'
+      j.architecture.config.layers[2].kind = 'Conv3D'
     })
     await expect(loadModel(dir)).rejects.toThrow(
-      'model.json: architecture: unknown layer kind "Conv2D" at layers[2]; known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential',
+      'model.json: architecture: unknown layer kind "Conv3D" at layers[2]; known kinds: Dense, Flatten, Activation, LeakyReLU, BatchNormalization, Dropout, MCDropout, Sequential, PReLU, RReLU, AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise, Normalization, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, LayerNormalization, Reshape, Embedding, Serial, Parallel, FanOut, FanInSum, FanInConcat, Identity, Residual, Add, Concatenate',
     )
   })
 

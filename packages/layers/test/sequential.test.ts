@@ -186,9 +186,14 @@ describe('sequential: init and apply', () => {
             return dense64('sigmoid', h, xs[3]!, xs[4]!, 2, 4, 2).y
           }
           const apply = (xt: Tensor, k0: Tensor, c0: Tensor, k1: Tensor, c1: Tensor) =>
-            model.apply({ dense: { kernel: k0, bias: c0 }, dense_1: { kernel: k1, bias: c1 } }, {}, xt, {
-              training: false,
-            }).y
+            model.apply(
+              { dense: { kernel: k0, bias: c0 }, dense_1: { kernel: k1, bias: c1 } },
+              { dense: {}, dense_1: {} },
+              xt,
+              {
+                training: false,
+              },
+            ).y
           const args = [x, w0, b0, w1, b1]
           expectClose(
             'forward',

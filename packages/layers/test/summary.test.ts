@@ -2,15 +2,21 @@ import { key } from '@purenn/tensor'
 import { describe, expect, it } from 'vitest'
 import {
   activation,
+  averagePooling2d,
   batchNormalization,
+  conv2d,
   dense,
   flatten,
   freeze,
+  globalAveragePooling2d,
   initModel,
+  layerNormalization,
+  maxPooling2d,
   sequential,
   summary,
 } from '../src/index.js'
 import { chapterModel } from './helpers/chapter.js'
+import { kerasFixture } from './helpers/window64.js'
 
 // The expected tables are written out by hand from Keras' print_summary (tf.keras 2.9–2.12):
 // line length 65, columns ending at int(65·[.45, .85, 1]) = [29, 55, 65], every line starting
@@ -131,5 +137,41 @@ describe('summary: the tf.keras 2.x table, exactly', () => {
     const lines = summary(initModel(chapterModel(), { key: key(2) })).split('\n')
     const table = lines.filter((l) => !/^(Model:|Total|Trainable|Non-trainable)/.test(l))
     expect(table.every((l) => l.length === 65)).toBe(true)
+  })
+})
+
+describe('summary of a CNN: output shapes and parameter counts as real Keras 3 (fixture)', () => {
+  it('conv, batch norm, pooling, layer norm, global pooling, dense', () => {
+    const model = initModel(
+      sequential(
+        [
+          conv2d({ filters: 32, kernelSize: 3, padding: 'same', useBias: false }),
+          batchNormalization(),
+          activation('relu'),
+          maxPooling2d(),
+          conv2d({ filters: 64, kernelSize: 3, strides: 2 }),
+          averagePooling2d({ padding: 'same' }),
+          layerNormalization(),
+          globalAveragePooling2d(),
+          dense({ units: 10, activation: 'softmax' }),
+        ],
+        { inputShape: [28, 28, 1] },
+      ),
+      { key: key(0) },
+    )
+    // wide enough that no name wraps
+    const rows = summary(model, { lineLength: 200 })
+      .split('\n')
+      .slice(4, -5)
+      .filter((l) => l.trim() !== '')
+    const want = kerasFixture.summary.rows
+    expect(rows.length).toBe(want.length)
+    rows.forEach((line, i) => {
+      const w = want[i]!
+      expect(line).toContain(`(${w.class})`)
+      expect(line).toContain(`(None, ${w.outputShape.join(', ')})`)
+      expect(line.trimEnd().endsWith(` ${w.params}`)).toBe(true)
+    })
+    expect(summary(model)).toContain(`Total params: ${kerasFixture.summary.total.toLocaleString('en-US')}`)
   })
 })

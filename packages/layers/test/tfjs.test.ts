@@ -797,17 +797,22 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       'model.json: format: expected "layers-model" (TF.js graph models are not supported), got "graph-model"',
     )
     await rejects(
+      await writeMain((json) => (json.modelTopology.model_config.class_name = 'MyModel')),
+      'model.json: modelTopology.model_config.class_name: "MyModel" models are not supported; purenn reads Sequential and functional (Model, Functional) models',
+    )
+    // a Sequential's config read as a functional one: its graph fields are missing
+    await rejects(
       await writeMain((json) => (json.modelTopology.model_config.class_name = 'Functional')),
-      'model.json: modelTopology.model_config.class_name: "Functional" models are not supported; purenn reads Sequential models only',
+      'model.json: modelTopology.model_config.config.input_layers: missing, expected an array of inputs',
     )
   })
 
   it('a layer class purenn does not have', async () => {
     await rejects(
       await writeMain((json) =>
-        layersOf(json).splice(3, 0, { class_name: 'Conv2D', config: { name: 'conv2d' } }),
+        layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("conv2d") has class "Conv2D", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),

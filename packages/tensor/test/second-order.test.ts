@@ -8,7 +8,8 @@
  * partials are checked too). The numeric one is the central difference, along v, of the
  * central-difference first derivative, all in float64 on the independent reference:
  * `(H·v)ᵢ ≈ [L(x + εv + heᵢ) − L(x + εv − heᵢ) − L(x − εv + heᵢ) + L(x − εv − heᵢ)] / 4εh`,
- * `ε = h = 1e-4`.
+ * `ε = h = 1e-4`: `checkGrads` of `@purenn/testing` with `order: 2` and a `direction`, which
+ * also checks the first derivatives (float64 central differences, h = 1e-6).
  *
  * Tolerance `|analytic − numeric| ≤ 2e-3·(1 + |numeric|)`: the analytic value is a float32
  * computation (relative error ~1e-5 over a few dozen roundings); the numeric one has
@@ -18,6 +19,7 @@
  * ties for max/min, pre-activations for a relu dense), further than ε·|v| + h ≤ 4e-4.
  */
 
+import { checkGrads } from '@purenn/testing'
 import fc from 'fast-check'
 import { describe, it } from 'vitest'
 import {
@@ -40,7 +42,6 @@ import {
   where,
 } from '../src/arith.js'
 import { batchNorm, batchNormTrain, denseOp, moments } from '../src/fused.js'
-import { grad } from '../src/grad.js'
 import { matmul } from '../src/linalg.js'
 import {
   elu,
@@ -70,8 +71,6 @@ import {
 } from './helpers/gradcheck.js'
 import * as R from './helpers/reference.js'
 
-const EPS = 1e-4
-const H = 1e-4
 const TOL = 2e-3
 
 const toTensor = (r: R.Ref): Tensor => tensor(Float32Array.from(r.data), r.shape)
@@ -86,57 +85,27 @@ interface Case {
   readonly v: readonly number[]
 }
 
-/** Throws, naming the op, the input and the element, when H·v disagrees with the float64 differences. */
+/**
+ * Throws, naming the op, the input and the element, when H·v (or a first derivative)
+ * disagrees with the float64 differences: `checkGrads` of `@purenn/testing` with `order: 2`
+ * and a `direction`. The inputs are chosen away from kinks, so no element may be skipped.
+ */
 const checkSecondOrder = (c: Case): void => {
-  const xs = c.inputs.map(toTensor)
-  const out = c.ref(...c.inputs)
-  const wRef = R.ref(
-    out.shape,
-    Array.from({ length: out.data.length }, (_, i) => c.w[i % c.w.length]!),
-  )
-  const wT = toTensor(wRef)
-  let at = 0
-  const vRefs = c.inputs.map((x) =>
-    R.ref(
-      x.shape,
-      Array.from(x.data, () => c.v[at++ % c.v.length]!),
-    ),
-  )
-  const vTs = vRefs.map(toTensor)
-  const L = (ps: Tensor[]) => sum(mul(c.op(...ps), wT))
-  const hv = grad((ps: Tensor[]) => {
-    const g = grad(L)(ps)
-    return g.reduce((s: Tensor, gk, k) => add(s, sum(mul(gk, vTs[k]!))), tensor(0))
-  })(xs)
-  const loss = (refs: R.Ref[]): number => {
-    const y = c.ref(...refs)
-    let s = 0
-    for (let i = 0; i < y.data.length; i++) s += wRef.data[i]! * y.data[i]!
-    return s
-  }
-  const shifted = (t: number, k: number, e: number, d: number): R.Ref[] =>
-    c.inputs.map((x, i) => {
-      const data = Float64Array.from(x.data, (u, j) => u + t * vRefs[i]!.data[j]!)
-      if (i === k) data[e] = data[e]! + d
-      return { shape: x.shape, data }
+  try {
+    const r = checkGrads(c.op, c.inputs.map(toTensor), {
+      order: 2,
+      direction: c.v,
+      cotangent: c.w,
+      reference: (...xs) => c.ref(...xs.map((d, i) => R.ref(c.inputs[i]!.shape, d))).data,
+      rtol: TOL,
+      atol: TOL,
     })
-  c.inputs.forEach((x, k) => {
-    for (let e = 0; e < x.data.length; e++) {
-      const numeric =
-        (loss(shifted(EPS, k, e, H)) -
-          loss(shifted(EPS, k, e, -H)) -
-          loss(shifted(-EPS, k, e, H)) +
-          loss(shifted(-EPS, k, e, -H))) /
-        (4 * EPS * H)
-      const analytic = hv[k]!.data[e]!
-      if (!(Math.abs(analytic - numeric) <= TOL * (1 + Math.abs(numeric))))
-        throw new Error(
-          `${c.name}: (H·v) of input ${k} element ${e} is ${analytic}, numeric ${numeric}; shapes ${JSON.stringify(
-            c.inputs.map((r) => r.shape),
-          )}`,
-        )
-    }
-  })
+    if (r.kinks !== 0) throw new Error(`${r.kinks} derivatives were skipped as near a kink`)
+  } catch (e) {
+    throw new Error(
+      `${c.name}: ${(e as Error).message}; shapes ${JSON.stringify(c.inputs.map((x) => x.shape))}`,
+    )
+  }
 }
 
 const sq = (r: R.Ref): R.Ref => R.map1(r, (u) => u * u)

@@ -53,3 +53,60 @@ describe('checkGrads, order 2', () => {
     ).toThrow(/^checkGrads: d²\/d\(args\[0\]\)\[0\] d\(args\[0\]\)\[0\] is 0 \(reverse mode\), 2 numerically/)
   })
 })
+
+describe('checkGrads, order 2 along a direction (H·v)', () => {
+  it('Σx³ along v: H·v = 6x⊙v, every element checked once (n first derivatives + n of H·v)', () => {
+    const f = (x: Tensor) => sum(mul(mul(x, x), x))
+    const r = checkGrads(f, [tensor([2, -1, 0.5])], {
+      order: 2,
+      direction: [1, 2, -1],
+      reference: (v) => [v.reduce((s, e) => s + e ** 3, 0)],
+    })
+    expect(r.checked).toBe(6)
+    expect(r.kinks).toBe(0)
+  })
+
+  it('random points, several arguments moving at once (mixed partials), with and without a reference', () => {
+    fc.assert(
+      fc.property(
+        tensorArb([2, 3], { min: -2, max: 2 }),
+        tensorArb([3], { min: -2, max: 2 }),
+        fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: 1, maxLength: 9 }),
+        (x, b, v) => {
+          const f = (t: Tensor, c: Tensor) => mul(tanh(mul(t, c)), exp(mul(t, 0.5)))
+          const reference = (t: Float64Array, c: Float64Array) =>
+            t.map((e, i) => Math.tanh(e * c[i % 3]!) * Math.exp(e / 2))
+          checkGrads(f, [x, b], { order: 2, direction: v, reference })
+          checkGrads(f, [x, b], { order: 2, direction: v })
+        },
+      ),
+      { seed: 7, numRuns: 10 },
+    )
+  })
+
+  it('fails when H·v is wrong (a reference of another function), naming the element', () => {
+    // f = Σx³, reference Σ(x³ + x²): the same first derivatives at x = 0, H·v = 0 against 2v
+    expect(() =>
+      checkGrads((t: Tensor) => sum(mul(mul(t, t), t)), [tensor([0, 0])], {
+        order: 2,
+        direction: [1, -1],
+        cotangent: [1],
+        reference: (t) => [t.reduce((s, e) => s + e ** 3 + e * e, 0)],
+      }),
+    ).toThrow(/^checkGrads: \(H·v\) of args\[0\]\[\d\] is 0 \(reverse mode\), -?2 numerically/)
+  })
+
+  it('skips an element at a kink of the first derivative (relu·x at 0)', () => {
+    const r = checkGrads((t: Tensor) => mul(relu(t), t), [tensor([0, 1])], { order: 2, direction: [1] })
+    expect(r.kinks).toBeGreaterThanOrEqual(1)
+  })
+
+  it('rejects a direction with order 1, an empty one and a non-finite one', () => {
+    const f = (t: Tensor) => sum(t)
+    expect(() => checkGrads(f, [tensor([1])], { direction: [1] })).toThrow(/direction \(H·v\) needs order: 2/)
+    expect(() => checkGrads(f, [tensor([1])], { order: 2, direction: [] })).toThrow(/direction is empty/)
+    expect(() => checkGrads(f, [tensor([1])], { order: 2, direction: [Number.NaN] })).toThrow(
+      /direction\[0\] is NaN/,
+    )
+  })
+})

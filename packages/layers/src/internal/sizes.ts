@@ -20,18 +20,21 @@ export const sizesWithoutWeights = (
   manifestName: string,
 ): string | undefined => {
   const known = new Set(dims)
+  // convolutions and pooling see spatial axes that no weight dimension bounds
+  let spatial = false
   const stack: [unknown, string][] = [[architecture, where]]
   while (stack.length > 0) {
     const [u, path] = stack.pop()!
     if (Array.isArray(u)) for (const [i, v] of u.entries()) stack.push([v, `${path}[${i}]`])
     else if (typeof u === 'object' && u !== null)
       for (const [k, v] of Object.entries(u)) {
+        if (k === 'class_name' && typeof v === 'string' && /Conv|Pooling|Reshape/.test(v)) spatial = true
         if (k === 'units' && typeof v === 'number' && !known.has(v))
           return `${path}.units: ${v} is no dimension of any weight in ${manifestName}`
         stack.push([v, `${path}.${k}`])
       }
   }
-  if (dims.length === 0) return undefined
+  if (dims.length === 0 || spatial) return undefined
   const largest = dims.reduce((a, b) => Math.max(a, b), 0)
   const i = inputShape.findIndex((d) => d > largest)
   return i === -1

@@ -1,7 +1,8 @@
 // Walking a layer's params and state the way Keras lists weights, and the trainable mask's
 // structure. Not exported from the package.
 import { isTensor, key, ShapeError, type Tensor, type Tree, type TreeOf, tree, zeros } from '@purenn/tensor'
-import type { AnyLayer, Shape } from '../layer.js'
+import { childTree, isContainer } from '../container.js'
+import type { AnyBlock, AnyLayer, Shape } from '../layer.js'
 import type { Sequential } from '../sequential.js'
 
 /** Whether a weight is trainable-capable (`params`) or non-trainable state (`state`). */
@@ -30,15 +31,15 @@ const join = (prefix: string, path: string): string =>
  * going into nested sequentials child by child.
  */
 export const weightEntries = (
-  layer: AnyLayer,
+  layer: AnyBlock,
   params: unknown,
   state: unknown,
   prefix = '',
 ): WeightEntry[] => {
-  if (isSequentialLayer(layer))
+  if (isContainer(layer))
     return layer.layers.flatMap((l, i) => {
       const n = layer.names[i]!
-      return weightEntries(l, child(params, n), child(state, n), join(prefix, n))
+      return weightEntries(l, childTree(params, n), childTree(state, n), join(prefix, n))
     })
   const of = (t: unknown, group: WeightGroup): WeightEntry[] =>
     tree.flatten(t as Tree).map(([path, tensor]) => ({ name: join(prefix, path), group, tensor }))
@@ -50,18 +51,20 @@ export const weightEntries = (
  * order of {@link weightEntries}.
  */
 export const mapWeights = (
-  layer: AnyLayer,
+  layer: AnyBlock,
   params: unknown,
   state: unknown,
   next: (e: WeightEntry) => Tensor,
   prefix = '',
 ): { params: Tree; state: Tree } => {
-  if (isSequentialLayer(layer)) {
+  if (isContainer(layer)) {
+    if (layer.names.length === 1 && layer.names[0] === '')
+      return mapWeights(layer.layers[0]!, params, state, next, prefix)
     const p: Record<string, Tree> = {}
     const s: Record<string, Tree> = {}
     layer.layers.forEach((l, i) => {
       const n = layer.names[i]!
-      const r = mapWeights(l, child(params, n), child(state, n), next, join(prefix, n))
+      const r = mapWeights(l, childTree(params, n), childTree(state, n), next, join(prefix, n))
       p[n] = r.params
       s[n] = r.state
     })

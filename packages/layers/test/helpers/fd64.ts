@@ -1,19 +1,53 @@
 /**
- * Float64 references for the layer, loss and model tests: plain loops over Float64Array that
- * never call the code under test. Gradients are checked with `checkGrads` of
- * `@purenn/testing`, which takes these references.
+ * Float64 references and central finite differences for the layer, loss and model tests:
+ * plain loops over Float64Array that never call the code under test. (Most layer tests now use
+ * `checkGrads` of `@purenn/testing`; the grid arbitraries and `numericGrad` serve the conv,
+ * pooling, merge and combinator tests written before it.)
  */
 
 import { type Tensor, tensor } from '@purenn/tensor'
+import fc from 'fast-check'
+
+/**
+ * Float32-exact values in [−3, 3]: a grid of step 2⁻¹², so that a float32 tensor and its
+ * float64 reference hold the very same numbers.
+ */
+export const gridValue = fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096)
+
+/** `n` grid values. */
+export const valuesArb = (n: number): fc.Arbitrary<number[]> =>
+  fc.array(gridValue, { minLength: n, maxLength: n })
 
 /** A float32 tensor holding exactly these (float32-representable) values. */
 export const t32 = (values: readonly number[], shape: readonly number[]): Tensor =>
   tensor(Float32Array.from(values), shape)
 
+/** Step of the central differences. */
+export const H = 1e-6
+
+/**
+ * Central differences `(f(x + h·eⱼ) − f(x − h·eⱼ)) / 2h` of a float64 function of several
+ * arrays, for every element of the array `which`.
+ */
+export const numericGrad = (
+  f: (xs: readonly Float64Array[]) => number,
+  xs: readonly Float64Array[],
+  which: number,
+) => {
+  const x = xs[which]!
+  const out = new Float64Array(x.length)
+  for (let j = 0; j < x.length; j++) {
+    const at = (d: number) => xs.map((a, i) => (i === which ? a.map((v, k) => (k === j ? v + d : v)) : a))
+    out[j] = (f(at(H)) - f(at(-H))) / (2 * H)
+  }
+  return out
+}
+
 /**
  * Throws unless `|got − want| ≤ tol·(1 + |want|)` elementwise. The default 1e-3 is the
- * gradient tolerance of `checkGrads` with a float64 reference: a float32 result is good to
- * ~1e-5 relative, while a wrong one is off by O(1).
+ * gradient tolerance of the tensor package's checks: a float32 analytic gradient is good to
+ * ~1e-5 relative and the float64 central difference to ~1e-7 here, while a wrong gradient
+ * is off by O(1).
  */
 export const expectClose = (
   what: string,
@@ -74,4 +108,11 @@ export const dense64 = (
   const z = matmul64(x, w, rows, nIn, units)
   if (b !== undefined) for (let i = 0; i < z.length; i++) z[i] = z[i]! + b[i % units]!
   return { z, y: activation64[act]!(z, units) }
+}
+
+/** `Σ w·y` with `w` cycled over `y`: the objective whose gradient is the VJP of `w`. */
+export const dot64 = (y: ArrayLike<number>, w: readonly number[]): number => {
+  let s = 0
+  for (let i = 0; i < y.length; i++) s += y[i]! * w[i % w.length]!
+  return s
 }

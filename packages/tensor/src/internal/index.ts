@@ -5,8 +5,8 @@
  * the worker pool when large. Exported as `@purenn/tensor/internal`; not part of the user
  * API, no semver guarantee: anything here may change in any release.
  *
- * To give an op a gradient of your own, use the public `customVjp` of `@purenn/tensor`, not
- * `record` (kept here for the tensor package's sibling kernels only).
+ * To give an op a gradient of your own, use the public `customVjp` of `@purenn/tensor`: the
+ * tape (`record`) is private to the tensor package and not exported here.
  *
  * A buffer handed to `fromBuffer` must be fresh (made by the caller, filled, then never
  * written again): that is what keeps tensors immutable.
@@ -16,5 +16,4 @@
  */
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
-export { record, type Vjp } from './tape.js'
 export { adamInto } from './update.js'

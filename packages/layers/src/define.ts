@@ -1,0 +1,417 @@
+import { add, isTensor, type Key, scalar, split, type Tensor, type Tree } from '@purenn/tensor'
+import {
+  type ChildParams,
+  type Children,
+  type ChildState,
+  type Container,
+  checkUnique,
+  childNames,
+  childOptions,
+  type Tagged,
+  tag,
+} from './container.js'
+import { show } from './internal/config.js'
+import type { AnyBlock, Applied, ApplyOptions, Empty, FlowShape, Init, Json, Layer, Shape } from './layer.js'
+import { empty } from './layer.js'
+import type { LayerFromConfig, Rebuildable } from './registry.js'
+
+// ---------------------------------------------------------------------------------------
+// Types
+
+/**
+ * The type of one config field of a `defineLayer` schema: `'number'`, `'integer'`,
+ * `'string'`, `'boolean'`, `'number[]'` or `'json'` (any JSON value), with a final `?` when
+ * the field may be left out.
+ *
+ * @example
+ * ```ts
+ * import type { FieldType } from '@purenn/layers'
+ * const f: FieldType = 'integer?'
+ * console.log(f) // integer?
+ * ```
+ * @category Custom layers
+ */
+export type FieldType = BaseField | `${BaseField}?`
+type BaseField = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'json'
+
+/**
+ * A config schema: field name → {@link FieldType}.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigSchema } from '@purenn/layers'
+ * const schema: ConfigSchema = { factor: 'number', axis: 'integer?' }
+ * console.log(Object.keys(schema)) // [ 'factor', 'axis' ]
+ * ```
+ * @category Custom layers
+ */
+export type ConfigSchema = { readonly [field: string]: FieldType }
+
+type FieldValue<F> = F extends 'number' | 'integer'
+  ? number
+  : F extends 'string'
+    ? string
+    : F extends 'boolean'
+      ? boolean
+      : F extends 'number[]'
+        ? readonly number[]
+        : Json
+type Required<Sc> = { [K in keyof Sc]: Sc[K] extends `${string}?` ? never : K }[keyof Sc]
+type Optional<Sc> = {
+  [K in keyof Sc]: Sc[K] extends `${infer B}?` ? (B extends BaseField ? K : never) : never
+}[keyof Sc]
+
+/**
+ * The config type a schema describes: `{ factor: 'number', axis: 'integer?' }` →
+ * `{ factor: number; axis?: number }`.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigOf } from '@purenn/layers'
+ * const c: ConfigOf<{ factor: 'number'; axis: 'integer?' }> = { factor: 2 }
+ * console.log(c.factor) // 2
+ * ```
+ * @category Custom layers
+ */
+export type ConfigOf<Sc extends ConfigSchema> = {
+  readonly [K in Required<Sc>]: FieldValue<Sc[K]>
+} & { readonly [K in Optional<Sc>]?: FieldValue<Sc[K] extends `${infer B}?` ? B : never> }
+
+/**
+ * The maths of a layer, as `defineLayer`'s `build` returns it: `init` (default: no params,
+ * no state, output shape = input shape) and `apply`, which may return the output tensor
+ * alone when the state does not change.
+ * @category Custom layers
+ */
+export interface LayerBody<P extends Tree, S extends Tree> {
+  /** Creates params and state for an input shape (no batch axis). */
+  readonly init?: (key: Key, inputShape: Shape) => Init<P, S>
+  /** Runs the layer on a batch: the output, or `{ y, state }`. */
+  readonly apply: (params: P, state: S, x: Tensor, opts: ApplyOptions) => Tensor | Applied<S>
+  /** The regularization penalty of these params, if any. */
+  readonly penalty?: (params: P) => Tensor
+}
+
+/**
+ * What `defineLayer` takes: the kind, the config schema, and `build`, which turns a
+ * validated config into the layer's maths.
+ * @category Custom layers
+ */
+export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree> {
+  /** The kind (a Keras-style class name): `Scale`, `LayerNorm`, ... */
+  readonly kind: K
+  /** The config's fields and their types; `fromConfig` checks a saved config against it. */
+  readonly config: Sc
+  /** The maths of the layer for one config. */
+  readonly build: (config: ConfigOf<Sc>) => LayerBody<P, S>
+}
+
+/**
+ * A layer factory made by {@link defineLayer}: call it with a config (plus an optional
+ * `name`) to get a layer; list it in `customLayers` to load saved models that use it.
+ * @category Custom layers
+ */
+export interface DefinedLayer<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree>
+  extends Rebuildable {
+  /** A layer of this kind; throws an `Error` naming the field when the config is invalid. */
+  <const N extends string = never>(config: ConfigOf<Sc> & { readonly name?: N }): Tagged<Layer<P, S>, K, N>
+  /** The kind. */
+  readonly kind: K
+}
+
+/**
+ * How a container runs its children, given to `defineContainer`'s `apply`: `run(i, x)`
+ * applies child `i` to `x` with its own params, state, key and trainable mask, and records
+ * its new state.
+ * @category Custom layers
+ */
+export type RunChild = (i: number, x: Tensor) => Tensor
+
+/**
+ * How a container initializes its children, given to `defineContainer`'s `init`:
+ * `initChild(i, shape)` draws child `i`'s params from its own key and returns its output
+ * shape.
+ * @category Custom layers
+ */
+export type InitChild = (i: number, inputShape: Shape) => Shape
+
+/**
+ * The wiring of a container, as `defineContainer`'s `build` returns it: the output shape
+ * from the input shape (initializing every child once), and the output from the input.
+ * @category Custom layers
+ */
+export interface ContainerBody {
+  /** Initializes every child (with `initChild`) and returns the output shape. */
+  readonly init: (inputShape: Shape, initChild: InitChild) => Shape
+  /** Computes the output, running children with `run`. */
+  readonly apply: (x: Tensor, run: RunChild, opts: ApplyOptions) => Tensor
+}
+
+/**
+ * What `defineContainer` takes: the kind, the config schema of its own options, and
+ * `build`, which receives the config and the (already built or rebuilt) children.
+ * @category Custom layers
+ */
+export interface ContainerDefinition<K extends string, Sc extends ConfigSchema> {
+  /** The kind: `TwoTower`, `Highway`, ... */
+  readonly kind: K
+  /** The container's own options (its children are saved in `layers`). */
+  readonly config: Sc
+  /** The wiring for one config and list of children. */
+  readonly build: (config: ConfigOf<Sc>, children: readonly AnyBlock[]) => ContainerBody
+}
+
+/**
+ * A container factory made by {@link defineContainer}: call it with a config and the
+ * children; params are typed by child name as in `serial`.
+ * @category Custom layers
+ */
+export interface DefinedContainer<K extends string, Sc extends ConfigSchema> extends Rebuildable {
+  /** A container of this kind over `children`; throws an `Error` naming the field when the config is invalid. */
+  <const L extends readonly AnyBlock[], const N extends string = never>(
+    config: ConfigOf<Sc> & { readonly name?: N },
+    children: L,
+  ): Tagged<Container<ChildParams<L>, ChildState<L>>, K, N>
+  /** The kind. */
+  readonly kind: K
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+const checks: { readonly [F in BaseField]: readonly [string, (u: unknown) => boolean] } = {
+  number: ['a finite number', (u) => typeof u === 'number' && Number.isFinite(u)],
+  integer: ['an integer', (u) => Number.isInteger(u)],
+  string: ['a string', (u) => typeof u === 'string'],
+  boolean: ['a boolean', (u) => typeof u === 'boolean'],
+  'number[]': ['an array of numbers', (u) => Array.isArray(u) && u.every((v) => typeof v === 'number')],
+  json: ['a JSON value', (u) => u !== undefined],
+}
+
+/** Checks a config against its schema; throws naming the first bad field. */
+const validate = (schema: ConfigSchema, u: unknown, extra: readonly string[]): { [k: string]: Json } => {
+  if (typeof u !== 'object' || u === null || Array.isArray(u))
+    throw new Error(`expected an object, got ${show(u)}`)
+  const c = u as { readonly [k: string]: unknown }
+  const out: { [k: string]: Json } = {}
+  for (const [field, type] of Object.entries(schema)) {
+    const optional = type.endsWith('?')
+    const base = (optional ? type.slice(0, -1) : type) as BaseField
+    const v = c[field]
+    if (v === undefined && optional) continue
+    const [expected, ok] = checks[base]
+    if (!ok(v)) throw new Error(`${field}: expected ${expected}, got ${show(v)}`)
+    out[field] = v as Json
+  }
+  if (c.name !== undefined) {
+    if (typeof c.name !== 'string') throw new Error(`name: expected a string, got ${show(c.name)}`)
+    out.name = c.name
+  }
+  const unknown = Object.keys(c).find((k) => k !== 'name' && !Object.hasOwn(schema, k) && !extra.includes(k))
+  if (unknown !== undefined)
+    throw new Error(`unknown field "${unknown}"; fields are ${[...Object.keys(schema), 'name'].join(', ')}`)
+  return out
+}
+
+/** Runs `f`, prefixing the message of what it throws with `Kind config: `. */
+const prefixed = <A>(kind: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw new Error(`${kind} config: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+const withoutName = (c: { readonly [k: string]: Json }): { [k: string]: Json } => {
+  const { name: _name, ...rest } = c
+  return rest
+}
+
+// ---------------------------------------------------------------------------------------
+// Constructors
+
+/**
+ * Defines a layer kind from its maths and a config schema: the layer saves, loads and
+ * clones with no config plumbing, no fp-ts and no casts.
+ *
+ * @remarks
+ * The factory validates the config against the schema (a wrong or missing field throws an
+ * `Error` naming it), stores it as the layer's JSON `config` (with `name` when given) and
+ * calls `build(config)` for the maths. The factory is its own rebuilder: list it in
+ * `customLayers` (`loadModel(dir, { customLayers: { Scale: scale } })`) and a saved config is
+ * checked by the same schema. Compare Keras, where a custom layer subclasses `Layer`,
+ * overrides `build`/`call`/`get_config` and is registered with `custom_objects`.
+ *
+ * @param def - `{ kind, config: schema, build: (config) => ({ init?, apply, penalty? }) }`
+ * @returns the layer factory
+ * @example
+ * ```ts
+ * import { defineLayer, layerFromConfig, toSpec } from '@purenn/layers'
+ * import { key, mul, ones } from '@purenn/tensor'
+ * const scale = defineLayer({
+ *   kind: 'Scale',
+ *   config: { factor: 'number' },
+ *   build: ({ factor }) => ({ apply: (_params, _state, x) => mul(x, factor) }),
+ * })
+ * const layer = scale({ factor: 3 })
+ * const { params, state } = layer.init(key(0), [2])
+ * console.log(layer.apply(params, state, ones([1, 2]), { training: false }).y.toString()) // tensor([[3, 3]])
+ * console.log(layerFromConfig(toSpec(layer), { Scale: scale }).config) // { factor: 3 }
+ * ```
+ * @category Custom layers
+ */
+export const defineLayer = <
+  const K extends string,
+  const Sc extends ConfigSchema,
+  P extends Tree = Empty,
+  S extends Tree = Empty,
+>(
+  def: LayerDefinition<K, Sc, P, S>,
+): DefinedLayer<K, Sc, P, S> => {
+  const make = (u: unknown): Layer<P, S> => {
+    const config = validate(def.config, u, [])
+    const body = def.build(withoutName(config) as ConfigOf<Sc>)
+    const apply = body.apply
+    return {
+      kind: def.kind,
+      config,
+      init:
+        body.init ??
+        ((_key, inputShape) => ({
+          params: empty as unknown as P,
+          state: empty as unknown as S,
+          outputShape: inputShape,
+        })),
+      apply: (params, state, x, opts) => {
+        const r = apply(params, state, x, opts)
+        return isTensor(r) ? { y: r, state } : r
+      },
+      ...(body.penalty === undefined ? {} : { penalty: body.penalty }),
+    }
+  }
+  const factory = (config: unknown) => tag(prefixed(def.kind, () => make(config)))
+  return Object.assign(factory, {
+    kind: def.kind,
+    fromConfig: ((config: unknown) => make(config)) satisfies LayerFromConfig,
+  }) as unknown as DefinedLayer<K, Sc, P, S>
+}
+
+/**
+ * Defines a container kind (a layer with children) from its wiring and a config schema:
+ * the children's params, state, keys, trainable masks, saving and rebuilding are done for
+ * you, and `build` receives the children already built (or rebuilt, when loading).
+ *
+ * @remarks
+ * Children are named as in `serial` (`dense`, `dense_1`, ...) and their params and state
+ * are keyed by these names, so weights, `freeze` paths and `summary` see inside the
+ * container. The container has no params of its own (put them in a child). `init` must
+ * initialize every child exactly once; `apply` may run a child several times or not at all
+ * (a child that does not run keeps its state). The children are saved in the config's
+ * `layers` field, next to the schema's fields.
+ *
+ * @param def - `{ kind, config: schema, build: (config, children) => ({ init, apply }) }`
+ * @returns the container factory: `factory(config, children)`
+ * @example
+ * ```ts
+ * import { defineContainer, dense } from '@purenn/layers'
+ * import { add, key, mul, ones } from '@purenn/tensor'
+ * // y = a(x) + weight·b(x)
+ * const twoPath = defineContainer({
+ *   kind: 'TwoPath',
+ *   config: { weight: 'number' },
+ *   build: ({ weight }) => ({
+ *     init: (shape, initChild) => {
+ *       initChild(1, shape)
+ *       return initChild(0, shape)
+ *     },
+ *     apply: (x, run) => add(run(0, x), mul(run(1, x), weight)),
+ *   }),
+ * })
+ * const layer = twoPath({ weight: 0.5 }, [dense({ units: 2, kernelInitializer: 'ones' }), dense({ units: 2, kernelInitializer: 'ones' })])
+ * const { params, state } = layer.init(key(0), [3])
+ * console.log(Object.keys(params), layer.apply(params, state, ones([1, 3]), { training: false }).y.toString()) // [ 'dense', 'dense_1' ] tensor([[4.5, 4.5]])
+ * ```
+ * @category Custom layers
+ */
+export const defineContainer = <const K extends string, const Sc extends ConfigSchema>(
+  def: ContainerDefinition<K, Sc>,
+): DefinedContainer<K, Sc> => {
+  const make = (u: unknown, children: readonly AnyBlock[]): Container<Children, Children> => {
+    const own = validate(def.config, u, ['layers'])
+    const names = childNames(children)
+    checkUnique(def.kind, names)
+    const body = def.build(withoutName(own) as ConfigOf<Sc>, children)
+    const config = { ...own, layers: children.map((l) => ({ kind: l.kind, config: l.config })) }
+    const withPenalty = children.some((l) => l.penalty !== undefined)
+    return {
+      kind: def.kind,
+      config,
+      layers: children,
+      names,
+      wiring: 'custom',
+      init: (key, inputShape) => {
+        const keys = split(key, Math.max(children.length, 1))
+        const params: Record<string, unknown> = {}
+        const state: Record<string, unknown> = {}
+        const initChild: InitChild = (i, shape) => {
+          const l = children[i]
+          if (l === undefined) throw new Error(`${def.kind}.init: no child ${i}; it has ${children.length}`)
+          if (Object.hasOwn(params, names[i]!))
+            throw new Error(`${def.kind}.init: child ${i} initialized twice`)
+          const r = l.init(keys[i]!, shape)
+          params[names[i]!] = r.params
+          state[names[i]!] = r.state
+          const out = r.outputShape as FlowShape
+          if (out.length > 0 && Array.isArray(out[0]))
+            throw new Error(
+              `${def.kind}.init: child ${i} (${names[i]}) returns a list of tensors; a container's children must return one`,
+            )
+          return out as Shape
+        }
+        const outputShape = body.init(inputShape, initChild)
+        const missing = names.findIndex((n) => !Object.hasOwn(params, n))
+        if (missing >= 0)
+          throw new Error(`${def.kind}.init: child ${missing} (${names[missing]}) was not initialized`)
+        // keyed in the children's order, whatever order `init` visited them in
+        const inOrder = (t: Record<string, unknown>) => Object.fromEntries(names.map((n) => [n, t[n]]))
+        return { params: inOrder(params), state: inOrder(state), outputShape }
+      },
+      apply: (params, state, x, o) => {
+        const opts = childOptions(o, names)
+        const newState: Record<string, unknown> = { ...state }
+        const run: RunChild = (i, input) => {
+          const l = children[i]
+          if (l === undefined) throw new Error(`${def.kind}.apply: no child ${i}; it has ${children.length}`)
+          const n = names[i]!
+          const r = l.apply(params[n], newState[n], input, opts[i]!)
+          newState[n] = r.state
+          if (!isTensor(r.y))
+            throw new Error(`${def.kind}.apply: child ${i} (${n}) returned a list of tensors`)
+          return r.y
+        }
+        return { y: body.apply(x, run, o), state: newState }
+      },
+      ...(withPenalty
+        ? {
+            penalty: (params: Children): Tensor =>
+              children.reduce<Tensor>(
+                (s, l, i) => (l.penalty === undefined ? s : add(s, l.penalty(params[names[i]!]))),
+                scalar(0),
+              ),
+          }
+        : {}),
+    }
+  }
+  const factory = (config: unknown, children: readonly AnyBlock[]) =>
+    tag(prefixed(def.kind, () => make(config, children)))
+  const fromConfig: LayerFromConfig = (u, rebuild) => {
+    const layers = (u as { layers?: unknown } | null)?.layers
+    if (!Array.isArray(layers))
+      throw new Error(`layers: expected an array of layer specs, got ${show(layers)}`)
+    return make(
+      u,
+      layers.map((spec) => rebuild(spec)),
+    )
+  }
+  return Object.assign(factory, { kind: def.kind, fromConfig }) as unknown as DefinedContainer<K, Sc>
+}
