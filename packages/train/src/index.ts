@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+export * from './backup.js'
 export * from './callbacks.js'
 export * from './checkpoint.js'
 export * from './confusionPlot.js'
