@@ -45,3 +45,4 @@ export {
   type IdxTypedArrays,
   readIdxFile,
 } from './idx.js'
+export * from './mnist.js'
