@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export * from './cifar10.js'
 export {
   type Batches,
   type BatchesOptions,
