@@ -23,6 +23,7 @@ import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
+import { reshape } from './reshape.js'
 import { type Sequential, sequential } from './sequential.js'
 import { fanOut, identity, parallel, serial } from './serial.js'
 
@@ -100,6 +101,58 @@ interface ManifestEntry {
   readonly model: boolean
   /** `<layer>/<weight>`, the last two parts of its name without the `:0` suffix. */
   readonly target: string
+  /** How its values are stored when quantized by `tensorflowjs_converter --quantize_*`. */
+  readonly quantization?: Quantization
+}
+
+/** TF.js's weight quantization: `uint8`/`uint16` as `q·scale + min`, or IEEE half floats. */
+type Quantization =
+  | { readonly dtype: 'uint8' | 'uint16'; readonly scale: number; readonly min: number }
+  | { readonly dtype: 'float16' }
+
+/** A manifest entry's `quantization` field, checked. */
+const quantizationOf = (u: unknown, where: string): E.Either<string, Quantization> => {
+  const q = u as { readonly dtype?: unknown; readonly scale?: unknown; readonly min?: unknown } | null
+  if (typeof q !== 'object' || q === null)
+    return E.left(`${where}.quantization: expected an object, got ${brief(u)}`)
+  if (q.dtype === 'float16') return E.right({ dtype: 'float16' })
+  if (q.dtype !== 'uint8' && q.dtype !== 'uint16')
+    return E.left(
+      `${where}.quantization.dtype: expected "uint8", "uint16" or "float16", got ${brief(q.dtype)}`,
+    )
+  for (const f of ['scale', 'min'] as const)
+    if (typeof q[f] !== 'number' || !Number.isFinite(q[f]))
+      return E.left(
+        q[f] === undefined
+          ? `${where}.quantization.${f}: missing, expected a finite number`
+          : `${where}.quantization.${f}: expected a finite number, got ${brief(q[f])}`,
+      )
+  return E.right({ dtype: q.dtype, scale: q.scale as number, min: q.min as number })
+}
+
+/** IEEE 754 half precision (binary16) to a number: sign, 5-bit exponent, 10-bit fraction. */
+const halfToNumber = (h: number): number => {
+  const sign = h & 0x8000 ? -1 : 1
+  const exponent = (h >> 10) & 0x1f
+  const fraction = h & 0x3ff
+  if (exponent === 0) return sign * fraction * 2 ** -24
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15)
+}
+
+/** The float32 values of a quantized weight at `offset` of little-endian bytes. */
+const dequantize = (bytes: Uint8Array, offset: number, shape: readonly number[], q: Quantization): Tensor => {
+  const size = shape.reduce((p, d) => p * d, 1)
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset)
+  const out = new Float32Array(size)
+  for (let i = 0; i < size; i++)
+    out[i] =
+      q.dtype === 'float16'
+        ? halfToNumber(view.getUint16(2 * i, true))
+        : q.dtype === 'uint16'
+          ? view.getUint16(2 * i, true) * q.scale + q.min
+          : view.getUint8(i) * q.scale + q.min
+  return tensor(out, shape)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -502,6 +555,23 @@ const eluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => activation(activations.elu(l.alpha ?? 1), name))),
   )
 
+// Keras' `Reshape(target_shape)`: the shape without the batch axis, -1 for one inferred dimension
+const reshapeOf: Convert = (c, path, name) =>
+  pipe(
+    decode(
+      t.type({
+        target_shape: leaf(
+          'an array of positive integers or -1',
+          (u): u is number[] =>
+            Array.isArray(u) && u.every((d) => Number.isInteger(d) && (d > 0 || d === -1)),
+        ),
+      }),
+      c,
+      path,
+    ),
+    E.chain((r) => build(path, () => reshape({ targetShape: r.target_shape, ...name }))),
+  )
+
 const flattenOf: Convert = (c, path, name) =>
   c.data_format === 'channels_first'
     ? E.left(
@@ -625,6 +695,7 @@ const converters: { readonly [className: string]: Convert } = {
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
   ELU: eluOf,
+  Reshape: reshapeOf,
   Conv2D: conv2dOf,
   MaxPooling2D: poolingOf(maxPooling2d),
   AveragePooling2D: poolingOf(averagePooling2d),
@@ -988,17 +1059,28 @@ const placeWeights = (
     for (const [j, w] of group.weights.entries()) {
       const where = `weightsManifest[${g}].weights[${j}] (${w.name})`
       const model = w.group !== 'optimizer'
-      if (w.quantization !== undefined && w.quantization !== null)
-        return E.left(
-          `${where}: quantized weights (${brief(w.quantization)}) are not supported; convert the model without the --quantize_* options`,
-        )
-      const per = lookup(bytesPerValue, w.dtype)
+      let quantization: Quantization | undefined
+      if (w.quantization !== undefined && w.quantization !== null) {
+        const q = quantizationOf(w.quantization, where)
+        if (E.isLeft(q)) return q
+        quantization = q.right
+      }
+      const per =
+        quantization === undefined ? lookup(bytesPerValue, w.dtype) : quantization.dtype === 'uint8' ? 1 : 2
       if ((model && w.dtype !== 'float32') || per === undefined)
         return E.left(`${where}: dtype "${w.dtype}" is not supported; purenn reads float32 weights only`)
       const parts = w.name.replace(/:\d+$/, '').split('/')
       if (model && parts.length < 2)
         return E.left(`${where}: expected a name "<layer>/<weight>" such as "dense/kernel"`)
-      entries.push({ where, shape: w.shape, group: g, offset, model, target: parts.slice(-2).join('/') })
+      entries.push({
+        where,
+        shape: w.shape,
+        group: g,
+        offset,
+        model,
+        target: parts.slice(-2).join('/'),
+        ...(quantization === undefined ? {} : { quantization }),
+      })
       offset += per * w.shape.reduce((p, d) => p * d, 1)
     }
     groupBytes.push(offset)
@@ -1238,7 +1320,10 @@ const loadEither = async (
     if (E.isLeft(groups)) return groups
     const values: Tensor[] = []
     for (const m of order) {
-      const w = tensorAt(groups.right[m.group]!, m.offset, m.shape)
+      const w =
+        m.quantization === undefined
+          ? tensorAt(groups.right[m.group]!, m.offset, m.shape)
+          : dequantize(groups.right[m.group]!, m.offset, m.shape, m.quantization)
       if (opts.allowNonFinite !== true) {
         const bad = w.data.findIndex((v) => !Number.isFinite(v))
         if (bad !== -1)
@@ -1309,7 +1394,8 @@ const loadEither = async (
  * got "300"`), a class purenn does not have (`model.json: modelTopology: layer 3 ("lstm")
  * has class "LSTM", which purenn does not have; supported: ...`), a field it cannot honour
  * (constraints, activity regularizers, batch renormalization, noise shapes), a weight that is
- * not float32 or is quantized, a weight missing, unknown or of the wrong shape
+ * not float32 (weights quantized by `tensorflowjs_converter --quantize_uint8/uint16/float16`
+ * are read: `q·scale + min`, or half floats), a weight missing, unknown or of the wrong shape
  * (`model.json: weightsManifest[0].weights[2] (dense/kernel): expected shape [784,300], got
  * [300,784]`), a shard missing or of the wrong size (`group1-shard1of1.bin: expected 1086016
  * bytes for weightsManifest[0], found 1000`). Nested models and other layer classes are not
@@ -1418,7 +1504,9 @@ export const tfjsModelFromArtifacts = (
       let i = 0
       const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
         const m = order[i++]!
-        return tensorAt(bytes, m.offset, m.shape)
+        return m.quantization === undefined
+          ? tensorAt(bytes, m.offset, m.shape)
+          : dequantize(bytes, m.offset, m.shape, m.quantization)
       })
       return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
     }),

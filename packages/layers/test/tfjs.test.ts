@@ -812,7 +812,7 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       await writeMain((json) =>
         layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Reshape, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),
@@ -884,16 +884,22 @@ describe('loadTfjsModel: errors name the file and the field', () => {
     )
   })
 
-  it('a weight that is not float32, or quantized', async () => {
+  it('a weight that is not float32, or quantized in a way TF.js does not write', async () => {
     await rejects(
       await writeMain((json) => (json.weightsManifest[0].weights[5].dtype = 'float16')),
       'model.json: weightsManifest[0].weights[5] (dense/bias): dtype "float16" is not supported; purenn reads float32 weights only',
     )
     await rejects(
       await writeMain(
-        (json) => (json.weightsManifest[0].weights[4].quantization = { dtype: 'uint8', scale: 0.1, min: -1 }),
+        (json) => (json.weightsManifest[0].weights[4].quantization = { dtype: 'int4', scale: 0.1, min: -1 }),
       ),
-      'model.json: weightsManifest[0].weights[4] (dense/kernel): quantized weights ({"dtype":"uint8","scale":0.1,"min":-1}) are not supported; convert the model without the --quantize_* options',
+      'model.json: weightsManifest[0].weights[4] (dense/kernel).quantization.dtype: expected "uint8", "uint16" or "float16", got "int4"',
+    )
+    await rejects(
+      await writeMain(
+        (json) => (json.weightsManifest[0].weights[4].quantization = { dtype: 'uint8', min: -1 }),
+      ),
+      'model.json: weightsManifest[0].weights[4] (dense/kernel).quantization.scale: missing, expected a finite number',
     )
   })
 

@@ -14,11 +14,14 @@ import {
   activation,
   activations,
   applyModel,
+  averagePooling2d,
   batchNormalization,
+  conv2d,
   dense,
   dropout,
   flatten,
   freeze,
+  globalAveragePooling2d,
   initModel,
   type Layer,
   l2,
@@ -26,6 +29,7 @@ import {
   loadTfjsModel,
   type Model,
   maxNorm,
+  maxPooling2d,
   mcDropout,
   minMaxNorm,
   saveTfjsModel,
@@ -204,6 +208,31 @@ describe('purenn -> TF.js (tf.loadLayersModel)', () => {
   })
 })
 
+describe('purenn CNN -> TF.js', () => {
+  it('conv (same/valid, strides, dilation), pooling, global pooling: TF.js predicts within 1e-5', async () => {
+    const arch = sequential(
+      [
+        conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        batchNormalization(),
+        maxPooling2d({ poolSize: 2, padding: 'same' }),
+        conv2d({ filters: 5, kernelSize: [2, 3], strides: [2, 1], activation: activations.leakyRelu(0.1) }),
+        averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+        conv2d({ filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same' }),
+        globalAveragePooling2d(),
+        dense({ units: 4, activation: 'softmax' }),
+      ],
+      { inputShape: [11, 9, 2] },
+    )
+    const model = initModel(arch, { key: key(21) })
+    const x = uniform(key(22), [3, 11, 9, 2])
+    const got = tfPredict(await loadInTfjs(model), x)
+    expect(maxAbsDiff(got, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-5)
+    // and back into purenn through the TF.js reader, bit for bit
+    const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+    expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))
+  })
+})
+
 describe('TF.js -> purenn (files written by TF.js model.save)', () => {
   it('a tf.sequential with batch norm and dropout loads and predicts within 1e-6', async () => {
     const m = tf.sequential({
@@ -320,5 +349,66 @@ describe('tfjsModelFromArtifacts (in memory, no file system)', () => {
     expect(() => tfjsModelFromArtifacts({ ...a, weightData: a.weightData.slice(0, 20) })).toThrow(
       'tfjsModelFromArtifacts: weightData: expected 32 bytes for weightSpecs, found 20',
     )
+  })
+})
+
+describe('quantized TF.js weights (tensorflowjs_converter --quantize_uint8/uint16/float16)', () => {
+  it('uint8 and uint16 read as q·scale + min, float16 as IEEE half floats', () => {
+    const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+    const a = tfjsArtifacts(model)
+    // kernel [3, 2] as uint8, bias [2] as float16; a second model has a uint16 kernel
+    const q8 = [0, 1, 127, 128, 254, 255]
+    const halves = [0x3c00, 0xc000] // 1, -2
+    const bytes = new Uint8Array(6 + 4)
+    bytes.set(q8, 0)
+    new DataView(bytes.buffer).setUint16(6, halves[0]!, true)
+    new DataView(bytes.buffer).setUint16(8, halves[1]!, true)
+    const [scale, min] = [0.01, -1.25]
+    const specs = [
+      { ...a.weightSpecs[0]!, quantization: { dtype: 'uint8', scale, min } },
+      { ...a.weightSpecs[1]!, quantization: { dtype: 'float16' } },
+    ]
+    const back = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: specs,
+      weightData: bytes,
+    })
+    const p = back.params as { dense: { kernel: Tensor; bias: Tensor } }
+    expect(Array.from(p.dense.kernel.data)).toEqual(q8.map((q) => Math.fround(q * scale + min)))
+    expect(Array.from(p.dense.bias.data)).toEqual([1, -2])
+
+    const q16 = [0, 1, 1000, 32768, 65534, 65535]
+    const b16 = new Uint8Array(12 + 8)
+    for (const [i, q] of q16.entries()) new DataView(b16.buffer).setUint16(2 * i, q, true)
+    new Float32Array(b16.buffer, 12, 2).set([0.5, 0.25])
+    const back16 = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: [
+        { ...a.weightSpecs[0]!, quantization: { dtype: 'uint16', scale: 1e-4, min: -3 } },
+        a.weightSpecs[1]!,
+      ],
+      weightData: b16,
+    })
+    const k16 = (back16.params as { dense: { kernel: Tensor } }).dense.kernel
+    expect(Array.from(k16.data)).toEqual(q16.map((q) => Math.fround(q * 1e-4 + -3)))
+  })
+
+  it('float16 edge values: subnormal, largest, infinities, signed zero', () => {
+    const model = initModel(sequential([dense({ units: 5, useBias: false })], { inputShape: [1] }), {
+      key: key(0),
+    })
+    const a = tfjsArtifacts(model)
+    const halves = [0x0001, 0x7bff, 0x3555, 0x8000, 0x0400]
+    const bytes = new Uint8Array(10)
+    for (const [i, h] of halves.entries()) new DataView(bytes.buffer).setUint16(2 * i, h, true)
+    const back = tfjsModelFromArtifacts({
+      modelTopology: a.modelTopology,
+      weightSpecs: [{ ...a.weightSpecs[0]!, quantization: { dtype: 'float16' } }],
+      weightData: bytes,
+    })
+    const k = Array.from((back.params as { dense: { kernel: Tensor } }).dense.kernel.data)
+    // 2^-24, 65504, 0.333251953125 (0x3555), -0, 2^-14
+    expect(k).toEqual([2 ** -24, 65504, 0.333251953125, -0, 2 ** -14])
+    expect(Object.is(k[3], -0)).toBe(true)
   })
 })

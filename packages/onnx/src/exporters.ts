@@ -1,5 +1,5 @@
 import type { AnyLayer, Json, Sequential } from '@purenn/layers'
-import type { Tensor, Tree } from '@purenn/tensor'
+import { type Tensor, type Tree, tensor } from '@purenn/tensor'
 import type { OnnxGraph, OnnxLayerContext, OnnxLayerExporter, OnnxLayerOutput } from './graph.js'
 
 // SELU's constants, as in `selu` of @purenn/tensor and ONNX's `Selu` defaults
@@ -58,7 +58,33 @@ const activationNodes = (ctx: OnnxLayerContext, g: OnnxGraph, x: string, config:
       return g.node('Selu', [x], { alpha: { f: SELU_ALPHA }, gamma: { f: SELU_SCALE } })
     case 'swish':
       return g.node('Mul', [x, g.node('Sigmoid', [x])])
+    case 'relu6':
+      return g.node('Clip', [x, g.constant(0, 'zero'), g.constant(6, 'six')])
+    case 'hardSigmoid':
+      // Keras 3: relu6(x + 3)/6 = max(0, min(1, x/6 + 1/2))
+      return g.node('HardSigmoid', [x], { alpha: { f: 1 / 6 }, beta: { f: 0.5 } })
+    case 'hardSwish':
+      return g.node('HardSwish', [x])
+    case 'mish':
+      // opset 17 has no Mish: x·tanh(softplus(x))
+      return g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x])])])
     case 'gelu': {
+      if (
+        typeof config === 'object' &&
+        config !== null &&
+        (config as { approximate?: Json }).approximate === true
+      ) {
+        // x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))
+        const cube = g.node('Mul', [g.node('Mul', [x, x]), x])
+        const inner = g.node('Add', [x, g.node('Mul', [cube, g.constant(0.044715, 'c')])])
+        const t = g.node('Tanh', [
+          g.node('Mul', [inner, g.constant(Math.sqrt(2 / Math.PI), 'sqrt_2_over_pi')]),
+        ])
+        return g.node('Mul', [
+          g.node('Mul', [x, g.constant(0.5, 'half')]),
+          g.node('Add', [t, g.constant(1, 'one')]),
+        ])
+      }
       // x·(1 + erf(x/√2))/2
       const erf = g.node('Erf', [g.node('Div', [x, g.constant(Math.SQRT2, 'sqrt2')])])
       return g.node('Mul', [
@@ -106,6 +132,101 @@ const batchNormalization: OnnxLayerExporter = (ctx) => {
   return same(ctx, y)
 }
 
+/** A config value that is a number or a pair, as a pair. */
+const pairOf = (ctx: OnnxLayerContext, key: string, fallback: number): [number, number] => {
+  const v = ctx.layer.config[key] ?? fallback
+  if (typeof v === 'number') return [v, v]
+  if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number'))
+    return [v[0] as number, v[1] as number]
+  throw problem(ctx, `config.${key} is not a number or a pair`)
+}
+
+/**
+ * ONNX's NCHW spatial ops around purenn's NHWC tensors: transpose in, run, transpose out;
+ * 'same' padding as TensorFlow splits it (the smaller half before), explicit `pads`.
+ */
+const spatial = (
+  ctx: OnnxLayerContext,
+  kernel: [number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  padding: string,
+  run: (nchw: string, attrs: { readonly [k: string]: { readonly ints: readonly number[] } }) => string,
+  channels: number,
+): OnnxLayerOutput => {
+  const [h, w] = [ctx.inputShape[0]!, ctx.inputShape[1]!]
+  const out = (size: number, i: 0 | 1) => {
+    const eff = (kernel[i] - 1) * dilations[i] + 1
+    return padding === 'same' ? Math.ceil(size / strides[i]) : Math.floor((size - eff) / strides[i]) + 1
+  }
+  const [oh, ow] = [out(h, 0), out(w, 1)]
+  const total = (o: number, size: number, i: 0 | 1) =>
+    padding === 'same' ? Math.max((o - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size, 0) : 0
+  const [th, tw] = [total(oh, h, 0), total(ow, w, 1)]
+  const pads = [Math.floor(th / 2), Math.floor(tw / 2), th - Math.floor(th / 2), tw - Math.floor(tw / 2)]
+  const g = ctx.graph
+  const nchw = g.node('Transpose', [ctx.input], { perm: { ints: [0, 3, 1, 2] } })
+  const y = run(nchw, { kernel_shape: { ints: kernel }, strides: { ints: strides }, pads: { ints: pads } })
+  return {
+    output: g.node('Transpose', [y], { perm: { ints: [0, 2, 3, 1] } }),
+    outputShape: [oh, ow, channels],
+  }
+}
+
+const conv2d: OnnxLayerExporter = (ctx) => {
+  const kernel = required(ctx, ctx.params, 'kernel')
+  const bias = tensorAt(ctx, ctx.params, 'bias')
+  const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number]
+  // purenn's kernel is HWIO (Keras); ONNX's weight is OIHW
+  const oihw = new Float32Array(kernel.size)
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++)
+        for (let o = 0; o < cout; o++)
+          oihw[((o * cin + c) * kh + i) * kw + j] = kernel.data[((i * kw + j) * cin + c) * cout + o]!
+  const g = ctx.graph
+  const dilations = pairOf(ctx, 'dilationRate', 1)
+  const r = spatial(
+    ctx,
+    [kh, kw],
+    pairOf(ctx, 'strides', 1),
+    dilations,
+    String(ctx.layer.config.padding ?? 'valid'),
+    (x, attrs) =>
+      g.node(
+        'Conv',
+        [
+          x,
+          g.constant(tensor(oihw, [cout, cin, kh, kw]), 'kernel'),
+          ...(bias === undefined ? [] : [g.constant(bias, 'bias')]),
+        ],
+        { ...attrs, dilations: { ints: dilations } },
+      ),
+    cout,
+  )
+  return {
+    output: activationNodes(ctx, g, r.output, ctx.layer.config.activation ?? 'linear'),
+    outputShape: r.outputShape,
+  }
+}
+
+const pooling =
+  (op: 'MaxPool' | 'AveragePool'): OnnxLayerExporter =>
+  (ctx) => {
+    const size = pairOf(ctx, 'poolSize', 2)
+    // TensorFlow's average leaves the padding out of the count
+    const extra = op === 'AveragePool' ? { count_include_pad: { i: 0 } } : {}
+    return spatial(
+      ctx,
+      size,
+      pairOf(ctx, 'strides', size[0]),
+      [1, 1],
+      String(ctx.layer.config.padding ?? 'valid'),
+      (x, attrs) => ctx.graph.node(op, [x], { ...attrs, ...extra }),
+      ctx.inputShape[2]!,
+    )
+  }
+
 const sequential: OnnxLayerExporter = (ctx) => {
   const s = ctx.layer as Sequential
   let out: OnnxLayerOutput = { output: ctx.input, outputShape: ctx.inputShape }
@@ -131,6 +252,13 @@ const sequential: OnnxLayerExporter = (ctx) => {
  */
 export const onnxExporters: { readonly [kind: string]: OnnxLayerExporter } = Object.freeze({
   Sequential: sequential,
+  Serial: sequential,
+  // y = x + block(x); the block's params are the residual's own (no extra level)
+  Residual: (ctx) => {
+    const block = (ctx.layer as unknown as { readonly layers: readonly AnyLayer[] }).layers[0]!
+    const r = ctx.child(block, ctx.params, ctx.state, ctx.input, ctx.inputShape, '')
+    return same(ctx, ctx.graph.node('Add', [ctx.input, r.output]))
+  },
   Dense: dense,
   Activation: (ctx) =>
     same(ctx, activationNodes(ctx, ctx.graph, ctx.input, ctx.layer.config.activation ?? null)),
@@ -142,6 +270,20 @@ export const onnxExporters: { readonly [kind: string]: OnnxLayerExporter } = Obj
   BatchNormalization: batchNormalization,
   Dropout: (ctx) => same(ctx, ctx.input),
   MCDropout: (ctx) => same(ctx, ctx.input),
+  Conv2D: conv2d,
+  MaxPooling2D: pooling('MaxPool'),
+  AveragePooling2D: pooling('AveragePool'),
+  GlobalAveragePooling2D: (ctx) => {
+    const keep = ctx.layer.config.keepdims === true
+    const c = ctx.inputShape[2]!
+    return {
+      output: ctx.graph.node('ReduceMean', [ctx.input], {
+        axes: { ints: [1, 2] },
+        keepdims: { i: keep ? 1 : 0 },
+      }),
+      outputShape: keep ? [1, 1, c] : [c],
+    }
+  },
   Flatten: (ctx) => ({
     output: ctx.graph.node('Flatten', [ctx.input], { axis: { i: 1 } }),
     outputShape: [ctx.inputShape.reduce((p, d) => p * d, 1)],

@@ -48,9 +48,11 @@ const valueInfo = (name: string, batch: string, shape: Shape) => ({
  * params and moving statistics as initializers. Runs in onnxruntime and any ONNX runtime.
  *
  * @remarks
- * Exported kinds: `Sequential`, `Dense` (every built-in activation), `Activation`,
- * `LeakyReLU`, `BatchNormalization` (inference mode: the moving statistics), `Flatten`,
- * and `Dropout`/`MCDropout` as the identity. Opset 17 has no `Gelu`: it is written as
+ * Exported kinds: `Sequential`, `Serial`, `Residual`, `Dense` and `Conv2D` (every built-in
+ * activation), `Activation`, `LeakyReLU`, `BatchNormalization` (inference mode: the moving
+ * statistics), `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`, `Flatten`, and
+ * `Dropout`/`MCDropout` as the identity. Convolution and pooling run in ONNX's NCHW layout
+ * between two `Transpose` nodes, with TensorFlow's split of 'same' padding. Opset 17 has no `Gelu`: it is written as
  * `x·(1 + erf(x/√2))/2`. Other kinds, a user's own included, take an exporter in
  * `opts.exporters`; without one the export fails naming the layer's path and kind, and
  * nothing is returned. Node names are the layers' paths (`dense_1/MatMul`), so a graph

@@ -6,16 +6,22 @@ import { readIdxFile } from '@purenn/data'
 import {
   type AnyLayer,
   activation,
+  activations,
   applyModel,
+  averagePooling2d,
   batchNormalization,
+  conv2d,
   dense,
   dropout,
   flatten,
+  globalAveragePooling2d,
   initModel,
   type Layer,
   leakyRelu,
   type Model,
+  maxPooling2d,
   mcDropout,
+  residual,
   sequential,
 } from '@purenn/layers'
 import { onnxModel } from '@purenn/onnx'
@@ -222,6 +228,34 @@ describe('onnxModel run by onnxruntime', () => {
       expect(got.dims).toEqual([n, 10])
       expect(maxAbsDiff(got.data, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-6)
     }
+  })
+})
+
+describe('onnxModel: convolutions, pooling, residual blocks and the newer activations', () => {
+  it('a small CNN with same/valid padding, strides, dilation, pooling and a residual block: within 2e-6', async () => {
+    const arch = sequential(
+      [
+        conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        batchNormalization(),
+        residual(
+          sequential([conv2d({ filters: 4, kernelSize: [3, 1], padding: 'same', activation: 'mish' })]),
+        ),
+        maxPooling2d({ poolSize: 2, padding: 'same' }),
+        conv2d({ filters: 5, kernelSize: 2, strides: 2, dilationRate: 1, activation: 'relu6' }),
+        averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+        conv2d({ filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same', activation: 'hardSwish' }),
+        globalAveragePooling2d(),
+        dense({ units: 6, activation: activations.geluApproximate }),
+        dense({ units: 3, activation: 'hardSigmoid' }),
+      ],
+      { inputShape: [9, 7, 2] },
+    )
+    const model = initModel(arch, { key: key(11) })
+    const x = mul(add(randomUniform(key(12), [3, 9, 7, 2]), -0.5), 4)
+    const expected = applyModel(model, x).y
+    const got = await run(onnxModel(model), x)
+    expect(got.dims).toEqual([...expected.shape])
+    expect(maxAbsDiff(got.data, expected.data)).toBeLessThanOrEqual(2e-6)
   })
 })
 
