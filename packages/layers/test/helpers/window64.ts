@@ -6,8 +6,44 @@
 
 import { readFileSync } from 'node:fs'
 import { mul, sum, type Tensor, tree, valueAndGrad } from '@purenn/tensor'
+import fc from 'fast-check'
 import type { AnyLayer } from '../../src/index.js'
-import { dot64, expectClose, numericGrad, t32 } from './fd64.js'
+import { expectClose, t32 } from './fd64.js'
+
+/**
+ * Float32-exact values in [−3, 3]: a grid of step 2⁻¹², so that a float32 tensor and its
+ * float64 reference hold the very same numbers.
+ */
+export const gridValue = fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096)
+
+/** `n` grid values. */
+export const valuesArb = (n: number): fc.Arbitrary<number[]> =>
+  fc.array(gridValue, { minLength: n, maxLength: n })
+
+/** Step of the central differences. */
+export const H = 1e-6
+
+/** Central differences of a float64 function of several arrays, for every element of array `which`. */
+export const numericGrad = (
+  f: (xs: readonly Float64Array[]) => number,
+  xs: readonly Float64Array[],
+  which: number,
+) => {
+  const x = xs[which]!
+  const out = new Float64Array(x.length)
+  for (let j = 0; j < x.length; j++) {
+    const at = (d: number) => xs.map((a, i) => (i === which ? a.map((v, k) => (k === j ? v + d : v)) : a))
+    out[j] = (f(at(H)) - f(at(-H))) / (2 * H)
+  }
+  return out
+}
+
+/** `Σ w·y` with `w` cycled over `y`: the objective whose gradient is the VJP of `w`. */
+export const dot64 = (y: ArrayLike<number>, w: readonly number[]): number => {
+  let s = 0
+  for (let i = 0; i < y.length; i++) s += y[i]! * w[i % w.length]!
+  return s
+}
 
 export type Padding = 'valid' | 'same'
 
