@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 
+export * from './cifar10.js'
 export {
   type Batches,
   type BatchesOptions,
@@ -50,3 +51,4 @@ export {
   type IdxTypedArrays,
 } from './idx.js'
 export { readIdxFile } from './idxFile.js'
+export * from './mnist.js'

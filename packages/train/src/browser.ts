@@ -8,6 +8,9 @@
  * @packageDocumentation
  */
 export * from './callbacks.js'
+export * from './confusionPlot.js'
+export * from './diagnostics.js'
+export * from './diagnosticsPlot.js'
 export * from './fit.js'
 export * from './fitBrowser.js'
 export * from './guard.js'

@@ -10,9 +10,14 @@
  *
  * @packageDocumentation
  */
+
+export * from './backup.js'
 export * from './callbacks.js'
 export * from './checkpoint.js'
+export * from './confusionPlot.js'
 export * from './csvLogger.js'
+export * from './diagnostics.js'
+export * from './diagnosticsPlot.js'
 export * from './fit.js'
 export * from './fitNode.js'
 export * from './guard.js'
