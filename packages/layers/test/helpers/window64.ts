@@ -1,13 +1,15 @@
 /**
- * Float64 references of the window layers (convolution, pooling, layer normalization) and a
- * layer gradient check against central differences: plain loops that never call the code
- * under test, written from the tf.nn / Keras definitions.
+ * Float64 references of the window layers (convolution, pooling, layer normalization): plain
+ * loops that never call the code under test, written from the tf.nn / Keras definitions; and
+ * `checkLayerGrad`, which hands a layer and such a reference to `checkGrads` of
+ * `@purenn/testing`.
  */
 
 import { readFileSync } from 'node:fs'
-import { mul, sum, type Tensor, tree, valueAndGrad } from '@purenn/tensor'
+import { type Tensor, tree } from '@purenn/tensor'
+import { checkGrads } from '@purenn/testing'
 import type { AnyLayer } from '../../src/index.js'
-import { dot64, expectClose, numericGrad, t32 } from './fd64.js'
+import { expectClose, t32 } from './fd64.js'
 
 export type Padding = 'valid' | 'same'
 
@@ -83,10 +85,12 @@ export const pool64 = (
 }
 
 /**
- * Checks a layer's gradient with respect to its input and every param against central
- * differences of a float64 reference `ref(x, ...paramLeaves)` (leaves in `tree.flatten`
- * order), for the objective `Σ w·y`. Also checks the forward values (tolerance 1e-5 relative).
- * `skipX` marks input elements not compared (near a kink).
+ * Checks a layer's forward values against a float64 reference `ref(x, ...paramLeaves)`
+ * (leaves in `tree.flatten` order; tolerance 1e-5 relative), then its gradient with respect
+ * to its input and every param with `checkGrads` of `@purenn/testing`: the objective
+ * `Σ w·y` (`w` cycled over the output), float64 central differences of `ref` (h = 1e-6),
+ * tolerance `1e-3·(1 + |numeric|)`. `skipX` marks input elements not compared (near a kink
+ * that several elements share, such as a max-pooling tie).
  */
 export const checkLayerGrad = (
   name: string,
@@ -98,27 +102,29 @@ export const checkLayerGrad = (
   skipX?: readonly boolean[],
 ): void => {
   const leaves = tree.leaves(params as never)
-  const xs = [Float64Array.from(x.data), ...leaves.map((l) => Float64Array.from(l.data))]
   const y = layer.apply(params, {}, x, { training: true }).y
-  expectClose(`${name} forward`, y.data, ref(xs[0]!, ...xs.slice(1)), 1e-5)
-  const wT = t32(
-    Array.from({ length: y.size }, (_, i) => w[i % w.length]!),
-    y.shape,
+  expectClose(
+    `${name} forward`,
+    y.data,
+    ref(Float64Array.from(x.data), ...leaves.map((l) => Float64Array.from(l.data))),
+    1e-5,
   )
-  const g = valueAndGrad((p: { x: Tensor; params: never }) =>
-    sum(mul(layer.apply(p.params, {}, p.x, { training: true }).y, wT)),
-  )({ x, params: params as never }).grad
-  const analytic = [g.x, ...tree.leaves(g.params)]
-  const f = (as: readonly Float64Array[]) => dot64(ref(as[0]!, ...as.slice(1)), w)
-  analytic.forEach((a, i) => {
-    const num = numericGrad(f, xs, i)
-    const got = Float64Array.from(a.data)
-    if (i === 0 && skipX !== undefined)
-      skipX.forEach((s, j) => {
-        if (s) got[j] = num[j]!
-      })
-    expectClose(`${name} gradient of ${i === 0 ? 'the input' : `param leaf ${i - 1}`}`, got, num)
-  })
+  try {
+    checkGrads(
+      (xt: Tensor, ...ls: Tensor[]) =>
+        layer.apply(tree.unflatten(params as never, ls), {}, xt, { training: true }).y,
+      [x, ...leaves],
+      {
+        cotangent: w,
+        reference: (x64, ...ps) => ref(x64!, ...ps),
+        rtol: 1e-3,
+        atol: 1e-3,
+        ...(skipX === undefined ? {} : { skip: [skipX] }),
+      },
+    )
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`)
+  }
 }
 
 /** The Keras fixture (scripts/fixtures/conv_layers.py). */
