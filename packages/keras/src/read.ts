@@ -59,6 +59,7 @@ const weightNames = (spec: LayerSpec, count: number): string[] => {
   const c = spec.config
   switch (spec.class_name) {
     case 'Dense':
+    case 'Conv2D':
       return ['kernel', 'bias'].slice(0, c.use_bias === false ? 1 : 2)
     case 'BatchNormalization':
       return [

@@ -29,6 +29,28 @@ const keras3Object = (u: Json | undefined, module: string): Json => {
 const outputShape = (layer: KerasLayer, input: Shape): Shape => {
   if (layer.class_name === 'Flatten') return [input.reduce((p, d) => p * d, 1)]
   if (layer.class_name === 'Dense') return [...input.slice(0, -1), layer.config.units as number]
+  if (['Conv2D', 'MaxPooling2D', 'AveragePooling2D'].includes(layer.class_name)) {
+    const c = layer.config
+    const k = (c.kernel_size ?? c.pool_size) as number[]
+    const s = c.strides as number[]
+    const d = (c.dilation_rate ?? [1, 1]) as number[]
+    const out = (size: number, i: number) =>
+      c.padding === 'same'
+        ? Math.ceil(size / s[i]!)
+        : Math.floor((size - ((k[i]! - 1) * d[i]! + 1)) / s[i]!) + 1
+    return [
+      out(input[0]!, 0),
+      out(input[1]!, 1),
+      layer.class_name === 'Conv2D' ? (c.filters as number) : input[2]!,
+    ]
+  }
+  if (layer.class_name === 'GlobalAveragePooling2D') return [input[2]!]
+  if (layer.class_name === 'Reshape') {
+    const target = layer.config.target_shape as number[]
+    const known = target.filter((d) => d !== -1).reduce((p, d) => p * d, 1)
+    const total = input.reduce((p, d) => p * d, 1)
+    return target.map((d) => (d === -1 ? total / known : d))
+  }
   return input
 }
 

@@ -9,15 +9,20 @@ import { kerasArchive, kerasModelFromBytes, loadKerasModel } from '@purenn/keras
 import {
   activations,
   applyModel,
+  averagePooling2d,
   batchNormalization,
+  conv2d,
   dense,
   dropout,
   flatten,
   freeze,
+  globalAveragePooling2d,
   initModel,
   l2,
   leakyRelu,
   type Model,
+  maxPooling2d,
+  reshape,
   saveModel,
   sequential,
 } from '@purenn/layers'
@@ -149,6 +154,30 @@ describe('purenn -> .keras -> purenn', () => {
     ])
     expect((back.trainable as Record<string, unknown>).dense).toEqual({ kernel: false, bias: false })
     expect(maxAbsDiff(applyModel(back, inputs).y.data, applyModel(model, inputs).y.data)).toBe(0)
+  })
+})
+
+describe('a purenn CNN -> .keras -> purenn', () => {
+  it('conv, batch norm, pooling, reshape: same weights and outputs bit for bit', async () => {
+    const model = initModel(
+      sequential(
+        [
+          reshape({ targetShape: [28, 28, 1] }),
+          conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          batchNormalization(),
+          maxPooling2d({ poolSize: 2 }),
+          conv2d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+          averagePooling2d({ poolSize: 2, padding: 'same' }),
+          globalAveragePooling2d(),
+          dense({ units: 10, activation: 'softmax' }),
+        ],
+        { inputShape: [28, 28] },
+      ),
+      { key: key(4) },
+    )
+    const back = await kerasModelFromBytes(await kerasArchive(model))
+    expect(flat(back.params)).toEqual(flat(model.params))
+    expect(Array.from(applyModel(back, inputs).y.data)).toEqual(Array.from(applyModel(model, inputs).y.data))
   })
 })
 

@@ -23,6 +23,7 @@ import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
+import { reshape } from './reshape.js'
 import { type Sequential, sequential } from './sequential.js'
 import { fanOut, identity, parallel, serial } from './serial.js'
 
@@ -554,6 +555,23 @@ const eluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => activation(activations.elu(l.alpha ?? 1), name))),
   )
 
+// Keras' `Reshape(target_shape)`: the shape without the batch axis, -1 for one inferred dimension
+const reshapeOf: Convert = (c, path, name) =>
+  pipe(
+    decode(
+      t.type({
+        target_shape: leaf(
+          'an array of positive integers or -1',
+          (u): u is number[] =>
+            Array.isArray(u) && u.every((d) => Number.isInteger(d) && (d > 0 || d === -1)),
+        ),
+      }),
+      c,
+      path,
+    ),
+    E.chain((r) => build(path, () => reshape({ targetShape: r.target_shape, ...name }))),
+  )
+
 const flattenOf: Convert = (c, path, name) =>
   c.data_format === 'channels_first'
     ? E.left(
@@ -677,6 +695,7 @@ const converters: { readonly [className: string]: Convert } = {
   LeakyReLU: leakyReluOf,
   Flatten: flattenOf,
   ELU: eluOf,
+  Reshape: reshapeOf,
   Conv2D: conv2dOf,
   MaxPooling2D: poolingOf(maxPooling2d),
   AveragePooling2D: poolingOf(averagePooling2d),

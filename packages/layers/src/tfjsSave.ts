@@ -304,6 +304,68 @@ const convertLayer = (
         ],
         weights: [],
       }
+    case 'Conv2D': {
+      const kernel = leafAt(params, 'kernel')
+      if (kernel === undefined) throw fail(name, layer.kind, 'no kernel in its params')
+      const pair = (v: Json | undefined, d: number) => (Array.isArray(v) ? v : [v ?? d, v ?? d])
+      return {
+        layers: withActivation(
+          {
+            class_name: 'Conv2D',
+            config: {
+              ...base,
+              filters: kernel.shape[3]!,
+              kernel_size: [kernel.shape[0]!, kernel.shape[1]!],
+              strides: pair(c.strides, 1),
+              padding: c.padding ?? 'valid',
+              data_format: 'channels_last',
+              dilation_rate: pair(c.dilationRate, 1),
+              use_bias: c.useBias ?? true,
+              kernel_initializer: kerasInitializer(c.kernelInitializer, name, layer.kind),
+              bias_initializer: kerasInitializer(c.biasInitializer, name, layer.kind),
+              kernel_regularizer: kerasRegularizer(c.kernelRegularizer),
+              bias_regularizer: kerasRegularizer(c.biasRegularizer),
+              activity_regularizer: null,
+              kernel_constraint: null,
+              bias_constraint: null,
+            },
+          },
+          c.activation,
+        ),
+        weights: [...w('kernel', params, 'kernel'), ...w('bias', params, 'bias')],
+      }
+    }
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
+      const pair = (v: Json | undefined, d: Json) => (Array.isArray(v) ? v : [v ?? d, v ?? d])
+      const poolSize = pair(c.poolSize, 2)
+      return {
+        layers: [
+          {
+            class_name: layer.kind,
+            config: {
+              ...base,
+              pool_size: poolSize,
+              strides: c.strides === undefined || c.strides === null ? poolSize : pair(c.strides, 1),
+              padding: c.padding ?? 'valid',
+              data_format: 'channels_last',
+            },
+          },
+        ],
+        weights: [],
+      }
+    }
+    case 'Reshape':
+      return {
+        layers: [{ class_name: 'Reshape', config: { ...base, target_shape: c.targetShape ?? null } }],
+        weights: [],
+      }
+    case 'GlobalAveragePooling2D':
+      if (c.keepdims === true) throw fail(name, layer.kind, 'keepdims: true has no TF.js 4.22 equivalent')
+      return {
+        layers: [{ class_name: 'GlobalAveragePooling2D', config: { ...base, data_format: 'channels_last' } }],
+        weights: [],
+      }
     case 'Flatten':
       return {
         layers: [{ class_name: 'Flatten', config: { ...base, data_format: 'channels_last' } }],
@@ -322,7 +384,7 @@ const convertLayer = (
     }
     default:
       throw new Error(
-        `tfjsArtifacts: layer '${name}' is a ${layer.kind}, which TF.js export does not handle; supported: Dense, BatchNormalization, Dropout, MCDropout, Flatten, LeakyReLU, Activation`,
+        `tfjsArtifacts: layer '${name}' is a ${layer.kind}, which TF.js export does not handle; supported: Dense, Conv2D, Reshape, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Dropout, MCDropout, Flatten, LeakyReLU, Activation`,
       )
   }
 }

@@ -812,7 +812,7 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       await writeMain((json) =>
         layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Reshape, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),

@@ -14,11 +14,14 @@ import {
   activation,
   activations,
   applyModel,
+  averagePooling2d,
   batchNormalization,
+  conv2d,
   dense,
   dropout,
   flatten,
   freeze,
+  globalAveragePooling2d,
   initModel,
   type Layer,
   l2,
@@ -26,6 +29,7 @@ import {
   loadTfjsModel,
   type Model,
   maxNorm,
+  maxPooling2d,
   mcDropout,
   minMaxNorm,
   saveTfjsModel,
@@ -201,6 +205,31 @@ describe('purenn -> TF.js (tf.loadLayersModel)', () => {
     expect(() => tfjsArtifacts(model)).toThrow(
       /layer 'square' is a Square, which TF.js export does not handle/,
     )
+  })
+})
+
+describe('purenn CNN -> TF.js', () => {
+  it('conv (same/valid, strides, dilation), pooling, global pooling: TF.js predicts within 1e-5', async () => {
+    const arch = sequential(
+      [
+        conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        batchNormalization(),
+        maxPooling2d({ poolSize: 2, padding: 'same' }),
+        conv2d({ filters: 5, kernelSize: [2, 3], strides: [2, 1], activation: activations.leakyRelu(0.1) }),
+        averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+        conv2d({ filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same' }),
+        globalAveragePooling2d(),
+        dense({ units: 4, activation: 'softmax' }),
+      ],
+      { inputShape: [11, 9, 2] },
+    )
+    const model = initModel(arch, { key: key(21) })
+    const x = uniform(key(22), [3, 11, 9, 2])
+    const got = tfPredict(await loadInTfjs(model), x)
+    expect(maxAbsDiff(got, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-5)
+    // and back into purenn through the TF.js reader, bit for bit
+    const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
+    expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))
   })
 })
 

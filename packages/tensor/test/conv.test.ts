@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { mul } from '../src/arith.js'
+import { add, mul, square } from '../src/arith.js'
 import { avgPool2d, conv2d, convOutputSize, maxPool2d, type Padding } from '../src/conv.js'
 import { ShapeError } from '../src/errors.js'
-import { valueAndGrad } from '../src/grad.js'
+import { grad, valueAndGrad } from '../src/grad.js'
 import { arange, ones, reshape } from '../src/index.js'
 import {
   avgPoolOp,
@@ -16,7 +16,7 @@ import {
   windowCounts,
 } from '../src/internal/window.js'
 import { sum } from '../src/reduce.js'
-import { tensor } from '../src/tensor.js'
+import { type Tensor, tensor } from '../src/tensor.js'
 import { getThreads, setThreads } from '../src/threads.js'
 import { checkGrad, cotangentArb, refArb, runs } from './helpers/gradcheck.js'
 import type { Ref } from './helpers/reference.js'
@@ -431,6 +431,102 @@ describe('the VJPs are recorded ops whose own VJPs are right (ready for second o
         },
       ),
       runs(905, 15),
+    ))
+})
+
+describe('second derivatives (nested grad) against float64 differences of differences', () => {
+  // H·v = ∇ₓ⟨∇L(x), v⟩ with L = Σ w·op(x), as test/second-order.test.ts; numeric: the central
+  // difference along v of the central first difference, ε = h = 1e-4, in float64 on the
+  // references above. Tolerance 2e-3·(1 + |numeric|) (see that file). conv2d is bilinear, so
+  // H has the mixed x/kernel blocks; the pooling ops are linear (or piecewise), so they are
+  // squared to give a non-zero Hessian that runs through their VJPs' own VJPs.
+  const EPS = 1e-4
+  const H2 = 1e-4
+  const hv = (
+    name: string,
+    op: (...xs: Tensor[]) => Tensor,
+    ref: (...xs: Ref[]) => Ref,
+    inputs: Ref[],
+    w: readonly number[],
+    v: readonly number[],
+    skip?: readonly boolean[],
+  ) => {
+    const out = ref(...inputs)
+    const wData = Array.from({ length: out.data.length }, (_, i) => w[i % w.length]!)
+    const wT = tensor(Float32Array.from(wData), out.shape)
+    let at = 0
+    const vs = inputs.map((x) => Array.from(x.data, () => v[at++ % v.length]!))
+    const vT = inputs.map((x, k) => tensor(Float32Array.from(vs[k]!), x.shape))
+    const L = (ps: Tensor[]) => sum(mul(op(...ps), wT))
+    const analytic = grad((ps: Tensor[]) =>
+      grad(L)(ps).reduce((acc: Tensor, g, k) => add(acc, sum(mul(g, vT[k]!))), tensor(0)),
+    )(inputs.map(t))
+    const loss = (refs: Ref[]) => {
+      const y = ref(...refs)
+      return y.data.reduce((acc, yi, i) => acc + wData[i]! * yi, 0)
+    }
+    const shifted = (e0: number, k: number, e: number, d: number): Ref[] =>
+      inputs.map((x, i) => {
+        const data = Float64Array.from(x.data, (u, j) => u + e0 * vs[i]![j]!)
+        if (i === k) data[e] = data[e]! + d
+        return { shape: x.shape, data }
+      })
+    inputs.forEach((x, k) => {
+      for (let e = 0; e < x.data.length; e++) {
+        if (k === 0 && skip?.[e] === true) continue
+        const numeric =
+          (loss(shifted(EPS, k, e, H2)) -
+            loss(shifted(EPS, k, e, -H2)) -
+            loss(shifted(-EPS, k, e, H2)) +
+            loss(shifted(-EPS, k, e, -H2))) /
+          (4 * EPS * H2)
+        const got = analytic[k]!.data[e]!
+        if (!(Math.abs(got - numeric) <= 2e-3 * (1 + Math.abs(numeric))))
+          throw new Error(`${name}: (H·v) of input ${k} element ${e} is ${got}, numeric ${numeric}`)
+      }
+    })
+  }
+  const sq = (r: Ref): Ref => ({ shape: r.shape, data: r.data.map((u) => u * u) })
+
+  it('conv2d: the x/kernel blocks of the Hessian', () =>
+    fc.assert(
+      fc.property(convCaseArb, cotangentArb, cotangentArb, (c, w, v) =>
+        hv(
+          'conv2d',
+          (x, k) => conv2d(x!, k!, { strides: c.strides, dilationRate: c.dilation, padding: c.padding }),
+          (x, k) => conv64(x!, k!, c),
+          [c.x, c.w],
+          w,
+          v,
+        ),
+      ),
+      runs(906, 15),
+    ))
+  it('avgPool2d and maxPool2d, squared', () =>
+    fc.assert(
+      fc.property(poolCaseArb, cotangentArb, cotangentArb, (c, w, v) => {
+        const o = { poolSize: c.size, strides: c.strides, padding: c.padding }
+        hv(
+          'avgPool2d²',
+          (x) => square(avgPool2d(x!, o)),
+          (x) => sq(pool64(x!, c.size, c.strides, c.padding, 'avg')),
+          [c.x],
+          w,
+          v,
+        )
+        // elements tied within 1e-2 are skipped (shifts of ε·|v| + h ≤ 4e-4 never swap a winner otherwise)
+        const skip = maxTies(c)
+        hv(
+          'maxPool2d²',
+          (x) => square(maxPool2d(x!, o)),
+          (x) => sq(pool64(x!, c.size, c.strides, c.padding, 'max')),
+          [c.x],
+          w,
+          v,
+          skip,
+        )
+      }),
+      runs(907, 15),
     ))
 })
 
