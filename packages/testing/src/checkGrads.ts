@@ -203,6 +203,20 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
  * // 4 first derivatives and the 4 elements of H·v (the full Hessian would be 16)
  * console.log(r.checked, r.kinks) // 8 0
  * ```
+ * @example
+ * ```ts
+ * import { checkGrads } from '@purenn/testing'
+ * import { maxPool2d, square, tensor } from '@purenn/tensor'
+ * // max pooling of 1 and 1.00005: a step along the direction swaps the winner, so those two
+ * // elements are skipped at both orders (the others are still compared)
+ * const x = tensor([1, 1.00005, -2, 0.5], [1, 2, 2, 1])
+ * const r = checkGrads((v: typeof x) => square(maxPool2d(v, { poolSize: [1, 2] })), [x], {
+ *   order: 2,
+ *   direction: [1, -1, 0.5, 2],
+ *   skip: [[true, true, false, false]],
+ * })
+ * console.log(r.checked, r.skipped) // 4 4
+ * ```
  * @category Gradients
  */
 export const checkGrads = (
