@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export * from './cifar10.js'
 export {
   type Batches,
   type BatchesOptions,
@@ -45,3 +46,4 @@ export {
   type IdxTypedArrays,
   readIdxFile,
 } from './idx.js'
+export * from './mnist.js'

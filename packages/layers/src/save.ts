@@ -234,7 +234,12 @@ const swap32 = (bytes: Uint8Array): void => {
 // ---------------------------------------------------------------------------------------
 // Files
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+const sha256 = (bytes: Uint8Array): string => {
+  const h = createHash('sha256')
+  // Node's hash takes at most 2 GiB per update: a tensor of more than 2^29 values is hashed in pieces
+  for (let i = 0; i < bytes.length; i += 2 ** 30) h.update(bytes.subarray(i, i + 2 ** 30))
+  return h.digest('hex')
+}
 
 /** What a loader needs to find in a model folder: the folder of the files, and the files. */
 interface Located {

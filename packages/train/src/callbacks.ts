@@ -100,6 +100,11 @@ export interface Callback<S = unknown> {
    * (`reduceLROnPlateau`). Factors of all callbacks multiply.
    */
   readonly learningRateFactorAt?: (state: S, b: BatchBegin) => number
+  /**
+   * Return the callback's final state in `history.callbackStates[name]` (a recording callback
+   * such as `recordDiagnostics`). Default false.
+   */
+  readonly reportState?: boolean
 }
 
 /**

@@ -54,6 +54,11 @@ export interface History {
    * resumed run has the same history.
    */
   readonly learningRate?: readonly number[]
+  /**
+   * The final state of each callback that asks for it (`reportState`, as
+   * `recordDiagnostics`), by the callback's name: where a recording callback leaves its data.
+   */
+  readonly callbackStates?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -454,11 +459,15 @@ export const fit = async (
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
     state.model,
   )
+  const reported = callbacks.flatMap((cb, i) => (cb.reportState === true ? [i] : []))
   const history: History = {
     history: historyValues,
     epoch: epochList,
     ...(stopReason === undefined ? {} : { stopReason, ...(fault ? { fault } : {}) }),
     ...(baseRate === undefined ? {} : { learningRate: learningRates }),
+    ...(reported.length === 0
+      ? {}
+      : { callbackStates: Object.fromEntries(reported.map((i) => [callbacks[i]!.name, cbStates[i]])) }),
   }
   return { model: finalModel, history }
 }

@@ -5,8 +5,13 @@
  *
  * @packageDocumentation
  */
+
+export * from './backup.js'
 export * from './callbacks.js'
 export * from './checkpoint.js'
+export * from './confusionPlot.js'
+export * from './diagnostics.js'
+export * from './diagnosticsPlot.js'
 export * from './fit.js'
 export * from './guard.js'
 export * from './plot.js'
