@@ -11,17 +11,8 @@ import {
   sequential,
   summary,
 } from '../src/index.js'
-import { expectClose, t32 } from './helpers/fd64.js'
-import {
-  checkLayerGrad,
-  conv64,
-  flat,
-  fromNested,
-  gridValue,
-  kerasFixture,
-  type Padding,
-  valuesArb,
-} from './helpers/window64.js'
+import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
+import { checkLayerGrad, conv64, flat, fromNested, kerasFixture, type Padding } from './helpers/window64.js'
 
 /** Runs a Keras fixture case through a purenn layer with the case's weights. */
 const againstKeras = (name: string, layer: ReturnType<typeof conv2d>) => {

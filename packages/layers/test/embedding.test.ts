@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { embedding, embeddingFromConfig, l2 } from '../src/index.js'
-import { expectClose, t32 } from './helpers/fd64.js'
-import { checkLayerGrad, flat, fromNested, gridValue, kerasFixture, valuesArb } from './helpers/window64.js'
+import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
+import { checkLayerGrad, flat, fromNested, kerasFixture } from './helpers/window64.js'
 
 describe('embedding layer', () => {
   it('looks rows up as Keras Embedding(5, 3) does (fixture from real Keras 3)', () => {

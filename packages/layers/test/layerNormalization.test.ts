@@ -7,8 +7,8 @@ import {
   layerNormalization,
   layerNormalizationFromConfig,
 } from '../src/index.js'
-import { expectClose, t32 } from './helpers/fd64.js'
-import { checkLayerGrad, flat, fromNested, gridValue, kerasFixture, valuesArb } from './helpers/window64.js'
+import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
+import { checkLayerGrad, flat, fromNested, kerasFixture } from './helpers/window64.js'
 
 /** Layer norm in float64 over the trailing `m` values of each of `rows` groups (the normalized axes last). */
 const layerNorm64 = (x: Float64Array, m: number, eps: number, gamma?: Float64Array, beta?: Float64Array) => {

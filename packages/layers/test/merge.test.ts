@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { add, addFromConfig, concatenate, concatenateFromConfig } from '../src/index.js'
-import { expectClose, t32 } from './helpers/fd64.js'
-import { flat, fromNested, gridValue, kerasFixture, valuesArb } from './helpers/window64.js'
+import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
+import { flat, fromNested, kerasFixture } from './helpers/window64.js'
 
 const keras = (name: string) => {
   const c = kerasFixture[name]! as unknown as { x: unknown[]; y: unknown; yShape: number[] }

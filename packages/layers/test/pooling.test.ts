@@ -11,17 +11,8 @@ import {
   maxPooling2d,
   maxPooling2dFromConfig,
 } from '../src/index.js'
-import { expectClose, t32 } from './helpers/fd64.js'
-import {
-  checkLayerGrad,
-  flat,
-  fromNested,
-  gridValue,
-  kerasFixture,
-  type Padding,
-  pool64,
-  valuesArb,
-} from './helpers/window64.js'
+import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
+import { checkLayerGrad, flat, fromNested, kerasFixture, type Padding, pool64 } from './helpers/window64.js'
 
 const againstKeras = (name: string, layer: AnyLayer) => {
   const c = kerasFixture[name]!

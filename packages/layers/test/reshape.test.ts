@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { flatten, reshape, reshapeFromConfig } from '../src/index.js'
-import { t32 } from './helpers/fd64.js'
-import { dot64, flat, fromNested, gridValue, kerasFixture } from './helpers/window64.js'
+import { dot64, gridValue, t32 } from './helpers/fd64.js'
+import { flat, fromNested, kerasFixture } from './helpers/window64.js'
 
 describe('reshape layer', () => {
   it('Keras Reshape((3, -1)) on (6,): row-major, the −1 inferred (fixture from real Keras 3)', () => {

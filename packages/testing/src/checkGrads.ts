@@ -30,12 +30,14 @@ export interface CheckGradsOptions {
   /** The finite-difference step, overriding the defaults above. */
   readonly step?: number
   /**
-   * Per argument, elements whose derivatives are not compared (first order). For points that
-   * sit on a kink of several arguments at once, where `f` is flat along each coordinate
-   * (`clip(x, lo, hi)` with `x = lo = hi`), or where two kinks coincide and their jumps cancel
-   * in the one-sided quotients (two relu units both at 0 that one input feeds): no
-   * coordinate-wise difference can tell the reverse-mode convention from a bug there.
-   * Counted in `skipped`.
+   * Per argument, elements whose derivatives are not compared: their first derivatives and,
+   * with `order: 2`, their elements of `H·v` (with a `direction`) or their rows of the
+   * Hessian. For points that sit on a kink of several arguments at once, where `f` is flat
+   * along each coordinate (`clip(x, lo, hi)` with `x = lo = hi`), where two kinks coincide and
+   * their jumps cancel in the one-sided quotients (two relu units both at 0 that one input
+   * feeds), or, at second order, near ties that a step along `direction` can swap (max
+   * pooling of values closer than the step) without either step size noticing: no difference
+   * quotient can tell the reverse-mode convention from a bug there. Counted in `skipped`.
    */
   readonly skip?: readonly (readonly boolean[] | undefined)[]
   /**
@@ -82,7 +84,7 @@ export interface GradReport {
    * difference quotients (a Clarke subgradient); at second order the element is skipped.
    */
   readonly kinks: number
-  /** How many first derivatives `skip` left out. */
+  /** How many derivatives `skip` left out (first derivatives, and at order 2 elements of `H·v` or of the Hessian). */
   readonly skipped: number
   /** The comparison closest to failing, if any was made. */
   readonly worst: GradComparison | undefined
@@ -200,6 +202,20 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
  * })
  * // 4 first derivatives and the 4 elements of H·v (the full Hessian would be 16)
  * console.log(r.checked, r.kinks) // 8 0
+ * ```
+ * @example
+ * ```ts
+ * import { checkGrads } from '@purenn/testing'
+ * import { maxPool2d, square, tensor } from '@purenn/tensor'
+ * // max pooling of 1 and 1.00005: a step along the direction swaps the winner, so those two
+ * // elements are skipped at both orders (the others are still compared)
+ * const x = tensor([1, 1.00005, -2, 0.5], [1, 2, 2, 1])
+ * const r = checkGrads((v: typeof x) => square(maxPool2d(v, { poolSize: [1, 2] })), [x], {
+ *   order: 2,
+ *   direction: [1, -1, 0.5, 2],
+ *   skip: [[true, true, false, false]],
+ * })
+ * console.log(r.checked, r.skipped) // 4 4
  * ```
  * @category Gradients
  */
@@ -400,6 +416,10 @@ export const checkGrads = (
     }
     wrt.forEach((k, j) => {
       for (let e = 0; e < x0[k]!.length; e++) {
+        if (skip?.[k]?.[e] === true) {
+          skipped++
+          continue
+        }
         const { numeric, kink } = numericOf(j, e)
         if (kink) {
           kinks++
@@ -488,6 +508,10 @@ export const checkGrads = (
         wrt.forEach((kr, jr) => {
           const a = col[jr]!
           for (let er = 0; er < x0[kr]!.length; er++) {
+            if (skip?.[kr]?.[er] === true) {
+              skipped++
+              continue
+            }
             if (kinkCol[jr]![er]) {
               kinks++
               continue

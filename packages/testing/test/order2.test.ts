@@ -101,6 +101,32 @@ describe('checkGrads, order 2 along a direction (H·v)', () => {
     expect(r.kinks).toBeGreaterThanOrEqual(1)
   })
 
+  it('skip leaves an element out of H·v and of the Hessian too, and counts it', () => {
+    // the reference is wrong for element 1 only (2·x₁³ instead of x₁³): without skip that
+    // element fails at first order; skipped, the rest is still compared
+    const f = (t: Tensor) => sum(mul(mul(t, t), t))
+    const reference = (v: Float64Array) => [v[0]! ** 3 + 2 * v[1]! ** 3]
+    expect(() =>
+      checkGrads(f, [tensor([2, -1])], { order: 2, direction: [1, 0.5], reference, cotangent: [1] }),
+    ).toThrow(/^checkGrads: d\/d\(args\[0\]\)\[1\] is 3 \(reverse mode\), 6 numerically/)
+    const skip = [[false, true]]
+    const hv = checkGrads(f, [tensor([2, -1])], { order: 2, direction: [1, 0.5], reference, skip })
+    expect([hv.checked, hv.skipped]).toEqual([2, 2]) // d/dx₀ and (H·v)₀; d/dx₁ and (H·v)₁ skipped
+    const full = checkGrads(f, [tensor([2, -1])], { order: 2, reference, skip })
+    expect([full.checked, full.skipped]).toEqual([3, 3]) // row 1 of the Hessian skipped in both columns
+    // a wrong second derivative on a compared element still fails
+    expect(() =>
+      checkGrads(f, [tensor([2, -1])], {
+        order: 2,
+        direction: [1, 0.5],
+        reference: (v) => [v[0]! ** 3 + v[0]! ** 2 + 2 * v[1]! ** 3],
+        skip,
+        rtol: 1e-3,
+        atol: 1e-3,
+      }),
+    ).toThrow(/checkGrads: /)
+  })
+
   it('rejects a direction with order 1, an empty one and a non-finite one', () => {
     const f = (t: Tensor) => sum(t)
     expect(() => checkGrads(f, [tensor([1])], { direction: [1] })).toThrow(/direction \(H·v\) needs order: 2/)

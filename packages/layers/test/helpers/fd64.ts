@@ -1,8 +1,8 @@
 /**
- * Float64 references and central finite differences for the layer, loss and model tests:
- * plain loops over Float64Array that never call the code under test. (Most layer tests now use
- * `checkGrads` of `@purenn/testing`; the grid arbitraries and `numericGrad` serve the conv,
- * pooling, merge and combinator tests written before it.)
+ * Float64 references for the layer, loss and model tests: plain loops over Float64Array that
+ * never call the code under test, plus float32-exact grid arbitraries. The gradients
+ * themselves are checked by `checkGrads` of `@purenn/testing`, with these references as its
+ * float64 side.
  */
 
 import { type Tensor, tensor } from '@purenn/tensor'
@@ -21,27 +21,6 @@ export const valuesArb = (n: number): fc.Arbitrary<number[]> =>
 /** A float32 tensor holding exactly these (float32-representable) values. */
 export const t32 = (values: readonly number[], shape: readonly number[]): Tensor =>
   tensor(Float32Array.from(values), shape)
-
-/** Step of the central differences. */
-export const H = 1e-6
-
-/**
- * Central differences `(f(x + h·eⱼ) − f(x − h·eⱼ)) / 2h` of a float64 function of several
- * arrays, for every element of the array `which`.
- */
-export const numericGrad = (
-  f: (xs: readonly Float64Array[]) => number,
-  xs: readonly Float64Array[],
-  which: number,
-) => {
-  const x = xs[which]!
-  const out = new Float64Array(x.length)
-  for (let j = 0; j < x.length; j++) {
-    const at = (d: number) => xs.map((a, i) => (i === which ? a.map((v, k) => (k === j ? v + d : v)) : a))
-    out[j] = (f(at(H)) - f(at(-H))) / (2 * H)
-  }
-  return out
-}
 
 /**
  * Throws unless `|got − want| ≤ tol·(1 + |want|)` elementwise. The default 1e-3 is the

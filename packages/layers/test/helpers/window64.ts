@@ -1,49 +1,15 @@
 /**
- * Float64 references of the window layers (convolution, pooling, layer normalization) and a
- * layer gradient check against central differences: plain loops that never call the code
- * under test, written from the tf.nn / Keras definitions.
+ * Float64 references of the window layers (convolution, pooling, layer normalization): plain
+ * loops that never call the code under test, written from the tf.nn / Keras definitions; and
+ * `checkLayerGrad`, which hands a layer and such a reference to `checkGrads` of
+ * `@purenn/testing`.
  */
 
 import { readFileSync } from 'node:fs'
-import { mul, sum, type Tensor, tree, valueAndGrad } from '@purenn/tensor'
-import fc from 'fast-check'
+import { type Tensor, tree } from '@purenn/tensor'
+import { checkGrads } from '@purenn/testing'
 import type { AnyLayer } from '../../src/index.js'
 import { expectClose, t32 } from './fd64.js'
-
-/**
- * Float32-exact values in [−3, 3]: a grid of step 2⁻¹², so that a float32 tensor and its
- * float64 reference hold the very same numbers.
- */
-export const gridValue = fc.integer({ min: -3 * 4096, max: 3 * 4096 }).map((i) => i / 4096)
-
-/** `n` grid values. */
-export const valuesArb = (n: number): fc.Arbitrary<number[]> =>
-  fc.array(gridValue, { minLength: n, maxLength: n })
-
-/** Step of the central differences. */
-export const H = 1e-6
-
-/** Central differences of a float64 function of several arrays, for every element of array `which`. */
-export const numericGrad = (
-  f: (xs: readonly Float64Array[]) => number,
-  xs: readonly Float64Array[],
-  which: number,
-) => {
-  const x = xs[which]!
-  const out = new Float64Array(x.length)
-  for (let j = 0; j < x.length; j++) {
-    const at = (d: number) => xs.map((a, i) => (i === which ? a.map((v, k) => (k === j ? v + d : v)) : a))
-    out[j] = (f(at(H)) - f(at(-H))) / (2 * H)
-  }
-  return out
-}
-
-/** `Σ w·y` with `w` cycled over `y`: the objective whose gradient is the VJP of `w`. */
-export const dot64 = (y: ArrayLike<number>, w: readonly number[]): number => {
-  let s = 0
-  for (let i = 0; i < y.length; i++) s += y[i]! * w[i % w.length]!
-  return s
-}
 
 export type Padding = 'valid' | 'same'
 
@@ -119,10 +85,12 @@ export const pool64 = (
 }
 
 /**
- * Checks a layer's gradient with respect to its input and every param against central
- * differences of a float64 reference `ref(x, ...paramLeaves)` (leaves in `tree.flatten`
- * order), for the objective `Σ w·y`. Also checks the forward values (tolerance 1e-5 relative).
- * `skipX` marks input elements not compared (near a kink).
+ * Checks a layer's forward values against a float64 reference `ref(x, ...paramLeaves)`
+ * (leaves in `tree.flatten` order; tolerance 1e-5 relative), then its gradient with respect
+ * to its input and every param with `checkGrads` of `@purenn/testing`: the objective
+ * `Σ w·y` (`w` cycled over the output), float64 central differences of `ref` (h = 1e-6),
+ * tolerance `1e-3·(1 + |numeric|)`. `skipX` marks input elements not compared (near a kink
+ * that several elements share, such as a max-pooling tie).
  */
 export const checkLayerGrad = (
   name: string,
@@ -134,27 +102,29 @@ export const checkLayerGrad = (
   skipX?: readonly boolean[],
 ): void => {
   const leaves = tree.leaves(params as never)
-  const xs = [Float64Array.from(x.data), ...leaves.map((l) => Float64Array.from(l.data))]
   const y = layer.apply(params, {}, x, { training: true }).y
-  expectClose(`${name} forward`, y.data, ref(xs[0]!, ...xs.slice(1)), 1e-5)
-  const wT = t32(
-    Array.from({ length: y.size }, (_, i) => w[i % w.length]!),
-    y.shape,
+  expectClose(
+    `${name} forward`,
+    y.data,
+    ref(Float64Array.from(x.data), ...leaves.map((l) => Float64Array.from(l.data))),
+    1e-5,
   )
-  const g = valueAndGrad((p: { x: Tensor; params: never }) =>
-    sum(mul(layer.apply(p.params, {}, p.x, { training: true }).y, wT)),
-  )({ x, params: params as never }).grad
-  const analytic = [g.x, ...tree.leaves(g.params)]
-  const f = (as: readonly Float64Array[]) => dot64(ref(as[0]!, ...as.slice(1)), w)
-  analytic.forEach((a, i) => {
-    const num = numericGrad(f, xs, i)
-    const got = Float64Array.from(a.data)
-    if (i === 0 && skipX !== undefined)
-      skipX.forEach((s, j) => {
-        if (s) got[j] = num[j]!
-      })
-    expectClose(`${name} gradient of ${i === 0 ? 'the input' : `param leaf ${i - 1}`}`, got, num)
-  })
+  try {
+    checkGrads(
+      (xt: Tensor, ...ls: Tensor[]) =>
+        layer.apply(tree.unflatten(params as never, ls), {}, xt, { training: true }).y,
+      [x, ...leaves],
+      {
+        cotangent: w,
+        reference: (x64, ...ps) => ref(x64!, ...ps),
+        rtol: 1e-3,
+        atol: 1e-3,
+        ...(skipX === undefined ? {} : { skip: [skipX] }),
+      },
+    )
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`)
+  }
 }
 
 /** The Keras fixture (scripts/fixtures/conv_layers.py). */
