@@ -1,4 +1,4 @@
-// The dependency graph is the architecture (STYLE.md §1). This check fails when
+// The dependency graph is the architecture (docs/contributing/style.md §1). This check fails when
 //  - a package imports a workspace package it is not allowed to (e.g. layers -> optim),
 //  - a package's package.json or tsconfig references disagree with that graph,
 //  - any source file takes part in an import cycle (checked with madge).
@@ -64,4 +64,4 @@ if (problems.length > 0) {
   console.error(`import graph check failed:\n  ${problems.join('\n  ')}`)
   process.exit(1)
 }
-console.log('import graph: ok (no cycles, package edges as in DESIGN.md)')
+console.log('import graph: ok (no cycles, package edges as in docs/contributing/design.md)')

@@ -1,4 +1,4 @@
-// Type-checks and runs every ```ts block of every TSDoc `@example` in packages/*/src (STYLE.md §10).
+// Type-checks and runs every ```ts block of every TSDoc `@example` in packages/*/src (docs/contributing/style.md §10).
 //
 //   pnpm doc-examples [package...]      e.g. `pnpm doc-examples tensor` or `pnpm doc-examples @purenn/optim`
 //

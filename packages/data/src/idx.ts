@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { gzipSync } from 'node:zlib'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import { DataError } from './errors.js'
-import { gunzipIfNeeded } from './internal/bytes.js'
+import { gunzipAsync, gunzipIfNeeded, nodeBuiltin } from './internal/bytes.js'
 
 /**
  * The typed array that holds the elements of each IDX element type.
@@ -211,36 +209,35 @@ export const decodeIdx = (bytes: Uint8Array, name: string): E.Either<string, Idx
   )
 
 /**
- * Reads and decodes an IDX file, plain or gzip-compressed: the throwing version of
- * {@link decodeIdx} for a file on disk.
+ * {@link decodeIdx} for any runtime: gzip data is decompressed with the Web Streams'
+ * `DecompressionStream` (Node 18+ and current browsers) instead of Node's zlib, so it works
+ * in a browser on the official `.gz` files as fetched.
  *
- * @param path - the file to read
- * @returns the decoded array
- * @throws {@link DataError} when the file cannot be read or is not a valid IDX file; the
- * message names the file and what was wrong.
+ * @param bytes - the content of the file
+ * @param name - the file's name, used in error messages
+ * @returns the decoded array, or a message saying what is wrong with the file
  * @example
  * ```ts
- * import { mkdtempSync, writeFileSync } from 'node:fs'
- * import { tmpdir } from 'node:os'
- * import { join } from 'node:path'
- * import { encodeIdx, readIdxFile } from '@purenn/data'
- * const file = join(mkdtempSync(join(tmpdir(), 'idx-')), 'labels-idx1-ubyte.gz')
- * writeFileSync(file, encodeIdx({ type: 'uint8', shape: [3], data: new Uint8Array([7, 2, 1]) }, { gzip: true }))
- * console.log(readIdxFile(file).data) // Uint8Array(3) [ 7, 2, 1 ]
+ * import { decodeIdxAsync, encodeIdx } from '@purenn/data'
+ * const bytes = encodeIdx({ type: 'uint8', shape: [3], data: new Uint8Array([7, 2, 1]) }, { gzip: true })
+ * const ok = await decodeIdxAsync(bytes, 'labels.gz')
+ * console.log(ok._tag === 'Right' && ok.right.data) // Uint8Array(3) [ 7, 2, 1 ]
+ * const bad = await decodeIdxAsync(bytes.subarray(0, 10), 'labels.gz')
+ * console.log(bad._tag === 'Left' && bad.left.startsWith('labels.gz: corrupt or truncated gzip data')) // true
  * ```
  * @category IDX
  */
-export const readIdxFile = (path: string): IdxArray => {
-  let bytes: Uint8Array
-  try {
-    bytes = readFileSync(path)
-  } catch (e) {
-    throw new DataError(`${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`)
-  }
-  const decoded = decodeIdx(bytes, path)
-  if (E.isLeft(decoded)) throw new DataError(decoded.left)
-  return decoded.right
-}
+export const decodeIdxAsync = async (bytes: Uint8Array, name: string): Promise<E.Either<string, IdxArray>> =>
+  pipe(
+    await gunzipAsync(bytes, name),
+    E.chain((raw) =>
+      pipe(
+        parseHeader(raw, name),
+        E.chain((h) => checkLength(raw, name, h)),
+        E.map((h) => readPayload(raw, h)),
+      ),
+    ),
+  )
 
 /**
  * Encodes an array as the bytes of an IDX file, optionally gzip-compressed: the inverse of
@@ -295,6 +292,9 @@ export const encodeIdx = (array: IdxArray, options: EncodeIdxOptions = {}): Uint
   if (info.bytes === 1) out.set(new Uint8Array(data.buffer, data.byteOffset, data.length), offset)
   else for (let i = 0; i < count; i++) info.write(view, offset + i * info.bytes, data[i]!)
   if (options.gzip !== true) return out
-  const gz = gzipSync(out)
+  const zlib = nodeBuiltin<typeof import('node:zlib')>('node:zlib')
+  if (zlib === undefined)
+    throw new DataError('encodeIdx: gzip needs Node here (or compress with CompressionStream)')
+  const gz = zlib.gzipSync(out)
   return new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength)
 }

@@ -3,6 +3,10 @@
  * the `PURENN_DATA` variable, a cache, Debian's package, or a verified download), and
  * in-memory datasets of `(x, y)` tensors with shuffle, batches and splits.
  *
+ *
+ * This is the entry for Node (the `node` export condition); bundlers for the browser get
+ * `browser.ts`, the in-memory datasets only.
+ *
  * @packageDocumentation
  */
 
@@ -39,11 +43,12 @@ export {
 } from './fashionMnist.js'
 export {
   decodeIdx,
+  decodeIdxAsync,
   type EncodeIdxOptions,
   encodeIdx,
   type IdxArray,
   type IdxType,
   type IdxTypedArrays,
-  readIdxFile,
 } from './idx.js'
+export { readIdxFile } from './idxFile.js'
 export * from './mnist.js'

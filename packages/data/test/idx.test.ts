@@ -6,7 +6,8 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { DataError } from '../src/errors.js'
-import { decodeIdx, encodeIdx, type IdxArray, readIdxFile } from '../src/idx.js'
+import { decodeIdx, decodeIdxAsync, encodeIdx, type IdxArray } from '../src/idx.js'
+import { readIdxFile } from '../src/idxFile.js'
 
 const left = (r: E.Either<string, IdxArray>): string => {
   if (E.isRight(r)) throw new Error(`expected a Left, got an array of shape [${r.right.shape.join(',')}]`)
@@ -165,6 +166,29 @@ describe('decodeIdx', () => {
     const scalar = right(decodeIdx(rawIdx(0x08, [], 1), 'f'))
     expect([scalar.type, scalar.shape, scalar.data.length]).toEqual(['uint8', [], 1])
     expect(right(decodeIdx(rawIdx(0x0d, [0, 5], 0), 'f')).shape).toEqual([0, 5])
+  })
+})
+
+describe('decodeIdxAsync (DecompressionStream)', () => {
+  it('agrees with decodeIdx (Node zlib) on every element type, plain and gzip', async () => {
+    await fc.assert(
+      fc.asyncProperty(arrayArb, fc.boolean(), async (a, gzip) => {
+        const bytes = encodeIdx(a, { gzip })
+        const back = right(await decodeIdxAsync(bytes, 'x'))
+        const ref = right(decodeIdx(bytes, 'x'))
+        expect(back.shape).toEqual(ref.shape)
+        expect(back.data.constructor).toBe(a.data.constructor)
+        expect(Array.from(back.data as ArrayLike<number>)).toEqual(Array.from(a.data as ArrayLike<number>))
+      }),
+      { seed: 42, numRuns: 20 },
+    )
+  })
+
+  it('rejects corrupt or truncated gzip data with the file named', async () => {
+    const bytes = encodeIdx({ type: 'uint8', shape: [3], data: new Uint8Array([7, 2, 1]) }, { gzip: true })
+    expect(left(await decodeIdxAsync(bytes.subarray(0, 10), 'labels.gz'))).toMatch(
+      /^labels\.gz: corrupt or truncated gzip data/,
+    )
   })
 })
 

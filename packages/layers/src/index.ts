@@ -13,6 +13,9 @@
  * })
  * console.log(countParams(initModel(arch, { key: key(42) })).total) // 238510
  * ```
+ *
+ * This is the entry for Node (the `node` export condition); bundlers for the browser get
+ * `browser.ts`, the same without the file-based save/load.
  * @packageDocumentation
  */
 export * from './activation.js'
@@ -34,6 +37,7 @@ export * from './losses.js'
 export * from './merge.js'
 export * from './metrics.js'
 export * from './model.js'
+export * from './modelFormat.js'
 export * from './noise.js'
 export * from './normalization.js'
 export * from './pooling.js'
@@ -44,6 +48,7 @@ export * from './reshape.js'
 export * from './save.js'
 export * from './sequential.js'
 export * from './serial.js'
+export * from './storage.js'
 export * from './summary.js'
 export * from './tfjs.js'
 export * from './tfjsSave.js'

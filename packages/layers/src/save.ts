@@ -13,91 +13,11 @@ import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
 import { initModel, type Model } from './model.js'
-import { type CustomLayers, fromConfig, type LayerJson, toSpec } from './registry.js'
+import type { LoadModelOptions, ModelJson, WeightManifestEntry } from './modelFormat.js'
+import { fromConfig, toSpec } from './registry.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
-
-/**
- * One weight in `model.json`'s manifest: where its float32 values are in `weights.bin`.
- *
- * @example
- * ```ts
- * import type { WeightManifestEntry } from '@purenn/layers'
- * const kernel: WeightManifestEntry = { name: 'dense.kernel', shape: [784, 300], offset: 0, group: 'params' }
- * console.log(4 * kernel.shape[0]! * kernel.shape[1]!) // 940800
- * ```
- * @category Saving
- */
-export interface WeightManifestEntry {
-  /** Dotted name, Keras order: `dense_1.kernel`, `batch_normalization.movingMean`. */
-  readonly name: string
-  /** Its shape. */
-  readonly shape: readonly number[]
-  /** Byte offset of its first value in `weights.bin`. */
-  readonly offset: number
-  /** `params` (trainable-capable) or `state` (moving statistics). */
-  readonly group: 'params' | 'state'
-  /** SHA-256 of its bytes in `weights.bin`, in hex (format version 2; checked on load). */
-  readonly sha256?: string
-}
-
-/**
- * The contents of `model.json`, format version 2 (version 1, without checksums, is still read).
- *
- * @remarks
- * `architecture` is the model's layer as `{kind, config}` (rebuilt by `fromConfig`),
- * `inputShape` one input's shape without the batch axis, `trainable` the trainable mask,
- * `weights` the manifest in Keras order, laid out back to back in `weights.bin`
- * (little-endian float32) whose size is `byteLength`, each with the SHA-256 of its bytes.
- *
- * @example
- * ```ts
- * import type { ModelJson } from '@purenn/layers'
- * const json: ModelJson = {
- *   format: 'purenn-model', formatVersion: 2, architecture: { kind: 'Flatten', config: {} },
- *   inputShape: [2, 2], trainable: {}, weights: [], byteLength: 0,
- * }
- * console.log(json.format) // purenn-model
- * ```
- * @category Saving
- */
-export interface ModelJson {
-  /** Always `'purenn-model'`. */
-  readonly format: 'purenn-model'
-  /** The version of this layout: 2 (1 has no checksums). */
-  readonly formatVersion: 1 | 2
-  /** The model's layer as `{kind, config}`. */
-  readonly architecture: LayerJson
-  /** One input's shape, without the batch axis. */
-  readonly inputShape: readonly number[]
-  /** The trainable mask: booleans in the structure of the params. */
-  readonly trainable: Json
-  /** The weights in `weights.bin`, in order. */
-  readonly weights: readonly WeightManifestEntry[]
-  /** The size of `weights.bin` in bytes: 4 per value. */
-  readonly byteLength: number
-}
-
-/**
- * Options of {@link loadModel}.
- *
- * @example
- * ```ts
- * import { activation, type LoadModelOptions } from '@purenn/layers'
- * const opts: LoadModelOptions = { customLayers: { Relu6: () => ({ _tag: 'Right', right: activation('relu') }) } }
- * console.log(Object.keys(opts.customLayers ?? {})) // [ 'Relu6' ]
- * ```
- * @category Saving
- */
-export interface LoadModelOptions {
-  /** Rebuilders of user-defined layer kinds (Keras' `custom_objects`). */
-  readonly customLayers?: CustomLayers
-  /** Accept NaN and ±Infinity among the weights. Default false: they are an error naming the weight. */
-  readonly allowNonFinite?: boolean
-  /** The most bytes of weights to read. Default 16 GiB. */
-  readonly maxBytes?: number
-}
 
 // ---------------------------------------------------------------------------------------
 // Codecs of model.json: leaf codecs carry the words of the error messages

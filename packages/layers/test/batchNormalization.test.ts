@@ -15,7 +15,7 @@ import { chapterModel } from './helpers/chapter.js'
 // ---------------------------------------------------------------------------------------
 // Arbitraries and an independent float64 reference
 
-/** Inputs in [−5, 5], 32-bit bounds (STYLE §9). */
+/** Inputs in [−5, 5], 32-bit bounds (docs/contributing/style.md §9). */
 const f32 = fc.float({ min: Math.fround(-5), max: Math.fround(5), noNaN: true })
 const positive = fc.float({ min: Math.fround(0.1), max: Math.fround(5), noNaN: true })
 const values = (n: number, elem: fc.Arbitrary<number> = f32) => fc.array(elem, { minLength: n, maxLength: n })

@@ -7,7 +7,7 @@ import { dropout, dropoutFromConfig, mcDropout, mcDropoutFromConfig } from '../s
 import type { AnyLayer, ApplyOptions } from '../src/layer.js'
 import { sequential } from '../src/sequential.js'
 
-/** Inputs in [−5, 5], 32-bit bounds (STYLE §9); `nonZero` so that a dropped unit is recognizable. */
+/** Inputs in [−5, 5], 32-bit bounds (docs/contributing/style.md §9); `nonZero` so that a dropped unit is recognizable. */
 const f32 = fc.float({ min: Math.fround(-5), max: Math.fround(5), noNaN: true })
 const nonZero = f32.filter((v) => Math.abs(v) >= 1e-3)
 const runs = (seed: number, numRuns = 40) => ({ seed, numRuns })

@@ -2,6 +2,7 @@
 // for the same key, on any thread count. There is no hidden generator state.
 
 import { mul } from './arith.js'
+import { isSharedBuffer } from './internal/platform.js'
 import { poolThreads, runChunks, sharedScratch } from './internal/pool.js'
 import { checkShape, sizeOf } from './internal/shape.js'
 import { erf, erfinv } from './internal/special.js'
@@ -420,7 +421,7 @@ export const dropout = (k: Key, x: Tensor, rate: number): Tensor => {
   if (n < DROPOUT_POOL_MIN || poolThreads() < 2) dropoutRange(k0, k1, below, scale, buf(x), out, mask, 0, n)
   else {
     let xd = buf(x)
-    if (!(xd.buffer instanceof SharedArrayBuffer)) {
+    if (!isSharedBuffer(xd.buffer)) {
       xd = sharedScratch(0, n)
       xd.set(buf(x))
     }

@@ -1,4 +1,5 @@
 import { ShapeError } from './errors.js'
+import { platform } from './internal/platform.js'
 import { checkShape, fmt, type Shape, sizeOf } from './internal/shape.js'
 
 /**
@@ -76,12 +77,15 @@ export interface Tensor {
 /** Nested arrays of numbers, as accepted by {@link tensor} and returned by {@link toArray}. */
 export type NestedArray = number | readonly NestedArray[]
 
-/** Buffers at least this long are allocated on a SharedArrayBuffer so worker threads can read them. */
+/**
+ * Buffers at least this long are allocated on a SharedArrayBuffer so worker threads can read
+ * them (where there are workers with shared memory: see internal/platform.ts).
+ */
 const SHARED_MIN = 1 << 14
 
 /** A fresh zeroed float32 buffer of `n` elements (shared memory when large). @internal */
 export const alloc = (n: number): Float32Array =>
-  n >= SHARED_MIN ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n)
+  n >= SHARED_MIN && platform.pooled ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n)
 
 // The reading methods live on one shared, frozen prototype: tensors stay plain data
 // (`shape`, `size`, `data` are their only own enumerable fields), yet `String(t)`,

@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   type AnyLayer,
   type CustomLayers,
+  decodeModel,
+  encodeModel,
   fromConfig,
   initModel,
-  loadModel,
   type Shape,
-  saveModel,
   toSpec,
 } from '@purenn/layers'
 import { key, type Tensor, type Tree, tree } from '@purenn/tensor'
@@ -43,7 +40,7 @@ export interface CheckLayerOptions {
   readonly atol?: number
   /** Whether to check gradients with respect to the inputs and the params. Default true. */
   readonly gradients?: boolean
-  /** Whether to check the save/load round trip (writes a temporary folder). Default true. */
+  /** Whether to check the save/load round trip (in memory: encodeModel, decodeModel). Default true. */
   readonly saveLoad?: boolean
   /**
    * Whether inference (`training: false`) is deterministic whatever the key. Default true;
@@ -171,11 +168,12 @@ const checkBatchNorm = (layer: AnyLayer, params: Tree, state: Tree, x: Tensor, y
  *   `m·old + (1 − m)·batch`, both against float64 computations;
  * - **config round trip**: `fromConfig(JSON of toSpec(layer))` rebuilds a layer of the same
  *   kind and config whose init and apply are bitwise the same;
- * - **save/load round trip** (once, in a temporary folder): `loadModel(saveModel(model))`
+ * - **save/load round trip** (once, in memory, so it runs in browsers too):
+ *   `decodeModel(encodeModel(model))`, the format and checks of `saveModel`/`loadModel`,
  *   gives bitwise the same params, state and outputs.
  *
  * Throws the first failure, with fast-check's counterexample (seed, shrunk inputs) and what
- * was wrong. Asynchronous because saving is: `await` it in vitest, jest or `node:test`.
+ * was wrong. Asynchronous (a promise): `await` it in vitest, jest or `node:test`.
  *
  * @param layer - the layer under test
  * @param options - the input shape (without batch axis), batch size, runs, seed, custom kinds
@@ -339,31 +337,22 @@ export const checkLayer = async (layer: AnyLayer, options: CheckLayerOptions): P
   // ---- save/load round trip
   if (options.saveLoad ?? true) {
     const model = initModel(layer, { key: key(run.seed), inputShape })
-    const dir = await mkdtemp(join(tmpdir(), 'purenn-checkLayer-'))
-    try {
-      await saveModel(model, join(dir, 'model'))
-      const loaded = await loadModel(
-        join(dir, 'model'),
-        options.customLayers === undefined ? {} : { customLayers: options.customLayers },
-      )
-      const d = treeDifference(model.params, loaded.params) ?? treeDifference(model.state, loaded.state)
-      if (d !== undefined) fail(layer, `save/load changed the weights: ${d}`)
-      if (
-        loaded.layer.kind !== layer.kind ||
-        JSON.stringify(loaded.layer.config) !== JSON.stringify(layer.config)
-      )
-        fail(
-          layer,
-          `save/load gave a ${loaded.layer.kind} with config ${JSON.stringify(loaded.layer.config)}`,
-        )
-      const [x] = fc.sample(xArb, { seed: run.seed, numRuns: 1 })
-      const ya = layer.apply(model.params, model.state, x!, { training: false, key: key(1) }).y
-      const yb = loaded.layer.apply(loaded.params, loaded.state, x!, { training: false, key: key(1) }).y
-      const dy = treeDifference(ya, yb)
-      if (dy !== undefined) fail(layer, `the loaded model computes differently: ${dy}`)
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const loaded = decodeModel(
+      encodeModel(model),
+      options.customLayers === undefined ? {} : { customLayers: options.customLayers },
+    )
+    const d = treeDifference(model.params, loaded.params) ?? treeDifference(model.state, loaded.state)
+    if (d !== undefined) fail(layer, `save/load changed the weights: ${d}`)
+    if (
+      loaded.layer.kind !== layer.kind ||
+      JSON.stringify(loaded.layer.config) !== JSON.stringify(layer.config)
+    )
+      fail(layer, `save/load gave a ${loaded.layer.kind} with config ${JSON.stringify(loaded.layer.config)}`)
+    const [x] = fc.sample(xArb, { seed: run.seed, numRuns: 1 })
+    const ya = layer.apply(model.params, model.state, x!, { training: false, key: key(1) }).y
+    const yb = loaded.layer.apply(loaded.params, loaded.state, x!, { training: false, key: key(1) }).y
+    const dy = treeDifference(ya, yb)
+    if (dy !== undefined) fail(layer, `the loaded model computes differently: ${dy}`)
     checked.push('save/load round trip')
   }
   return { checked, derivatives, kinks }

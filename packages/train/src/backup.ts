@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Model } from '@purenn/layers'
 import type { Tensor } from '@purenn/tensor'
-import { type FitOptions, fit, type History } from './fit.js'
+import type { FitOptions, History } from './fit.js'
+import { fit } from './fitNode.js'
 
 /**
  * Options of {@link fitWithBackup}, as Keras' `BackupAndRestore`.

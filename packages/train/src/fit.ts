@@ -19,17 +19,33 @@ import {
   type Tree,
   tree,
 } from '@purenn/tensor'
-import cliProgress from 'cli-progress'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
-import {
-  type CheckpointOptions,
-  readCheckpoint,
-  type TrainingCheckpoint,
-  writeCheckpoint,
-} from './checkpoint.js'
+import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
 import { type Batch, makeTrainer, type TrainingState } from './step.js'
+
+/**
+ * Where `fit` writes its progress: anything with a `write(text)` method, such as
+ * `process.stdout` or a Node writable stream. It is treated as a terminal (a live bar, redrawn
+ * in place) when `isTTY` is true.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressOutput } from '@purenn/train'
+ * const lines: string[] = []
+ * const output: ProgressOutput = { write: (text) => { lines.push(text); return true } }
+ * output.write('Epoch 1/1\n')
+ * console.log(lines.length) // 1
+ * ```
+ * @category Training
+ */
+export interface ProgressOutput {
+  /** Writes text (whole lines when `isTTY` is not true). */
+  write(text: string): unknown
+  /** True for a terminal. */
+  readonly isTTY?: boolean
+}
 
 /**
  * The per-epoch record of a `fit` call, as Keras' `History`.
@@ -114,7 +130,7 @@ export interface FitOptions {
    */
   readonly resumeFrom?: string
   /** Where progress goes. Default `process.stdout`. */
-  readonly output?: NodeJS.WritableStream & { isTTY?: boolean }
+  readonly output?: ProgressOutput
 }
 
 /** The path of the first leaf holding a NaN or an infinity, if any. */
@@ -152,51 +168,61 @@ const runningMeans = (
 }
 
 /**
- * Trains a model on `(x, y)` and returns the trained model and the history; nothing is
- * mutated, so the model passed in is unchanged.
- *
- * @remarks
- * Each epoch shuffles the rows with a key derived from `key` and the epoch, then loops the
- * pure training step (see `makeTrainer`) over batches of `batchSize` rows (the last one may
- * be smaller, as Keras). After the epoch, validation data (if any) is evaluated in inference
- * mode. The progress output follows tf.keras 2.x. Frozen params (the model's `trainable`
- * mask) get no update, no weight decay, and no backward pass. The loss includes the layers'
- * regularization penalties. A NaN or infinite loss stops training at once with a message
- * naming the epoch and step, and so does a non-finite value in the model's state (batch-norm
- * moving statistics, checked after every step) or weights (checked at the end of each epoch,
- * before any callback sees them): these are faults, `history.fault` is set, and the model
- * returned is the last one whose loss was finite, never one holding NaN or Inf.
- *
- * @returns the trained model and a {@link History}
- * @example
- * ```ts
- * import { dense, initModel, sequential } from '@purenn/layers'
- * import { sgd } from '@purenn/optim'
- * import { key, tensor } from '@purenn/tensor'
- * import { fit } from '@purenn/train'
- * const model = initModel(sequential([dense({ units: 2, activation: 'softmax' })], { inputShape: [2] }), { key: key(0) })
- * const x = tensor([[1, 0], [0, 1], [1, 0.1], [0.1, 1]])
- * const y = tensor([0, 1, 0, 1])
- * const { history } = await fit(model, x, y, {
- *   loss: 'sparseCategoricalCrossentropy', optimizer: sgd({ learningRate: 0.5 }), metrics: ['accuracy'],
- *   epochs: 5, batchSize: 2, verbose: 0,
- * })
- * console.log(Object.keys(history.history), history.epoch) // [ 'loss', 'accuracy' ] [ 0, 1, 2, 3, 4 ]
- * ```
- * @category Training
+ * A live progress bar on a terminal, redrawn in place (Node's entry gives `fit` one made with
+ * cli-progress; elsewhere there is none and `fit` writes one line per epoch).
+ * @internal
  */
-export const fit = async (
+export interface LiveBar {
+  start(total: number, value: number): void
+  update(value: number): void
+  stop(): void
+}
+
+/**
+ * Makes a {@link LiveBar} writing to `out`, each redraw the text of `line(step)`.
+ * @internal
+ */
+export type MakeLiveBar = (out: ProgressOutput, line: (step: number) => string) => LiveBar
+
+/** Where progress goes by default: Node's standard output, or the console (one line per call). */
+const defaultOutput = (): ProgressOutput => {
+  const stdout = (globalThis as { process?: { stdout?: ProgressOutput } }).process?.stdout
+  return stdout ?? { write: (text: string) => console.log(text.replace(/\n$/, '')) }
+}
+
+/**
+ * How `fit` writes and reads training checkpoints (Node's entry gives the file-based ones;
+ * elsewhere there are none and `checkpoint`/`resumeFrom` are refused).
+ * @internal
+ */
+export interface CheckpointIO {
+  readonly write: typeof writeCheckpoint
+  readonly read: typeof readCheckpoint
+}
+
+/**
+ * The loop of `fit`, with the live bar it may draw on a terminal and the checkpoint files it
+ * may write and read.
+ * @internal
+ */
+export const fitLoop = async (
   model: Model,
   x: Tensor,
   y: Tensor,
   opts: FitOptions,
+  makeLiveBar: MakeLiveBar | undefined,
+  checkpointIO: CheckpointIO | undefined,
 ): Promise<{ model: Model; history: History }> => {
+  if (checkpointIO === undefined && (opts.checkpoint !== undefined || opts.resumeFrom !== undefined))
+    throw new Error(
+      `fit: ${opts.checkpoint !== undefined ? 'checkpoint' : 'resumeFrom'} needs files: it is available from the Node entry of @purenn/train only`,
+    )
   const loss = getLoss(opts.loss)
   const metrics = (opts.metrics ?? []).map(getMetric)
   const epochs = opts.epochs ?? 1
   const batchSize = opts.batchSize ?? 32
   const verbose = opts.verbose ?? 1
-  const out = opts.output ?? process.stdout
+  const out = opts.output ?? defaultOutput()
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`)
   if (!Number.isInteger(batchSize) || batchSize <= 0)
@@ -256,7 +282,7 @@ export const fit = async (
   let startStep = 0
   let startMeans: TrainingCheckpoint['means'] | undefined
   if (opts.resumeFrom !== undefined) {
-    const c = await readCheckpoint(opts.resumeFrom)
+    const c = await checkpointIO!.read(opts.resumeFrom)
     const mine = { rows: n, batchSize, shuffle }
     const what = (d: typeof mine) => `${d.rows} rows, batch size ${d.batchSize}, shuffle ${d.shuffle}`
     if (what(c.data) !== what(mine))
@@ -291,7 +317,7 @@ export const fit = async (
     throw new Error(`fit: checkpoint.everySteps must be a positive integer, got ${everySteps}`)
   const checkpoint = async (epoch: number, stepInEpoch: number, means: TrainingCheckpoint['means']) => {
     if (opts.checkpoint === undefined) return
-    await writeCheckpoint(
+    await checkpointIO!.write(
       {
         model: state.model,
         optState: state.optState,
@@ -336,24 +362,14 @@ export const fit = async (
     const started = performance.now()
     say(`Epoch ${epoch + 1}/${epochs}`)
     const live =
-      verbose === 1 && out.isTTY === true
-        ? new cliProgress.SingleBar(
-            {
-              stream: out,
-              format: (_o, p) =>
-                formatLiveLine(
-                  p.value,
-                  steps,
-                  ((performance.now() - started) / 1000 / Math.max(p.value, 1)) * (steps - p.value),
-                  means.get(),
-                ),
-              hideCursor: false,
-              clearOnComplete: true,
-              synchronousUpdate: true,
-              fps: 10,
-              linewrap: false,
-            },
-            cliProgress.Presets.legacy,
+      verbose === 1 && out.isTTY === true && makeLiveBar !== undefined
+        ? makeLiveBar(out, (value) =>
+            formatLiveLine(
+              value,
+              steps,
+              ((performance.now() - started) / 1000 / Math.max(value, 1)) * (steps - value),
+              means.get(),
+            ),
           )
         : undefined
     live?.start(steps, firstStep)

@@ -1,9 +1,7 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Model } from '@purenn/layers'
 import type { Tensor } from '@purenn/tensor'
 import type { Callback } from './callbacks.js'
-import { type FitOptions, fit } from './fit.js'
+import { type FitOptions, fitLoop } from './fit.js'
 
 // Callbacks that set the learning rate (performance scheduling, the learning-rate finder)
 // and one that logs the history to a CSV file.
@@ -124,69 +122,11 @@ export const reduceLROnPlateau = (opts: ReduceLROnPlateauOptions = {}): Callback
 }
 
 /**
- * Options of {@link csvLogger}, as Keras' `CSVLogger`.
- * @category Callbacks
- */
-export interface CsvLoggerOptions {
-  /** The column separator. Default `','`. */
-  readonly separator?: string
-  /** Append to an existing file (no second header) instead of overwriting it. Default false. */
-  readonly append?: boolean
-}
-
-/**
- * Writes the history to a CSV file, one row per epoch (Keras' `CSVLogger`).
- *
- * @remarks
- * The header is `epoch` followed by the epoch's values in sorted order (`accuracy`,
- * `learning_rate`, `loss`, `val_accuracy`, `val_loss`, ...), as Keras writes it; the epoch
- * counts from 0, as Keras'. `learning_rate` is the learning rate of the epoch's last step,
- * when the optimizer says it. Missing parent folders are created. Each row is appended as the
- * epoch ends, so a crash loses at most the running epoch.
- *
- * @param path - the file to write
- * @param opts - `separator`, `append`
- * @returns the callback
- * @example
- * ```ts
- * import { csvLogger } from '@purenn/train'
- * console.log(csvLogger('out/training.csv').name) // csvLogger(out/training.csv)
- * ```
- * @category Callbacks
- */
-export const csvLogger = (
-  path: string,
-  opts: CsvLoggerOptions = {},
-): Callback<{ readonly keys?: readonly string[] }> => {
-  const sep = opts.separator ?? ','
-  const field = (v: string) =>
-    v.includes(sep) || v.includes('"') || v.includes('\n') ? `"${v.replaceAll('"', '""')}"` : v
-  return {
-    name: `csvLogger(${path})`,
-    init: () => ({}),
-    onEpochEnd: async (s, e) => {
-      const values: Record<string, number> = { ...e.logs }
-      if (e.learningRate !== undefined) values.learning_rate = e.learningRate
-      const keys = s.keys ?? Object.keys(values).sort()
-      const row = [String(e.epoch), ...keys.map((k) => (values[k] === undefined ? '' : String(values[k])))]
-      if (s.keys === undefined) {
-        await mkdir(dirname(path), { recursive: true })
-        const header = `${['epoch', ...keys].map(field).join(sep)}\n`
-        if (opts.append === true) await appendFile(path, header)
-        else await writeFile(path, header)
-      }
-      await appendFile(path, `${row.map(field).join(sep)}\n`)
-      return { state: { keys } }
-    },
-  }
-}
-
-/**
  * Options of {@link findLearningRate}: those of `fit` (without `epochs`) plus the range.
  * @category Callbacks
  */
 export interface FindLearningRateOptions
-  extends Omit<FitOptions, 'epochs' | 'validationData' | 'validationSplit'> {
+  extends Omit<FitOptions, 'epochs' | 'validationData' | 'validationSplit' | 'checkpoint' | 'resumeFrom'> {
   /** The factor on the optimizer's learning rate at the first step. Default 1e-3. */
   readonly minFactor?: number
   /** The factor on the optimizer's learning rate at the last step. Default 10. */
@@ -217,7 +157,8 @@ export interface LearningRateSweep {
  * where it shoots up. Training stops early once the loss is not finite or exceeds four times
  * its minimum. The model is not returned: start the real training from the original model.
  * The optimizer must say its learning rate (every built-in optimizer does). Defaults:
- * `minFactor` 1e-3, `maxFactor` 10, one epoch.
+ * `minFactor` 1e-3, `maxFactor` 10, one epoch. Progress (with `verbose`) is written one line
+ * per epoch, with no live bar, in Node as in a browser.
  *
  * @returns the learning rates and the losses, one per step run
  * @throws Error when the optimizer does not say its learning rate
@@ -267,11 +208,13 @@ export const findLearningRate = async (
         : { state: { best } }
     },
   }
-  await fit(model, x, y, {
-    ...fitOpts,
-    epochs: 1,
-    terminateOnNaN: false,
-    callbacks: [...(fitOpts.callbacks ?? []), sweep],
-  })
+  await fitLoop(
+    model,
+    x,
+    y,
+    { ...fitOpts, epochs: 1, terminateOnNaN: false, callbacks: [...(fitOpts.callbacks ?? []), sweep] },
+    undefined,
+    undefined,
+  )
   return { learningRates, losses }
 }

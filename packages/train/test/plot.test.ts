@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { sgd } from '@purenn/optim'
 import { key } from '@purenn/tensor'
 import { describe, expect, it } from 'vitest'
-import { fit, type History, learningCurvesSvg, saveLearningCurves } from '../src/index.js'
+import { fit, type History, learningCurvesSvg, lineChartSvg, saveLearningCurves } from '../src/index.js'
 import { blobs, linearModel } from './helpers/problems.js'
 
 const history: History = {
@@ -17,7 +17,7 @@ const history: History = {
   epoch: [0, 1, 2],
 }
 
-/** The `d` attribute of each drawn line, by series (Vega's aria-label names the series). */
+/** The `d` attribute of each drawn line, by series (the aria-label names the series). */
 const lines = (svg: string): Map<string, string> =>
   new Map(
     [
@@ -84,5 +84,60 @@ describe('saveLearningCurves', () => {
     await saveLearningCurves(history, path)
     const text = await readFile(path, 'utf8')
     expect(text).toBe(await learningCurvesSvg(history))
+  })
+})
+
+describe('lineChartSvg', () => {
+  it("maps x over the data's range and y over its nice range, with the given size", () => {
+    const svg = lineChartSvg(
+      [
+        {
+          name: 'line',
+          points: [
+            [0, 0],
+            [5, 2.5],
+            [10, 4.6],
+          ],
+        },
+      ],
+      { width: 100, height: 50 },
+    )
+    // y: [0, 4.6] made nice is [0, 5]: 4.6 sits at 50 − 50·4.6/5 = 4
+    expect(lines(svg).get('line')).toBe('M0,50L50,25L100,4')
+  })
+
+  it('breaks a line at a non-finite value and draws no dots unless asked', () => {
+    const svg = lineChartSvg(
+      [
+        {
+          name: 'gap',
+          points: [
+            [0, 1],
+            [1, Number.NaN],
+            [2, 1],
+          ],
+        },
+      ],
+      { yDomain: [0, 2] },
+    )
+    expect(lines(svg).get('gap')?.match(/M/g)).toHaveLength(2)
+    expect(svg).not.toContain('<circle')
+  })
+
+  it('writes the axis title and escapes text', () => {
+    const svg = lineChartSvg(
+      [
+        {
+          name: 'a<b',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      ],
+      { xLabel: 'step & epoch' },
+    )
+    expect(svg).toContain('>step &amp; epoch</text>')
+    expect(svg).toContain('>a&lt;b</text>')
   })
 })

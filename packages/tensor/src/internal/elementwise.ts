@@ -1,12 +1,14 @@
 /**
- * Large elementwise loops on the worker pool (DESIGN.md, "Parallelism"): a kernel is a loop
- * over a range of elements, `loop(args, i0, i1)`, that the calling thread runs whole for small
- * inputs and that the pool runs in chunks of {@link ELEMENTWISE_CHUNK} elements for large ones.
- * Each element depends only on its own inputs, and the chunks are a function of the size only,
- * so results are bitwise the same on any thread count. Sibling packages use it for their fused
- * loops (the optimizers' updates) through `@purenn/tensor/internal`.
+ * Large elementwise loops on the worker pool (docs/contributing/design.md, "Parallelism"): a
+ * kernel is a loop over a range of elements, `loop(args, i0, i1)`, that the calling thread
+ * runs whole for small inputs and that the pool runs in chunks of {@link ELEMENTWISE_CHUNK}
+ * elements for large ones. Each element depends only on its own inputs, and the chunks are a
+ * function of the size only, so results are bitwise the same on any thread count. Sibling
+ * packages use it for their fused loops (the optimizers' updates) through
+ * `@purenn/tensor/internal`.
  */
 
+import { isSharedBuffer } from './platform.js'
 import { type PoolArg, type PoolKernel, poolThreads, runChunks } from './pool.js'
 
 /**
@@ -39,6 +41,14 @@ export const ELEMENTWISE_POOL_MIN = 1 << 15
  * element count and chunk size from the end of the argument list and calls `loop`, which the
  * pool ships with it under that name.
  */
+/** What `chunk` below does, as the workers run it (with `loop` installed beside it). */
+const CHUNK_SOURCE = `(args, c) => {
+  const n = args[args.length - 2]
+  const per = args[args.length - 1]
+  const i0 = c * per
+  loop(args, i0, Math.min(n, i0 + per))
+}`
+
 export const elementwiseKernel = <A extends readonly PoolArg[]>(
   name: string,
   loop: RangeLoop<A>,
@@ -54,9 +64,10 @@ export const elementwiseKernel = <A extends readonly PoolArg[]>(
     loop,
     pooled: {
       name: `elementwise:${name}`,
+      // `chunk` goes as text: a bundler may rename the closure's `loop`, never a string
       parts: [
         ['loop', loop],
-        ['chunk', chunk],
+        ['chunk', CHUNK_SOURCE],
       ],
       entry: chunk,
     },
@@ -64,7 +75,7 @@ export const elementwiseKernel = <A extends readonly PoolArg[]>(
 }
 
 const isShared = (x: PoolArg): boolean =>
-  !(x instanceof Float32Array || x instanceof Int32Array) || x.buffer instanceof SharedArrayBuffer
+  !(x instanceof Float32Array || x instanceof Int32Array) || isSharedBuffer(x.buffer)
 
 /**
  * Runs `kernel` over elements [0, n): inline below {@link ELEMENTWISE_POOL_MIN} elements, on

@@ -16,4 +16,5 @@
  */
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
+export { __poolForTests } from './pool.js'
 export { adamInto } from './update.js'

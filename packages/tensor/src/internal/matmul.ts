@@ -12,6 +12,7 @@
  */
 
 import { kernelSet } from './kernel-set.js'
+import { isSharedBuffer } from './platform.js'
 import { type PoolKernel, poolThreads, runChunks, sharedScratch } from './pool.js'
 import { wasmMatmulInto } from './wasm/matmul-run.js'
 
@@ -329,7 +330,7 @@ export const POOL_MIN_MADDS = 100_000
  */
 export const rowsPerChunk = (M: number): number => 3 * Math.max(1, Math.ceil(M / 48))
 
-const isShared = (x: Float32Array): boolean => x.buffer instanceof SharedArrayBuffer
+const isShared = (x: Float32Array): boolean => isSharedBuffer(x.buffer)
 
 /** A [K,M] stored at `aOff` (the transpose of the operand) as a row-major [M,K] copy. */
 const transposedCopy = (a: Float32Array, aOff: number, M: number, K: number): Float32Array => {

@@ -1,5 +1,5 @@
 /**
- * The persistent pool of worker_threads that heavy kernels run on (DESIGN.md,
+ * The persistent pool of worker_threads that heavy kernels run on (docs/contributing/design.md,
  * "Parallelism"). The public API stays synchronous:
  *
  * 1. the calling thread posts the op (kernel name, shared buffers, sizes, chunk range) to
@@ -19,6 +19,10 @@
  * scratch buffers too, so a dying worker cannot touch the next op) and rebuilt on the
  * next op.
  *
+ * The threads are Node's worker_threads, or Web Workers in a cross-origin isolated page (where
+ * SharedArrayBuffer exists); elsewhere (a plain page, Node before 20.16) every kernel runs on
+ * the calling thread, with the same results (see ./platform.ts).
+ *
  * Workers run code shipped as text: a kernel is a list of self-contained functions (no
  * imports, no free variables but each other) whose `.toString()` is evaluated once per
  * worker. That works the same from TypeScript sources (vitest, tsx) and from `dist/`.
@@ -27,8 +31,7 @@
  * configuration, with no observable effect on results.
  */
 
-import { availableParallelism } from 'node:os'
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import { type PoolWorker, platform } from './platform.js'
 import type { WasmMemory, WasmModule } from './wasm/api.js'
 
 /**
@@ -45,7 +48,7 @@ export type PoolArg = Float32Array | Int32Array | number | WasmMemory | WasmModu
 export interface PoolKernel<A extends readonly PoolArg[]> {
   readonly name: string
   // biome-ignore lint/complexity/noBannedTypes: only the source text of these functions is used
-  readonly parts: readonly (readonly [name: string, fn: Function])[]
+  readonly parts: readonly (readonly [name: string, fn: Function | string])[]
   readonly entry: (args: A, chunk: number) => void
 }
 
@@ -147,15 +150,64 @@ const loop = () => {
 setImmediate(loop)
 `
 
+/**
+ * The code each Web Worker runs (browsers). A Web Worker cannot take messages while it
+ * blocks, so it runs each op from its message handler instead of a waiting loop; the op
+ * itself is claimed from the same ticket counter, so stale ops claim nothing. An error
+ * flags the worker as dead in the control block, which the blocked caller sees.
+ */
+const BROWSER_WORKER_SOURCE = `'use strict'
+const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
+let ctrl, ticket, id
+const kernels = new Map()
+const __name = (fn) => fn
+const install = (name, parts) => {
+  const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
+    'return ' + parts[parts.length - 1][0]
+  kernels.set(name, new Function('__name', body)(__name))
+}
+const run = (job) => {
+  const crash = Atomics.load(ctrl, CRASH)
+  if (crash >= 0 && crash !== id) return
+  const fn = kernels.get(job.kernel)
+  const end = job.base + BigInt(job.chunks)
+  for (;;) {
+    const t = Atomics.load(ticket, 0)
+    if (t < job.base || t >= end) return
+    if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
+    if (crash === id) throw new Error('crash requested by a test')
+    fn(job.args, Number(t - job.base))
+    Atomics.add(ctrl, BY_WORKERS, 1)
+    if (Atomics.add(ctrl, DONE, 1) + 1 === job.chunks) Atomics.notify(ctrl, DONE)
+  }
+}
+self.onmessage = (e) => {
+  const m = e.data
+  if (m.control !== undefined) {
+    ctrl = new Int32Array(m.control)
+    ticket = new BigInt64Array(m.tickets)
+    id = m.id
+    Atomics.store(ctrl, DEAD + 3 * id + 2, 1)
+    return
+  }
+  try {
+    if (m.parts !== undefined) install(m.kernel, m.parts)
+    run(m)
+  } catch (err) {
+    console.error('purenn worker ' + id + ': ' + String((err && err.stack) || err))
+    self.postMessage({ error: String((err && err.stack) || err) })
+    Atomics.store(ctrl, DEAD + 3 * id + 1, 1)
+    Atomics.store(ctrl, DEAD + 3 * id, 1)
+    Atomics.notify(ctrl, DONE)
+    self.close()
+  }
+}
+`
+
 interface Slot {
-  worker: Worker
-  port: MessagePort
+  worker: PoolWorker
   /** Kernels already sent to this worker. */
   installed: Set<string>
-  /** Set by the 'exit' event (when the event loop gets to run it). */
-  exited: boolean
-  exitCode: number
-  error: string | undefined
 }
 
 interface Pool {
@@ -174,7 +226,7 @@ let pool: Pool | undefined
  * `setThreads` takes; unset or empty means all cores (at most 256).
  */
 export const parseThreadsEnv = (raw: string | undefined): number => {
-  if (raw === undefined || raw.trim() === '') return Math.min(256, availableParallelism())
+  if (raw === undefined || raw.trim() === '') return Math.min(256, platform.hardwareThreads())
   const n = /^\d{1,4}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN
   if (!(n >= 1 && n <= 256))
     throw new Error(
@@ -183,7 +235,7 @@ export const parseThreadsEnv = (raw: string | undefined): number => {
   return n
 }
 
-const parseEnv = (): number => parseThreadsEnv(process.env.PURENN_THREADS)
+const parseEnv = (): number => parseThreadsEnv(platform.env('PURENN_THREADS'))
 
 let workerTimeout: number | undefined
 
@@ -203,7 +255,8 @@ export const parseWorkerTimeoutEnv = (raw: string | undefined): number => {
 
 /** How long the caller waits for the workers to finish an op before it gives up (ms). */
 export const poolWorkerTimeoutMs = (): number => {
-  if (workerTimeout === undefined) workerTimeout = parseWorkerTimeoutEnv(process.env.PURENN_WORKER_TIMEOUT_MS)
+  if (workerTimeout === undefined)
+    workerTimeout = parseWorkerTimeoutEnv(platform.env('PURENN_WORKER_TIMEOUT_MS'))
   return workerTimeout
 }
 
@@ -214,8 +267,12 @@ export const setPoolWorkerTimeoutMs = (ms: number): void => {
   workerTimeout = ms
 }
 
-/** The number of threads heavy kernels use, the calling one included. */
+/**
+ * The number of threads heavy kernels use, the calling one included: 1 where there are no
+ * workers with shared memory (a page that is not cross-origin isolated), whatever was set.
+ */
 export const poolThreads = (): number => {
+  if (!platform.pooled) return 1
   if (configured === undefined) configured = parseEnv()
   return configured
 }
@@ -231,33 +288,16 @@ export const setPoolThreads = (n: number): void => {
   if (pool !== undefined && n > 1 && pool.size !== n) dispose()
 }
 
-const spawn = (p: Pool, id: number): Slot => {
-  const { port1, port2 } = new MessageChannel()
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    execArgv: [],
-    workerData: { control: p.ctrl.buffer, tickets: p.ticket.buffer, port: port2, id },
-    transferList: [port2],
-  })
-  const slot: Slot = {
-    worker,
-    port: port1,
-    installed: new Set(),
-    exited: false,
-    exitCode: 0,
-    error: undefined,
-  }
-  worker.on('error', (e: unknown) => {
-    slot.error = e instanceof Error ? e.message : String(e)
-  })
-  worker.on('exit', (code: number) => {
-    slot.exited = true
-    slot.exitCode = code
-  })
-  worker.unref()
-  port1.unref()
-  return slot
-}
+const spawn = (p: Pool, id: number): Slot => ({
+  worker: platform.spawn(
+    WORKER_SOURCE,
+    BROWSER_WORKER_SOURCE,
+    p.ctrl.buffer as SharedArrayBuffer,
+    p.ticket.buffer as SharedArrayBuffer,
+    id,
+  ),
+  installed: new Set(),
+})
 
 const create = (size: number): Pool => {
   const p: Pool = {
@@ -277,29 +317,22 @@ const dispose = (): void => {
   const p = pool
   pool = undefined
   if (p === undefined) return
-  for (const s of p.slots) {
-    s.port.close()
-    void s.worker.terminate()
-  }
+  for (const s of p.slots) void s.worker.terminate()
 }
 
 /**
- * True when worker `id` has stopped. The worker's own 'exit' handler flags it in the
- * control block (process.exit, uncaught error); the 'exit' event covers the rest once the
- * event loop has run; and while the caller is blocked, a stopped thread is seen through
- * `eventLoopUtilization()`, whose idle time reads negative once the thread is gone.
+ * True when worker `id` has stopped. The worker's own handler flags it in the control block
+ * (process.exit, uncaught error); the platform covers the rest (Node's 'exit' event once the
+ * event loop has run, and while the caller is blocked, `eventLoopUtilization()`, whose idle
+ * time reads negative once the thread is gone; a Web Worker's 'error' event).
  */
 const isStopped = (p: Pool, id: number, s: Slot, thorough: boolean): boolean =>
-  Atomics.load(p.ctrl, DEAD + 3 * id) === 1 ||
-  s.exited ||
-  (thorough && s.worker.performance.eventLoopUtilization().idle < 0)
+  Atomics.load(p.ctrl, DEAD + 3 * id) === 1 || s.worker.stopped(thorough)
 
 const exitCodeOf = (p: Pool, id: number, s: Slot): string =>
   Atomics.load(p.ctrl, DEAD + 3 * id) === 1
     ? String(Atomics.load(p.ctrl, DEAD + 3 * id + 1))
-    : s.exited
-      ? String(s.exitCode)
-      : 'unknown (terminated)'
+    : (s.worker.exitCode() ?? 'unknown (terminated)')
 
 /**
  * The live pool of the configured size, rebuilt when a worker has died since the last op.
@@ -316,7 +349,7 @@ const livePool = (): Pool => {
         dispose()
         throw new Error(
           `purenn worker pool: worker ${i + 1} failed to start (exit code ${exitCodeOf(p, i + 1, s)})` +
-            `${s.error === undefined ? '' : `: ${s.error}`}; set PURENN_THREADS=1 to run without workers`,
+            `${s.worker.error() === undefined ? '' : `: ${s.worker.error()}`}; set PURENN_THREADS=1 (or setThreads(1)) to run without workers`,
         )
       }
     })
@@ -340,6 +373,18 @@ export const sharedScratch = (slot: number, n: number): Float32Array => {
 }
 
 /**
+ * The parts of a kernel as text for the workers. A bundler may rename a function (esbuild
+ * makes `matmulRows` `matmulRows2` when two modules declare one): the others' text then calls
+ * it by the new name, which is its `name`, so each part is also installed under that name.
+ */
+const shippedParts = (kernel: Pick<PoolKernel<readonly PoolArg[]>, 'parts'>): [string, string][] =>
+  kernel.parts.flatMap(([name, fn]): [string, string][] => {
+    const own: [string, string] = [name, fn.toString()]
+    const renamed = typeof fn === 'function' ? fn.name : ''
+    return /^[A-Za-z_$][\w$]*$/.test(renamed) && renamed !== name ? [own, [renamed, name]] : [own]
+  })
+
+/**
  * Runs `kernel.entry(args, chunk)` for chunk = 0..chunks-1 on the pool and the calling
  * thread, and returns when all are done. Typed arrays in `args` must be on shared memory.
  *
@@ -359,10 +404,10 @@ export const runChunks = <A extends readonly PoolArg[]>(
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
   for (const s of slots) {
-    if (s.installed.has(kernel.name)) s.port.postMessage({ kernel: kernel.name, args, base, chunks })
+    if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
-      const parts = kernel.parts.map(([name, fn]) => [name, fn.toString()])
-      s.port.postMessage({ kernel: kernel.name, parts, args, base, chunks })
+      const parts = shippedParts(kernel)
+      s.worker.post({ kernel: kernel.name, parts, args, base, chunks })
       s.installed.add(kernel.name)
     }
   }
@@ -383,7 +428,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
     }
     const waitStart = performance.now()
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
-      const timedOut = Atomics.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
+      const timedOut = platform.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
       const limit = poolWorkerTimeoutMs()
       if (performance.now() - waitStart > limit)
         throw new Error(
@@ -392,7 +437,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
       for (let i = 0; i < slots.length; i++) {
         const s = slots[i]!
         if (isStopped(p, i + 1, s, timedOut)) {
-          const error = receiveMessageOnPort(s.port)?.message?.error ?? s.error
+          const error = s.worker.error()
           throw new Error(
             `purenn worker pool: worker ${i + 1} exited with code ${exitCodeOf(p, i + 1, s)} during ${op}` +
               (error === undefined ? '' : `: ${error}`),
@@ -417,6 +462,8 @@ export const __poolForTests = {
   chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
   /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
   threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
+  /** The platform the pool runs on: 'node', 'browser', or 'none' (single-threaded). */
+  platform: (): string => platform.name,
   /** Terminates worker `id` (1-based) and resolves when it has exited. */
   terminate: async (id: number): Promise<void> => {
     const s = pool?.slots[id - 1]
