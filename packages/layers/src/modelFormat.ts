@@ -5,6 +5,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
+import { parseJson } from './internal/json.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
@@ -313,12 +314,9 @@ export const encodeModelAs = (op: string, model: Model): ModelFiles => {
  * @internal
  */
 export const parseModelJson = (text: string): ModelJson => {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (e) {
-    fail('model.json', `not valid JSON: ${(e as Error).message}`)
-  }
+  const read = parseJson(text)
+  if (E.isLeft(read)) return fail('model.json', read.left)
+  const parsed = read.right
   const u = parsed as { readonly format?: unknown; readonly modelTopology?: unknown } | null
   if (typeof u === 'object' && u !== null && u.format !== 'purenn-model' && u.modelTopology !== undefined)
     fail('model.json', 'a TF.js model (it has modelTopology): read it with loadTfjsModel')

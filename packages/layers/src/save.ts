@@ -3,140 +3,23 @@ import * as fs from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { key, type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { firstError, leaf, show } from './internal/config.js'
-import { type Opened, openInside, parseJson, readExact, readTextInside } from './internal/files.js'
+import { type Opened, openInside, readExact, readTextInside } from './internal/files.js'
 import { describeFile } from './internal/formats.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
 import { initModel, type Model } from './model.js'
-import type { LoadModelOptions, ModelJson, WeightManifestEntry } from './modelFormat.js'
+import {
+  type LoadModelOptions,
+  type ModelJson,
+  parseModelJson,
+  type WeightManifestEntry,
+} from './modelFormat.js'
 import { fromConfig, toSpec } from './registry.js'
 
 // ---------------------------------------------------------------------------------------
-// Types
-
-// ---------------------------------------------------------------------------------------
-// Codecs of model.json: leaf codecs carry the words of the error messages
-
-const isNonNegInt = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0
-const NonNegInt = leaf('a non-negative integer', isNonNegInt)
-const ShapeC = leaf(
-  'array of non-negative integers',
-  (u): u is number[] => Array.isArray(u) && u.every(isNonNegInt),
-)
-const Str = leaf('a string', (u): u is string => typeof u === 'string')
-const isRecord = (u: unknown): u is { [k: string]: unknown } =>
-  typeof u === 'object' && u !== null && !Array.isArray(u)
-const ObjectC = leaf('an object', isRecord)
-const isMask = (u: unknown): u is Json =>
-  typeof u === 'boolean' ||
-  (Array.isArray(u) && u.every(isMask)) ||
-  (isRecord(u) && Object.values(u).every(isMask))
-const MaskC = leaf('a boolean or a tree of booleans', isMask)
-const Format = leaf('"purenn-model"', (u): u is 'purenn-model' => u === 'purenn-model')
-const Version = leaf('1 or 2 (the format versions this purenn reads)', (u): u is 1 | 2 => u === 1 || u === 2)
-const Sha = leaf(
-  '64 hexadecimal digits',
-  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
-)
-const GroupC = leaf('"params" or "state"', (u): u is 'params' | 'state' => u === 'params' || u === 'state')
-
-const ModelJsonC = t.type(
-  {
-    format: Format,
-    formatVersion: Version,
-    architecture: t.type({ kind: Str, config: ObjectC }, 'an object {kind, config}'),
-    inputShape: ShapeC,
-    trainable: MaskC,
-    weights: t.array(
-      t.intersection(
-        [t.type({ name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC }), t.partial({ sha256: Sha })],
-        'an object {name, shape, offset, group}',
-      ),
-      'an array of weights',
-    ),
-    byteLength: NonNegInt,
-  },
-  'an object',
-)
-
-/** A found value in a message about `model.json`, cut to 60 characters. */
-const brief = (u: unknown): string => {
-  const s = show(u)
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s
-}
-
-/** Decodes parsed `model.json` into an Either whose Left names the first bad field. */
-const decodeModelJson = (u: unknown): E.Either<string, ModelJson> => {
-  const r = ModelJsonC.decode(u)
-  if (E.isRight(r)) return E.right(r.right as ModelJson)
-  const { path, expected, value } = firstError(r.left)
-  return E.left(
-    value === undefined
-      ? `${path === '' ? '' : `${path}: `}missing, expected ${expected}`
-      : `${path === '' ? '' : `${path}: `}expected ${expected}, got ${brief(value)}`,
-  )
-}
-
-const knownFields = [
-  'format',
-  'formatVersion',
-  'architecture',
-  'inputShape',
-  'trainable',
-  'weights',
-  'byteLength',
-]
-const knownWeightFields = ['name', 'shape', 'offset', 'group', 'sha256']
-
-/**
- * The compatibility policy (docs/format.md): a field this reader does not know is an error,
- * since it may change what the file means, unless it sits under `optional`, which readers
- * may skip. Fields of layer configs are checked by each layer's `fromConfig`.
- */
-const checkFields = (u: unknown, json: ModelJson): E.Either<string, ModelJson> => {
-  const unknown = (o: object, known: readonly string[]) =>
-    Object.keys(o).find((k) => !known.includes(k) && k !== 'optional')
-  const top = unknown(u as object, knownFields)
-  if (top !== undefined)
-    return E.left(
-      `${top}: unknown field (format version ${json.formatVersion} has ${knownFields.join(', ')}); a newer writer puts fields a reader may skip under "optional"`,
-    )
-  for (const [i, w] of ((u as { weights: object[] }).weights ?? []).entries()) {
-    const f = unknown(w, knownWeightFields)
-    if (f !== undefined)
-      return E.left(`weights[${i}].${f}: unknown field (a weight has ${knownWeightFields.join(', ')})`)
-  }
-  return E.right(json)
-}
-
-/** Checks the manifest's layout: weights back to back from offset 0, `byteLength` their total. */
-const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
-  let offset = 0
-  const seen = new Set<string>()
-  for (const [i, w] of json.weights.entries()) {
-    if (seen.has(`${w.group}:${w.name}`)) return E.left(`weights[${i}].name: "${w.name}" appears twice`)
-    seen.add(`${w.group}:${w.name}`)
-    if (w.offset !== offset)
-      return E.left(
-        `weights[${i}].offset: expected ${offset} (${i === 0 ? 'the first weight starts at 0' : `right after weights[${i - 1}]`}), got ${w.offset}`,
-      )
-    if (json.formatVersion === 2 && w.sha256 === undefined)
-      return E.left(`weights[${i}].sha256: missing, expected 64 hexadecimal digits (format version 2)`)
-    offset += 4 * w.shape.reduce((p, d) => p * d, 1)
-    if (!Number.isSafeInteger(offset)) return E.left(`weights[${i}].shape: too many values`)
-  }
-  if (json.byteLength !== offset)
-    return E.left(`byteLength: expected ${offset} (4 bytes per value of the weights), got ${json.byteLength}`)
-  return E.right(json)
-}
-
-// ---------------------------------------------------------------------------------------
-// Bytes: little-endian float32 whatever the host
+// Bytes: little-endian float32 whatever the host (model.json's codecs are in modelFormat.ts)
 
 const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
@@ -392,18 +275,7 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
   const strip = (file: string, m: string) => (m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m)
   const text = await readTextInside(folder, 'model.json', 64 * 2 ** 20)
   if (E.isLeft(text)) return fail('model.json', strip('model.json', text.left))
-  const parsed = parseJson(text.right)
-  if (E.isLeft(parsed)) return fail('model.json', parsed.left)
-  const u = parsed.right as { readonly format?: unknown; readonly modelTopology?: unknown } | null
-  if (typeof u === 'object' && u !== null && u.format !== 'purenn-model' && u.modelTopology !== undefined)
-    return fail('model.json', 'a TF.js model (it has modelTopology): read it with loadTfjsModel')
-  const decoded = pipe(
-    decodeModelJson(parsed.right),
-    E.chain((json) => checkFields(parsed.right, json)),
-    E.chain(checkLayout),
-  )
-  if (E.isLeft(decoded)) return fail('model.json', decoded.left)
-  const json = decoded.right
+  const json = parseModelJson(text.right)
   const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
   if (json.byteLength > maxBytes)
     fail('model.json', `byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`)
