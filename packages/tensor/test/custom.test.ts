@@ -1,3 +1,5 @@
+import { checkGrads, tensorArb } from '@purenn/testing'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { add, exp, log, mul, sign, sub } from '../src/arith.js'
 import { customVjp } from '../src/custom.js'
@@ -102,5 +104,34 @@ describe('customVjp', () => {
     const y = cube(tensor([2]))
     expect(y.toArray()).toEqual([8])
     expect((y as { node?: unknown }).node).toBeUndefined()
+  })
+})
+
+describe("customVjp: a user's fused op checked by @purenn/testing", () => {
+  // log Σ eˣ along the last axis, fused: forward with the max subtracted, VJP g·softmax(x)
+  // written with tensor ops so that it can be differentiated again
+  const logSumExp = customVjp(
+    (x: Tensor) => {
+      const m = max(x, -1, true)
+      return add(log(sum(exp(sub(x, m)), -1, true)), m)
+    },
+    (g, y, x) => [mul(g, exp(sub(x, y)))],
+    { name: 'logSumExp' },
+  )
+  const reference = (x: Float64Array): number[] => {
+    const m = Math.max(...x)
+    return [Math.log(x.reduce((s, v) => s + Math.exp(v - m), 0)) + m]
+  }
+
+  it('first and second derivatives against float64 differences of the formula (stated tolerance 1e-4)', () => {
+    fc.assert(
+      fc.property(tensorArb([5], { min: -3, max: 3 }), (x) => {
+        for (const order of [1, 2] as const) {
+          const r = checkGrads(logSumExp, [x], { order, reference, rtol: 1e-4, atol: 1e-4 })
+          expect(r.kinks).toBe(0)
+        }
+      }),
+      { seed: 3, numRuns: 20 },
+    )
   })
 })
