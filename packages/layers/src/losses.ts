@@ -16,6 +16,7 @@ import {
   sum,
   type Tensor,
 } from '@purenn/tensor'
+import { LabelError } from './labelError.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -121,7 +122,7 @@ const labelIndices = (fn: string, yTrue: Tensor, yPred: Tensor): Int32Array => {
   for (let r = 0; r < rows; r++) {
     const label = yTrue.data[r]!
     if (!Number.isInteger(label) || label < 0 || label >= classes)
-      throw new RangeError(`${fn}: label ${label} at row ${r} is not a class index in [0, ${classes})`)
+      throw new LabelError(fn, label, r, classes)
     idx[r] = r * classes + label
   }
   return idx
