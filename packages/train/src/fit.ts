@@ -470,7 +470,8 @@ export const fitLoop = async (
           e.classes,
           {
             op: 'fit',
-            where: opts.validationSplit === undefined ? ' of validationData' : ' of y (in the validation split)',
+            where:
+              opts.validationSplit === undefined ? ' of validationData' : ' of y (in the validation split)',
           },
         )
       }

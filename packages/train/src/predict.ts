@@ -1,12 +1,12 @@
 import {
   getLoss,
   getMetric,
+  LabelError,
   type Loss,
   type LossName,
   type Metric,
   type MetricName,
   type Model,
-  LabelError,
 } from '@purenn/layers'
 import {
   add,
