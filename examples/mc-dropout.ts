@@ -20,7 +20,7 @@ const args = exampleArgs({
   dataDir: true,
 })
 const data = subsetSplits(await loadSplits(args.dataDir), args.subset)
-const [runKey, mcKey] = tensor.split(tensor.key(42), 2) as [tensor.Key, tensor.Key]
+const [runKey, mcKey, onceKey] = tensor.split(tensor.key(42), 3) as [tensor.Key, tensor.Key, tensor.Key]
 const { model, test } = await run({
   name: 'dropout model',
   architecture: dropoutModel(),
@@ -40,7 +40,8 @@ console.log(`  MC std          ${firstRow(std)}`)
 const accuracy = tensor.mean(tensor.equal(tensor.argmax(mean), data.test.y)).item()
 console.log(`accuracy: plain ${test.accuracy!.toFixed(4)}, MC dropout ${accuracy.toFixed(4)}`)
 
-// the same, with the chapter's MCDropout layers: always stochastic, even with training false
+// the same, with the chapter's MCDropout layers: always stochastic, even with training false,
+// so a prediction needs a key
 const mcModel = layers.withMcDropout(model)
-const once = train.predict(mcModel, train.rows(data.test.x, 0, 1))
+const once = train.predict(mcModel, train.rows(data.test.x, 0, 1), { key: onceKey })
 console.log(`one prediction of the MCDropout model: ${firstRow(once)}`)

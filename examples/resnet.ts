@@ -98,7 +98,7 @@ const bits = (m: layers.Model) =>
   layers.getWeights(m).flatMap((w) => [...new Uint32Array(Float32Array.from(w.data).buffer)])
 const same = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((v, i) => v === b[i])
-const x = train.rows(data.test.x, 0, 256)
+const x = train.rows(data.test.x, 0, Math.min(256, data.test.x.shape[0]!))
 const p = [...layers.applyModel(model, x).y.data]
 const q = [...layers.applyModel(loaded, x).y.data]
 console.log(
