@@ -11,14 +11,20 @@
 // (gradient norms of the 101 dense layers, at init and after each epoch)
 //   activations-sigmoid-glorot.svg      outputs of the first hidden layers at init (histograms)
 //   activations-relu-he-bn.svg          the same with He + ReLU + batch norm
-import { type AnyLayer, batchNormalization, dense, initModel, sequential } from '../packages/layers/src/index.js'
+import {
+  type AnyLayer,
+  batchNormalization,
+  dense,
+  initModel,
+  sequential,
+} from '../packages/layers/src/index.js'
 import { sgd } from '../packages/optim/src/index.js'
 import { key, normal, setKernels, split, tensor, uniform } from '../packages/tensor/src/index.js'
 import {
   activationHistogramsSvg,
   diagnose,
   diagnosticsOf,
-  fit,
+  fit as fitModel,
   gradientNormsSvg,
   type LayerDiagnostics,
   recordDiagnostics,
@@ -61,7 +67,10 @@ export const diagnosticsFigures = async (): Promise<Record<string, string>> => {
   // other pixels: the figures are those of the default (wasm) kernels, whatever PURENN_KERNELS says
   setKernels('wasm')
   const { x, y } = problem()
-  const probe = { x: tensor(x.data.slice(0, 64 * width), [64, width]), y: tensor(Array.from(y.data.slice(0, 64))) }
+  const probe = {
+    x: tensor(x.data.slice(0, 64 * width), [64, width]),
+    y: tensor(Array.from(y.data.slice(0, 64))),
+  }
   const opts = { loss: 'sparseCategoricalCrossentropy' } as const
   const out: Record<string, string> = {}
   const keys = split(key(1), Object.keys(nets).length)
@@ -73,7 +82,7 @@ export const diagnosticsFigures = async (): Promise<Record<string, string>> => {
     const [ki, kf] = split(keys[i]!, 2)
     const model = initModel(arch, { key: ki! })
     const atInit = diagnose(model, probe, opts)
-    const { history } = await fit(model, x, y, {
+    const { history } = await fitModel(model, x, y, {
       ...opts,
       optimizer: sgd({ learningRate: 0.01 }),
       epochs: 2,

@@ -121,8 +121,7 @@ const labelIndices = (fn: string, yTrue: Tensor, yPred: Tensor): Int32Array => {
   const idx = new Int32Array(rows)
   for (let r = 0; r < rows; r++) {
     const label = yTrue.data[r]!
-    if (!Number.isInteger(label) || label < 0 || label >= classes)
-      throw new LabelError(fn, label, r, classes)
+    if (!Number.isInteger(label) || label < 0 || label >= classes) throw new LabelError(fn, label, r, classes)
     idx[r] = r * classes + label
   }
   return idx

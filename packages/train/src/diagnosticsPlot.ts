@@ -73,6 +73,7 @@ export const gradientNormsSvg = (
   const py = (v: number) => m.top + ph - ((Math.max(lo, v) - lo) / (hi - lo)) * ph
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${esc(opts.title ?? 'Gradient norm per layer')}</title>`, // alternative text
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ]
   if (opts.title !== undefined)
@@ -144,6 +145,7 @@ export const activationHistogramsSvg = (
   const height = top + rows * ch
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">`,
+    `<title>${esc(opts.title ?? 'Histograms of the outputs of each layer')}</title>`, // alternative text
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ]
   if (opts.title !== undefined)
