@@ -24,7 +24,12 @@ export function loadMaths(app) {
   const typeset = {
     renderToString(tex, { displayMode }) {
       try {
-        return katex.renderToString(tex, { displayMode, throwOnError: true, strict: 'error', output: 'htmlAndMathml' })
+        return katex.renderToString(tex, {
+          displayMode,
+          throwOnError: true,
+          strict: 'error',
+          output: 'htmlAndMathml',
+        })
       } catch (e) {
         app.logger.error(`${page}: KaTeX cannot typeset $${tex}$: ${e instanceof Error ? e.message : e}`)
         throw e // the markdown-it plugin shows the error on the page, the build fails
@@ -41,7 +46,20 @@ export function loadMaths(app) {
   })
 
   app.renderer.hooks.on('head.end', (context) =>
-    JSX.createElement('link', { rel: 'stylesheet', href: context.relativeURL('assets/katex/katex.min.css', true) }),
+    JSX.createElement(
+      JSX.Fragment,
+      null,
+      JSX.createElement('link', {
+        rel: 'stylesheet',
+        href: context.relativeURL('assets/katex/katex.min.css', true),
+      }),
+      // a long display formula or a wide table of formulas scrolls instead of running under the page's menu
+      JSX.createElement(
+        'style',
+        null,
+        '.katex-display{overflow-x:auto;overflow-y:hidden}.col-content table{display:block;overflow-x:auto}',
+      ),
+    ),
   )
   app.renderer.on(RendererEvent.END, (event) => {
     const dist = join(dirname(require.resolve('katex/package.json')), 'dist')
