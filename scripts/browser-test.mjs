@@ -5,6 +5,7 @@
 // (driven by playwright-core) trains a tiny model on 1 and 2 threads. Every run must give
 // bitwise the weights of the same run in Node; the isolated page must use its Web Workers,
 // the plain one must run single-threaded. A screenshot goes to out/browser-test.png.
+// Then the docs site: a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs).
 // Usage: node scripts/browser-test.mjs   (after `tsc -b`; CHROMIUM=/path overrides the browser)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -179,6 +180,9 @@ try {
     )
     await tab.close()
   }
+  // the docs site: a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs)
+  const { checkDocsMaths } = await import(pathToFileURL(join(root, 'scripts/browser/docs-maths.mjs')).href)
+  await checkDocsMaths({ root, browser, check })
 } finally {
   await browser.close()
   server.close()
