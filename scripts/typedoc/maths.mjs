@@ -4,7 +4,7 @@
 // needs no script: the KaTeX stylesheet and its fonts are copied to assets/katex/ and linked
 // from every page. A formula KaTeX cannot typeset (or would typeset with a warning, e.g. a
 // Unicode letter in maths mode) is an error that names the page and fails `pnpm run docs`.
-// How to write formulas: docs/contributing/README.md, "Formulas".
+// How to write formulas: docs/contributing/formulas.md.
 import { cpSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
