@@ -340,7 +340,8 @@ const trainOnce = async (trainSet: Split, test: Split) => {
         b++
       }
       if (count === 0) break
-      evals.push(evaluateTest(s.model, test, epoch))
+      // a stopped epoch is evaluated where it stopped
+      evals.push(evaluateTest(s.model, test, epoch - 1 + b / stepsPerEpoch))
       report.evaluations = [...evals]
       showCurves(trainPoints, evals)
       await yieldToPage()
