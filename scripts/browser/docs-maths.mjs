@@ -1,13 +1,11 @@
-// Part of the browser test (scripts/browser-test.mjs): the docs site, built by typedoc into a
-// scratch folder and served on 127.0.0.1, shows a guide's formulas typeset by KaTeX: the
-// formulas are KaTeX output (HTML and MathML), no `$$` or `$...$` source is left in the
-// text, the KaTeX stylesheet applies and its fonts load, with no console error and no failed
-// request. A screenshot of the guide goes to out/docs-guide.png.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+// Part of the browser test (scripts/browser-test.mjs): the docs site (built by `pnpm run docs`,
+// served on 127.0.0.1) shows a guide's formulas typeset by KaTeX: the formulas are KaTeX
+// output (HTML and MathML), no `$$` or `$\...` source is left in the text, the KaTeX
+// stylesheet applies and its fonts load, with no console error and no failed request. A
+// screenshot of the guide's formulas goes to out/docs-maths.png.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { extname, join, normalize } from 'node:path'
+import { extname, join, normalize, resolve, sep } from 'node:path'
 
 const types = {
   '.html': 'text/html',
@@ -21,11 +19,17 @@ const types = {
 }
 
 /**
- * @param {{ root: string, browser: import('playwright-core').Browser,
- *   check: (ok: boolean, what: string) => void }} t
+ * @param {{ browser: import('playwright-core').Browser, site: string, out: string,
+ *   check: (ok: boolean, what: string) => void }} t  `site` is typedoc's output folder, `out`
+ *   where the screenshot goes
  */
-export async function checkDocsMaths({ root, browser, check }) {
-  const site = mkdtempSync(join(tmpdir(), 'purenn-docs-'))
+export async function checkDocsMaths({ browser, site: builtSite, out, check }) {
+  const site = resolve(builtSite)
+  const guide = join(site, 'documents', 'Batch_normalization.html')
+  if (!existsSync(guide)) {
+    check(false, `docs site: no built batch-norm guide in ${site} (run \`pnpm run docs\` first)`)
+    return
+  }
   const server = createServer((req, res) => {
     if (req.url === '/favicon.ico') {
       res.writeHead(204)
@@ -34,7 +38,7 @@ export async function checkDocsMaths({ root, browser, check }) {
     }
     const path = normalize(join(site, decodeURIComponent(new URL(req.url, 'http://x').pathname)))
     const file = path.endsWith('/') ? join(path, 'index.html') : path
-    if (!file.startsWith(site) || !existsSync(file) || !statSync(file).isFile()) {
+    if (!file.startsWith(site + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404)
       res.end()
       return
@@ -43,19 +47,6 @@ export async function checkDocsMaths({ root, browser, check }) {
     res.end(readFileSync(file))
   })
   try {
-    const typedoc = spawnSync(
-      process.execPath,
-      [join(root, 'node_modules/typedoc/bin/typedoc'), '--out', site],
-      {
-        cwd: root,
-        encoding: 'utf8',
-      },
-    )
-    check(
-      typedoc.status === 0,
-      `docs site: typedoc builds it${typedoc.status === 0 ? '' : `: ${typedoc.stdout}`}`,
-    )
-    if (typedoc.status !== 0) return
     await new Promise((r) => server.listen(0, '127.0.0.1', r))
     const tab = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
     const errors = []
@@ -92,9 +83,9 @@ export async function checkDocsMaths({ root, browser, check }) {
       r.fontFamily.includes('KaTeX_Main') && r.fontLoaded,
       `docs site: KaTeX's stylesheet applies and its fonts load (font-family ${r.fontFamily}, fonts loaded: ${r.fontLoaded})`,
     )
-    mkdirSync(join(root, 'out'), { recursive: true })
-    await tab.locator('#the-algorithm').scrollIntoViewIfNeeded()
-    await tab.screenshot({ path: join(root, 'out', 'docs-guide.png') })
+    mkdirSync(out, { recursive: true })
+    await tab.evaluate(() => document.getElementById('the-algorithm')?.scrollIntoView())
+    await tab.screenshot({ path: join(out, 'docs-maths.png') })
     check(
       errors.length === 0,
       `docs site: the guide loads with no console error or failed request${errors.length ? `: ${errors.join(' | ')}` : ''}`,
@@ -102,6 +93,5 @@ export async function checkDocsMaths({ root, browser, check }) {
     await tab.close()
   } finally {
     server.close()
-    rmSync(site, { recursive: true, force: true })
   }
 }
