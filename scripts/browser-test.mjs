@@ -7,7 +7,7 @@
 // the plain one must run single-threaded. A screenshot goes to out/browser-test.png.
 // Then the docs site and its playground (scripts/browser/docs-site.mjs): links, search, no
 // console errors, the playground trains and its accuracy rises; screenshots out/playground.png
-// and out/docs-guide.png.
+// and out/docs-guide.png. Last, a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs).
 // Usage: node scripts/browser-test.mjs   (after `tsc -b` and `pnpm run docs`; CHROMIUM=/path
 // overrides the browser)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -187,6 +187,9 @@ try {
   // the docs site (built by `pnpm run docs`) and its playground
   const site = join(root, JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')).out)
   await checkDocsSite({ browser, site, out: join(root, 'out'), check })
+  // the same site: a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs)
+  const { checkDocsMaths } = await import(pathToFileURL(join(root, 'scripts/browser/docs-maths.mjs')).href)
+  await checkDocsMaths({ browser, site, out: join(root, 'out'), check })
 } finally {
   await browser.close()
   server.close()

@@ -3,8 +3,10 @@
 //   README, whose own first heading is the same title; its anchor stays, for the table of contents);
 // - headings keep their code in the page's table of contents (typedoc takes a heading's text
 //   without its inline code: "## `rate` is the probability" became " is the probability").
-//   The anchors stay typedoc's, so links written against them keep working.
+//   The anchors stay typedoc's, so links written against them keep working;
+// - maths typeset by KaTeX (./maths.mjs).
 import { MarkdownEvent } from 'typedoc'
+import { loadMaths } from './maths.mjs'
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const entities = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" }
@@ -12,6 +14,7 @@ const textOf = (html) => html.replace(/<[^>]+>/g, '').replace(/&(amp|lt|gt|quot|
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {
+  loadMaths(app)
   app.renderer.on(
     MarkdownEvent.PARSE,
     (event) => {
