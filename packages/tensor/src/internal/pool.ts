@@ -42,7 +42,8 @@ export type PoolArg = Float32Array | Int32Array | number | WasmMemory | WasmModu
 
 /**
  * A kernel the pool can run. `parts` are self-contained functions, evaluated in the
- * workers as `const name = <source>` in order; `entry` (the last part) computes one chunk.
+ * workers as `const name = <source>` in order; the last part computes one chunk
+ * (`(args, chunk, context)`, `context` the values of {@link PoolKernel.context}).
  * On the calling thread `entry` itself is called, so both run the same code.
  */
 export interface PoolKernel<A extends readonly PoolArg[]> {
@@ -50,6 +51,13 @@ export interface PoolKernel<A extends readonly PoolArg[]> {
   // biome-ignore lint/complexity/noBannedTypes: only the source text of these functions is used
   readonly parts: readonly (readonly [name: string, fn: Function | string])[]
   readonly entry: (args: A, chunk: number) => void
+  /**
+   * Values each worker receives once, with the kernel's code, and passes to every chunk as
+   * a third argument (e.g. a compiled WebAssembly module and its shared memory: posting a
+   * module with every op costs a millisecond of cloning on each side, longer than a chunk).
+   * A function, so that the values are made only when the kernel first runs on the pool.
+   */
+  readonly context?: () => readonly PoolArg[]
 }
 
 // Control block layout (Int32Array over a SharedArrayBuffer).
@@ -89,17 +97,20 @@ process.on('exit', (code) => {
   Atomics.notify(ctrl, DONE)
 })
 const kernels = new Map()
+const contexts = new Map()
 // Transpilers that keep function names (esbuild's keepNames) wrap them in __name(...).
 const __name = (fn) => fn
-const install = (name, parts) => {
+const install = (name, parts, context) => {
   const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
     'return ' + parts[parts.length - 1][0]
   kernels.set(name, new Function('__name', body)(__name))
+  contexts.set(name, context)
 }
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
   if (crash >= 0 && crash !== id && crash !== STALL + id) return
   const fn = kernels.get(job.kernel)
+  const context = contexts.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
   for (;;) {
     const t = Atomics.load(ticket, 0)
@@ -108,7 +119,7 @@ const run = (job) => {
     if (crash === id) process.exit(1)
     if (crash === STALL + id) for (;;) {}
     try {
-      fn(job.args, Number(t - job.base))
+      fn(job.args, Number(t - job.base), context)
     } catch (e) {
       port.postMessage({ error: String((e && e.stack) || e) })
       throw e
@@ -138,7 +149,7 @@ const loop = () => {
     }
     seen = gen
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-      if (m.message.parts !== undefined) install(m.message.kernel, m.message.parts)
+      if (m.message.parts !== undefined) install(m.message.kernel, m.message.parts, m.message.context)
       job = m.message
     }
     if (job === undefined) continue
@@ -161,22 +172,24 @@ const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}
 let ctrl, ticket, id
 const kernels = new Map()
 const __name = (fn) => fn
-const install = (name, parts) => {
+const install = (name, parts, context) => {
   const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
     'return ' + parts[parts.length - 1][0]
   kernels.set(name, new Function('__name', body)(__name))
+  contexts.set(name, context)
 }
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
   if (crash >= 0 && crash !== id) return
   const fn = kernels.get(job.kernel)
+  const context = contexts.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
   for (;;) {
     const t = Atomics.load(ticket, 0)
     if (t < job.base || t >= end) return
     if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
     if (crash === id) throw new Error('crash requested by a test')
-    fn(job.args, Number(t - job.base))
+    fn(job.args, Number(t - job.base), context)
     Atomics.add(ctrl, BY_WORKERS, 1)
     if (Atomics.add(ctrl, DONE, 1) + 1 === job.chunks) Atomics.notify(ctrl, DONE)
   }
@@ -191,7 +204,7 @@ self.onmessage = (e) => {
     return
   }
   try {
-    if (m.parts !== undefined) install(m.kernel, m.parts)
+    if (m.parts !== undefined) install(m.kernel, m.parts, m.context)
     run(m)
   } catch (err) {
     console.error('purenn worker ' + id + ': ' + String((err && err.stack) || err))
@@ -407,7 +420,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
     if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
       const parts = shippedParts(kernel)
-      s.worker.post({ kernel: kernel.name, parts, args, base, chunks })
+      s.worker.post({ kernel: kernel.name, parts, context: kernel.context?.(), args, base, chunks })
       s.installed.add(kernel.name)
     }
   }
