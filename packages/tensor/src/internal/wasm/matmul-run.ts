@@ -25,6 +25,8 @@ interface Runtime {
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
   readonly adam: (...args: number[]) => void
+  readonly scale: (x: number, out: number, n4: number, c: number) => void
+  readonly addUpdate: (w: number, u: number, out: number, n4: number) => void
   view: Float32Array
 }
 
@@ -67,6 +69,8 @@ const load = (): Runtime | null => {
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
       adam: ex.adam as Runtime['adam'],
+      scale: ex.scale as Runtime['scale'],
+      addUpdate: ex.addUpdate as Runtime['addUpdate'],
       view: new Float32Array(memory.buffer),
     }
   } catch {
@@ -238,6 +242,38 @@ export const wasmAdamInto = (
   muOut.set(view.subarray(3 * n4, 4 * n4))
   nuOut.set(view.subarray(4 * n4, 5 * n4))
   out.set(view.subarray(5 * n4, 6 * n4))
+  return n4
+}
+
+/**
+ * `out = f32(x·c)` on elements [0, n4) with the WebAssembly kernel (bitwise the plain
+ * loop); returns n4, the largest multiple of 4 up to the length, or 0 when the kernels
+ * are not available. The caller's loop does the rest.
+ */
+export const wasmScaleInto = (x: Float32Array, c: number, out: Float32Array): number => {
+  const r = rt()
+  const n4 = x.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 8 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(x.subarray(0, n4), 0)
+  r.scale(0, 4 * n4, n4, c)
+  out.set(view.subarray(n4, 2 * n4))
+  return n4
+}
+
+/**
+ * `out = u = ±0 ? w : f32(w + u)` on elements [0, n4) with the WebAssembly kernel (bitwise
+ * the plain loop but for NaN payloads); returns n4 as {@link wasmScaleInto} does.
+ */
+export const wasmAddUpdateInto = (w: Float32Array, u: Float32Array, out: Float32Array): number => {
+  const r = rt()
+  const n4 = w.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 12 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(w.subarray(0, n4), 0)
+  view.set(u.subarray(0, n4), n4)
+  r.addUpdate(0, 4 * n4, 8 * n4, n4)
+  out.set(view.subarray(2 * n4, 3 * n4))
   return n4
 }
 
