@@ -12,6 +12,10 @@
  * 3. the caller waits with `Atomics.wait` (in slices, checking that the workers are alive)
  *    until all chunks are done.
  *
+ * When the caller had to wait for the workers well beyond its own share of an op (a worker
+ * descheduled on a machine shared with other jobs), the ops of the next 200 ms run on the
+ * calling thread alone; the split into chunks is the same, so are the results.
+ *
  * The ticket counter is a 64-bit integer that only grows: an op owns tickets
  * [base, base + chunks), so a worker that wakes late with an old op in hand finds the
  * counter past that op's range and claims nothing. A worker that dies while an op is
@@ -233,6 +237,18 @@ interface Pool {
 
 let configured: number | undefined
 let pool: Pool | undefined
+/**
+ * Until when (performance.now() ms) ops run on the calling thread alone, because the
+ * workers lagged: on a machine shared with other jobs a worker may be descheduled while it
+ * holds a chunk, and the caller then waits for the scheduler (milliseconds, against chunks
+ * of tens of µs: measured at load average 11 on 2 cores, two threads ran a product 6x
+ * slower than one). Who runs a chunk never changes a result, so this only trades speed.
+ */
+let inlineUntil = 0
+/** A wait for the workers longer than this (ms), and than twice the caller's own share, is a lag. */
+const LAG_MS = 0.5
+/** How long ops stay on the calling thread after a lag (ms). */
+const INLINE_MS = 200
 
 /**
  * `PURENN_THREADS` read strictly: decimal digits only (no `1e1`, `0x2`), from 1 to 256 as
@@ -414,6 +430,11 @@ export const runChunks = <A extends readonly PoolArg[]>(
     throw new Error(`purenn worker pool: ${chunks} chunks in one op (at most ${MAX_CHUNKS})`)
   const p = livePool()
   const { ctrl, ticket, slots } = p
+  const start = performance.now()
+  if (start < inlineUntil && Atomics.load(ctrl, CRASH) < 0) {
+    for (let c = 0; c < chunks; c++) kernel.entry(args, c)
+    return
+  }
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
   for (const s of slots) {
@@ -440,7 +461,9 @@ export const runChunks = <A extends readonly PoolArg[]>(
       }
     }
     const waitStart = performance.now()
+    let waited = false
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
+      waited = true
       const timedOut = platform.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
       const limit = poolWorkerTimeoutMs()
       if (performance.now() - waitStart > limit)
@@ -458,6 +481,8 @@ export const runChunks = <A extends readonly PoolArg[]>(
         }
       }
     }
+    const lag = waited ? performance.now() - waitStart : 0
+    if (lag > LAG_MS && lag > 2 * (waitStart - start)) inlineUntil = performance.now() + INLINE_MS
   } catch (e) {
     dispose()
     throw e
