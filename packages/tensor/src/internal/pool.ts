@@ -175,6 +175,7 @@ const BROWSER_WORKER_SOURCE = `'use strict'
 const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
 let ctrl, ticket, id
 const kernels = new Map()
+const contexts = new Map()
 const __name = (fn) => fn
 const install = (name, parts, context) => {
   const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
