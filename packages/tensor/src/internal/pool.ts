@@ -499,6 +499,8 @@ export const __poolForTests = {
   workers: (): number => pool?.slots.length ?? 0,
   /** Chunks the workers (not the calling thread) have run since the pool started. */
   chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
+  /** True while ops run on the calling thread alone after a lagging worker. */
+  inline: (): boolean => performance.now() < inlineUntil,
   /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
   threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
   /** The platform the pool runs on: 'node', 'browser', or 'none' (single-threaded). */
