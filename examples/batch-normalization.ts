@@ -1,14 +1,22 @@
 /**
- * Batch normalization after the activation and before it (the chapter's two BN models):
- * their summaries (parameter counts: 271,346 and 267,810), and two epochs of SGD each.
+ * Batch normalization after the activation and before it: the chapter's two BN models, trained with SGD.
  *
- * Run: pnpm example batch-normalization
+ * Their summaries (parameter counts: 271,346 and 267,810), and two epochs of SGD each.
+ *
+ * Run: pnpm example batch-normalization [--epochs 2] [--subset N] [--data-dir DIR]
  */
 import { layers, optim, tensor } from 'purenn'
 import { bnAfter, bnBefore, loadSplits } from './lib/chapter.js'
+import { exampleArgs, subsetSplits } from './lib/flags.js'
 import { run } from './lib/run.js'
 
-const data = await loadSplits()
+const args = exampleArgs({
+  name: 'batch-normalization',
+  epochs: { default: 2 },
+  subset: { what: 'training images', max: 55_000 },
+  dataDir: true,
+})
+const data = subsetSplits(await loadSplits(args.dataDir), args.subset)
 for (const [name, build] of [
   ['BN after the activation', bnAfter],
   ['BN before the activation', bnBefore],
@@ -18,7 +26,7 @@ for (const [name, build] of [
     name,
     architecture: build(),
     optimizer: optim.sgd({ learningRate: 0.01 }),
-    epochs: 2,
+    epochs: args.epochs,
     batchSize: 32,
     key: tensor.key(42),
     data,

@@ -1,40 +1,28 @@
 /**
- * A small CNN on Fashion-MNIST with batch normalization after each convolution: conv (no
- * bias) → batch norm → ReLU → max pooling, twice, then a softmax classifier, trained with
+ * A small CNN with batch normalization after each convolution, trained on Fashion-MNIST with Adam.
+ *
+ * Conv (no bias) → batch norm → ReLU → max pooling, twice, then a softmax classifier, trained with
  * `fit`. Batch norm keeps its default `axis: -1`: on `(batch, h, w, channels)` it keeps
  * the channels and takes its statistics over batch, height and width, one mean and
  * variance per filter, as Keras does after a `Conv2D`.
  *
- * Run: pnpm example cnn-batch-norm [--epochs N] [--limit N] [--batch-size N] [--data-dir DIR]
- * (`--limit` trains on the first N training images only, for a quick look.)
+ * Run: pnpm example cnn-batch-norm [--epochs 1] [--subset N] [--batch-size 32] [--data-dir DIR]
+ * (`--subset` trains on the first N training images only, for a quick look.)
  */
-import { parseArgs } from 'node:util'
-import { layers, optim, tensor, train } from 'purenn'
+import { layers, optim, tensor } from 'purenn'
 import { loadSplits } from './lib/chapter.js'
+import { exampleArgs, subsetSplits } from './lib/flags.js'
 import { run } from './lib/run.js'
 
 const { activation, batchNormalization, conv2d, dense, flatten, maxPooling2d, reshape, sequential } = layers
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '1' },
-    limit: { type: 'string' },
-    'batch-size': { type: 'string', default: '32' },
-    'data-dir': { type: 'string' },
-  },
+const { epochs, batchSize, subset, dataDir } = exampleArgs({
+  name: 'cnn-batch-norm',
+  epochs: { default: 1 },
+  subset: { what: 'training images', max: 55_000 },
+  batchSize: 32,
+  dataDir: true,
 })
-const positive = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`--${name}: expected a positive integer, got "${v}"`)
-    process.exit(2)
-  }
-  return n
-}
-const epochs = positive('epochs', values.epochs)!
-const batchSize = positive('batch-size', values['batch-size'])!
-const limit = positive('limit', values.limit)
 
 /** conv (no bias: batch norm's beta is the offset) → BN per channel → ReLU → 2x2 max pooling. */
 const convBlock = (filters: number) => [
@@ -56,11 +44,7 @@ const cnn = () =>
     { inputShape: [28, 28] },
   )
 
-const data = await loadSplits(values['data-dir'])
-const trainSplit =
-  limit === undefined
-    ? data.train
-    : { x: train.rows(data.train.x, 0, limit), y: train.rows(data.train.y, 0, limit) }
+const data = subsetSplits(await loadSplits(dataDir), subset)
 const started = performance.now()
 await run({
   name: 'CNN with batch norm',
@@ -69,9 +53,9 @@ await run({
   epochs,
   batchSize,
   key: tensor.key(42),
-  data: { ...data, train: trainSplit },
+  data,
   verbose: 2,
 })
 console.log(
-  `${epochs} epoch(s) on ${trainSplit.x.shape[0]} images: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  `${epochs} epoch(s) on ${data.train.x.shape[0]} images: ${((performance.now() - started) / 1000).toFixed(1)} s`,
 )

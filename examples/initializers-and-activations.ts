@@ -1,16 +1,23 @@
 /**
- * Initializers and activations (the chapter's first section).
+ * Initializers and activations: Glorot, He and LeCun against their formulas, then He + Leaky ReLU trained.
  *
  * 1. Glorot, He and LeCun initializers: the standard deviation of the drawn weights against
  *    the formula, for a 784×300 kernel.
  * 2. The activations, on a few inputs; the leakyRelu 0.2-vs-0.3 trap.
  * 3. He-initialized dense layers with Leaky ReLU, trained for one epoch on Fashion-MNIST.
  *
- * Run: pnpm example initializers-and-activations
+ * Run: pnpm example initializers-and-activations [--epochs 1] [--subset N] [--data-dir DIR]
  */
 import { layers, optim, tensor, train } from 'purenn'
 import { leakyReluModel, loadSplits } from './lib/chapter.js'
+import { exampleArgs, subsetSplits } from './lib/flags.js'
 
+const args = exampleArgs({
+  name: 'initializers-and-activations',
+  epochs: { default: 1 },
+  subset: { what: 'training images', max: 55_000 },
+  dataDir: true,
+})
 const { initializers, activations } = layers
 const fanIn = 784
 const fanOut = 300
@@ -51,14 +58,14 @@ for (const [name, a] of [
 const layer = layers.leakyRelu() // the layer's default alpha is 0.3, not 0.2
 console.log('leakyRelu layer (0.3) ', layer.apply({}, {}, z, { training: false }).y.toString())
 
-console.log('\nHe initialization + Leaky ReLU (alpha 0.2), one epoch of SGD (learning rate 0.01):')
-const data = await loadSplits()
+console.log('\nHe initialization + Leaky ReLU (alpha 0.2), SGD (learning rate 0.01):')
+const data = subsetSplits(await loadSplits(args.dataDir), args.subset)
 const model = layers.initModel(leakyReluModel(), { key: k })
 const { model: trained } = await train.fit(model, data.train.x, data.train.y, {
   loss: 'sparseCategoricalCrossentropy',
   optimizer: optim.sgd({ learningRate: 0.01 }),
   metrics: ['accuracy'],
-  epochs: 1,
+  epochs: args.epochs,
   validationData: [data.valid.x, data.valid.y],
   key: k,
 })

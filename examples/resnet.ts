@@ -1,18 +1,19 @@
 /**
- * A small ResNet-style network on Fashion-MNIST, composed with the stax combinators: a conv
- * stem, then two residual blocks `x + relu(bn(conv(x)))` (`residual(serial(...))`, He et
+ * A small ResNet-style CNN composed with the stax combinators, trained, saved and loaded back bitwise.
+ *
+ * A conv stem, then two residual blocks `x + relu(bn(conv(x)))` (`residual(serial(...))`, He et
  * al. 2016), then pooling and a softmax classifier, trained with `fit`. After training it
  * saves the model, loads it back and checks that weights and predictions are bitwise equal.
  *
- * Run: pnpm example resnet [--epochs N] [--limit N] [--batch-size N] [--data-dir DIR] [--out DIR]
- * (`--limit` trains on the first N training images only, for a quick look.)
+ * Run: pnpm example resnet [--epochs 3] [--subset N] [--batch-size 32] [--data-dir DIR] [--out DIR]
+ * (`--subset` trains on the first N training images only, for a quick look.)
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { layers, optim, tensor, train } from 'purenn'
 import { loadSplits } from './lib/chapter.js'
+import { exampleArgs, subsetSplits } from './lib/flags.js'
 import { run } from './lib/run.js'
 
 const {
@@ -29,27 +30,14 @@ const {
   serial,
 } = layers
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '3' },
-    limit: { type: 'string' },
-    'batch-size': { type: 'string', default: '32' },
-    'data-dir': { type: 'string' },
-    out: { type: 'string' },
-  },
+const { epochs, batchSize, subset, dataDir, out } = exampleArgs({
+  name: 'resnet',
+  epochs: { default: 3 },
+  subset: { what: 'training images', max: 55_000 },
+  batchSize: 32,
+  dataDir: true,
+  out: { what: 'also save the model, curves and history there' },
 })
-const positive = (name: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`--${name}: expected a positive integer, got "${v}"`)
-    process.exit(2)
-  }
-  return n
-}
-const epochs = positive('epochs', values.epochs)!
-const batchSize = positive('batch-size', values['batch-size'])!
-const limit = positive('limit', values.limit)
 
 /** conv (no bias: batch norm's beta is the offset) → batch norm per channel → ReLU. */
 const convBnRelu = (filters: number) =>
@@ -74,11 +62,7 @@ const resnet = () =>
     { inputShape: [28, 28], name: 'resnet' },
   )
 
-const data = await loadSplits(values['data-dir'])
-const trainSplit =
-  limit === undefined
-    ? data.train
-    : { x: train.rows(data.train.x, 0, limit), y: train.rows(data.train.y, 0, limit) }
+const data = subsetSplits(await loadSplits(dataDir), subset)
 const started = performance.now()
 const { model, test } = await run({
   name: 'ResNet-style CNN',
@@ -88,19 +72,19 @@ const { model, test } = await run({
   optimizer: optim.adam({
     learningRate: optim.cosineDecay({
       initialLearningRate: 2e-3,
-      decaySteps: epochs * Math.ceil(trainSplit.x.shape[0]! / batchSize),
+      decaySteps: epochs * Math.ceil(data.train.x.shape[0]! / batchSize),
       alpha: 0.05,
     }),
   }),
   epochs,
   batchSize,
   key: tensor.key(42),
-  data: { ...data, train: trainSplit },
+  data,
   verbose: 2,
-  ...(values.out === undefined ? {} : { out: values.out }),
+  ...(out === undefined ? {} : { out }),
 })
 const seconds = (performance.now() - started) / 1000
-console.log(`${epochs} epoch(s) on ${trainSplit.x.shape[0]} images: ${seconds.toFixed(1)} s`)
+console.log(`${epochs} epoch(s) on ${data.train.x.shape[0]} images: ${seconds.toFixed(1)} s`)
 
 // the params are typed by child name: a misspelt `block1` would not compile
 const typed = model as layers.Model<ReturnType<typeof resnet>>
@@ -114,7 +98,7 @@ const bits = (m: layers.Model) =>
   layers.getWeights(m).flatMap((w) => [...new Uint32Array(Float32Array.from(w.data).buffer)])
 const same = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((v, i) => v === b[i])
-const x = train.rows(data.test.x, 0, 256)
+const x = train.rows(data.test.x, 0, Math.min(256, data.test.x.shape[0]!))
 const p = [...layers.applyModel(model, x).y.data]
 const q = [...layers.applyModel(loaded, x).y.data]
 console.log(

@@ -1,6 +1,8 @@
 /**
- * `pnpm train`: trains one of the chapter's models on Fashion-MNIST. `pnpm train --help`
- * lists the options.
+ * The `pnpm train` command: one of the chapter's models on Fashion-MNIST, with curves and the saved model.
+ *
+ * `pnpm train --help` (or `pnpm example train --help`) lists the options, among them
+ * `--model`, `--epochs` and `--subset`.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -16,6 +18,7 @@ import {
   swishModel,
 } from './lib/chapter.js'
 import { type ModelName, type OptimizerName, parseTrainArgs, usage } from './lib/cli.js'
+import { subsetSplits } from './lib/flags.js'
 import { checkOutDir } from './lib/out.js'
 import { makeOptimizer, run } from './lib/run.js'
 import { transferExperiment } from './lib/transfer.js'
@@ -54,13 +57,17 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
   const rootKey = tensor.key(o.seed)
   console.log('loading Fashion-MNIST ...')
-  const data = await loadSplits(o.dataDir)
+  const data = subsetSplits(await loadSplits(o.dataDir), o.subset)
   console.log(
     `train ${data.train.x.shape[0]} / validation ${data.valid.x.shape[0]} / test ${data.test.x.shape[0]} images`,
   )
 
   if (o.model === 'transfer') {
-    const result = await transferExperiment(data, { key: rootKey, verbose: 2 })
+    const result = await transferExperiment(data, {
+      key: rootKey,
+      verbose: 2,
+      ...(o.epochs === undefined ? {} : { epochs: o.epochs }),
+    })
     await mkdir(out, { recursive: true })
     await writeFile(join(out, 'transfer.json'), `${JSON.stringify(result, null, 2)}\n`)
     console.log(`wrote ${out}/transfer.json`)

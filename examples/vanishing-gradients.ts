@@ -1,6 +1,8 @@
 /**
- * Vanishing gradients, seen: a 20-layer sigmoid network with Glorot init against the same
- * depth with He init, ReLU and batch normalization. Prints each layer's gradient norm on a
+ * Vanishing gradients, seen: 20 sigmoid layers with Glorot init against He init + ReLU + batch norm.
+ *
+ * A 20-layer sigmoid network with Glorot init against the same depth with He init, ReLU and
+ * batch normalization. Prints each layer's gradient norm on a
  * fixed probe batch after each epoch and writes `gradient-norms-*.svg` and
  * `activations-*.svg` into `--out` (default `out/vanishing-gradients`). Synthetic data (ten
  * Gaussian classes in 100 dimensions), so it runs anywhere in seconds.
@@ -9,22 +11,18 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { layers as L, tensor as T, train } from 'purenn'
+import { exampleArgs } from './lib/flags.js'
 
-const { values } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '2' },
-    subset: { type: 'string', default: '2000' },
-    out: { type: 'string', default: 'out/vanishing-gradients' },
-  },
+const args = exampleArgs({
+  name: 'vanishing-gradients',
+  epochs: { default: 2 },
+  subset: { what: 'rows of the synthetic data set', min: 256, max: 100_000, default: 2000 },
+  out: { what: 'where the SVG figures go', default: 'out/vanishing-gradients' },
 })
-const epochs = Number(values.epochs)
-const rows = Number(values.subset)
-if (!(Number.isInteger(epochs) && epochs >= 1))
-  throw new Error(`--epochs: expected a positive integer, got ${values.epochs}`)
-if (!(Number.isInteger(rows) && rows >= 10))
-  throw new Error(`--subset: expected an integer ≥ 10, got ${values.subset}`)
+const epochs = args.epochs
+const rows = args.subset!
+const outDir = args.out!
 
 const width = 100
 const depth = 20
@@ -58,7 +56,7 @@ const nets = {
     { inputShape: [width] },
   ),
 }
-await mkdir(values.out, { recursive: true })
+await mkdir(outDir, { recursive: true })
 for (const [name, arch] of Object.entries(nets)) {
   const model = L.initModel(arch, { key: name === 'sigmoid-glorot' ? k1! : k2! })
   const opts = { loss: 'sparseCategoricalCrossentropy' } as const
@@ -85,15 +83,15 @@ for (const [name, arch] of Object.entries(nets)) {
     `  first / last hidden layer at init: ${(first / lastHidden).toExponential(1)}; loss ${history.history.loss!.map((l) => l.toFixed(3)).join(' ')}`,
   )
   await writeFile(
-    join(values.out, `gradient-norms-${name}.svg`),
+    join(outDir, `gradient-norms-${name}.svg`),
     train.gradientNormsSvg(
       { kind: 'diagnostics', epoch: [-1, ...d.epoch], layers: [before, ...d.layers] },
       { title: `${name}: gradient norm per layer (epoch 0 = init)` },
     ),
   )
   await writeFile(
-    join(values.out, `activations-${name}.svg`),
+    join(outDir, `activations-${name}.svg`),
     train.activationHistogramsSvg(before, { title: `${name}: outputs at init`, columns: 6 }),
   )
 }
-console.log(`figures written to ${values.out}`)
+console.log(`figures written to ${outDir}`)

@@ -4,6 +4,8 @@
 //   docs/guides/figures/lr-schedules.svg        the learning-rate schedules over 100 steps
 //     (exponentialDecay 0.01, 20 steps, rate 0.1; piecewiseConstant [50, 80] -> 0.01, 0.005,
 //     0.001; cosineDecay 0.01 over 100 steps; oneCycle max 0.01 over 100 steps)
+//   docs/guides/figures/gradient-norms-*.svg, activations-*.svg   diagnostics of 100-layer nets
+//     trained briefly (see scripts/figures-diagnostics.ts)
 // Usage: pnpm run docs:figures [--check]   (--check fails when a committed figure differs)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -12,6 +14,7 @@ import { activations } from '../packages/layers/src/index.js'
 import { cosineDecay, exponentialDecay, oneCycle, piecewiseConstant } from '../packages/optim/src/index.js'
 import { grad, sum, type Tensor, tensor } from '../packages/tensor/src/index.js'
 import { type LineSeries, lineChartSvg } from '../packages/train/src/index.js'
+import { diagnosticsFigures } from './figures-diagnostics.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, 'docs', 'guides', 'figures')
@@ -56,6 +59,7 @@ const figures: Record<string, string> = {
       { title: 'Learning-rate schedules', xLabel: 'step', integerXTicks: true, width: 560 },
     )
   })(),
+  ...(await diagnosticsFigures()),
 }
 
 mkdirSync(out, { recursive: true })

@@ -34,6 +34,7 @@ export type OptimizerName = (typeof optimizerNames)[number]
 export interface TrainOptions {
   readonly model: ModelName
   readonly epochs?: number
+  readonly subset?: number
   readonly batchSize: number
   readonly optimizer?: OptimizerName
   readonly learningRate?: number
@@ -55,6 +56,8 @@ writes the learning curves (SVG), the history (JSON) and the saved model to an o
 Options:
   --model NAME          ${modelNames.join(' | ')} (default bn-after)
   --epochs N            epochs, 1 to 100000 (default: the chapter's, e.g. 2 for bn-after, 10 for dropout)
+  --subset N            train on the first N training images only, 1 to 55000, and
+                        validate and test on at most N images (default: all of them)
   --batch-size N        rows per step (default 32)
   --optimizer NAME      ${optimizerNames.join(' | ')} (default: the chapter's, sgd for most)
   --learning-rate X     learning rate (default: the chapter's)
@@ -97,7 +100,7 @@ const oneOf = <V extends string>(name: string, values: readonly V[]) =>
   )
 
 /** An integer flag: decimal digits only (no `0x10`, `1e1`, `+3`, spaces), within [min, max]. */
-const intFlag = (name: string, min: number, max: number) =>
+export const intFlag = (name: string, min: number, max: number) =>
   new t.Type<number, string, unknown>(
     name,
     (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= min && u <= max,
@@ -114,6 +117,7 @@ const positive = (name: string) => numberFlag(name, (n) => Number.isFinite(n) &&
 const Flags = t.partial({
   model: oneOf('model', modelNames),
   epochs: intFlag('epochs', 1, 100_000),
+  subset: intFlag('subset', 1, 55_000),
   'batch-size': intFlag('batch-size', 1, 1_000_000),
   optimizer: oneOf('optimizer', optimizerNames),
   'learning-rate': positive('learning-rate'),
@@ -126,7 +130,7 @@ const Flags = t.partial({
   resume: t.string,
 })
 
-const firstMessage = (errors: t.Errors): string =>
+export const firstMessage = (errors: t.Errors): string =>
   errors[0]?.message ??
   `invalid option ${
     errors[0]?.context
@@ -139,7 +143,7 @@ const firstMessage = (errors: t.Errors): string =>
  * `--flag -1` as `--flag=-1`, so that a negative number reaches the flag's own check (node's
  * parser would take it for an option and call the argument ambiguous).
  */
-const joinNegativeValues = (argv: readonly string[]): string[] => {
+export const joinNegativeValues = (argv: readonly string[]): string[] => {
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -166,6 +170,7 @@ export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainO
       options: {
         model: { type: 'string' },
         epochs: { type: 'string' },
+        subset: { type: 'string' },
         'batch-size': { type: 'string' },
         optimizer: { type: 'string' },
         'learning-rate': { type: 'string' },
@@ -192,6 +197,7 @@ export const parseTrainArgs = (argv: readonly string[]): E.Either<string, TrainO
       batchSize: f['batch-size'] ?? 32,
       seed: f.seed ?? 42,
       ...(f.epochs === undefined ? {} : { epochs: f.epochs }),
+      ...(f.subset === undefined ? {} : { subset: f.subset }),
       ...(f.optimizer === undefined ? {} : { optimizer: f.optimizer }),
       ...(f['learning-rate'] === undefined ? {} : { learningRate: f['learning-rate'] }),
       ...(f['clip-norm'] === undefined ? {} : { clipNorm: f['clip-norm'] }),

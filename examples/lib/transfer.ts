@@ -3,6 +3,8 @@
  * and Pullover. Task B: Pullover (1) vs T-shirt/top (0), with only 200 training images.
  * Model B on A reuses all of model A but its output layer, with a new sigmoid output; the
  * reused layers are frozen for 4 epochs, then unfrozen for 16 (SGD, learning rate 1e-3).
+ * `epochs` (default the chapter's 20) sets model A's and model B's epochs; model B on A is
+ * frozen for a fifth of them (at least 1) and unfrozen for the rest (at least 1).
  */
 import { data, layers, optim, tensor, train } from 'purenn'
 import { type Split, transferModelA } from './chapter.js'
@@ -17,9 +19,12 @@ const split = (s: Split) => ({ x: s.x, y: s.y })
 
 export const transferExperiment = async (
   d: { readonly train: Split; readonly valid: Split; readonly test: Split },
-  opts: { readonly key: tensor.Key; readonly epochsA?: number; readonly verbose?: 0 | 1 | 2 },
+  opts: { readonly key: tensor.Key; readonly epochs?: number; readonly verbose?: 0 | 1 | 2 },
 ): Promise<TransferResult> => {
   const verbose = opts.verbose ?? 2
+  const epochs = opts.epochs ?? 20
+  const frozenEpochs = Math.max(1, Math.round(epochs / 5))
+  const unfrozenEpochs = Math.max(1, epochs - frozenEpochs)
   const [kA, kFitA, kB, kFitB, kNew, kFit1, kFit2] = tensor.split(opts.key, 7) as tensor.Key[]
   const tasks = {
     train: data.splitTransferTasks(split(d.train)),
@@ -37,7 +42,7 @@ export const transferExperiment = async (
     loss: 'sparseCategoricalCrossentropy',
     optimizer: sgd(),
     metrics: ['accuracy'],
-    epochs: opts.epochsA ?? 20,
+    epochs,
     validationData: [tasks.valid.a.x, tasks.valid.a.y],
     key: kFitA!,
     verbose,
@@ -48,7 +53,7 @@ export const transferExperiment = async (
   })
 
   // model B from scratch: same architecture, sigmoid output, 200 images, 20 epochs
-  console.log('== model B from scratch (200 images)')
+  console.log(`== model B from scratch (${bTrain.x.shape[0]} images)`)
   const archB = layers.sequential(
     [...layers.popLayer(modelA).layer.layers, layers.dense({ units: 1, activation: 'sigmoid' })],
     {
@@ -59,7 +64,7 @@ export const transferExperiment = async (
     loss: bce,
     optimizer: sgd(),
     metrics: ['accuracy'],
-    epochs: 20,
+    epochs,
     validationData: [tasks.valid.b.x, tasks.valid.b.y],
     key: kFitB!,
     verbose,
@@ -70,7 +75,7 @@ export const transferExperiment = async (
   })
 
   // model B on A: all of A but its output layer, a new output layer, reused layers frozen first
-  console.log('== model B on A: reused layers frozen for 4 epochs')
+  console.log(`== model B on A: reused layers frozen for ${frozenEpochs} epochs`)
   const reused = layers.popLayer(modelA)
   const bOnA = layers.append(reused, layers.dense({ units: 1, activation: 'sigmoid' }), { key: kNew! })
   const frozen = layers.freeze(bOnA, reused.layer.names)
@@ -78,17 +83,17 @@ export const transferExperiment = async (
     loss: bce,
     optimizer: sgd(),
     metrics: ['accuracy'],
-    epochs: 4,
+    epochs: frozenEpochs,
     validationData: [tasks.valid.b.x, tasks.valid.b.y],
     key: kFit1!,
     verbose,
   })
-  console.log('== model B on A: unfrozen for 16 epochs')
+  console.log(`== model B on A: unfrozen for ${unfrozenEpochs} epochs`)
   const phase2 = await train.fit(layers.unfreeze(phase1.model), bTrain.x, bTrain.y, {
     loss: bce,
     optimizer: sgd(),
     metrics: ['accuracy'],
-    epochs: 16,
+    epochs: unfrozenEpochs,
     validationData: [tasks.valid.b.x, tasks.valid.b.y],
     key: kFit2!,
     verbose,

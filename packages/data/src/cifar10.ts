@@ -12,6 +12,12 @@ import { downloadBounded } from './internal/download.js'
 
 /**
  * The file of the CIFAR-10 binary version as published: `cifar-10-binary.tar.gz`.
+ *
+ * @example
+ * ```ts
+ * import { cifar10File } from '@purenn/data'
+ * console.log(cifar10File) // cifar-10-binary.tar.gz
+ * ```
  * @category CIFAR-10
  */
 export const cifar10File = 'cifar-10-binary.tar.gz'

@@ -16,6 +16,7 @@ import {
   sum,
   type Tensor,
 } from '@purenn/tensor'
+import { LabelError } from './labelError.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
@@ -120,8 +121,7 @@ const labelIndices = (fn: string, yTrue: Tensor, yPred: Tensor): Int32Array => {
   const idx = new Int32Array(rows)
   for (let r = 0; r < rows; r++) {
     const label = yTrue.data[r]!
-    if (!Number.isInteger(label) || label < 0 || label >= classes)
-      throw new RangeError(`${fn}: label ${label} at row ${r} is not a class index in [0, ${classes})`)
+    if (!Number.isInteger(label) || label < 0 || label >= classes) throw new LabelError(fn, label, r, classes)
     idx[r] = r * classes + label
   }
   return idx

@@ -20,6 +20,11 @@ const palette = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
+/** The smallest of 1, 2, 5, 10, 20, 50, … that is at least `v`. */
+const niceStep = (v: number): number => {
+  for (let p = 1; ; p *= 10) for (const f of [1, 2, 5]) if (f * p >= v) return f * p
+}
+
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2))
 
 /**
@@ -28,7 +33,9 @@ const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(
  * gradients. Layers without params are left out.
  *
  * @remarks Hand-written SVG: the x axis is the layer's position among the layers with params
- * (1 = nearest the input), the y axis `log₁₀ ‖∂L/∂θ‖` with a tick per power of ten. A zero
+ * (1 = nearest the input), the y axis `log₁₀ ‖∂L/∂θ‖` with a tick per power of ten (every 2nd,
+ * 5th, 10th, … when there are more than 12, and a layer number every 1, 2, 5, 10, … layers so
+ * that at most 20 are written). A zero
  * norm is drawn at the bottom of the axis. Save it with `writeFile('gradient-norms.svg', svg)`.
  * @param records - what {@link recordDiagnostics} recorded, or one {@link diagnose} result
  * @param opts - title and size
@@ -66,19 +73,24 @@ export const gradientNormsSvg = (
   const py = (v: number) => m.top + ph - ((Math.max(lo, v) - lo) / (hi - lo)) * ph
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${esc(opts.title ?? 'Gradient norm per layer')}</title>`, // alternative text
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ]
   if (opts.title !== undefined)
     out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`)
-  for (let d = lo; d <= hi; d++) {
+  // a grid line per decade, every 2nd/5th/10th/... when there are many; at most ~20 layer labels
+  const yStep = niceStep((hi - lo) / 12)
+  for (let d = Math.ceil(lo / yStep) * yStep; d <= hi; d += yStep) {
     const y = py(d).toFixed(1)
     out.push(
       `<line x1="${m.left}" x2="${m.left + pw}" y1="${y}" y2="${y}" stroke="#ddd"/>`,
       `<text x="${m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">1e${d}</text>`,
     )
   }
+  const xStep = niceStep(n / 20)
   for (let i = 0; i < n; i++)
-    out.push(`<text x="${px(i).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle">${i + 1}</text>`)
+    if (i === 0 || (i + 1) % xStep === 0)
+      out.push(`<text x="${px(i).toFixed(1)}" y="${m.top + ph + 16}" text-anchor="middle">${i + 1}</text>`)
   out.push(
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + ph}" stroke="black"/>`,
     `<line x1="${m.left}" x2="${m.left + pw}" y1="${m.top + ph}" y2="${m.top + ph}" stroke="black"/>`,
@@ -133,6 +145,7 @@ export const activationHistogramsSvg = (
   const height = top + rows * ch
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="10">`,
+    `<title>${esc(opts.title ?? 'Histograms of the outputs of each layer')}</title>`, // alternative text
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ]
   if (opts.title !== undefined)

@@ -1,6 +1,7 @@
 import {
   getLoss,
   getMetric,
+  LabelError,
   type Loss,
   type LossName,
   type Metric,
@@ -389,7 +390,18 @@ export const fitLoop = async (
       )
       const rate = rateAt(state.step, stepFactor)
       if (rate !== undefined) lastRate = rate
-      const r = stepOnce(state, batch, foldIn(stepKey, step), stepFactor)
+      let r: ReturnType<typeof stepOnce>
+      try {
+        r = stepOnce(state, batch, foldIn(stepKey, step), stepFactor)
+      } catch (e) {
+        // a bad label is reported at its row of the dataset's y, not of the shuffled batch
+        if (!(e instanceof LabelError) || e.context.op !== undefined) throw e
+        const row = idx === undefined ? start + e.row : idx[e.row]!
+        throw new LabelError(e.loss, e.label, row, e.classes, {
+          op: 'fit',
+          where: ` of y (epoch ${epoch + 1}, step ${step + 1}, row ${e.row} of its batch)`,
+        })
+      }
       step++
       for (let i = 0; i < callbacks.length; i++) {
         const verdict = callbacks[i]!.onBatchEnd?.(cbStates[i], {
@@ -445,7 +457,24 @@ export const fitLoop = async (
     const seconds = (performance.now() - started) / 1000
     const logs: Record<string, number> = { ...means.get() }
     if (valid !== undefined) {
-      const v = evaluate(state.model, valid[0], valid[1], { loss, metrics, batchSize })
+      let v: Record<string, number>
+      try {
+        v = evaluate(state.model, valid[0], valid[1], { loss, metrics, batchSize })
+      } catch (e) {
+        if (!(e instanceof LabelError) || e.context.op !== 'evaluate') throw e
+        // the validation split is the last rows of y; validationData has its own y
+        throw new LabelError(
+          e.loss,
+          e.label,
+          opts.validationSplit === undefined ? e.row : n + e.row,
+          e.classes,
+          {
+            op: 'fit',
+            where:
+              opts.validationSplit === undefined ? ' of validationData' : ' of y (in the validation split)',
+          },
+        )
+      }
       for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val
     }
     for (const [k, v] of Object.entries(logs)) (historyValues[k] ??= []).push(v)

@@ -13,7 +13,10 @@ export interface PlotOptions {
   readonly width?: number
   /** Height in pixels. */
   readonly height?: number
-  /** The y range. Default `[0, 1]`, as the chapter's `plt.gca().set_ylim(0, 1)`. */
+  /**
+   * The y range. Default `[0, 1]`, as the chapter's `plt.gca().set_ylim(0, 1)`, widened to
+   * round values when a finite value lies outside it (a loss above 1, say), so no curve is cut.
+   */
   readonly yDomain?: readonly [number, number]
 }
 
@@ -175,8 +178,10 @@ export const lineChartSvg = (lines: readonly LineSeries[], opts: LineChartOption
  * counterpart of the chapter's `pd.DataFrame(history.history).plot()`.
  *
  * @remarks Drawn by {@link lineChartSvg} (d3-scale and d3-shape, text output: Node and
- * browsers alike); values outside `yDomain` are clipped, as matplotlib's `ylim` does. The
- * same history and options give the same text.
+ * browsers alike). The y axis is `[0, 1]` as the chapter's `ylim(0, 1)`, widened when a value
+ * lies outside it (a first-epoch loss of 2.3 draws on `[0, 2.5]`); values outside a `yDomain`
+ * given in the options are clipped, as matplotlib's `ylim` does. The same history and options
+ * give the same text.
  * @example
  * ```ts
  * import { learningCurvesSvg } from '@purenn/train'
@@ -194,5 +199,30 @@ export const learningCurvesSvg = async (history: History, opts: PlotOptions = {}
         value,
       ]),
     })),
-    { ...opts, yDomain: opts.yDomain ?? [0, 1], xLabel: 'epoch', integerXTicks: true, points: true },
+    {
+      ...opts,
+      yDomain: opts.yDomain ?? learningCurvesDomain(history),
+      xLabel: 'epoch',
+      integerXTicks: true,
+      points: true,
+    },
   )
+
+/**
+ * `[0, 1]`, the chapter's `ylim(0, 1)`, or, when a finite value of the history lies outside
+ * it, the smallest range holding `[0, 1]` and every value, extended to round values by
+ * d3-scale's `nice(5)` (a loss of 2.3 gives `[0, 2.5]`).
+ */
+const learningCurvesDomain = (history: History): readonly [number, number] => {
+  let lo = 0
+  let hi = 1
+  for (const series of Object.values(history.history))
+    for (const v of series)
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v)
+        hi = Math.max(hi, v)
+      }
+  if (lo === 0 && hi === 1) return [0, 1]
+  const [a, b] = scaleLinear().domain([lo, hi]).nice(5).domain() as [number, number]
+  return [a, b]
+}

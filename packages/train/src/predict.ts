@@ -1,6 +1,7 @@
 import {
   getLoss,
   getMetric,
+  LabelError,
   type Loss,
   type LossName,
   type Metric,
@@ -134,8 +135,15 @@ export const evaluate = (
   forEachBatch(n, opts.batchSize ?? 32, (start, size) => {
     const yPred = model.layer.apply(model.params, model.state, rows(x, start, size), { training: false }).y
     const yTrue = rows(y, start, size)
-    sums.loss! += loss.fn(yTrue, yPred).item() * size
-    for (const m of metrics) sums[m.name]! += m.fn(yTrue, yPred).item() * size
+    try {
+      sums.loss! += loss.fn(yTrue, yPred).item() * size
+      for (const m of metrics) sums[m.name]! += m.fn(yTrue, yPred).item() * size
+    } catch (e) {
+      // the row of y, not of the batch
+      if (e instanceof LabelError && e.context.op === undefined)
+        throw new LabelError(e.loss, e.label, start + e.row, e.classes, { op: 'evaluate', where: ' of y' })
+      throw e
+    }
   })
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(sums)) out[k] = v / n + (k === 'loss' ? penalty : 0)

@@ -30,6 +30,31 @@ describe('gradientNormsSvg', () => {
     expect(svg).toContain('>1e0<')
   })
 
+  it('thins its labels on deep nets: at most 20 layer numbers and about 12 decades', () => {
+    // 100 layers, norms from 1e-43 to 1: decades −43..0 are 43 > 12, so every 5th (44/12 → 5)
+    // is labelled; layers 1..100 are 100 > 20, so 1 and every 5th
+    const deep = Array.from({ length: 100 }, (_, i) => layer(`d${i}`, 10 ** (-43 + (43 * i) / 99)))
+    const svg = gradientNormsSvg(deep)
+    const texts = [...svg.matchAll(/>([^<>]+)<\/text>/g)].map((m) => m[1]!)
+    expect(texts.filter((t) => t.startsWith('1e'))).toEqual([
+      '1e-40',
+      '1e-35',
+      '1e-30',
+      '1e-25',
+      '1e-20',
+      '1e-15',
+      '1e-10',
+      '1e-5',
+      '1e0',
+    ])
+    const numbers = texts.filter((t) => /^\d+$/.test(t)).map(Number)
+    expect(numbers).toEqual([1, ...Array.from({ length: 20 }, (_, k) => 5 * (k + 1))])
+    // a short net keeps a label per layer and per decade
+    const short = gradientNormsSvg([layer('a', 1e-3), layer('b', 1)])
+    expect(short).toContain('>1e-2<')
+    expect(short).toContain('>2</text>')
+  })
+
   it('draws one line per recorded epoch, labelled from 1', () => {
     const svg = gradientNormsSvg({
       kind: 'diagnostics',

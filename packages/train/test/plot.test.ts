@@ -58,6 +58,36 @@ describe('learningCurvesSvg', () => {
     expect(svg).toContain('Learning curves')
   })
 
+  it('widens the y axis when a loss exceeds 1 (no curve cut at 1), to round values', async () => {
+    // values in [0, 2.3]: the axis is [0, 2.5] (steps of 0.5 by d3's nice(5)); height 200 px,
+    // so y(v) = 200 − 200·v/2.5: 2.3 → 16, 1 → 120, 0 → 200
+    const svg = await learningCurvesSvg(
+      { history: { loss: [2.3, 1, 0] }, epoch: [0, 1, 2] },
+      { width: 300, height: 200 },
+    )
+    expect(lines(svg).get('loss')).toBe('M0,16L150,120L300,200')
+    expect(svg).toContain('>2.5</text>') // the top tick
+    // a negative value widens the bottom: [-0.5, 1] made nice with steps of 0.5 is [-1, 1],
+    // so y(v) = 200 − 200·(v + 1)/2: −0.5 → 150, 1 → 0
+    const neg = await learningCurvesSvg(
+      { history: { m: [-0.5, 1] }, epoch: [0, 1] },
+      { width: 300, height: 200 },
+    )
+    expect(lines(neg).get('m')).toBe('M0,150L300,0')
+    // a NaN is not a value: the axis stays [0, 1]
+    const nan = await learningCurvesSvg(
+      { history: { loss: [Number.NaN, 0.5] }, epoch: [0, 1] },
+      { width: 300, height: 200 },
+    )
+    expect(lines(nan).get('loss')).toMatch(/^M300,100/) // 0.5 at mid-height of [0, 1]
+    // a yDomain given still clips
+    const clipped = await learningCurvesSvg(
+      { history: { loss: [2, 0] }, epoch: [0, 1] },
+      { width: 300, height: 200, yDomain: [0, 1] },
+    )
+    expect(lines(clipped).get('loss')).toBe('M0,-200L300,200')
+  })
+
   it('draws the history of a fit', async () => {
     const p = blobs(key(1), 32)
     const { history: h } = await fit(linearModel(key(2)), p.x, p.y, {
