@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { key, type Tensor, type Tree, type TreeOf, tensor, tree } from '@purenn/tensor'
+import { key, type Tensor, type Tree, type TreeOf, tensor, tree, zeros } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -22,6 +22,7 @@ import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
+import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { reshape } from './reshape.js'
@@ -102,6 +103,9 @@ interface ManifestEntry {
   readonly model: boolean
   /** `<layer>/<weight>`, the last two parts of its name without the `:0` suffix. */
   readonly target: string
+  /** Its whole name without the `:0` suffix. */
+  readonly name: string
+  readonly dtype: string
   /** How its values are stored when quantized by `tensorflowjs_converter --quantize_*`. */
   readonly quantization?: Quantization
 }
@@ -1080,6 +1084,8 @@ const placeWeights = (
         offset,
         model,
         target: parts.slice(-2).join('/'),
+        name: parts.join('/'),
+        dtype: w.dtype,
         ...(quantization === undefined ? {} : { quantization }),
       })
       offset += per * w.shape.reduce((p, d) => p * d, 1)
@@ -1248,13 +1254,89 @@ const readGroups = async (
   return E.right(out)
 }
 
+/**
+ * The optimizer weights of the manifest (`group: 'optimizer'`) as {@link OptimizerWeights}:
+ * `iter` and `<weight>/<slot>` entries, each slot matched to the model weight of that name.
+ */
+const optimizerOf = (
+  trainingConfig: unknown,
+  entries: readonly ManifestEntry[],
+  order: readonly ManifestEntry[],
+  fresh: Model<Sequential>,
+  bytesOf: (m: ManifestEntry) => Uint8Array,
+): E.Either<string, OptimizerWeights | undefined> => {
+  const mine = entries.filter((m) => !m.model)
+  if (mine.length === 0) return E.right(undefined)
+  const oc = isRecord(trainingConfig) ? trainingConfig.optimizer_config : undefined
+  const className = isRecord(oc) && typeof oc.class_name === 'string' ? oc.class_name : undefined
+  if (className === undefined)
+    return E.left(
+      `trainingConfig.optimizer_config.class_name: expected the optimizer's class (such as "Adam") next to its weights, found ${brief(oc)}`,
+    )
+  const names = lookup(tfjsSlotNames, className)
+  if (names === undefined)
+    return E.left(
+      `trainingConfig.optimizer_config.class_name: optimizer weights of ${className} are not read (purenn reads those of ${Object.keys(tfjsSlotNames).join(', ')}); loadTfjsModel reads the model alone`,
+    )
+  const kerasSlot = new Map(Object.entries(names).map(([k, v]) => [v, k]))
+  const index = new Map(order.map((m, i) => [m.name, i]))
+  const values = new Map<string, Map<number, Tensor>>()
+  let iterations: number | undefined
+  for (const m of mine) {
+    const bytes = bytesOf(m)
+    if (m.name === 'iter') {
+      if (m.shape.length !== 0 || (m.dtype !== 'int32' && m.dtype !== 'float32'))
+        return E.left(`${m.where}: expected an int32 or float32 scalar`)
+      const view = new DataView(bytes.buffer, bytes.byteOffset + m.offset, 4)
+      iterations = m.dtype === 'int32' ? view.getInt32(0, true) : view.getFloat32(0, true)
+      if (!Number.isSafeInteger(iterations) || iterations < 0)
+        return E.left(`${m.where}: expected a count of updates, found ${iterations}`)
+      continue
+    }
+    const cut = m.name.lastIndexOf('/')
+    const slot = kerasSlot.get(m.name.slice(cut + 1))
+    if (slot === undefined)
+      return E.left(
+        `${m.where}: not a variable of TF.js's ${className} (expected iter${[...kerasSlot.keys()].map((k) => ` or <weight>/${k}`).join('')})`,
+      )
+    const i = index.get(m.name.slice(0, cut))
+    if (i === undefined) return E.left(`${m.where}: names no weight of the model`)
+    if (m.dtype !== 'float32')
+      return E.left(`${m.where}: dtype "${m.dtype}" is not supported, expected float32`)
+    if (fmt(m.shape) !== fmt(order[i]!.shape))
+      return E.left(
+        `${m.where}: expected the shape of ${order[i]!.name}, ${fmt(order[i]!.shape)}, got ${fmt(m.shape)}`,
+      )
+    const inSlot = values.get(slot) ?? new Map<number, Tensor>()
+    inSlot.set(i, tensorAt(bytes, m.offset, m.shape))
+    values.set(slot, inSlot)
+  }
+  if (iterations === undefined) return E.left(`weightsManifest: optimizer weights without "iter"`)
+  const slots: Record<string, Tree> = {}
+  for (const slot of Object.keys(names)) {
+    const got = values.get(slot) ?? new Map<number, Tensor>()
+    let i = 0
+    slots[slot] = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => {
+      const v = got.get(i++)
+      return v ?? zeros(e.tensor.shape)
+    }).params
+  }
+  return E.right({
+    className,
+    iterations,
+    ...(isRecord(oc) && isRecord(oc.config) ? { config: oc.config } : {}),
+    slots,
+  })
+}
+
 // ---------------------------------------------------------------------------------------
 // Loading
 
 const loadEither = async (
   path: string,
   opts: LoadTfjsModelOptions,
-): Promise<E.Either<string, Model<Sequential>>> => {
+  withOptimizer = false,
+): Promise<E.Either<string, TfjsModelWithOptimizer>> => {
   const isFile = path.endsWith('.json')
   const jsonPath = isFile ? path : join(path, 'model.json')
   const jsonName = basename(jsonPath)
@@ -1336,13 +1418,20 @@ const loadEither = async (
     }
     let i = 0
     const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
-    return E.right({
-      layer: fresh.layer,
-      params,
-      state,
-      trainable: trainableMask(fresh, topology),
-      inputShape,
-    })
+    const optimizer = withOptimizer
+      ? inJson(
+          optimizerOf(
+            (parsed.right as { trainingConfig?: unknown }).trainingConfig,
+            placed.entries,
+            order,
+            fresh,
+            (m) => groups.right[m.group]!,
+          ),
+        )
+      : E.right(undefined)
+    if (E.isLeft(optimizer)) return optimizer
+    const model = { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
+    return E.right({ model, optimizer: optimizer.right })
   } finally {
     await closeAll(opened.right)
   }
@@ -1444,7 +1533,67 @@ export const loadTfjsModel = async (
   // a file that is not a .json (a .keras zip, an .h5): say what it is instead of ENOTDIR
   if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
     throw new Error(`loadTfjsModel: ${path} is ${await describeFile(path)}`)
-  return orThrow(await loadEither(path, opts))
+  return orThrow(await loadEither(path, opts)).model
+}
+
+/**
+ * A model read by {@link loadTfjsModelWithOptimizer}: the model and its optimizer's variables.
+ *
+ * @example
+ * ```ts
+ * import type { TfjsModelWithOptimizer } from '@purenn/layers'
+ * const show = (r: TfjsModelWithOptimizer) => r.optimizer?.iterations ?? 'no optimizer weights'
+ * console.log(typeof show) // function
+ * ```
+ * @category Models
+ */
+export interface TfjsModelWithOptimizer {
+  readonly model: Model<Sequential>
+  /** Undefined when the manifest holds no optimizer weights. */
+  readonly optimizer: OptimizerWeights | undefined
+}
+
+/**
+ * {@link loadTfjsModel}, also reading the optimizer weights that TF.js's
+ * `model.save(handler, { includeOptimizer: true })` writes (and `saveTfjsModel(model, dir,
+ * { optimizer })`).
+ *
+ * @remarks
+ * The optimizer's class comes from `trainingConfig.optimizer_config`; TF.js 4.22's Adam keeps
+ * `iter` and `<weight>/m`, `<weight>/v` for each trainable weight (read as the slots
+ * `momentum` and `velocity`, Keras 3's names), its SGD only `iter`. Other classes are an error
+ * naming the class (their variables are not purenn's). A slot has a leaf for each param of the
+ * model; one TF.js did not keep (a frozen layer's) is zeros. `@purenn/optim`'s
+ * `restoreAdamState` turns the result into an Adam state.
+ *
+ * @param path - the folder, or its `model.json`
+ * @param opts - as {@link loadTfjsModel}
+ * @returns `{ model, optimizer }`
+ * @example
+ * ```ts
+ * import { dense, initModel, loadTfjsModelWithOptimizer, saveTfjsModel, sequential } from '@purenn/layers'
+ * import { key, tensor, tree } from '@purenn/tensor'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-')), 'model')
+ * const model = initModel(sequential([dense({ units: 1 })], { inputShape: [2] }), { key: key(0) })
+ * const m = { dense: { kernel: tensor([[0.1], [0.2]]), bias: tensor([0.3]) } }
+ * const v = { dense: { kernel: tensor([[0.01], [0.02]]), bias: tensor([0.03]) } }
+ * await saveTfjsModel(model, dir, { optimizer: { className: 'Adam', iterations: 7, slots: { momentum: m, velocity: v } } })
+ * const { optimizer } = await loadTfjsModelWithOptimizer(dir)
+ * const v2 = tree.flatten(optimizer!.slots.velocity!).map(([p, t]) => `${p} ${t.toString()}`)
+ * console.log(optimizer?.iterations, v2.join('; ')) // 7 dense.kernel tensor([[0.01], [0.02]]); dense.bias tensor([0.03])
+ * ```
+ * @category Models
+ */
+export const loadTfjsModelWithOptimizer = async (
+  path: string,
+  opts: LoadTfjsModelOptions = {},
+): Promise<TfjsModelWithOptimizer> => {
+  if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
+    throw new Error(`loadTfjsModelWithOptimizer: ${path} is ${await describeFile(path)}`)
+  return orThrow(await loadEither(path, opts, true))
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Tensor, Tree, TreeOf } from '@purenn/tensor'
 import type { AnyLayer, Json } from './layer.js'
 import type { Model } from './model.js'
+import { type OptimizerWeights, tfjsOptimizerConfig, tfjsSlotNames } from './optimizerWeights.js'
 import type { Sequential } from './sequential.js'
 
 // Writing the TF.js Layers format, the inverse of `loadTfjsModel`: a `model.json` with a
@@ -23,7 +24,35 @@ import type { Sequential } from './sequential.js'
 export interface TfjsWeightSpec {
   readonly name: string
   readonly shape: readonly number[]
-  readonly dtype: 'float32'
+  /** `int32` only for the optimizer's iteration count. */
+  readonly dtype: 'float32' | 'int32'
+  /** `'optimizer'` for an optimizer weight, as TF.js marks them. */
+  readonly group?: 'optimizer'
+}
+
+/**
+ * Options of {@link tfjsArtifacts} and {@link saveTfjsModel}.
+ *
+ * @example
+ * ```ts
+ * import type { TfjsSaveOptions } from '@purenn/layers'
+ * const opts: TfjsSaveOptions = { loss: 'sparse_categorical_crossentropy' }
+ * console.log(opts.loss) // sparse_categorical_crossentropy
+ * ```
+ * @category Models
+ */
+export interface TfjsSaveOptions {
+  /**
+   * The optimizer's variables to write after the model's weights (TF.js 4.22's Adam, or SGD
+   * without momentum), as TF.js's `model.save(handler, { includeOptimizer: true })` does.
+   */
+  readonly optimizer?: OptimizerWeights
+  /**
+   * Keras' name of the loss (`'categorical_crossentropy'`), written in `trainingConfig` with the
+   * optimizer: TF.js compiles a loaded model, and so restores its optimizer, only when
+   * `trainingConfig` is present. Default `'mean_squared_error'`.
+   */
+  readonly loss?: string
 }
 
 /**
@@ -46,8 +75,10 @@ export interface TfjsArtifacts {
   readonly modelTopology: { readonly [key: string]: Json }
   /** The weights, in the order of their bytes in `weightData`. */
   readonly weightSpecs: readonly TfjsWeightSpec[]
-  /** All weights, little-endian float32, concatenated. */
+  /** All weights, little-endian float32 (the optimizer's `iter`: int32), concatenated. */
   readonly weightData: ArrayBuffer
+  /** `{ loss, metrics, optimizer_config }`, when optimizer weights are written. */
+  readonly trainingConfig?: { readonly [key: string]: Json }
 }
 
 type KerasLayer = { readonly class_name: string; readonly config: { [key: string]: Json } }
@@ -389,13 +420,17 @@ const convertLayer = (
   }
 }
 
-const littleEndian = (tensors: readonly Tensor[]): ArrayBuffer => {
-  const total = tensors.reduce((n, t) => n + t.size, 0)
+/** The values as little-endian bytes: tensors as float32, numbers (the optimizer's `iter`) as int32. */
+const littleEndian = (values: readonly (Tensor | number)[]): ArrayBuffer => {
+  const total = values.reduce<number>((n, v) => n + (typeof v === 'number' ? 1 : v.size), 0)
   const buffer = new ArrayBuffer(total * 4)
   const view = new DataView(buffer)
   let offset = 0
-  for (const t of tensors)
-    for (let i = 0; i < t.size; i++, offset += 4) view.setFloat32(offset, t.data[i]!, true)
+  for (const v of values)
+    if (typeof v === 'number') {
+      view.setInt32(offset, v, true)
+      offset += 4
+    } else for (let i = 0; i < v.size; i++, offset += 4) view.setFloat32(offset, v.data[i]!, true)
   return buffer
 }
 
@@ -412,8 +447,16 @@ const littleEndian = (tensors: readonly Tensor[]): ArrayBuffer => {
  * model's child names, so the weights are `dense/kernel`, `batch_normalization/gamma`, ...
  * A kind it cannot write fails naming the layer; nothing is returned.
  *
+ * With `options.optimizer`, the optimizer's variables follow the model's weights as TF.js
+ * 4.22 writes them (`group: 'optimizer'`): `iter` (int32), then for Adam every
+ * `<weight>/m` and then every `<weight>/v` over the trainable weights in order, and a
+ * `trainingConfig` naming the optimizer and `options.loss`, so that `tf.loadLayersModel`
+ * compiles the model and hands the variables to its optimizer. TF.js's SGD has only `iter`;
+ * other optimizers are refused (TF.js's momentum and RMSprop keep differently scaled variables).
+ *
  * @param model - the model
- * @returns `{ modelTopology, weightSpecs, weightData }`
+ * @param options - `{ optimizer?, loss? }`
+ * @returns `{ modelTopology, weightSpecs, weightData, trainingConfig? }`
  * @example
  * ```ts
  * import { activations, dense, initModel, sequential, tfjsArtifacts } from '@purenn/layers'
@@ -425,7 +468,7 @@ const littleEndian = (tensors: readonly Tensor[]): ArrayBuffer => {
  * ```
  * @category Models
  */
-export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
+export const tfjsArtifacts = (model: Model, options: TfjsSaveOptions = {}): TfjsArtifacts => {
   const root = model.layer
   const seq =
     root.kind === 'Sequential'
@@ -440,6 +483,7 @@ export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
     wrapped ? tree : (tree as { readonly [k: string]: Tree } | undefined)?.[name]
   const layers: KerasLayer[] = []
   const weights: (readonly [string, Tensor])[] = []
+  const trainable: (readonly [string, Tensor])[] = []
   seq.layers.forEach((layer, i) => {
     const name = seq.names[i]!
     const mask = pick(model.trainable as TreeOf<boolean>, name) as TreeOf<boolean> | undefined
@@ -452,7 +496,11 @@ export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
     )
     layers.push(...converted.layers)
     weights.push(...converted.weights)
+    if (!isFrozen(mask))
+      trainable.push(...convertLayer(layer, name, (pick(model.params, name) ?? {}) as Tree, {}, true).weights)
   })
+  const opt =
+    options.optimizer === undefined ? undefined : optimizerSpecs(options.optimizer, seq, pick, trainable)
   const first = layers[0]
   if (first !== undefined)
     layers[0] = { ...first, config: { ...first.config, batch_input_shape: [null, ...model.inputShape] } }
@@ -463,9 +511,87 @@ export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
       keras_version: 'tfjs-layers 4.22.0',
       backend: 'tensor_flow.js',
     },
-    weightSpecs: weights.map(([name, t]) => ({ name, shape: [...t.shape], dtype: 'float32' as const })),
-    weightData: littleEndian(weights.map(([, t]) => t)),
+    weightSpecs: [
+      ...weights.map(([name, t]) => ({ name, shape: [...t.shape], dtype: 'float32' as const })),
+      ...(opt === undefined
+        ? []
+        : [
+            { name: 'iter', shape: [], dtype: 'int32' as const, group: 'optimizer' as const },
+            ...opt.map(([name, t]) => ({
+              name,
+              shape: [...t.shape],
+              dtype: 'float32' as const,
+              group: 'optimizer' as const,
+            })),
+          ]),
+    ],
+    weightData: littleEndian([
+      ...weights.map(([, t]) => t),
+      ...(opt === undefined ? [] : [options.optimizer!.iterations, ...opt.map(([, t]) => t)]),
+    ]),
+    ...(options.optimizer === undefined
+      ? {}
+      : {
+          trainingConfig: {
+            loss: options.loss ?? 'mean_squared_error',
+            metrics: [],
+            optimizer_config: {
+              class_name: options.optimizer.className,
+              config: tfjsOptimizerConfig(options.optimizer),
+            },
+          },
+        }),
   }
+}
+
+/**
+ * The optimizer's slot weights in TF.js's order and names: each slot in turn (Adam: every `m`,
+ * then every `v`), over the trainable weights in the model's order, named `<weight>/<slot>`.
+ */
+const optimizerSpecs = (
+  w: OptimizerWeights,
+  seq: Pick<Sequential, 'layers' | 'names'>,
+  pick: (tree: Tree | undefined, name: string) => unknown,
+  trainable: readonly (readonly [string, Tensor])[],
+): (readonly [string, Tensor])[] => {
+  const trainableNames = trainable.map(([n]) => n)
+  const shapes = new Map(trainable.map(([n, t]) => [n, t.shape]))
+  const names = tfjsSlotNames[w.className]
+  if (names === undefined)
+    throw new Error(
+      `tfjsArtifacts: optimizer weights of ${w.className}: TF.js export writes those of ${Object.keys(tfjsSlotNames).join(', ')} (other optimizers' variables differ between Keras and TF.js)`,
+    )
+  if (!Number.isSafeInteger(w.iterations) || w.iterations < 0 || w.iterations > 2 ** 31 - 1)
+    throw new Error(
+      `tfjsArtifacts: optimizer iterations must be an integer in [0, 2^31), got ${w.iterations}`,
+    )
+  const out: (readonly [string, Tensor])[] = []
+  for (const [slot, tfjsSlot] of Object.entries(names)) {
+    const tree = w.slots[slot]
+    if (tree === undefined)
+      throw new Error(`tfjsArtifacts: optimizer weights of ${w.className} have no slot '${slot}'`)
+    const found: (readonly [string, Tensor])[] = []
+    seq.layers.forEach((layer, i) => {
+      const name = seq.names[i]!
+      if (!trainableNames.some((n) => n.startsWith(`${name}/`))) return
+      const own = (pick(tree, name) ?? {}) as Tree
+      found.push(...convertLayer(layer, name, own, {}, true).weights)
+    })
+    const got = found.map(([n]) => n).join(', ')
+    if (got !== trainableNames.join(', '))
+      throw new Error(
+        `tfjsArtifacts: optimizer slot '${slot}' has the weights [${got}]; the model's trainable weights are [${trainableNames.join(', ')}]`,
+      )
+    found.forEach(([n, t]) => {
+      const want = shapes.get(n)!
+      if (t.shape.join() !== want.join())
+        throw new Error(
+          `tfjsArtifacts: optimizer slot '${slot}' ${n}: shape [${t.shape.join(', ')}], the weight's is [${want.join(', ')}]`,
+        )
+      out.push([`${n}/${tfjsSlot}`, t])
+    })
+  }
+  return out
 }
 
 /**
@@ -479,6 +605,7 @@ export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
  *
  * @param model - the model
  * @param dir - the folder to write
+ * @param options - `{ optimizer?, loss? }`: the optimizer's variables to write too (see {@link tfjsArtifacts})
  * @example
  * ```ts
  * import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential } from '@purenn/layers'
@@ -494,14 +621,19 @@ export const tfjsArtifacts = (model: Model): TfjsArtifacts => {
  * ```
  * @category Models
  */
-export const saveTfjsModel = async (model: Model, dir: string): Promise<void> => {
-  const a = tfjsArtifacts(model)
+export const saveTfjsModel = async (
+  model: Model,
+  dir: string,
+  options: TfjsSaveOptions = {},
+): Promise<void> => {
+  const a = tfjsArtifacts(model, options)
   const shard = 'group1-shard1of1.bin'
   const modelJson = {
     format: 'layers-model',
     generatedBy: 'purenn',
     convertedBy: null,
     modelTopology: a.modelTopology,
+    ...(a.trainingConfig === undefined ? {} : { trainingConfig: a.trainingConfig }),
     weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
   }
   await fs.mkdir(dir, { recursive: true })
