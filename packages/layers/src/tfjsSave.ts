@@ -469,21 +469,9 @@ const littleEndian = (values: readonly (Tensor | number)[]): ArrayBuffer => {
  * @category Models
  */
 export const tfjsArtifacts = (model: Model, options: TfjsSaveOptions = {}): TfjsArtifacts => {
-  const root = model.layer
-  const seq =
-    root.kind === 'Sequential'
-      ? (root as Sequential)
-      : {
-          layers: [root],
-          names: [typeof root.config.name === 'string' ? root.config.name : root.kind.toLowerCase()],
-          name: 'sequential',
-        }
-  const wrapped = root.kind !== 'Sequential'
-  const pick = (tree: TreeOf<boolean> | Tree | undefined, name: string) =>
-    wrapped ? tree : (tree as { readonly [k: string]: Tree } | undefined)?.[name]
+  const { seq, pick } = asSequential(model)
   const layers: KerasLayer[] = []
   const weights: (readonly [string, Tensor])[] = []
-  const trainable: (readonly [string, Tensor])[] = []
   seq.layers.forEach((layer, i) => {
     const name = seq.names[i]!
     const mask = pick(model.trainable as TreeOf<boolean>, name) as TreeOf<boolean> | undefined
@@ -496,11 +484,8 @@ export const tfjsArtifacts = (model: Model, options: TfjsSaveOptions = {}): Tfjs
     )
     layers.push(...converted.layers)
     weights.push(...converted.weights)
-    if (!isFrozen(mask))
-      trainable.push(...convertLayer(layer, name, (pick(model.params, name) ?? {}) as Tree, {}, true).weights)
   })
-  const opt =
-    options.optimizer === undefined ? undefined : optimizerSpecs(options.optimizer, seq, pick, trainable)
+  const opt = options.optimizer === undefined ? undefined : optimizerSpecs(model, options.optimizer)
   const first = layers[0]
   if (first !== undefined)
     layers[0] = { ...first, config: { ...first.config, batch_input_shape: [null, ...model.inputShape] } }
@@ -544,54 +529,144 @@ export const tfjsArtifacts = (model: Model, options: TfjsSaveOptions = {}): Tfjs
   }
 }
 
+/** The model as a Sequential (a single layer becomes a one-layer Sequential) and a picker of its subtrees. */
+const asSequential = (model: Model) => {
+  const root = model.layer
+  const wrapped = root.kind !== 'Sequential'
+  const seq: Pick<Sequential, 'layers' | 'names' | 'name'> = wrapped
+    ? {
+        layers: [root],
+        names: [typeof root.config.name === 'string' ? root.config.name : root.kind.toLowerCase()],
+        name: 'sequential',
+      }
+    : (root as Sequential)
+  const pick = (tree: TreeOf<boolean> | Tree | undefined, name: string): unknown =>
+    wrapped ? tree : (tree as { readonly [k: string]: Tree } | undefined)?.[name]
+  return { seq, pick }
+}
+
 /**
- * The optimizer's slot weights in TF.js's order and names: each slot in turn (Adam: every `m`,
- * then every `v`), over the trainable weights in the model's order, named `<weight>/<slot>`.
+ * One slot variable of an optimizer for one trainable weight, as {@link optimizerSlotWeights}
+ * lists them.
+ *
+ * @example
+ * ```ts
+ * import type { OptimizerSlotWeight } from '@purenn/layers'
+ * import { tensor } from '@purenn/tensor'
+ * const w: OptimizerSlotWeight = { weight: 'dense/kernel', slot: 'momentum', value: tensor([[0]]) }
+ * console.log(w.weight) // dense/kernel
+ * ```
+ * @category Models
  */
-const optimizerSpecs = (
+export interface OptimizerSlotWeight {
+  /** The weight's Keras/TF.js name, `<layer>/<weight>` (`dense/kernel`, `batch_normalization/gamma`). */
+  readonly weight: string
+  /** The slot (`momentum`, `velocity`, ...). */
+  readonly slot: string
+  readonly value: Tensor
+}
+
+/**
+ * The slot variables of an optimizer over the model's trainable weights, in the order Keras
+ * and TF.js keep them: each requested slot in turn, over the trainable weights in the order of
+ * `model.trainable_weights` (layer by layer; kernel then bias, gamma then beta).
+ *
+ * @remarks
+ * The weights are named as {@link tfjsArtifacts} names them. A frozen layer's weights are not
+ * trainable and have no slot variables (TF.js and Keras build their optimizers over the
+ * trainable weights only). A slot missing, or a slot tree whose leaves do not match the
+ * trainable weights in names and shapes, is an error naming the slot and the weight.
+ *
+ * @param model - the model the optimizer trains
+ * @param w - the optimizer's variables
+ * @param slots - the slots wanted, in order
+ * @returns the slot variables, slot by slot
+ * @example
+ * ```ts
+ * import { dense, initModel, optimizerSlotWeights, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * const w = { className: 'SGD', iterations: 0, slots: { momentum: model.params } }
+ * console.log(optimizerSlotWeights(model, w, ['momentum']).map((s) => s.weight)) // [ 'dense/kernel', 'dense/bias' ]
+ * ```
+ * @category Models
+ */
+export const optimizerSlotWeights = (
+  model: Model,
   w: OptimizerWeights,
-  seq: Pick<Sequential, 'layers' | 'names'>,
-  pick: (tree: Tree | undefined, name: string) => unknown,
-  trainable: readonly (readonly [string, Tensor])[],
-): (readonly [string, Tensor])[] => {
-  const trainableNames = trainable.map(([n]) => n)
+  slots: readonly string[],
+): OptimizerSlotWeight[] => {
+  const { seq, pick } = asSequential(model)
+  const trainable: (readonly [string, Tensor])[] = []
+  const trainableLayers: number[] = []
+  seq.layers.forEach((layer, i) => {
+    const name = seq.names[i]!
+    if (isFrozen(pick(model.trainable as TreeOf<boolean>, name) as TreeOf<boolean> | undefined)) return
+    trainableLayers.push(i)
+    trainable.push(...convertLayer(layer, name, (pick(model.params, name) ?? {}) as Tree, {}, true).weights)
+  })
+  const trainableNames = trainable.map(([n]) => n).join(', ')
   const shapes = new Map(trainable.map(([n, t]) => [n, t.shape]))
+  const out: OptimizerSlotWeight[] = []
+  for (const slot of slots) {
+    const tree = w.slots[slot]
+    if (tree === undefined)
+      throw new Error(
+        `optimizer weights of ${w.className}: no slot '${slot}' (slots given: ${Object.keys(w.slots).join(', ') || 'none'})`,
+      )
+    const found: (readonly [string, Tensor])[] = []
+    for (const i of trainableLayers) {
+      const name = seq.names[i]!
+      const own = (pick(tree, name) ?? {}) as Tree
+      try {
+        found.push(...convertLayer(seq.layers[i]!, name, own, {}, true).weights)
+      } catch {
+        throw new Error(
+          `optimizer weights of ${w.className}: slot '${slot}' has no variables for layer '${name}'`,
+        )
+      }
+    }
+    const got = found.map(([n]) => n).join(', ')
+    if (got !== trainableNames)
+      throw new Error(
+        `optimizer weights of ${w.className}: slot '${slot}' has the weights [${got}]; the model's trainable weights are [${trainableNames}]`,
+      )
+    for (const [n, t] of found) {
+      const want = shapes.get(n)!
+      if (t.shape.join() !== want.join())
+        throw new Error(
+          `optimizer weights of ${w.className}: slot '${slot}' ${n}: shape [${t.shape.join(', ')}], the weight's is [${want.join(', ')}]`,
+        )
+      out.push({ weight: n, slot, value: t })
+    }
+  }
+  return out
+}
+
+/** The optimizer's slot weights in TF.js's order and names (Adam: every `<weight>/m`, then every `<weight>/v`). */
+const optimizerSpecs = (model: Model, w: OptimizerWeights): (readonly [string, Tensor])[] => {
   const names = tfjsSlotNames[w.className]
   if (names === undefined)
     throw new Error(
       `tfjsArtifacts: optimizer weights of ${w.className}: TF.js export writes those of ${Object.keys(tfjsSlotNames).join(', ')} (other optimizers' variables differ between Keras and TF.js)`,
     )
+  const extra = Object.keys(w.slots).filter((k) => !Object.hasOwn(names, k))
+  if (extra.length > 0)
+    throw new Error(
+      `tfjsArtifacts: optimizer weights of ${w.className}: TF.js's ${w.className} has no slot ${extra.join(', ')}${w.className === 'SGD' ? ' (SGD with momentum is a different optimizer in TF.js, with differently scaled variables)' : ''}`,
+    )
   if (!Number.isSafeInteger(w.iterations) || w.iterations < 0 || w.iterations > 2 ** 31 - 1)
     throw new Error(
       `tfjsArtifacts: optimizer iterations must be an integer in [0, 2^31), got ${w.iterations}`,
     )
-  const out: (readonly [string, Tensor])[] = []
-  for (const [slot, tfjsSlot] of Object.entries(names)) {
-    const tree = w.slots[slot]
-    if (tree === undefined)
-      throw new Error(`tfjsArtifacts: optimizer weights of ${w.className} have no slot '${slot}'`)
-    const found: (readonly [string, Tensor])[] = []
-    seq.layers.forEach((layer, i) => {
-      const name = seq.names[i]!
-      if (!trainableNames.some((n) => n.startsWith(`${name}/`))) return
-      const own = (pick(tree, name) ?? {}) as Tree
-      found.push(...convertLayer(layer, name, own, {}, true).weights)
-    })
-    const got = found.map(([n]) => n).join(', ')
-    if (got !== trainableNames.join(', '))
-      throw new Error(
-        `tfjsArtifacts: optimizer slot '${slot}' has the weights [${got}]; the model's trainable weights are [${trainableNames.join(', ')}]`,
-      )
-    found.forEach(([n, t]) => {
-      const want = shapes.get(n)!
-      if (t.shape.join() !== want.join())
-        throw new Error(
-          `tfjsArtifacts: optimizer slot '${slot}' ${n}: shape [${t.shape.join(', ')}], the weight's is [${want.join(', ')}]`,
-        )
-      out.push([`${n}/${tfjsSlot}`, t])
-    })
+  try {
+    return optimizerSlotWeights(model, w, Object.keys(names)).map((s) => [
+      `${s.weight}/${names[s.slot]}`,
+      s.value,
+    ])
+  } catch (e) {
+    throw new Error(`tfjsArtifacts: ${(e as Error).message}`)
   }
-  return out
 }
 
 /**
