@@ -64,6 +64,8 @@ const weightNames = (spec: LayerSpec, count: number): string[] => {
     case 'Dense':
     case 'Conv2D':
       return ['kernel', 'bias'].slice(0, c.use_bias === false ? 1 : 2)
+    case 'PReLU':
+      return ['alpha']
     case 'BatchNormalization':
       return [
         ...(c.scale === false ? [] : ['gamma']),

@@ -68,6 +68,7 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
   for (const k of Object.keys(config)) {
     if (k.endsWith('_initializer')) config[k] = keras3Object(config[k], 'keras.initializers')
     if (k.endsWith('_regularizer')) config[k] = keras3Object(config[k], 'keras.regularizers')
+    if (k.endsWith('_constraint')) config[k] = keras3Object(config[k], 'keras.constraints')
   }
   if (layer.class_name === 'LeakyReLU') {
     config.negative_slope = config.alpha ?? 0.3
@@ -209,7 +210,7 @@ const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
  * @category Keras
  */
 export const kerasArchive = async (model: Model, options: KerasSaveOptions = {}): Promise<Uint8Array> => {
-  const a = tfjsArtifacts(model)
+  const a = tfjsArtifacts(model, { target: 'keras3' })
   const opt =
     options.optimizer === undefined
       ? undefined

@@ -22,8 +22,11 @@ import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
+import { alphaDropout, gaussianDropout, gaussianNoise } from './noise.js'
+import { normalization } from './normalization.js'
 import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
+import { prelu } from './prelu.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { reshape } from './reshape.js'
 import { type Sequential, sequential } from './sequential.js'
@@ -297,9 +300,14 @@ const activationTable: { readonly [k: string]: () => Activation } = {
   softmax: () => activations.softmax,
   softplus: () => activations.softplus,
   leakyrelu: () => activations.leakyRelu(0.2),
+  relu6: () => activations.relu6,
+  mish: () => activations.mish,
+  gelunew: () => activations.geluApproximate,
+  hardsilu: () => activations.hardSwish,
+  hardswish: () => activations.hardSwish,
 }
 const activationList =
-  'linear, relu, leaky_relu, elu, selu, gelu, swish (silu), sigmoid, tanh, softmax, softplus'
+  'linear, relu, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish (silu), sigmoid, tanh, softmax, softplus, relu6, mish, hard_silu (hard_swish)'
 
 /** A Keras activation name (`'relu'`, `'leaky_relu'`; absent or null is `linear`). */
 const activationOf = (u: unknown, path: string): E.Either<string, Activation> => {
@@ -553,6 +561,76 @@ const leakyReluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
   )
 
+// Keras' PReLU (TF.js and Keras 3): the slope is the weight `alpha`
+const preluOf: Convert = (c, path, name) =>
+  pipe(
+    E.Do,
+    E.bind('shared', () =>
+      decode(t.partial({ shared_axes: t.union([t.null, t.Int, t.array(t.Int)]) }), c, path),
+    ),
+    E.bind('init', () => initializerOf(c.alpha_initializer, `${path}.alpha_initializer`, 'zeros')),
+    E.bind('reg', () => regularizerOf(c.alpha_regularizer, `${path}.alpha_regularizer`)),
+    E.bind('con', () => constraintOf(c.alpha_constraint, `${path}.alpha_constraint`)),
+    E.chain((o) => {
+      const s = o.shared.shared_axes
+      const sharedAxes = s === undefined || s === null ? [] : typeof s === 'number' ? [s] : s
+      return build(path, () =>
+        prelu({
+          alphaInitializer: o.init,
+          sharedAxes,
+          ...(o.reg === undefined ? {} : { alphaRegularizer: o.reg }),
+          ...(o.con === undefined ? {} : { alphaConstraint: o.con }),
+          ...name,
+        }),
+      )
+    }),
+  )
+
+const rateOf =
+  (make: typeof alphaDropout): Convert =>
+  (c, path, name) =>
+    pipe(
+      decode(t.type({ rate: FiniteNumber }), c, path),
+      E.chainFirst(() => unsupported(c, path, [['noise_shape', 'a noise shape is']])),
+      E.chain((d) => build(path, () => make({ rate: d.rate, ...name }))),
+    )
+
+const gaussianNoiseOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.type({ stddev: FiniteNumber }), c, path),
+    E.chain((d) => build(path, () => gaussianNoise({ stddev: d.stddev, ...name }))),
+  )
+
+// Keras 3's Normalization with its statistics in the config (Normalization(mean=..., variance=...));
+// one adapted in Keras keeps them in weights, which is not read
+const normalizationOf: Convert = (c, path, name) =>
+  pipe(
+    decode(
+      t.partial({
+        axis: t.union([t.null, t.Int, t.tuple([t.Int])]),
+        mean: t.unknown,
+        variance: t.unknown,
+        invert: Bool,
+      }),
+      c,
+      path,
+    ),
+    E.chain((d) => {
+      const list = (u: unknown): u is number[] =>
+        Array.isArray(u) && u.every((v) => typeof v === 'number' && Number.isFinite(v))
+      const flat = (u: unknown): unknown => (Array.isArray(u) ? u.flat(Number.POSITIVE_INFINITY) : u)
+      if (d.invert === true) return E.left(`${path}.invert: an inverted Normalization is not supported`)
+      const mean = flat(d.mean)
+      const variance = flat(d.variance)
+      if (!list(mean) || !list(variance))
+        return E.left(
+          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which purenn does not read`,
+        )
+      const axis = Array.isArray(d.axis) ? d.axis[0] : (d.axis ?? -1)
+      return build(path, () => normalization({ axis, mean, variance, ...name }))
+    }),
+  )
+
 // TF.js and Keras' `ELU` layer; alpha 1 by default
 const eluOf: Convert = (c, path, name) =>
   pipe(
@@ -705,6 +783,11 @@ const converters: { readonly [className: string]: Convert } = {
   MaxPooling2D: poolingOf(maxPooling2d),
   AveragePooling2D: poolingOf(averagePooling2d),
   GlobalAveragePooling2D: globalAveragePooling2dOf,
+  PReLU: preluOf,
+  AlphaDropout: rateOf(alphaDropout),
+  GaussianDropout: rateOf(gaussianDropout),
+  GaussianNoise: gaussianNoiseOf,
+  Normalization: normalizationOf,
   Add: (_c, path, name) => build(path, () => add(name)),
   Concatenate: (c, path, name) =>
     pipe(
@@ -1102,6 +1185,7 @@ const kerasWeightNames: { readonly [k: string]: string } = {
   beta: 'beta',
   movingMean: 'moving_mean',
   movingVariance: 'moving_variance',
+  alpha: 'alpha',
 }
 
 /**
@@ -1124,7 +1208,13 @@ const matchWeights = (
   fresh: Model<Sequential>,
   topology: Topology,
   entries: readonly ManifestEntry[],
-): E.Either<string, readonly ManifestEntry[]> => {
+): E.Either<string, readonly (ManifestEntry | undefined)[]> => {
+  // a Normalization's statistics come from its config (Keras 3 keeps no weights for them)
+  const fromConfig = new Set(
+    topology.kerasLayers
+      .filter((l) => l.kind === 'Normalization')
+      .flatMap((l) => [`${l.name}/mean`, `${l.name}/variance`]),
+  )
   const expected = weightEntries(fresh.layer, fresh.params, fresh.state).map((e) => ({
     target: kerasTarget(e.name),
     shape: e.tensor.shape,
@@ -1150,9 +1240,13 @@ const matchWeights = (
     }
     byTarget.set(m.target, m)
   }
-  const out: ManifestEntry[] = []
+  const out: (ManifestEntry | undefined)[] = []
   for (const e of expected) {
     const m = byTarget.get(e.target)
+    if (m === undefined && fromConfig.has(e.target)) {
+      out.push(undefined)
+      continue
+    }
     if (m === undefined)
       return E.left(`weightsManifest: no entry for the weight ${e.target} ${fmt(e.shape)} of the model`)
     if (fmt(m.shape) !== fmt(e.shape))
@@ -1261,7 +1355,7 @@ const readGroups = async (
 const optimizerOf = (
   trainingConfig: unknown,
   entries: readonly ManifestEntry[],
-  order: readonly ManifestEntry[],
+  order: readonly (ManifestEntry | undefined)[],
   fresh: Model<Sequential>,
   bytesOf: (m: ManifestEntry) => Uint8Array,
 ): E.Either<string, OptimizerWeights | undefined> => {
@@ -1279,7 +1373,7 @@ const optimizerOf = (
       `trainingConfig.optimizer_config.class_name: optimizer weights of ${className} are not read (purenn reads those of ${Object.keys(tfjsSlotNames).join(', ')}); loadTfjsModel reads the model alone`,
     )
   const kerasSlot = new Map(Object.entries(names).map(([k, v]) => [v, k]))
-  const index = new Map(order.map((m, i) => [m.name, i]))
+  const index = new Map(order.flatMap((m, i) => (m === undefined ? [] : [[m.name, i] as const])))
   const values = new Map<string, Map<number, Tensor>>()
   let iterations: number | undefined
   for (const m of mine) {
@@ -1401,8 +1495,12 @@ const loadEither = async (
     const { fresh, order } = checked.right
     const groups = await readGroups(opened.right, json.weightsManifest, placed.groupBytes)
     if (E.isLeft(groups)) return groups
-    const values: Tensor[] = []
+    const values: (Tensor | undefined)[] = []
     for (const m of order) {
+      if (m === undefined) {
+        values.push(undefined)
+        continue
+      }
       const w =
         m.quantization === undefined
           ? tensorAt(groups.right[m.group]!, m.offset, m.shape)
@@ -1417,7 +1515,12 @@ const loadEither = async (
       values.push(w)
     }
     let i = 0
-    const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
+    const { params, state } = mapWeights(
+      fresh.layer,
+      fresh.params,
+      fresh.state,
+      (e) => values[i++] ?? e.tensor,
+    )
     const optimizer = withOptimizer
       ? inJson(
           optimizerOf(
@@ -1652,8 +1755,9 @@ export const tfjsModelFromArtifacts = (
     E.bind('order', ({ fresh, topology, placed }) => matchWeights(fresh, topology, placed.entries)),
     E.map(({ topology, inputShape, fresh, order }) => {
       let i = 0
-      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
-        const m = order[i++]!
+      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => {
+        const m = order[i++]
+        if (m === undefined) return e.tensor
         return m.quantization === undefined
           ? tensorAt(bytes, m.offset, m.shape)
           : dequantize(bytes, m.offset, m.shape, m.quantization)

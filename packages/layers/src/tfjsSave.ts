@@ -53,6 +53,13 @@ export interface TfjsSaveOptions {
    * `trainingConfig` is present. Default `'mean_squared_error'`.
    */
   readonly loss?: string
+  /**
+   * The format the topology is for. Default `'tfjs'` (TF.js 4.22's layers and activations);
+   * `'keras3'` is what `@purenn/keras` writes `.keras` files from: the activations Keras 3 has
+   * and TF.js lacks (`hard_sigmoid` as Keras 3 defines it, `hard_silu`) and the
+   * `Normalization` layer are allowed.
+   */
+  readonly target?: 'tfjs' | 'keras3'
 }
 
 /**
@@ -82,6 +89,8 @@ export interface TfjsArtifacts {
 }
 
 type KerasLayer = { readonly class_name: string; readonly config: { [key: string]: Json } }
+/** The format written; `weights` when only the weights' names and order matter. */
+type Target = 'tfjs' | 'keras3' | 'weights'
 
 /** A purenn layer as Keras layers, with the purenn tensors of each Keras weight. */
 interface Converted {
@@ -201,13 +210,42 @@ const kerasActivation = (
   u: Json | undefined,
   path: string,
   kind: string,
+  target: Target,
 ): { readonly name: string } | { readonly layer: KerasLayer } => {
   const name = typeof u === 'string' ? u : (u as { name?: Json } | null | undefined)?.name
   const alpha =
     typeof u === 'object' && u !== null && !Array.isArray(u) ? (u as { alpha?: Json }).alpha : undefined
-  const same = ['linear', 'relu', 'selu', 'gelu', 'swish', 'sigmoid', 'tanh', 'softmax', 'softplus']
-  if (u === undefined || u === null) return { name: 'linear' }
+  const approximate =
+    typeof u === 'object' &&
+    u !== null &&
+    !Array.isArray(u) &&
+    (u as { approximate?: Json }).approximate === true
+  const same = ['linear', 'relu', 'selu', 'swish', 'sigmoid', 'tanh', 'softmax', 'softplus', 'relu6', 'mish']
+  const format = target === 'tfjs' ? 'TF.js 4.22' : 'Keras 3'
+  if (u === undefined || u === null || target === 'weights') return { name: 'linear' }
   if (typeof name === 'string' && same.includes(name)) return { name }
+  if (name === 'gelu') {
+    if (!approximate) return { name: 'gelu' }
+    throw fail(
+      path,
+      kind,
+      target === 'tfjs'
+        ? "gelu with approximate: true: TF.js 4.22's tanh form 'gelu_new' cannot be loaded by TF.js itself (its loader looks for 'geluNew'); use activations.gelu"
+        : "gelu with approximate: true has no Keras 3 activation name (Keras' 'gelu' is the exact erf form); use activations.gelu",
+    )
+  }
+  if (name === 'hardSigmoid') {
+    if (target === 'keras3') return { name: 'hard_sigmoid' }
+    throw fail(
+      path,
+      kind,
+      "hardSigmoid has no TF.js 4.22 equivalent: TF.js's 'hardSigmoid' is Keras 2's clip(0.2x + 0.5, 0, 1), purenn's is Keras 3's relu6(x + 3)/6",
+    )
+  }
+  if (name === 'hardSwish') {
+    if (target === 'keras3') return { name: 'hard_silu' }
+    throw fail(path, kind, 'hardSwish has no TF.js 4.22 equivalent (TF.js has no hard swish)')
+  }
   if (name === 'leakyRelu')
     return { layer: { class_name: 'LeakyReLU', config: { alpha: typeof alpha === 'number' ? alpha : 0.2 } } }
   if (name === 'elu') {
@@ -218,7 +256,7 @@ const kerasActivation = (
       `ELU with alpha ${alpha}: TF.js 4.22 supports only alpha 1 (its ELU layer refuses others)`,
     )
   }
-  throw fail(path, kind, `activation ${JSON.stringify(u)} has no TF.js equivalent`)
+  throw fail(path, kind, `activation ${JSON.stringify(u)} has no ${format} equivalent`)
 }
 
 const leafAt = (tree: Tree, key: string): Tensor | undefined =>
@@ -238,6 +276,7 @@ const convertLayer = (
   params: Tree,
   state: Tree,
   trainable: boolean,
+  target: Target = 'tfjs',
 ): Converted => {
   const c = layer.config
   const base = { name, trainable, dtype: 'float32' }
@@ -246,7 +285,7 @@ const convertLayer = (
     return t === undefined ? [] : [[`${name}/${as}`, t]]
   }
   const withActivation = (main: KerasLayer, act: Json | undefined): KerasLayer[] => {
-    const a = kerasActivation(act, name, layer.kind)
+    const a = kerasActivation(act, name, layer.kind, target)
     if ('name' in a) return [{ ...main, config: { ...main.config, activation: a.name } }]
     return [
       { ...main, config: { ...main.config, activation: 'linear' } },
@@ -408,14 +447,81 @@ const convertLayer = (
         weights: [],
       }
     case 'Activation': {
-      const a = kerasActivation(c.activation, name, layer.kind)
+      const a = kerasActivation(c.activation, name, layer.kind, target)
       return 'name' in a
         ? { layers: [{ class_name: 'Activation', config: { ...base, activation: a.name } }], weights: [] }
         : { layers: [{ ...a.layer, config: { ...a.layer.config, ...base } }], weights: [] }
     }
+    case 'PReLU': {
+      const shared = Array.isArray(c.sharedAxes) && c.sharedAxes.length > 0 ? c.sharedAxes : null
+      return {
+        layers: [
+          {
+            class_name: 'PReLU',
+            config: {
+              ...base,
+              alpha_initializer: kerasInitializer(c.alphaInitializer ?? 'zeros', name, layer.kind),
+              alpha_regularizer: kerasRegularizer(c.alphaRegularizer),
+              alpha_constraint: kerasConstraint(c.alphaConstraint),
+              shared_axes: shared,
+            },
+          },
+        ],
+        weights: w('alpha', params, 'alpha'),
+      }
+    }
+    case 'RReLU':
+      // neither TF.js nor Keras has RReLU: at inference it is a leaky ReLU with the mean slope
+      return {
+        layers: [
+          {
+            class_name: 'LeakyReLU',
+            config: { ...base, alpha: ((c.lower as number) + (c.upper as number)) / 2 },
+          },
+        ],
+        weights: [],
+      }
+    case 'AlphaDropout':
+    case 'MCAlphaDropout':
+      // Monte Carlo alpha dropout becomes AlphaDropout (active in training only), as MCDropout
+      return { layers: [{ class_name: 'AlphaDropout', config: { ...base, rate: c.rate ?? 0 } }], weights: [] }
+    case 'GaussianDropout':
+      return {
+        layers: [{ class_name: 'GaussianDropout', config: { ...base, rate: c.rate ?? 0 } }],
+        weights: [],
+      }
+    case 'GaussianNoise':
+      return {
+        layers: [{ class_name: 'GaussianNoise', config: { ...base, stddev: c.stddev ?? 0 } }],
+        weights: [],
+      }
+    case 'Normalization': {
+      if (target === 'tfjs')
+        throw fail(
+          name,
+          layer.kind,
+          'TF.js 4.22 has no Normalization layer; standardize the inputs before the model, or export to .keras or ONNX',
+        )
+      // Keras 3's Normalization built from given statistics keeps them in its config (no weights)
+      return {
+        layers: [
+          {
+            class_name: 'Normalization',
+            config: {
+              ...base,
+              axis: c.axis ?? -1,
+              mean: c.mean ?? null,
+              variance: c.variance ?? null,
+              invert: false,
+            },
+          },
+        ],
+        weights: [],
+      }
+    }
     default:
       throw new Error(
-        `tfjsArtifacts: layer '${name}' is a ${layer.kind}, which TF.js export does not handle; supported: Dense, Conv2D, Reshape, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Dropout, MCDropout, Flatten, LeakyReLU, Activation`,
+        `tfjsArtifacts: layer '${name}' is a ${layer.kind}, which ${target === 'tfjs' ? 'TF.js' : 'Keras'} export does not handle; supported: Dense, Conv2D, Reshape, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, Dropout, MCDropout, Flatten, LeakyReLU, Activation, PReLU, RReLU (as LeakyReLU), AlphaDropout, MCAlphaDropout, GaussianDropout, GaussianNoise${target === 'tfjs' ? '' : ', Normalization'}`,
       )
   }
 }
@@ -481,6 +587,7 @@ export const tfjsArtifacts = (model: Model, options: TfjsSaveOptions = {}): Tfjs
       (pick(model.params, name) ?? {}) as Tree,
       (pick(model.state, name) ?? {}) as Tree,
       !isFrozen(mask),
+      options.target ?? 'tfjs',
     )
     layers.push(...converted.layers)
     weights.push(...converted.weights)
@@ -603,7 +710,9 @@ export const optimizerSlotWeights = (
     const name = seq.names[i]!
     if (isFrozen(pick(model.trainable as TreeOf<boolean>, name) as TreeOf<boolean> | undefined)) return
     trainableLayers.push(i)
-    trainable.push(...convertLayer(layer, name, (pick(model.params, name) ?? {}) as Tree, {}, true).weights)
+    trainable.push(
+      ...convertLayer(layer, name, (pick(model.params, name) ?? {}) as Tree, {}, true, 'weights').weights,
+    )
   })
   const trainableNames = trainable.map(([n]) => n).join(', ')
   const shapes = new Map(trainable.map(([n, t]) => [n, t.shape]))
@@ -619,7 +728,7 @@ export const optimizerSlotWeights = (
       const name = seq.names[i]!
       const own = (pick(tree, name) ?? {}) as Tree
       try {
-        found.push(...convertLayer(seq.layers[i]!, name, own, {}, true).weights)
+        found.push(...convertLayer(seq.layers[i]!, name, own, {}, true, 'weights').weights)
       } catch {
         throw new Error(
           `optimizer weights of ${w.className}: slot '${slot}' has no variables for layer '${name}'`,
