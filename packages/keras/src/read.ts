@@ -289,7 +289,8 @@ const parseJson = (text: string, where: string): Json => {
  * The architecture (`config.json` of the zip, or the `model_config` attribute of the `.h5`)
  * goes through the same reader as `loadTfjsModel`, so the same layer kinds, activations,
  * initializers and regularizers are read and the same errors name the field; the weights
- * come from `model.weights.h5` (or `model_weights`). Optimizer variables are skipped.
+ * come from `model.weights.h5` (or `model_weights`). Optimizer variables are skipped (read by
+ * {@link kerasModelWithOptimizerFromBytes}).
  * Functional models and nested models are refused with a message naming the class.
  * A weights-only `.weights.h5` file, a zip without `config.json`, a JSON file or anything
  * else is refused with a message saying what it is and which function reads it.

@@ -1579,7 +1579,9 @@ const loadEither = async (
  * false` is frozen in the trainable mask. Weights are matched by name: the last two parts of
  * `sequential/dense/kernel:0` are the layer and the weight (`kernel`, `bias`, `gamma`,
  * `beta`, `moving_mean`, `moving_variance`); optimizer weights (`group: 'optimizer'`) are
- * skipped.
+ * skipped (read by {@link loadTfjsModelWithOptimizer}). Also read: `PReLU` (weight `alpha`),
+ * `AlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization` with its statistics in the
+ * config (Keras 3), and the activations `relu6`, `mish`, `gelu_new`, `hard_silu`.
  *
  * Everything is checked before anything is built, and the first problem rejects the promise
  * with a message naming the file and the field: a bad field

@@ -549,7 +549,10 @@ const littleEndian = (values: readonly (Tensor | number)[]): ArrayBuffer => {
  * become layers: a dense layer with a `leakyRelu` activation is written as a linear `Dense`
  * followed by a `LeakyReLU` layer named `<name>_leakyrelu`; ELU with α ≠ 1 is refused
  * (TF.js 4.22's `ELU` layer supports only α = 1); `MCDropout` becomes `Dropout` (TF.js has no Monte Carlo dropout); regularizers
- * are written as `L1L2`. Frozen layers are written with `trainable: false`. Names are the
+ * are written as `L1L2`. Issue 10's kinds: `PReLU`, `AlphaDropout` (also for `MCAlphaDropout`),
+ * `GaussianDropout`, `GaussianNoise`, `relu6`, `mish` as TF.js's own; `RReLU` as a `LeakyReLU`
+ * with the mean slope (its inference form); `Normalization`, `hardSigmoid` (TF.js's is Keras
+ * 2's 0.2x + 0.5), `hardSwish` and `geluApproximate` refused. Frozen layers are written with `trainable: false`. Names are the
  * model's child names, so the weights are `dense/kernel`, `batch_normalization/gamma`, ...
  * A kind it cannot write fails naming the layer; nothing is returned.
  *
