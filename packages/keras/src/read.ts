@@ -2,10 +2,13 @@ import { readFile, stat } from 'node:fs/promises'
 import {
   type LoadTfjsModelOptions,
   type Model,
+  type OptimizerWeights,
+  optimizerSlotWeights,
   type Sequential,
   type TfjsWeightSpec,
   tfjsModelFromArtifacts,
 } from '@purenn/layers'
+import { type Tensor, type Tree, type TreeOf, zeros } from '@purenn/tensor'
 import { unzipSync } from 'fflate'
 import type { File, Group } from 'h5wasm'
 import { datasetAt, groupAt, readH5, stringAttr, stringsAttr } from './h5.js'
@@ -61,6 +64,8 @@ const weightNames = (spec: LayerSpec, count: number): string[] => {
     case 'Dense':
     case 'Conv2D':
       return ['kernel', 'bias'].slice(0, c.use_bias === false ? 1 : 2)
+    case 'PReLU':
+      return ['alpha']
     case 'BatchNormalization':
       return [
         ...(c.scale === false ? [] : ['gamma']),
@@ -139,6 +144,125 @@ const legacyWeights = (file: File): Weights => {
   return w
 }
 
+/** `optimizer/vars/<i>` of `model.weights.h5`, in order, as numbers (int64 iterations included). */
+const optimizerVars = (file: File): (Float32Array | number)[] => {
+  const vars = groupAt(file, 'optimizer/vars')
+  if (vars === undefined) return []
+  const count = vars.keys().length
+  return Array.from({ length: count }, (_, i) => {
+    const where = `model.weights.h5: optimizer/vars/${i}`
+    const d = datasetAt(vars, String(i))
+    if (d === undefined) throw fail(where, 'missing')
+    const v = d.value
+    if (v instanceof Float32Array) return (d.shape ?? []).length === 0 ? v[0]! : v
+    if (typeof v === 'number') return v
+    if (typeof v === 'bigint') return Number(v)
+    if (v instanceof BigInt64Array && v.length === 1) return Number(v[0])
+    throw fail(
+      where,
+      `dtype ${JSON.stringify(d.dtype)}: expected float32 variables and an integer iteration count`,
+    )
+  })
+}
+
+type Obj = { readonly [k: string]: Json }
+const isObj = (u: Json | undefined): u is Obj => typeof u === 'object' && u !== null && !Array.isArray(u)
+
+/** Zeros where the mask is false (a frozen layer's weights, which Keras' optimizer does not track). */
+const zerosWhereFrozen = (t: Tree, mask: TreeOf<boolean> | undefined): Tree => {
+  if (mask === false) return typeof t === 'object' && 'shape' in t ? zeros((t as Tensor).shape) : t
+  if (typeof mask !== 'object' || mask === null) return t
+  if (Array.isArray(t)) return t.map((c, i) => zerosWhereFrozen(c, (mask as TreeOf<boolean>[])[i]))
+  if (typeof t === 'object' && !('shape' in t)) {
+    const out: { [k: string]: Tree } = {}
+    for (const [k, v] of Object.entries(t))
+      out[k] = zerosWhereFrozen(v, (mask as { [k: string]: TreeOf<boolean> })[k])
+    return out
+  }
+  return t
+}
+
+/** The optimizer of a `.keras` file as {@link OptimizerWeights}, or undefined when it has no variables. */
+const optimizerOf = (
+  config: Json,
+  weights: Weights,
+  vars: readonly (Float32Array | number)[],
+  model: Model<Sequential>,
+  opts: LoadKerasModelOptions,
+): OptimizerWeights | undefined => {
+  if (vars.length === 0) return undefined
+  const compile = isObj(config) ? config.compile_config : undefined
+  const opt = isObj(compile) ? compile.optimizer : undefined
+  const className = isObj(opt) && typeof opt.class_name === 'string' ? opt.class_name : undefined
+  const optConfig = isObj(opt) && isObj(opt.config) ? opt.config : {}
+  const where = 'config.json: compile_config.optimizer'
+  if (className === undefined)
+    throw fail(where, 'missing, yet model.weights.h5 holds optimizer variables: their class is unknown')
+  const trainable = optimizerSlotWeights(model, { className, iterations: 0, slots: { p: model.params } }, [
+    'p',
+  ]).map((s) => s.weight)
+  const k = trainable.length
+  const momentum = typeof optConfig.momentum === 'number' ? optConfig.momentum : 0
+  const layout: Record<string, readonly string[]> = {
+    Adam: ['momentum', 'velocity'],
+    SGD: momentum > 0 ? ['momentum'] : [],
+  }
+  const slotNames = layout[className]
+  if (slotNames === undefined)
+    throw fail(
+      where,
+      `the variables of ${className} are not read (purenn reads those of Adam and SGD); kerasModelFromBytes / loadKerasModel read the model alone`,
+    )
+  if (className === 'Adam' && optConfig.amsgrad === true)
+    throw fail(where, 'Adam with amsgrad: its velocity_hat variables are not read')
+  const expected = 2 + slotNames.length * k
+  // compiled but never trained: Keras keeps iterations (0) and the learning rate, no slots yet
+  const unbuilt = vars.length === 2 && vars[0] === 0
+  if (vars.length !== expected && !unbuilt)
+    throw fail(
+      'model.weights.h5: optimizer/vars',
+      `${vars.length} variables where ${className} over ${k} trainable weights has ${expected} (iterations, learning_rate${slotNames.map((n) => `, ${n}`).join('')} per weight)`,
+    )
+  const [iterations, learningRate] = vars as [number, number]
+  if (typeof iterations !== 'number' || !Number.isSafeInteger(iterations) || iterations < 0)
+    throw fail(
+      'model.weights.h5: optimizer/vars/0',
+      `expected the iteration count, found ${String(iterations)}`,
+    )
+  const slots: Record<string, Tree> = {}
+  slotNames.forEach((slot, j) => {
+    // Keras keeps the slots of one weight together: vars[2 + i·slots + j]
+    const byName = new Map<string, Float32Array>()
+    trainable.forEach((name, i) => {
+      const v = unbuilt
+        ? new Float32Array(weights.parts[weights.specs.findIndex((s) => s.name === name)]!.length)
+        : vars[2 + i * slotNames.length + j]!
+      byName.set(name, typeof v === 'number' ? new Float32Array([v]) : v)
+    })
+    const parts = weights.specs.map((spec, i) => byName.get(spec.name) ?? weights.parts[i]!)
+    weights.specs.forEach((spec, i) => {
+      const got = parts[i]!.length
+      const want = spec.shape.reduce((a, b) => a * b, 1)
+      if (got !== want)
+        throw fail(
+          'model.weights.h5: optimizer/vars',
+          `${className}'s ${slot} of ${spec.name}: ${got} values where the weight has ${want}`,
+        )
+    })
+    const slotModel = tfjsModelFromArtifacts(
+      { modelTopology: config, weightSpecs: weights.specs, weightData: concat(parts) },
+      { ...opts, allowNonFinite: true },
+    )
+    slots[slot] = zerosWhereFrozen(slotModel.params as Tree, model.trainable as TreeOf<boolean>)
+  })
+  return {
+    className,
+    iterations,
+    config: { ...optConfig, learning_rate: learningRate },
+    slots,
+  }
+}
+
 const concat = (parts: readonly Float32Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
   let offset = 0
@@ -165,7 +289,8 @@ const parseJson = (text: string, where: string): Json => {
  * The architecture (`config.json` of the zip, or the `model_config` attribute of the `.h5`)
  * goes through the same reader as `loadTfjsModel`, so the same layer kinds, activations,
  * initializers and regularizers are read and the same errors name the field; the weights
- * come from `model.weights.h5` (or `model_weights`). Optimizer variables are skipped.
+ * come from `model.weights.h5` (or `model_weights`). Optimizer variables are skipped (read by
+ * {@link kerasModelWithOptimizerFromBytes}).
  * Functional models and nested models are refused with a message naming the class.
  * A weights-only `.weights.h5` file, a zip without `config.json`, a JSON file or anything
  * else is refused with a message saying what it is and which function reads it.
@@ -187,7 +312,66 @@ const parseJson = (text: string, where: string): Json => {
 export const kerasModelFromBytes = async (
   bytes: Uint8Array,
   opts: LoadKerasModelOptions = {},
-): Promise<Model<Sequential>> => {
+): Promise<Model<Sequential>> => (await readKeras(bytes, opts, false)).model
+
+/**
+ * A Keras model read with its optimizer's variables (see {@link kerasModelWithOptimizerFromBytes}).
+ *
+ * @example
+ * ```ts
+ * import type { KerasModelWithOptimizer } from '@purenn/keras'
+ * const count = (r: KerasModelWithOptimizer) => r.optimizer?.iterations ?? 0
+ * console.log(typeof count) // function
+ * ```
+ * @category Keras
+ */
+export interface KerasModelWithOptimizer {
+  readonly model: Model<Sequential>
+  /** Undefined when the file holds no optimizer variables (never trained, or a legacy `.h5`). */
+  readonly optimizer: OptimizerWeights | undefined
+}
+
+/**
+ * {@link kerasModelFromBytes}, also reading the optimizer's variables that Keras 3 keeps in a
+ * `.keras` file after training (`model.weights.h5`'s `optimizer/vars`, the class and config from
+ * `config.json`'s `compile_config`).
+ *
+ * @remarks
+ * Read for the optimizers whose variables are purenn's: `Adam` (`iterations`, `learning_rate`,
+ * then `momentum` and `velocity` of each trainable weight in turn; AMSGrad is refused) and
+ * `SGD` (`iterations`, `learning_rate`, and with momentum the `momentum` of each trainable
+ * weight). Another class is an error naming it; load the model alone with
+ * {@link kerasModelFromBytes}. The slots are trees shaped like the model's params (zeros for a
+ * frozen layer's weights, which Keras' optimizer does not track); `config` is Keras' optimizer
+ * config with `learning_rate` as stored. `@purenn/optim`'s `restoreAdamState` and
+ * `restoreSgdState` turn the result into a state. Legacy `.h5` files give no optimizer.
+ *
+ * @param bytes - the `.keras` file's bytes
+ * @param opts - `{ inputShape? }`
+ * @returns `{ model, optimizer }`
+ * @example
+ * ```ts
+ * import { kerasArchive, kerasModelWithOptimizerFromBytes } from '@purenn/keras'
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key, tree } from '@purenn/tensor'
+ * const model = initModel(sequential([dense({ units: 1 })], { inputShape: [2] }), { key: key(0) })
+ * const slots = { momentum: tree.map(model.params, (t) => t), velocity: tree.map(model.params, (t) => t) }
+ * const bytes = await kerasArchive(model, { optimizer: { className: 'Adam', iterations: 5, slots } })
+ * const { optimizer } = await kerasModelWithOptimizerFromBytes(bytes)
+ * console.log(optimizer?.className, optimizer?.iterations) // Adam 5
+ * ```
+ * @category Keras
+ */
+export const kerasModelWithOptimizerFromBytes = (
+  bytes: Uint8Array,
+  opts: LoadKerasModelOptions = {},
+): Promise<KerasModelWithOptimizer> => readKeras(bytes, opts, true)
+
+const readKeras = async (
+  bytes: Uint8Array,
+  opts: LoadKerasModelOptions,
+  withOptimizer: boolean,
+): Promise<KerasModelWithOptimizer> => {
   if (startsWith(bytes, ZIP)) {
     let entries: { [name: string]: Uint8Array }
     try {
@@ -206,13 +390,20 @@ export const kerasModelFromBytes = async (
       )
     const config = parseJson(new TextDecoder().decode(configBytes), 'config.json')
     const layers = layersOf(config, 'config.json')
-    const w = await readH5(weightsBytes, (file) => kerasWeights(file, layers))
-    return withContext('config.json', () =>
+    const w = await readH5(weightsBytes, (file) => ({
+      weights: kerasWeights(file, layers),
+      optimizer: optimizerVars(file),
+    }))
+    const model = withContext('config.json', () =>
       tfjsModelFromArtifacts(
-        { modelTopology: config, weightSpecs: w.specs, weightData: concat(w.parts) },
+        { modelTopology: config, weightSpecs: w.weights.specs, weightData: concat(w.weights.parts) },
         opts,
       ),
     )
+    return {
+      model,
+      optimizer: withOptimizer ? optimizerOf(config, w.weights, w.optimizer, model, opts) : undefined,
+    }
   }
   if (startsWith(bytes, HDF5)) {
     const read = await readH5(bytes, (file) => {
@@ -228,7 +419,7 @@ export const kerasModelFromBytes = async (
       layersOf(config, '.h5 model_config')
       return { config, weights: legacyWeights(file) }
     })
-    return withContext('.h5 model_config', () =>
+    const model = withContext('.h5 model_config', () =>
       tfjsModelFromArtifacts(
         {
           modelTopology: read.config,
@@ -238,6 +429,7 @@ export const kerasModelFromBytes = async (
         opts,
       ),
     )
+    return { model, optimizer: undefined }
   }
   throw new Error(`loadKerasModel: ${describe(bytes)}`)
 }
@@ -290,4 +482,35 @@ export const loadKerasModel = async (
     )
   if (!info.isFile()) throw new Error(`loadKerasModel: ${path} is not a regular file`)
   return kerasModelFromBytes(new Uint8Array(await readFile(path)), opts)
+}
+
+/**
+ * {@link loadKerasModel}, also reading the optimizer's variables (see
+ * {@link kerasModelWithOptimizerFromBytes}). Node only.
+ *
+ * @param path - the `.keras` file
+ * @param opts - `{ inputShape? }`
+ * @returns `{ model, optimizer }`
+ * @example
+ * ```ts
+ * import { loadKerasModelWithOptimizer, saveKerasModel } from '@purenn/keras'
+ * import { dense, initModel, sequential } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const file = join(mkdtempSync(join(tmpdir(), 'keras-')), 'm.keras')
+ * const model = initModel(sequential([dense({ units: 2 })], { inputShape: [3] }), { key: key(0) })
+ * await saveKerasModel(model, file, { optimizer: { className: 'SGD', iterations: 4, slots: {} } })
+ * const { optimizer } = await loadKerasModelWithOptimizer(file)
+ * console.log(optimizer?.className, optimizer?.iterations) // SGD 4
+ * ```
+ * @category Keras
+ */
+export const loadKerasModelWithOptimizer = async (
+  path: string,
+  opts: LoadKerasModelOptions = {},
+): Promise<KerasModelWithOptimizer> => {
+  await loadKerasModel(path, opts) // the same checks and messages for the file itself
+  return kerasModelWithOptimizerFromBytes(new Uint8Array(await readFile(path)), opts)
 }

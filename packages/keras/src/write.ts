@@ -1,6 +1,13 @@
 import { rename, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { type Json, type Model, type Shape, tfjsArtifacts } from '@purenn/layers'
+import {
+  type Json,
+  type Model,
+  type OptimizerWeights,
+  optimizerSlotWeights,
+  type Shape,
+  tfjsArtifacts,
+} from '@purenn/layers'
 import { zipSync } from 'fflate'
 import { writeH5 } from './h5.js'
 import { kerasSnakeCase } from './names.js'
@@ -61,6 +68,7 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
   for (const k of Object.keys(config)) {
     if (k.endsWith('_initializer')) config[k] = keras3Object(config[k], 'keras.initializers')
     if (k.endsWith('_regularizer')) config[k] = keras3Object(config[k], 'keras.regularizers')
+    if (k.endsWith('_constraint')) config[k] = keras3Object(config[k], 'keras.constraints')
   }
   if (layer.class_name === 'LeakyReLU') {
     config.negative_slope = config.alpha ?? 0.3
@@ -76,6 +84,101 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
 }
 
 /**
+ * Options of {@link kerasArchive} and {@link saveKerasModel}.
+ *
+ * @example
+ * ```ts
+ * import type { KerasSaveOptions } from '@purenn/keras'
+ * const opts: KerasSaveOptions = { loss: 'sparse_categorical_crossentropy' }
+ * console.log(opts.loss) // sparse_categorical_crossentropy
+ * ```
+ * @category Keras
+ */
+export interface KerasSaveOptions {
+  /**
+   * The optimizer's variables (Adam, or SGD with or without momentum), written as Keras 3
+   * keeps them, with a `compile_config` so that `keras.models.load_model` compiles the model
+   * and restores them.
+   */
+  readonly optimizer?: OptimizerWeights
+  /** Keras' name of the loss, for `compile_config`. Default `'mean_squared_error'`. */
+  readonly loss?: string
+}
+
+/** Keras 3's optimizer configs (keras 3.15's defaults), to which the given config is added. */
+const optimizerDefaults: { readonly [className: string]: Obj } = {
+  Adam: { name: 'adam', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false },
+  SGD: { name: 'sgd', learning_rate: 0.01, momentum: 0, nesterov: false },
+}
+const optimizerCommon: Obj = {
+  weight_decay: null,
+  clipnorm: null,
+  global_clipnorm: null,
+  clipvalue: null,
+  use_ema: false,
+  ema_momentum: 0.99,
+  ema_overwrite_frequency: null,
+  loss_scale_factor: null,
+  gradient_accumulation_steps: null,
+}
+
+/** The optimizer's `compile_config` and its variables in Keras 3's order. */
+const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
+  const defaults = optimizerDefaults[w.className]
+  if (defaults === undefined)
+    throw new Error(
+      `kerasArchive: optimizer variables of ${w.className}: .keras export writes those of ${Object.keys(optimizerDefaults).join(', ')}`,
+    )
+  if (!Number.isSafeInteger(w.iterations) || w.iterations < 0)
+    throw new Error(`kerasArchive: optimizer iterations must be a non-negative integer, got ${w.iterations}`)
+  const slotNames =
+    w.className === 'Adam' ? ['momentum', 'velocity'] : w.slots.momentum === undefined ? [] : ['momentum']
+  const extra = Object.keys(w.slots).filter((k) => !slotNames.includes(k))
+  if (extra.length > 0)
+    throw new Error(
+      `kerasArchive: optimizer variables of ${w.className}: Keras' ${w.className} has no slot ${extra.join(', ')}`,
+    )
+  const given = Object.fromEntries(
+    Object.entries(w.config ?? {}).filter(
+      ([, v]) => v === null || ['number', 'string', 'boolean'].includes(typeof v),
+    ),
+  ) as Obj
+  const config: { [k: string]: Json } = { ...defaults, ...optimizerCommon, ...given }
+  if (w.className === 'SGD' && slotNames.length === 1 && config.momentum === 0)
+    throw new Error(
+      'kerasArchive: SGD variables with a momentum slot need config.momentum > 0 (Keras keeps no momentum otherwise)',
+    )
+  if (typeof config.learning_rate !== 'number')
+    throw new Error(
+      'kerasArchive: optimizer config.learning_rate must be a number (a schedule is not written)',
+    )
+  let slots: ReturnType<typeof optimizerSlotWeights>
+  try {
+    slots = optimizerSlotWeights(model, w, slotNames)
+  } catch (e) {
+    throw new Error(`kerasArchive: ${(e as Error).message}`)
+  }
+  // Keras keeps one weight's slots together: m0, v0, m1, v1, ...
+  const k = slots.length / Math.max(slotNames.length, 1)
+  const ordered = Array.from({ length: k }, (_, i) => slotNames.map((_s, j) => slots[j * k + i]!)).flat()
+  return {
+    compileConfig: {
+      optimizer: { module: 'keras.optimizers', class_name: w.className, config, registered_name: null },
+      loss,
+      loss_weights: null,
+      metrics: null,
+      weighted_metrics: null,
+      run_eagerly: false,
+      steps_per_execution: 1,
+      jit_compile: false,
+    },
+    name: String(config.name),
+    learningRate: config.learning_rate,
+    values: ordered.map((s) => s.value),
+  }
+}
+
+/**
  * The model as the bytes of a Keras 3 `.keras` file: a zip of `metadata.json`,
  * `config.json` (Keras 3's model config) and `model.weights.h5`, what
  * `keras.models.load_model` reads.
@@ -85,12 +188,16 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
  * `leakyRelu` activation becomes a `LeakyReLU` layer, `MCDropout` becomes `Dropout`,
  * regularizers `L1L2`), preceded by an `InputLayer` with the model's input shape. In
  * `model.weights.h5` each layer's variables are under `layers/<class in snake case, rank>/vars`
- * with the layer's name as the group's `name` attribute, as Keras 3 writes them. No optimizer
- * state is written. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
+ * with the layer's name as the group's `name` attribute, as Keras 3 writes them. With
+ * `options.optimizer` (Adam or SGD), `config.json` gets a `compile_config` (the optimizer's
+ * Keras config, `options.loss`) and `model.weights.h5` the group `optimizer/vars`:
+ * `iterations` (int64), `learning_rate`, then each trainable weight's slots together (Adam:
+ * `momentum`, `velocity`), what Keras 3.15 writes after `fit`. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
  * its creation time (h5wasm offers no way to turn that off). Checked with Keras 3.15 (`scripts/fixtures/keras-fixtures.py check`): predictions
  * within 1e-6 of purenn's.
  *
  * @param model - the model (a `sequential` of the kinds TF.js export handles)
+ * @param options - `{ optimizer?, loss? }`
  * @returns the `.keras` file's bytes
  * @example
  * ```ts
@@ -102,8 +209,12 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
  * ```
  * @category Keras
  */
-export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
-  const a = tfjsArtifacts(model)
+export const kerasArchive = async (model: Model, options: KerasSaveOptions = {}): Promise<Uint8Array> => {
+  const a = tfjsArtifacts(model, { target: 'keras3' })
+  const opt =
+    options.optimizer === undefined
+      ? undefined
+      : kerasOptimizer(model, options.optimizer, options.loss ?? 'mean_squared_error')
   const topology = a.modelTopology.config as { readonly name: string; readonly layers: readonly KerasLayer[] }
   let shape: Shape = model.inputShape
   const layers: Json[] = [
@@ -129,6 +240,7 @@ export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
     config: { name: topology.name, trainable: true, dtype: 'float32', layers },
     registered_name: null,
     build_config: { input_shape: [null, ...model.inputShape] },
+    ...(opt === undefined ? {} : { compile_config: opt.compileConfig }),
   }
   // the weights of each layer, in the byte order of tfjsArtifacts
   const data = new DataView(a.weightData)
@@ -156,6 +268,25 @@ export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
         vars.create_dataset({ name: String(i), data: w.values, shape: [...w.shape], dtype: '<f4' })
     }
     file.create_group('vars').create_attribute('name', topology.name)
+    if (opt !== undefined) {
+      const vars = file.create_group('optimizer').create_group('vars')
+      vars.create_attribute('name', opt.name)
+      vars.create_dataset({ name: '0', data: [options.optimizer!.iterations], shape: [], dtype: '<i8' })
+      vars.create_dataset({
+        name: '1',
+        data: new Float32Array([opt.learningRate as number]),
+        shape: [],
+        dtype: '<f4',
+      })
+      opt.values.forEach((t, i) => {
+        vars.create_dataset({
+          name: String(i + 2),
+          data: new Float32Array(t.data),
+          shape: [...t.shape],
+          dtype: '<f4',
+        })
+      })
+    }
   })
   const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o))
   // a fixed time stamp in the zip headers (the HDF5 file inside has its own)
@@ -176,6 +307,7 @@ export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
  *
  * @param model - the model
  * @param path - the `.keras` file to write
+ * @param options - `{ optimizer?, loss? }` (see {@link kerasArchive})
  * @example
  * ```ts
  * import { saveKerasModel } from '@purenn/keras'
@@ -190,8 +322,12 @@ export const kerasArchive = async (model: Model): Promise<Uint8Array> => {
  * ```
  * @category Keras
  */
-export const saveKerasModel = async (model: Model, path: string): Promise<void> => {
-  const bytes = await kerasArchive(model)
+export const saveKerasModel = async (
+  model: Model,
+  path: string,
+  options: KerasSaveOptions = {},
+): Promise<void> => {
+  const bytes = await kerasArchive(model, options)
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
   await writeFile(tmp, bytes)
   await rename(tmp, path)

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { key, type Tensor, type Tree, type TreeOf, tensor, tree } from '@purenn/tensor'
+import { key, type Tensor, type Tree, type TreeOf, tensor, tree, zeros } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -22,7 +22,11 @@ import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
+import { alphaDropout, gaussianDropout, gaussianNoise } from './noise.js'
+import { normalization } from './normalization.js'
+import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
+import { prelu } from './prelu.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { reshape } from './reshape.js'
 import { type Sequential, sequential } from './sequential.js'
@@ -102,6 +106,9 @@ interface ManifestEntry {
   readonly model: boolean
   /** `<layer>/<weight>`, the last two parts of its name without the `:0` suffix. */
   readonly target: string
+  /** Its whole name without the `:0` suffix. */
+  readonly name: string
+  readonly dtype: string
   /** How its values are stored when quantized by `tensorflowjs_converter --quantize_*`. */
   readonly quantization?: Quantization
 }
@@ -293,9 +300,14 @@ const activationTable: { readonly [k: string]: () => Activation } = {
   softmax: () => activations.softmax,
   softplus: () => activations.softplus,
   leakyrelu: () => activations.leakyRelu(0.2),
+  relu6: () => activations.relu6,
+  mish: () => activations.mish,
+  gelunew: () => activations.geluApproximate,
+  hardsilu: () => activations.hardSwish,
+  hardswish: () => activations.hardSwish,
 }
 const activationList =
-  'linear, relu, leaky_relu, elu, selu, gelu, swish (silu), sigmoid, tanh, softmax, softplus'
+  'linear, relu, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish (silu), sigmoid, tanh, softmax, softplus, relu6, mish, hard_silu (hard_swish)'
 
 /** A Keras activation name (`'relu'`, `'leaky_relu'`; absent or null is `linear`). */
 const activationOf = (u: unknown, path: string): E.Either<string, Activation> => {
@@ -549,6 +561,76 @@ const leakyReluOf: Convert = (c, path, name) =>
     E.chain((l) => build(path, () => leakyRelu({ alpha: l.alpha ?? l.negative_slope ?? 0.3, ...name }))),
   )
 
+// Keras' PReLU (TF.js and Keras 3): the slope is the weight `alpha`
+const preluOf: Convert = (c, path, name) =>
+  pipe(
+    E.Do,
+    E.bind('shared', () =>
+      decode(t.partial({ shared_axes: t.union([t.null, t.Int, t.array(t.Int)]) }), c, path),
+    ),
+    E.bind('init', () => initializerOf(c.alpha_initializer, `${path}.alpha_initializer`, 'zeros')),
+    E.bind('reg', () => regularizerOf(c.alpha_regularizer, `${path}.alpha_regularizer`)),
+    E.bind('con', () => constraintOf(c.alpha_constraint, `${path}.alpha_constraint`)),
+    E.chain((o) => {
+      const s = o.shared.shared_axes
+      const sharedAxes = s === undefined || s === null ? [] : typeof s === 'number' ? [s] : s
+      return build(path, () =>
+        prelu({
+          alphaInitializer: o.init,
+          sharedAxes,
+          ...(o.reg === undefined ? {} : { alphaRegularizer: o.reg }),
+          ...(o.con === undefined ? {} : { alphaConstraint: o.con }),
+          ...name,
+        }),
+      )
+    }),
+  )
+
+const rateOf =
+  (make: typeof alphaDropout): Convert =>
+  (c, path, name) =>
+    pipe(
+      decode(t.type({ rate: FiniteNumber }), c, path),
+      E.chainFirst(() => unsupported(c, path, [['noise_shape', 'a noise shape is']])),
+      E.chain((d) => build(path, () => make({ rate: d.rate, ...name }))),
+    )
+
+const gaussianNoiseOf: Convert = (c, path, name) =>
+  pipe(
+    decode(t.type({ stddev: FiniteNumber }), c, path),
+    E.chain((d) => build(path, () => gaussianNoise({ stddev: d.stddev, ...name }))),
+  )
+
+// Keras 3's Normalization with its statistics in the config (Normalization(mean=..., variance=...));
+// one adapted in Keras keeps them in weights, which is not read
+const normalizationOf: Convert = (c, path, name) =>
+  pipe(
+    decode(
+      t.partial({
+        axis: t.union([t.null, t.Int, t.tuple([t.Int])]),
+        mean: t.unknown,
+        variance: t.unknown,
+        invert: Bool,
+      }),
+      c,
+      path,
+    ),
+    E.chain((d) => {
+      const list = (u: unknown): u is number[] =>
+        Array.isArray(u) && u.every((v) => typeof v === 'number' && Number.isFinite(v))
+      const flat = (u: unknown): unknown => (Array.isArray(u) ? u.flat(Number.POSITIVE_INFINITY) : u)
+      if (d.invert === true) return E.left(`${path}.invert: an inverted Normalization is not supported`)
+      const mean = flat(d.mean)
+      const variance = flat(d.variance)
+      if (!list(mean) || !list(variance))
+        return E.left(
+          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which purenn does not read`,
+        )
+      const axis = Array.isArray(d.axis) ? d.axis[0] : (d.axis ?? -1)
+      return build(path, () => normalization({ axis, mean, variance, ...name }))
+    }),
+  )
+
 // TF.js and Keras' `ELU` layer; alpha 1 by default
 const eluOf: Convert = (c, path, name) =>
   pipe(
@@ -701,6 +783,11 @@ const converters: { readonly [className: string]: Convert } = {
   MaxPooling2D: poolingOf(maxPooling2d),
   AveragePooling2D: poolingOf(averagePooling2d),
   GlobalAveragePooling2D: globalAveragePooling2dOf,
+  PReLU: preluOf,
+  AlphaDropout: rateOf(alphaDropout),
+  GaussianDropout: rateOf(gaussianDropout),
+  GaussianNoise: gaussianNoiseOf,
+  Normalization: normalizationOf,
   Add: (_c, path, name) => build(path, () => add(name)),
   Concatenate: (c, path, name) =>
     pipe(
@@ -1080,6 +1167,8 @@ const placeWeights = (
         offset,
         model,
         target: parts.slice(-2).join('/'),
+        name: parts.join('/'),
+        dtype: w.dtype,
         ...(quantization === undefined ? {} : { quantization }),
       })
       offset += per * w.shape.reduce((p, d) => p * d, 1)
@@ -1096,6 +1185,7 @@ const kerasWeightNames: { readonly [k: string]: string } = {
   beta: 'beta',
   movingMean: 'moving_mean',
   movingVariance: 'moving_variance',
+  alpha: 'alpha',
 }
 
 /**
@@ -1118,7 +1208,13 @@ const matchWeights = (
   fresh: Model<Sequential>,
   topology: Topology,
   entries: readonly ManifestEntry[],
-): E.Either<string, readonly ManifestEntry[]> => {
+): E.Either<string, readonly (ManifestEntry | undefined)[]> => {
+  // a Normalization's statistics come from its config (Keras 3 keeps no weights for them)
+  const fromConfig = new Set(
+    topology.kerasLayers
+      .filter((l) => l.kind === 'Normalization')
+      .flatMap((l) => [`${l.name}/mean`, `${l.name}/variance`]),
+  )
   const expected = weightEntries(fresh.layer, fresh.params, fresh.state).map((e) => ({
     target: kerasTarget(e.name),
     shape: e.tensor.shape,
@@ -1144,9 +1240,13 @@ const matchWeights = (
     }
     byTarget.set(m.target, m)
   }
-  const out: ManifestEntry[] = []
+  const out: (ManifestEntry | undefined)[] = []
   for (const e of expected) {
     const m = byTarget.get(e.target)
+    if (m === undefined && fromConfig.has(e.target)) {
+      out.push(undefined)
+      continue
+    }
     if (m === undefined)
       return E.left(`weightsManifest: no entry for the weight ${e.target} ${fmt(e.shape)} of the model`)
     if (fmt(m.shape) !== fmt(e.shape))
@@ -1248,13 +1348,89 @@ const readGroups = async (
   return E.right(out)
 }
 
+/**
+ * The optimizer weights of the manifest (`group: 'optimizer'`) as {@link OptimizerWeights}:
+ * `iter` and `<weight>/<slot>` entries, each slot matched to the model weight of that name.
+ */
+const optimizerOf = (
+  trainingConfig: unknown,
+  entries: readonly ManifestEntry[],
+  order: readonly (ManifestEntry | undefined)[],
+  fresh: Model<Sequential>,
+  bytesOf: (m: ManifestEntry) => Uint8Array,
+): E.Either<string, OptimizerWeights | undefined> => {
+  const mine = entries.filter((m) => !m.model)
+  if (mine.length === 0) return E.right(undefined)
+  const oc = isRecord(trainingConfig) ? trainingConfig.optimizer_config : undefined
+  const className = isRecord(oc) && typeof oc.class_name === 'string' ? oc.class_name : undefined
+  if (className === undefined)
+    return E.left(
+      `trainingConfig.optimizer_config.class_name: expected the optimizer's class (such as "Adam") next to its weights, found ${brief(oc)}`,
+    )
+  const names = lookup(tfjsSlotNames, className)
+  if (names === undefined)
+    return E.left(
+      `trainingConfig.optimizer_config.class_name: optimizer weights of ${className} are not read (purenn reads those of ${Object.keys(tfjsSlotNames).join(', ')}); loadTfjsModel reads the model alone`,
+    )
+  const kerasSlot = new Map(Object.entries(names).map(([k, v]) => [v, k]))
+  const index = new Map(order.flatMap((m, i) => (m === undefined ? [] : [[m.name, i] as const])))
+  const values = new Map<string, Map<number, Tensor>>()
+  let iterations: number | undefined
+  for (const m of mine) {
+    const bytes = bytesOf(m)
+    if (m.name === 'iter') {
+      if (m.shape.length !== 0 || (m.dtype !== 'int32' && m.dtype !== 'float32'))
+        return E.left(`${m.where}: expected an int32 or float32 scalar`)
+      const view = new DataView(bytes.buffer, bytes.byteOffset + m.offset, 4)
+      iterations = m.dtype === 'int32' ? view.getInt32(0, true) : view.getFloat32(0, true)
+      if (!Number.isSafeInteger(iterations) || iterations < 0)
+        return E.left(`${m.where}: expected a count of updates, found ${iterations}`)
+      continue
+    }
+    const cut = m.name.lastIndexOf('/')
+    const slot = kerasSlot.get(m.name.slice(cut + 1))
+    if (slot === undefined)
+      return E.left(
+        `${m.where}: not a variable of TF.js's ${className} (expected iter${[...kerasSlot.keys()].map((k) => ` or <weight>/${k}`).join('')})`,
+      )
+    const i = index.get(m.name.slice(0, cut))
+    if (i === undefined) return E.left(`${m.where}: names no weight of the model`)
+    if (m.dtype !== 'float32')
+      return E.left(`${m.where}: dtype "${m.dtype}" is not supported, expected float32`)
+    if (fmt(m.shape) !== fmt(order[i]!.shape))
+      return E.left(
+        `${m.where}: expected the shape of ${order[i]!.name}, ${fmt(order[i]!.shape)}, got ${fmt(m.shape)}`,
+      )
+    const inSlot = values.get(slot) ?? new Map<number, Tensor>()
+    inSlot.set(i, tensorAt(bytes, m.offset, m.shape))
+    values.set(slot, inSlot)
+  }
+  if (iterations === undefined) return E.left(`weightsManifest: optimizer weights without "iter"`)
+  const slots: Record<string, Tree> = {}
+  for (const slot of Object.keys(names)) {
+    const got = values.get(slot) ?? new Map<number, Tensor>()
+    let i = 0
+    slots[slot] = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => {
+      const v = got.get(i++)
+      return v ?? zeros(e.tensor.shape)
+    }).params
+  }
+  return E.right({
+    className,
+    iterations,
+    ...(isRecord(oc) && isRecord(oc.config) ? { config: oc.config } : {}),
+    slots,
+  })
+}
+
 // ---------------------------------------------------------------------------------------
 // Loading
 
 const loadEither = async (
   path: string,
   opts: LoadTfjsModelOptions,
-): Promise<E.Either<string, Model<Sequential>>> => {
+  withOptimizer = false,
+): Promise<E.Either<string, TfjsModelWithOptimizer>> => {
   const isFile = path.endsWith('.json')
   const jsonPath = isFile ? path : join(path, 'model.json')
   const jsonName = basename(jsonPath)
@@ -1319,8 +1495,12 @@ const loadEither = async (
     const { fresh, order } = checked.right
     const groups = await readGroups(opened.right, json.weightsManifest, placed.groupBytes)
     if (E.isLeft(groups)) return groups
-    const values: Tensor[] = []
+    const values: (Tensor | undefined)[] = []
     for (const m of order) {
+      if (m === undefined) {
+        values.push(undefined)
+        continue
+      }
       const w =
         m.quantization === undefined
           ? tensorAt(groups.right[m.group]!, m.offset, m.shape)
@@ -1335,14 +1515,26 @@ const loadEither = async (
       values.push(w)
     }
     let i = 0
-    const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
-    return E.right({
-      layer: fresh.layer,
-      params,
-      state,
-      trainable: trainableMask(fresh, topology),
-      inputShape,
-    })
+    const { params, state } = mapWeights(
+      fresh.layer,
+      fresh.params,
+      fresh.state,
+      (e) => values[i++] ?? e.tensor,
+    )
+    const optimizer = withOptimizer
+      ? inJson(
+          optimizerOf(
+            (parsed.right as { trainingConfig?: unknown }).trainingConfig,
+            placed.entries,
+            order,
+            fresh,
+            (m) => groups.right[m.group]!,
+          ),
+        )
+      : E.right(undefined)
+    if (E.isLeft(optimizer)) return optimizer
+    const model = { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
+    return E.right({ model, optimizer: optimizer.right })
   } finally {
     await closeAll(opened.right)
   }
@@ -1387,7 +1579,9 @@ const loadEither = async (
  * false` is frozen in the trainable mask. Weights are matched by name: the last two parts of
  * `sequential/dense/kernel:0` are the layer and the weight (`kernel`, `bias`, `gamma`,
  * `beta`, `moving_mean`, `moving_variance`); optimizer weights (`group: 'optimizer'`) are
- * skipped.
+ * skipped (read by {@link loadTfjsModelWithOptimizer}). Also read: `PReLU` (weight `alpha`),
+ * `AlphaDropout`, `GaussianDropout`, `GaussianNoise`, `Normalization` with its statistics in the
+ * config (Keras 3), and the activations `relu6`, `mish`, `gelu_new`, `hard_silu`.
  *
  * Everything is checked before anything is built, and the first problem rejects the promise
  * with a message naming the file and the field: a bad field
@@ -1444,7 +1638,67 @@ export const loadTfjsModel = async (
   // a file that is not a .json (a .keras zip, an .h5): say what it is instead of ENOTDIR
   if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
     throw new Error(`loadTfjsModel: ${path} is ${await describeFile(path)}`)
-  return orThrow(await loadEither(path, opts))
+  return orThrow(await loadEither(path, opts)).model
+}
+
+/**
+ * A model read by {@link loadTfjsModelWithOptimizer}: the model and its optimizer's variables.
+ *
+ * @example
+ * ```ts
+ * import type { TfjsModelWithOptimizer } from '@purenn/layers'
+ * const show = (r: TfjsModelWithOptimizer) => r.optimizer?.iterations ?? 'no optimizer weights'
+ * console.log(typeof show) // function
+ * ```
+ * @category Models
+ */
+export interface TfjsModelWithOptimizer {
+  readonly model: Model<Sequential>
+  /** Undefined when the manifest holds no optimizer weights. */
+  readonly optimizer: OptimizerWeights | undefined
+}
+
+/**
+ * {@link loadTfjsModel}, also reading the optimizer weights that TF.js's
+ * `model.save(handler, { includeOptimizer: true })` writes (and `saveTfjsModel(model, dir,
+ * { optimizer })`).
+ *
+ * @remarks
+ * The optimizer's class comes from `trainingConfig.optimizer_config`; TF.js 4.22's Adam keeps
+ * `iter` and `<weight>/m`, `<weight>/v` for each trainable weight (read as the slots
+ * `momentum` and `velocity`, Keras 3's names), its SGD only `iter`. Other classes are an error
+ * naming the class (their variables are not purenn's). A slot has a leaf for each param of the
+ * model; one TF.js did not keep (a frozen layer's) is zeros. `@purenn/optim`'s
+ * `restoreAdamState` turns the result into an Adam state.
+ *
+ * @param path - the folder, or its `model.json`
+ * @param opts - as {@link loadTfjsModel}
+ * @returns `{ model, optimizer }`
+ * @example
+ * ```ts
+ * import { dense, initModel, loadTfjsModelWithOptimizer, saveTfjsModel, sequential } from '@purenn/layers'
+ * import { key, tensor, tree } from '@purenn/tensor'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-')), 'model')
+ * const model = initModel(sequential([dense({ units: 1 })], { inputShape: [2] }), { key: key(0) })
+ * const m = { dense: { kernel: tensor([[0.1], [0.2]]), bias: tensor([0.3]) } }
+ * const v = { dense: { kernel: tensor([[0.01], [0.02]]), bias: tensor([0.03]) } }
+ * await saveTfjsModel(model, dir, { optimizer: { className: 'Adam', iterations: 7, slots: { momentum: m, velocity: v } } })
+ * const { optimizer } = await loadTfjsModelWithOptimizer(dir)
+ * const v2 = tree.flatten(optimizer!.slots.velocity!).map(([p, t]) => `${p} ${t.toString()}`)
+ * console.log(optimizer?.iterations, v2.join('; ')) // 7 dense.kernel tensor([[0.01], [0.02]]); dense.bias tensor([0.03])
+ * ```
+ * @category Models
+ */
+export const loadTfjsModelWithOptimizer = async (
+  path: string,
+  opts: LoadTfjsModelOptions = {},
+): Promise<TfjsModelWithOptimizer> => {
+  if (!path.endsWith('.json') && (await fs.stat(path).catch(() => undefined))?.isFile() === true)
+    throw new Error(`loadTfjsModelWithOptimizer: ${path} is ${await describeFile(path)}`)
+  return orThrow(await loadEither(path, opts, true))
 }
 
 /**
@@ -1503,8 +1757,9 @@ export const tfjsModelFromArtifacts = (
     E.bind('order', ({ fresh, topology, placed }) => matchWeights(fresh, topology, placed.entries)),
     E.map(({ topology, inputShape, fresh, order }) => {
       let i = 0
-      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => {
-        const m = order[i++]!
+      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => {
+        const m = order[i++]
+        if (m === undefined) return e.tensor
         return m.quantization === undefined
           ? tensorAt(bytes, m.offset, m.shape)
           : dequantize(bytes, m.offset, m.shape, m.quantization)

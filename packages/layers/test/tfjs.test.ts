@@ -812,7 +812,7 @@ describe('loadTfjsModel: errors name the file and the field', () => {
       await writeMain((json) =>
         layersOf(json).splice(3, 0, { class_name: 'LSTM', config: { name: 'lstm' } }),
       ),
-      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Reshape, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Add, Concatenate, InputLayer',
+      'model.json: modelTopology: layer 3 ("lstm") has class "LSTM", which purenn does not have; supported: Dense, BatchNormalization, Dropout, Activation, LeakyReLU, Flatten, ELU, Reshape, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, PReLU, AlphaDropout, GaussianDropout, GaussianNoise, Normalization, Add, Concatenate, InputLayer',
     )
     await rejects(
       await writeMain((json) => layersOf(json).push(layersOf(json)[0])),
@@ -822,8 +822,8 @@ describe('loadTfjsModel: errors name the file and the field', () => {
 
   it('a field purenn cannot honour: activation, initializer, constraint, noise shape, channels first', async () => {
     await rejects(
-      await writeMain((json) => (layersOf(json)[3].config.activation = 'relu6')),
-      'model.json: modelTopology.model_config.config.layers[3].config.activation: "relu6" is not an activation purenn has; supported: linear, relu, leaky_relu, elu, selu, gelu, swish (silu), sigmoid, tanh, softmax, softplus',
+      await writeMain((json) => (layersOf(json)[3].config.activation = 'softsign')),
+      'model.json: modelTopology.model_config.config.layers[3].config.activation: "softsign" is not an activation purenn has; supported: linear, relu, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish (silu), sigmoid, tanh, softmax, softplus, relu6, mish, hard_silu (hard_swish)',
     )
     await rejects(
       await writeMain(

@@ -239,9 +239,11 @@ const sequential: OnnxLayerExporter = (ctx) => {
 }
 
 /**
- * The layer kinds {@link onnxModel} exports without help, by kind. Dropout layers
- * (`Dropout`, `MCDropout`) export as the identity: an ONNX file is for deterministic
- * inference (run purenn's `mcPredict` for Monte Carlo estimates).
+ * The layer kinds {@link onnxModel} exports without help, by kind. Dropout and noise layers
+ * (`Dropout`, `MCDropout`, `AlphaDropout`, `MCAlphaDropout`, `GaussianDropout`,
+ * `GaussianNoise`) export as the identity: an ONNX file is for deterministic inference (run
+ * purenn's `mcPredict` for Monte Carlo estimates). `PReLU` is ONNX's `PRelu`, `RReLU` a
+ * `LeakyRelu` with the mean slope (its inference form), `Normalization` a `Sub` and a `Div`.
  *
  * @example
  * ```ts
@@ -270,6 +272,39 @@ export const onnxExporters: { readonly [kind: string]: OnnxLayerExporter } = Obj
   BatchNormalization: batchNormalization,
   Dropout: (ctx) => same(ctx, ctx.input),
   MCDropout: (ctx) => same(ctx, ctx.input),
+  // y = max(0, x) + α·min(0, x), α of shape inputShape (shared axes 1): broadcasts over the batch
+  PReLU: (ctx) =>
+    same(
+      ctx,
+      ctx.graph.node('PRelu', [ctx.input, ctx.graph.constant(required(ctx, ctx.params, 'alpha'), 'alpha')]),
+    ),
+  // at inference RReLU is a leaky ReLU with the mean slope (lower + upper)/2
+  RReLU: (ctx) => {
+    const { lower, upper } = ctx.layer.config
+    if (typeof lower !== 'number' || typeof upper !== 'number')
+      throw problem(ctx, 'config.lower and config.upper must be numbers')
+    return same(ctx, ctx.graph.node('LeakyRelu', [ctx.input], { alpha: { f: (lower + upper) / 2 } }))
+  },
+  // noise layers, like dropout, are the identity at inference
+  AlphaDropout: (ctx) => same(ctx, ctx.input),
+  MCAlphaDropout: (ctx) => same(ctx, ctx.input),
+  GaussianDropout: (ctx) => same(ctx, ctx.input),
+  GaussianNoise: (ctx) => same(ctx, ctx.input),
+  // (x − mean) / max(√variance, 1e-7), the divisor computed here once (√ of a float32 is correctly
+  // rounded either way, so the constant equals the tensor op's)
+  Normalization: (ctx) => {
+    const mean = required(ctx, ctx.state, 'mean')
+    const variance = required(ctx, ctx.state, 'variance')
+    const divisor = tensor(
+      Float32Array.from(variance.data, (v) => Math.max(Math.sqrt(v), 1e-7)),
+      [...variance.shape],
+    )
+    const g = ctx.graph
+    return same(
+      ctx,
+      g.node('Div', [g.node('Sub', [ctx.input, g.constant(mean, 'mean')]), g.constant(divisor, 'std')]),
+    )
+  },
   Conv2D: conv2d,
   MaxPooling2D: pooling('MaxPool'),
   AveragePooling2D: pooling('AveragePool'),

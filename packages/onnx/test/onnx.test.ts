@@ -7,6 +7,7 @@ import {
   type AnyLayer,
   activation,
   activations,
+  alphaDropout,
   applyModel,
   averagePooling2d,
   batchNormalization,
@@ -14,6 +15,8 @@ import {
   dense,
   dropout,
   flatten,
+  gaussianDropout,
+  gaussianNoise,
   globalAveragePooling2d,
   initModel,
   type Layer,
@@ -21,7 +24,10 @@ import {
   type Model,
   maxPooling2d,
   mcDropout,
+  normalization,
+  prelu,
   residual,
+  rrelu,
   sequential,
 } from '@purenn/layers'
 import { onnxModel } from '@purenn/onnx'
@@ -309,5 +315,62 @@ describe('onnxModel, the file itself', () => {
     const x = randomUniform(key(7), [2, 3])
     const got = await run(bytes, x)
     expect(maxAbsDiff(got.data, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-6)
+  })
+})
+
+// Issue 10's layer kinds: PReLU as PRelu, RReLU as LeakyRelu with the mean slope, Normalization as
+// Sub/Div, the noise and dropout layers as the identity, and the activations mish, relu6,
+// hardSigmoid, hardSwish, gelu (tanh form); compared with purenn's inference within 1e-6. (In this
+// file: onnxruntime-node's native binding loads once per worker.)
+describe('issue 10 kinds -> ONNX (onnxruntime-node)', () => {
+  it('every new kind and activation: outputs within 1e-6 of purenn', async () => {
+    const arch = sequential(
+      [
+        normalization({ mean: [0.5, -1, 2, 0, 1, 3], variance: [4, 0.25, 1, 9, 2, 0] }),
+        dense({ units: 8, activation: 'mish' }),
+        prelu(),
+        alphaDropout({ rate: 0.1 }),
+        gaussianNoise({ stddev: 0.1 }),
+        dense({ units: 8, activation: 'relu6' }),
+        rrelu({ lower: 0.1, upper: 0.3 }),
+        gaussianDropout({ rate: 0.2 }),
+        dense({ units: 8, activation: 'hardSwish' }),
+        dense({ units: 8, activation: activations.geluApproximate }),
+        activation('hardSigmoid'),
+        dense({ units: 3, activation: 'softmax' }),
+      ],
+      { inputShape: [6] },
+    )
+    const init = initModel(arch, { key: key(1) })
+    const model: Model = {
+      ...init,
+      params: {
+        ...(init.params as Record<string, Tree>),
+        p_re_lu: { alpha: uniform(key(2), [8], { minval: -0.5, maxval: 0.5 }) },
+      },
+    }
+    // a feature with variance 0 is divided by 1e-7 (Keras' rule): keep its inputs at its mean
+    const raw = uniform(key(3), [64, 6], { minval: -3, maxval: 3 })
+    const x = tensor(
+      Float32Array.from(raw.data, (v, i) => (i % 6 === 5 ? 3 : v)),
+      [64, 6],
+    )
+    const got = (await run(onnxModel(model), x)).data
+    const diff = maxAbsDiff(got, applyModel(model, x).y.data)
+    console.log(`issue 10 kinds, purenn -> ONNX: max |Δp| ${diff}`)
+    expect(diff).toBeLessThanOrEqual(1e-6)
+  })
+
+  it('PReLU with shared axes over a 2-D input broadcasts as purenn does', async () => {
+    const arch = sequential([prelu({ sharedAxes: [1] })], { inputShape: [4, 3] })
+    const init = initModel(arch, { key: key(4) })
+    const model: Model = {
+      ...init,
+      params: { p_re_lu: { alpha: uniform(key(5), [1, 3], { minval: -1, maxval: 1 }) } },
+    }
+    const x = uniform(key(6), [5, 4, 3], { minval: -2, maxval: 2 })
+    expect(
+      maxAbsDiff((await run(onnxModel(model), x)).data, applyModel(model, x).y.data),
+    ).toBeLessThanOrEqual(1e-7)
   })
 })

@@ -1,0 +1,130 @@
+// Issue 10's layer kinds in .keras files. kinds.keras was written by Keras 3.15
+// (scripts/fixtures/keras-fixtures.py write-kinds) with its predictions in kinds.json; purenn must
+// predict the same within 1e-6. purenn-written files with these kinds were loaded by Keras by hand
+// (`keras-fixtures.py check`, see the models-that-travel guide).
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import {
+  alphaDropout,
+  applyModel,
+  dense,
+  gaussianDropout,
+  gaussianNoise,
+  initModel,
+  type Model,
+  normalization,
+  prelu,
+  rrelu,
+  sequential,
+} from '@purenn/layers'
+import { key, type Tree, tensor, uniform } from '@purenn/tensor'
+import { unzipSync } from 'fflate'
+import { describe, expect, it } from 'vitest'
+import { kerasArchive, kerasModelFromBytes, loadKerasModel } from '../src/index.js'
+
+const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url))
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
+  return m
+}
+
+describe('issue 10 kinds in .keras files', () => {
+  it('Keras 3.15 kinds.keras (Normalization, PReLU, noise layers, mish, relu6, hard_silu): predictions within 1e-6', async () => {
+    const want = JSON.parse(readFileSync(fixture('kinds.json'), 'utf8')) as {
+      inputs: number[][]
+      outputs: number[][]
+    }
+    const model = await loadKerasModel(fixture('kinds.keras'))
+    expect(model.layer.layers.map((l) => l.kind)).toEqual([
+      'Normalization',
+      'Dense',
+      'PReLU',
+      'AlphaDropout',
+      'GaussianNoise',
+      'Dense',
+      'GaussianDropout',
+      'Dense',
+      'PReLU',
+      'Dense',
+    ])
+    const x = tensor(want.inputs.flat(), [want.inputs.length, 6])
+    const diff = maxAbsDiff(applyModel(model, x).y.data, want.outputs.flat())
+    console.log(`kinds.keras: Keras 3.15 vs purenn max |Δp| ${diff}`)
+    expect(diff).toBeLessThanOrEqual(1e-6)
+  })
+
+  it('purenn -> .keras -> purenn: same predictions; RReLU as LeakyReLU, hardSigmoid as hard_sigmoid', async () => {
+    const arch = sequential(
+      [
+        normalization({ mean: [1, -2, 0.5], variance: [4, 0.25, 9] }),
+        dense({ units: 6, activation: 'hardSwish' }),
+        prelu({ sharedAxes: [] }),
+        rrelu({ lower: 0.1, upper: 0.2 }),
+        alphaDropout({ rate: 0.1 }),
+        gaussianDropout({ rate: 0.1 }),
+        gaussianNoise({ stddev: 0.1 }),
+        dense({ units: 4, activation: 'hardSigmoid' }),
+        dense({ units: 2, activation: 'softmax' }),
+      ],
+      { inputShape: [3] },
+    )
+    const init = initModel(arch, { key: key(2) })
+    const model: Model = {
+      ...init,
+      params: {
+        ...(init.params as Record<string, Tree>),
+        p_re_lu: { alpha: uniform(key(3), [6], { minval: -0.5, maxval: 0.5 }) },
+      },
+    }
+    const bytes = await kerasArchive(model)
+    const config = JSON.parse(new TextDecoder().decode(unzipSync(bytes)['config.json']!)) as {
+      config: { layers: { class_name: string; config: { activation?: string; negative_slope?: number } }[] }
+    }
+    const layers = config.config.layers
+    expect(layers.map((l) => l.class_name)).toEqual([
+      'InputLayer',
+      'Normalization',
+      'Dense',
+      'PReLU',
+      'LeakyReLU',
+      'AlphaDropout',
+      'GaussianDropout',
+      'GaussianNoise',
+      'Dense',
+      'Dense',
+    ])
+    expect(layers[2]!.config.activation).toBe('hard_silu')
+    expect(layers[4]!.config.negative_slope).toBeCloseTo(0.15, 12)
+    expect(layers[8]!.config.activation).toBe('hard_sigmoid')
+    // hard_sigmoid is written (Keras 3's definition equals purenn's) but not read back: TF.js and
+    // Keras 2 files use the same name for clip(0.2x + 0.5, 0, 1)
+    await expect(kerasModelFromBytes(bytes)).rejects.toThrow(/"hard_sigmoid" is not an activation purenn has/)
+  })
+
+  it('purenn -> .keras -> purenn without hardSigmoid: predictions equal within 1e-7', async () => {
+    const arch = sequential(
+      [
+        normalization({ mean: [1, -2, 0.5], variance: [4, 0.25, 9] }),
+        dense({ units: 6, activation: 'mish' }),
+        prelu(),
+        rrelu({ lower: 0.1, upper: 0.2 }),
+        dense({ units: 4, activation: 'relu6' }),
+        dense({ units: 2, activation: 'hardSwish' }),
+      ],
+      { inputShape: [3] },
+    )
+    const init = initModel(arch, { key: key(4) })
+    const model: Model = {
+      ...init,
+      params: {
+        ...(init.params as Record<string, Tree>),
+        p_re_lu: { alpha: uniform(key(5), [6], { minval: -0.5, maxval: 0.5 }) },
+      },
+    }
+    const back = await kerasModelFromBytes(await kerasArchive(model))
+    const x = uniform(key(6), [32, 3], { minval: -4, maxval: 4 })
+    expect(maxAbsDiff(applyModel(back, x).y.data, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-7)
+  })
+})
