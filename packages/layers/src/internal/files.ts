@@ -11,6 +11,8 @@ import * as E from 'fp-ts/lib/Either.js'
 export interface Opened {
   readonly fh: fs.FileHandle
   readonly size: number
+  /** Device and inode: two names (a link, `./x` and `x`) of one file have the same id. */
+  readonly id: string
 }
 
 /** Whether `rel` is a plain relative path with no `..`, no absolute part and no odd characters. */
@@ -70,7 +72,7 @@ export const openInside = async (base: string, rel: string): Promise<E.Either<st
     return E.left(
       opened.problem === 'not found' ? `${rel}: not found in the model folder` : `${rel}: ${opened.problem}`,
     )
-  return E.right({ fh: opened.file, size: opened.size })
+  return E.right({ fh: opened.file, size: opened.size, id: opened.id })
 }
 
 /** Fills `into` from `position` of the file; false if the file ended first. */

@@ -13,7 +13,13 @@ export type OpenProblem = 'not found' | 'not a regular file' | 'cannot be opened
 
 /** An opened regular file and its size in bytes, or the problem. */
 export type OpenedRegular<F> =
-  | { readonly ok: true; readonly file: F; readonly size: number }
+  | {
+      readonly ok: true
+      readonly file: F
+      readonly size: number
+      /** The file's identity (device and inode): two names of one file have the same. */
+      readonly id: string
+    }
   | { readonly ok: false; readonly problem: OpenProblem }
 
 const nodeFs = (): NodeFs => {
@@ -47,7 +53,7 @@ export const openRegularFile = async (
   }
   try {
     const st = await fh.stat()
-    if (st.isFile()) return { ok: true, file: fh, size: st.size }
+    if (st.isFile()) return { ok: true, file: fh, size: st.size, id: `${st.dev}:${st.ino}` }
   } catch {
     // fall through: closed below
   }
