@@ -130,7 +130,7 @@ const checkTarget = async (target: string): Promise<void> => {
     n === 'CURRENT' ||
     n === 'model.json' ||
     n === 'weights.bin' ||
-    /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+)$/.test(n)
+    /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+|\.CURRENT\.lock)$/.test(n)
   const isModel = names.includes('CURRENT') || names.includes('model.json')
   // (a folder holding only the leftovers of a crashed first save is one to save into)
   if (!names.every(ours))
