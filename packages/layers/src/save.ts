@@ -219,7 +219,9 @@ const leBytes = (w: Tensor): Uint8Array => {
  * A save is a folder `dir/vNNNNNN/` holding `model.json` ({@link ModelJson}: the architecture
  * as `{kind, config}`, the input shape, the trainable mask, the weight manifest with names,
  * shapes, byte offsets, groups and SHA-256 checksums, in Keras order) and `weights.bin` (the
- * weights back to back as little-endian float32, bit for bit).
+ * weights back to back as little-endian float32, bit for bit). Weights of more than
+ * `shardBytes` (default 1 GiB) are split into shards `weights-00001-of-00003.bin`, ... listed
+ * with their sizes in `model.json` (format version 3).
  *
  * Both files are written and fsynced into a temporary folder inside `dir`, renamed to the
  * next free version number, and published by replacing the file `dir/CURRENT` (which names
@@ -230,13 +232,15 @@ const leBytes = (w: Tensor): Uint8Array => {
  * - a crash at any point leaves the previous save published; its leftovers (temporary
  *   folders of processes that are gone) are removed by the next save, as are the versions
  *   older than the previous `keepPrevious` ones.
+ * `CURRENT` only moves forward: it is compared and replaced under the lock file
+ * `dir/.CURRENT.lock`, so of two saves published at once the newer stays published.
  * Folders are created with mode 0777 less the umask, files 0666 less the umask. An existing
  * `dir` must be empty or hold a saved model; the parent directory must exist. On an error
  * while writing, the published save is unchanged and nothing of the new one is left.
  *
  * @param model - the model to save
  * @param dir - the directory to create or add a version to
- * @param opts - `{ keepPrevious? }`
+ * @param opts - `{ keepPrevious?, extraFiles?, shardBytes? }`
  * @returns a promise resolved when the new version is published
  * @throws Error when `dir` exists and is not a saved model, or on file-system errors.
  * @example
@@ -480,7 +484,7 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
  *    (`model.json: weights[3].shape: expected array of non-negative integers, got [300,-1]`);
  * 2. the manifest's layout is checked: weights back to back from offset 0, `byteLength` their
  *    total, at most `maxBytes`;
- * 3. `weights.bin` must be a regular file of `byteLength` bytes (`weights.bin: expected 1086016
+ * 3. `weights.bin` (or each shard of format version 3) must be a regular file of `byteLength` bytes (`weights.bin: expected 1086016
  *    bytes (from model.json), found 1000`), and every `units` of the architecture a dimension
  *    of some weight, so a damaged size fails before anything is allocated;
  * 4. the architecture is rebuilt through the registry ({@link fromConfig}, with
