@@ -149,7 +149,7 @@ export function chain<const Ts extends readonly GradientTransformation<unknown>[
 }
 
 /**
- * Adds the updates to the params: `w ← w + u` for every leaf (Optax's `apply_updates`).
+ * Adds the updates to the params: $w \leftarrow w + u$ for every leaf (Optax's `apply_updates`).
  *
  * @remarks
  * Updates already carry their sign (the learning-rate step scales by `−lr`). Where an update
