@@ -3,11 +3,27 @@
  * fail to write its results.
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /** The names a saved model folder holds (see `saveModel`). */
 const savedModelEntry =
-  /^(CURRENT|model\.json|weights\.bin|v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+)$/
+  /^(CURRENT|model\.json|weights\.bin|v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+|\.CURRENT\.lock)$/
+
+/**
+ * `mkdir -p` one folder at a time. (Node's `mkdir(path, { recursive: true })` loops forever
+ * when a folder's creation fails with ENOENT although its parent exists, as under /proc.)
+ */
+const mkdirs = async (dir: string): Promise<void> => {
+  const missing: string[] = []
+  for (let d = dir; (await stat(d).catch(() => undefined)) === undefined; d = dirname(d)) {
+    if (dirname(d) === d) break
+    missing.unshift(d)
+  }
+  for (const d of missing)
+    await mkdir(d).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e
+    })
+}
 
 /**
  * Creates `out` if needed and proves it writable by writing and removing a probe file; its
@@ -18,7 +34,7 @@ export const checkOutDir = async (out: string): Promise<string | undefined> => {
   const st = await stat(out).catch(() => undefined)
   if (st !== undefined && !st.isDirectory()) return `--out ${out} exists and is not a directory`
   try {
-    await mkdir(out, { recursive: true })
+    await mkdirs(out)
     const probe = join(out, `.purenn-probe-${process.pid}`)
     await writeFile(probe, '')
     await rm(probe)

@@ -19,6 +19,20 @@ describe('pnpm train --out, checked before training', () => {
     expect((await stat(out)).isDirectory()).toBe(true)
   })
 
+  it('accepts a model/ holding the pointer lock a crashed save left', async () => {
+    const out = join(root, 'locked')
+    await mkdir(join(out, 'model', 'v000001'), { recursive: true })
+    await writeFile(join(out, 'model', '.CURRENT.lock'), '')
+    expect(await checkOutDir(out)).toBeUndefined()
+  })
+
+  it("refuses a folder that cannot be created at once (Node's recursive mkdir loops forever under /proc)", async () => {
+    if (process.platform !== 'linux') return
+    expect(await checkOutDir('/proc/purenn-out/run')).toMatch(
+      /^--out \/proc\/purenn-out\/run cannot be written: ENOENT/,
+    )
+  })
+
   it('refuses a file, a folder under a file, and a model/ holding other files', async () => {
     const file = join(root, 'file')
     await writeFile(file, 'x')

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { tensor } from '@purenn/tensor'
+import { readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { parseTar } from 'nanotar'
 import { DataError } from './errors.js'
@@ -213,13 +214,9 @@ export const loadCifar10 = async (options: LoadCifar10Options = {}): Promise<Cif
     return { train: split(trainNames), test: split([testName]), classNames: cifar10ClassNames }
   }
   const read = (path: string): Cifar10 => {
-    let bytes: Uint8Array
-    try {
-      bytes = readFileSync(path)
-    } catch (e) {
-      return fail(`${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`)
-    }
-    return decode(bytes, path)
+    // only a regular file is read: a FIFO or a device is refused at once instead of blocking
+    const read = readRegularFileSync(path)
+    return read.ok ? decode(read.bytes, path) : fail(read.message)
   }
   const named = (dir: string, how: string): Cifar10 => {
     const path = [join(dir, cifar10File), join(dir, 'cifar-10', cifar10File)].find(isFile)

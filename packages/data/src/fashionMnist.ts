@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { type Tensor, tensor } from '@purenn/tensor'
+import { readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -310,12 +311,10 @@ const verifySha256 = (raw: Uint8Array, sha256: string, what: string): E.Either<s
 
 /** Reads, decompresses and decodes one file, then checks its checksum. */
 const readVerified = (path: string, sha256: string): E.Either<string, IdxArray> => {
-  let bytes: Uint8Array
-  try {
-    bytes = readFileSync(path)
-  } catch (e) {
-    return E.left(`${path}: cannot read the file (${message(e)})`)
-  }
+  // only a regular file is read: a FIFO or a device is refused at once instead of blocking
+  const read = readRegularFileSync(path)
+  if (!read.ok) return E.left(read.message)
+  const bytes = read.bytes
   // Decoding before hashing: a truncated file says "truncated", not only "checksum mismatch".
   return pipe(
     gunzipIfNeeded(bytes, path),

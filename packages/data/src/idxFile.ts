@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { DataError } from './errors.js'
 import { decodeIdx, type IdxArray } from './idx.js'
@@ -24,13 +24,10 @@ import { decodeIdx, type IdxArray } from './idx.js'
  * @category IDX
  */
 export const readIdxFile = (path: string): IdxArray => {
-  let bytes: Uint8Array
-  try {
-    bytes = readFileSync(path)
-  } catch (e) {
-    throw new DataError(`${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`)
-  }
-  const decoded = decodeIdx(bytes, path)
+  // only a regular file is read: a FIFO or a device is refused at once instead of blocking
+  const read = readRegularFileSync(path)
+  if (!read.ok) throw new DataError(read.message)
+  const decoded = decodeIdx(read.bytes, path)
   if (E.isLeft(decoded)) throw new DataError(decoded.left)
   return decoded.right
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { type Tensor, tensor } from '@purenn/tensor'
+import { readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { DataError } from './errors.js'
 import type { FashionMnistFile, ImagesAndLabels } from './fashionMnist.js'
@@ -162,12 +163,9 @@ export const loadMnist = async (options: LoadMnistOptions = {}): Promise<Mnist> 
   const read = (dir: string): Mnist => {
     const arrays = files.map((f) => {
       const path = join(dir, `${f}.gz`)
-      let bytes: Uint8Array
-      try {
-        bytes = readFileSync(path)
-      } catch (e) {
-        return fail(`${path}: cannot read the file (${e instanceof Error ? e.message : String(e)})`)
-      }
+      // only a regular file is read: a FIFO or a device is refused at once instead of blocking
+      const read = readRegularFileSync(path)
+      const bytes = read.ok ? read.bytes : fail(read.message)
       const actual = sha256Hex(bytes)
       if (actual !== sha[f])
         fail(

@@ -91,6 +91,39 @@ type Upper =
 type LowerOrDigit = Lowercase<Upper> | '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
 
 /**
+ * The deepest nesting of containers a model may have (a plain layer is 1 deep, a `serial` of
+ * plain layers 2). Containers check it when they are built, in code or from a saved file, so
+ * a model that can be built can be saved and loaded back (its `model.json` stays within the
+ * loader's 100 levels of JSON) and no walk over it can overflow the stack.
+ * @internal
+ */
+export const MAX_LAYER_DEPTH = 24
+
+/** How deep `layer` nests (walked without recursion; counting stops past the limit). */
+const depthOf = (layer: AnyBlock): number => {
+  let deepest = 0
+  const stack: [AnyBlock, number][] = [[layer, 1]]
+  while (stack.length > 0 && deepest <= MAX_LAYER_DEPTH) {
+    const [l, d] = stack.pop()!
+    deepest = Math.max(deepest, d)
+    if (isContainer(l)) for (const child of l.layers) stack.push([child, d + 1])
+  }
+  return deepest
+}
+
+/**
+ * Throws when a container of `layers` would nest more than {@link MAX_LAYER_DEPTH} deep.
+ * @internal
+ */
+export const checkDepth = (fn: string, layers: readonly AnyBlock[]): void => {
+  const depth = 1 + layers.reduce((d, l) => Math.max(d, depthOf(l)), 0)
+  if (depth > MAX_LAYER_DEPTH)
+    throw new Error(
+      `${fn}: layers nested ${depth} deep, more than the limit of ${MAX_LAYER_DEPTH} (a deeper model could not be saved and loaded back)`,
+    )
+}
+
+/**
  * Keras' `to_snake_case` of a kind, at the type level: `BatchNormalization` →
  * `batch_normalization`, `LeakyReLU` → `leaky_re_lu`, `Conv2D` → `conv2d`.
  * @category Layers

@@ -4,6 +4,7 @@ import {
   type Children,
   type ChildState,
   type Container,
+  checkDepth,
   checkUnique,
   childNames,
   childOptions,
@@ -340,6 +341,7 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
     const own = validate(def.config, u, ['layers'])
     const names = childNames(children)
     checkUnique(def.kind, names)
+    checkDepth(def.kind, children)
     const body = def.build(withoutName(own) as ConfigOf<Sc>, children)
     const config = { ...own, layers: children.map((l) => ({ kind: l.kind, config: l.config })) }
     const withPenalty = children.some((l) => l.penalty !== undefined)

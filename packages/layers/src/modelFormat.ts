@@ -65,8 +65,11 @@ export interface WeightManifestEntry {
 export interface ModelJson {
   /** Always `'purenn-model'`. */
   readonly format: 'purenn-model'
-  /** The version of this layout: 2 (1 has no checksums). */
-  readonly formatVersion: 1 | 2
+  /**
+   * The version of this layout: 2 (one `weights.bin`), 3 (weights split into `shards`); 1 has
+   * no checksums.
+   */
+  readonly formatVersion: 1 | 2 | 3
   /** The model's layer as `{kind, config}`. */
   readonly architecture: LayerJson
   /** One input's shape, without the batch axis. */
@@ -75,8 +78,13 @@ export interface ModelJson {
   readonly trainable: Json
   /** The weights in `weights.bin`, in order. */
   readonly weights: readonly WeightManifestEntry[]
-  /** The size of `weights.bin` in bytes: 4 per value. */
+  /** The size of `weights.bin` in bytes: 4 per value (of all the shards together in version 3). */
   readonly byteLength: number
+  /**
+   * Format version 3 only: the files the weights are split into, in order (plain file names
+   * beside `model.json`, each with its size); offsets are in their concatenation.
+   */
+  readonly shards?: readonly { readonly path: string; readonly byteLength: number }[]
 }
 
 /**
@@ -118,29 +126,51 @@ const isMask = (u: unknown): u is Json =>
   (isRecord(u) && Object.values(u).every(isMask))
 const MaskC = leaf('a boolean or a tree of booleans', isMask)
 const Format = leaf('"purenn-model"', (u): u is 'purenn-model' => u === 'purenn-model')
-const Version = leaf('1 or 2 (the format versions this purenn reads)', (u): u is 1 | 2 => u === 1 || u === 2)
+const Version = leaf(
+  '1, 2 or 3 (the format versions this purenn reads)',
+  (u): u is 1 | 2 | 3 => u === 1 || u === 2 || u === 3,
+)
+/** A shard's file name: plain (letters, digits, `._-`), beside model.json, none of the reserved names. */
+const isShardPath = (u: unknown): u is string =>
+  typeof u === 'string' &&
+  u.length <= 255 &&
+  /^[\w.-]+$/.test(u) &&
+  !['.', '..', 'model.json', 'CURRENT'].includes(u)
+const ShardPath = leaf('a plain file name (letters, digits, "._-")', isShardPath)
+const PositiveInt = leaf('a positive integer', (u): u is number => isNonNegInt(u) && u > 0)
 const Sha = leaf(
   '64 hexadecimal digits',
   (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
 )
 const GroupC = leaf('"params" or "state"', (u): u is 'params' | 'state' => u === 'params' || u === 'state')
 
-const ModelJsonC = t.type(
-  {
-    format: Format,
-    formatVersion: Version,
-    architecture: t.type({ kind: Str, config: ObjectC }, 'an object {kind, config}'),
-    inputShape: ShapeC,
-    trainable: MaskC,
-    weights: t.array(
-      t.intersection(
-        [t.type({ name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC }), t.partial({ sha256: Sha })],
-        'an object {name, shape, offset, group}',
+const ModelJsonC = t.intersection(
+  [
+    t.type({
+      format: Format,
+      formatVersion: Version,
+      architecture: t.type({ kind: Str, config: ObjectC }, 'an object {kind, config}'),
+      inputShape: ShapeC,
+      trainable: MaskC,
+      weights: t.array(
+        t.intersection(
+          [
+            t.type({ name: Str, shape: ShapeC, offset: NonNegInt, group: GroupC }),
+            t.partial({ sha256: Sha }),
+          ],
+          'an object {name, shape, offset, group}',
+        ),
+        'an array of weights',
       ),
-      'an array of weights',
-    ),
-    byteLength: NonNegInt,
-  },
+      byteLength: NonNegInt,
+    }),
+    t.partial({
+      shards: t.array(
+        t.type({ path: ShardPath, byteLength: PositiveInt }, 'an object {path, byteLength}'),
+        'an array of shards',
+      ),
+    }),
+  ],
   'an object',
 )
 
@@ -170,7 +200,9 @@ const knownFields = [
   'trainable',
   'weights',
   'byteLength',
+  'shards',
 ]
+const knownShardFields = ['path', 'byteLength']
 const knownWeightFields = ['name', 'shape', 'offset', 'group', 'sha256']
 
 /**
@@ -191,6 +223,11 @@ const checkFields = (u: unknown, json: ModelJson): E.Either<string, ModelJson> =
     if (f !== undefined)
       return E.left(`weights[${i}].${f}: unknown field (a weight has ${knownWeightFields.join(', ')})`)
   }
+  for (const [i, sh] of ((u as { shards?: object[] }).shards ?? []).entries()) {
+    const f = unknown(sh, knownShardFields)
+    if (f !== undefined)
+      return E.left(`shards[${i}].${f}: unknown field (a shard has ${knownShardFields.join(', ')})`)
+  }
   return E.right(json)
 }
 
@@ -205,12 +242,35 @@ const checkLayout = (json: ModelJson): E.Either<string, ModelJson> => {
       return E.left(
         `weights[${i}].offset: expected ${offset} (${i === 0 ? 'the first weight starts at 0' : `right after weights[${i - 1}]`}), got ${w.offset}`,
       )
-    if (json.formatVersion === 2 && w.sha256 === undefined)
-      return E.left(`weights[${i}].sha256: missing, expected 64 hexadecimal digits (format version 2)`)
+    if (json.formatVersion >= 2 && w.sha256 === undefined)
+      return E.left(
+        `weights[${i}].sha256: missing, expected 64 hexadecimal digits (format version ${json.formatVersion})`,
+      )
     offset += 4 * w.shape.reduce((p, d) => p * d, 1)
   }
   if (json.byteLength !== offset)
     return E.left(`byteLength: expected ${offset} (4 bytes per value of the weights), got ${json.byteLength}`)
+  return checkShards(json)
+}
+
+/** Version 3 splits the weights into shards (required there, refused before): distinct, sizes adding up. */
+const checkShards = (json: ModelJson): E.Either<string, ModelJson> => {
+  if (json.shards === undefined)
+    return json.formatVersion === 3
+      ? E.left('shards: missing, expected the list of weight files (format version 3)')
+      : E.right(json)
+  if (json.formatVersion !== 3)
+    return E.left(`shards: a field of format version 3, this file says formatVersion ${json.formatVersion}`)
+  let total = 0
+  const seen = new Map<string, number>()
+  for (const [i, sh] of json.shards.entries()) {
+    const twin = seen.get(sh.path)
+    if (twin !== undefined) return E.left(`shards[${i}].path: "${sh.path}" is already shards[${twin}]`)
+    seen.set(sh.path, i)
+    total += sh.byteLength
+  }
+  if (total !== json.byteLength)
+    return E.left(`shards: their sizes add up to ${total} bytes, byteLength says ${json.byteLength}`)
   return E.right(json)
 }
 
@@ -268,13 +328,20 @@ const fromBytes = (bin: Uint8Array, entry: WeightManifestEntry): Tensor => {
 export interface ModelFiles {
   /** The text of `model.json` ({@link ModelJson}). */
   readonly modelJson: string
-  /** The bytes of `weights.bin`: the weights back to back, little-endian float32. */
+  /**
+   * The bytes of `weights.bin`: the weights back to back, little-endian float32 (for a model
+   * saved in shards, format version 3, the shards' bytes concatenated in order).
+   */
   readonly weightsBin: Uint8Array
 }
 
 const fail = (file: string, msg: string): never => {
   throw new Error(`${file}: ${msg}`)
 }
+
+/** How messages name the weights' bytes: `weights.bin`, or the shards of a version-3 save. */
+const weightsFile = (json: ModelJson): string =>
+  json.shards === undefined ? 'weights.bin' : json.shards.map((sh) => sh.path).join(' + ')
 
 /** The files of a model, for the function named `op` in messages. @internal */
 export const encodeModelAs = (op: string, model: Model): ModelFiles => {
@@ -396,12 +463,12 @@ export const withWeights = (
   opts: LoadModelOptions = {},
 ): Model => {
   if (bin.byteLength !== json.byteLength)
-    fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${bin.byteLength}`)
+    fail(weightsFile(json), `expected ${json.byteLength} bytes (from model.json), found ${bin.byteLength}`)
   const values = json.weights.map((w) => {
     const size = 4 * w.shape.reduce((p, d) => p * d, 1)
     if (w.sha256 !== undefined && bytesToHex(sha256Of(bin.subarray(w.offset, w.offset + size))) !== w.sha256)
       fail(
-        'weights.bin',
+        weightsFile(json),
         `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
       )
     const t = fromBytes(bin, w)
@@ -409,7 +476,7 @@ export const withWeights = (
       const bad = t.data.findIndex((v) => !Number.isFinite(v))
       if (bad !== -1)
         fail(
-          'weights.bin',
+          weightsFile(json),
           `${w.name}: value ${bad} is ${t.data[bad]} (non-finite weights are refused; { allowNonFinite: true } accepts them)`,
         )
     }
@@ -463,7 +530,7 @@ export const decodeModel = (files: ModelFiles, opts: LoadModelOptions = {}): Mod
     fail('model.json', `byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`)
   if (files.weightsBin.byteLength !== json.byteLength)
     fail(
-      'weights.bin',
+      weightsFile(json),
       `expected ${json.byteLength} bytes (from model.json), found ${files.weightsBin.byteLength}`,
     )
   return withWeights(checkArchitecture(json, opts), files.weightsBin, opts)

@@ -111,6 +111,29 @@ export interface SaveModelOptions {
    * a training checkpoint's optimizer state, say. Read back with {@link loadModelAndFiles}.
    */
   readonly extraFiles?: Readonly<Record<string, Uint8Array | string>>
+  /**
+   * The largest weight file, in bytes. Weights of more bytes are split into shards of this
+   * size (`weights-00001-of-00003.bin`, ...; format version 3), which {@link loadModel} reads
+   * back; a model of at most this many bytes is one `weights.bin` (format version 2). Default
+   * 1 GiB.
+   */
+  readonly shardBytes?: number
+}
+
+/** The default {@link SaveModelOptions.shardBytes}: 1 GiB. */
+const SHARD_BYTES = 2 ** 30
+
+/** The name of shard `i` (from 0) of `n`. */
+const shardName = (i: number, n: number): string =>
+  `weights-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.bin`
+
+/** The shards of `byteLength` bytes in pieces of at most `shardBytes`. */
+const planShards = (byteLength: number, shardBytes: number): { path: string; byteLength: number }[] => {
+  const n = Math.ceil(byteLength / shardBytes)
+  return Array.from({ length: n }, (_, i) => ({
+    path: shardName(i, n),
+    byteLength: Math.min(shardBytes, byteLength - i * shardBytes),
+  }))
 }
 
 /** What may already be in a folder that saveModel replaces: a saved model or nothing. */
@@ -130,7 +153,7 @@ const checkTarget = async (target: string): Promise<void> => {
     n === 'CURRENT' ||
     n === 'model.json' ||
     n === 'weights.bin' ||
-    /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+)$/.test(n)
+    /^(v\d{6,}|\.tmp-\d+-[0-9a-f]+|\.CURRENT-\d+-[0-9a-f]+|\.CURRENT\.lock)$/.test(n)
   const isModel = names.includes('CURRENT') || names.includes('model.json')
   // (a folder holding only the leftovers of a crashed first save is one to save into)
   if (!names.every(ours))
@@ -139,19 +162,44 @@ const checkTarget = async (target: string): Promise<void> => {
     )
 }
 
-/** Writes the bytes of the weights, tensor after tensor, as little-endian float32. */
-const writeWeights = async (path: string, entries: readonly WeightEntry[]): Promise<void> => {
-  const fh = await fs.open(path, 'wx', 0o666)
+/**
+ * Writes the bytes of the weights, tensor after tensor, as little-endian float32, into the
+ * files of `shards` one after the other (a tensor may span two), each fsynced.
+ */
+const writeWeights = async (
+  folder: string,
+  entries: readonly WeightEntry[],
+  shards: readonly { readonly path: string; readonly byteLength: number }[],
+): Promise<void> => {
+  let k = -1
+  let fh: fs.FileHandle | undefined
+  let room = 0 // bytes left in the current shard
+  const next = async () => {
+    if (fh !== undefined) {
+      await fh.sync()
+      await fh.close()
+      fh = undefined
+    }
+    k++
+    fh = await fs.open(join(folder, shards[k]!.path), 'wx', 0o666)
+    room = shards[k]!.byteLength
+  }
   try {
+    if (shards.length > 0) await next()
     for (const { tensor: w } of entries) {
       const bytes = leBytes(w)
       let done = 0
-      while (done < bytes.length)
-        done += (await fh.write(bytes, done, Math.min(bytes.length - done, 1 << 30))).bytesWritten
+      while (done < bytes.length) {
+        if (room === 0) await next()
+        const n = Math.min(bytes.length - done, room, 1 << 30)
+        const { bytesWritten } = await fh!.write(bytes, done, n)
+        done += bytesWritten
+        room -= bytesWritten
+      }
     }
-    await fh.sync()
+    if (fh !== undefined) await fh.sync()
   } finally {
-    await fh.close()
+    await fh?.close()
   }
 }
 
@@ -171,7 +219,9 @@ const leBytes = (w: Tensor): Uint8Array => {
  * A save is a folder `dir/vNNNNNN/` holding `model.json` ({@link ModelJson}: the architecture
  * as `{kind, config}`, the input shape, the trainable mask, the weight manifest with names,
  * shapes, byte offsets, groups and SHA-256 checksums, in Keras order) and `weights.bin` (the
- * weights back to back as little-endian float32, bit for bit).
+ * weights back to back as little-endian float32, bit for bit). Weights of more than
+ * `shardBytes` (default 1 GiB) are split into shards `weights-00001-of-00003.bin`, ... listed
+ * with their sizes in `model.json` (format version 3).
  *
  * Both files are written and fsynced into a temporary folder inside `dir`, renamed to the
  * next free version number, and published by replacing the file `dir/CURRENT` (which names
@@ -182,13 +232,15 @@ const leBytes = (w: Tensor): Uint8Array => {
  * - a crash at any point leaves the previous save published; its leftovers (temporary
  *   folders of processes that are gone) are removed by the next save, as are the versions
  *   older than the previous `keepPrevious` ones.
+ * `CURRENT` only moves forward: it is compared and replaced under the lock file
+ * `dir/.CURRENT.lock`, so of two saves published at once the newer stays published.
  * Folders are created with mode 0777 less the umask, files 0666 less the umask. An existing
  * `dir` must be empty or hold a saved model; the parent directory must exist. On an error
  * while writing, the published save is unchanged and nothing of the new one is left.
  *
  * @param model - the model to save
  * @param dir - the directory to create or add a version to
- * @param opts - `{ keepPrevious? }`
+ * @param opts - `{ keepPrevious?, extraFiles?, shardBytes? }`
  * @returns a promise resolved when the new version is published
  * @throws Error when `dir` exists and is not a saved model, or on file-system errors.
  * @example
@@ -223,26 +275,37 @@ export const saveModel = async (model: Model, dir: string, opts: SaveModelOption
   })
   const mask = fullMask(model.params, model.trainable)
   if (typeof mask === 'string') throw new Error(`saveModel: the model's ${mask}`)
+  const shardBytes = opts.shardBytes ?? SHARD_BYTES
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < 1)
+    throw new Error(`saveModel: shardBytes: expected a positive integer, got ${shardBytes}`)
+  // one weights.bin (format version 2, read by every purenn since checksums) when it fits
+  const sharded = byteLength > shardBytes
+  const shards = sharded ? planShards(byteLength, shardBytes) : [{ path: 'weights.bin', byteLength }]
   const json: ModelJson = {
     format: 'purenn-model',
-    formatVersion: 2,
+    formatVersion: sharded ? 3 : 2,
     architecture: toSpec(model.layer),
     inputShape: [...model.inputShape],
     trainable: mask as Json,
     weights,
     byteLength,
+    ...(sharded ? { shards } : {}),
   }
   const text = `${JSON.stringify(json, null, 2)}\n`
   const extra = Object.entries(opts.extraFiles ?? {})
   for (const [name] of extra)
-    if (!/^[\w.-]+$/.test(name) || ['model.json', 'weights.bin', 'CURRENT', '.', '..'].includes(name))
+    if (
+      !/^[\w.-]+$/.test(name) ||
+      ['model.json', 'weights.bin', 'CURRENT', '.', '..'].includes(name) ||
+      /^weights-\d{5}-of-\d{5}\.bin$/.test(name)
+    )
       throw new Error(`saveModel: extraFiles: ${JSON.stringify(name)} is not a plain file name of its own`)
   const target = resolve(dir)
   await checkTarget(target)
   await publish(
     target,
     async (folder) => {
-      await writeWeights(join(folder, 'weights.bin'), entries)
+      await writeWeights(folder, entries, shards)
       for (const [name, data] of extra) await writeFileSynced(join(folder, name), data)
       await writeFileSynced(join(folder, 'model.json'), text)
     },
@@ -267,6 +330,63 @@ const readExtra = async (folder: string, name: string, maxBytes: number): Promis
   }
 }
 
+/** One opened weight file: its name, handle, size and first byte in the weights' concatenation. */
+interface WeightFile extends Opened {
+  readonly path: string
+  readonly start: number
+}
+
+/**
+ * Opens the weight files `model.json` lists (`weights.bin`, or the shards of format version 3):
+ * each a regular file inside `folder` of the size the manifest says, no file twice.
+ */
+const openWeightFiles = async (folder: string, json: ModelJson): Promise<WeightFile[]> => {
+  const list = json.shards ?? [{ path: 'weights.bin', byteLength: json.byteLength }]
+  const out: WeightFile[] = []
+  const ids = new Map<string, number>()
+  try {
+    let start = 0
+    for (const [k, { path, byteLength }] of list.entries()) {
+      const opened = await openInside(folder, path)
+      if (E.isLeft(opened))
+        throw new Error(opened.left.startsWith(`${path}: `) ? opened.left : `${path}: ${opened.left}`)
+      out.push({ ...opened.right, path, start })
+      if (opened.right.size !== byteLength)
+        throw new Error(`${path}: expected ${byteLength} bytes (from model.json), found ${opened.right.size}`)
+      const twin = ids.get(opened.right.id)
+      if (twin !== undefined && !opened.right.id.endsWith(':0'))
+        throw new Error(`model.json: shards[${k}].path: "${path}" is the same file as shards[${twin}]`)
+      ids.set(opened.right.id, k)
+      start += byteLength
+    }
+    return out
+  } catch (e) {
+    for (const f of out) await f.fh.close().catch(() => undefined)
+    throw e
+  }
+}
+
+/** Fills `into` from byte `offset` of the weight files' concatenation; false if one ended early. */
+const readWeightBytes = async (files: readonly WeightFile[], into: Uint8Array, offset: number) => {
+  let done = 0
+  for (const f of files) {
+    const end = f.start + f.size
+    if (done === into.length) break
+    if (offset + done >= end) continue
+    const n = Math.min(into.length - done, end - (offset + done))
+    if (!(await readExact(f.fh, into.subarray(done, done + n), offset + done - f.start))) return false
+    done += n
+  }
+  return done === into.length
+}
+
+/** The names of the weight files holding bytes `offset` to `offset + n` (for messages). */
+const filesHolding = (files: readonly WeightFile[], offset: number, n: number): string =>
+  files
+    .filter((f) => f.start < offset + Math.max(n, 1) && offset < f.start + Math.max(f.size, 1))
+    .map((f) => f.path)
+    .join(' + ') || 'weights.bin'
+
 /** Loads one saved version from `folder`; every check comes before the allocation it guards. */
 const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> => {
   const fail = (file: string, msg: string): never => {
@@ -280,12 +400,8 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
   if (json.byteLength > maxBytes)
     fail('model.json', `byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`)
 
-  const opened = await openInside(folder, 'weights.bin')
-  if (E.isLeft(opened)) return fail('weights.bin', strip('weights.bin', opened.left))
-  const { fh, size } = opened.right as Opened
+  const files = await openWeightFiles(folder, json)
   try {
-    if (size !== json.byteLength)
-      fail('weights.bin', `expected ${json.byteLength} bytes (from model.json), found ${size}`)
     // sizes in the architecture are checked against the manifest before the layer allocates them
     const unbacked = sizesWithoutWeights(
       json.architecture,
@@ -332,20 +448,18 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
     for (const w of json.weights) {
       const n = w.shape.reduce((p, d) => p * d, 1)
       const bytes = new Uint8Array(4 * n)
-      if (!(await readExact(fh, bytes, w.offset)))
-        fail('weights.bin', `${w.name}: the file ended early (changed while read)`)
+      const where = filesHolding(files, w.offset, 4 * n)
+      if (!(await readWeightBytes(files, bytes, w.offset)))
+        fail(where, `${w.name}: the file ended early (changed while read)`)
       if (w.sha256 !== undefined && sha256(bytes) !== w.sha256)
-        fail(
-          'weights.bin',
-          `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
-        )
+        fail(where, `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`)
       if (!hostIsLittleEndian) swap32(bytes)
       const data = new Float32Array(bytes.buffer, 0, n)
       if (opts.allowNonFinite !== true) {
         const bad = data.findIndex((v) => !Number.isFinite(v))
         if (bad !== -1)
           fail(
-            'weights.bin',
+            where,
             `${w.name}: value ${bad} is ${data[bad]} (non-finite weights are refused; loadModel(dir, { allowNonFinite: true }) accepts them)`,
           )
       }
@@ -355,7 +469,7 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
     const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, () => values[i++]!)
     return { layer: fresh.layer, params, state, trainable: mask, inputShape: [...json.inputShape] }
   } finally {
-    await fh.close()
+    for (const f of files) await f.fh.close()
   }
 }
 
@@ -370,7 +484,7 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
  *    (`model.json: weights[3].shape: expected array of non-negative integers, got [300,-1]`);
  * 2. the manifest's layout is checked: weights back to back from offset 0, `byteLength` their
  *    total, at most `maxBytes`;
- * 3. `weights.bin` must be a regular file of `byteLength` bytes (`weights.bin: expected 1086016
+ * 3. `weights.bin` (or each shard of format version 3) must be a regular file of `byteLength` bytes (`weights.bin: expected 1086016
  *    bytes (from model.json), found 1000`), and every `units` of the architecture a dimension
  *    of some weight, so a damaged size fails before anything is allocated;
  * 4. the architecture is rebuilt through the registry ({@link fromConfig}, with

@@ -12,6 +12,7 @@ import {
   type Children,
   type ChildState,
   type Container,
+  checkDepth,
   checkUnique,
   childNames,
   childOptions,
@@ -115,6 +116,7 @@ export const serialOf = (
 ): Container<Children, Children, Flow, Flow> => {
   const names = childNames(layers)
   checkUnique(kind === 'Sequential' ? 'sequential' : 'serial', names)
+  checkDepth(kind === 'Sequential' ? 'sequential' : 'serial', layers)
   config.layers = layers.map((l) => ({ kind: l.kind, config: l.config }))
   return {
     kind,
@@ -213,6 +215,7 @@ export const serial = <const L extends readonly AnyBlock[]>(...layers: L): Seria
 export const parallel = <const L extends readonly AnyBlock[]>(...layers: L): Parallel<L> => {
   const names = childNames(layers)
   checkUnique('parallel', names)
+  checkDepth('parallel', layers)
   const check = (where: string, n: number): void => {
     if (n !== layers.length)
       throw new ShapeError(`parallel.${where}: expected a list of ${layers.length} inputs, got ${n}`)
@@ -445,6 +448,7 @@ export const residual = <L extends AnyBlock, const N extends string = never>(
   block: L,
   opts: NameOption & { readonly name?: N } = {},
 ): Tagged<Residual<L>, 'Residual', N> => {
+  checkDepth('residual', [block])
   const layer: Container<Children, Children, Tensor, Tensor> = {
     kind: 'Residual',
     config: { block: { kind: block.kind, config: block.config }, ...nameConfig(opts) },

@@ -1,5 +1,12 @@
 import type { Model } from './model.js'
-import { decodeModel, encodeModel, type LoadModelOptions, type ModelFiles } from './modelFormat.js'
+import {
+  decodeModel,
+  encodeModel,
+  type LoadModelOptions,
+  type ModelFiles,
+  type ModelJson,
+  parseModelJson,
+} from './modelFormat.js'
 
 // Saving and loading without a file system: URLs (fetch), Blobs and Files, IndexedDB. The
 // format is the one of saveModel (model.json + weights.bin), so a model saved by Node loads in
@@ -73,8 +80,45 @@ export const loadModelFromUrl = async (url: string, opts: LoadModelFromUrlOption
     return res
   }
   const modelJson = await (await get('model.json')).text()
-  const weightsBin = new Uint8Array(await (await get('weights.bin')).arrayBuffer())
-  return decodeModel({ modelJson, weightsBin }, opts)
+  const json = parseModelJson(modelJson)
+  if (json.shards === undefined) {
+    const weightsBin = new Uint8Array(await (await get('weights.bin')).arrayBuffer())
+    return decodeModel({ modelJson, weightsBin }, opts)
+  }
+  // a save in shards (format version 3): each fetched, its size checked, then put end to end
+  checkMaxBytes(json, opts)
+  const shards: Uint8Array[] = []
+  for (const { path } of json.shards) shards.push(new Uint8Array(await (await get(path)).arrayBuffer()))
+  return decodeModel({ modelJson, weightsBin: joinShards(json, shards) }, opts)
+}
+
+/** Throws when the weights are more than `maxBytes`, before any of them is read. */
+const checkMaxBytes = (json: ModelJson, opts: LoadModelOptions): void => {
+  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+  if (json.byteLength > maxBytes)
+    throw new Error(
+      `model.json: byteLength: ${json.byteLength} bytes of weights, more than maxBytes (${maxBytes})`,
+    )
+}
+
+/** Checks each shard's size against the manifest, then puts the shards end to end. */
+const joinShards = (json: ModelJson, shards: readonly { readonly byteLength: number }[]): Uint8Array => {
+  const list = json.shards ?? []
+  if (shards.length !== list.length)
+    throw new Error(`model.json: shards: lists ${list.length} weight files, ${shards.length} were given`)
+  list.forEach(({ path, byteLength }, k) => {
+    if (shards[k]!.byteLength !== byteLength)
+      throw new Error(
+        `${path}: expected ${byteLength} bytes (from model.json), found ${shards[k]!.byteLength}`,
+      )
+  })
+  const out = new Uint8Array(json.byteLength)
+  let at = 0
+  for (const sh of shards as readonly Uint8Array[]) {
+    out.set(sh, at)
+    at += sh.byteLength
+  }
+  return out
 }
 
 /**
@@ -99,8 +143,11 @@ export const modelToBlobs = (model: Model): { readonly modelJson: Blob; readonly
 }
 
 /**
- * Loads a model from two Blobs or Files (say, from an `<input type="file" multiple>`): the
+ * Loads a model from Blobs or Files (say, from an `<input type="file" multiple>`): the
  * `model.json` and the `weights.bin` of a saved model, with every check of {@link decodeModel}.
+ * A model saved in shards (format version 3, see `saveModel`'s `shardBytes`) gives its shards,
+ * in the order `model.json` lists them, as `weightShards`; their sizes are checked before
+ * they are read.
  *
  * @example
  * ```ts
@@ -112,16 +159,28 @@ export const modelToBlobs = (model: Model): { readonly modelJson: Blob; readonly
  * @category Saving
  */
 export const loadModelFromBlobs = async (
-  blobs: { readonly modelJson: Blob; readonly weightsBin: Blob },
+  blobs: { readonly modelJson: Blob; readonly weightsBin?: Blob; readonly weightShards?: readonly Blob[] },
   opts: LoadModelOptions = {},
-): Promise<Model> =>
-  decodeModel(
-    {
-      modelJson: await blobs.modelJson.text(),
-      weightsBin: new Uint8Array(await blobs.weightsBin.arrayBuffer()),
-    },
-    opts,
-  )
+): Promise<Model> => {
+  const modelJson = await blobs.modelJson.text()
+  const json = parseModelJson(modelJson)
+  if (json.shards === undefined) {
+    if (blobs.weightsBin === undefined) throw new Error('loadModelFromBlobs: weightsBin: missing')
+    return decodeModel({ modelJson, weightsBin: new Uint8Array(await blobs.weightsBin.arrayBuffer()) }, opts)
+  }
+  if (blobs.weightShards === undefined)
+    throw new Error(
+      `loadModelFromBlobs: model.json lists ${json.shards.length} weight shards: pass them as weightShards`,
+    )
+  checkMaxBytes(json, opts)
+  joinShards(
+    json,
+    blobs.weightShards.map((b) => ({ byteLength: b.size })),
+  ) // sizes, before reading
+  const shards: Uint8Array[] = []
+  for (const b of blobs.weightShards) shards.push(new Uint8Array(await b.arrayBuffer()))
+  return decodeModel({ modelJson, weightsBin: joinShards(json, shards) }, opts)
+}
 
 // ---------------------------------------------------------------------------------------
 // IndexedDB: one object store of ModelFiles records, keyed by name

@@ -1289,6 +1289,30 @@ const closeAll = async (groups: readonly (readonly Opened[])[]) => {
   for (const g of groups) for (const o of g) await o.fh.close().catch(() => undefined)
 }
 
+/** TF.js' names of shards: `group1-shard2of3.bin` is the second of three shards of group 1. */
+const SHARD_NAME = /(?:^|\/)group(\d+)-shard(\d+)of(\d+)(?:\.bin)?$/
+
+/**
+ * For a group whose shards all carry TF.js' names, a message when the names disagree with the
+ * list: a shard listed out of its place, a count other than the list's, two groups' shards
+ * mixed. (TF.js' shards have no checksums: this is the one check of their order there is.)
+ */
+const shardOrder = (paths: readonly string[], g: number): string | undefined => {
+  const named = paths.map((p) => SHARD_NAME.exec(p))
+  if (named.some((m) => m === null)) return undefined
+  for (const [k, m] of named.entries()) {
+    const [, group, index, count] = m!.map(Number)
+    const where = `model.json: weightsManifest[${g}].paths[${k}]: ${JSON.stringify(paths[k])}`
+    if (group !== Number(named[0]![1]))
+      return `${where} is a shard of group ${group}, listed with the shards of group ${named[0]![1]}`
+    if (count !== paths.length)
+      return `${where} is named one of ${count} shards, the group lists ${paths.length}`
+    if (index !== k + 1)
+      return `${where} is named shard ${index} of ${count}, listed as shard ${k + 1}: the shards are out of order`
+  }
+  return undefined
+}
+
 /**
  * Each group's shards opened (inside the folder, regular files only, each path once) and their
  * sizes checked against the manifest, before anything is allocated.
@@ -1308,10 +1332,15 @@ const openGroups = async (
       seen.set(p, `weightsManifest[${g}].paths[${k}]`)
     }
   for (const [g, group] of manifest.entries()) {
+    const order = shardOrder(group.paths, g)
+    if (order !== undefined) return E.left(order)
+  }
+  const ids = new Map<string, string>()
+  for (const [g, group] of manifest.entries()) {
     const files: Opened[] = []
     out.push(files)
     let found = 0
-    for (const p of group.paths) {
+    for (const [k, p] of group.paths.entries()) {
       const o = await openInside(base, p)
       if (E.isLeft(o)) {
         await closeAll(out)
@@ -1319,6 +1348,15 @@ const openGroups = async (
       }
       files.push(o.right)
       found += o.right.size
+      // two spellings of one file (`./a.bin` and `a.bin`, a link inside the folder): one shard
+      const twin = ids.get(o.right.id)
+      if (twin !== undefined && !o.right.id.endsWith(':0')) {
+        await closeAll(out)
+        return E.left(
+          `model.json: weightsManifest[${g}].paths[${k}]: ${JSON.stringify(p)} is the same file as ${twin}`,
+        )
+      }
+      ids.set(o.right.id, `weightsManifest[${g}].paths[${k}]`)
     }
     if (found !== groupBytes[g]) {
       await closeAll(out)

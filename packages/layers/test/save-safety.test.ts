@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,61 +42,111 @@ const small = (c = 0.5): Model => {
   }
 }
 
-/** Runs the child script to its end; its one JSON line. */
+/** What a child prints at its end (save-child.mjs). */
 interface ChildResult {
   readonly saves: number
   readonly errors: number
+  readonly messages: readonly string[]
   readonly loads: number
   readonly mixed: number
+  readonly backwards: number
   readonly failed: number
 }
-const run = (args: string[]): Promise<ChildResult> =>
-  new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d) => (out += d))
-    p.stderr.on('data', (d) => (err += d))
-    p.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${code}: ${err}`)),
-    )
+
+/** Starts the child script: `ready` once it printed "ready", `done` with its last JSON line. */
+const start = (args: string[]): { ready: Promise<void>; done: Promise<ChildResult> } => {
+  const p = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  let onReady = () => {}
+  const ready = new Promise<void>((r) => {
+    onReady = r
   })
+  p.stdout.on('data', (d) => {
+    out += d
+    if (out.startsWith('ready\n')) onReady()
+  })
+  p.stderr.on('data', (d) => (err += d))
+  const done = new Promise<ChildResult>((resolve, reject) =>
+    p.on('close', (code) => {
+      onReady()
+      const last = out.trim().split('\n').at(-1) ?? ''
+      return code === 0 ? resolve(JSON.parse(last)) : reject(new Error(`child ${code}: ${err}`))
+    }),
+  )
+  return { ready, done }
+}
+const run = (args: string[]): Promise<ChildResult> => start(args).done
+
+/**
+ * Savers (a fixed number of saves each) and readers (loading until the savers are done) on one
+ * folder, in separate processes. No timing: the savers start once every reader is ready, and the
+ * readers stop after the load that follows the savers' end.
+ */
+const concurrently = async (dir: string, savers: number, saves: number, readers: number) => {
+  const stopFile = `${dir}.stop`
+  const rs = Array.from({ length: readers }, () => start(['reader', dir, stopFile]))
+  await Promise.all(rs.map((r) => r.ready))
+  const ss = await Promise.all(
+    Array.from({ length: savers }, (_, i) => run(['saver', dir, String(saves), String(i + 1)])),
+  )
+  await fs.writeFile(stopFile, '')
+  return { savers: ss, readers: await Promise.all(rs.map((r) => r.done)) }
+}
+
+const sum = (rs: readonly ChildResult[], f: (r: ChildResult) => number) => rs.reduce((a, r) => a + f(r), 0)
 
 describe('saveModel: concurrent savers and readers', () => {
-  it('two savers and two readers for 2.5 s: no mixed save, no failed load, no failed save', async () => {
+  it('two savers and two readers: no mixed save, no failed load, no failed save', async () => {
     const dir = fresh()
     await saveModel(small(), dir)
-    const ms = '2500'
-    const results = await Promise.all([
-      run(['saver', dir, ms, '1']),
-      run(['saver', dir, ms, '2']),
-      run(['reader', dir, ms]),
-      run(['reader', dir, ms]),
-    ])
-    const [s1, s2, r1, r2] = results as {
-      saves: number
-      errors: number
-      loads: number
-      mixed: number
-      failed: number
-    }[]
+    const { savers, readers } = await concurrently(dir, 2, 40, 2)
     expect({
-      errors: s1!.errors + s2!.errors,
-      mixed: r1!.mixed + r2!.mixed,
-      failed: r1!.failed + r2!.failed,
-    }).toEqual({
-      errors: 0,
-      mixed: 0,
-      failed: 0,
-    })
-    expect(s1!.saves).toBeGreaterThan(0)
-    expect(s2!.saves).toBeGreaterThan(0)
-    expect(r1!.loads + r2!.loads).toBeGreaterThan(0)
+      errors: sum(savers, (s) => s.errors),
+      messages: savers.flatMap((s) => s.messages).concat(readers.flatMap((r) => r.messages)),
+      saves: sum(savers, (s) => s.saves),
+      mixed: sum(readers, (r) => r.mixed),
+      failed: sum(readers, (r) => r.failed),
+    }).toEqual({ errors: 0, messages: [], saves: 80, mixed: 0, failed: 0 })
+    expect(sum(readers, (r) => r.loads)).toBeGreaterThan(0)
     // what is left: the pointer, the published version and at most the previous ones of both savers
     const names = await fs.readdir(dir)
     expect(names).toContain('CURRENT')
     expect(names.filter((n) => n.startsWith('.'))).toEqual([])
-  }, 20_000)
+  }, 60_000)
+
+  it('publication only moves forward: CURRENT never names an older save than before, and ends on the newest', async () => {
+    const dir = fresh()
+    await saveModel(small(), dir)
+    const { savers, readers } = await concurrently(dir, 3, 40, 1)
+    expect(sum(savers, (s) => s.errors)).toBe(0)
+    expect(sum(readers, (r) => r.backwards)).toBe(0)
+    const names = await fs.readdir(dir)
+    const newest = names
+      .filter((n) => /^v\d{6}$/.test(n))
+      .sort()
+      .at(-1)
+    expect((await fs.readFile(join(dir, 'CURRENT'), 'utf8')).trim()).toBe(newest)
+    expect(newest).toBe('v000121') // the first save, then 3 x 40
+  }, 60_000)
+})
+
+describe('saveModel: the pointer lock', () => {
+  it('a lock left by a process that is gone, or older than 30 s, is broken by the next save', async () => {
+    const dir = fresh()
+    await saveModel(small(0.25), dir)
+    const lock = join(dir, '.CURRENT.lock')
+    const gone = spawnSync(process.execPath, ['-e', '']).pid! // a process that has ended
+    await fs.writeFile(lock, `${gone} 0123abcd\n`)
+    await saveModel(small(0.5), dir)
+    expect([...(await loadModel(dir)).params.bias.data]).toEqual([0.5, 0.5, 0.5, 0.5])
+    // unreadable as "<pid> <token>" (a crash right after creating it) and old: stale as well
+    await fs.writeFile(lock, '')
+    await fs.utimes(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await saveModel(small(0.75), dir)
+    expect([...(await loadModel(dir)).params.bias.data]).toEqual([0.75, 0.75, 0.75, 0.75])
+    expect((await fs.readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([])
+  })
 })
 
 describe('saveModel: crashes', () => {

@@ -231,7 +231,7 @@ describe('loadModel: bad files give errors naming the file and the field', () =>
     const cases: [(j: Edited) => void, string][] = [
       [
         (j) => (j.formatVersion = '1'),
-        'model.json: formatVersion: expected 1 or 2 (the format versions this purenn reads), got "1"',
+        'model.json: formatVersion: expected 1, 2 or 3 (the format versions this purenn reads), got "1"',
       ],
       [(j) => (j.format = 'keras'), 'model.json: format: expected "purenn-model", got "keras"'],
       [

@@ -96,6 +96,46 @@ describe('loadTfjsModel: every path stays inside the model folder', () => {
   })
 })
 
+describe('loadTfjsModel: two shards of one group', () => {
+  /** units 2: kernel [2,2] and bias [2], 24 bytes in two shards of 12 (values 1..6). */
+  const twoShards = async (paths: string[]): Promise<string> => {
+    const dir = await write({ units: 2, paths, shard: null })
+    await fs.writeFile(join(dir, 'group1-shard1of2.bin'), new Float32Array([1, 2, 3]))
+    await fs.writeFile(join(dir, 'group1-shard2of2.bin'), new Float32Array([4, 5, 6]))
+    return dir
+  }
+
+  it('load in the order listed', async () => {
+    const m = await loadTfjsModel(await twoShards(['group1-shard1of2.bin', 'group1-shard2of2.bin']))
+    expect([...m.params.dense!.kernel.data, ...m.params.dense!.bias.data]).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it('one file under two spellings or through a link is refused, naming the manifest entry', async () => {
+    const dir = await twoShards(['a.bin', './a.bin'])
+    await fs.rename(join(dir, 'group1-shard1of2.bin'), join(dir, 'a.bin'))
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'model.json: weightsManifest[0].paths[1]: "./a.bin" is the same file as weightsManifest[0].paths[0]',
+    )
+    const dir2 = await twoShards(['a.bin', 'b.bin'])
+    await fs.rename(join(dir2, 'group1-shard1of2.bin'), join(dir2, 'a.bin'))
+    await fs.symlink(join(dir2, 'a.bin'), join(dir2, 'b.bin'))
+    expect(await message(loadTfjsModel(dir2))).toBe(
+      'model.json: weightsManifest[0].paths[1]: "b.bin" is the same file as weightsManifest[0].paths[0]',
+    )
+  })
+
+  it("shards listed against their TF.js names are refused (the one order check TF.js' format allows)", async () => {
+    const swapped = await twoShards(['group1-shard2of2.bin', 'group1-shard1of2.bin'])
+    expect(await message(loadTfjsModel(swapped))).toBe(
+      'model.json: weightsManifest[0].paths[0]: "group1-shard2of2.bin" is named shard 2 of 2, listed as shard 1: the shards are out of order',
+    )
+    const dir = await twoShards(['group1-shard1of2.bin', 'group2-shard1of1.bin'])
+    expect(await message(loadTfjsModel(dir))).toBe(
+      'model.json: weightsManifest[0].paths[1]: "group2-shard1of1.bin" is a shard of group 2, listed with the shards of group 1',
+    )
+  })
+})
+
 describe('loadTfjsModel: checks before it allocates or blocks', () => {
   it('a FIFO as model.json or as a shard fails at once', async () => {
     const dir = await write({ shard: null })

@@ -4,12 +4,15 @@
 // folder or quotes their bytes. Not exported from the package.
 import * as fs from 'node:fs/promises'
 import { isAbsolute, join, sep } from 'node:path'
+import { openRegularFile } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 
 /** An opened regular file inside the model folder, and its size in bytes. */
 export interface Opened {
   readonly fh: fs.FileHandle
   readonly size: number
+  /** Device and inode: two names (a link, `./x` and `x`) of one file have the same id. */
+  readonly id: string
 }
 
 /** Whether `rel` is a plain relative path with no `..`, no absolute part and no odd characters. */
@@ -63,19 +66,13 @@ export const openInside = async (base: string, rel: string): Promise<E.Either<st
       real = r
     }
   }
-  let fh: fs.FileHandle
-  try {
-    // O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer
-    fh = await fs.open(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW)
-  } catch (e) {
-    return E.left(code(e) === 'ENOENT' ? `${rel}: not found in the model folder` : `${rel}: cannot be opened`)
-  }
-  const st = await fh.stat()
-  if (!st.isFile()) {
-    await fh.close()
-    return E.left(`${rel}: not a regular file`)
-  }
-  return E.right({ fh, size: st.size })
+  // only a regular file, opened without blocking (shared with @purenn/data's readers)
+  const opened = await openRegularFile(real, { noFollow: true })
+  if (!opened.ok)
+    return E.left(
+      opened.problem === 'not found' ? `${rel}: not found in the model folder` : `${rel}: ${opened.problem}`,
+    )
+  return E.right({ fh: opened.file, size: opened.size, id: opened.id })
 }
 
 /** Fills `into` from `position` of the file; false if the file ended first. */

@@ -9,7 +9,8 @@
 //
 // A save writes and fsyncs its files in a fresh .tmp- folder, renames it to the next free
 // vNNNNNN (rename of a folder onto a taken name fails, so concurrent savers each get their
-// own number), fsyncs dir, then replaces CURRENT by renaming a synced temporary file onto it.
+// own number), fsyncs dir, then replaces CURRENT by renaming a synced temporary file onto it,
+// holding dir/.CURRENT.lock (O_EXCL) so that CURRENT only ever moves to a newer version.
 // A reader reads CURRENT, then the version it names: it sees one complete save or the other.
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs/promises'
@@ -95,6 +96,78 @@ export const readCurrent = async (dir: string): Promise<string | undefined> => {
   return VERSION.test(name) ? name : undefined
 }
 
+/** The lock file held while CURRENT is compared and replaced. */
+export const POINTER_LOCK = '.CURRENT.lock'
+/** A lock older than this is stale whoever holds it: publishing takes milliseconds. */
+const LOCK_STALE_MS = 30_000
+/** How long a saver waits for a lock held by a live process before it gives up. */
+const LOCK_WAIT_MS = 60_000
+
+/** The lock's text ("<pid> <token>") and age, or undefined when there is no lock. */
+const readLock = async (path: string): Promise<{ text: string; ageMs: number } | undefined> => {
+  try {
+    const [text, st] = await Promise.all([fs.readFile(path, 'utf8'), fs.stat(path)])
+    return { text, ageMs: Date.now() - st.mtimeMs }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Removes a stale lock whose text was `stale`. The lock is first renamed to a name of this
+ * process (so of two processes breaking it, one does), then checked: if it turns out to be a
+ * fresh lock taken meanwhile, it is put back (a hard link, which fails rather than replace).
+ */
+const breakLock = async (dir: string, path: string, stale: string): Promise<void> => {
+  const moved = join(dir, `.CURRENT-${process.pid}-${randomBytes(6).toString('hex')}`)
+  try {
+    await fs.rename(path, moved)
+  } catch {
+    return // gone already: another process broke or released it
+  }
+  if ((await fs.readFile(moved, 'utf8').catch(() => stale)) !== stale)
+    await fs.link(moved, path).catch(() => undefined)
+  await fs.rm(moved, { force: true })
+}
+
+/**
+ * Runs `f` holding the pointer lock of `dir`: a file created only if it does not exist
+ * (O_EXCL), holding this process's id and a random token. A lock whose process is gone, or
+ * older than 30 s, is stale and broken; a live one is waited for (at most 60 s, then an error).
+ */
+const withPointerLock = async <A>(dir: string, f: () => Promise<A>): Promise<A> => {
+  const path = join(dir, POINTER_LOCK)
+  const token = `${process.pid} ${randomBytes(8).toString('hex')}\n`
+  const since = Date.now()
+  for (let wait = 1; ; wait = Math.min(2 * wait, 50)) {
+    try {
+      await fs.writeFile(path, token, { flag: 'wx', mode: 0o666 })
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    const held = await readLock(path)
+    if (held === undefined) continue // released meanwhile
+    // a lock just created may still be empty: only a complete "<pid> <token>" names a process
+    const m = /^(\d+) [0-9a-f]+\n$/.exec(held.text)
+    if ((m !== null && !alive(Number(m[1]))) || held.ageMs > LOCK_STALE_MS) {
+      await breakLock(dir, path, held.text)
+      continue
+    }
+    if (Date.now() - since > LOCK_WAIT_MS)
+      throw new Error(
+        `saveModel: ${path} is held by process ${m?.[1] ?? '(unknown)'} for more than ${LOCK_WAIT_MS / 1000} s`,
+      )
+    await new Promise((r) => setTimeout(r, wait))
+  }
+  try {
+    return await f()
+  } finally {
+    // released only if still ours (a lock held past LOCK_STALE_MS may have been broken)
+    if ((await readLock(path))?.text === token) await fs.rm(path, { force: true })
+  }
+}
+
 /** Options of {@link publish}. */
 export interface PublishOptions {
   /** Published versions to keep besides the new one (older ones are removed). Default 1. */
@@ -147,13 +220,17 @@ export const publish = async (
     throw e
   }
   await syncDir(dir)
-  // publish: CURRENT replaced in one rename, unless a concurrent saver published a newer one
+  // publish: CURRENT replaced in one rename, unless a concurrent saver published a newer one;
+  // the comparison and the rename are one step under the pointer lock, so CURRENT only moves
+  // forward (without it, two savers could both read v4, and the one with v5 rename last)
   const pointerTmp = join(dir, `.CURRENT-${process.pid}-${randomBytes(6).toString('hex')}`)
   await writeFileSynced(pointerTmp, `${name}\n`)
-  const current = await readCurrent(dir)
-  if (current !== undefined && Number(current.slice(1)) > Number(name.slice(1))) await fs.rm(pointerTmp)
-  else await fs.rename(pointerTmp, join(dir, CURRENT))
-  await syncDir(dir)
+  await withPointerLock(dir, async () => {
+    const current = await readCurrent(dir)
+    if (current !== undefined && Number(current.slice(1)) > Number(name.slice(1))) await fs.rm(pointerTmp)
+    else await fs.rename(pointerTmp, join(dir, CURRENT))
+    await syncDir(dir)
+  })
   await clean(dir, opts.keepPrevious ?? 1)
   return join(dir, name)
 }

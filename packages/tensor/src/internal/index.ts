@@ -16,5 +16,6 @@
  */
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
+export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
 export { __poolForTests } from './pool.js'
 export { adamInto, addUpdateInto, scaleInto } from './update.js'
