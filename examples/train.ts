@@ -12,6 +12,7 @@ import {
   dropoutModel,
   l2Model,
   leakyReluModel,
+  loadByteSplits,
   loadSplits,
   swishModel,
 } from './lib/chapter.js'
@@ -53,19 +54,33 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 2
   }
   const rootKey = tensor.key(o.seed)
-  console.log('loading Fashion-MNIST ...')
-  const data = await loadSplits(o.dataDir)
+  const threads = tensor.getThreads()
   console.log(
-    `train ${data.train.x.shape[0]} / validation ${data.valid.x.shape[0]} / test ${data.test.x.shape[0]} images`,
+    `kernels: ${tensor.getKernels()} (${tensor.getKernels() === 'wasm' ? 'WebAssembly SIMD, generated at start-up' : 'plain TypeScript'}),` +
+      ` ${threads} thread${threads === 1 ? '' : 's'} (--threads, PURENN_KERNELS=js|wasm)`,
   )
-
+  console.log('loading Fashion-MNIST ...')
+  const count = (d: {
+    train: { x: { shape: readonly number[] } }
+    valid: typeof d.train
+    test: typeof d.train
+  }) =>
+    console.log(
+      `train ${d.train.x.shape[0]} / validation ${d.valid.x.shape[0]} / test ${d.test.x.shape[0]} images`,
+    )
   if (o.model === 'transfer') {
+    // the transfer experiment selects classes of float tensors
+    const data = await loadSplits(o.dataDir)
+    count(data)
     const result = await transferExperiment(data, { key: rootKey, verbose: 2 })
     await mkdir(out, { recursive: true })
     await writeFile(join(out, 'transfer.json'), `${JSON.stringify(result, null, 2)}\n`)
     console.log(`wrote ${out}/transfer.json`)
     return 0
   }
+  // the training and validation images stay bytes, scaled to [0, 1] one batch at a time
+  const data = await loadByteSplits(o.dataDir)
+  count(data)
 
   const recipe = recipes[o.model]
   const optimizer = makeOptimizer({
