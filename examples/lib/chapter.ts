@@ -36,6 +36,9 @@ export const loadSplits = async (
 /** Inputs kept as bytes (scaled to [0, 1] per batch) or as a tensor, and labels. */
 export type RowsSplit = { readonly x: train.Rows; readonly y: tensor.Tensor }
 
+/** Images kept as bytes ({@link data.ByteImages}) and labels. */
+export type ByteSplit = { readonly x: data.ByteImages; readonly y: tensor.Tensor }
+
 /**
  * The chapter's split as {@link loadSplits} makes it, with the training and validation images
  * kept as bytes and scaled to [0, 1] one batch at a time (55 MB instead of 220 MB of floats;
@@ -43,7 +46,7 @@ export type RowsSplit = { readonly x: train.Rows; readonly y: tensor.Tensor }
  */
 export const loadByteSplits = async (
   dir?: string,
-): Promise<{ train: RowsSplit; valid: RowsSplit; test: Split; classNames: readonly string[] }> => {
+): Promise<{ train: ByteSplit; valid: ByteSplit; test: Split; classNames: readonly string[] }> => {
   const source =
     dir ?? (process.env.PURENN_DATA === undefined && existsSync(besideCheckout) ? besideCheckout : undefined)
   const fm = await data.loadFashionMnistBytes(source === undefined ? {} : { dir: source })
