@@ -9,16 +9,19 @@ import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { type layers, tensor, train } from 'purenn'
 import {
+  type ByteSplit,
   bnAfter,
   bnBefore,
   dropoutModel,
   l2Model,
   leakyReluModel,
+  loadByteSplits,
   loadSplits,
+  type Split,
   swishModel,
 } from './lib/chapter.js'
 import { type ModelName, type OptimizerName, parseTrainArgs, usage } from './lib/cli.js'
-import { subsetSplits } from './lib/flags.js'
+import { firstRows, subsetSplits } from './lib/flags.js'
 import { checkOutDir } from './lib/out.js'
 import { makeOptimizer, run } from './lib/run.js'
 import { transferExperiment } from './lib/transfer.js'
@@ -35,6 +38,16 @@ const recipes: Record<
   l2: { build: l2Model, optimizer: 'sgd', learningRate: 0.02, epochs: 2 },
   dropout: { build: dropoutModel, optimizer: 'momentum', learningRate: 0.01, epochs: 10 },
   'mc-dropout': { build: dropoutModel, optimizer: 'momentum', learningRate: 0.01, epochs: 10 },
+}
+
+/** `--subset N` on the byte splits: the first N rows of each split, as `subsetSplits` does. */
+const subsetByteSplits = <D extends { train: ByteSplit; valid: ByteSplit; test: Split }>(
+  d: D,
+  n: number | undefined,
+): D => {
+  const first = (s: ByteSplit): ByteSplit =>
+    n === undefined || n >= s.x.shape[0]! ? s : { x: s.x.slice(0, n), y: train.rows(s.y, 0, n) }
+  return { ...d, train: first(d.train), valid: first(d.valid), test: firstRows(d.test, n) }
 }
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -56,13 +69,24 @@ const main = async (argv: readonly string[]): Promise<number> => {
     return 2
   }
   const rootKey = tensor.key(o.seed)
-  console.log('loading Fashion-MNIST ...')
-  const data = subsetSplits(await loadSplits(o.dataDir), o.subset)
+  const threads = tensor.getThreads()
   console.log(
-    `train ${data.train.x.shape[0]} / validation ${data.valid.x.shape[0]} / test ${data.test.x.shape[0]} images`,
+    `kernels: ${tensor.getKernels()} (${tensor.getKernels() === 'wasm' ? 'WebAssembly SIMD, generated at start-up' : 'plain TypeScript'}),` +
+      ` ${threads} thread${threads === 1 ? '' : 's'} (--threads, PURENN_KERNELS=js|wasm)`,
   )
-
+  console.log('loading Fashion-MNIST ...')
+  const count = (d: {
+    train: { x: { shape: readonly number[] } }
+    valid: typeof d.train
+    test: typeof d.train
+  }) =>
+    console.log(
+      `train ${d.train.x.shape[0]} / validation ${d.valid.x.shape[0]} / test ${d.test.x.shape[0]} images`,
+    )
   if (o.model === 'transfer') {
+    // the transfer experiment selects classes of float tensors
+    const data = subsetSplits(await loadSplits(o.dataDir), o.subset)
+    count(data)
     const result = await transferExperiment(data, {
       key: rootKey,
       verbose: 2,
@@ -73,6 +97,9 @@ const main = async (argv: readonly string[]): Promise<number> => {
     console.log(`wrote ${out}/transfer.json`)
     return 0
   }
+  // the training and validation images stay bytes, scaled to [0, 1] one batch at a time
+  const data = subsetByteSplits(await loadByteSplits(o.dataDir), o.subset)
+  count(data)
 
   const recipe = recipes[o.model]
   const optimizer = makeOptimizer({

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { layers, optim, tensor, train } from 'purenn'
-import type { Split } from './chapter.js'
+import type { RowsSplit, Split } from './chapter.js'
 import type { OptimizerName } from './cli.js'
 
 export interface OptimizerChoice {
@@ -50,7 +50,7 @@ export interface RunOptions {
   readonly epochs: number
   readonly batchSize: number
   readonly key: tensor.Key
-  readonly data: { readonly train: Split; readonly valid: Split; readonly test: Split }
+  readonly data: { readonly train: RowsSplit; readonly valid: RowsSplit; readonly test: Split }
   readonly out?: string
   readonly verbose?: 0 | 1 | 2
   /** A checkpoint folder written after each epoch and every 500 steps (see `fit`'s `checkpoint`). */
@@ -64,6 +64,17 @@ export interface RunResult {
   readonly history: train.History
   readonly test: Record<string, number>
 }
+
+/** Wall-clock seconds of each epoch (training and validation), kept in the callback's state. */
+const epochTimes = (): train.Callback<{ readonly last: number; readonly seconds: readonly number[] }> => ({
+  name: 'epochTimes',
+  init: () => ({ last: performance.now(), seconds: [] }),
+  onEpochEnd: (s) => {
+    const now = performance.now()
+    return { state: { last: now, seconds: [...s.seconds, (now - s.last) / 1000] } }
+  },
+  reportState: true,
+})
 
 /** Trains, evaluates, prints, and writes the results when `out` is given. */
 export const run = async (o: RunOptions): Promise<RunResult> => {
@@ -82,10 +93,16 @@ export const run = async (o: RunOptions): Promise<RunResult> => {
     key: fitKey,
     verbose,
     // a diverging loss (a learning rate far too large) stops the run as a fault
-    callbacks: [train.divergenceGuard()],
+    callbacks: [train.divergenceGuard(), epochTimes() as train.AnyCallback],
     ...(o.checkpoint === undefined ? {} : { checkpoint: { dir: o.checkpoint, everySteps: 500 } }),
     ...(o.resumeFrom === undefined ? {} : { resumeFrom: o.resumeFrom }),
   })
+  const times = history.callbackStates?.epochTimes as { seconds: readonly number[] } | undefined
+  if (verbose > 0 && times !== undefined && times.seconds.length > 0)
+    console.log(
+      `epoch times (training and validation): ${times.seconds.map((t) => `${t.toFixed(1)} s`).join(', ')}` +
+        ` on the ${tensor.getKernels()} kernels, ${tensor.getThreads()} thread${tensor.getThreads() === 1 ? '' : 's'}`,
+    )
   const test = train.evaluate(trained, o.data.test.x, o.data.test.y, { loss, metrics: ['accuracy'] })
   if (verbose > 0)
     console.log(`${o.name}: test loss ${test.loss!.toFixed(4)} - test accuracy ${test.accuracy!.toFixed(4)}`)

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export { type ByteImages, byteImages } from './byteImages.js'
 export {
   type Batches,
   type BatchesOptions,

@@ -7,6 +7,7 @@ import { readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import { type ByteImages, byteImages } from './byteImages.js'
 import { DataError } from './errors.js'
 import { decodeIdx, type IdxArray } from './idx.js'
 import { gunzipIfNeeded, isGzip, sha256Hex } from './internal/bytes.js'
@@ -125,9 +126,12 @@ export const debianFashionMnistDir = '/usr/share/datasets/fashion-mnist'
  *
  * @category Fashion-MNIST
  */
-export interface ImagesAndLabels {
-  /** Grey levels scaled to [0, 1] (byte / 255), float32, shape `[n, 28, 28]`. */
-  readonly images: Tensor
+export interface ImagesAndLabels<Images = Tensor> {
+  /**
+   * Grey levels scaled to [0, 1] (byte / 255), float32, shape `[n, 28, 28]`; from
+   * {@link loadFashionMnistBytes}, the bytes, scaled one batch at a time ({@link ByteImages}).
+   */
+  readonly images: Images
   /** Class indices 0 to 9 as float32, shape `[n]`; {@link fashionMnistClassNames} names them. */
   readonly labels: Tensor
 }
@@ -137,11 +141,11 @@ export interface ImagesAndLabels {
  *
  * @category Fashion-MNIST
  */
-export interface FashionMnist {
+export interface FashionMnist<Images = Tensor> {
   /** The 60,000 training images and labels. */
-  readonly train: ImagesAndLabels
+  readonly train: ImagesAndLabels<Images>
   /** The 10,000 test images and labels. */
-  readonly test: ImagesAndLabels
+  readonly test: ImagesAndLabels<Images>
   /** The ten class names, indexed by label: {@link fashionMnistClassNames}. */
   readonly classNames: readonly string[]
 }
@@ -327,15 +331,21 @@ const readVerified = (path: string, sha256: string): E.Either<string, IdxArray> 
   )
 }
 
-const toImages = (a: IdxArray, path: string): E.Either<string, Tensor> => {
+/** Makes the images of a split from the bytes of its IDX file (already checked to be uint8 [n,rows,cols]). */
+type ToImages<Images> = (bytes: Uint8Array, shape: readonly number[]) => Images
+
+const floatImages: ToImages<Tensor> = (src, shape) => {
+  const out = new Float32Array(src.length)
+  for (let i = 0; i < src.length; i++) out[i] = src[i]! / 255
+  return tensor(out, shape)
+}
+
+const toImages = <Images>(a: IdxArray, path: string, make: ToImages<Images>): E.Either<string, Images> => {
   if (a.type !== 'uint8' || a.shape.length !== 3)
     return E.left(
       `${path}: expected uint8 images of shape [n,rows,cols], got ${a.type} of shape [${a.shape.join(',')}]`,
     )
-  const src = a.data
-  const out = new Float32Array(src.length)
-  for (let i = 0; i < src.length; i++) out[i] = src[i]! / 255
-  return E.right(tensor(out, a.shape))
+  return E.right(make(a.data as Uint8Array, a.shape))
 }
 
 const toLabels = (a: IdxArray, path: string, classes: number): E.Either<string, Tensor> => {
@@ -349,18 +359,19 @@ const toLabels = (a: IdxArray, path: string, classes: number): E.Either<string, 
   return E.right(tensor(a.data, a.shape))
 }
 
-const readSplit = (
+const readSplit = <Images extends { readonly shape: readonly number[] }>(
   imagesPath: string,
   labelsPath: string,
   imagesSha: string,
   labelsSha: string,
-): E.Either<string, ImagesAndLabels> =>
+  make: ToImages<Images>,
+): E.Either<string, ImagesAndLabels<Images>> =>
   pipe(
     E.Do,
     E.bind('images', () =>
       pipe(
         readVerified(imagesPath, imagesSha),
-        E.chain((a) => toImages(a, imagesPath)),
+        E.chain((a) => toImages(a, imagesPath, make)),
       ),
     ),
     E.bind('labels', () =>
@@ -378,10 +389,11 @@ const readSplit = (
     ),
   )
 
-const readAll = (
+const readAll = <Images extends { readonly shape: readonly number[] }>(
   found: Partial<Record<FashionMnistFile, string>>,
   sha: Readonly<Record<FashionMnistFile, string>>,
-): E.Either<string, FashionMnist> => {
+  make: ToImages<Images>,
+): E.Either<string, FashionMnist<Images>> => {
   const path = (f: FashionMnistFile): string => found[f] ?? f
   return pipe(
     E.Do,
@@ -391,6 +403,7 @@ const readAll = (
         path('train-labels-idx1-ubyte'),
         sha['train-images-idx3-ubyte'],
         sha['train-labels-idx1-ubyte'],
+        make,
       ),
     ),
     E.bind('test', () =>
@@ -399,6 +412,7 @@ const readAll = (
         path('t10k-labels-idx1-ubyte'),
         sha['t10k-images-idx3-ubyte'],
         sha['t10k-labels-idx1-ubyte'],
+        make,
       ),
     ),
     E.map(({ train, test }) => ({ train, test, classNames: fashionMnistClassNames })),
@@ -481,18 +495,46 @@ const downloadOne = async (
  * ```
  * @category Fashion-MNIST
  */
-export const loadFashionMnist = async (options: LoadFashionMnistOptions = {}): Promise<FashionMnist> => {
+export const loadFashionMnist = (options: LoadFashionMnistOptions = {}): Promise<FashionMnist> =>
+  loadWith('loadFashionMnist', options, floatImages)
+
+/**
+ * Loads Fashion-MNIST as {@link loadFashionMnist} does, but keeps the images as their bytes
+ * ({@link ByteImages}: 55 MB instead of 220 MB as float32), scaled to [0, 1] one batch at a
+ * time by `fit`, `evaluate` and `predict`, with bit for bit the values
+ * {@link loadFashionMnist} gives.
+ *
+ * @param options - where to look and how to download; see {@link LoadFashionMnistOptions}
+ * @returns the training and test splits (images as {@link ByteImages}) and the class names
+ * @throws {@link DataError} (as a rejected promise) as {@link loadFashionMnist}
+ * @example
+ * ```ts
+ * import { loadFashionMnistBytes } from '@purenn/data'
+ * const { train, test } = await loadFashionMnistBytes()
+ * const valid = train.images.slice(55000, 5000)
+ * console.log(train.images.bytes.length, valid.shape, test.images.rows(0, 32).shape) // 47040000 [ 5000, 28, 28 ] [ 32, 28, 28 ]
+ * ```
+ * @category Fashion-MNIST
+ */
+export const loadFashionMnistBytes = (
+  options: LoadFashionMnistOptions = {},
+): Promise<FashionMnist<ByteImages>> => loadWith('loadFashionMnistBytes', options, byteImages)
+
+const loadWith = async <Images extends { readonly shape: readonly number[] }>(
+  fn: string,
+  options: LoadFashionMnistOptions,
+  make: ToImages<Images>,
+): Promise<FashionMnist<Images>> => {
   const decoded = optionsCodec.decode(options)
-  if (E.isLeft(decoded))
-    throw new DataError(`loadFashionMnist: invalid options: ${describeErrors(decoded.left)}`)
+  if (E.isLeft(decoded)) throw new DataError(`${fn}: invalid options: ${describeErrors(decoded.left)}`)
   const env = options.env ?? process.env
   const cacheDir = options.cacheDir ?? fashionMnistCacheDir(env)
   const sha = { ...fashionMnistSha256, ...options.expectedSha256 }
   const fail = (problem: string): never => {
     throw new DataError(`Fashion-MNIST: ${problem}\n${ways(cacheDir)}`)
   }
-  const load = (found: Partial<Record<FashionMnistFile, string>>): FashionMnist =>
-    pipe(readAll(found, sha), E.getOrElseW(fail))
+  const load = (found: Partial<Record<FashionMnistFile, string>>): FashionMnist<Images> =>
+    pipe(readAll(found, sha, make), E.getOrElseW(fail))
 
   if (options.dir !== undefined)
     return load(pipe(lookInNamed(options.dir, 'the dir option'), E.getOrElseW(fail)).found)
@@ -517,9 +559,7 @@ export const loadFashionMnist = async (options: LoadFashionMnistOptions = {}): P
   const names: Record<string, string> = { timeoutMs: 'downloadTimeoutMs', maxBytes: 'maxDownloadBytes' }
   for (const [k, v] of Object.entries(limits))
     if (!(Number.isFinite(v) && v > 0))
-      throw new DataError(
-        `loadFashionMnist: invalid options: ${names[k] ?? k} must be a positive number, got ${v}`,
-      )
+      throw new DataError(`${fn}: invalid options: ${names[k] ?? k} must be a positive number, got ${v}`)
   const found = { ...cache.found }
   for (const f of cache.missing) {
     const got = await downloadOne(

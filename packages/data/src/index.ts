@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 
+export { type ByteImages, byteImages } from './byteImages.js'
 export * from './cifar10.js'
 export {
   type Batches,
@@ -40,6 +41,7 @@ export {
   type ImagesAndLabels,
   type LoadFashionMnistOptions,
   loadFashionMnist,
+  loadFashionMnistBytes,
 } from './fashionMnist.js'
 export {
   decodeIdx,

@@ -24,6 +24,7 @@ import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from '
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
+import { gatherRows, type Rows, sliceRows, takeRows } from './rowSource.js'
 import { type Batch, makeTrainer, type TrainingState } from './step.js'
 
 /**
@@ -97,7 +98,7 @@ export interface FitOptions {
   /** Rows per step. Default 32. */
   readonly batchSize?: number
   /** Data to validate on after each epoch (`val_loss`, `val_accuracy`). */
-  readonly validationData?: readonly [Tensor, Tensor]
+  readonly validationData?: readonly [Rows, Tensor]
   /**
    * Fraction of the rows, taken from the END before shuffling, to validate on: as Keras, the first
    * `⌊n·(1 − validationSplit)⌋` rows train and the rest validate.
@@ -143,7 +144,7 @@ const firstNonFinite = (t: unknown): string | undefined => {
   return undefined
 }
 
-const checkRows = (op: string, x: Tensor, y: Tensor): number => {
+const checkRows = (op: string, x: Rows, y: Tensor): number => {
   const n = x.shape[0]
   if (n === undefined || n === 0) throw new Error(`${op}: x has no rows (shape [${x.shape.join(',')}])`)
   if (y.shape[0] !== n) throw new Error(`${op}: x has ${n} rows but y has ${y.shape[0] ?? 0}`)
@@ -208,7 +209,7 @@ export interface CheckpointIO {
  */
 export const fitLoop = async (
   model: Model,
-  x: Tensor,
+  x: Rows,
   y: Tensor,
   opts: FitOptions,
   makeLiveBar: MakeLiveBar | undefined,
@@ -233,7 +234,7 @@ export const fitLoop = async (
   // validation data: given, or the last fraction of the rows (taken before shuffling, as Keras)
   let trainX = x
   let trainY = y
-  let valid: readonly [Tensor, Tensor] | undefined = opts.validationData
+  let valid: readonly [Rows, Tensor] | undefined = opts.validationData
   if (opts.validationSplit !== undefined) {
     if (opts.validationData !== undefined)
       throw new Error('fit: give validationData or validationSplit, not both')
@@ -243,9 +244,9 @@ export const fitLoop = async (
     const nValid = nAll - nTrain
     if (nValid === 0 || nTrain === 0)
       throw new Error(`fit: validationSplit ${s} of ${nAll} rows leaves an empty split`)
-    trainX = rows(x, 0, nTrain)
+    trainX = sliceRows(x, 0, nTrain)
     trainY = rows(y, 0, nTrain)
-    valid = [rows(x, nTrain, nValid), rows(y, nTrain, nValid)]
+    valid = [sliceRows(x, nTrain, nValid), rows(y, nTrain, nValid)]
   }
   if (valid !== undefined) checkRows('fit: validationData', valid[0], valid[1])
   const n = trainX.shape[0]!
@@ -381,8 +382,8 @@ export const fitLoop = async (
       const idx = order?.subarray(start, start + size)
       const batch =
         idx === undefined
-          ? { x: rows(trainX, start, size), y: rows(trainY, start, size) }
-          : { x: gather(trainX, idx), y: gather(trainY, idx) }
+          ? { x: takeRows(trainX, start, size), y: rows(trainY, start, size) }
+          : { x: gatherRows(trainX, idx), y: gather(trainY, idx) }
       const at = { epoch, step: step + 1, steps, iteration: state.step }
       const stepFactor = callbacks.reduce(
         (f, c, i) => f * (c.learningRateFactorAt?.(cbStates[i], at) ?? 1),

@@ -1,6 +1,7 @@
 import type { Model } from '@purenn/layers'
 import type { Tensor } from '@purenn/tensor'
 import { type FitOptions, fitLoop, type History } from './fit.js'
+import type { Rows } from './rowSource.js'
 
 /**
  * Trains a model on `(x, y)` and returns the trained model and the history; nothing is
@@ -38,7 +39,7 @@ import { type FitOptions, fitLoop, type History } from './fit.js'
  */
 export const fit = (
   model: Model,
-  x: Tensor,
+  x: Rows,
   y: Tensor,
   opts: FitOptions,
 ): Promise<{ model: Model; history: History }> => fitLoop(model, x, y, opts, undefined, undefined)

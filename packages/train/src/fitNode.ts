@@ -3,6 +3,7 @@ import type { Tensor } from '@purenn/tensor'
 import cliProgress from 'cli-progress'
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { type FitOptions, fitLoop, type History, type MakeLiveBar } from './fit.js'
+import type { Rows } from './rowSource.js'
 
 /** The tf.keras progress bar on a terminal, drawn by cli-progress with purenn's line format. */
 const terminalBar: MakeLiveBar = (out, line) =>
@@ -55,7 +56,7 @@ const terminalBar: MakeLiveBar = (out, line) =>
  */
 export const fit = (
   model: Model,
-  x: Tensor,
+  x: Rows,
   y: Tensor,
   opts: FitOptions,
 ): Promise<{ model: Model; history: History }> =>

@@ -23,6 +23,7 @@ import {
   type Tensor,
   tensor,
 } from '@purenn/tensor'
+import { type Rows, takeRows } from './rowSource.js'
 
 /**
  * Rows [start, start+n) of a batch-first tensor.
@@ -74,7 +75,7 @@ export interface PredictOptions {
  * ```
  * @category Inference
  */
-export const predict = (model: Model, x: Tensor, opts: PredictOptions = {}): Tensor => {
+export const predict = (model: Model, x: Rows, opts: PredictOptions = {}): Tensor => {
   const parts: Tensor[] = []
   const n = x.shape[0] ?? 0
   const batchSize = opts.batchSize ?? 32
@@ -82,7 +83,7 @@ export const predict = (model: Model, x: Tensor, opts: PredictOptions = {}): Ten
   forEachBatch(n, batchSize, (start, size) => {
     const k = keys?.[parts.length]
     const o = k === undefined ? { training: false } : { training: false, key: k }
-    parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), o).y)
+    parts.push(model.layer.apply(model.params, model.state, takeRows(x, start, size), o).y)
   })
   if (parts.length === 0) throw new Error('predict: x has no rows')
   return parts.length === 1 ? parts[0]! : concat(parts, 0)
@@ -118,12 +119,7 @@ export interface EvaluateOptions {
  * ```
  * @category Inference
  */
-export const evaluate = (
-  model: Model,
-  x: Tensor,
-  y: Tensor,
-  opts: EvaluateOptions,
-): Record<string, number> => {
+export const evaluate = (model: Model, x: Rows, y: Tensor, opts: EvaluateOptions): Record<string, number> => {
   const loss = getLoss(opts.loss)
   const metrics = (opts.metrics ?? []).map(getMetric)
   const n = x.shape[0] ?? 0
@@ -133,7 +129,9 @@ export const evaluate = (
   const sums: Record<string, number> = { loss: 0 }
   for (const m of metrics) sums[m.name] = 0
   forEachBatch(n, opts.batchSize ?? 32, (start, size) => {
-    const yPred = model.layer.apply(model.params, model.state, rows(x, start, size), { training: false }).y
+    const yPred = model.layer.apply(model.params, model.state, takeRows(x, start, size), {
+      training: false,
+    }).y
     const yTrue = rows(y, start, size)
     try {
       sums.loss! += loss.fn(yTrue, yPred).item() * size
