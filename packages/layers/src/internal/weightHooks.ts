@@ -1,0 +1,53 @@
+/**
+ * The regularization penalty and the constraint projection of a layer's named weights, from
+ * the regularizers and constraints of its config: the `penalty` and `constrain` of
+ * `defineLayer`'s body, shared by the built-in layers.
+ */
+
+import { add, scalar, type Tensor } from '@purenn/tensor'
+import type { Constraint } from '../constraints.js'
+import type { Regularizer } from '../regularizers.js'
+
+type Weights = { readonly [name: string]: Tensor | undefined }
+
+/**
+ * `{ penalty }` summing each weight's regularizer penalty (in the order given, from a zero
+ * scalar; a weight the params lack adds nothing), or `{}` when there is no regularizer.
+ */
+export const penaltyOf = <P extends Weights>(
+  regs: {
+    readonly [K in keyof P]?: Regularizer | undefined
+  },
+): { penalty?: (params: P) => Tensor } => {
+  const entries = Object.entries(regs).filter((e): e is [string, Regularizer] => e[1] !== undefined)
+  if (entries.length === 0) return {}
+  return {
+    penalty: (params) =>
+      entries.reduce((s, [name, r]) => {
+        const w = params[name]
+        return w === undefined ? s : add(s, r.penalty(w))
+      }, scalar(0)),
+  }
+}
+
+/** `{ constrain }` projecting each constrained weight the params have, or `{}` when there is no constraint. */
+export const constrainOf = <P extends Weights>(
+  cons: {
+    readonly [K in keyof P]?: Constraint | undefined
+  },
+): { constrain?: (params: P) => P } => {
+  if (Object.values(cons).every((c) => c === undefined)) return {}
+  return {
+    constrain: (params) =>
+      Object.fromEntries(
+        Object.entries(params).map(([name, w]) => {
+          const c = cons[name]
+          return [name, c === undefined || w === undefined ? w : c.project(w)]
+        }),
+      ) as P,
+  }
+}
+
+/** A `jsonField` check: a positive integer. */
+export const positive = (n: number): string | undefined =>
+  Number.isInteger(n) && n > 0 ? undefined : `must be a positive integer, got ${n}`
