@@ -174,12 +174,18 @@ export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P ex
 export interface DefinedLayer<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree>
   extends Rebuildable {
   /** A layer of this kind; throws an `Error` naming the field when the config is invalid. */
-  <const N extends string = never>(config: ConfigOf<Sc> & { readonly name?: N }): Tagged<Layer<P, S>, K, N>
+  <const N extends string = never>(
+    ...config: ConfigArgs<ConfigOf<Sc> & { readonly name?: N }>
+  ): Tagged<Layer<P, S>, K, N>
   /** The kind. */
   readonly kind: K
   /** The config schema. */
   readonly schema: Sc
 }
+
+/** The factory's argument: optional when the schema has no required field. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is what a config with no required field extends
+type ConfigArgs<C> = {} extends C ? [config?: C] : [config: C]
 
 /**
  * How a container runs its children, given to `defineContainer`'s `apply`: `run(i, x)`
@@ -384,7 +390,7 @@ export const defineLayer = <
       ...(body.constrain === undefined ? {} : { constrain: body.constrain }),
     }
   }
-  const factory = (config: unknown) =>
+  const factory = (config: unknown = {}) =>
     tag(prefixed(def.fn ?? `${def.kind} config`, () => make(config, 'option')))
   return Object.assign(factory, {
     kind: def.kind,

@@ -4,7 +4,7 @@ import type { Constraint, ConstraintName } from './constraints.js'
 import { type DefinedLayer, defineLayer } from './define.js'
 import { activationField, constraintField, initializerField, jsonField, regularizerField } from './fields.js'
 import type { Initializer, InitializerName } from './initializers.js'
-import { constrainOf, penaltyOf, positive } from './internal/weightHooks.js'
+import { constrainOf, penaltyOf, positive } from './internal/fields.js'
 import { type Empty, empty, type NameOption } from './layer.js'
 import type { Regularizer } from './regularizers.js'
 

@@ -4,9 +4,9 @@ import { batchNormalizationFromConfig } from './batchNormalization.js'
 import { conv2dFromConfig } from './conv2d.js'
 import type { DefinedLayer } from './define.js'
 import { dense } from './dense.js'
-import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
+import { dropout, mcDropout } from './dropout.js'
 import { embeddingFromConfig } from './embedding.js'
-import { flattenFromConfig } from './flatten.js'
+import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
 import { addFromConfig, concatenateFromConfig } from './merge.js'
@@ -168,12 +168,12 @@ const builtins: {
   readonly [kind: string]: (config: unknown, child: ChildFromConfig) => E.Either<string, AnyBlock>
 } = Object.freeze({
   Dense: builtin(dense),
-  Flatten: flattenFromConfig,
+  Flatten: builtin(flatten),
   Activation: activationLayerFromConfig,
   LeakyReLU: leakyReluFromConfig,
   BatchNormalization: batchNormalizationFromConfig,
-  Dropout: dropoutFromConfig,
-  MCDropout: mcDropoutFromConfig,
+  Dropout: builtin(dropout),
+  MCDropout: builtin(mcDropout),
   Sequential: sequentialFromConfig,
   PReLU: preluFromConfig,
   RReLU: rreluFromConfig,

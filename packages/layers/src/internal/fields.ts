@@ -1,12 +1,14 @@
 /**
- * The regularization penalty and the constraint projection of a layer's named weights, from
+ * Fields and hooks shared by the built-in layers: the regularization penalty and the constraint projection
  * the regularizers and constraints of its config: the `penalty` and `constrain` of
  * `defineLayer`'s body, shared by the built-in layers.
  */
 
 import { add, scalar, type Tensor } from '@purenn/tensor'
 import type { Constraint } from '../constraints.js'
+import type { Field } from '../define.js'
 import type { Regularizer } from '../regularizers.js'
+import { show } from './config.js'
 
 type Weights = { readonly [name: string]: Tensor | undefined }
 
@@ -51,3 +53,17 @@ export const constrainOf = <P extends Weights>(
 /** A `jsonField` check: a positive integer. */
 export const positive = (n: number): string | undefined =>
   Number.isInteger(n) && n > 0 ? undefined : `must be a positive integer, got ${n}`
+
+/** A probability in [0, 1) (dropout rates): any other value, NaN included, is refused naming it. */
+const readRate = (u: unknown, path: string): number => {
+  if (typeof u === 'number' && u >= 0 && u < 1) return u
+  throw new Error(`${path} must be in [0, 1), got ${typeof u === 'number' ? u : show(u)}`)
+}
+
+/** The `rate` field of the dropout layers. */
+export const rateField: Field<number, number, false> = {
+  optional: false,
+  fromOption: readRate,
+  fromJson: readRate,
+  toJson: (r) => r,
+}
