@@ -1,7 +1,7 @@
 /**
- * Fields and hooks shared by the built-in layers: the regularization penalty and the constraint projection
- * the regularizers and constraints of its config: the `penalty` and `constrain` of
- * `defineLayer`'s body, shared by the built-in layers.
+ * Fields and hooks shared by the built-in layers: the regularization penalty and the
+ * constraint projection of a layer's named weights (the `penalty` and `constrain` of
+ * `defineLayer`'s body), and common checks.
  */
 
 import { add, scalar, type Tensor } from '@purenn/tensor'
