@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
-import { batchNormalizationFromConfig } from './batchNormalization.js'
+import { batchNormalization } from './batchNormalization.js'
 import { conv2dFromConfig } from './conv2d.js'
 import type { DefinedLayer } from './define.js'
 import { dense } from './dense.js'
@@ -171,7 +171,7 @@ const builtins: {
   Flatten: builtin(flatten),
   Activation: activationLayerFromConfig,
   LeakyReLU: leakyReluFromConfig,
-  BatchNormalization: batchNormalizationFromConfig,
+  BatchNormalization: builtin(batchNormalization),
   Dropout: builtin(dropout),
   MCDropout: builtin(mcDropout),
   Sequential: sequentialFromConfig,
