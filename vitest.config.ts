@@ -20,7 +20,12 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'examples/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
+      'docs/playground/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     pool: 'threads',
     reporters: ['default', './scripts/summary-reporter.ts'],

@@ -15,7 +15,7 @@
  * Run: pnpm bench   (or: npx tsc -b && npx tsx bench/kernels.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { bnAfter } from '../examples/lib/chapter.js'
 import { initModel, sparseCategoricalCrossentropy } from '../packages/layers/dist/index.js'
 import { adam } from '../packages/optim/dist/index.js'
@@ -73,9 +73,12 @@ const defaultKernels = (() => {
   setKernels('wasm')
   return getKernels()
 })()
+// the machine may be shared: the load average says how far the 2-thread numbers can be trusted
+const loadAtStart = loadavg()
 console.log(
   `kernels: js vs wasm on ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} threads available), ` +
-    `Node ${process.version}; median of ${reps} interleaved runs; x = js 1 thread median / this median\n`,
+    `Node ${process.version}; median of ${reps} interleaved runs; x = js 1 thread median / this median; ` +
+    `load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}\n`,
 )
 
 type Form = { readonly name: string; readonly M: number; readonly K: number; readonly N: number }
@@ -94,7 +97,8 @@ const matmulResults = products.map((p) => {
   const ms = timeVariants(() => matmul(a, b, { transposeA: p.tA, transposeB: p.tB }), reps * 2, 5)
   const gf = ms.map((t) => (2 * p.M * p.K * p.N) / t / 1e6)
   console.log(
-    `${p.name.padEnd(24)} ${gf.map((g, i) => `${g.toFixed(1).padStart(14)} ${(ms[0]! / ms[i]!).toFixed(1).padStart(4)}`).join(' ')}`,
+    `${p.name.padEnd(24)} ${gf.map((g, i) => `${g.toFixed(1).padStart(14)} ${(ms[0]! / ms[i]!).toFixed(1).padStart(4)}`).join(' ')}` +
+      `   wasm 2t/1t ${(ms[2]! / ms[3]!).toFixed(2)}`,
   )
   return { product: p.name, ms: Object.fromEntries(variants.map((v, i) => [label(v), ms[i]!])), gflops: gf }
 })
@@ -129,6 +133,7 @@ writeFileSync(
       threadsAvailable: availableParallelism(),
       defaultKernels,
       reps,
+      loadAverage: { start: loadAtStart, end: loadavg() },
       matmul: matmulResults,
       trainStep: stepResults,
     },

@@ -5,7 +5,11 @@
 // (driven by playwright-core) trains a tiny model on 1 and 2 threads. Every run must give
 // bitwise the weights of the same run in Node; the isolated page must use its Web Workers,
 // the plain one must run single-threaded. A screenshot goes to out/browser-test.png.
-// Usage: node scripts/browser-test.mjs   (after `tsc -b`; CHROMIUM=/path overrides the browser)
+// Then the docs site and its playground (scripts/browser/docs-site.mjs): links, search, no
+// console errors, the playground trains and its accuracy rises; screenshots out/playground.png
+// and out/docs-guide.png. Last, a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs).
+// Usage: node scripts/browser-test.mjs   (after `tsc -b` and `pnpm run docs`; CHROMIUM=/path
+// overrides the browser)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -13,6 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
+import { checkDocsSite } from './browser/docs-site.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
@@ -179,6 +184,12 @@ try {
     )
     await tab.close()
   }
+  // the docs site (built by `pnpm run docs`) and its playground
+  const site = join(root, JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')).out)
+  await checkDocsSite({ browser, site, out: join(root, 'out'), check })
+  // the same site: a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs)
+  const { checkDocsMaths } = await import(pathToFileURL(join(root, 'scripts/browser/docs-maths.mjs')).href)
+  await checkDocsMaths({ browser, site, out: join(root, 'out'), check })
 } finally {
   await browser.close()
   server.close()

@@ -164,10 +164,10 @@ export const activations = Object.freeze({
   linear: make('linear', identity),
 
   /**
-   * Rectified linear unit `f(x) = max(0, x)`.
+   * Rectified linear unit $f(x) = \max(0, x)$.
    *
    * @remarks
-   * Derivative 1 for `x > 0`, 0 for `x ≤ 0` (0 at the kink, as TensorFlow/Keras). Non-saturating for positive
+   * Derivative 1 for $x > 0$, 0 for $x \le 0$ (0 at the kink, as TensorFlow/Keras). Non-saturating for positive
    * inputs and cheap, but a unit whose input stays negative gets no gradient ("dying
    * ReLU"). Pair it with He initialization (`'heNormal'`, variance 2/fan_in; He et al.,
    * 2015). Nair & Hinton (2010).
@@ -181,10 +181,10 @@ export const activations = Object.freeze({
   relu: make('relu', reluOp),
 
   /**
-   * Leaky ReLU `f(x) = x` for `x > 0`, `α·x` otherwise, with α = 0.2 by default.
+   * Leaky ReLU $f(x) = x$ for $x > 0$, $\alpha x$ otherwise, with $\alpha = 0.2$ by default.
    *
    * @remarks
-   * Derivative 1 for `x > 0`, α otherwise (α at the kink, as TensorFlow/Keras): units never
+   * Derivative 1 for $x > 0$, $\alpha$ otherwise ($\alpha$ at the kink, as TensorFlow/Keras): units never
    * die. Maas et al. (2013). Pair with He
    * initialization.
    *
@@ -207,12 +207,12 @@ export const activations = Object.freeze({
   leakyRelu,
 
   /**
-   * Exponential linear unit `f(x) = x` for `x > 0`, `α(eˣ − 1)` otherwise (α = 1 by default).
+   * Exponential linear unit $f(x) = x$ for $x > 0$, $\alpha(e^x - 1)$ otherwise ($\alpha = 1$ by default).
    *
    * @remarks
-   * Derivative `α·eˣ` for `x < 0`, 1 otherwise (1 at the kink, as TensorFlow/Keras): smooth
-   * at 0 when α = 1, negative outputs
-   * push the mean activation toward 0, and it saturates only for very negative inputs (to −α).
+   * Derivative $\alpha e^x$ for $x < 0$, 1 otherwise (1 at the kink, as TensorFlow/Keras): smooth
+   * at 0 when $\alpha = 1$, negative outputs
+   * push the mean activation toward 0, and it saturates only for very negative inputs (to $-\alpha$).
    * Clevert et al. (2015). Pair with He initialization.
    *
    * @param alpha - the value approached as x → −∞ is −α; default 1
@@ -228,12 +228,12 @@ export const activations = Object.freeze({
   elu,
 
   /**
-   * Scaled ELU `f(x) = λx` for `x > 0`, `λα(eˣ − 1)` otherwise, with
-   * α ≈ 1.6732632423543772 and λ ≈ 1.0507009873554805.
+   * Scaled ELU $f(x) = \lambda x$ for $x > 0$, $\lambda\alpha(e^x - 1)$ otherwise, with
+   * $\alpha \approx 1.6732632423543772$ and $\lambda \approx 1.0507009873554805$.
    *
    * @remarks
-   * Derivative `λα·eˣ` for `x < 0`, λ otherwise: λ ≈ 1.0507 at the kink x = 0, as
-   * TensorFlow/Keras (the left limit λα ≈ 1.758 is used only for x < 0).
+   * Derivative $\lambda\alpha e^x$ for $x < 0$, $\lambda$ otherwise: $\lambda \approx 1.0507$ at the kink $x = 0$, as
+   * TensorFlow/Keras (the left limit $\lambda\alpha \approx 1.758$ is used only for $x < 0$).
    * With these constants a plain stack of dense layers self-normalizes: activations keep
    * mean 0 and variance 1 through the layers (Klambauer et al., 2017), provided the inputs
    * are standardized, the kernels use LeCun normal initialization (`'lecunNormal'`,
@@ -249,7 +249,7 @@ export const activations = Object.freeze({
   selu: make('selu', seluOp),
 
   /**
-   * Gaussian error linear unit, exact form `f(x) = x·Φ(x) = x·(1 + erf(x/√2))/2`.
+   * Gaussian error linear unit, exact form $f(x) = x\,\Phi(x) = x\left(1 + \operatorname{erf}(x/\sqrt{2})\right)/2$.
    *
    * @remarks
    * Φ is the standard normal CDF; derivative `Φ(x) + x·φ(x)`. Hendrycks & Gimpel (2016).
@@ -266,10 +266,10 @@ export const activations = Object.freeze({
   gelu: make('gelu', geluOp),
 
   /**
-   * Swish (also called SiLU) `f(x) = x·σ(x)`.
+   * Swish (also called SiLU) $f(x) = x\,\sigma(x)$.
    *
    * @remarks
-   * Derivative `σ(x)·(1 + x·(1 − σ(x)))`; smooth, non-monotonic, unbounded above.
+   * Derivative $\sigma(x)\left(1 + x(1 - \sigma(x))\right)$; smooth, non-monotonic, unbounded above.
    * Ramachandran et al. (2017), found by automated search. Keras 3 also calls it `silu`.
    * Pair with He initialization.
    * @example
@@ -282,10 +282,10 @@ export const activations = Object.freeze({
   swish: make('swish', swishOp),
 
   /**
-   * Logistic sigmoid `f(x) = σ(x) = 1/(1 + e⁻ˣ)`.
+   * Logistic sigmoid $f(x) = \sigma(x) = 1/(1 + e^{-x})$.
    *
    * @remarks
-   * Derivative `σ(x)(1 − σ(x))`, at most 1/4: it saturates at 0 and 1, and gradients
+   * Derivative $\sigma(x)(1 - \sigma(x))$, at most $1/4$: it saturates at 0 and 1, and gradients
    * vanish in deep stacks of sigmoid layers, which is what Glorot & Bengio (2010) studied.
    * Use it for binary outputs; pair with Glorot initialization.
    * @example
@@ -298,10 +298,10 @@ export const activations = Object.freeze({
   sigmoid: make('sigmoid', sigmoidOp),
 
   /**
-   * Hyperbolic tangent `f(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ)`.
+   * Hyperbolic tangent $f(x) = (e^x - e^{-x})/(e^x + e^{-x})$.
    *
    * @remarks
-   * Derivative `1 − tanh²x`; zero-centred, saturates at ±1. Pair with Glorot initialization
+   * Derivative $1 - \tanh^2 x$; zero-centred, saturates at $\pm 1$. Pair with Glorot initialization
    * (Glorot & Bengio, 2010).
    * @example
    * ```ts
@@ -313,7 +313,7 @@ export const activations = Object.freeze({
   tanh: make('tanh', tanhOp),
 
   /**
-   * Softmax over the last axis `f(x)ᵢ = eˣⁱ / Σⱼ eˣʲ` (computed after subtracting the max).
+   * Softmax over the last axis $f(x)_i = e^{x_i} / \sum_j e^{x_j}$ (computed after subtracting the max).
    *
    * @remarks
    * Each row becomes a probability distribution: the output activation of a multiclass
@@ -329,10 +329,10 @@ export const activations = Object.freeze({
   softmax: make('softmax', (x) => softmaxOp(x, -1)),
 
   /**
-   * Softplus `f(x) = ln(1 + eˣ)`, a smooth ReLU, computed without overflow.
+   * Softplus $f(x) = \ln(1 + e^x)$, a smooth ReLU, computed without overflow.
    *
    * @remarks
-   * Derivative `σ(x)`; always positive, so it suits outputs that must be positive (a
+   * Derivative $\sigma(x)$; always positive, so it suits outputs that must be positive (a
    * scale). Dugas et al. (2001).
    * @example
    * ```ts
@@ -344,12 +344,12 @@ export const activations = Object.freeze({
   softplus: make('softplus', softplusOp),
 
   /**
-   * Mish `f(x) = x·tanh(softplus(x)) = x·tanh(ln(1 + eˣ))`.
+   * Mish $f(x) = x \tanh(\operatorname{softplus}(x)) = x \tanh(\ln(1 + e^x))$.
    *
    * @remarks
-   * Smooth, non-monotonic, unbounded above and bounded below (minimum ≈ −0.3088 at
-   * x ≈ −1.1924), like swish. Derivative `tanh(sp(x)) + x·σ(x)·(1 − tanh²(sp(x)))` with
-   * `sp = softplus`. Misra (2019), "Mish: A Self Regularized Non-Monotonic Activation
+   * Smooth, non-monotonic, unbounded above and bounded below (minimum $\approx -0.3088$ at
+   * $x \approx -1.1924$), like swish. Derivative $\tanh(s) + x\,\sigma(x)(1 - \tanh^2 s)$ with
+   * $s = \operatorname{softplus}(x)$. Misra (2019), "Mish: A Self Regularized Non-Monotonic Activation
    * Function". Keras 3's `activations.mish`. Pair with He initialization.
    * @example
    * ```ts
@@ -377,13 +377,13 @@ export const activations = Object.freeze({
   relu6: make('relu6', relu6Fn),
 
   /**
-   * Hard sigmoid, Keras 3's piecewise-linear sigmoid: `f(x) = relu6(x + 3)/6 =
-   * clip(x/6 + 1/2, 0, 1)`.
+   * Hard sigmoid, Keras 3's piecewise-linear sigmoid: $f(x) = \operatorname{relu6}(x + 3)/6 =
+   * \operatorname{clip}(x/6 + 1/2, 0, 1)$.
    *
    * @remarks
    * Derivative 1/6 on (−3, 3), 0 elsewhere. **Keras versions differ**: Keras 3 (and
    * PyTorch's `Hardsigmoid`) use slope 1/6; tf.keras 2.x's `hard_sigmoid` used
-   * `clip(0.2·x + 0.5, 0, 1)` (slope 0.2, saturating at ±2.5). purenn follows Keras 3.
+   * $\operatorname{clip}(0.2x + 0.5, 0, 1)$ (slope 0.2, saturating at $\pm 2.5$). purenn follows Keras 3.
    * Howard et al. (2019), "Searching for MobileNetV3".
    * @example
    * ```ts
@@ -395,11 +395,11 @@ export const activations = Object.freeze({
   hardSigmoid: make('hardSigmoid', hardSigmoidFn),
 
   /**
-   * Hard swish (Keras 3's `hard_silu`/`hard_swish`): `f(x) = x·relu6(x + 3)/6`.
+   * Hard swish (Keras 3's `hard_silu`/`hard_swish`): $f(x) = x \operatorname{relu6}(x + 3)/6$.
    *
    * @remarks
-   * A piecewise-quadratic swish: 0 for `x ≤ −3`, `x` for `x ≥ 3`, `x(x + 3)/6` between;
-   * derivative `(2x + 3)/6` on (−3, 3). Howard et al. (2019), "Searching for MobileNetV3".
+   * A piecewise-quadratic swish: 0 for $x \le -3$, $x$ for $x \ge 3$, $x(x + 3)/6$ between;
+   * derivative $(2x + 3)/6$ on $(-3, 3)$. Howard et al. (2019), "Searching for MobileNetV3".
    * Pair with He initialization.
    * @example
    * ```ts
@@ -412,10 +412,10 @@ export const activations = Object.freeze({
 
   /**
    * GELU with the tanh approximation (Keras' `gelu(x, approximate=True)`):
-   * `f(x) = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+   * $f(x) = \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right)$.
    *
    * @remarks
-   * Within about 1e-3 of the exact {@link activations}`.gelu` (`x·Φ(x)`), and cheaper where
+   * Within about 1e-3 of the exact {@link activations}`.gelu` ($x\,\Phi(x)$), and cheaper where
    * `erf` is slow; the form of BERT and GPT-2. Hendrycks & Gimpel (2016). Its name is
    * `'gelu'` with `config` `{ approximate: true }`, saved as
    * `{ name: 'gelu', approximate: true }`; the name `'gelu'` alone is the exact form.

@@ -81,13 +81,16 @@ export type BatchNormalizationState = { readonly movingMean: Tensor; readonly mo
  * Ioffe & Szegedy (2015), "Batch Normalization: Accelerating Deep Network Training by
  * Reducing Internal Covariate Shift". Semantics of tf.keras 2.x:
  * - **Training** (`training: true`, layer not frozen): over every axis but `axis`,
- *   `μ = (1/N) Σx`, `σ² = (1/N) Σ(x − μ)²` (biased), `y = gamma·(x − μ)/sqrt(σ² + ε) + beta`,
- *   with the gradient flowing through μ and σ² (fused kernel `batchNormTrain` of `@purenn/tensor`). The new
- *   state is `moving = moving·momentum + batch·(1 − momentum)` for the mean and for the biased
- *   variance (what tf.keras 2.x stores too: its fused path removes Bessel's correction).
+ *   $\mu = \frac{1}{N} \sum x$, $\sigma^2 = \frac{1}{N} \sum (x - \mu)^2$ (biased),
+ *   $y = \gamma \, \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta$, with the gradient flowing
+ *   through $\mu$ and $\sigma^2$ (fused kernel `batchNormTrain` of `@purenn/tensor`). The new
+ *   state is $\mathrm{moving} \leftarrow \mathrm{moving} \cdot \mathrm{momentum} + \mathrm{batch} \cdot (1 - \mathrm{momentum})$
+ *   for the mean and for the biased variance (what tf.keras 2.x stores too: its fused path
+ *   removes Bessel's correction).
  * - **Inference** (`training: false`, the mode of `predict` and `evaluate`):
- *   `y = gamma·(x − movingMean)/sqrt(movingVariance + ε) + beta`; the state is returned
- *   unchanged.
+ *   $y = \gamma \, \frac{x - \mathrm{movingMean}}{\sqrt{\mathrm{movingVariance} + \varepsilon}} + \beta$;
+ *   the state is returned unchanged. Here $\gamma$ is `gamma`, $\beta$ is `beta` and
+ *   $\varepsilon$ is `epsilon`.
  * - **Frozen** (`trainable: false`, or a mask whose leaves are all false): inference mode even
  *   when training, and the state never changes, as tf.keras (TF ≥ 2.0) and Keras 3. An empty mask
  *   (`{}`, the layer with `center` and `scale` off) counts as not frozen; pass `false`.

@@ -107,8 +107,8 @@ const make = (
  * `axis` exceeds `maxValue` back to norm `maxValue`.
  *
  * @remarks
- * `n = √(Σ_axis w²)`, `w ← w · clip(n, 0, maxValue)/(ε + n)` with ε = 1e-7 (Keras' formula,
- * so a vector inside the ball shrinks by the factor `n/(ε + n)`, a hair below 1). Srebro &
+ * $n = \sqrt{\sum_\mathrm{axis} w^2}$, $w \leftarrow w \operatorname{clip}(n, 0, \mathrm{maxValue}) / (\varepsilon + n)$ with $\varepsilon = 10^{-7}$ (Keras' formula,
+ * so a vector inside the ball shrinks by the factor $n / (\varepsilon + n)$, a hair below 1). Srebro &
  * Shraibman (2005); the regularizer of Srivastava et al. (2014) for dropout nets. Keras'
  * defaults: `max_value=2`, `axis=0`.
  *
@@ -139,7 +139,7 @@ export const maxNorm = (maxValue = 2, opts: NormAxisOptions = {}): Constraint =>
 }
 
 /**
- * Non-negativity constraint (Keras' `NonNeg`): `w ← w · [w ≥ 0]`, negative weights become 0
+ * Non-negativity constraint (Keras' `NonNeg`): $w \leftarrow w \cdot [w \ge 0]$, negative weights become 0
  * (written `where(w ≥ 0, w, 0)`, so they become +0 where Keras' product gives −0).
  *
  * @returns the constraint, with `config` `{}`
@@ -157,7 +157,7 @@ export const nonNeg = (): Constraint => make('nonNeg', (w) => where(greaterEqual
  * Unit-norm constraint (Keras' `UnitNorm`): every weight vector along `axis` is divided by
  * its L2 norm.
  *
- * @remarks `w ← w/(ε + √(Σ_axis w²))` with ε = 1e-7. Keras' default `axis=0`.
+ * @remarks $w \leftarrow w / \left(\varepsilon + \sqrt{\sum_\mathrm{axis} w^2}\right)$ with $\varepsilon = 10^{-7}$. Keras' default `axis=0`.
  * @param opts - `{ axis }`, default 0
  * @returns the constraint, with `config` `{ axis }`
  * @throws RangeError when `axis` is not an integer
@@ -179,8 +179,8 @@ export const unitNorm = (opts: NormAxisOptions = {}): Constraint => {
  * along `axis` into `[minValue, maxValue]`, by a fraction `rate` of the way.
  *
  * @remarks
- * `n = √(Σ_axis w²)`, `d = rate·clip(n, minValue, maxValue) + (1 − rate)·n`,
- * `w ← w·d/(ε + n)` with ε = 1e-7. Keras' defaults: `min_value=0`, `max_value=1`, `rate=1`,
+ * $n = \sqrt{\sum_\mathrm{axis} w^2}$, $d = \mathrm{rate} \operatorname{clip}(n, \mathrm{minValue}, \mathrm{maxValue}) + (1 - \mathrm{rate})\, n$,
+ * $w \leftarrow w d / (\varepsilon + n)$ with $\varepsilon = 10^{-7}$. Keras' defaults: `min_value=0`, `max_value=1`, `rate=1`,
  * `axis=0`.
  *
  * @param opts - `{ minValue, maxValue, rate, axis }`

@@ -23,14 +23,14 @@ const _options: (o: DropoutOptions) => unknown = (o) => [dropout(o), mcDropout(o
 
 /**
  * Dropout (Keras' `Dropout`): while training, zeroes each unit with probability `rate` and
- * scales the others by `1/(1 − rate)`; at inference, the identity.
+ * scales the others by $1/(1 - \mathrm{rate})$; at inference, the identity.
  *
  * @remarks
  * Srivastava et al. (2014), "Dropout: A Simple Way to Prevent Neural Networks from
- * Overfitting". Inverted dropout, as Keras: `y = x·m/(1 − rate)` with
- * `m ~ Bernoulli(1 − rate)` drawn independently per element from the call's `key`
- * (`bernoulli(key, 1 − rate, x.shape)`), so `E[y] = x` and nothing needs rescaling at
- * inference. The mask depends only on the key and the shape. Gradient: `g·m/(1 − rate)`.
+ * Overfitting". Inverted dropout, as Keras: $y = x m / (1 - \mathrm{rate})$ with
+ * $m \sim \operatorname{Bernoulli}(1 - \mathrm{rate})$ drawn independently per element from the call's `key`
+ * (`bernoulli(key, 1 − rate, x.shape)`), so $\mathbb{E}[y] = x$ and nothing needs rescaling at
+ * inference. The mask depends only on the key and the shape. Gradient: $g m / (1 - \mathrm{rate})$.
  *
  * Dropping happens when `opts.dropout` is true, or when it is absent and `opts.training` is
  * true; `{ training: false, dropout: true }` runs Monte Carlo dropout while batch
@@ -73,7 +73,7 @@ export const dropout: DefinedLayer<'Dropout', typeof rateSchema, Empty, Empty> =
  * @remarks
  * Gal & Ghahramani (2016), "Dropout as a Bayesian Approximation: Representing Model
  * Uncertainty in Deep Learning". Every call draws a fresh mask from its `key`
- * (`y = x·m/(1 − rate)`, `m ~ Bernoulli(1 − rate)`), whatever `training` and `dropout` say;
+ * ($y = x m / (1 - \mathrm{rate})$, $m \sim \operatorname{Bernoulli}(1 - \mathrm{rate})$), whatever `training` and `dropout` say;
  * averaging many stochastic predictions estimates the predictive mean, their spread the
  * model's uncertainty (`mcPredict` in `@purenn/train`). On a model that has plain
  * {@link dropout} layers, `{ training: false, dropout: true }` does the same without

@@ -293,8 +293,8 @@ const named = (
  */
 export const initializers = Object.freeze({
   /**
-   * Glorot (Xavier) uniform, the default kernel initializer of `dense`: `U(−l, l)` with
-   * `l = sqrt(6 / (fan_in + fan_out))`, i.e. variance `1/fan_avg`.
+   * Glorot (Xavier) uniform, the default kernel initializer of `dense`: $U(-l, l)$ with
+   * $l = \sqrt{6 / (\text{fan}_\text{in} + \text{fan}_\text{out})}$, i.e. variance $1/\text{fan}_\text{avg}$.
    *
    * @remarks
    * `varianceScaling({ scale: 1, mode: 'fanAvg', distribution: 'uniform' })`. Glorot &
@@ -312,8 +312,8 @@ export const initializers = Object.freeze({
   glorotUniform: named('glorotUniform', 1, 'fanAvg', 'uniform'),
 
   /**
-   * Glorot (Xavier) normal: truncated normal with standard deviation `sqrt(1/fan_avg)` after
-   * truncation (`sqrt(2/(fan_in + fan_out)) / 0.87962566103423978` before, cut at 2σ).
+   * Glorot (Xavier) normal: truncated normal with standard deviation $\sqrt{1/\text{fan}_\text{avg}}$ after
+   * truncation ($\sqrt{2/(\text{fan}_\text{in} + \text{fan}_\text{out})} \,/\, 0.87962566103423978$ before, cut at $2\sigma$).
    *
    * @remarks
    * `varianceScaling({ scale: 1, mode: 'fanAvg', distribution: 'truncatedNormal' })`.
@@ -329,8 +329,8 @@ export const initializers = Object.freeze({
   glorotNormal: named('glorotNormal', 1, 'fanAvg', 'truncatedNormal'),
 
   /**
-   * He (Kaiming) normal: truncated normal with standard deviation `sqrt(2/fan_in)` after
-   * truncation (`sqrt(2/fan_in) / 0.87962566103423978` before, cut at 2σ).
+   * He (Kaiming) normal: truncated normal with standard deviation $\sqrt{2/\text{fan}_\text{in}}$ after
+   * truncation ($\sqrt{2/\text{fan}_\text{in}} \,/\, 0.87962566103423978$ before, cut at $2\sigma$).
    *
    * @remarks
    * `varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'truncatedNormal' })`. He et
@@ -349,7 +349,7 @@ export const initializers = Object.freeze({
   heNormal: named('heNormal', 2, 'fanIn', 'truncatedNormal'),
 
   /**
-   * He (Kaiming) uniform: `U(−l, l)` with `l = sqrt(6/fan_in)`, i.e. variance `2/fan_in`.
+   * He (Kaiming) uniform: $U(-l, l)$ with $l = \sqrt{6/\text{fan}_\text{in}}$, i.e. variance $2/\text{fan}_\text{in}$.
    *
    * @remarks
    * `varianceScaling({ scale: 2, mode: 'fanIn', distribution: 'uniform' })`. He et al. (2015).
@@ -365,8 +365,8 @@ export const initializers = Object.freeze({
   heUniform: named('heUniform', 2, 'fanIn', 'uniform'),
 
   /**
-   * LeCun normal: truncated normal with standard deviation `sqrt(1/fan_in)` after
-   * truncation (`sqrt(1/fan_in) / 0.87962566103423978` before, cut at 2σ).
+   * LeCun normal: truncated normal with standard deviation $\sqrt{1/\text{fan}_\text{in}}$ after
+   * truncation ($\sqrt{1/\text{fan}_\text{in}} \,/\, 0.87962566103423978$ before, cut at $2\sigma$).
    *
    * @remarks
    * `varianceScaling({ scale: 1, mode: 'fanIn', distribution: 'truncatedNormal' })`.
@@ -384,7 +384,7 @@ export const initializers = Object.freeze({
   lecunNormal: named('lecunNormal', 1, 'fanIn', 'truncatedNormal'),
 
   /**
-   * LeCun uniform: `U(−l, l)` with `l = sqrt(3/fan_in)`, i.e. variance `1/fan_in`.
+   * LeCun uniform: $U(-l, l)$ with $l = \sqrt{3/\text{fan}_\text{in}}$, i.e. variance $1/\text{fan}_\text{in}$.
    *
    * @remarks
    * `varianceScaling({ scale: 1, mode: 'fanIn', distribution: 'uniform' })`. LeCun et al.
@@ -444,7 +444,7 @@ export const initializers = Object.freeze({
   constant,
 
   /**
-   * Normal `N(mean, stddev²)`, Keras' `RandomNormal` (defaults mean 0, stddev 0.05).
+   * Normal $\mathcal{N}(\mathrm{mean}, \mathrm{stddev}^2)$, Keras' `RandomNormal` (defaults mean 0, stddev 0.05).
    *
    * @remarks
    * A fixed scale, blind to the layer's fans: fine for shallow networks, the source of
@@ -465,7 +465,7 @@ export const initializers = Object.freeze({
   /**
    * Uniform on `[minval, maxval)`, Keras' `RandomUniform` (defaults −0.05 and 0.05).
    *
-   * @remarks Variance `(maxval − minval)²/12`. A fixed scale, blind to the fans.
+   * @remarks Variance $(\mathrm{maxval} - \mathrm{minval})^2 / 12$. A fixed scale, blind to the fans.
    * @param opts - `minval` (default −0.05) and `maxval` (default 0.05, greater than `minval`)
    * @returns the initializer, with `config` `{ minval, maxval }`
    * @throws RangeError when a bound is not finite or `maxval ≤ minval`
@@ -480,7 +480,7 @@ export const initializers = Object.freeze({
   randomUniform,
 
   /**
-   * Normal `N(mean, stddev²)` truncated to `(mean − 2·stddev, mean + 2·stddev)`, Keras'
+   * Normal $\mathcal{N}(\mathrm{mean}, \mathrm{stddev}^2)$ truncated to $(\mathrm{mean} - 2\,\mathrm{stddev}, \mathrm{mean} + 2\,\mathrm{stddev})$, Keras'
    * `TruncatedNormal` (defaults mean 0, stddev 0.05).
    *
    * @remarks
@@ -500,16 +500,16 @@ export const initializers = Object.freeze({
   truncatedNormal,
 
   /**
-   * Keras' `VarianceScaling`: samples with variance `scale / n`, where `n` is fan_in,
-   * fan_out or fan_avg = (fan_in + fan_out)/2 of the weight's shape ({@link computeFans}),
+   * Keras' `VarianceScaling`: samples with variance $\mathrm{scale} / n$, where $n$ is $\text{fan}_\text{in}$,
+   * $\text{fan}_\text{out}$ or $\text{fan}_\text{avg} = (\text{fan}_\text{in} + \text{fan}_\text{out})/2$ of the weight's shape ({@link computeFans}),
    * floored at 1.
    *
    * @remarks
-   * - `truncatedNormal` (default): truncated normal cut at 2σ with
-   *   `σ = sqrt(scale/n) / 0.87962566103423978`, so that the samples' standard deviation is
-   *   `sqrt(scale/n)`;
-   * - `untruncatedNormal`: normal with standard deviation `sqrt(scale/n)`;
-   * - `uniform`: `U(−l, l)` with `l = sqrt(3·scale/n)`.
+   * - `truncatedNormal` (default): truncated normal cut at $2\sigma$ with
+   *   $\sigma = \sqrt{\mathrm{scale}/n} \,/\, 0.87962566103423978$, so that the samples' standard deviation is
+   *   $\sqrt{\mathrm{scale}/n}$;
+   * - `untruncatedNormal`: normal with standard deviation $\sqrt{\mathrm{scale}/n}$;
+   * - `uniform`: $U(-l, l)$ with $l = \sqrt{3 \cdot \mathrm{scale}/n}$.
    *
    * Glorot, He and LeCun initializers are special cases (see {@link initializers}).
    * The chapter's example uses He's scale with fan_avg:

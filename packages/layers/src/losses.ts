@@ -178,9 +178,9 @@ export const sparseCategoricalCrossentropy = (opts: CrossentropyOptions = {}): L
  * Crossentropy with one-hot (or soft) targets (Keras' `categorical_crossentropy`).
  *
  * @remarks
- * Per row: `−Σ_k y_k ln p_k`, averaged over the batch, where `p` is `yPred` divided by its
+ * Per row: $-\sum_k y_k \ln p_k$, averaged over the batch, where `p` is `yPred` divided by its
  * row sum and clipped to [1e-7, 1 − 1e-7] (as tf.keras 2.x); with `fromLogits`,
- * `−Σ_k y_k log_softmax(z)_k`. `yTrue` and `yPred` have the same shape `[batch, classes]`.
+ * $-\sum_k y_k \operatorname{logSoftmax}(z)_k$. `yTrue` and `yPred` have the same shape `[batch, classes]`.
  *
  * @param opts - `{ fromLogits? }`
  * @returns the loss
@@ -217,12 +217,12 @@ export const categoricalCrossentropy = (opts: CrossentropyOptions = {}): Loss =>
  * (or logit) per output.
  *
  * @remarks
- * On probabilities, exactly as tf.keras 2.x: `p' = clip(p, ε, 1 − ε)` and
- * `−[y·ln(p' + ε) + (1 − y)·ln(1 − p' + ε)]` with ε = 1e-7, averaged over every element
- * (so a prediction of exactly 0 or 1 costs at most `−ln(2e-7)` ≈ 15.42, or 15.33 at 1
- * because 1 − ε rounds to 1 − 1.19e-7 in float32). Keras 3 drops the inner `+ ε`.
+ * On probabilities, exactly as tf.keras 2.x: $p' = \operatorname{clip}(p, \varepsilon, 1 - \varepsilon)$ and
+ * $-\left[y \ln(p' + \varepsilon) + (1 - y) \ln(1 - p' + \varepsilon)\right]$ with $\varepsilon = 10^{-7}$, averaged over every element
+ * (so a prediction of exactly 0 or 1 costs at most $-\ln(2 \cdot 10^{-7}) \approx 15.42$, or 15.33 at 1
+ * because $1 - \varepsilon$ rounds to $1 - 1.19 \cdot 10^{-7}$ in float32). Keras 3 drops the inner $+\varepsilon$.
  * With `fromLogits`: `softplus(z) − y·z = max(z, 0) − y·z + ln(1 + e^−|z|)`, stable for any
- * `z` and with the exact gradient `σ(z) − y`. Targets `[batch]` fit predictions
+ * `z` and with the exact gradient $\sigma(z) - y$. Targets `[batch]` fit predictions
  * `[batch, 1]`.
  *
  * @param opts - `{ fromLogits? }`
@@ -253,10 +253,10 @@ export const binaryCrossentropy = (opts: CrossentropyOptions = {}): Loss => {
 }
 
 /**
- * Mean squared error (Keras' `mean_squared_error`, `'mse'`): `mean((y − ŷ)²)` over every
+ * Mean squared error (Keras' `mean_squared_error`, `'mse'`): the mean of $(y - \hat{y})^2$ over every
  * element, i.e. per sample over the last axis, then over the batch.
  *
- * @remarks Gradient `2(ŷ − y)/n`. Targets `[batch]` fit predictions `[batch, 1]`.
+ * @remarks Gradient $2(\hat{y} - y)/n$. Targets `[batch]` fit predictions `[batch, 1]`.
  * @returns the loss
  * @throws ShapeError at call time when the shapes do not fit
  * @example

@@ -37,11 +37,17 @@ const SELU_SCALE = 1.0507009873554805
  * @remarks
  * Klambauer et al. (2017), "Self-Normalizing Neural Networks". Ordinary dropout sets units to
  * 0 and rescales the others, which changes the variance of SELU activations; alpha dropout
- * sets dropped units to SELU's negative saturation value `α' = −λα ≈ −1.7581` and then applies
- * the affine map that restores mean 0 and variance 1. With `m ~ Bernoulli(1 − rate)` per
+ * sets dropped units to SELU's negative saturation value $\alpha' = -\lambda\alpha \approx -1.7581$ and then applies
+ * the affine map that restores mean 0 and variance 1. With $m \sim \operatorname{Bernoulli}(1 - \mathrm{rate})$ per
  * element from the call's key:
- * `y = a·(x·m + α'·(1 − m)) + b`, `a = ((1 − rate)(1 + rate·α'²))^(−1/2)`, `b = −a·α'·rate`.
- * If `x` has mean 0 and variance 1, so has `y`. Gradient: `a·m·g`.
+ *
+ * $$
+ * y = a \left(x m + \alpha' (1 - m)\right) + b, \quad
+ * a = \left((1 - \mathrm{rate})(1 + \mathrm{rate} \cdot \alpha'^2)\right)^{-1/2}, \quad
+ * b = -a \alpha' \, \mathrm{rate}
+ * $$
+ *
+ * If $x$ has mean 0 and variance 1, so has $y$. Gradient: $a m g$.
  *
  * It drops when `opts.dropout` is true, or when it is absent and `opts.training` is true
  * (as {@link dropout}); at inference it is the identity. Use it with `selu` and
@@ -95,9 +101,9 @@ export const mcAlphaDropout = (opts: RateOptions): Layer<Empty, Empty> =>
  *
  * @remarks
  * Srivastava et al. (2014), section 10: multiplicative Gaussian noise with the same mean (1)
- * and variance (`rate/(1 − rate)`) as inverted Bernoulli dropout's factor `m/(1 − rate)`.
- * `y = x·(1 + σ·z)`, `σ = √(rate/(1 − rate))`, `z ~ N(0, 1)` per element from the call's key.
- * Gradient `(1 + σz)·g`. Drops when `opts.dropout ?? opts.training`, as {@link dropout}.
+ * and variance ($\mathrm{rate}/(1 - \mathrm{rate})$) as inverted Bernoulli dropout's factor $m/(1 - \mathrm{rate})$:
+ * $y = x (1 + \sigma z)$, $\sigma = \sqrt{\mathrm{rate}/(1 - \mathrm{rate})}$, $z \sim \mathcal{N}(0, 1)$ per element from the call's key.
+ * Gradient $(1 + \sigma z)\, g$. Drops when `opts.dropout ?? opts.training`, as {@link dropout}.
  * @param opts - `{ rate, name? }`
  * @returns the layer
  * @throws Error when `rate` is not in [0, 1); at apply time, when training without a `key`
@@ -121,7 +127,7 @@ export const gaussianDropout = (opts: RateOptions): Layer<Empty, Empty> =>
   )
 
 /**
- * Gaussian noise (Keras' `GaussianNoise`): adds `N(0, stddev²)` noise to every unit while
+ * Gaussian noise (Keras' `GaussianNoise`): adds $\mathcal{N}(0, \mathrm{stddev}^2)$ noise to every unit while
  * training; the identity at inference.
  *
  * @remarks

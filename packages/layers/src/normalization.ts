@@ -39,8 +39,8 @@ export type NormalizationState = { readonly mean: Tensor; readonly variance: Ten
 const EPSILON = 1e-7
 
 /**
- * Feature-wise standardization (Keras' `Normalization`): `y = (x − mean)/max(√variance, ε)`
- * per feature, ε = 1e-7.
+ * Feature-wise standardization (Keras' `Normalization`): $y = (x - \mathrm{mean}) / \max(\sqrt{\mathrm{variance}}, \varepsilon)$
+ * per feature, $\varepsilon = 10^{-7}$.
  *
  * @remarks
  * The chapter standardizes the inputs of a SELU network and Keras does it with a

@@ -60,12 +60,12 @@ export interface PReluOptions extends NameOption {
 export type PReluParams = { readonly alpha: Tensor }
 
 /**
- * Parametric ReLU (Keras' `PReLU`): `f(x) = x` for `x ≥ 0`, `α·x` otherwise, with the slope
- * `α` learned per unit (or per channel with `sharedAxes`).
+ * Parametric ReLU (Keras' `PReLU`): $f(x) = x$ for $x \ge 0$, $\alpha x$ otherwise, with the slope
+ * $\alpha$ learned per unit (or per channel with `sharedAxes`).
  *
  * @remarks
- * `f(x) = max(0, x) + α·min(0, x)`; `∂f/∂x = 1` for `x > 0`, `α` for `x < 0`;
- * `∂f/∂α = min(0, x)`, summed over the batch and the shared axes. He et al. (2015),
+ * $f(x) = \max(0, x) + \alpha \min(0, x)$; $\partial f / \partial x = 1$ for $x > 0$, $\alpha$ for $x < 0$;
+ * $\partial f / \partial \alpha = \min(0, x)$, summed over the batch and the shared axes. He et al. (2015),
  * "Delving Deep into Rectifiers", where PReLU and He initialization were introduced
  * together. The slopes have shape `inputShape` with the shared axes set to 1; they start at
  * `alphaInitializer` (zeros, as Keras: a plain ReLU). Pair with He initialization.
@@ -191,7 +191,7 @@ export interface RReluOptions extends NameOption {
 }
 
 /**
- * Randomized leaky ReLU: `f(x) = x` for `x ≥ 0`, `a·x` otherwise, where in training `a` is
+ * Randomized leaky ReLU: $f(x) = x$ for $x \ge 0$, $a x$ otherwise, where in training `a` is
  * drawn per element from `U(lower, upper)` with the call's key, and at inference `a` is the
  * mean slope `(lower + upper)/2`.
  *

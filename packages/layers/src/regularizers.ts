@@ -30,9 +30,9 @@ export interface Regularizer {
   readonly name: 'l1' | 'l2' | 'l1l2'
   /** The factors: `{ l1 }`, `{ l2 }` or `{ l1, l2 }`. */
   readonly config: {
-    /** Factor of `Σ|w|` (`l1` and `l1l2`). */
+    /** Factor of $\sum \lvert w \rvert$ (`l1` and `l1l2`). */
     readonly l1?: number
-    /** Factor of `Σw²` (`l2` and `l1l2`). */
+    /** Factor of $\sum w^2$ (`l2` and `l1l2`). */
     readonly l2?: number
   }
   /** The penalty of a weight tensor: a scalar tensor, differentiable through the tensor ops. */
@@ -44,9 +44,9 @@ export interface Regularizer {
  * @category Regularizers
  */
 export interface L1L2Options {
-  /** Factor of `Σ|w|`. Default 0.01. */
+  /** Factor of $\sum \lvert w \rvert$. Default 0.01. */
   readonly l1?: number
-  /** Factor of `Σw²`. Default 0.01. */
+  /** Factor of $\sum w^2$. Default 0.01. */
   readonly l2?: number
 }
 
@@ -63,7 +63,7 @@ const l1Term = (c: number, w: Tensor): Tensor => mul(sum(abs(w)), c)
 const l2Term = (c: number, w: Tensor): Tensor => mul(sum(square(w)), c)
 
 /**
- * L1 regularization (Keras' `L1`): penalty `c·Σ|wᵢ|`.
+ * L1 regularization (Keras' `L1`): penalty $c \sum_i \lvert w_i \rvert$.
  *
  * @remarks
  * Gradient `c·sign(w)` (0 at w = 0): a constant pull toward 0 whatever the weight's size,
@@ -87,12 +87,12 @@ export const l1 = (c = 0.01): Regularizer => {
 }
 
 /**
- * L2 regularization (Keras' `L2`, "weight decay" in plain SGD): penalty `c·Σwᵢ²`, with no ½.
+ * L2 regularization (Keras' `L2`, \"weight decay\" in plain SGD): penalty $c \sum_i w_i^2$, with no $\frac{1}{2}$.
  *
  * @remarks
- * Gradient `2c·w`: a pull toward 0 proportional to the weight (Krogh & Hertz, 1992). Keras
- * (and purenn) compute `c·Σw²`; texts that write the penalty as `(C/2)·Σw²` (so that the
- * gradient is `C·w`) mean `C = 2c`: `l2(0.01)` is their C = 0.02. Keras' default factor is 0.01.
+ * Gradient $2 c w$: a pull toward 0 proportional to the weight (Krogh & Hertz, 1992). Keras
+ * (and purenn) compute $c \sum_i w_i^2$; texts that write the penalty as $\frac{C}{2} \sum_i w_i^2$ (so that the
+ * gradient is $C w$) mean $C = 2c$: `l2(0.01)` is their $C = 0.02$. Keras' default factor is 0.01.
  *
  * @param c - the factor; default 0.01
  * @returns the regularizer, with `config` `{ l2: c }`
@@ -112,7 +112,7 @@ export const l2 = (c = 0.01): Regularizer => {
 }
 
 /**
- * L1 and L2 together (Keras' `L1L2`, the "elastic net"): penalty `l1·Σ|wᵢ| + l2·Σwᵢ²`.
+ * L1 and L2 together (Keras' `L1L2`, the \"elastic net\"): penalty $\ell_1 \sum_i \lvert w_i \rvert + \ell_2 \sum_i w_i^2$.
  *
  * @remarks
  * Gradient `l1·sign(w) + 2·l2·w`. Both factors default to 0.01, as Keras' `l1_l2()`

@@ -45,17 +45,27 @@ export interface ScaleByAdamState {
  * Stochastic Optimization", end of section 2).
  *
  * @remarks
- * With `t` the step (1 at the first update):
- * `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`, and
- * `u ← √(1 − β2^t) / (1 − β1^t) · m / (√v + ε)`.
- * Times `−lr` (the next link of the chain) this is Keras' update
- * `α = lr·√(1 − β2^t)/(1 − β1^t); w ← w − α·m/(√v + ε)`. Note that `ε` is added to the
- * *uncorrected* `√v` (Optax's `scale_by_adam` adds it to `√v̂`: `eps_hat` vs `eps`).
- * AMSGrad: `v̂max ← max(v̂max, v)` and `√v̂max` replaces `√v`. One fused loop per leaf.
+ * With $t$ the step (1 at the first update), $\beta_1$ = `beta1`, $\beta_2$ = `beta2` and
+ * $\varepsilon$ = `epsilon`:
  *
- * `epsRoot` (Optax's `eps_root`) is added to the bias-corrected `v̂ = v/(1 − β2^t)` under the
- * square root: `√(v̂ + epsRoot)` in Optax's form, that is `√(v + epsRoot·(1 − β2^t))` in the
- * form above. With `epsilon: 0` this is exactly Optax's `scale_by_adam(eps=0, eps_root)`.
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+ * v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
+ * u &\leftarrow \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot \frac{m}{\sqrt{v} + \varepsilon}
+ * \end{aligned}
+ * $$
+ *
+ * Times $-\mathrm{lr}$ (the next link of the chain) this is Keras' update
+ * $\alpha = \mathrm{lr} \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$, $w \leftarrow w - \alpha\, m / (\sqrt{v} + \varepsilon)$.
+ * Note that $\varepsilon$ is added to the *uncorrected* $\sqrt{v}$ (Optax's `scale_by_adam`
+ * adds it to $\sqrt{\hat{v}}$: `eps_hat` vs `eps`). AMSGrad:
+ * $\hat{v}_\mathrm{max} \leftarrow \max(\hat{v}_\mathrm{max}, v)$ and $\sqrt{\hat{v}_\mathrm{max}}$ replaces $\sqrt{v}$.
+ * One fused loop per leaf.
+ *
+ * `epsRoot` (Optax's `eps_root`) is added to the bias-corrected $\hat{v} = v / (1 - \beta_2^t)$
+ * under the square root: $\sqrt{\hat{v} + \mathrm{epsRoot}}$ in Optax's form, that is
+ * $\sqrt{v + \mathrm{epsRoot} \cdot (1 - \beta_2^t)}$ in the form above. With `epsilon: 0` this is exactly Optax's `scale_by_adam(eps=0, eps_root)`.
  *
  * @param options - `beta1`, `beta2`, `epsilon`, `amsgrad`
  * @returns the transformation
@@ -157,11 +167,20 @@ export interface ScaleByNadamState {
  * "Incorporating Nesterov Momentum into Adam").
  *
  * @remarks
- * With `t` the step (1 at the first update) and Dozat's momentum schedule
- * `μ_t = β1·(1 − ½·0.96^t)`, `P_t = Π_{i≤t} μ_i`:
- * `m ← β1·m + (1 − β1)·g`, `v ← β2·v + (1 − β2)·g²`,
- * `m̂ = μ_{t+1}·m / (1 − P_t·μ_{t+1}) + (1 − μ_t)·g / (1 − P_t)`, `v̂ = v / (1 − β2^t)`,
- * `u ← m̂ / (√v̂ + ε)`. Times `−lr` this is Keras' (2.x and 3) `Nadam` update.
+ * With $t$ the step (1 at the first update) and Dozat's momentum schedule
+ * $\mu_t = \beta_1 \left(1 - \tfrac{1}{2} \cdot 0.96^t\right)$, $P_t = \prod_{i \le t} \mu_i$:
+ *
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+ * v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
+ * \hat{m} &= \frac{\mu_{t+1}\, m}{1 - P_t \mu_{t+1}} + \frac{(1 - \mu_t)\, g}{1 - P_t} \\
+ * \hat{v} &= \frac{v}{1 - \beta_2^t} \\
+ * u &\leftarrow \frac{\hat{m}}{\sqrt{\hat{v}} + \varepsilon}
+ * \end{aligned}
+ * $$
+ *
+ * Times $-\mathrm{lr}$ this is Keras' (2.x and 3) `Nadam` update.
  *
  * @param options - `beta1`, `beta2`, `epsilon`
  * @returns the transformation
@@ -236,8 +255,8 @@ export interface ScaleByAdagradState {
  * Learning and Stochastic Optimization").
  *
  * @remarks
- * `s ← s + g²` (starting from `initialAccumulatorValue`), `u ← g / √(s + ε)`, with `ε` inside
- * the square root as in Keras 3 (tf.keras 2.x used `g / (√s + ε)`).
+ * $s \leftarrow s + g^2$ (starting from `initialAccumulatorValue`), $u \leftarrow g / \sqrt{s + \varepsilon}$,
+ * with $\varepsilon$ inside the square root as in Keras 3 (tf.keras 2.x used $g / (\sqrt{s} + \varepsilon)$).
  *
  * @param options - `initialAccumulatorValue`, `epsilon`
  * @returns the transformation

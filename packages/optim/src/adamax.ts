@@ -34,10 +34,19 @@ export interface ScaleByAdamaxState {
  * norm in place of the L2 norm).
  *
  * @remarks
- * With `t` the step (1 at the first update): `m ← β1·m + (1 − β1)·g`,
- * `u ← max(β2·u, |g|)`, `Δ ← m / ((1 − β1^t)·(u + ε))`. Times `−lr` (the next link of the
- * chain) this is Keras' `Adamax` update. (Optax's `scale_by_adamax` puts `ε` inside the max,
- * `u ← max(β2·u, |g| + ε)`, with ε = 1e-8 by default; the two agree to about ε/|g|.) No bias
+ * With $t$ the step (1 at the first update):
+ *
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+ * u &\leftarrow \max(\beta_2 u, \lvert g \rvert) \\
+ * \Delta &\leftarrow \frac{m}{(1 - \beta_1^t)(u + \varepsilon)}
+ * \end{aligned}
+ * $$
+ *
+ * Times $-\mathrm{lr}$ (the next link of the chain) this is Keras' `Adamax` update. (Optax's
+ * `scale_by_adamax` puts $\varepsilon$ inside the max, $u \leftarrow \max(\beta_2 u, \lvert g \rvert + \varepsilon)$,
+ * with $\varepsilon = 10^{-8}$ by default; the two agree to about $\varepsilon / \lvert g \rvert$.) No bias
  * correction is needed for `u`: a maximum is not biased toward 0 as an average is.
  *
  * @param options - `beta1`, `beta2`, `epsilon`
@@ -116,13 +125,20 @@ export interface ScaleByNesterovAdamState {
  * momentum of Dozat (2016) without Keras' momentum schedule.
  *
  * @remarks
- * With `t` the step (1 at the first update): `m ← β1·m + (1 − β1)·g`,
- * `v ← β2·v + (1 − β2)·g²`,
- * `m̂ = β1·m/(1 − β1^(t+1)) + (1 − β1)·g/(1 − β1^t)`, `v̂ = v/(1 − β2^t)`,
- * `Δ ← m̂/(√(v̂ + epsRoot) + ε)`.
+ * With $t$ the step (1 at the first update):
+ *
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+ * v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
+ * \hat{m} &= \frac{\beta_1 m}{1 - \beta_1^{t+1}} + \frac{(1 - \beta_1)\, g}{1 - \beta_1^t} \\
+ * \hat{v} &= \frac{v}{1 - \beta_2^t} \\
+ * \Delta &\leftarrow \frac{\hat{m}}{\sqrt{\hat{v} + \mathrm{epsRoot}} + \varepsilon}
+ * \end{aligned}
+ * $$
  *
  * **Keras' Nadam is different** ({@link scaleByNadam}): Keras (after Dozat's paper) warms
- * the momentum up with the schedule `μ_t = β1·(1 − ½·0.96^t)` and corrects with the product
+ * the momentum up with the schedule $\mu_t = \beta_1 (1 - \tfrac{1}{2} \cdot 0.96^t)$ and corrects with the product
  * of the `μ_i`, where Optax uses the constant `β1` and `1 − β1^t`; and Keras' default ε is
  * 1e-7, Optax's 1e-8. Early steps differ by several percent (at step 1 Keras' `μ_1 ≈ 0.468`,
  * Optax's `β1 = 0.9`); the two converge as `0.96^t → 0`. `nadam({ form: 'optax' })` uses

@@ -45,12 +45,13 @@ export type SgdState =
  * Stochastic gradient descent, with optional (Nesterov) momentum, as Keras' `SGD`.
  *
  * @remarks
- * Keras' update: `w ← w − lr·g`; with momentum `v ← μv − lr·g; w ← w + v`; Nesterov
- * `v ← μv − lr·g; w ← w + μv − lr·g` (Polyak 1964; Sutskever et al. 2013).
+ * Keras' update, with $\mu$ = `momentum`: $w \leftarrow w - \mathrm{lr}\, g$; with momentum
+ * $v \leftarrow \mu v - \mathrm{lr}\, g$, $w \leftarrow w + v$; Nesterov $v \leftarrow \mu v - \mathrm{lr}\, g$,
+ * $w \leftarrow w + \mu v - \mathrm{lr}\, g$ (Polyak 1964; Sutskever et al. 2013).
  *
  * The chain: `clipGradients(o)` → `scaleByLearningRate(lr)` → `traceMomentum({ decay: μ, nesterov })`
  * (the last only when `momentum > 0`). The learning rate is applied before the momentum so
- * that the velocity accumulates `−lr·g` as in Keras, which keeps purenn equal to Keras when
+ * that the velocity accumulates $-\mathrm{lr}\, g$ as in Keras, which keeps purenn equal to Keras when
  * the learning rate is a schedule (Optax's `sgd` accumulates `g` and scales afterwards).
  *
  * | option | purenn default | Keras argument | Keras default |
@@ -122,17 +123,18 @@ export type RmspropState =
  * Networks for Machine Learning"; Graves 2013 for the centered variant).
  *
  * @remarks
- * Keras' update: `ν ← ρν + (1 − ρ)g²`; `Δ = lr·g / √(ν + ε)` (centered:
- * `m ← ρm + (1 − ρ)g`, `Δ = lr·g / √(ν − m² + ε)`); then `w ← w − Δ`, or with momentum
- * `M ← μM + Δ; w ← w − M`.
+ * Keras' update, with $\rho$ = `rho` and $\mu$ = `momentum`: $\nu \leftarrow \rho \nu + (1 - \rho)\, g^2$,
+ * $\Delta = \mathrm{lr}\, g / \sqrt{\nu + \varepsilon}$ (centered: $m \leftarrow \rho m + (1 - \rho)\, g$,
+ * $\Delta = \mathrm{lr}\, g / \sqrt{\nu - m^2 + \varepsilon}$); then $w \leftarrow w - \Delta$, or with momentum
+ * $M \leftarrow \mu M + \Delta$, $w \leftarrow w - M$.
  *
  * The chain: `clipGradients(o)` → `scaleByRms({ rho, epsilon, centered })` →
  * `scaleByLearningRate(lr)` → `traceMomentum({ decay: μ })` (the last only when
- * `momentum > 0`; after the learning rate, as Keras accumulates `lr·g/√(ν + ε)`).
+ * `momentum > 0`; after the learning rate, as Keras accumulates $\mathrm{lr}\, g / \sqrt{\nu + \varepsilon}$).
  *
- * `ε` sits inside the square root as in Keras 3 and in tf.keras 2.x with momentum
- * (tf.keras 2.x without momentum used `√ν + ε`; the difference is below 1e-3 relative
- * once `ν ≫ ε`).
+ * $\varepsilon$ sits inside the square root as in Keras 3 and in tf.keras 2.x with momentum
+ * (tf.keras 2.x without momentum used $\sqrt{\nu} + \varepsilon$; the difference is below $10^{-3}$ relative
+ * once $\nu \gg \varepsilon$).
  *
  * | option | purenn default | Keras argument | Keras default |
  * | --- | --- | --- | --- |
@@ -199,9 +201,17 @@ export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRa
  * Adam, as Keras' `Adam` (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization").
  *
  * @remarks
- * Keras' update, with `t` the step (1 at the first): `m ← β1m + (1 − β1)g`,
- * `v ← β2v + (1 − β2)g²`, `α = lr·√(1 − β2^t)/(1 − β1^t)`, `w ← w − α·m/(√v + ε)`;
- * AMSGrad uses `v̂ ← max(v̂, v)` in place of `v`.
+ * Keras' update, with $t$ the step (1 at the first):
+ *
+ * $$
+ * \begin{aligned}
+ * m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\
+ * v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\
+ * w &\leftarrow w - \alpha \frac{m}{\sqrt{v} + \varepsilon}, \quad \alpha = \mathrm{lr} \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}
+ * \end{aligned}
+ * $$
+ *
+ * AMSGrad uses $\hat{v} \leftarrow \max(\hat{v}, v)$ in place of $v$.
  *
  * The chain: `clipGradients(o)` → `scaleByAdam({ beta1, beta2, epsilon, amsgrad })` →
  * `scaleByLearningRate(lr)`.
@@ -256,14 +266,18 @@ export type AdamWState = readonly [ClipState, ScaleByAdamState, EmptyState, Scal
  * "Decoupled Weight Decay Regularization").
  *
  * @remarks
- * Keras' update: `w ← w − lr·wd·w` (on the weights from the start of the step, before the
+ * Keras' update: $w \leftarrow w - \mathrm{lr} \cdot \mathrm{wd} \cdot w$ (on the weights from the start of the step, before the
  * Adam step in Keras 3), then the {@link adam} step. Both use the old weights, so the
- * weight moves by `−lr·(√(1 − β2^t)/(1 − β1^t)·m/(√v + ε) + wd·w)`.
+ * weight moves by
+ *
+ * $$
+ * -\mathrm{lr} \left(\frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \cdot \frac{m}{\sqrt{v} + \varepsilon} + \mathrm{wd} \cdot w\right)
+ * $$
  *
  * The chain: `clipGradients(o)` → `scaleByAdam({ beta1, beta2, epsilon, amsgrad })` →
  * `addDecayedWeights(weightDecay)` → `scaleByLearningRate(lr)`. The decay comes after the
  * Adam scaling, which is what makes it AdamW: an L2 penalty in the loss would go through
- * Adam and be divided by `√v`, so weights with large gradients would hardly decay. To exclude
+ * Adam and be divided by $\sqrt{v}$, so weights with large gradients would hardly decay. To exclude
  * some weights (Keras' `exclude_from_weight_decay`), build the chain with
  * `addDecayedWeights(wd, mask)`.
  *
@@ -335,14 +349,14 @@ export type NadamState =
  * Momentum into Adam").
  *
  * @remarks
- * Keras' update (see {@link scaleByNadam} for `m̂`, `v̂`): `w ← w − lr·m̂/(√v̂ + ε)`.
+ * Keras' update (see {@link scaleByNadam} for $\hat{m}$, $\hat{v}$): $w \leftarrow w - \mathrm{lr}\, \hat{m} / (\sqrt{\hat{v}} + \varepsilon)$.
  *
  * The chain: `clipGradients(o)` → `scaleByNadam({ beta1, beta2, epsilon })` →
  * `scaleByLearningRate(lr)`.
  *
  * **Two Nadams.** Keras warms its momentum up with Dozat's schedule
- * `μ_t = β1·(1 − ½·0.96^t)`; Optax's `nadam` uses the constant `β1` with Adam's bias
- * correction (`m̂ = β1·m/(1 − β1^(t+1)) + (1 − β1)·g/(1 − β1^t)`) and ε = 1e-8.
+ * $\mu_t = \beta_1 (1 - \tfrac{1}{2} \cdot 0.96^t)$; Optax's `nadam` uses the constant $\beta_1$ with Adam's bias
+ * correction ($\hat{m} = \beta_1 m / (1 - \beta_1^{t+1}) + (1 - \beta_1)\, g / (1 - \beta_1^t)$) and $\varepsilon = 10^{-8}$.
  * `form: 'optax'` gives Optax's (the chain uses {@link scaleByNesterovAdam}); early steps
  * differ by several percent, later ones converge.
  *
@@ -404,8 +418,8 @@ export type AdagradState = readonly [ClipState, ScaleByAdagradState, ScaleByLear
  * AdaGrad, as Keras' `Adagrad` (Duchi, Hazan & Singer 2011).
  *
  * @remarks
- * Keras 3's update: `s ← s + g²`, `w ← w − lr·g/√(s + ε)`, with `s` starting at
- * `initialAccumulatorValue` (tf.keras 2.x: `g/(√s + ε)`).
+ * Keras 3's update: $s \leftarrow s + g^2$, $w \leftarrow w - \mathrm{lr}\, g / \sqrt{s + \varepsilon}$, with $s$ starting at
+ * `initialAccumulatorValue` (tf.keras 2.x: $g / (\sqrt{s} + \varepsilon)$).
  *
  * The chain: `clipGradients(o)` → `scaleByAdagrad({ initialAccumulatorValue, epsilon })` →
  * `scaleByLearningRate(lr)`.
@@ -464,8 +478,8 @@ export type AdamaxState = readonly [ClipState, ScaleByAdamaxState, ScaleByLearni
  * Adamax, as Keras' `Adamax` (Kingma & Ba 2015, section 7.1): Adam with the infinity norm.
  *
  * @remarks
- * Keras' update: `m ← β1m + (1 − β1)g`, `u ← max(β2u, |g|)`,
- * `w ← w − lr·m/((1 − β1^t)(u + ε))`. The step size is bounded by `lr` in every coordinate,
+ * Keras' update: $m \leftarrow \beta_1 m + (1 - \beta_1)\, g$, $u \leftarrow \max(\beta_2 u, \lvert g \rvert)$,
+ * $w \leftarrow w - \mathrm{lr}\, m / \left((1 - \beta_1^t)(u + \varepsilon)\right)$. The step size is bounded by `lr` in every coordinate,
  * and `u` is robust to a single huge gradient (it decays geometrically instead of averaging).
  *
  * The chain: `clipGradients(o)` → `scaleByAdamax({ beta1, beta2, epsilon })` →

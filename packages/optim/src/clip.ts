@@ -28,7 +28,7 @@ export type ClipState = readonly EmptyState[]
  * Clips every update element to `[−maxDelta, maxDelta]` (Keras' `clipvalue`, Optax's `clip`).
  *
  * @remarks
- * `u ← min(max(u, −maxDelta), maxDelta)` elementwise. Cheap, but it can change the direction
+ * $u \leftarrow \min(\max(u, -\mathrm{maxDelta}), \mathrm{maxDelta})$ elementwise. Cheap, but it can change the direction
  * of the gradient: `[0.9, 100]` becomes `[0.9, 1]` with `maxDelta = 1`. See
  * {@link clipByNorm} for the direction-preserving alternative (Pascanu et al. 2013, "On the
  * difficulty of training recurrent neural networks").
@@ -62,7 +62,7 @@ export const clipByValue = (maxDelta: number): GradientTransformation<EmptyState
  *
  * @remarks
  * For every tensor `u` (the norm taken over the whole tensor, accumulated in float64):
- * `u ← u · maxNorm / ‖u‖₂` when `‖u‖₂ > maxNorm`; otherwise `u` is returned as it is. The
+ * $u \leftarrow u \cdot \mathrm{maxNorm} / \lVert u \rVert_2$ when $\lVert u \rVert_2 > \mathrm{maxNorm}$; otherwise `u` is returned as it is. The
  * direction of each tensor is kept (Pascanu et al. 2013), but since each tensor is scaled by
  * its own factor the direction of the whole gradient may change: use
  * {@link clipByGlobalNorm} to keep it.
@@ -93,8 +93,8 @@ export const clipByNorm = (maxNorm: number): GradientTransformation<EmptyState> 
  * `global_clipnorm`, Optax's `clip_by_global_norm`).
  *
  * @remarks
- * With `n = √(Σ_leaves ‖u‖₂²)` ({@link globalNorm}): every leaf `u ← u · maxNorm / n` when
- * `n > maxNorm`, otherwise the updates are returned as they are. All tensors get the same
+ * With $n = \sqrt{\sum_\text{leaves} \lVert u \rVert_2^2}$ ({@link globalNorm}): every leaf
+ * $u \leftarrow u \cdot \mathrm{maxNorm} / n$ when $n > \mathrm{maxNorm}$, otherwise the updates are returned as they are. All tensors get the same
  * factor, so the direction of the whole gradient is kept (Pascanu et al. 2013).
  *
  * @param maxNorm - the largest global norm allowed, > 0
@@ -164,7 +164,7 @@ export const clipGradients = (options: ClipOptions = {}): GradientTransformation
 }
 
 /**
- * The global L2 norm of a tree: `√(Σ_leaves Σ_i u_i²)`, accumulated in float64 (Optax's
+ * The global L2 norm of a tree: $\sqrt{\sum_\text{leaves} \sum_i u_i^2}$, accumulated in float64 (Optax's
  * `global_norm`).
  *
  * @param t - a tree of tensors

@@ -11,12 +11,12 @@ import type { EmptyState, GradientTransformation } from './transform.js'
  * Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization").
  *
  * @remarks
- * `u ← u + rate · w`, with `w` the params passed to `update`. Placed after the adaptive
+ * $u \leftarrow u + \mathrm{rate} \cdot w$, with $w$ the params passed to `update`. Placed after the adaptive
  * scaling and before the learning-rate step, as in {@link adamw}
  * (`chain(scaleByAdam(), addDecayedWeights(wd), scaleByLearningRate(lr))`), the weight moves
- * by `−lr · (adam_direction + wd · w)`: exactly Keras' AdamW, whose decay
- * `w ← w − lr · wd · w` uses the weights from the start of the step. The decay is not
- * divided by Adam's `√v̂`, which is the point of AdamW: an L2 penalty added to the loss would
+ * by $-\mathrm{lr} \cdot (\mathrm{adamDirection} + \mathrm{wd} \cdot w)$: exactly Keras' AdamW, whose decay
+ * $w \leftarrow w - \mathrm{lr} \cdot \mathrm{wd} \cdot w$ uses the weights from the start of the step. The decay is not
+ * divided by Adam's $\sqrt{\hat{v}}$, which is the point of AdamW: an L2 penalty added to the loss would
  * be (so weights with large gradients would barely decay).
  *
  * With a `mask`, only the selected leaves decay (others pass through), e.g. to exclude biases

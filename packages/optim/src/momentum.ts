@@ -29,13 +29,13 @@ export interface TraceMomentumState {
  * Nesterov 1983, Sutskever et al. 2013).
  *
  * @remarks
- * `v ← μ·v + u`, then `u ← v`, or `u ← μ·v + u` (with the new `v`) for Nesterov.
+ * With $\mu$ = `decay`: $v \leftarrow \mu v + u$, then $u \leftarrow v$, or $u \leftarrow \mu v + u$ (with the new $v$) for Nesterov.
  *
- * In Keras' SGD the learning rate is *inside* the velocity: `v ← μv − lr·g; w ← w + v`, and
- * Nesterov `w ← w + μv − lr·g`. Placing {@link scaleByLearningRate} before this
- * transformation (`u = −lr·g`) gives exactly that, also when a schedule changes `lr`, which is
+ * In Keras' SGD the learning rate is *inside* the velocity: $v \leftarrow \mu v - \mathrm{lr}\, g$,
+ * $w \leftarrow w + v$, and Nesterov $w \leftarrow w + \mu v - \mathrm{lr}\, g$. Placing {@link scaleByLearningRate} before this
+ * transformation ($u = -\mathrm{lr}\, g$) gives exactly that, also when a schedule changes `lr`, which is
  * what {@link sgd} does. Optax's `sgd` traces the raw gradient and scales afterwards
- * (`v ← μv + g; w ← w − lr·v`): the same with a constant rate, different with a schedule.
+ * ($v \leftarrow \mu v + g$, $w \leftarrow w - \mathrm{lr}\, v$): the same with a constant rate, different with a schedule.
  *
  * One fused loop per leaf; without Nesterov the new velocity is also the update (one buffer).
  *

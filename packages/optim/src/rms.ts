@@ -33,9 +33,9 @@ export interface ScaleByRmsState {
  * lecture 6e; Graves 2013 for the centered form).
  *
  * @remarks
- * `ν ← ρ·ν + (1 − ρ)·g²` and `u ← g / √(ν + ε)`, with `ε` inside the square root as in
- * Keras 3 (tf.keras 2.x put it outside, `g / (√ν + ε)`, when `momentum = 0`). Centered:
- * `m ← ρ·m + (1 − ρ)·g` and `u ← g / √(ν − m² + ε)`. The learning rate and momentum come after
+ * $\nu \leftarrow \rho \nu + (1 - \rho)\, g^2$ and $u \leftarrow g / \sqrt{\nu + \varepsilon}$, with $\varepsilon$ inside the square root as in
+ * Keras 3 (tf.keras 2.x put it outside, $g / (\sqrt{\nu} + \varepsilon)$, when `momentum = 0`). Centered:
+ * $m \leftarrow \rho m + (1 - \rho)\, g$ and $u \leftarrow g / \sqrt{\nu - m^2 + \varepsilon}$. The learning rate and momentum come after
  * it in the chain ({@link rmsprop}). One fused loop per leaf.
  *
  * @param options - `rho`, `epsilon`, `centered`

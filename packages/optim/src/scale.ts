@@ -26,7 +26,7 @@ export interface ScaleByLearningRateOptions {
 /**
  * Multiplies every update by a constant `factor` (Optax's `scale`).
  *
- * @remarks `u ← factor · u`. Stateless.
+ * @remarks $u \leftarrow \mathrm{factor} \cdot u$. Stateless.
  * @param factor - the multiplier
  * @returns the transformation
  * @example
@@ -50,14 +50,14 @@ export const scale = (factor: number): GradientTransformation<EmptyState> => {
  * The learning-rate step: multiplies the updates by `−lr` (Optax's `scale_by_learning_rate`).
  *
  * @remarks
- * `u ← −lr(t) · u` where `t` is the number of updates done before this one (0 at the first),
+ * $u \leftarrow -\mathrm{lr}(t) \cdot u$ where $t$ is the number of updates done before this one (0 at the first),
  * so a {@link Schedule} is evaluated exactly where Keras evaluates it
  * (`learning_rate(optimizer.iterations)` before the increment). The state is `{ count }` for
  * a constant rate too, so every optimizer's state has the same shape whatever the rate.
  *
  * Where it sits in a chain matters when a schedule changes the rate and a later
  * transformation accumulates (momentum): the purenn aliases put it *before*
- * {@link traceMomentum}, which is Keras' `v ← μv − lr·g` exactly, schedules included.
+ * {@link traceMomentum}, which is Keras' $v \leftarrow \mu v - \mathrm{lr}\, g$ exactly, schedules included.
  *
  * @param learningRate - a constant or a schedule of the step
  * @param options - `{ flipSign: false }` to multiply by `+lr`

@@ -29,13 +29,13 @@ export interface ExponentialDecayOptions {
 }
 
 /**
- * Exponential decay: `initialLearningRate · decayRate^(step / decaySteps)` (Keras'
+ * Exponential decay: $\mathrm{initialLearningRate} \cdot \mathrm{decayRate}^{\mathrm{step} / \mathrm{decaySteps}}$ (Keras'
  * `ExponentialDecay`).
  *
  * @remarks
- * With `staircase: true` the exponent is `floor(step / decaySteps)`, so the rate drops by
+ * With `staircase: true` the exponent is $\lfloor \mathrm{step} / \mathrm{decaySteps} \rfloor$, so the rate drops by
  * `decayRate` every `decaySteps` steps. The chapter's "exponential scheduling"
- * `η(t) = η0 · 0.1^(t/s)` is `decayRate: 0.1, decaySteps: s`.
+ * $\eta(t) = \eta_0 \cdot 0.1^{t/s}$ is `decayRate: 0.1, decaySteps: s`.
  *
  * @returns the schedule
  * @example
@@ -122,12 +122,17 @@ export interface CosineDecayOptions {
  * "SGDR", without restarts).
  *
  * @remarks
- * Without warmup: with `s = min(step, decaySteps)`,
- * `lr = initialLearningRate · ((1 − alpha) · ½(1 + cos(π s / decaySteps)) + alpha)`.
+ * Without warmup: with $s = \min(\mathrm{step}, \mathrm{decaySteps})$,
+ *
+ * $$
+ * \mathrm{lr} = \mathrm{initialLearningRate} \cdot \left((1 - \alpha) \cdot \tfrac{1}{2}\left(1 + \cos\frac{\pi s}{\mathrm{decaySteps}}\right) + \alpha\right)
+ * $$
+ *
+ * with $\alpha$ = `alpha`.
  *
  * With `warmupTarget` and `warmupSteps`: for `step < warmupSteps` the rate goes linearly
  * from `initialLearningRate` to `warmupTarget`
- * (`initialLearningRate + (warmupTarget − initialLearningRate) · step / warmupSteps`), then
+ * ($\mathrm{initialLearningRate} + (\mathrm{warmupTarget} - \mathrm{initialLearningRate}) \cdot \mathrm{step} / \mathrm{warmupSteps}$), then
  * decays as above from `warmupTarget` over `decaySteps` more steps (step counted from the
  * end of the warmup), and stays at `alpha · warmupTarget` afterwards.
  *
@@ -179,12 +184,18 @@ export interface OneCycleOptions {
  * hyper-parameters"), as in the chapter's `OneCycleScheduler`.
  *
  * @remarks
- * With `T = totalSteps`, `L = lastSteps`, `h = floor((T − L) / 2)`, `η0 = startLearningRate`,
- * `η1 = maxLearningRate`, `ηL = lastLearningRate` and `s = min(step, T)`:
- * - `s < h`: up from `η0` to `η1`: `η0 + (η1 − η0) · s / h`;
- * - `h ≤ s < 2h`: down from `η1` to `η0`: `η1 + (η0 − η1) · (s − h) / h`;
- * - `2h ≤ s`: the annihilation phase, down from `η0` to `ηL` over the remaining
- *   `T − 2h` steps: `η0 + (ηL − η0) · (s − 2h) / (T − 2h)`; the rate stays at `ηL` after `T`.
+ * With $T$ = `totalSteps`, $L$ = `lastSteps`, $h = \lfloor (T - L) / 2 \rfloor$, $\eta_0$ = `startLearningRate`,
+ * $\eta_1$ = `maxLearningRate`, $\eta_L$ = `lastLearningRate` and $s = \min(\mathrm{step}, T)$:
+ *
+ * $$
+ * \eta(s) = \begin{cases}
+ * \eta_0 + (\eta_1 - \eta_0)\, s / h & s < h \text{ (up from } \eta_0 \text{ to } \eta_1\text{)} \\
+ * \eta_1 + (\eta_0 - \eta_1)\, (s - h) / h & h \le s < 2h \text{ (down from } \eta_1 \text{ to } \eta_0\text{)} \\
+ * \eta_0 + (\eta_L - \eta_0)\, (s - 2h) / (T - 2h) & 2h \le s \text{ (annihilation, down to } \eta_L\text{)}
+ * \end{cases}
+ * $$
+ *
+ * and the rate stays at $\eta_L$ after $T$.
  *
  * The momentum cycling Smith also recommends is not part of this schedule.
  *
@@ -234,11 +245,11 @@ export interface InverseTimeDecayOptions {
 
 /**
  * Inverse time decay, the chapter's *power scheduling* with power 1:
- * `initialLearningRate / (1 + decayRate · step / decaySteps)` (Keras' `InverseTimeDecay`).
+ * $\mathrm{initialLearningRate} / (1 + \mathrm{decayRate} \cdot \mathrm{step} / \mathrm{decaySteps})$ (Keras' `InverseTimeDecay`).
  *
  * @remarks
- * The chapter's power scheduling `η(t) = η0 / (1 + t/s)^c` with `c = 1` is
- * `decayRate: 1, decaySteps: s`: the rate halves after `s` steps, is a third after `2s`, and
+ * The chapter's power scheduling $\eta(t) = \eta_0 / (1 + t/s)^c$ with $c = 1$ is
+ * `decayRate: 1, decaySteps: s`: the rate halves after $s$ steps, is a third after $2s$, and
  * so on, dropping quickly first and more and more slowly. With `staircase: true` the ratio
  * `step / decaySteps` is floored. (For `c ≠ 1` write the schedule directly:
  * `(step) => lr0 / (1 + step / s) ** c` is a {@link Schedule} too.)
@@ -286,9 +297,9 @@ export interface PolynomialDecayOptions {
  * (Keras' `PolynomialDecay`).
  *
  * @remarks
- * `(lr0 − lrEnd)·(1 − s/D)^power + lrEnd` with `s = min(step, D)`: after `D = decaySteps`
- * steps the rate stays at `lrEnd`. With `cycle: true`, `D` becomes
- * `decaySteps·⌈step/decaySteps⌉` (1 at step 0), so the rate jumps back up at each multiple of
+ * $(\mathrm{lr}_0 - \mathrm{lr}_\mathrm{end}) (1 - s/D)^\mathrm{power} + \mathrm{lr}_\mathrm{end}$ with $\mathrm{lr}_0$ = `initialLearningRate` and
+ * $s = \min(\mathrm{step}, D)$: after $D$ = `decaySteps` steps the rate stays at $\mathrm{lr}_\mathrm{end}$ (`endLearningRate`). With `cycle: true`,
+ * $D$ becomes $\mathrm{decaySteps} \cdot \lceil \mathrm{step} / \mathrm{decaySteps} \rceil$ (1 at step 0), so the rate jumps back up at each multiple of
  * `decaySteps` and decays again over a longer period, as Keras does.
  *
  * @returns the schedule

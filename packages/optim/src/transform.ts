@@ -1,5 +1,5 @@
 import { ShapeError, type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
+import { addUpdateInto, alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
 import { isZeros, wrap } from './internal/leaves.js'
 import type { LearningRate } from './schedules.js'
 
@@ -149,7 +149,7 @@ export function chain<const Ts extends readonly GradientTransformation<unknown>[
 }
 
 /**
- * Adds the updates to the params: `w ← w + u` for every leaf (Optax's `apply_updates`).
+ * Adds the updates to the params: $w \leftarrow w + u$ for every leaf (Optax's `apply_updates`).
  *
  * @remarks
  * Updates already carry their sign (the learning-rate step scales by `−lr`). Where an update
@@ -179,7 +179,10 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P =>
       )
     if (isZeros(u)) return w
     const out = alloc(w.size)
-    runElementwise(addUpdate, [buf(w), buf(u), out], w.size)
+    // large leaves with the 'wasm' kernel set: the WebAssembly pass (bitwise this loop) first
+    const done = addUpdateInto(buf(w), buf(u), out)
+    if (done === 0) runElementwise(addUpdate, [buf(w), buf(u), out], w.size)
+    else addUpdate.loop([buf(w), buf(u), out], done, w.size)
     return wrap(out, w.shape)
   })
 

@@ -314,12 +314,12 @@ const recordMoments = (
  * Mean and biased variance over `axes` in one fused op (TensorFlow's `tf.nn.moments`).
  *
  * @remarks
- * `mean = (1/N) Σ x`, `variance = (1/N) Σ (x − mean)²` with N the number of reduced
+ * $\mathrm{mean} = \frac{1}{N} \sum x$, $\mathrm{variance} = \frac{1}{N} \sum (x - \mathrm{mean})^2$ with $N$ the number of reduced
  * elements: the population variance that batch normalization uses (Ioffe & Szegedy 2015,
  * "Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate
  * Shift"). Two passes over `x`, accumulated in float64, so there is no cancellation of
- * `E[x²] − E[x]²`. Both outputs are differentiable: `∂mean/∂xᵢ = 1/N`,
- * `∂variance/∂xᵢ = 2(xᵢ − mean)/N`. Equal, to float32 rounding, to
+ * $\mathbb{E}[x^2] - \mathbb{E}[x]^2$. Both outputs are differentiable: $\partial \mathrm{mean} / \partial x_i = 1/N$,
+ * $\partial \mathrm{variance} / \partial x_i = 2(x_i - \mathrm{mean})/N$. Equal, to float32 rounding, to
  * `{ mean: mean(x, axes), variance: variance(x, axes) }`.
  *
  * @param x - the input
@@ -343,7 +343,7 @@ export const moments = (x: Tensor, axes?: Axes, keepDims = false): Moments => {
 }
 
 /**
- * Batch normalization with given statistics, fused: `gamma·(x − mean)/sqrt(variance + ε) + beta`.
+ * Batch normalization with given statistics, fused: $\gamma \, (x - \mathrm{mean}) / \sqrt{\mathrm{variance} + \varepsilon} + \beta$.
  *
  * @remarks
  * The inference form of batch normalization (Ioffe & Szegedy 2015): `mean` and `variance`
@@ -353,9 +353,16 @@ export const moments = (x: Tensor, axes?: Axes, keepDims = false): Moments => {
  * `[c, 1, 1]` for NCHW channels); axes where all four have size 1 are the normalized ones.
  * `gamma` defaults to 1 and `beta` to 0. Computed in float64 per element, rounded once.
  *
- * VJP, with `s = 1/sqrt(variance + ε)` and sums over the normalized axes:
- * `dx = g·gamma·s`, `dmean = −gamma·s·Σg`, `dvariance = −½·gamma·s³·Σ g·(x − mean)`,
- * `dgamma = s·Σ g·(x − mean)`, `dbeta = Σg`. Equal, to float32 rounding, to
+ * VJP, with $\gamma$ = `gamma`, $s = 1/\sqrt{\mathrm{variance} + \varepsilon}$ and sums over the normalized axes:
+ *
+ * $$
+ * \begin{aligned}
+ * dx &= g \gamma s, & d\,\mathrm{mean} &= -\gamma s \textstyle\sum g, & d\,\mathrm{variance} &= -\tfrac{1}{2} \gamma s^3 \textstyle\sum g\,(x - \mathrm{mean}), \\
+ * d\gamma &= s \textstyle\sum g\,(x - \mathrm{mean}), & d\beta &= \textstyle\sum g.
+ * \end{aligned}
+ * $$
+ *
+ * Equal, to float32 rounding, to
  * `add(mul(gamma, div(sub(x, mean), sqrt(add(variance, epsilon)))), beta)`.
  *
  * @param x - the input
@@ -443,10 +450,15 @@ export const batchNorm = (
  *
  * @remarks
  * With N the number of elements reduced per kept position (Ioffe & Szegedy 2015, Alg. 1):
- * `mean = (1/N) Σx`, `variance = (1/N) Σ(x − mean)²`, `σ = sqrt(variance + ε)`,
- * `x̂ = (x − mean)/σ`, `y = gamma·x̂ + beta`. The gradient flows through the batch statistics
- * (the classic fused backward formula):
- * `dx = (gamma/σ)/N · (N·g − Σg − x̂·Σ(g·x̂))`, `dgamma = Σ(g·x̂)`, `dbeta = Σg`.
+ * $\mathrm{mean} = \frac{1}{N} \sum x$, $\mathrm{variance} = \frac{1}{N} \sum (x - \mathrm{mean})^2$,
+ * $\sigma = \sqrt{\mathrm{variance} + \varepsilon}$, $\hat{x} = (x - \mathrm{mean})/\sigma$, $y = \gamma \hat{x} + \beta$.
+ * The gradient flows through the batch statistics (the classic fused backward formula):
+ *
+ * $$
+ * dx = \frac{\gamma}{N \sigma} \left(N g - \textstyle\sum g - \hat{x} \sum g \hat{x}\right), \qquad
+ * d\gamma = \textstyle\sum g \hat{x}, \qquad d\beta = \textstyle\sum g
+ * $$
+ *
  * The returned `mean` and `variance` are differentiable outputs too (as {@link moments});
  * batch normalization layers detach them before updating their moving averages.
  * Equal, to float32 rounding, to the composition

@@ -44,7 +44,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
 /** The standard normal density φ(x), composed of recorded ops. */
 const normalPdf = (x: Tensor): Tensor => mul(exp(mul(mul(x, x), -0.5)), INV_SQRT_2PI)
 
-/** The standard normal CDF Φ(x) = (1 + erf(x/√2))/2; VJP `g·φ(x)`. */
+/** The standard normal CDF $\Phi(x) = \left(1 + \operatorname{erf}(x/\sqrt{2})\right)/2$; VJP $g\,\varphi(x)$. */
 const normalCdf: (x: Tensor) => Tensor = unary(
   'normalCdf',
   (v) => 0.5 * (1 + erf(v / Math.SQRT2)),
@@ -71,9 +71,9 @@ export const relu: (x: Tensor) => Tensor = unary(
 )
 
 /**
- * Logistic sigmoid `σ(x) = 1 / (1 + e⁻ˣ)`, computed without overflow for large |x|.
+ * Logistic sigmoid $\sigma(x) = 1 / (1 + e^{-x})$, computed without overflow for large $\lvert x \rvert$.
  *
- * @remarks VJP: `g·σ(x)·(1 − σ(x))` (smooth: no kink).
+ * @remarks VJP: $g\,\sigma(x)(1 - \sigma(x))$ (smooth: no kink).
  * @example
  * ```ts
  * import { sigmoid, tensor } from '@purenn/tensor'
@@ -91,7 +91,7 @@ export const sigmoid: (x: Tensor) => Tensor = unary(
 /**
  * Hyperbolic tangent.
  *
- * @remarks VJP: `g·(1 − tanh²x)` (smooth: no kink).
+ * @remarks VJP: $g\,(1 - \tanh^2 x)$ (smooth: no kink).
  * @example
  * ```ts
  * import { tanh, tensor } from '@purenn/tensor'
@@ -109,7 +109,7 @@ export const tanh: (x: Tensor) => Tensor = unary(
 /**
  * Softplus `ln(1 + eˣ)`, computed as `max(x,0) + ln(1 + e^−|x|)` so it never overflows.
  *
- * @remarks VJP: `g·σ(x)` (smooth: no kink).
+ * @remarks VJP: $g\,\sigma(x)$ (smooth: no kink).
  * @example
  * ```ts
  * import { softplus, tensor } from '@purenn/tensor'
@@ -125,9 +125,9 @@ export const softplus: (x: Tensor) => Tensor = unary(
 )
 
 /**
- * Exponential linear unit: `x` for `x > 0`, `α(eˣ − 1)` otherwise (default α = 1).
+ * Exponential linear unit: $x$ for $x > 0$, $\alpha(e^x - 1)$ otherwise (default $\alpha = 1$).
  *
- * @remarks VJP: `g·(y + α)` = `g·α·eˣ` for `x < 0`, `g` otherwise. At the kink x = 0 the
+ * @remarks VJP: $g\,(y + \alpha) = g\,\alpha e^x$ for $x < 0$, $g$ otherwise. At the kink $x = 0$ the
  * derivative is 1 (the left branch is taken only for x < 0), as TensorFlow's `EluGrad` and
  * Keras' `elu`; for α = 1 the function is smooth there anyway. Clevert et al. (2015).
  * @example
@@ -149,11 +149,11 @@ const SELU_ALPHA = 1.6732632423543772
 const SELU_SCALE = 1.0507009873554805
 
 /**
- * Scaled ELU: `λ·x` for `x > 0`, `λ·α(eˣ − 1)` otherwise, with Klambauer et al.'s (2017)
- * constants α ≈ 1.6733 and λ ≈ 1.0507 (self-normalizing networks).
+ * Scaled ELU: $\lambda x$ for $x > 0$, $\lambda\alpha(e^x - 1)$ otherwise, with Klambauer et al.'s (2017)
+ * constants $\alpha \approx 1.6733$ and $\lambda \approx 1.0507$ (self-normalizing networks).
  *
- * @remarks VJP: `g·(y + λα)` = `g·λα·eˣ` for `x < 0`, `g·λ` otherwise. At the kink x = 0 the
- * derivative is λ ≈ 1.0507 (the left branch, whose limit is λα ≈ 1.758, is taken only for
+ * @remarks VJP: $g\,(y + \lambda\alpha) = g\,\lambda\alpha e^x$ for $x < 0$, $g\lambda$ otherwise. At the kink $x = 0$ the
+ * derivative is $\lambda \approx 1.0507$ (the left branch, whose limit is $\lambda\alpha \approx 1.758$, is taken only for
  * x < 0), as TensorFlow's `SeluGrad` and Keras' `selu`.
  *
  * @example
@@ -171,7 +171,7 @@ export const selu: (x: Tensor) => Tensor = unary(
 )
 
 /**
- * Gaussian error linear unit, exact form `x·Φ(x) = x·(1 + erf(x/√2))/2` (Hendrycks &
+ * Gaussian error linear unit, exact form $x\,\Phi(x) = x\left(1 + \operatorname{erf}(x/\sqrt{2})\right)/2$ (Hendrycks &
  * Gimpel, 2016), as Keras' `gelu(approximate=False)`.
  *
  * @remarks VJP: `g·(Φ(x) + x·φ(x))` with φ the standard normal density (smooth: no kink).
@@ -190,9 +190,9 @@ export const gelu: (x: Tensor) => Tensor = unary(
 )
 
 /**
- * Leaky ReLU: `x` for `x > 0`, `α·x` otherwise.
+ * Leaky ReLU: $x$ for $x > 0$, $\alpha x$ otherwise.
  *
- * @remarks VJP: `g` for `x > 0`, `g·α` otherwise: at the kink x = 0 the derivative is α, as
+ * @remarks VJP: $g$ for $x > 0$, $g\alpha$ otherwise: at the kink $x = 0$ the derivative is $\alpha$, as
  * TensorFlow's `LeakyReluGrad`. The function's default α is 0.2, as `tf.nn.leaky_relu`; the Keras *layer*
  * `LeakyReLU` defaults to 0.3 (see `leakyRelu` in `@purenn/layers`).
  * @example
@@ -210,7 +210,7 @@ export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor =>
   )(x)
 
 /**
- * Swish / SiLU `x·σ(x)` (Ramachandran et al., 2017), derived from {@link sigmoid}.
+ * Swish / SiLU $x\,\sigma(x)$ (Ramachandran et al., 2017), derived from {@link sigmoid}.
  *
  * @example
  * ```ts
@@ -222,10 +222,10 @@ export const leakyRelu = (x: Tensor, alpha = 0.2): Tensor =>
 export const swish = (x: Tensor): Tensor => mul(x, sigmoid(x))
 
 /**
- * Softmax along `axis` (default −1): `eˣⁱ / Σⱼ eˣʲ`, computed after subtracting the max so
+ * Softmax along `axis` (default −1): $e^{x_i} / \sum_j e^{x_j}$, computed after subtracting the max so
  * that inputs like ±1e4 stay finite.
  *
- * @remarks VJP: `y·(g − Σ g·y)` along the axis.
+ * @remarks VJP: $y \odot \left(g - \sum g \odot y\right)$ along the axis.
  * @example
  * ```ts
  * import { softmax, tensor } from '@purenn/tensor'
@@ -240,7 +240,7 @@ export const softmax = (x: Tensor, axis = -1): Tensor => {
 }
 
 /**
- * Log-softmax along `axis` (default −1): `x − max − ln Σ e^(x − max)`, stable for ±1e4.
+ * Log-softmax along `axis` (default −1): $x - \max - \ln \sum e^{x - \max}$, stable for $\pm 10^4$.
  *
  * @example
  * ```ts

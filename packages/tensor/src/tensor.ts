@@ -1,5 +1,6 @@
 import { ShapeError } from './errors.js'
 import { platform } from './internal/platform.js'
+import { poolThreads } from './internal/pool.js'
 import { checkShape, fmt, type Shape, sizeOf } from './internal/shape.js'
 
 /**
@@ -79,13 +80,18 @@ export type NestedArray = number | readonly NestedArray[]
 
 /**
  * Buffers at least this long are allocated on a SharedArrayBuffer so worker threads can read
- * them (where there are workers with shared memory: see internal/platform.ts).
+ * them, while more than one thread is set (where there are workers with shared memory: see
+ * internal/platform.ts). A SharedArrayBuffer costs about three times an ArrayBuffer to
+ * allocate and fill (fresh pages every time), so on one thread buffers are plain; a plain
+ * operand only keeps an op on the calling thread, with the same result.
  */
 const SHARED_MIN = 1 << 14
 
-/** A fresh zeroed float32 buffer of `n` elements (shared memory when large). @internal */
+/** A fresh zeroed float32 buffer of `n` elements (shared memory when large and pooled). @internal */
 export const alloc = (n: number): Float32Array =>
-  n >= SHARED_MIN && platform.pooled ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n)
+  n >= SHARED_MIN && platform.pooled && poolThreads() > 1
+    ? new Float32Array(new SharedArrayBuffer(n * 4))
+    : new Float32Array(n)
 
 // The reading methods live on one shared, frozen prototype: tensors stay plain data
 // (`shape`, `size`, `data` are their only own enumerable fields), yet `String(t)`,

@@ -13,7 +13,7 @@ import {
   tree,
   zeros,
 } from '@purenn/tensor'
-import { alloc, buf, elementwiseKernel, fromBuffer, runElementwise } from '@purenn/tensor/internal'
+import { alloc, buf, elementwiseKernel, fromBuffer, runElementwise, scaleInto } from '@purenn/tensor/internal'
 
 /** `[path, leaf]` pairs in `tree.flatten` order. */
 export type Flat = readonly (readonly [string, Tensor])[]
@@ -97,7 +97,10 @@ export const wrap = (data: Float32Array, shape: readonly number[]): Tensor => fr
 /** `x · c` elementwise, as one loop (on the worker pool when large). */
 export const scaleLeaf = (x: Tensor, c: number): Tensor => {
   const out = alloc(x.size)
-  runElementwise(scaleLoop, [buf(x), out, c], x.size)
+  // large leaves with the 'wasm' kernel set: the WebAssembly pass (bitwise this loop) first
+  const done = scaleInto(buf(x), c, out)
+  if (done === 0) runElementwise(scaleLoop, [buf(x), out, c], x.size)
+  else scaleLoop.loop([buf(x), out, c], done, x.size)
   return wrap(out, x.shape)
 }
 

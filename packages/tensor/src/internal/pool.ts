@@ -12,6 +12,10 @@
  * 3. the caller waits with `Atomics.wait` (in slices, checking that the workers are alive)
  *    until all chunks are done.
  *
+ * When the caller had to wait for the workers well beyond its own share of an op (a worker
+ * descheduled on a machine shared with other jobs), the ops of the next 200 ms run on the
+ * calling thread alone; the split into chunks is the same, so are the results.
+ *
  * The ticket counter is a 64-bit integer that only grows: an op owns tickets
  * [base, base + chunks), so a worker that wakes late with an old op in hand finds the
  * counter past that op's range and claims nothing. A worker that dies while an op is
@@ -42,7 +46,8 @@ export type PoolArg = Float32Array | Int32Array | number | WasmMemory | WasmModu
 
 /**
  * A kernel the pool can run. `parts` are self-contained functions, evaluated in the
- * workers as `const name = <source>` in order; `entry` (the last part) computes one chunk.
+ * workers as `const name = <source>` in order; the last part computes one chunk
+ * (`(args, chunk, context)`, `context` the values of {@link PoolKernel.context}).
  * On the calling thread `entry` itself is called, so both run the same code.
  */
 export interface PoolKernel<A extends readonly PoolArg[]> {
@@ -50,6 +55,13 @@ export interface PoolKernel<A extends readonly PoolArg[]> {
   // biome-ignore lint/complexity/noBannedTypes: only the source text of these functions is used
   readonly parts: readonly (readonly [name: string, fn: Function | string])[]
   readonly entry: (args: A, chunk: number) => void
+  /**
+   * Values each worker receives once, with the kernel's code, and passes to every chunk as
+   * a third argument (e.g. a compiled WebAssembly module and its shared memory: posting a
+   * module with every op costs a millisecond of cloning on each side, longer than a chunk).
+   * A function, so that the values are made only when the kernel first runs on the pool.
+   */
+  readonly context?: () => readonly PoolArg[]
 }
 
 // Control block layout (Int32Array over a SharedArrayBuffer).
@@ -89,17 +101,20 @@ process.on('exit', (code) => {
   Atomics.notify(ctrl, DONE)
 })
 const kernels = new Map()
+const contexts = new Map()
 // Transpilers that keep function names (esbuild's keepNames) wrap them in __name(...).
 const __name = (fn) => fn
-const install = (name, parts) => {
+const install = (name, parts, context) => {
   const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
     'return ' + parts[parts.length - 1][0]
   kernels.set(name, new Function('__name', body)(__name))
+  contexts.set(name, context)
 }
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
   if (crash >= 0 && crash !== id && crash !== STALL + id) return
   const fn = kernels.get(job.kernel)
+  const context = contexts.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
   for (;;) {
     const t = Atomics.load(ticket, 0)
@@ -108,7 +123,7 @@ const run = (job) => {
     if (crash === id) process.exit(1)
     if (crash === STALL + id) for (;;) {}
     try {
-      fn(job.args, Number(t - job.base))
+      fn(job.args, Number(t - job.base), context)
     } catch (e) {
       port.postMessage({ error: String((e && e.stack) || e) })
       throw e
@@ -138,7 +153,7 @@ const loop = () => {
     }
     seen = gen
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-      if (m.message.parts !== undefined) install(m.message.kernel, m.message.parts)
+      if (m.message.parts !== undefined) install(m.message.kernel, m.message.parts, m.message.context)
       job = m.message
     }
     if (job === undefined) continue
@@ -160,23 +175,26 @@ const BROWSER_WORKER_SOURCE = `'use strict'
 const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}
 let ctrl, ticket, id
 const kernels = new Map()
+const contexts = new Map()
 const __name = (fn) => fn
-const install = (name, parts) => {
+const install = (name, parts, context) => {
   const body = parts.map(([n, src]) => 'const ' + n + ' = ' + src + '\\n').join('') +
     'return ' + parts[parts.length - 1][0]
   kernels.set(name, new Function('__name', body)(__name))
+  contexts.set(name, context)
 }
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
   if (crash >= 0 && crash !== id) return
   const fn = kernels.get(job.kernel)
+  const context = contexts.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
   for (;;) {
     const t = Atomics.load(ticket, 0)
     if (t < job.base || t >= end) return
     if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
     if (crash === id) throw new Error('crash requested by a test')
-    fn(job.args, Number(t - job.base))
+    fn(job.args, Number(t - job.base), context)
     Atomics.add(ctrl, BY_WORKERS, 1)
     if (Atomics.add(ctrl, DONE, 1) + 1 === job.chunks) Atomics.notify(ctrl, DONE)
   }
@@ -191,7 +209,7 @@ self.onmessage = (e) => {
     return
   }
   try {
-    if (m.parts !== undefined) install(m.kernel, m.parts)
+    if (m.parts !== undefined) install(m.kernel, m.parts, m.context)
     run(m)
   } catch (err) {
     console.error('purenn worker ' + id + ': ' + String((err && err.stack) || err))
@@ -220,6 +238,18 @@ interface Pool {
 
 let configured: number | undefined
 let pool: Pool | undefined
+/**
+ * Until when (performance.now() ms) ops run on the calling thread alone, because the
+ * workers lagged: on a machine shared with other jobs a worker may be descheduled while it
+ * holds a chunk, and the caller then waits for the scheduler (milliseconds, against chunks
+ * of tens of µs: measured at load average 11 on 2 cores, two threads ran a product 6x
+ * slower than one). Who runs a chunk never changes a result, so this only trades speed.
+ */
+let inlineUntil = 0
+/** A wait for the workers longer than this (ms), and than twice the caller's own share, is a lag. */
+const LAG_MS = 0.5
+/** How long ops stay on the calling thread after a lag (ms). */
+const INLINE_MS = 200
 
 /**
  * `PURENN_THREADS` read strictly: decimal digits only (no `1e1`, `0x2`), from 1 to 256 as
@@ -401,13 +431,18 @@ export const runChunks = <A extends readonly PoolArg[]>(
     throw new Error(`purenn worker pool: ${chunks} chunks in one op (at most ${MAX_CHUNKS})`)
   const p = livePool()
   const { ctrl, ticket, slots } = p
+  const start = performance.now()
+  if (start < inlineUntil && Atomics.load(ctrl, CRASH) < 0) {
+    for (let c = 0; c < chunks; c++) kernel.entry(args, c)
+    return
+  }
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
   for (const s of slots) {
     if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
       const parts = shippedParts(kernel)
-      s.worker.post({ kernel: kernel.name, parts, args, base, chunks })
+      s.worker.post({ kernel: kernel.name, parts, context: kernel.context?.(), args, base, chunks })
       s.installed.add(kernel.name)
     }
   }
@@ -427,7 +462,9 @@ export const runChunks = <A extends readonly PoolArg[]>(
       }
     }
     const waitStart = performance.now()
+    let waited = false
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
+      waited = true
       const timedOut = platform.wait(ctrl, DONE, done, WAIT_SLICE_MS) === 'timed-out'
       const limit = poolWorkerTimeoutMs()
       if (performance.now() - waitStart > limit)
@@ -445,6 +482,8 @@ export const runChunks = <A extends readonly PoolArg[]>(
         }
       }
     }
+    const lag = waited ? performance.now() - waitStart : 0
+    if (lag > LAG_MS && lag > 2 * (waitStart - start)) inlineUntil = performance.now() + INLINE_MS
   } catch (e) {
     dispose()
     throw e
@@ -460,6 +499,8 @@ export const __poolForTests = {
   workers: (): number => pool?.slots.length ?? 0,
   /** Chunks the workers (not the calling thread) have run since the pool started. */
   chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
+  /** True while ops run on the calling thread alone after a lagging worker. */
+  inline: (): boolean => performance.now() < inlineUntil,
   /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
   threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
   /** The platform the pool runs on: 'node', 'browser', or 'none' (single-threaded). */

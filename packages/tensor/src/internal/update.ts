@@ -6,7 +6,7 @@
 
 import type { ReadonlyFloat32Array } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
-import { wasmAdamInto } from './wasm/matmul-run.js'
+import { wasmAdamInto, wasmAddUpdateInto, wasmScaleInto } from './wasm/matmul-run.js'
 
 /** Leaves with fewer elements stay with the plain loop. */
 export const UPDATE_WASM_MIN = 1024
@@ -35,3 +35,25 @@ export const adamInto = (
   g.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
     ? 0
     : wasmAdamInto(g, mu, nu, muOut, nuOut, out, b1, b2, c, eps)
+
+/**
+ * `out = f32(x·c)` on the first elements, bitwise the plain loop `out[i] = x[i] * c`, with
+ * the WebAssembly kernel when the kernel set is `'wasm'` and the leaf has at least
+ * {@link UPDATE_WASM_MIN} elements. Returns how many elements it did (a multiple of 4, or
+ * 0); the caller's loop does the rest.
+ *
+ * @internal
+ */
+export const scaleInto = (x: ReadonlyFloat32Array, c: number, out: Float32Array): number =>
+  x.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm' ? 0 : wasmScaleInto(x as Float32Array, c, out)
+
+/**
+ * `out = u === 0 ? w : w + u` (w kept bit for bit where u is ±0) on the first elements,
+ * bitwise the plain loop (NaN payloads aside), as {@link scaleInto} does.
+ *
+ * @internal
+ */
+export const addUpdateInto = (w: ReadonlyFloat32Array, u: ReadonlyFloat32Array, out: Float32Array): number =>
+  w.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmAddUpdateInto(w as Float32Array, u as Float32Array, out)

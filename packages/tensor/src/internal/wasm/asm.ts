@@ -143,6 +143,10 @@ export const f32x4Add = (a: Code, b: Code): number[] => seq(a, b, simd(0xe4))
 export const f32x4Sub = (a: Code, b: Code): number[] => seq(a, b, simd(0xe5))
 export const f32x4Mul = (a: Code, b: Code): number[] => seq(a, b, simd(0xe6))
 export const f32x4Max = (a: Code, b: Code): number[] => seq(a, b, simd(0xe9))
+/** All ones in the lanes where a = b (so +0 = −0; NaN equals nothing), else zeros. */
+export const f32x4Eq = (a: Code, b: Code): number[] => seq(a, b, simd(0x41))
+/** The bits of `a` where `mask` is 1, of `b` where it is 0. */
+export const v128Bitselect = (a: Code, b: Code, mask: Code): number[] => seq(a, b, mask, simd(0x52))
 /** The two f32 of the low half, exactly, as two f64. */
 export const f64x2PromoteLow = (v: Code): number[] => seq(v, simd(0x5f))
 /** Two f64 rounded to f32 (to nearest, ties to even) in lanes 0 and 1; lanes 2 and 3 are 0. */

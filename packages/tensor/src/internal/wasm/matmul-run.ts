@@ -1,9 +1,9 @@
 /**
  * Running the generated matmul kernels (`matmul.ts`): one shared WebAssembly memory per
  * process, compiled once, instantiated once per thread (the calling one and each worker of
- * the pool, which receive the module and the memory with the op). An op copies its
- * operands into the memory (packing B into panels for the `outer` kernel), computes, and
- * copies C out into the caller's fresh buffer.
+ * the pool, which receive the module and the memory once, with the kernel). An op copies
+ * its operands into the memory, computes (each chunk of an `outer` product packing its own
+ * columns of B into panels first), and copies C out into the caller's fresh buffer.
  *
  * Work is split into chunks from the sizes alone: row blocks when M is large, column
  * blocks (multiples of 8) when M is small, as a thread would otherwise re-read all of B
@@ -25,6 +25,8 @@ interface Runtime {
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
   readonly adam: (...args: number[]) => void
+  readonly scale: (x: number, out: number, n4: number, c: number) => void
+  readonly addUpdate: (w: number, u: number, out: number, n4: number) => void
   view: Float32Array
 }
 
@@ -67,6 +69,8 @@ const load = (): Runtime | null => {
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
       adam: ex.adam as Runtime['adam'],
+      scale: ex.scale as Runtime['scale'],
+      addUpdate: ex.addUpdate as Runtime['addUpdate'],
       view: new Float32Array(memory.buffer),
     }
   } catch {
@@ -82,10 +86,12 @@ const rt = (): Runtime | null => {
 /** True where the WebAssembly SIMD kernels compile and run. */
 export const wasmReady = (): boolean => rt() !== null
 
-/** The arguments of one pooled op: the memory and module, then kernel arguments. */
+/**
+ * The arguments of one op (the memory and module reach the workers once, as the kernel's
+ * context). `dot` 1: C = A·Bᵀ, B read in place; 0: C = op(A)·B, each chunk first packing
+ * its own columns of B into panels at `packAt + chunk·packStride`.
+ */
 type WasmMatmulArgs = readonly [
-  memory: WasmMemory,
-  module: WasmModule,
   dot: number,
   a: number,
   aRow: number,
@@ -99,75 +105,67 @@ type WasmMatmulArgs = readonly [
   M: number,
   rows: number,
   cols: number,
+  packAt: number,
+  packStride: number,
 ]
 
+type Kernels = { readonly outer: MatmulFn; readonly dot: MatmulFn; readonly pack: Runtime['pack'] }
+
 /**
- * One chunk in a worker: row block ⌊chunk / colChunks⌋, column block chunk mod colChunks.
- * Each worker keeps its own instance of the module on the shared memory, made with its
- * first op and cached on `globalThis` (the only state a shipped function can keep; a
- * worker belongs to one pool, which serves one memory). Self-contained: the pool ships its
- * source text.
+ * One chunk: rows [r0, r1) = row block ⌊chunk / colChunks⌋, columns [j0, j1) = column block
+ * chunk mod colChunks. For `outer` the chunk packs B's columns [j0, j1) (K·(j1 − j0)
+ * floats, against the chunk's M·K·(j1 − j0) multiply-adds) and multiplies them at once,
+ * while they are in L1: no thread waits for a serial packing pass. Self-contained (the
+ * pool ships its source text).
  */
-const wasmMatmulChunk = (args: WasmMatmulArgs, chunk: number): void => {
-  const [memory, module, dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols] = args
-  type Fn = (...x: number[]) => void
-  const g = globalThis as { __purennMatmul?: { outer: Fn; dot: Fn }; WebAssembly?: unknown }
+const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => {
+  const [dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols, packAt, packStride] = args
+  const colChunks = Math.ceil(N / cols)
+  const r0 = Math.floor(chunk / colChunks) * rows
+  const r1 = Math.min(M, r0 + rows)
+  const j0 = (chunk % colChunks) * cols
+  const j1 = Math.min(N, j0 + cols)
+  if (dot === 1) ex.dot(a, aRow, aK, b, bK, c, cRow, K, N, r0, r1, j0, j1)
+  else {
+    const panels = packAt + chunk * packStride
+    ex.pack(b + 4 * j0, bK, panels, K, j1 - j0)
+    ex.outer(a, aRow, aK, panels, 0, c + 4 * j0, cRow, K, j1 - j0, r0, r1, 0, j1 - j0)
+  }
+}
+
+/**
+ * A chunk in a worker. Each worker keeps its own instance of the module on the shared
+ * memory, made with its first op and cached on `globalThis` (the only state a shipped
+ * function can keep; a worker belongs to one pool, which serves one memory).
+ */
+const wasmMatmulChunk = (
+  args: WasmMatmulArgs,
+  chunk: number,
+  [memory, module]: readonly [WasmMemory, WasmModule],
+): void => {
+  const g = globalThis as { __purennMatmul?: Kernels; WebAssembly?: unknown }
   let ex = g.__purennMatmul
   if (ex === undefined) {
     const W = g.WebAssembly as {
-      Instance: new (m: WasmModule, i: { env: { memory: WasmMemory } }) => { exports: { outer: Fn; dot: Fn } }
+      Instance: new (m: WasmModule, i: { env: { memory: WasmMemory } }) => { exports: Kernels }
     }
     ex = new W.Instance(module, { env: { memory } }).exports
     g.__purennMatmul = ex
   }
-  const colChunks = Math.ceil(N / cols)
-  const r0 = Math.floor(chunk / colChunks) * rows
-  const j0 = (chunk % colChunks) * cols
-  ;(dot === 1 ? ex.dot : ex.outer)(
-    a,
-    aRow,
-    aK,
-    b,
-    bK,
-    c,
-    cRow,
-    K,
-    N,
-    r0,
-    Math.min(M, r0 + rows),
-    j0,
-    Math.min(N, j0 + cols),
-  )
-}
-
-/** The same chunk on the calling thread, with this module's own instance. */
-const wasmMatmulChunkHere = (args: WasmMatmulArgs, chunk: number): void => {
-  const [, , dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols] = args
-  const r = rt()!
-  const colChunks = Math.ceil(N / cols)
-  const r0 = Math.floor(chunk / colChunks) * rows
-  const j0 = (chunk % colChunks) * cols
-  ;(dot === 1 ? r.dot : r.outer)(
-    a,
-    aRow,
-    aK,
-    b,
-    bK,
-    c,
-    cRow,
-    K,
-    N,
-    r0,
-    Math.min(M, r0 + rows),
-    j0,
-    Math.min(N, j0 + cols),
-  )
+  matmulChunk(ex, args, chunk)
 }
 
 const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
   name: 'wasmMatmul',
-  parts: [['wasmMatmulChunk', wasmMatmulChunk]],
-  entry: wasmMatmulChunkHere,
+  parts: [
+    ['matmulChunk', matmulChunk],
+    ['wasmMatmulChunk', wasmMatmulChunk],
+  ],
+  entry: (args, chunk) => matmulChunk(rt()!, args, chunk),
+  context: () => {
+    const r = rt()!
+    return [r.memory, r.module]
+  },
 }
 
 /**
@@ -178,13 +176,28 @@ const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
 export const WASM_POOL_MIN_MADDS = 400_000
 
 /**
- * The chunk grid of an M x N product, a function of the sizes only: about 16 row blocks
- * (multiples of 4 rows) when M >= 64, else all rows and about 16 column blocks
- * (multiples of 8 columns).
+ * The chunk grid of an M x N product, a function of the sizes only. A·Bᵀ (`dot`): about 16
+ * row blocks (multiples of 4 rows) when M >= 64, else all rows and about 16 column blocks
+ * (multiples of 8 columns). op(A)·B (`outer`, whose chunks pack their own columns of B):
+ * row blocks of at most 256 rows, each cut into column blocks of whole 8-column panels,
+ * about 48 chunks in all (one panel each when N <= 384), so that 2 or 3 threads get
+ * near-equal shares.
  */
-export const wasmChunkGrid = (M: number, N: number): { rows: number; cols: number; chunks: number } => {
-  const rows = M >= 64 ? 4 * Math.ceil(M / 64) : M
-  const cols = M >= 64 ? N : 8 * Math.ceil(N / 128)
+export const wasmChunkGrid = (
+  M: number,
+  N: number,
+  dot = true,
+): { rows: number; cols: number; chunks: number } => {
+  let rows: number
+  let cols: number
+  if (dot) {
+    rows = M >= 64 ? 4 * Math.ceil(M / 64) : M
+    cols = M >= 64 ? N : 8 * Math.ceil(N / 128)
+  } else {
+    const rowBlocks = Math.ceil(M / 256)
+    rows = 4 * Math.ceil(M / (4 * rowBlocks))
+    cols = 8 * Math.ceil(Math.ceil(N / 8) / Math.ceil(48 / rowBlocks))
+  }
   return { rows, cols, chunks: Math.ceil(M / rows) * Math.ceil(N / cols) }
 }
 
@@ -233,6 +246,38 @@ export const wasmAdamInto = (
 }
 
 /**
+ * `out = f32(x·c)` on elements [0, n4) with the WebAssembly kernel (bitwise the plain
+ * loop); returns n4, the largest multiple of 4 up to the length, or 0 when the kernels
+ * are not available. The caller's loop does the rest.
+ */
+export const wasmScaleInto = (x: Float32Array, c: number, out: Float32Array): number => {
+  const r = rt()
+  const n4 = x.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 8 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(x.subarray(0, n4), 0)
+  r.scale(0, 4 * n4, n4, c)
+  out.set(view.subarray(n4, 2 * n4))
+  return n4
+}
+
+/**
+ * `out = u = ±0 ? w : f32(w + u)` on elements [0, n4) with the WebAssembly kernel (bitwise
+ * the plain loop but for NaN payloads); returns n4 as {@link wasmScaleInto} does.
+ */
+export const wasmAddUpdateInto = (w: Float32Array, u: Float32Array, out: Float32Array): number => {
+  const r = rt()
+  const n4 = w.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 12 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(w.subarray(0, n4), 0)
+  view.set(u.subarray(0, n4), n4)
+  r.addUpdate(0, 4 * n4, 8 * n4, n4)
+  out.set(view.subarray(2 * n4, 3 * n4))
+  return n4
+}
+
+/**
  * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels; `aT`: A stored
  * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
  * not available or the operands do not fit the memory; the caller then uses the js kernels.
@@ -258,28 +303,36 @@ export const wasmMatmulInto = (
     return true
   }
   if (aT && bT) return false
+  const grid = wasmChunkGrid(M, N, bT)
+  const packStride = bT ? 0 : align(4 * K * grid.cols)
   const offA = 0
   const offB = align(offA + 4 * M * K + 32)
-  const offP = bT ? offB : align(offB + 4 * K * N + 32)
-  const offC = align(offP + (bT ? 4 * K * N : 32 * K * Math.ceil(N / 8)) + 32)
+  const offP = align(offB + 4 * K * N + 32)
+  const offC = offP + grid.chunks * packStride
   const view = memoryView(r, offC + 4 * M * N + 32)
   if (view === undefined) return false
   view.set(a.subarray(aOff, aOff + M * K), offA / 4)
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
-  if (!bT) r.pack(offB, 4 * N, offP, K, N)
-  const aRow = aT ? 4 : 4 * K
-  const aK = aT ? 4 * M : 4
-  const bK = bT ? 4 * K : 0
-  const grid = wasmChunkGrid(M, N)
+  const args: WasmMatmulArgs = [
+    bT ? 1 : 0,
+    offA,
+    aT ? 4 : 4 * K,
+    aT ? 4 * M : 4,
+    offB,
+    bT ? 4 * K : 4 * N,
+    offC,
+    4 * N,
+    K,
+    N,
+    M,
+    grid.rows,
+    grid.cols,
+    offP,
+    packStride,
+  ]
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
-    (bT ? r.dot : r.outer)(offA, aRow, aK, offP, bK, offC, 4 * N, K, N, 0, M, 0, N)
-  else
-    runChunks(
-      'matmul',
-      wasmMatmulKernel,
-      [r.memory, r.module, bT ? 1 : 0, offA, aRow, aK, offP, bK, offC, 4 * N, K, N, M, grid.rows, grid.cols],
-      grid.chunks,
-    )
+    for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
+  else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)
   c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
   return true
 }

@@ -10,12 +10,20 @@
  * v = f32(b2·nu + ((1 − b2)·g)·g)      nuOut = v
  * out = f32((c·m) / (√v + eps))
  * ```
+ *
+ * `scale` and `addUpdate` are the two other passes of a step (the learning rate's scaling
+ * and `applyUpdates`), bitwise what their loops give too: `x·c` with c a float64 is
+ * promote, multiply, demote in `f64x2` (as JavaScript multiplies in float64 and rounds on
+ * the store), and `w + u` is one `f32x4.add` (a float32 sum rounded from float64 is the
+ * correctly rounded float32 sum), with `w` kept bit for bit where `u` is ±0.
  */
 
 import {
   add,
   type Code,
+  f32x4Add,
   f32x4DemoteZero,
+  f32x4Eq,
   f64,
   f64x2Add,
   f64x2Div,
@@ -33,8 +41,10 @@ import {
   set,
   shuffle32,
   v128,
+  v128Bitselect,
   v128Load,
   v128Store,
+  v128Zero,
   while_,
 } from './asm.js'
 
@@ -112,4 +122,80 @@ export const adam = () => {
     ),
   )
   return { name: 'adam', params: f.params, locals: f.locals, body }
+}
+
+/** `scale(x, out, n4, c)`: out = f32(x·c) on elements [0, n4), n4 a multiple of 4. */
+export const scale = () => {
+  const f = frame(
+    [
+      ['x', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['c', f64],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['X', v128],
+      ['C', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const half = (h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g('X') : shuffle32(g('X'), g('X'), [2, 3, 2, 3]))
+  const body = seq(
+    s('C', f64x2Splat(g('c'))),
+    s('end', mul(g('n4'), i32c(4))),
+    while_(
+      ltS(g('i'), g('end')),
+      s('X', v128Load(add(g('x'), g('i')))),
+      v128Store(
+        add(g('out'), g('i')),
+        shuffle32(
+          f32x4DemoteZero(f64x2Mul(half(0), g('C'))),
+          f32x4DemoteZero(f64x2Mul(half(1), g('C'))),
+          [0, 1, 4, 5],
+        ),
+      ),
+      s('i', add(g('i'), i32c(16))),
+    ),
+  )
+  return { name: 'scale', params: f.params, locals: f.locals, body }
+}
+
+/** `addUpdate(w, u, out, n4)`: out = u = ±0 ? w : f32(w + u) on elements [0, n4). */
+export const addUpdate = () => {
+  const f = frame(
+    [
+      ['w', i32],
+      ['u', i32],
+      ['out', i32],
+      ['n4', i32],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['W', v128],
+      ['U', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const body = seq(
+    s('end', mul(g('n4'), i32c(4))),
+    while_(
+      ltS(g('i'), g('end')),
+      s('W', v128Load(add(g('w'), g('i')))),
+      s('U', v128Load(add(g('u'), g('i')))),
+      v128Store(
+        add(g('out'), g('i')),
+        v128Bitselect(g('W'), f32x4Add(g('W'), g('U')), f32x4Eq(g('U'), v128Zero())),
+      ),
+      s('i', add(g('i'), i32c(16))),
+    ),
+  )
+  return { name: 'addUpdate', params: f.params, locals: f.locals, body }
 }
