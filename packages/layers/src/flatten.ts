@@ -16,6 +16,7 @@ import { type Empty, empty } from './layer.js'
  * ```
  * @category Layers
  */
+// biome-ignore lint/complexity/noBannedTypes: the empty schema
 export const flatten: DefinedLayer<'Flatten', {}, Empty, Empty> = defineLayer({
   kind: 'Flatten',
   fn: 'flatten',
