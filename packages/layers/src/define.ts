@@ -280,7 +280,7 @@ const validate = (
   for (const [name, type] of Object.entries(schema)) {
     const v = c[name]
     if (isField(type)) {
-      if (v === undefined && !type.optional) throw new Error(`${name}: required, got nothing`)
+      if (v === undefined && !type.optional) throw new Error(`${name}: expected a value, got nothing`)
       const value =
         v === undefined
           ? type.absent?.()

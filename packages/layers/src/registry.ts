@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
 import { batchNormalization } from './batchNormalization.js'
-import { conv2dFromConfig } from './conv2d.js'
+import { conv2d } from './conv2d.js'
 import type { DefinedLayer } from './define.js'
 import { dense } from './dense.js'
 import { dropout, mcDropout } from './dropout.js'
@@ -182,7 +182,7 @@ const builtins: {
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
   Normalization: normalizationFromConfig,
-  Conv2D: conv2dFromConfig,
+  Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
   GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
