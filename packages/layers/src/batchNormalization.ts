@@ -11,12 +11,9 @@ import {
   type TreeOf,
   zeros,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { type Tagged, tag } from './container.js'
-import { checkOptions as checkOptionNames, decodeWith } from './internal/config.js'
-import type { Json, Layer, NameOption, Shape } from './layer.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { field, jsonField } from './fields.js'
+import type { NameOption, Shape } from './layer.js'
 
 /**
  * Options of {@link batchNormalization}, named as Keras' `BatchNormalization` arguments in
@@ -40,6 +37,26 @@ export interface BatchNormalizationOptions extends NameOption {
   /** Whether to learn a scale `gamma`. Default true (false is fine before a ReLU). */
   readonly scale?: boolean
 }
+
+/** The axis option: one axis or a list of them, saved as given. */
+const readAxis = (u: unknown, path: string): number | readonly number[] => {
+  if (typeof u === 'number' || (Array.isArray(u) && u.every((a) => typeof a === 'number'))) return u
+  throw new Error(`${path}: expected a number or an array of numbers, got ${JSON.stringify(u)}`)
+}
+
+const schema = {
+  axis: field({
+    optional: true,
+    fromOption: readAxis,
+    fromJson: readAxis,
+    toJson: (a: number | readonly number[]) => (typeof a === 'number' ? a : [...a]),
+    absent: () => -1,
+  }),
+  momentum: jsonField('number', { default: 0.99 }),
+  epsilon: jsonField('number', { default: 1e-3 }),
+  center: jsonField('boolean', { default: true }),
+  scale: jsonField('boolean', { default: true }),
+} as const
 
 /**
  * Trainable params of a batch-normalization layer: `gamma` (with `scale`) and `beta` (with
@@ -102,108 +119,69 @@ export type BatchNormalizationState = { readonly movingMean: Tensor; readonly mo
  * ```
  * @category Layers
  */
-export const batchNormalization = <const N extends string = never>(
-  opts: BatchNormalizationOptions & { readonly name?: N } = {},
-): Tagged<Layer<BatchNormalizationParams, BatchNormalizationState>, 'BatchNormalization', N> => {
-  checkOptionNames('batchNormalization', opts, ['axis', 'momentum', 'epsilon', 'center', 'scale', 'name'])
-  const axis = opts.axis ?? -1
-  const momentum = opts.momentum ?? 0.99
-  const epsilon = opts.epsilon ?? 1e-3
-  const center = opts.center ?? true
-  const scale = opts.scale ?? true
-  const problem = checkOptions(axis, momentum, epsilon)
-  if (problem !== undefined) throw new Error(`batchNormalization: ${problem}`)
-  const config: { [key: string]: Json } = {
-    axis: typeof axis === 'number' ? axis : [...axis],
-    momentum,
-    epsilon,
-    center,
-    scale,
-  }
-  if (opts.name !== undefined) config.name = opts.name
-  return tag({
-    kind: 'BatchNormalization',
-    config,
-    init: (_key, inputShape) => {
-      const rank = inputShape.length + 1
-      const kept = keptAxes(axis, rank, `input shape ${fmtShape(inputShape)}`)
-      const dim = (a: number) => inputShape[a - 1]!
-      const shape =
-        kept.length === 1
-          ? [dim(kept[0]!)]
-          : Array.from({ length: rank }, (_, i) => (kept.includes(i) ? dim(i) : 1))
-      return {
-        params: { ...(scale ? { gamma: ones(shape) } : {}), ...(center ? { beta: zeros(shape) } : {}) },
-        state: { movingMean: zeros(shape), movingVariance: ones(shape) },
-        outputShape: inputShape,
-      }
-    },
-    apply: (params, state, x, o) => {
-      const rank = x.shape.length
-      const kept = keptAxes(axis, rank, `input shape ${fmtShape(x.shape.slice(1))}`)
-      const keptShape = x.shape.map((d, i) => (kept.includes(i) ? d : 1))
-      const k = keptShape.reduce((p, d) => p * d, 1)
-      if (state.movingMean.size !== k)
-        throw new ShapeError(
-          `batchNormalization: input of shape ${fmtShape(x.shape.slice(1))} has ${k} positions along axis ${JSON.stringify(
-            axis,
-          )}, but the layer's statistics have shape [${state.movingMean.shape.join(',')}]`,
-        )
-      const asKept = (v: Tensor) => reshape(v, keptShape)
-      const gamma = params.gamma === undefined ? undefined : asKept(params.gamma)
-      const beta = params.beta === undefined ? undefined : asKept(params.beta)
-      if (!o.training || isFrozen(o.trainable)) {
-        const { movingMean, movingVariance } = state
-        return { y: batchNorm(x, asKept(movingMean), asKept(movingVariance), gamma, beta, epsilon), state }
-      }
-      const reduced = x.shape.flatMap((_, i) => (kept.includes(i) ? [] : [i]))
-      const r = batchNormTrain(x, gamma, beta, reduced, epsilon, true)
-      const update = (moving: Tensor, batch: Tensor) =>
-        add(mul(moving, momentum), mul(reshape(stopGradient(batch), moving.shape), 1 - momentum))
-      return {
-        y: r.y,
-        state: {
-          movingMean: update(state.movingMean, r.mean),
-          movingVariance: update(state.movingVariance, r.variance),
-        },
-      }
-    },
-  } satisfies Layer<BatchNormalizationParams, BatchNormalizationState>)
-}
-
-const BatchNormalizationConfig = t.intersection([
-  t.type({
-    axis: t.union([t.number, t.array(t.number)]),
-    momentum: t.number,
-    epsilon: t.number,
-    center: t.boolean,
-    scale: t.boolean,
-  }),
-  t.partial({ name: t.string }),
-])
-
-/** Rebuilds a batch-normalization layer from its `config`. @internal */
-export const batchNormalizationFromConfig = (
-  u: unknown,
-): E.Either<string, Layer<BatchNormalizationParams, BatchNormalizationState>> =>
-  pipe(
-    decodeWith(BatchNormalizationConfig, 'BatchNormalization config')(u),
-    E.chain((c) => {
-      const problem = checkOptions(c.axis, c.momentum, c.epsilon)
-      return problem === undefined
-        ? E.right(
-            batchNormalization({
-              axis: c.axis,
-              momentum: c.momentum,
-              epsilon: c.epsilon,
-              center: c.center,
-              scale: c.scale,
-              ...(c.name === undefined ? {} : { name: c.name }),
-            }),
+export const batchNormalization: DefinedLayer<
+  'BatchNormalization',
+  typeof schema,
+  BatchNormalizationParams,
+  BatchNormalizationState
+> = defineLayer({
+  kind: 'BatchNormalization',
+  fn: 'batchNormalization',
+  config: schema,
+  build: ({ axis, momentum, epsilon, center, scale }) => {
+    const problem = checkOptions(axis, momentum, epsilon)
+    if (problem !== undefined) throw new Error(problem)
+    return {
+      init: (_key, inputShape) => {
+        const rank = inputShape.length + 1
+        const kept = keptAxes(axis, rank, `input shape ${fmtShape(inputShape)}`)
+        const dim = (a: number) => inputShape[a - 1]!
+        const shape =
+          kept.length === 1
+            ? [dim(kept[0]!)]
+            : Array.from({ length: rank }, (_, i) => (kept.includes(i) ? dim(i) : 1))
+        return {
+          params: { ...(scale ? { gamma: ones(shape) } : {}), ...(center ? { beta: zeros(shape) } : {}) },
+          state: { movingMean: zeros(shape), movingVariance: ones(shape) },
+          outputShape: inputShape,
+        }
+      },
+      apply: (params: BatchNormalizationParams, state: BatchNormalizationState, x, o) => {
+        const rank = x.shape.length
+        const kept = keptAxes(axis, rank, `input shape ${fmtShape(x.shape.slice(1))}`)
+        const keptShape = x.shape.map((d, i) => (kept.includes(i) ? d : 1))
+        const k = keptShape.reduce((p, d) => p * d, 1)
+        if (state.movingMean.size !== k)
+          throw new ShapeError(
+            `batchNormalization: input of shape ${fmtShape(x.shape.slice(1))} has ${k} positions along axis ${JSON.stringify(
+              axis,
+            )}, but the layer's statistics have shape [${state.movingMean.shape.join(',')}]`,
           )
-        : E.left(`BatchNormalization config: ${problem}`)
-    }),
-  )
+        const asKept = (v: Tensor) => reshape(v, keptShape)
+        const gamma = params.gamma === undefined ? undefined : asKept(params.gamma)
+        const beta = params.beta === undefined ? undefined : asKept(params.beta)
+        if (!o.training || isFrozen(o.trainable)) {
+          const { movingMean, movingVariance } = state
+          return { y: batchNorm(x, asKept(movingMean), asKept(movingVariance), gamma, beta, epsilon), state }
+        }
+        const reduced = x.shape.flatMap((_, i) => (kept.includes(i) ? [] : [i]))
+        const r = batchNormTrain(x, gamma, beta, reduced, epsilon, true)
+        const update = (moving: Tensor, batch: Tensor) =>
+          add(mul(moving, momentum), mul(reshape(stopGradient(batch), moving.shape), 1 - momentum))
+        return {
+          y: r.y,
+          state: {
+            movingMean: update(state.movingMean, r.mean),
+            movingVariance: update(state.movingVariance, r.variance),
+          },
+        }
+      },
+    }
+  },
+})
+
+// the options `batchNormalization` takes are the schema's
+const _options: (o: BatchNormalizationOptions) => unknown = batchNormalization
 
 // ---------------------------------------------------------------------------------------
 // helpers

@@ -4,31 +4,16 @@ import {
   convOutputSize,
   type Padding,
   ShapeError,
-  scalar,
   split,
   type Tensor,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import {
-  type Activation,
-  type ActivationName,
-  activationFromConfig,
-  activationToConfig,
-  getActivation,
-} from './activations.js'
-import {
-  getInitializer,
-  type Initializer,
-  type InitializerName,
-  initializerFromConfig,
-  initializerToConfig,
-} from './initializers.js'
-import { decodeWith } from './internal/config.js'
-import { PaddingC, PairC, toPadding, toPair } from './internal/window.js'
-import type { Json, Layer, NameOption } from './layer.js'
-import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
+import type { Activation, ActivationName } from './activations.js'
+import { type DefinedLayer, defineLayer, type Field } from './define.js'
+import { activationField, field, initializerField, jsonField, regularizerField } from './fields.js'
+import type { Initializer, InitializerName } from './initializers.js'
+import { penaltyOf, positive } from './internal/fields.js'
+import { type Empty, empty, type NameOption } from './layer.js'
+import type { Regularizer } from './regularizers.js'
 
 /**
  * Options of the {@link conv2d} layer, named as Keras' `Conv2D` arguments in camelCase.
@@ -58,6 +43,49 @@ export interface Conv2dLayerOptions extends NameOption {
   /** Penalty on the bias added to the loss. */
   readonly biasRegularizer?: Regularizer
 }
+
+/** A window size or step: a positive integer for both axes or a pair, saved as a pair. */
+const pairField = (absent?: number): Field<number | readonly [number, number], [number, number], boolean> => {
+  const read = (v: unknown, path: string): [number, number] => {
+    const p = typeof v === 'number' ? [v, v] : v
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 1))
+      throw new Error(`${path} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`)
+    return [p[0], p[1]]
+  }
+  return {
+    optional: absent !== undefined,
+    fromOption: read,
+    fromJson: read,
+    toJson: (p) => [...p],
+    ...(absent === undefined ? {} : { absent: () => [absent, absent] as [number, number] }),
+  }
+}
+
+const readPadding = (v: unknown, path: string): Padding => {
+  if (v !== 'valid' && v !== 'same')
+    throw new Error(`${path} must be 'valid' or 'same', got ${JSON.stringify(v)}`)
+  return v
+}
+
+const schema = {
+  filters: jsonField('integer', { check: positive }),
+  kernelSize: pairField() as Field<number | readonly [number, number], [number, number], false>,
+  strides: pairField(1) as Field<number | readonly [number, number], [number, number], true>,
+  padding: field({
+    optional: true,
+    fromOption: readPadding,
+    fromJson: readPadding,
+    toJson: (p: Padding) => p,
+    absent: (): Padding => 'valid',
+  }),
+  dilationRate: pairField(1) as Field<number | readonly [number, number], [number, number], true>,
+  activation: activationField('linear'),
+  useBias: jsonField('boolean', { default: true }),
+  kernelInitializer: initializerField('glorotUniform'),
+  biasInitializer: initializerField('zeros'),
+  kernelRegularizer: regularizerField(),
+  biasRegularizer: regularizerField(),
+} as const
 
 /**
  * Params of a conv2d layer: `kernel` `[kh, kw, inChannels, filters]` (HWIO, as Keras) and,
@@ -95,131 +123,45 @@ export type Conv2dParams = { readonly kernel: Tensor; readonly bias?: Tensor }
  * ```
  * @category Layers
  */
-export const conv2d = (opts: Conv2dLayerOptions): Layer<Conv2dParams> => {
-  if (!Number.isInteger(opts.filters) || opts.filters <= 0)
-    throw new Error(`conv2d: filters must be a positive integer, got ${opts.filters}`)
-  const kernelSize = toPair('conv2d', 'kernelSize', opts.kernelSize)
-  const strides = toPair('conv2d', 'strides', opts.strides ?? 1)
-  const dilationRate = toPair('conv2d', 'dilationRate', opts.dilationRate ?? 1)
-  const padding = toPadding('conv2d', opts.padding)
-  if (Math.max(...strides) > 1 && Math.max(...dilationRate) > 1)
-    throw new Error(
-      `conv2d: strides ${JSON.stringify(strides)} and dilationRate ${JSON.stringify(dilationRate)} cannot both exceed 1 (as in Keras)`,
-    )
-  const { filters } = opts
-  const activation = getActivation(opts.activation)
-  const useBias = opts.useBias ?? true
-  const kernelInit = getInitializer(opts.kernelInitializer ?? 'glorotUniform')
-  const biasInit = getInitializer(opts.biasInitializer ?? 'zeros')
-  const { kernelRegularizer, biasRegularizer } = opts
-  const config: { [key: string]: Json } = {
-    filters,
-    kernelSize,
-    strides,
-    padding,
-    dilationRate,
-    activation: activationToConfig(activation),
-    useBias,
-    kernelInitializer: initializerToConfig(kernelInit),
-    biasInitializer: initializerToConfig(biasInit),
-    kernelRegularizer: kernelRegularizer === undefined ? null : regularizerToConfig(kernelRegularizer),
-    biasRegularizer: biasRegularizer === undefined ? null : regularizerToConfig(biasRegularizer),
-  }
-  if (opts.name !== undefined) config.name = opts.name
-  const layer: Layer<Conv2dParams> = {
-    kind: 'Conv2D',
-    config,
-    init: (key, inputShape) => {
-      if (inputShape.length !== 3)
-        throw new ShapeError(
-          `conv2d: input shape must be (height, width, channels), got (${inputShape.join(', ')})`,
-        )
-      const [h, w, c] = inputShape as [number, number, number]
-      const oh = convOutputSize(h, kernelSize[0], strides[0], padding, dilationRate[0])
-      const ow = convOutputSize(w, kernelSize[1], strides[1], padding, dilationRate[1])
-      if (oh === 0 || ow === 0)
-        throw new ShapeError(
-          `conv2d: a ${kernelSize.join('x')} kernel does not fit in an input of shape (${inputShape.join(', ')}) with padding 'valid'`,
-        )
-      const [kKernel, kBias] = split(key, 2) as [typeof key, typeof key]
-      const kernel = kernelInit.init(kKernel, [...kernelSize, c, filters])
-      return {
-        params: useBias ? { kernel, bias: biasInit.init(kBias, [filters]) } : { kernel },
-        state: {},
-        outputShape: [oh, ow, filters],
-      }
-    },
-    apply: (params, state, x) => {
-      const z = conv2dOp(x, params.kernel, { strides, padding, dilationRate })
-      return { y: activation.fn(params.bias === undefined ? z : add(z, params.bias)), state }
-    },
-  }
-  if (kernelRegularizer === undefined && biasRegularizer === undefined) return layer
-  return {
-    ...layer,
-    penalty: (params) => {
-      const terms = [
-        ...(kernelRegularizer ? [kernelRegularizer.penalty(params.kernel)] : []),
-        ...(biasRegularizer && params.bias ? [biasRegularizer.penalty(params.bias)] : []),
-      ]
-      return terms.reduce((s, x) => add(s, x), scalar(0))
-    },
-  }
-}
+export const conv2d: DefinedLayer<'Conv2D', typeof schema, Conv2dParams, Empty> = defineLayer({
+  kind: 'Conv2D',
+  fn: 'conv2d',
+  config: schema,
+  build: (c) => {
+    const { filters, kernelSize, strides, padding, dilationRate, activation } = c
+    if (Math.max(...strides) > 1 && Math.max(...dilationRate) > 1)
+      throw new Error(
+        `strides ${JSON.stringify(strides)} and dilationRate ${JSON.stringify(dilationRate)} cannot both exceed 1 (as in Keras)`,
+      )
+    return {
+      init: (key, inputShape) => {
+        if (inputShape.length !== 3)
+          throw new ShapeError(
+            `conv2d: input shape must be (height, width, channels), got (${inputShape.join(', ')})`,
+          )
+        const [h, w, ch] = inputShape as [number, number, number]
+        const oh = convOutputSize(h, kernelSize[0], strides[0], padding, dilationRate[0])
+        const ow = convOutputSize(w, kernelSize[1], strides[1], padding, dilationRate[1])
+        if (oh === 0 || ow === 0)
+          throw new ShapeError(
+            `conv2d: a ${kernelSize.join('x')} kernel does not fit in an input of shape (${inputShape.join(', ')}) with padding 'valid'`,
+          )
+        const [kKernel, kBias] = split(key, 2) as [typeof key, typeof key]
+        const kernel = c.kernelInitializer.init(kKernel, [...kernelSize, ch, filters])
+        return {
+          params: c.useBias ? { kernel, bias: c.biasInitializer.init(kBias, [filters]) } : { kernel },
+          state: empty,
+          outputShape: [oh, ow, filters],
+        }
+      },
+      apply: (params: Conv2dParams, _state, x) => {
+        const z = conv2dOp(x, params.kernel, { strides, padding, dilationRate })
+        return activation.fn(params.bias === undefined ? z : add(z, params.bias))
+      },
+      ...penaltyOf<Conv2dParams>({ kernel: c.kernelRegularizer, bias: c.biasRegularizer }),
+    }
+  },
+})
 
-const Conv2DConfig = t.intersection([
-  t.type({
-    filters: t.number,
-    kernelSize: PairC,
-    strides: PairC,
-    padding: PaddingC,
-    dilationRate: PairC,
-    activation: t.unknown,
-    useBias: t.boolean,
-    kernelInitializer: t.unknown,
-    biasInitializer: t.unknown,
-  }),
-  t.partial({ kernelRegularizer: t.unknown, biasRegularizer: t.unknown, name: t.string }),
-])
-
-/** Rebuilds a conv2d layer from its `config`. @internal */
-export const conv2dFromConfig = (u: unknown): E.Either<string, Layer<Conv2dParams>> =>
-  pipe(
-    decodeWith(Conv2DConfig, 'Conv2D config')(u),
-    E.chain((c) =>
-      pipe(
-        E.Do,
-        E.bind('activation', () => activationFromConfig(c.activation as Json)),
-        E.bind('kernelInitializer', () => initializerFromConfig(c.kernelInitializer as Json)),
-        E.bind('biasInitializer', () => initializerFromConfig(c.biasInitializer as Json)),
-        E.bind('kernelRegularizer', () =>
-          c.kernelRegularizer == null
-            ? E.right(undefined)
-            : regularizerFromConfig(c.kernelRegularizer as Json),
-        ),
-        E.bind('biasRegularizer', () =>
-          c.biasRegularizer == null ? E.right(undefined) : regularizerFromConfig(c.biasRegularizer as Json),
-        ),
-        E.chain((d) =>
-          E.tryCatch(
-            () =>
-              conv2d({
-                filters: c.filters,
-                kernelSize: c.kernelSize,
-                strides: c.strides,
-                padding: c.padding,
-                dilationRate: c.dilationRate,
-                useBias: c.useBias,
-                activation: d.activation,
-                kernelInitializer: d.kernelInitializer,
-                biasInitializer: d.biasInitializer,
-                ...(d.kernelRegularizer ? { kernelRegularizer: d.kernelRegularizer } : {}),
-                ...(d.biasRegularizer ? { biasRegularizer: d.biasRegularizer } : {}),
-                ...(c.name !== undefined ? { name: c.name } : {}),
-              }),
-            (e) => `Conv2D config: ${(e as Error).message.replace(/^conv2d: /, '')}`,
-          ),
-        ),
-      ),
-    ),
-  )
+// the options `conv2d` takes are the schema's
+const _options: (o: Conv2dLayerOptions) => unknown = conv2d

@@ -46,7 +46,31 @@ type BaseField = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'jso
  * ```
  * @category Custom layers
  */
-export type ConfigSchema = { readonly [field: string]: FieldType }
+export type ConfigSchema = { readonly [field: string]: FieldType | AnyField }
+
+/**
+ * A config field that is more than a JSON value: what the factory takes for it (`In`: an
+ * {@link Activation} or its name, ...), the value `build` receives (`Val`), and how that
+ * value is saved in and read back from the layer's JSON config. The built-in layers are made
+ * of these (`activationField`, `initializerField`, `regularizerField`, `constraintField`,
+ * `jsonField`); {@link field} makes new ones.
+ * @category Custom layers
+ */
+export interface Field<In, Val, Opt extends boolean = boolean> {
+  /** Whether the field may be left out (then `build` gets `absent()`, or `undefined`). */
+  readonly optional: Opt
+  /** The value of an option given to the factory; throws an `Error` naming `path` when it is bad. */
+  readonly fromOption: (input: In, path: string) => Val
+  /** The value of a field of a saved config; throws an `Error` naming `path` when it is bad. */
+  readonly fromJson: (json: unknown, path: string) => Val
+  /** The value as saved in the config; `undefined` leaves the field out. */
+  readonly toJson: (value: Val) => Json | undefined
+  /** The value of a left-out optional field (a default, stored in the config by `toJson`). */
+  readonly absent?: () => Val
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a schema holds fields of different types
+type AnyField = Field<any, any, boolean>
 
 type FieldValue<F> = F extends 'number' | 'integer'
   ? number
@@ -57,10 +81,20 @@ type FieldValue<F> = F extends 'number' | 'integer'
       : F extends 'number[]'
         ? readonly number[]
         : Json
-type Required<Sc> = { [K in keyof Sc]: Sc[K] extends `${string}?` ? never : K }[keyof Sc]
-type Optional<Sc> = {
-  [K in keyof Sc]: Sc[K] extends `${infer B}?` ? (B extends BaseField ? K : never) : never
-}[keyof Sc]
+type IsOptional<E> =
+  E extends Field<infer _I, infer _V, infer O>
+    ? O
+    : E extends `${infer B}?`
+      ? B extends BaseField
+        ? true
+        : false
+      : false
+type Required<Sc> = { [K in keyof Sc]: IsOptional<Sc[K]> extends true ? never : K }[keyof Sc]
+type Optional<Sc> = { [K in keyof Sc]: IsOptional<Sc[K]> extends true ? K : never }[keyof Sc]
+type OptionOf<E> =
+  E extends Field<infer I, infer _V, infer _O> ? I : FieldValue<E extends `${infer B}?` ? B : E>
+type BuildOf<E> =
+  E extends Field<infer _I, infer V, infer _O> ? V : FieldValue<E extends `${infer B}?` ? B : E>
 
 /**
  * The config type a schema describes: `{ factor: 'number', axis: 'integer?' }` →
@@ -75,8 +109,27 @@ type Optional<Sc> = {
  * @category Custom layers
  */
 export type ConfigOf<Sc extends ConfigSchema> = {
-  readonly [K in Required<Sc>]: FieldValue<Sc[K]>
-} & { readonly [K in Optional<Sc>]?: FieldValue<Sc[K] extends `${infer B}?` ? B : never> }
+  readonly [K in Required<Sc>]: OptionOf<Sc[K]>
+} & { readonly [K in Optional<Sc>]?: OptionOf<Sc[K]> }
+
+/**
+ * What `build` receives for a schema: {@link ConfigOf} for the JSON fields, and the value of
+ * each {@link Field} (an `Activation` for an `activationField`, ...), its default filled in.
+ *
+ * @example
+ * ```ts
+ * import { activationField, type BuildConfigOf } from '@purenn/layers'
+ * const schema = { units: 'integer', activation: activationField('linear') } as const
+ * const c: BuildConfigOf<typeof schema> = { units: 2, activation: { name: 'relu', config: {}, fn: (x) => x } }
+ * console.log(c.activation.name) // relu
+ * ```
+ * @category Custom layers
+ */
+export type BuildConfigOf<Sc extends ConfigSchema> = {
+  readonly [K in Required<Sc>]: BuildOf<Sc[K]>
+} & {
+  readonly [K in Optional<Sc>]: Sc[K] extends AnyField ? BuildOf<Sc[K]> : BuildOf<Sc[K]> | undefined
+}
 
 /**
  * The maths of a layer, as `defineLayer`'s `build` returns it: `init` (default: no params,
@@ -89,8 +142,10 @@ export interface LayerBody<P extends Tree, S extends Tree> {
   readonly init?: (key: Key, inputShape: Shape) => Init<P, S>
   /** Runs the layer on a batch: the output, or `{ y, state }`. */
   readonly apply: (params: P, state: S, x: Tensor, opts: ApplyOptions) => Tensor | Applied<S>
-  /** The regularization penalty of these params, if any. */
+  /** The regularization penalty of these params, if any (`fit` adds it to the loss). */
   readonly penalty?: (params: P) => Tensor
+  /** The params projected onto the layer's weight constraints, if any (after each update). */
+  readonly constrain?: (params: P) => P
 }
 
 /**
@@ -104,7 +159,12 @@ export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P ex
   /** The config's fields and their types; `fromConfig` checks a saved config against it. */
   readonly config: Sc
   /** The maths of the layer for one config. */
-  readonly build: (config: ConfigOf<Sc>) => LayerBody<P, S>
+  readonly build: (config: BuildConfigOf<Sc>) => LayerBody<P, S>
+  /**
+   * The factory's name in its error messages (`dense: units must be ...`); default
+   * `<kind> config` (`Scale config: factor: ...`), as when a saved config is rebuilt.
+   */
+  readonly fn?: string
 }
 
 /**
@@ -115,10 +175,18 @@ export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P ex
 export interface DefinedLayer<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree>
   extends Rebuildable {
   /** A layer of this kind; throws an `Error` naming the field when the config is invalid. */
-  <const N extends string = never>(config: ConfigOf<Sc> & { readonly name?: N }): Tagged<Layer<P, S>, K, N>
+  <const N extends string = never>(
+    ...config: ConfigArgs<ConfigOf<Sc> & { readonly name?: N }>
+  ): Tagged<Layer<P, S>, K, N>
   /** The kind. */
   readonly kind: K
+  /** The config schema. */
+  readonly schema: Sc
 }
+
+/** The factory's argument: optional when the schema has no required field. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is what a config with no required field extends
+type ConfigArgs<C> = {} extends C ? [config?: C] : [config: C]
 
 /**
  * How a container runs its children, given to `defineContainer`'s `apply`: `run(i, x)`
@@ -159,7 +227,7 @@ export interface ContainerDefinition<K extends string, Sc extends ConfigSchema> 
   /** The container's own options (its children are saved in `layers`). */
   readonly config: Sc
   /** The wiring for one config and list of children. */
-  readonly build: (config: ConfigOf<Sc>, children: readonly AnyBlock[]) => ContainerBody
+  readonly build: (config: BuildConfigOf<Sc>, children: readonly AnyBlock[]) => ContainerBody
 }
 
 /**
@@ -189,43 +257,75 @@ const checks: { readonly [F in BaseField]: readonly [string, (u: unknown) => boo
   json: ['a JSON value', (u) => u !== undefined],
 }
 
-/** Checks a config against its schema; throws naming the first bad field. */
-const validate = (schema: ConfigSchema, u: unknown, extra: readonly string[]): { [k: string]: Json } => {
+const isField = (f: FieldType | AnyField): f is AnyField => typeof f !== 'string'
+
+/** How a config is read: options given to a factory, or a saved config (strict or not about unknown fields). */
+type Source = 'option' | 'json' | 'json-lenient'
+
+/**
+ * Checks a config against its schema; throws naming the first bad field. Returns the JSON
+ * config (schema order, then `name`) and the values `build` receives.
+ */
+const validate = (
+  schema: ConfigSchema,
+  u: unknown,
+  extra: readonly string[],
+  source: Source,
+  fn?: string,
+): { json: { [k: string]: Json }; values: { [k: string]: unknown } } => {
   if (typeof u !== 'object' || u === null || Array.isArray(u))
     throw new Error(`expected an object, got ${show(u)}`)
   const c = u as { readonly [k: string]: unknown }
-  const out: { [k: string]: Json } = {}
-  for (const [field, type] of Object.entries(schema)) {
+  const json: { [k: string]: Json } = {}
+  const values: { [k: string]: unknown } = {}
+  for (const [name, type] of Object.entries(schema)) {
+    const v = c[name]
+    if (isField(type)) {
+      if (v === undefined && !type.optional) throw new Error(`${name}: expected a value, got nothing`)
+      const value =
+        v === undefined
+          ? type.absent?.()
+          : source === 'option'
+            ? type.fromOption(v, name)
+            : type.fromJson(v, name)
+      const saved = type.toJson(value)
+      if (saved !== undefined) json[name] = saved
+      values[name] = value
+      continue
+    }
     const optional = type.endsWith('?')
     const base = (optional ? type.slice(0, -1) : type) as BaseField
-    const v = c[field]
     if (v === undefined && optional) continue
     const [expected, ok] = checks[base]
-    if (!ok(v)) throw new Error(`${field}: expected ${expected}, got ${show(v)}`)
-    out[field] = v as Json
+    if (!ok(v)) throw new Error(`${name}: expected ${expected}, got ${show(v)}`)
+    json[name] = v as Json
+    values[name] = v
   }
   if (c.name !== undefined) {
     if (typeof c.name !== 'string') throw new Error(`name: expected a string, got ${show(c.name)}`)
-    out.name = c.name
+    json.name = c.name
   }
-  const unknown = Object.keys(c).find((k) => k !== 'name' && !Object.hasOwn(schema, k) && !extra.includes(k))
+  const known = [...Object.keys(schema), 'name']
+  const unknown =
+    source === 'json-lenient'
+      ? undefined
+      : Object.keys(c).find((k) => !known.includes(k) && !extra.includes(k))
   if (unknown !== undefined)
-    throw new Error(`unknown field "${unknown}"; fields are ${[...Object.keys(schema), 'name'].join(', ')}`)
-  return out
+    throw new Error(
+      source === 'option' && fn !== undefined
+        ? `unknown option '${unknown}'; ${fn} takes ${known.join(', ')}`
+        : `unknown field "${unknown}"; fields are ${known.join(', ')}`,
+    )
+  return { json, values }
 }
 
-/** Runs `f`, prefixing the message of what it throws with `Kind config: `. */
-const prefixed = <A>(kind: string, f: () => A): A => {
+/** Runs `f`, prefixing the message of what it throws with `prefix: ` (`Kind config: `, `dense: `). */
+const prefixed = <A>(prefix: string, f: () => A): A => {
   try {
     return f()
   } catch (e) {
-    throw new Error(`${kind} config: ${e instanceof Error ? e.message : String(e)}`)
+    throw new Error(`${prefix}: ${e instanceof Error ? e.message : String(e)}`)
   }
-}
-
-const withoutName = (c: { readonly [k: string]: Json }): { [k: string]: Json } => {
-  const { name: _name, ...rest } = c
-  return rest
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,9 +369,9 @@ export const defineLayer = <
 >(
   def: LayerDefinition<K, Sc, P, S>,
 ): DefinedLayer<K, Sc, P, S> => {
-  const make = (u: unknown): Layer<P, S> => {
-    const config = validate(def.config, u, [])
-    const body = def.build(withoutName(config) as ConfigOf<Sc>)
+  const make = (u: unknown, source: Source): Layer<P, S> => {
+    const { json: config, values } = validate(def.config, u, [], source, def.fn)
+    const body = def.build(values as BuildConfigOf<Sc>)
     const apply = body.apply
     return {
       kind: def.kind,
@@ -288,12 +388,15 @@ export const defineLayer = <
         return isTensor(r) ? { y: r, state } : r
       },
       ...(body.penalty === undefined ? {} : { penalty: body.penalty }),
+      ...(body.constrain === undefined ? {} : { constrain: body.constrain }),
     }
   }
-  const factory = (config: unknown) => tag(prefixed(def.kind, () => make(config)))
+  const factory = (config: unknown = {}) =>
+    tag(prefixed(def.fn ?? `${def.kind} config`, () => make(config, 'option')))
   return Object.assign(factory, {
     kind: def.kind,
-    fromConfig: ((config: unknown) => make(config)) satisfies LayerFromConfig,
+    schema: def.config,
+    fromConfig: ((config: unknown) => make(config, 'json')) satisfies LayerFromConfig,
   }) as unknown as DefinedLayer<K, Sc, P, S>
 }
 
@@ -338,11 +441,11 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
   def: ContainerDefinition<K, Sc>,
 ): DefinedContainer<K, Sc> => {
   const make = (u: unknown, children: readonly AnyBlock[]): Container<Children, Children> => {
-    const own = validate(def.config, u, ['layers'])
+    const { json: own, values } = validate(def.config, u, ['layers'], 'json')
     const names = childNames(children)
     checkUnique(def.kind, names)
     checkDepth(def.kind, children)
-    const body = def.build(withoutName(own) as ConfigOf<Sc>, children)
+    const body = def.build(values as BuildConfigOf<Sc>, children)
     const config = { ...own, layers: children.map((l) => ({ kind: l.kind, config: l.config })) }
     const withPenalty = children.some((l) => l.penalty !== undefined)
     return {
@@ -405,7 +508,7 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
     }
   }
   const factory = (config: unknown, children: readonly AnyBlock[]) =>
-    tag(prefixed(def.kind, () => make(config, children)))
+    tag(prefixed(`${def.kind} config`, () => make(config, children)))
   const fromConfig: LayerFromConfig = (u, rebuild) => {
     const layers = (u as { layers?: unknown } | null)?.layers
     if (!Array.isArray(layers))

@@ -1,10 +1,7 @@
-import { dropout as dropoutOp, type Key, type Tensor } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { type Tagged, tag } from './container.js'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
+import { dropout as dropoutOp } from '@purenn/tensor'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { rateField } from './internal/fields.js'
+import type { Empty, NameOption } from './layer.js'
 
 /**
  * Options of {@link dropout} and {@link mcDropout}.
@@ -17,6 +14,12 @@ export interface DropoutOptions extends NameOption {
    */
   readonly rate: number
 }
+
+/** The one option of the dropout layers: the drop probability. */
+const rateSchema = { rate: rateField } as const
+
+// the options the dropout layers take are the schema's
+const _options: (o: DropoutOptions) => unknown = (o) => [dropout(o), mcDropout(o)]
 
 /**
  * Dropout (Keras' `Dropout`): while training, zeroes each unit with probability `rate` and
@@ -49,23 +52,19 @@ export interface DropoutOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const dropout = <const N extends string = never>(
-  opts: DropoutOptions & { readonly name?: N },
-): Tagged<Layer<Empty, Empty>, 'Dropout', N> => {
-  checkOptions('dropout', opts, ['rate', 'name'])
-  checkRate('dropout', opts.rate)
-  return tag({
-    kind: 'Dropout',
-    config: configOf(opts),
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x, o) => {
-      if (!(o.dropout ?? o.training)) return { y: x, state }
+export const dropout: DefinedLayer<'Dropout', typeof rateSchema, Empty, Empty> = defineLayer({
+  kind: 'Dropout',
+  fn: 'dropout',
+  config: rateSchema,
+  build: ({ rate }) => ({
+    apply: (_params, _state, x, o) => {
+      if (!(o.dropout ?? o.training)) return x
       if (o.key === undefined)
         throw new Error('dropout: training mode needs a key (pass { training: true, key })')
-      return { y: drop(x, opts.rate, o.key), state }
+      return dropoutOp(o.key, x, rate)
     },
-  } satisfies Layer<Empty, Empty>)
-}
+  }),
+})
 
 /**
  * Monte Carlo dropout: dropout that stays on at inference too (the chapter's `MCDropout`
@@ -96,67 +95,17 @@ export const dropout = <const N extends string = never>(
  * ```
  * @category Layers
  */
-export const mcDropout = <const N extends string = never>(
-  opts: DropoutOptions & { readonly name?: N },
-): Tagged<Layer<Empty, Empty>, 'MCDropout', N> => {
-  checkOptions('mcDropout', opts, ['rate', 'name'])
-  checkRate('mcDropout', opts.rate)
-  return tag({
-    kind: 'MCDropout',
-    config: configOf(opts),
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x, o) => {
+export const mcDropout: DefinedLayer<'MCDropout', typeof rateSchema, Empty, Empty> = defineLayer({
+  kind: 'MCDropout',
+  fn: 'mcDropout',
+  config: rateSchema,
+  build: ({ rate }) => ({
+    apply: (_params, _state, x, o) => {
       if (o.key === undefined)
         throw new Error(
           'mcDropout: Monte Carlo dropout draws a mask on every call and needs a key (pass { training, key })',
         )
-      return { y: drop(x, opts.rate, o.key), state }
+      return dropoutOp(o.key, x, rate)
     },
-  } satisfies Layer<Empty, Empty>)
-}
-
-const DropoutConfig = t.intersection([t.type({ rate: t.number }), t.partial({ name: t.string })])
-
-const fromConfigOf =
-  (kind: string, make: (o: DropoutOptions) => Layer<Empty, Empty>) =>
-  (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-    pipe(
-      decodeWith(DropoutConfig, `${kind} config`)(u),
-      E.chain((c) =>
-        rateProblem(c.rate) === undefined
-          ? E.right(make(c.name === undefined ? { rate: c.rate } : { rate: c.rate, name: c.name }))
-          : E.left(`${kind} config: ${rateProblem(c.rate)}`),
-      ),
-    )
-
-/** Rebuilds a dropout layer from its `config`. @internal */
-export const dropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, Empty>> = fromConfigOf(
-  'Dropout',
-  dropout,
-)
-
-/** Rebuilds an MC-dropout layer from its `config`. @internal */
-export const mcDropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, Empty>> = fromConfigOf(
-  'MCDropout',
-  mcDropout,
-)
-
-// ---------------------------------------------------------------------------------------
-// helpers
-
-/**
- * `x·m/(1 − rate)` with `m ~ Bernoulli(1 − rate)` from `key`, as one fused op (`dropout` of
- * `@purenn/tensor`, bitwise equal to `mul(x, mul(bernoulli(key, 1 − rate, x.shape), 1/(1 − rate)))`).
- */
-const drop = (x: Tensor, rate: number, key: Key): Tensor => dropoutOp(key, x, rate)
-
-const rateProblem = (rate: number): string | undefined =>
-  typeof rate === 'number' && rate >= 0 && rate < 1 ? undefined : `rate must be in [0, 1), got ${rate}`
-
-const checkRate = (op: string, rate: number): void => {
-  const problem = rateProblem(rate)
-  if (problem !== undefined) throw new Error(`${op}: ${problem}`)
-}
-
-const configOf = (opts: DropoutOptions): { [key: string]: Json } =>
-  opts.name === undefined ? { rate: opts.rate } : { rate: opts.rate, name: opts.name }
+  }),
+})

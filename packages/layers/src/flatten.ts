@@ -1,10 +1,6 @@
 import { reshape } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { type Tagged, tag } from './container.js'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Layer, type NameOption } from './layer.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { type Empty, empty } from './layer.js'
 
 /**
  * Flattens every axis but the batch axis: `[batch, 28, 28]` becomes `[batch, 784]`.
@@ -20,25 +16,17 @@ import { type Empty, empty, type Layer, type NameOption } from './layer.js'
  * ```
  * @category Layers
  */
-export const flatten = <const N extends string = never>(
-  opts: NameOption & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty>, 'Flatten', N> => {
-  checkOptions('flatten', opts, ['name'])
-  return tag({
-    kind: 'Flatten',
-    config: opts.name === undefined ? {} : { name: opts.name },
+// biome-ignore lint/complexity/noBannedTypes: the empty schema
+export const flatten: DefinedLayer<'Flatten', {}, Empty, Empty> = defineLayer({
+  kind: 'Flatten',
+  fn: 'flatten',
+  config: {},
+  build: () => ({
     init: (_key, inputShape) => ({
       params: empty,
       state: empty,
       outputShape: [inputShape.reduce((p, d) => p * d, 1)],
     }),
-    apply: (_params, state, x) => ({ y: reshape(x, [x.shape[0] ?? 1, -1]), state }),
-  } satisfies Layer<Empty, Empty>)
-}
-
-/** Rebuilds a flatten layer from its `config`. @internal */
-export const flattenFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(t.partial({ name: t.string }), 'Flatten config')(u),
-    E.map((c) => flatten(c.name === undefined ? {} : { name: c.name })),
-  )
+    apply: (_params, _state, x) => reshape(x, [x.shape[0] ?? 1, -1]),
+  }),
+})

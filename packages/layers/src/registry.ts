@@ -1,11 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
-import { batchNormalizationFromConfig } from './batchNormalization.js'
-import { conv2dFromConfig } from './conv2d.js'
-import { denseFromConfig } from './dense.js'
-import { dropoutFromConfig, mcDropoutFromConfig } from './dropout.js'
+import { batchNormalization } from './batchNormalization.js'
+import { conv2d } from './conv2d.js'
+import type { DefinedLayer } from './define.js'
+import { dense } from './dense.js'
+import { dropout, mcDropout } from './dropout.js'
 import { embeddingFromConfig } from './embedding.js'
-import { flattenFromConfig } from './flatten.js'
+import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
 import { addFromConfig, concatenateFromConfig } from './merge.js'
@@ -138,17 +139,41 @@ export type CustomLayers = { readonly [kind: string]: LayerFromConfig | Rebuilda
 /** Rebuilds a child spec at a path (`layers[3]`), for container kinds. */
 type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) => E.Either<string, AnyBlock>
 
+/**
+ * The rebuilder of a built-in kind made with `defineLayer`: its schema's fields are decoded
+ * (a bad one is a `Left` naming it); fields it does not know are left to `fromConfig`, which
+ * refuses them naming the layer (docs/format.md).
+ */
+const builtin =
+  // biome-ignore lint/suspicious/noExplicitAny: any defined layer
+    (defined: DefinedLayer<string, any, any, any>) =>
+    (u: unknown): E.Either<string, AnyBlock> => {
+      const known =
+        typeof u === 'object' && u !== null && !Array.isArray(u)
+          ? Object.fromEntries(
+              Object.entries(u).filter(([k]) => k === 'name' || Object.hasOwn(defined.schema, k)),
+            )
+          : u
+      return E.tryCatch(
+        () =>
+          defined.fromConfig(known, () => {
+            throw new Error(`${defined.kind} has no children`)
+          }) as AnyBlock,
+        (e) => `${defined.kind} config: ${e instanceof Error ? e.message : String(e)}`,
+      )
+    }
+
 /** One rebuilder per built-in kind: constant, never mutated (no global registry). */
 const builtins: {
   readonly [kind: string]: (config: unknown, child: ChildFromConfig) => E.Either<string, AnyBlock>
 } = Object.freeze({
-  Dense: denseFromConfig,
-  Flatten: flattenFromConfig,
+  Dense: builtin(dense),
+  Flatten: builtin(flatten),
   Activation: activationLayerFromConfig,
   LeakyReLU: leakyReluFromConfig,
-  BatchNormalization: batchNormalizationFromConfig,
-  Dropout: dropoutFromConfig,
-  MCDropout: mcDropoutFromConfig,
+  BatchNormalization: builtin(batchNormalization),
+  Dropout: builtin(dropout),
+  MCDropout: builtin(mcDropout),
   Sequential: sequentialFromConfig,
   PReLU: preluFromConfig,
   RReLU: rreluFromConfig,
@@ -157,7 +182,7 @@ const builtins: {
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
   Normalization: normalizationFromConfig,
-  Conv2D: conv2dFromConfig,
+  Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
   GlobalAveragePooling2D: globalAveragePooling2dFromConfig,

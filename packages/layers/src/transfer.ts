@@ -1,10 +1,10 @@
 import { type Key, type Tree, type TreeOf, tree } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { isContainer } from './container.js'
-import { mcDropoutFromConfig } from './dropout.js'
 import { fullMask, isSequentialLayer, outputShapes, trainableFlags, withName } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Shape } from './layer.js'
 import { initModel, type Model } from './model.js'
+import { fromConfig } from './registry.js'
 import { type Sequential, sequential } from './sequential.js'
 
 // ---------------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ const toMcDropout = (c: Child): Child => {
   }
   if (layer.kind !== 'Dropout') return c
   const { name: _name, ...config } = layer.config
-  const mc = mcDropoutFromConfig(config)
+  const mc = fromConfig({ kind: 'MCDropout', config })
   if (E.isLeft(mc)) throw new Error(`withMcDropout: ${mc.left}`)
   return { layer: mc.right, params: c.params, state: c.state, trainable: c.trainable }
 }

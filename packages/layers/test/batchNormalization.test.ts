@@ -7,10 +7,13 @@ import {
   type BatchNormalizationParams,
   type BatchNormalizationState,
   batchNormalization,
-  batchNormalizationFromConfig,
 } from '../src/batchNormalization.js'
 import type { ApplyOptions } from '../src/layer.js'
+import { fromConfig } from '../src/registry.js'
 import { chapterModel } from './helpers/chapter.js'
+
+const batchNormalizationFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'BatchNormalization', config: config as { [k: string]: unknown } })
 
 // ---------------------------------------------------------------------------------------
 // Arbitraries and an independent float64 reference

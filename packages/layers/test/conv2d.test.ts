@@ -2,15 +2,11 @@ import { key, mul, sum, type Tensor, tree, valueAndGrad } from '@purenn/tensor'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import {
-  type Conv2dParams,
-  conv2d,
-  conv2dFromConfig,
-  initModel,
-  l2,
-  sequential,
-  summary,
-} from '../src/index.js'
+import { type Conv2dParams, conv2d, fromConfig, initModel, l2, sequential, summary } from '../src/index.js'
+
+const conv2dFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'Conv2D', config: config as { [k: string]: unknown } })
+
 import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
 import { checkLayerGrad, conv64, flat, fromNested, kerasFixture, type Padding } from './helpers/window64.js'
 

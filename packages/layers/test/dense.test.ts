@@ -3,7 +3,11 @@ import { checkGrads, float32Arb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { type ActivationName, dense, denseFromConfig, initializers, l1, l2 } from '../src/index.js'
+import { type ActivationName, dense, fromConfig, initializers, l1, l2 } from '../src/index.js'
+
+const denseFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'Dense', config: config as { [k: string]: unknown } })
+
 import { dense64, expectClose, t32 } from './helpers/fd64.js'
 
 const valuesArb = (n: number) => fc.array(float32Arb(), { minLength: n, maxLength: n })

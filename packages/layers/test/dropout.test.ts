@@ -3,7 +3,14 @@ import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
 import { batchNormalization } from '../src/batchNormalization.js'
-import { dropout, dropoutFromConfig, mcDropout, mcDropoutFromConfig } from '../src/dropout.js'
+import { dropout, mcDropout } from '../src/dropout.js'
+import { fromConfig } from '../src/registry.js'
+
+const dropoutFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'Dropout', config: config as { [k: string]: unknown } })
+const mcDropoutFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'MCDropout', config: config as { [k: string]: unknown } })
+
 import type { AnyLayer, ApplyOptions } from '../src/layer.js'
 import { sequential } from '../src/sequential.js'
 

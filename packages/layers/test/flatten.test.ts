@@ -1,7 +1,10 @@
 import { arange, key, mul, reshape, sum, valueAndGrad } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { flatten, flattenFromConfig } from '../src/index.js'
+import { flatten, fromConfig } from '../src/index.js'
+
+const flattenFromConfig = (config: unknown) =>
+  fromConfig({ kind: 'Flatten', config: config as { [k: string]: unknown } })
 
 describe('flatten', () => {
   it('keeps the batch axis and flattens the rest in row-major order', () => {

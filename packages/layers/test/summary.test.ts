@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { key } from '@purenn/tensor'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,6 +14,7 @@ import {
   layerNormalization,
   maxPooling2d,
   sequential,
+  serial,
   summary,
 } from '../src/index.js'
 import { chapterModel } from './helpers/chapter.js'
@@ -173,5 +175,81 @@ describe('summary of a CNN: output shapes and parameter counts as real Keras 3 (
       expect(line.trimEnd().endsWith(` ${w.params}`)).toBe(true)
     })
     expect(summary(model)).toContain(`Total params: ${kerasFixture.summary.total.toLocaleString('en-US')}`)
+  })
+})
+
+describe("summary of nested models against Keras' own (fixture from Keras 3)", () => {
+  // scripts/fixtures/keras_nested_summary.py: model.summary(expand_nested=True) of a
+  // Sequential holding a Dense, a nested Sequential (itself holding a nested Sequential), a
+  // nested functional model and a Dense, with the rows read back from Keras' table.
+  interface KerasRow {
+    readonly name: string
+    readonly type: string
+    readonly shape: string
+    readonly params: number
+    readonly depth: number
+  }
+  const fixture = JSON.parse(
+    readFileSync(new URL('./fixtures/keras-nested-summary.json', import.meta.url), 'utf8'),
+  ) as {
+    readonly rows: readonly KerasRow[]
+    readonly total: number
+    readonly trainable: number
+    readonly nonTrainable: number
+  }
+  // the same model in purenn; Keras' functional block is a `serial`, which purenn names
+  // `serial` (the fixture's functional model is named so too)
+  const model = initModel(
+    sequential(
+      [
+        dense({ units: 4, name: 'dense' }),
+        sequential(
+          [
+            dense({ units: 4, name: 'dense_in' }),
+            batchNormalization({ name: 'bn_in' }),
+            sequential([dense({ units: 2, name: 'dense_deep' })], { name: 'inner' }),
+          ],
+          { name: 'block1' },
+        ),
+        serial(dense({ units: 3, activation: 'relu', name: 'f_dense' })),
+        dense({ units: 2, name: 'out' }),
+      ],
+      { inputShape: [4], name: 'outer' },
+    ),
+    { key: key(0) },
+  )
+  /** purenn's rows read back from its table: depth is the number of | framing the row. */
+  const rowsOf = (text: string): KerasRow[] =>
+    text.split('\n').flatMap((line) => {
+      const depth = /^\|*/.exec(line)![0].length
+      const m = /^ (\S+) \((\w+)\)\s+(\(.*?\))\s+(\d+)\s*$/.exec(line.slice(depth, line.length - depth))
+      return m === null ? [] : [{ name: m[1]!, type: m[2]!, shape: m[3]!, params: Number(m[4]), depth }]
+    })
+
+  it('has the rows of Keras: names, types, output shapes, param counts and nesting depth', () => {
+    const ours = rowsOf(summary(model))
+    // The intentional differences, and only these: Keras lists the InputLayer of a nested
+    // functional model (purenn has no input layers), and calls that model `Functional`
+    // where purenn's block is a `Serial`.
+    const expected = fixture.rows
+      .filter((r) => r.type !== 'InputLayer')
+      .map((r) => (r.type === 'Functional' ? { ...r, type: 'Serial' } : r))
+    expect(fixture.rows.length - expected.length).toBe(1)
+    expect(ours).toEqual(expected)
+  })
+
+  it('has the totals of Keras', () => {
+    const tail = summary(model).split('\n').slice(-4, -1)
+    expect(tail).toEqual([
+      `Total params: ${fixture.total}`,
+      `Trainable params: ${fixture.trainable}`,
+      `Non-trainable params: ${fixture.nonTrainable}`,
+    ])
+  })
+
+  it('without expandNested, has the top-level rows of Keras only', () => {
+    const ours = rowsOf(summary(model, { expandNested: false }))
+    expect(ours.map((r) => r.name)).toEqual(fixture.rows.filter((r) => r.depth === 0).map((r) => r.name))
+    expect(ours.every((r) => r.depth === 0)).toBe(true)
   })
 })

@@ -9,7 +9,14 @@
 
 import { ShapeError } from './errors.js'
 import { fmt } from './internal/shape.js'
-import { avgPoolOp, forEachTap, type Geometry, gatherAt, patches, windowCounts } from './internal/window.js'
+import {
+  avgPoolOp,
+  type Geometry,
+  gatherAt,
+  maxPoolWinners,
+  patches,
+  windowCounts,
+} from './internal/window.js'
 import { matmul } from './linalg.js'
 import { reshape } from './shape.js'
 import { buf, type Tensor } from './tensor.js'
@@ -222,22 +229,8 @@ const poolGeometry = (op: string, x: Tensor, opts: Pool2dOptions): Geometry => {
  */
 export const maxPool2d = (x: Tensor, opts: Pool2dOptions = {}): Tensor => {
   const g = poolGeometry('maxPool2d', x, opts)
-  const { c } = g
-  const xs = buf(x)
-  const outSize = g.n * g.oh * g.ow * c
-  const best = new Float64Array(outSize).fill(Number.NEGATIVE_INFINITY)
-  const at = new Int32Array(outSize).fill(-1)
-  forEachTap(g, (o, i) => {
-    for (let ch = 0; ch < c; ch++) {
-      const v = xs[i + ch]!
-      // the first maximum wins; a NaN anywhere in the window wins too (propagates)
-      if (at[o + ch] === -1 || v > best[o + ch]! || (Number.isNaN(v) && !Number.isNaN(best[o + ch]!))) {
-        best[o + ch] = v
-        at[o + ch] = i + ch
-      }
-    }
-  })
-  return gatherAt(x, at, [g.n, g.oh, g.ow, c], x.shape)
+  const at = maxPoolWinners(buf(x), g)
+  return gatherAt(x, at, [g.n, g.oh, g.ow, g.c], x.shape)
 }
 
 /**

@@ -316,22 +316,77 @@ describe('the VJPs are recorded ops whose own VJPs are right (ready for second o
   })
   const colsShape = (g: Geometry) => [g.n * g.oh * g.ow, g.kh * g.kw * g.c]
   const imgShape = (g: Geometry) => [g.n, g.h, g.w, g.c]
-  // the reference of a linear op: its matrix applied in float64, built column by column
-  const linear64 =
-    (op: (x: ReturnType<typeof t>) => ReturnType<typeof t>, inShape: number[]) =>
+  // Direct float64 references of the window ops, written from their definitions (not from
+  // src/): every valid tap of every output window as (output pixel, patch column, input
+  // pixel); im2col copies along these taps, col2im adds back along them, average pooling is
+  // the mean over a window's taps and its transpose shares the cotangent among them.
+  const taps64 = (g: Geometry): { p: number; k: number; i: number }[] => {
+    const out: { p: number; k: number; i: number }[] = []
+    for (let b = 0; b < g.n; b++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++)
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.sh + ky * g.dh - g.pt
+              const ix = ox * g.sw + kx * g.dw - g.pl
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue
+              out.push({ p: (b * g.oh + oy) * g.ow + ox, k: ky * g.kw + kx, i: (b * g.h + iy) * g.w + ix })
+            }
+    return out
+  }
+  const outShape64 = (g: Geometry) => [g.n, g.oh, g.ow, g.c]
+  const im2col64 =
+    (g: Geometry) =>
     (x: Ref): Ref => {
-      const size = inShape.reduce((p, d) => p * d, 1)
-      let out: Float64Array | undefined
-      let shape: number[] = []
-      for (let j = 0; j < size; j++) {
-        const e = new Float32Array(size)
-        e[j] = 1
-        const col = op(tensor(e, inShape))
-        shape = [...col.shape]
-        out ??= new Float64Array(col.size)
-        for (let i = 0; i < col.size; i++) out[i]! += col.data[i]! * x.data[j]!
-      }
-      return { shape, data: out! }
+      const K = g.kh * g.kw * g.c
+      const data = new Float64Array(g.n * g.oh * g.ow * K)
+      for (const { p, k, i } of taps64(g))
+        for (let ch = 0; ch < g.c; ch++) data[p * K + k * g.c + ch] = x.data[i * g.c + ch]!
+      return { shape: colsShape(g), data }
+    }
+  const col2im64 =
+    (g: Geometry) =>
+    (cols: Ref): Ref => {
+      const K = g.kh * g.kw * g.c
+      const data = new Float64Array(g.n * g.h * g.w * g.c)
+      for (const { p, k, i } of taps64(g))
+        for (let ch = 0; ch < g.c; ch++) data[i * g.c + ch]! += cols.data[p * K + k * g.c + ch]!
+      return { shape: imgShape(g), data }
+    }
+  const count64 = (g: Geometry): number[] => {
+    const counts = new Array<number>(g.n * g.oh * g.ow).fill(0)
+    for (const { p } of taps64(g)) counts[p]!++
+    return counts
+  }
+  const avgPool64 =
+    (g: Geometry) =>
+    (x: Ref): Ref => {
+      const counts = count64(g)
+      const data = new Float64Array(g.n * g.oh * g.ow * g.c)
+      for (const { p, i } of taps64(g))
+        for (let ch = 0; ch < g.c; ch++) data[p * g.c + ch]! += x.data[i * g.c + ch]! / counts[p]!
+      return { shape: outShape64(g), data }
+    }
+  const avgPoolTranspose64 =
+    (g: Geometry) =>
+    (y: Ref): Ref => {
+      const counts = count64(g)
+      const data = new Float64Array(g.n * g.h * g.w * g.c)
+      for (const { p, i } of taps64(g))
+        for (let ch = 0; ch < g.c; ch++) data[i * g.c + ch]! += y.data[p * g.c + ch]! / counts[p]!
+      return { shape: imgShape(g), data }
+    }
+  const gather64 =
+    (at: Int32Array, shape: number[]) =>
+    (x: Ref): Ref => ({ shape, data: Float64Array.from(at, (a) => x.data[a]!) })
+  const scatter64 =
+    (at: Int32Array, shape: number[]) =>
+    (y: Ref): Ref => {
+      const data = new Float64Array(shape.reduce((p, d) => p * d, 1))
+      at.forEach((a, j) => {
+        data[a]! += y.data[j]!
+      })
+      return { shape, data }
     }
 
   it('col2im is the adjoint of im2col, and both VJPs check out', () =>
@@ -351,14 +406,14 @@ describe('the VJPs are recorded ops whose own VJPs are right (ready for second o
           checkGrad({
             name: 'im2col',
             op: (v) => patches(v!, g),
-            ref: linear64((v) => patches(v, g), imgShape(g)),
+            ref: im2col64(g),
             inputs: [x],
             w,
           })
           checkGrad({
             name: 'col2im',
             op: (v) => unpatch(v!, g),
-            ref: linear64((v) => unpatch(v, g), colsShape(g)),
+            ref: col2im64(g),
             inputs: [c],
             w,
           })
@@ -399,14 +454,14 @@ describe('the VJPs are recorded ops whose own VJPs are right (ready for second o
           checkGrad({
             name: 'avgPool',
             op: (v) => avgPoolOp(v!, g, counts),
-            ref: linear64((v) => avgPoolOp(v, g, counts), imgShape(g)),
+            ref: avgPool64(g),
             inputs: [x],
             w,
           })
           checkGrad({
             name: 'avgPoolTranspose',
             op: (v) => avgPoolTransposeOp(v!, g, counts),
-            ref: linear64((v) => avgPoolTransposeOp(v, g, counts), outShape),
+            ref: avgPoolTranspose64(g),
             inputs: [y],
             w,
           })
@@ -418,14 +473,14 @@ describe('the VJPs are recorded ops whose own VJPs are right (ready for second o
           checkGrad({
             name: 'gather',
             op: (v) => gatherAt(v!, at, outShape, imgShape(g)),
-            ref: linear64((v) => gatherAt(v, at, outShape, imgShape(g)), imgShape(g)),
+            ref: gather64(at, outShape),
             inputs: [x],
             w,
           })
           checkGrad({
             name: 'scatter',
             op: (v) => scatterAt(v!, at, imgShape(g), outShape),
-            ref: linear64((v) => scatterAt(v, at, imgShape(g), outShape), outShape),
+            ref: scatter64(at, imgShape(g)),
             inputs: [y],
             w,
           })

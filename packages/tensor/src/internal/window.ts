@@ -6,7 +6,9 @@
  */
 
 import { alloc, buf, type Tensor } from '../tensor.js'
+import { platform } from './platform.js'
 import { record } from './tape.js'
+import { type GeometryArgs, runWindow } from './window-kernels.js'
 
 /** The geometry of one window op over a `[n, h, w, c]` input. */
 export interface Geometry {
@@ -30,51 +32,50 @@ export interface Geometry {
 // ---------------------------------------------------------------------------------------
 // Kernels (plain loops over row-major buffers)
 
-/** Patches: row `(b, oy, ox)`, column `(ky, kx, ch)`; taps in the padding are 0. */
+/** The geometry as the numbers the window kernels take. */
+export const geometryArgs = (g: Geometry): GeometryArgs => [
+  g.n,
+  g.h,
+  g.w,
+  g.c,
+  g.kh,
+  g.kw,
+  g.sh,
+  g.sw,
+  g.dh,
+  g.dw,
+  g.pt,
+  g.pl,
+  g.oh,
+  g.ow,
+]
+
+const none = new Float32Array(0)
+
+/** Patches: row `(b, oy, ox)`, column `(ky, kx, ch)`; taps in the padding are 0. Pooled by output rows. */
 export const im2colKernel = (x: Float32Array, g: Geometry): Float32Array => {
-  const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g
-  const K = kh * kw * c
-  const out = alloc(n * oh * ow * K)
-  let o = 0
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh + ky * dh - pt
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw + kx * dw - pl
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-              const src = ((b * h + iy) * w + ix) * c
-              for (let ch = 0; ch < c; ch++) out[o + ch] = x[src + ch]!
-            }
-            o += c
-          }
-        }
-      }
+  const out = alloc(g.n * g.oh * g.ow * g.kh * g.kw * g.c)
+  runWindow('im2col', x, out, none, geometryArgs(g), g.n * g.oh, g.ow * g.kh * g.kw * g.c)
   return out
 }
 
-/** The adjoint of {@link im2colKernel}: each patch entry added back to its input position. */
+/** The adjoint of {@link im2colKernel}: each patch entry added back to its input position. Pooled by images. */
 export const col2imKernel = (cols: Float32Array, g: Geometry): Float32Array => {
-  const { n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow } = g
-  const out = alloc(n * h * w * c)
-  let o = 0
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh + ky * dh - pt
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw + kx * dw - pl
-            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
-              const dst = ((b * h + iy) * w + ix) * c
-              for (let ch = 0; ch < c; ch++) out[dst + ch] = out[dst + ch]! + cols[o + ch]!
-            }
-            o += c
-          }
-        }
-      }
+  const out = alloc(g.n * g.h * g.w * g.c)
+  runWindow('col2im', cols, out, none, geometryArgs(g), g.n, g.oh * g.ow * g.kh * g.kw * g.c)
   return out
+}
+
+/**
+ * Max pooling's winners: the flat input index of each window's first maximum (a NaN wins).
+ * Pooled by output rows.
+ */
+export const maxPoolWinners = (x: Float32Array, g: Geometry): Int32Array => {
+  const n = g.n * g.oh * g.ow * g.c
+  const at =
+    platform.pooled && n >= 1 << 14 ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n)
+  runWindow('maxPoolArg', x, at, none, geometryArgs(g), g.n * g.oh, g.ow * g.kh * g.kw * g.c)
+  return at
 }
 
 /** Calls `f(outIndexBase, inIndexBase)` for every valid tap of every output window. */
@@ -121,31 +122,18 @@ export const patches = (x: Tensor, g: Geometry): Tensor =>
 export const unpatch = (cols: Tensor, g: Geometry): Tensor =>
   record('col2im', [g.n, g.h, g.w, g.c], col2imKernel(buf(cols), g), [cols], [(gx) => patches(gx, g)])
 
-/** Average pooling: the mean of each window's valid taps. */
+/** Average pooling: the mean of each window's valid taps. Pooled by output rows. */
 export const avgPoolOp = (x: Tensor, g: Geometry, counts: Float32Array): Tensor => {
-  const { c } = g
-  const xs = buf(x)
-  const out = alloc(g.n * g.oh * g.ow * c)
-  forEachTap(g, (o, i) => {
-    for (let ch = 0; ch < c; ch++) out[o + ch] = out[o + ch]! + xs[i + ch]!
-  })
-  for (let p = 0; p < counts.length; p++) {
-    const inv = 1 / counts[p]!
-    for (let ch = 0; ch < c; ch++) out[p * c + ch] = out[p * c + ch]! * inv
-  }
-  return record('avgPool2d', [g.n, g.oh, g.ow, c], out, [x], [(gy) => avgPoolTransposeOp(gy, g, counts)])
+  const out = alloc(g.n * g.oh * g.ow * g.c)
+  runWindow('avgPool', buf(x), out, counts, geometryArgs(g), g.n * g.oh, g.ow * g.kh * g.kw * g.c)
+  return record('avgPool2d', [g.n, g.oh, g.ow, g.c], out, [x], [(gy) => avgPoolTransposeOp(gy, g, counts)])
 }
 
-/** The transpose of average pooling: each output's cotangent shared among its taps. */
+/** The transpose of average pooling: each output's cotangent shared among its taps. Pooled by images. */
 export const avgPoolTransposeOp = (gy: Tensor, g: Geometry, counts: Float32Array): Tensor => {
-  const { c } = g
-  const gs = buf(gy)
-  const out = alloc(g.n * g.h * g.w * c)
-  forEachTap(g, (o, i) => {
-    const inv = 1 / counts[o / c]!
-    for (let ch = 0; ch < c; ch++) out[i + ch] = out[i + ch]! + gs[o + ch]! * inv
-  })
-  return record('avgPool2dTranspose', [g.n, g.h, g.w, c], out, [gy], [(gx) => avgPoolOp(gx, g, counts)])
+  const out = alloc(g.n * g.h * g.w * g.c)
+  runWindow('avgPoolTranspose', buf(gy), out, counts, geometryArgs(g), g.n, g.oh * g.ow * g.kh * g.kw * g.c)
+  return record('avgPool2dTranspose', [g.n, g.h, g.w, g.c], out, [gy], [(gx) => avgPoolOp(gx, g, counts)])
 }
 
 /** Gathers `x[at[j]]` into an output of `shape`: max pooling's forward, given the winners. */

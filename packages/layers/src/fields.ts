@@ -1,0 +1,243 @@
+/**
+ * Config fields for `defineLayer` beyond plain JSON values: an activation, an initializer, a
+ * regularizer, a constraint (the factory takes the value or its name, the config saves its
+ * JSON, loading decodes it back), and JSON values with a default and a check. The built-in
+ * layers are defined with these, so a user's layer gets the same options the same way.
+ */
+
+import * as E from 'fp-ts/lib/Either.js'
+import {
+  type Activation,
+  type ActivationName,
+  activationFromConfig,
+  activationToConfig,
+  getActivation,
+} from './activations.js'
+import {
+  type Constraint,
+  type ConstraintName,
+  constraintFromConfig,
+  constraintToConfig,
+  getConstraint,
+} from './constraints.js'
+import type { Field, FieldType } from './define.js'
+import {
+  getInitializer,
+  type Initializer,
+  type InitializerName,
+  initializerFromConfig,
+  initializerToConfig,
+} from './initializers.js'
+import { show } from './internal/config.js'
+import type { Json } from './layer.js'
+import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
+
+// ---------------------------------------------------------------------------------------
+// Types
+
+type JsonValue<F extends FieldType> = F extends 'number' | 'integer'
+  ? number
+  : F extends 'string'
+    ? string
+    : F extends 'boolean'
+      ? boolean
+      : F extends 'number[]'
+        ? readonly number[]
+        : Json
+
+// ---------------------------------------------------------------------------------------
+// Constructors
+
+/**
+ * A config field from its four functions (see {@link Field}): for option types the ready-made
+ * fields do not cover.
+ *
+ * @param f - `{ optional, fromOption, fromJson, toJson, absent? }`
+ * @returns the same field, typed
+ * @example
+ * ```ts
+ * import { defineLayer, field } from '@purenn/layers'
+ * import { mul } from '@purenn/tensor'
+ * // a factor given as a fraction string ('1/3') or a number, saved as a number
+ * const factor = field({
+ *   optional: false,
+ *   fromOption: (v: string | number) => (typeof v === 'number' ? v : Number(v.split('/')[0]) / Number(v.split('/')[1])),
+ *   fromJson: (j) => j as number,
+ *   toJson: (v: number) => v,
+ * })
+ * const scale = defineLayer({ kind: 'Scale', config: { factor }, build: ({ factor }) => ({ apply: (_p, _s, x) => mul(x, factor) }) })
+ * console.log(scale({ factor: '1/4' }).config) // { factor: 0.25 }
+ * ```
+ * @category Custom layers
+ */
+export const field = <In, Val, const Opt extends boolean>(f: Field<In, Val, Opt>): Field<In, Val, Opt> => f
+
+const checks: { readonly [F in FieldType]?: readonly [string, (u: unknown) => boolean] } = {
+  number: ['a finite number', (u) => typeof u === 'number' && Number.isFinite(u)],
+  integer: ['an integer', (u) => Number.isInteger(u)],
+  string: ['a string', (u) => typeof u === 'string'],
+  boolean: ['a boolean', (u) => typeof u === 'boolean'],
+  'number[]': ['an array of numbers', (u) => Array.isArray(u) && u.every((v) => typeof v === 'number')],
+  json: ['a JSON value', (u) => u !== undefined],
+}
+
+/**
+ * A JSON value field with a default that is saved in the config (Keras saves every
+ * argument), and an optional check: `check(value)` returns what is wrong (`'must be in [0,
+ * 1)'`), or `undefined`.
+ *
+ * @param type - the JSON type: `'number'`, `'integer'`, `'string'`, `'boolean'`, `'number[]'` or `'json'`
+ * @param opts - `default` (without it the field is required) and `check`
+ * @returns the field
+ * @example
+ * ```ts
+ * import { defineLayer, jsonField } from '@purenn/layers'
+ * import { mul } from '@purenn/tensor'
+ * const scale = defineLayer({
+ *   kind: 'Scale',
+ *   config: { factor: jsonField('number', { default: 1, check: (f) => (f > 0 ? undefined : `must be positive, got ${f}`) }) },
+ *   build: ({ factor }) => ({ apply: (_p, _s, x) => mul(x, factor) }),
+ * })
+ * console.log(scale({}).config) // { factor: 1 }
+ * try { scale({ factor: -1 }) } catch (e) { console.log((e as Error).message) } // Scale config: factor must be positive, got -1
+ * ```
+ * @category Custom layers
+ */
+export function jsonField<F extends FieldType, const D extends JsonValue<F>>(
+  type: F,
+  opts: { readonly default: D; readonly check?: (value: JsonValue<F>) => string | undefined },
+): Field<JsonValue<F>, JsonValue<F>, true>
+export function jsonField<F extends FieldType>(
+  type: F,
+  opts?: { readonly check?: (value: JsonValue<F>) => string | undefined },
+): Field<JsonValue<F>, JsonValue<F>, false>
+export function jsonField<F extends FieldType>(
+  type: F,
+  opts: {
+    readonly default?: JsonValue<F>
+    readonly check?: (value: JsonValue<F>) => string | undefined
+  } = {},
+): Field<JsonValue<F>, JsonValue<F>, boolean> {
+  const base = (type.endsWith('?') ? type.slice(0, -1) : type) as FieldType
+  const [expected, ok] = checks[base]!
+  const read = (u: unknown, path: string): JsonValue<F> => {
+    if (!ok(u)) throw new Error(`${path}: expected ${expected}, got ${show(u)}`)
+    const problem = opts.check?.(u as JsonValue<F>)
+    if (problem !== undefined) throw new Error(`${path} ${problem}`)
+    return u as JsonValue<F>
+  }
+  const d = opts.default
+  return {
+    optional: d !== undefined,
+    fromOption: read,
+    fromJson: read,
+    toJson: (v) => v as Json,
+    ...(d === undefined ? {} : { absent: () => d }),
+  }
+}
+
+/** Turns a decoder's `Either` into a value or a thrown `Error`. */
+const orThrow = <A>(r: E.Either<string, A>): A => {
+  if (E.isLeft(r)) throw new Error(r.left)
+  return r.right
+}
+
+/**
+ * An activation field: the factory takes a name (`'relu'`) or an {@link Activation}; `build`
+ * gets the activation; the config saves `activationToConfig` of it.
+ *
+ * @param defaultName - the activation when the option is left out (saved too, as Keras does)
+ * @returns the field
+ * @example
+ * ```ts
+ * import { activationField, defineLayer } from '@purenn/layers'
+ * const act = defineLayer({
+ *   kind: 'Act',
+ *   config: { activation: activationField('linear') },
+ *   build: ({ activation }) => ({ apply: (_p, _s, x) => activation.fn(x) }),
+ * })
+ * console.log(act({ activation: 'relu' }).config, act({}).config) // { activation: 'relu' } { activation: 'linear' }
+ * ```
+ * @category Custom layers
+ */
+export const activationField = (
+  defaultName: ActivationName,
+): Field<ActivationName | Activation, Activation, true> => ({
+  optional: true,
+  fromOption: (a) => getActivation(a),
+  fromJson: (j, path) => orThrow(activationFromConfig(j, path)),
+  toJson: activationToConfig,
+  absent: () => getActivation(defaultName),
+})
+
+/**
+ * An initializer field: the factory takes a name (`'heNormal'`) or an {@link Initializer};
+ * `build` gets the initializer; the config saves its JSON.
+ *
+ * @param defaultName - the initializer when the option is left out (saved too)
+ * @returns the field
+ * @example
+ * ```ts
+ * import { initializerField } from '@purenn/layers'
+ * import { key } from '@purenn/tensor'
+ * const f = initializerField('zeros')
+ * console.log(f.absent!().init(key(0), [2]).toString(), f.toJson(f.fromOption('ones', 'x'))) // tensor([0, 0]) ones
+ * ```
+ * @category Custom layers
+ */
+export const initializerField = (
+  defaultName: InitializerName,
+): Field<InitializerName | Initializer, Initializer, true> => ({
+  optional: true,
+  fromOption: (i) => getInitializer(i),
+  fromJson: (j, path) => orThrow(initializerFromConfig(j, path)),
+  toJson: initializerToConfig,
+  absent: () => getInitializer(defaultName),
+})
+
+/**
+ * A regularizer field (optional): `build` gets the {@link Regularizer} or `undefined`; the
+ * config saves its JSON, or `null` when there is none (as Keras' `kernel_regularizer: None`).
+ *
+ * @returns the field
+ * @example
+ * ```ts
+ * import { l2, regularizerField } from '@purenn/layers'
+ * const f = regularizerField()
+ * console.log(f.toJson(undefined), f.toJson(l2(0.01))) // null { name: 'l2', l2: 0.01 }
+ * ```
+ * @category Custom layers
+ */
+export const regularizerField = (): Field<Regularizer, Regularizer | undefined, true> => ({
+  optional: true,
+  fromOption: (r, path) => {
+    if (r === null || typeof r !== 'object' || typeof r.penalty !== 'function')
+      throw new Error(`${path}: expected a regularizer (l1, l2, l1l2), got ${show(r)}`)
+    return r
+  },
+  fromJson: (j, path) => (j === null ? undefined : orThrow(regularizerFromConfig(j, path))),
+  toJson: (r) => (r === undefined ? null : regularizerToConfig(r)),
+  absent: () => undefined,
+})
+
+/**
+ * A weight-constraint field (optional): the factory takes a name (`'nonNeg'`) or a
+ * {@link Constraint}; `build` gets it or `undefined`; the config saves its JSON only when
+ * there is one (so configs without constraints stay as they were).
+ *
+ * @returns the field
+ * @example
+ * ```ts
+ * import { constraintField, maxNorm } from '@purenn/layers'
+ * const f = constraintField()
+ * console.log(f.toJson(undefined), f.toJson(f.fromOption(maxNorm(2), 'c'))) // undefined { name: 'maxNorm', maxValue: 2, axis: 0 }
+ * ```
+ * @category Custom layers
+ */
+export const constraintField = (): Field<ConstraintName | Constraint, Constraint | undefined, true> => ({
+  optional: true,
+  fromOption: (c) => getConstraint(c),
+  fromJson: (j, path) => (j === null ? undefined : orThrow(constraintFromConfig(j, path))),
+  toJson: (c) => (c === undefined ? undefined : constraintToConfig(c)),
+  absent: () => undefined,
+})
