@@ -6,7 +6,7 @@
 
 import type { ReadonlyFloat32Array } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
-import { wasmAdamInto, wasmAddUpdateInto, wasmScaleInto } from './wasm/matmul-run.js'
+import { wasmAdamInto, wasmAddUpdateInto, wasmMomentumInto, wasmScaleInto } from './wasm/matmul-run.js'
 
 /** Leaves with fewer elements stay with the plain loop. */
 export const UPDATE_WASM_MIN = 1024
@@ -57,3 +57,22 @@ export const addUpdateInto = (w: ReadonlyFloat32Array, u: ReadonlyFloat32Array, 
   w.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
     ? 0
     : wasmAddUpdateInto(w as Float32Array, u as Float32Array, out)
+
+/**
+ * Momentum's trace `tr = f32(mu·v + u)` and, with `out`, the Nesterov update
+ * `out = f32(mu·tr + u)` on the first elements, bitwise the plain loops of `traceMomentum`
+ * (NaN payloads aside), as {@link scaleInto} does: returns how many elements it did (a
+ * multiple of 4, or 0); the caller's loop does the rest.
+ *
+ * @internal
+ */
+export const momentumInto = (
+  v: ReadonlyFloat32Array,
+  u: ReadonlyFloat32Array,
+  tr: Float32Array,
+  out: Float32Array | undefined,
+  mu: number,
+): number =>
+  v.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmMomentumInto(v as Float32Array, u as Float32Array, tr, out, mu)

@@ -27,6 +27,7 @@ interface Runtime {
   readonly adam: (...args: number[]) => void
   readonly scale: (x: number, out: number, n4: number, c: number) => void
   readonly addUpdate: (w: number, u: number, out: number, n4: number) => void
+  readonly momentum: (v: number, u: number, tr: number, out: number, n4: number, mu: number, nesterov: number) => void
   view: Float32Array
 }
 
@@ -71,6 +72,7 @@ const load = (): Runtime | null => {
       adam: ex.adam as Runtime['adam'],
       scale: ex.scale as Runtime['scale'],
       addUpdate: ex.addUpdate as Runtime['addUpdate'],
+      momentum: ex.momentum as Runtime['momentum'],
       view: new Float32Array(memory.buffer),
     }
   } catch {
@@ -274,6 +276,30 @@ export const wasmAddUpdateInto = (w: Float32Array, u: Float32Array, out: Float32
   view.set(u.subarray(0, n4), n4)
   r.addUpdate(0, 4 * n4, 8 * n4, n4)
   out.set(view.subarray(2 * n4, 3 * n4))
+  return n4
+}
+
+/**
+ * `tr = f32(mu·v + u)` and, with `out`, the Nesterov update `out = f32(mu·tr + u)` on
+ * elements [0, n4) with the WebAssembly kernel (bitwise the plain loops but for NaN
+ * payloads); returns n4 as {@link wasmScaleInto} does.
+ */
+export const wasmMomentumInto = (
+  v: Float32Array,
+  u: Float32Array,
+  tr: Float32Array,
+  out: Float32Array | undefined,
+  mu: number,
+): number => {
+  const r = rt()
+  const n4 = v.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 16 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(v.subarray(0, n4), 0)
+  view.set(u.subarray(0, n4), n4)
+  r.momentum(0, 4 * n4, 8 * n4, 12 * n4, n4, mu, out === undefined ? 0 : 1)
+  tr.set(view.subarray(2 * n4, 3 * n4))
+  if (out !== undefined) out.set(view.subarray(3 * n4, 4 * n4))
   return n4
 }
 

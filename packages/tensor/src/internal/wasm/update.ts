@@ -35,6 +35,7 @@ import {
   get,
   i32,
   i32c,
+  if_,
   ltS,
   mul,
   seq,
@@ -198,4 +199,62 @@ export const addUpdate = () => {
     ),
   )
   return { name: 'addUpdate', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `momentum(v, u, tr, out, n4, mu, nesterov)`: on elements [0, n4), `tr = f32(mu·v + u)` and,
+ * when `nesterov` is 1, `out = f32(mu·tr + u)` (tr as stored, float32), the plain loops of
+ * `@purenn/optim`'s `traceMomentum` operation for operation in `f64x2`.
+ */
+export const momentum = () => {
+  const f = frame(
+    [
+      ['v', i32],
+      ['u', i32],
+      ['tr', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['mu', f64],
+      ['nesterov', i32],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['V', v128],
+      ['U', v128],
+      ['T', v128],
+      ['MU', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const half = (n: string, h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
+  const both = (fn: (h: number) => Code): Code =>
+    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
+  const at = (p: string): Code => add(g(p), g('i'))
+  const trace = (): Code => both((h) => f64x2Add(f64x2Mul(g('MU'), half('V', h)), half('U', h)))
+  const step = (...store: Code[]): Code =>
+    while_(
+      ltS(g('i'), g('end')),
+      s('V', v128Load(at('v'))),
+      s('U', v128Load(at('u'))),
+      ...store,
+      s('i', add(g('i'), i32c(16))),
+    )
+  const body = seq(
+    s('MU', f64x2Splat(g('mu'))),
+    s('end', mul(g('n4'), i32c(4))),
+    if_(
+      g('nesterov'),
+      step(
+        s('T', trace()),
+        v128Store(at('tr'), g('T')),
+        v128Store(at('out'), both((h) => f64x2Add(f64x2Mul(g('MU'), half('T', h)), half('U', h)))),
+      ),
+    ),
+    step(v128Store(at('tr'), trace())),
+  )
+  return { name: 'momentum', params: f.params, locals: f.locals, body }
 }
