@@ -31,7 +31,14 @@ const bits = (t: Tensor): (number | 'NaN')[] => {
   return Array.from(d, (x, i) => (Number.isNaN(x) ? 'NaN' : u[i]!))
 }
 
-const run = (set: 'js' | 'wasm', threads: number, v: Float32Array, g: Float32Array, decay: number, nesterov: boolean) => {
+const run = (
+  set: 'js' | 'wasm',
+  threads: number,
+  v: Float32Array,
+  g: Float32Array,
+  decay: number,
+  nesterov: boolean,
+) => {
   setKernels(set)
   setThreads(threads)
   const shape = [g.length]

@@ -17,4 +17,4 @@
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
 export { __poolForTests } from './pool.js'
-export { adamInto, addUpdateInto, momentumInto, scaleInto } from './update.js'
+export { adamInto, addUpdateInto, momentumInto, nadamInto, rmsInto, scaleInto } from './update.js'
