@@ -1,5 +1,5 @@
 import type { Tree } from '@purenn/tensor'
-import { adamInto } from '@purenn/tensor/internal'
+import { adamInto, nadamInto } from '@purenn/tensor/internal'
 import { nonNegative, unitInterval } from './internal/check.js'
 import { fullTree, perLeaf, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
@@ -217,7 +217,9 @@ export const scaleByNadam = (
         grads,
         { mu: state.mu, nu: state.nu },
         (gs, { mu, nu }, out, { mu: muOut, nu: nuOut }) => {
-          for (let i = 0; i < gs.length; i++) {
+          // large leaves: the WebAssembly kernel (bitwise this loop) first
+          const start = nadamInto(gs, mu, nu, muOut, nuOut, out, b1, b2, cm, cg, cv, eps)
+          for (let i = start; i < gs.length; i++) {
             const gi = gs[i]!
             const m = Math.fround((muOut[i] = b1 * mu[i]! + (1 - b1) * gi))
             const v = Math.fround((nuOut[i] = b2 * nu[i]! + (1 - b2) * gi * gi))

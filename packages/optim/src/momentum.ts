@@ -1,5 +1,5 @@
 import { type Tensor, type Tree, tree } from '@purenn/tensor'
-import { alloc, buf, elementwiseKernel, runElementwise } from '@purenn/tensor/internal'
+import { alloc, buf, elementwiseKernel, momentumInto, runElementwise } from '@purenn/tensor/internal'
 import { unitInterval } from './internal/check.js'
 import { aligned, wrap, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
@@ -68,11 +68,16 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
         const tr = alloc(n)
         if (nesterov) {
           const out = alloc(n)
-          runElementwise(nesterovLoop, [buf(vs[k]!), buf(u), tr, out, mu], n)
+          // large leaves with the 'wasm' kernel set: the WebAssembly pass (bitwise the loop) first
+          const done = momentumInto(buf(vs[k]!), buf(u), tr, out, mu)
+          if (done === 0) runElementwise(nesterovLoop, [buf(vs[k]!), buf(u), tr, out, mu], n)
+          else nesterovLoop.loop([buf(vs[k]!), buf(u), tr, out, mu], done, n)
           traces.push(wrap(tr, u.shape))
           outs.push(wrap(out, u.shape))
         } else {
-          runElementwise(momentumLoop, [buf(vs[k]!), buf(u), tr, mu], n)
+          const done = momentumInto(buf(vs[k]!), buf(u), tr, undefined, mu)
+          if (done === 0) runElementwise(momentumLoop, [buf(vs[k]!), buf(u), tr, mu], n)
+          else momentumLoop.loop([buf(vs[k]!), buf(u), tr, mu], done, n)
           const tt = wrap(tr, u.shape)
           traces.push(tt)
           outs.push(tt)

@@ -1,4 +1,5 @@
 import type { Tree } from '@purenn/tensor'
+import { rmsInto } from '@purenn/tensor/internal'
 import { nonNegative, unitInterval } from './internal/check.js'
 import { perLeaf, zerosTree } from './internal/leaves.js'
 import type { GradientTransformation } from './transform.js'
@@ -66,7 +67,9 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
           grads,
           { nu: state.nu, mu: state.mu ?? {} },
           (gs, { nu, mu }, out, { nu: nuOut, mu: muOut }) => {
-            for (let i = 0; i < gs.length; i++) {
+            // large leaves: the WebAssembly kernel (bitwise this loop) first
+            const start = rmsInto(gs, nu, mu, nuOut, muOut, out, rho, eps)
+            for (let i = start; i < gs.length; i++) {
               const gi = gs[i]!
               const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
               const m = Math.fround((muOut[i] = rho * mu[i]! + (1 - rho) * gi))
@@ -77,7 +80,8 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformat
         return { updates: r.updates, state: r.states }
       }
       const r = perLeaf('scaleByRms', grads, { nu: state.nu }, (gs, { nu }, out, { nu: nuOut }) => {
-        for (let i = 0; i < gs.length; i++) {
+        const start = rmsInto(gs, nu, undefined, nuOut, undefined, out, rho, eps)
+        for (let i = start; i < gs.length; i++) {
           const gi = gs[i]!
           const v = Math.fround((nuOut[i] = rho * nu[i]! + (1 - rho) * gi * gi))
           out[i] = gi / Math.sqrt(v + eps)

@@ -6,7 +6,14 @@
 
 import type { ReadonlyFloat32Array } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
-import { wasmAdamInto, wasmAddUpdateInto, wasmScaleInto } from './wasm/matmul-run.js'
+import {
+  wasmAdamInto,
+  wasmAddUpdateInto,
+  wasmMomentumInto,
+  wasmNadamInto,
+  wasmRmsInto,
+  wasmScaleInto,
+} from './wasm/matmul-run.js'
 
 /** Leaves with fewer elements stay with the plain loop. */
 export const UPDATE_WASM_MIN = 1024
@@ -57,3 +64,88 @@ export const addUpdateInto = (w: ReadonlyFloat32Array, u: ReadonlyFloat32Array, 
   w.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
     ? 0
     : wasmAddUpdateInto(w as Float32Array, u as Float32Array, out)
+
+/**
+ * Momentum's trace `tr = f32(mu·v + u)` and, with `out`, the Nesterov update
+ * `out = f32(mu·tr + u)` on the first elements, bitwise the plain loops of `traceMomentum`
+ * (NaN payloads aside), as {@link scaleInto} does: returns how many elements it did (a
+ * multiple of 4, or 0); the caller's loop does the rest.
+ *
+ * @internal
+ */
+export const momentumInto = (
+  v: ReadonlyFloat32Array,
+  u: ReadonlyFloat32Array,
+  tr: Float32Array,
+  out: Float32Array | undefined,
+  mu: number,
+): number =>
+  v.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmMomentumInto(v as Float32Array, u as Float32Array, tr, out, mu)
+
+/**
+ * RMSprop's step on the first elements (`mu`, `muOut` given: centered), bitwise the plain
+ * loops of `scaleByRms`, as {@link adamInto} does.
+ *
+ * @internal
+ */
+export const rmsInto = (
+  g: ReadonlyFloat32Array,
+  nu: ReadonlyFloat32Array,
+  mu: ReadonlyFloat32Array | undefined,
+  nuOut: Float32Array,
+  muOut: Float32Array | undefined,
+  out: Float32Array,
+  rho: number,
+  eps: number,
+): number =>
+  g.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmRmsInto(
+        g as Float32Array,
+        nu as Float32Array,
+        mu as Float32Array | undefined,
+        nuOut,
+        muOut,
+        out,
+        rho,
+        eps,
+      )
+
+/**
+ * Nadam's step on the first elements, bitwise the plain loop of `scaleByNadam`, as
+ * {@link adamInto} does.
+ *
+ * @internal
+ */
+export const nadamInto = (
+  g: ReadonlyFloat32Array,
+  mu: ReadonlyFloat32Array,
+  nu: ReadonlyFloat32Array,
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  cm: number,
+  cg: number,
+  cv: number,
+  eps: number,
+): number =>
+  g.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmNadamInto(
+        g as Float32Array,
+        mu as Float32Array,
+        nu as Float32Array,
+        muOut,
+        nuOut,
+        out,
+        b1,
+        b2,
+        cm,
+        cg,
+        cv,
+        eps,
+      )

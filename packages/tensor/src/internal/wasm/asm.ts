@@ -154,6 +154,7 @@ export const f32x4DemoteZero = (v: Code): number[] => seq(v, simd(0x5e))
 export const f64x2Splat = (x: Code): number[] => seq(x, simd(0x14))
 export const f64x2Sqrt = (v: Code): number[] => seq(v, simd(0xef))
 export const f64x2Add = (a: Code, b: Code): number[] => seq(a, b, simd(0xf0))
+export const f64x2Sub = (a: Code, b: Code): number[] => seq(a, b, simd(0xf1))
 export const f64x2Mul = (a: Code, b: Code): number[] => seq(a, b, simd(0xf2))
 export const f64x2Div = (a: Code, b: Code): number[] => seq(a, b, simd(0xf3))
 

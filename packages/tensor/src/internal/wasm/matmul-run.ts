@@ -27,6 +27,17 @@ interface Runtime {
   readonly adam: (...args: number[]) => void
   readonly scale: (x: number, out: number, n4: number, c: number) => void
   readonly addUpdate: (w: number, u: number, out: number, n4: number) => void
+  readonly rms: (...args: number[]) => void
+  readonly nadam: (...args: number[]) => void
+  readonly momentum: (
+    v: number,
+    u: number,
+    tr: number,
+    out: number,
+    n4: number,
+    mu: number,
+    nesterov: number,
+  ) => void
   view: Float32Array
 }
 
@@ -71,6 +82,9 @@ const load = (): Runtime | null => {
       adam: ex.adam as Runtime['adam'],
       scale: ex.scale as Runtime['scale'],
       addUpdate: ex.addUpdate as Runtime['addUpdate'],
+      momentum: ex.momentum as Runtime['momentum'],
+      rms: ex.rms as Runtime['rms'],
+      nadam: ex.nadam as Runtime['nadam'],
       view: new Float32Array(memory.buffer),
     }
   } catch {
@@ -274,6 +288,91 @@ export const wasmAddUpdateInto = (w: Float32Array, u: Float32Array, out: Float32
   view.set(u.subarray(0, n4), n4)
   r.addUpdate(0, 4 * n4, 8 * n4, n4)
   out.set(view.subarray(2 * n4, 3 * n4))
+  return n4
+}
+
+/**
+ * `tr = f32(mu·v + u)` and, with `out`, the Nesterov update `out = f32(mu·tr + u)` on
+ * elements [0, n4) with the WebAssembly kernel (bitwise the plain loops but for NaN
+ * payloads); returns n4 as {@link wasmScaleInto} does.
+ */
+export const wasmMomentumInto = (
+  v: Float32Array,
+  u: Float32Array,
+  tr: Float32Array,
+  out: Float32Array | undefined,
+  mu: number,
+): number => {
+  const r = rt()
+  const n4 = v.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 16 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(v.subarray(0, n4), 0)
+  view.set(u.subarray(0, n4), n4)
+  r.momentum(0, 4 * n4, 8 * n4, 12 * n4, n4, mu, out === undefined ? 0 : 1)
+  tr.set(view.subarray(2 * n4, 3 * n4))
+  if (out !== undefined) out.set(view.subarray(3 * n4, 4 * n4))
+  return n4
+}
+
+/**
+ * RMSprop's step (see `update.ts`; `mu`/`muOut` only when centered) on elements [0, n4)
+ * with the WebAssembly kernel, bitwise the plain loop; returns n4 as {@link wasmScaleInto}.
+ */
+export const wasmRmsInto = (
+  g: Float32Array,
+  nu: Float32Array,
+  mu: Float32Array | undefined,
+  nuOut: Float32Array,
+  muOut: Float32Array | undefined,
+  out: Float32Array,
+  rho: number,
+  eps: number,
+): number => {
+  const r = rt()
+  const n4 = g.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 24 * n4)
+  if (r === null || view === undefined) return 0
+  const centered = mu !== undefined && muOut !== undefined
+  view.set(g.subarray(0, n4), 0)
+  view.set(nu.subarray(0, n4), n4)
+  if (centered) view.set(mu.subarray(0, n4), 2 * n4)
+  r.rms(0, 4 * n4, 8 * n4, 12 * n4, 16 * n4, 20 * n4, n4, rho, 1 - rho, eps, centered ? 1 : 0)
+  nuOut.set(view.subarray(3 * n4, 4 * n4))
+  if (centered) muOut.set(view.subarray(4 * n4, 5 * n4))
+  out.set(view.subarray(5 * n4, 6 * n4))
+  return n4
+}
+
+/**
+ * Nadam's step (see `update.ts`) on elements [0, n4) with the WebAssembly kernel, bitwise
+ * the plain loop; returns n4 as {@link wasmScaleInto}.
+ */
+export const wasmNadamInto = (
+  g: Float32Array,
+  mu: Float32Array,
+  nu: Float32Array,
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  cm: number,
+  cg: number,
+  cv: number,
+  eps: number,
+): number => {
+  const r = rt()
+  const n4 = g.length & ~3
+  const view = r === null || n4 === 0 ? undefined : memoryView(r, 24 * n4)
+  if (r === null || view === undefined) return 0
+  view.set(g.subarray(0, n4), 0)
+  view.set(mu.subarray(0, n4), n4)
+  view.set(nu.subarray(0, n4), 2 * n4)
+  r.nadam(0, 4 * n4, 8 * n4, 12 * n4, 16 * n4, 20 * n4, n4, b1, b2, 1 - b1, 1 - b2, cm, cg, cv, eps)
+  muOut.set(view.subarray(3 * n4, 4 * n4))
+  nuOut.set(view.subarray(4 * n4, 5 * n4))
+  out.set(view.subarray(5 * n4, 6 * n4))
   return n4
 }
 

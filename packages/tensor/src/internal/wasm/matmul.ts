@@ -57,7 +57,7 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
-import { adam, addUpdate, scale } from './update.js'
+import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
 export const TILE_ROWS = 4
@@ -304,7 +304,17 @@ export const MAX_PAGES = 32768
 
 /**
  * The bytes of the kernels' module: exports `outer`, `dot`, `pack` and the optimizer
- * passes `adam`, `scale`, `addUpdate` (`update.ts`), imports `env.memory`.
+ * passes `adam`, `scale`, `addUpdate`, `momentum`, `rms`, `nadam` (`update.ts`), imports `env.memory`.
  */
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
-  module({ min: 1, max: MAX_PAGES, shared }, [outer(), dot(), pack(), adam(), scale(), addUpdate()])
+  module({ min: 1, max: MAX_PAGES, shared }, [
+    outer(),
+    dot(),
+    pack(),
+    adam(),
+    scale(),
+    addUpdate(),
+    momentum(),
+    rms(),
+    nadam(),
+  ])

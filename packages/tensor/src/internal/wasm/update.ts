@@ -31,10 +31,12 @@ import {
   f64x2PromoteLow,
   f64x2Splat,
   f64x2Sqrt,
+  f64x2Sub,
   frame,
   get,
   i32,
   i32c,
+  if_,
   ltS,
   mul,
   seq,
@@ -198,4 +200,243 @@ export const addUpdate = () => {
     ),
   )
   return { name: 'addUpdate', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `momentum(v, u, tr, out, n4, mu, nesterov)`: on elements [0, n4), `tr = f32(mu·v + u)` and,
+ * when `nesterov` is 1, `out = f32(mu·tr + u)` (tr as stored, float32), the plain loops of
+ * `@purenn/optim`'s `traceMomentum` operation for operation in `f64x2`.
+ */
+export const momentum = () => {
+  const f = frame(
+    [
+      ['v', i32],
+      ['u', i32],
+      ['tr', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['mu', f64],
+      ['nesterov', i32],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['V', v128],
+      ['U', v128],
+      ['T', v128],
+      ['MU', v128],
+    ],
+  )
+  const L = f.ix as Record<string, number>
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const half = (n: string, h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
+  const both = (fn: (h: number) => Code): Code =>
+    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
+  const at = (p: string): Code => add(g(p), g('i'))
+  const trace = (): Code => both((h) => f64x2Add(f64x2Mul(g('MU'), half('V', h)), half('U', h)))
+  const step = (...store: Code[]): Code =>
+    while_(
+      ltS(g('i'), g('end')),
+      s('V', v128Load(at('v'))),
+      s('U', v128Load(at('u'))),
+      ...store,
+      s('i', add(g('i'), i32c(16))),
+    )
+  const body = seq(
+    s('MU', f64x2Splat(g('mu'))),
+    s('end', mul(g('n4'), i32c(4))),
+    if_(
+      g('nesterov'),
+      step(
+        s('T', trace()),
+        v128Store(at('tr'), g('T')),
+        v128Store(
+          at('out'),
+          both((h) => f64x2Add(f64x2Mul(g('MU'), half('T', h)), half('U', h))),
+        ),
+      ),
+    ),
+    step(v128Store(at('tr'), trace())),
+  )
+  return { name: 'momentum', params: f.params, locals: f.locals, body }
+}
+
+/** The helpers of a four-elements-at-a-time `f64x2` pass over the frame's locals. */
+const lanes = (L: Record<string, number>) => {
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
+  const half = (n: string, h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
+  /** An f32x4 from two f64x2 computed by `fn` for each half, rounded to f32. */
+  const both = (fn: (h: number) => Code): Code =>
+    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
+  const at = (p: string): Code => add(g(p), g('i'))
+  /** `while (i < end) { body; i += 16 }` */
+  const loop4 = (...body: Code[]): Code =>
+    while_(ltS(g('i'), g('end')), ...body, s('i', add(g('i'), i32c(16))))
+  return { g, s, half, both, at, loop4 }
+}
+
+/**
+ * `rms(g, nu, mu, nuOut, muOut, out, n4, rho, k, eps, centered)`, `k = 1 − rho`: on elements
+ * [0, n4), the plain loops of `@purenn/optim`'s `scaleByRms` operation for operation,
+ * `v = f32(rho·nu + (k·g)·g)`, and `out = f32(g / √(v + eps))`, or when `centered` is 1
+ * `m = f32(rho·mu + k·g)` and `out = f32(g / √((v − m·m) + eps))`.
+ */
+export const rms = () => {
+  const f = frame(
+    [
+      ['g', i32],
+      ['nu', i32],
+      ['mu', i32],
+      ['nuOut', i32],
+      ['muOut', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['rho', f64],
+      ['k', f64],
+      ['eps', f64],
+      ['centered', i32],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['G', v128],
+      ['NU', v128],
+      ['MU', v128],
+      ['V', v128],
+      ['M', v128],
+      ['R', v128],
+      ['K', v128],
+      ['E', v128],
+    ],
+  )
+  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
+  const loadV = (): Code[] => [
+    s('G', v128Load(at('g'))),
+    s('NU', v128Load(at('nu'))),
+    s(
+      'V',
+      both((h) =>
+        f64x2Add(f64x2Mul(g('R'), half('NU', h)), f64x2Mul(f64x2Mul(g('K'), half('G', h)), half('G', h))),
+      ),
+    ),
+    v128Store(at('nuOut'), g('V')),
+  ]
+  const body = seq(
+    s('R', f64x2Splat(g('rho'))),
+    s('K', f64x2Splat(g('k'))),
+    s('E', f64x2Splat(g('eps'))),
+    s('end', mul(g('n4'), i32c(4))),
+    if_(
+      g('centered'),
+      loop4(
+        ...loadV(),
+        s('MU', v128Load(at('mu'))),
+        s(
+          'M',
+          both((h) => f64x2Add(f64x2Mul(g('R'), half('MU', h)), f64x2Mul(g('K'), half('G', h)))),
+        ),
+        v128Store(at('muOut'), g('M')),
+        v128Store(
+          at('out'),
+          both((h) =>
+            f64x2Div(
+              half('G', h),
+              f64x2Sqrt(f64x2Add(f64x2Sub(half('V', h), f64x2Mul(half('M', h), half('M', h))), g('E'))),
+            ),
+          ),
+        ),
+      ),
+    ),
+    loop4(
+      ...loadV(),
+      v128Store(
+        at('out'),
+        both((h) => f64x2Div(half('G', h), f64x2Sqrt(f64x2Add(half('V', h), g('E'))))),
+      ),
+    ),
+  )
+  return { name: 'rms', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `nadam(g, mu, nu, muOut, nuOut, out, n4, b1, b2, k1, k2, cm, cg, cv, eps)`, `k1 = 1 − b1`,
+ * `k2 = 1 − b2`: on elements [0, n4), the plain loop of `@purenn/optim`'s `scaleByNadam`
+ * operation for operation: Adam's `m` and `v`, then
+ * `out = f32((cm·m + cg·g) / (√(v·cv) + eps))`.
+ */
+export const nadam = () => {
+  const f = frame(
+    [
+      ['g', i32],
+      ['mu', i32],
+      ['nu', i32],
+      ['muOut', i32],
+      ['nuOut', i32],
+      ['out', i32],
+      ['n4', i32],
+      ['b1', f64],
+      ['b2', f64],
+      ['k1', f64],
+      ['k2', f64],
+      ['cm', f64],
+      ['cg', f64],
+      ['cv', f64],
+      ['eps', f64],
+    ],
+    [
+      ['i', i32],
+      ['end', i32],
+      ['G', v128],
+      ['MU', v128],
+      ['NU', v128],
+      ['M', v128],
+      ['V', v128],
+      ['B1', v128],
+      ['B2', v128],
+      ['K1', v128],
+      ['K2', v128],
+      ['CM', v128],
+      ['CG', v128],
+      ['CV', v128],
+      ['E', v128],
+    ],
+  )
+  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
+  const body = seq(
+    ...(['b1', 'b2', 'k1', 'k2', 'cm', 'cg', 'cv'] as const).map((p) => s(p.toUpperCase(), f64x2Splat(g(p)))),
+    s('E', f64x2Splat(g('eps'))),
+    s('end', mul(g('n4'), i32c(4))),
+    loop4(
+      s('G', v128Load(at('g'))),
+      s('MU', v128Load(at('mu'))),
+      s('NU', v128Load(at('nu'))),
+      s(
+        'M',
+        both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
+      ),
+      v128Store(at('muOut'), g('M')),
+      s(
+        'V',
+        both((h) =>
+          f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
+        ),
+      ),
+      v128Store(at('nuOut'), g('V')),
+      v128Store(
+        at('out'),
+        both((h) =>
+          f64x2Div(
+            f64x2Add(f64x2Mul(g('CM'), half('M', h)), f64x2Mul(g('CG'), half('G', h))),
+            f64x2Add(f64x2Sqrt(f64x2Mul(half('V', h), g('CV'))), g('E')),
+          ),
+        ),
+      ),
+    ),
+  )
+  return { name: 'nadam', params: f.params, locals: f.locals, body }
 }
