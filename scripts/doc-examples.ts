@@ -28,6 +28,7 @@ import {
   type ExtractProblem,
   extractExamples,
   type Failure,
+  guideBlocks,
   guideScript,
   modulePath,
   namespaceReexports,
@@ -93,6 +94,7 @@ if ((args.length === 0 || args.includes('guides')) && existsSync(guidesDir))
     if (f.endsWith('.md')) {
       const ex = guideScript(readFileSync(join(guidesDir, f), 'utf8'), `docs/guides/${f}`)
       if (ex !== undefined) examples.push(ex)
+      examples.push(...guideBlocks(readFileSync(join(guidesDir, f), 'utf8'), `docs/guides/${f}`))
     }
 
 // ---- write the modules, the tsconfig and the manifest ----

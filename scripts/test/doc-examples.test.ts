@@ -7,6 +7,7 @@ import {
   documentedSymbol,
   extractExamples,
   findChecks,
+  guideBlocks,
   guideScript,
   modulePath,
   namespaceReexports,
@@ -286,5 +287,24 @@ describe('guideScript', () => {
   it('ignores guides without `snippets: script`', () => {
     expect(guideScript(guide.replace('snippets: script', 'snippets: illustrative'), 'x.md')).toBeUndefined()
     expect(guideScript('# no front matter\n```ts\nx\n```', 'x.md')).toBeUndefined()
+  })
+})
+
+describe('guideBlocks', () => {
+  const guide = ['# T', '', '```ts', 'const a = 1', '```', 'text', '```ts', 'const a = 2', '```', ''].join(
+    '\n',
+  )
+
+  it('makes each ts block a program of its own, at the guide lines', () => {
+    const blocks = guideBlocks(guide, 'docs/guides/t.md')
+    expect(blocks.map((b) => b.code.split('\n'))).toEqual([
+      ['', '', '', 'const a = 1'],
+      ['', '', '', '', '', '', '', 'const a = 2'],
+    ])
+  })
+
+  it('leaves guides marked script or unchecked to their own handling', () => {
+    for (const mark of ['script', 'unchecked'])
+      expect(guideBlocks(`---\nsnippets: ${mark}\n---\n${guide}`, 'docs/guides/t.md')).toEqual([])
   })
 })
