@@ -23,7 +23,7 @@ import {
   maxPooling2dFromConfig,
 } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
-import { reshapeFromConfig } from './reshape.js'
+import { reshape } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
 import {
   fanInConcatFromConfig,
@@ -187,7 +187,7 @@ const builtins: {
   AveragePooling2D: averagePooling2dFromConfig,
   GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
   LayerNormalization: layerNormalizationFromConfig,
-  Reshape: reshapeFromConfig,
+  Reshape: builtin(reshape),
   Embedding: embeddingFromConfig,
   Serial: serialFromConfig,
   Parallel: parallelFromConfig,
