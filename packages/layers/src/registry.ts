@@ -5,7 +5,7 @@ import { conv2d } from './conv2d.js'
 import type { DefinedLayer } from './define.js'
 import { dense } from './dense.js'
 import { dropout, mcDropout } from './dropout.js'
-import { embeddingFromConfig } from './embedding.js'
+import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
@@ -188,7 +188,7 @@ const builtins: {
   GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
   LayerNormalization: layerNormalizationFromConfig,
   Reshape: builtin(reshape),
-  Embedding: embeddingFromConfig,
+  Embedding: builtin(embedding),
   Serial: serialFromConfig,
   Parallel: parallelFromConfig,
   FanOut: fanOutFromConfig,
