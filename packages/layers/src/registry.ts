@@ -17,11 +17,7 @@ import {
   mcAlphaDropoutFromConfig,
 } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
-import {
-  averagePooling2dFromConfig,
-  globalAveragePooling2dFromConfig,
-  maxPooling2dFromConfig,
-} from './pooling.js'
+import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { reshape } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
@@ -185,7 +181,7 @@ const builtins: {
   Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
-  GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
+  GlobalAveragePooling2D: builtin(globalAveragePooling2d),
   LayerNormalization: layerNormalizationFromConfig,
   Reshape: builtin(reshape),
   Embedding: builtin(embedding),
