@@ -1,17 +1,51 @@
 import { leakyRelu as leakyReluOp } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import {
-  type Activation,
-  type ActivationName,
-  activationFromConfig,
-  activationToConfig,
-  getActivation,
-} from './activations.js'
-import { type Tagged, tag } from './container.js'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
+import type { Activation, ActivationName } from './activations.js'
+import type { Tagged } from './container.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { activationField, field, jsonField } from './fields.js'
+import { checkOptions } from './internal/config.js'
+import type { Empty, Layer, NameOption } from './layer.js'
+import type { Rebuildable } from './registry.js'
+
+/** An activation field with no default: the activation layer's one option is required. */
+const { absent: _linear, ...activationOption } = activationField('linear')
+
+/** The activation layer's one option, required (no default, unlike dense's). */
+const activationSchema = {
+  activation: field<ActivationName | Activation, Activation, false>({ ...activationOption, optional: false }),
+} as const
+
+/** The Activation kind, taking its config as one object; {@link activation} takes the function first. */
+const activationLayer: DefinedLayer<'Activation', typeof activationSchema, Empty, Empty> = defineLayer({
+  kind: 'Activation',
+  fn: 'activation',
+  config: activationSchema,
+  build: ({ activation: a }) => ({ apply: (_params, _state, x) => a.fn(x) }),
+})
+
+/**
+ * A `Left` naming the kind when a saved config does not rebuild with `defined`'s schema;
+ * fields the schema does not know are ignored, as the io-ts decoders these replace did.
+ */
+const rebuild = (
+  defined: Rebuildable & { readonly schema: object },
+  u: unknown,
+): E.Either<string, Layer<Empty, Empty>> =>
+  E.tryCatch(
+    () =>
+      defined.fromConfig(
+        typeof u === 'object' && u !== null && !Array.isArray(u)
+          ? Object.fromEntries(
+              Object.entries(u).filter(([k]) => k === 'name' || Object.hasOwn(defined.schema, k)),
+            )
+          : u,
+        () => {
+          throw new Error(`${defined.kind} has no children`)
+        },
+      ) as Layer<Empty, Empty>,
+    (e) => `${defined.kind} config: ${e instanceof Error ? e.message : String(e)}`,
+  )
 
 /**
  * Applies an activation as a layer of its own (Keras' `Activation`): used after batch
@@ -32,15 +66,7 @@ export const activation = <const N extends string = never>(
   opts: NameOption & { readonly name?: N } = {},
 ): Tagged<Layer<Empty, Empty>, 'Activation', N> => {
   checkOptions('activation', opts, ['name'])
-  const a = getActivation(fn)
-  const config: { [key: string]: Json } = { activation: activationToConfig(a) }
-  if (opts.name !== undefined) config.name = opts.name
-  return tag({
-    kind: 'Activation',
-    config,
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x) => ({ y: a.fn(x), state }),
-  } satisfies Layer<Empty, Empty>)
+  return activationLayer({ ...opts, activation: fn })
 }
 
 /**
@@ -51,6 +77,12 @@ export interface LeakyReluOptions extends NameOption {
   /** Slope for `x < 0`. Default 0.3, as the tf.keras 2.x `LeakyReLU` layer. */
   readonly alpha?: number
 }
+
+/** leakyRelu's one option: the negative slope, 0.3 by default (saved too). */
+const leakyReluSchema = { alpha: jsonField('number', { default: 0.3 }) } as const
+
+// the options leakyRelu takes are the schema's
+const _options: (o: LeakyReluOptions) => unknown = (o) => leakyRelu(o)
 
 /**
  * Leaky ReLU as a layer (Keras' `LeakyReLU`): `x` for `x > 0`, `alpha·x` otherwise.
@@ -70,42 +102,17 @@ export interface LeakyReluOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const leakyRelu = <const N extends string = never>(
-  opts: LeakyReluOptions & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty>, 'LeakyReLU', N> => {
-  checkOptions('leakyRelu', opts, ['alpha', 'name'])
-  const alpha = opts.alpha ?? 0.3
-  const config: { [key: string]: Json } = { alpha }
-  if (opts.name !== undefined) config.name = opts.name
-  return tag({
-    kind: 'LeakyReLU',
-    config,
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x) => ({ y: leakyReluOp(x, alpha), state }),
-  } satisfies Layer<Empty, Empty>)
-}
+export const leakyRelu: DefinedLayer<'LeakyReLU', typeof leakyReluSchema, Empty, Empty> = defineLayer({
+  kind: 'LeakyReLU',
+  fn: 'leakyRelu',
+  config: leakyReluSchema,
+  build: ({ alpha }) => ({ apply: (_params, _state, x) => leakyReluOp(x, alpha) }),
+})
 
 /** Rebuilds an activation layer from its `config`. @internal */
 export const activationLayerFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ activation: t.unknown }), t.partial({ name: t.string })]),
-      'Activation config',
-    )(u),
-    E.chain((c) =>
-      pipe(
-        activationFromConfig(c.activation as Json),
-        E.map((a) => activation(a, c.name === undefined ? {} : { name: c.name })),
-      ),
-    ),
-  )
+  rebuild(activationLayer, u)
 
 /** Rebuilds a LeakyReLU layer from its `config`. @internal */
 export const leakyReluFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ alpha: t.number }), t.partial({ name: t.string })]),
-      'LeakyReLU config',
-    )(u),
-    E.map((c) => leakyRelu(c.name === undefined ? { alpha: c.alpha } : { alpha: c.alpha, name: c.name })),
-  )
+  rebuild(leakyRelu, u)

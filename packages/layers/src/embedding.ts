@@ -1,18 +1,11 @@
 import { gather, ShapeError, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import {
-  getInitializer,
-  type Initializer,
-  type InitializerName,
-  initializerFromConfig,
-  initializers,
-  initializerToConfig,
-} from './initializers.js'
-import { decodeWith } from './internal/config.js'
-import type { Json, Layer, NameOption } from './layer.js'
-import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { initializerField, jsonField, regularizerField } from './fields.js'
+import { type Initializer, type InitializerName, initializers } from './initializers.js'
+import { penaltyOf, positive } from './internal/fields.js'
+import { type Empty, empty, type Layer, type NameOption } from './layer.js'
+import type { Regularizer } from './regularizers.js'
 
 /**
  * Options of the {@link embedding} layer, named as Keras' `Embedding` arguments.
@@ -34,6 +27,18 @@ export interface EmbeddingOptions extends NameOption {
  * @category Layers
  */
 export type EmbeddingParams = { readonly embeddings: Tensor }
+
+/** The options of embedding, in the order Keras saves them. */
+const embeddingSchema = {
+  inputDim: jsonField('number', { check: positive }),
+  outputDim: jsonField('number', { check: positive }),
+  // Keras' default, U(−0.05, 0.05), is not a named initializer
+  embeddingsInitializer: { ...initializerField('zeros'), absent: () => initializers.randomUniform() },
+  embeddingsRegularizer: regularizerField(),
+} as const
+
+// the options embedding takes are the schema's
+const _options: (o: EmbeddingOptions) => unknown = (o) => embedding(o)
 
 /**
  * A lookup table (Keras' `Embedding`): each integer index of the input becomes row `index`
@@ -61,78 +66,37 @@ export type EmbeddingParams = { readonly embeddings: Tensor }
  * ```
  * @category Layers
  */
-export const embedding = (opts: EmbeddingOptions): Layer<EmbeddingParams> => {
-  for (const [what, v] of [
-    ['inputDim', opts.inputDim],
-    ['outputDim', opts.outputDim],
-  ] as const)
-    if (!Number.isInteger(v) || v <= 0)
-      throw new Error(`embedding: ${what} must be a positive integer, got ${v}`)
-  const { inputDim, outputDim, embeddingsRegularizer } = opts
-  const init = getInitializer(opts.embeddingsInitializer ?? initializers.randomUniform())
-  const config: { [key: string]: Json } = {
-    inputDim,
-    outputDim,
-    embeddingsInitializer: initializerToConfig(init),
-    embeddingsRegularizer:
-      embeddingsRegularizer === undefined ? null : regularizerToConfig(embeddingsRegularizer),
-  }
-  if (opts.name !== undefined) config.name = opts.name
-  const layer: Layer<EmbeddingParams> = {
+export const embedding: DefinedLayer<'Embedding', typeof embeddingSchema, EmbeddingParams, Empty> =
+  defineLayer({
     kind: 'Embedding',
-    config,
-    init: (key, inputShape) => ({
-      params: { embeddings: init.init(key, [inputDim, outputDim]) },
-      state: {},
-      outputShape: [...inputShape, outputDim],
+    fn: 'embedding',
+    config: embeddingSchema,
+    build: ({ inputDim, outputDim, embeddingsInitializer, embeddingsRegularizer }) => ({
+      init: (key, inputShape) => ({
+        params: { embeddings: embeddingsInitializer.init(key, [inputDim, outputDim]) },
+        state: empty,
+        outputShape: [...inputShape, outputDim],
+      }),
+      apply: (params, _state, x) => {
+        for (let i = 0; i < x.size; i++) {
+          const v = x.data[i]!
+          if (!Number.isInteger(v) || v < 0 || v >= inputDim)
+            throw new ShapeError(
+              `embedding: input element ${i} is ${v}; indices must be integers in [0, ${inputDim}) (inputDim ${inputDim})`,
+            )
+        }
+        return gather(params.embeddings, x)
+      },
+      ...penaltyOf<EmbeddingParams>({ embeddings: embeddingsRegularizer }),
     }),
-    apply: (params, state, x) => {
-      for (let i = 0; i < x.size; i++) {
-        const v = x.data[i]!
-        if (!Number.isInteger(v) || v < 0 || v >= inputDim)
-          throw new ShapeError(
-            `embedding: input element ${i} is ${v}; indices must be integers in [0, ${inputDim}) (inputDim ${inputDim})`,
-          )
-      }
-      return { y: gather(params.embeddings, x), state }
-    },
-  }
-  return embeddingsRegularizer === undefined
-    ? layer
-    : { ...layer, penalty: (params) => embeddingsRegularizer.penalty(params.embeddings) }
-}
-
-const EmbeddingConfig = t.intersection([
-  t.type({ inputDim: t.number, outputDim: t.number, embeddingsInitializer: t.unknown }),
-  t.partial({ embeddingsRegularizer: t.unknown, name: t.string }),
-])
+  })
 
 /** Rebuilds an embedding layer from its `config`. @internal */
-export const embeddingFromConfig = (u: unknown): E.Either<string, Layer<EmbeddingParams>> =>
-  pipe(
-    decodeWith(EmbeddingConfig, 'Embedding config')(u),
-    E.chain((c) =>
-      pipe(
-        E.Do,
-        E.bind('init', () => initializerFromConfig(c.embeddingsInitializer as Json, 'embeddingsInitializer')),
-        E.bind('reg', () =>
-          c.embeddingsRegularizer == null
-            ? E.right(undefined)
-            : regularizerFromConfig(c.embeddingsRegularizer as Json, 'embeddingsRegularizer'),
-        ),
-        E.chain((d) =>
-          E.tryCatch(
-            () =>
-              embedding({
-                inputDim: c.inputDim,
-                outputDim: c.outputDim,
-                embeddingsInitializer: d.init,
-                ...(d.reg === undefined ? {} : { embeddingsRegularizer: d.reg }),
-                ...(c.name === undefined ? {} : { name: c.name }),
-              }),
-            (e) => `Embedding config: ${(e as Error).message.replace(/^embedding: /, '')}`,
-          ),
-        ),
-      ),
-    ),
+export const embeddingFromConfig = (u: unknown): E.Either<string, Layer<EmbeddingParams, Empty>> =>
+  E.tryCatch(
+    () =>
+      embedding.fromConfig(u, () => {
+        throw new Error('Embedding has no children')
+      }) as Layer<EmbeddingParams, Empty>,
+    (e) => `Embedding config: ${e instanceof Error ? e.message : String(e)}`,
   )

@@ -11,6 +11,8 @@ import {
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { jsonField } from './fields.js'
 import { decodeWith } from './internal/config.js'
 import { PaddingC, PairC, toPadding, toPair } from './internal/window.js'
 import { type Empty, empty, type Json, type Layer, type NameOption, type Shape } from './layer.js'
@@ -116,6 +118,12 @@ export const maxPooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empty> =
 export const averagePooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empty> =>
   pooling('AveragePooling2D', 'averagePooling2d', avgPool2d, opts)
 
+/** The one option of globalAveragePooling2d. */
+const globalSchema = { keepdims: jsonField('boolean', { default: false }) } as const
+
+// the options globalAveragePooling2d takes are the schema's
+const _options: (o: GlobalPoolingOptions) => unknown = (o) => globalAveragePooling2d(o)
+
 /**
  * The mean over height and width of channels-last images (Keras' `GlobalAveragePooling2D`):
  * `(batch, h, w, c)` becomes `(batch, c)`.
@@ -133,13 +141,16 @@ export const averagePooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empt
  * ```
  * @category Layers
  */
-export const globalAveragePooling2d = (opts: GlobalPoolingOptions = {}): Layer<Empty, Empty> => {
-  const keepdims = opts.keepdims ?? false
-  const config: { [key: string]: Json } = { keepdims }
-  if (opts.name !== undefined) config.name = opts.name
-  return {
-    kind: 'GlobalAveragePooling2D',
-    config,
+export const globalAveragePooling2d: DefinedLayer<
+  'GlobalAveragePooling2D',
+  typeof globalSchema,
+  Empty,
+  Empty
+> = defineLayer({
+  kind: 'GlobalAveragePooling2D',
+  fn: 'globalAveragePooling2d',
+  config: globalSchema,
+  build: ({ keepdims }) => ({
     init: (_key, inputShape: Shape) => {
       if (inputShape.length !== 3)
         throw new ShapeError(
@@ -148,15 +159,15 @@ export const globalAveragePooling2d = (opts: GlobalPoolingOptions = {}): Layer<E
       const c = inputShape[2]!
       return { params: empty, state: empty, outputShape: keepdims ? [1, 1, c] : [c] }
     },
-    apply: (_params, state, x) => {
+    apply: (_params, _state, x) => {
       if (x.shape.length !== 4)
         throw new ShapeError(
           `globalAveragePooling2d: input must be (batch, height, width, channels), got [${x.shape.join(',')}]`,
         )
-      return { y: mean(x, [1, 2], keepdims), state }
+      return mean(x, [1, 2], keepdims)
     },
-  }
-}
+  }),
+})
 
 const PoolingConfig = t.intersection([
   t.type({ poolSize: PairC, strides: PairC, padding: PaddingC }),
@@ -184,10 +195,10 @@ export const averagePooling2dFromConfig = poolingFromConfig('AveragePooling2D', 
 
 /** Rebuilds a global-average-pooling layer from its `config`. @internal */
 export const globalAveragePooling2dFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ keepdims: t.boolean }), t.partial({ name: t.string })]),
-      'GlobalAveragePooling2D config',
-    )(u),
-    E.map((c) => globalAveragePooling2d(c)),
+  E.tryCatch(
+    () =>
+      globalAveragePooling2d.fromConfig(u, () => {
+        throw new Error('GlobalAveragePooling2D has no children')
+      }) as Layer<Empty, Empty>,
+    (e) => `GlobalAveragePooling2D config: ${e instanceof Error ? e.message : String(e)}`,
   )

@@ -5,7 +5,7 @@ import { conv2d } from './conv2d.js'
 import type { DefinedLayer } from './define.js'
 import { dense } from './dense.js'
 import { dropout, mcDropout } from './dropout.js'
-import { embeddingFromConfig } from './embedding.js'
+import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
@@ -17,13 +17,9 @@ import {
   mcAlphaDropoutFromConfig,
 } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
-import {
-  averagePooling2dFromConfig,
-  globalAveragePooling2dFromConfig,
-  maxPooling2dFromConfig,
-} from './pooling.js'
+import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
-import { reshapeFromConfig } from './reshape.js'
+import { reshape } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
 import {
   fanInConcatFromConfig,
@@ -185,10 +181,10 @@ const builtins: {
   Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
-  GlobalAveragePooling2D: globalAveragePooling2dFromConfig,
+  GlobalAveragePooling2D: builtin(globalAveragePooling2d),
   LayerNormalization: layerNormalizationFromConfig,
-  Reshape: reshapeFromConfig,
-  Embedding: embeddingFromConfig,
+  Reshape: builtin(reshape),
+  Embedding: builtin(embedding),
   Serial: serialFromConfig,
   Parallel: parallelFromConfig,
   FanOut: fanOutFromConfig,

@@ -1,9 +1,8 @@
 import { reshape as reshapeOp, ShapeError } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption, type Shape } from './layer.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { jsonField } from './fields.js'
+import { type Empty, empty, type Layer, type NameOption, type Shape } from './layer.js'
 
 /**
  * Options of the {@link reshape} layer, as Keras' `Reshape`.
@@ -13,6 +12,20 @@ export interface ReshapeOptions extends NameOption {
   /** The new shape without the batch axis; at most one entry may be −1 (inferred). */
   readonly targetShape: readonly number[]
 }
+
+/** The one option of reshape: the target shape, positive integers and at most one −1. */
+const reshapeSchema = {
+  targetShape: jsonField('number[]', {
+    check: (target) =>
+      target.filter((d) => d === -1).length <= 1 &&
+      target.every((d) => d === -1 || (Number.isInteger(d) && d > 0))
+        ? undefined
+        : `must hold positive integers and at most one -1, got ${JSON.stringify(target)}`,
+  }),
+} as const
+
+// the options reshape takes are the schema's
+const _options: (o: ReshapeOptions) => unknown = (o) => reshape(o)
 
 /**
  * Reshapes every sample to `targetShape`, keeping the batch axis (Keras' `Reshape`):
@@ -34,44 +47,36 @@ export interface ReshapeOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const reshape = (opts: ReshapeOptions): Layer<Empty, Empty> => {
-  const target = [...opts.targetShape]
-  const inferred = target.filter((d) => d === -1).length
-  if (inferred > 1 || !target.every((d) => d === -1 || (Number.isInteger(d) && d > 0)))
-    throw new Error(
-      `reshape: targetShape must hold positive integers and at most one -1, got ${JSON.stringify(opts.targetShape)}`,
-    )
-  const config: { [key: string]: Json } = { targetShape: target }
-  if (opts.name !== undefined) config.name = opts.name
-  const resolve = (inputShape: Shape): number[] => {
-    const size = inputShape.reduce((p, d) => p * d, 1)
-    const known = target.reduce((p, d) => (d === -1 ? p : p * d), 1)
-    const out = target.map((d) => (d === -1 ? size / known : d))
-    if (inferred === 0 ? known !== size : size % known !== 0)
-      throw new ShapeError(
-        `reshape: cannot reshape an input of shape (${inputShape.join(', ')}) (${size} values) to (${target.join(', ')})`,
-      )
-    return out
-  }
-  return {
-    kind: 'Reshape',
-    config,
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: resolve(inputShape) }),
-    apply: (_params, state, x) => ({ y: reshapeOp(x, [x.shape[0]!, ...resolve(x.shape.slice(1))]), state }),
-  }
-}
+export const reshape: DefinedLayer<'Reshape', typeof reshapeSchema, Empty, Empty> = defineLayer({
+  kind: 'Reshape',
+  fn: 'reshape',
+  config: reshapeSchema,
+  build: ({ targetShape }) => {
+    const target = [...targetShape]
+    const inferred = target.filter((d) => d === -1).length
+    const resolve = (inputShape: Shape): number[] => {
+      const size = inputShape.reduce((p, d) => p * d, 1)
+      const known = target.reduce((p, d) => (d === -1 ? p : p * d), 1)
+      const out = target.map((d) => (d === -1 ? size / known : d))
+      if (inferred === 0 ? known !== size : size % known !== 0)
+        throw new ShapeError(
+          `reshape: cannot reshape an input of shape (${inputShape.join(', ')}) (${size} values) to (${target.join(', ')})`,
+        )
+      return out
+    }
+    return {
+      init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: resolve(inputShape) }),
+      apply: (_params, _state, x) => reshapeOp(x, [x.shape[0]!, ...resolve(x.shape.slice(1))]),
+    }
+  },
+})
 
 /** Rebuilds a reshape layer from its `config`. @internal */
 export const reshapeFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ targetShape: t.array(t.number) }), t.partial({ name: t.string })]),
-      'Reshape config',
-    )(u),
-    E.chain((c) =>
-      E.tryCatch(
-        () => reshape(c),
-        (e) => `Reshape config: ${(e as Error).message.replace(/^reshape: /, '')}`,
-      ),
-    ),
+  E.tryCatch(
+    () =>
+      reshape.fromConfig(u, () => {
+        throw new Error('Reshape has no children')
+      }) as Layer<Empty, Empty>,
+    (e) => `Reshape config: ${e instanceof Error ? e.message : String(e)}`,
   )
