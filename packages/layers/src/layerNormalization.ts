@@ -12,10 +12,9 @@ import {
   zeros,
 } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
-import type { Json, Layer, NameOption } from './layer.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { field, jsonField } from './fields.js'
+import type { Empty, Layer, NameOption } from './layer.js'
 
 /**
  * Options of {@link layerNormalization}, named as Keras' `LayerNormalization` arguments.
@@ -35,6 +34,25 @@ export interface LayerNormalizationOptions extends NameOption {
   /** Whether to learn a scale `gamma`. Default true. */
   readonly scale?: boolean
 }
+
+/** The axis option: one axis or a list of them, saved as given. */
+const readAxis = (u: unknown, path: string): number | readonly number[] => {
+  if (typeof u === 'number' || (Array.isArray(u) && u.every((a) => typeof a === 'number'))) return u
+  throw new Error(`${path}: expected a number or an array of numbers, got ${JSON.stringify(u)}`)
+}
+
+const schema = {
+  axis: field({
+    optional: true,
+    fromOption: readAxis,
+    fromJson: readAxis,
+    toJson: (a: number | readonly number[]) => (typeof a === 'number' ? a : [...a]),
+    absent: () => -1,
+  }),
+  epsilon: jsonField('number', { default: 1e-3 }),
+  center: jsonField('boolean', { default: true }),
+  scale: jsonField('boolean', { default: true }),
+} as const
 
 /**
  * Params of a layer-normalization layer: `gamma` (with `scale`) and `beta` (with `center`),
@@ -69,65 +87,53 @@ export type LayerNormalizationParams = { readonly gamma?: Tensor; readonly beta?
  * ```
  * @category Layers
  */
-export const layerNormalization = (opts: LayerNormalizationOptions = {}): Layer<LayerNormalizationParams> => {
-  const axis = opts.axis ?? -1
-  const epsilon = opts.epsilon ?? 1e-3
-  const center = opts.center ?? true
-  const scale = opts.scale ?? true
-  const problem = checkOptions(axis, epsilon)
-  if (problem !== undefined) throw new Error(`layerNormalization: ${problem}`)
-  const config: { [key: string]: Json } = {
-    axis: typeof axis === 'number' ? axis : [...axis],
-    epsilon,
-    center,
-    scale,
-  }
-  if (opts.name !== undefined) config.name = opts.name
-  return {
-    kind: 'LayerNormalization',
-    config,
-    init: (_key, inputShape) => {
-      const axes = normAxes(axis, inputShape.length + 1)
-      const shape = axes.map((a) => inputShape[a - 1]!)
-      return {
-        params: { ...(scale ? { gamma: ones(shape) } : {}), ...(center ? { beta: zeros(shape) } : {}) },
-        state: {},
-        outputShape: inputShape,
-      }
-    },
-    apply: (params, state, x) => {
-      const axes = normAxes(axis, x.shape.length)
-      const bShape = x.shape.map((d, i) => (i === 0 || !axes.includes(i) ? 1 : d))
-      const mu = mean(x, axes, true)
-      const d = sub(x, mu)
-      let y = mul(d, rsqrt(add(mean(square(d), axes, true), epsilon)))
-      if (params.gamma !== undefined) y = mul(y, reshape(params.gamma, bShape))
-      if (params.beta !== undefined) y = add(y, reshape(params.beta, bShape))
-      return { y, state }
-    },
-  }
-}
-
-const LayerNormalizationConfig = t.intersection([
-  t.type({
-    axis: t.union([t.number, t.array(t.number)]),
-    epsilon: t.number,
-    center: t.boolean,
-    scale: t.boolean,
-  }),
-  t.partial({ name: t.string }),
-])
+export const layerNormalization: DefinedLayer<
+  'LayerNormalization',
+  typeof schema,
+  LayerNormalizationParams,
+  Empty
+> = defineLayer({
+  kind: 'LayerNormalization',
+  fn: 'layerNormalization',
+  config: schema,
+  build: ({ axis, epsilon, center, scale }) => {
+    const problem = checkOptions(axis, epsilon)
+    if (problem !== undefined) throw new Error(problem)
+    return {
+      init: (_key, inputShape) => {
+        const axes = normAxes(axis, inputShape.length + 1)
+        const shape = axes.map((a) => inputShape[a - 1]!)
+        return {
+          params: { ...(scale ? { gamma: ones(shape) } : {}), ...(center ? { beta: zeros(shape) } : {}) },
+          state: {},
+          outputShape: inputShape,
+        }
+      },
+      apply: (params, _state, x) => {
+        const axes = normAxes(axis, x.shape.length)
+        const bShape = x.shape.map((d, i) => (i === 0 || !axes.includes(i) ? 1 : d))
+        const mu = mean(x, axes, true)
+        const d = sub(x, mu)
+        let y = mul(d, rsqrt(add(mean(square(d), axes, true), epsilon)))
+        if (params.gamma !== undefined) y = mul(y, reshape(params.gamma, bShape))
+        if (params.beta !== undefined) y = add(y, reshape(params.beta, bShape))
+        return y
+      },
+    }
+  },
+})
 
 /** Rebuilds a layer-normalization layer from its `config`. @internal */
 export const layerNormalizationFromConfig = (u: unknown): E.Either<string, Layer<LayerNormalizationParams>> =>
-  pipe(
-    decodeWith(LayerNormalizationConfig, 'LayerNormalization config')(u),
-    E.chain((c) => {
-      const problem = checkOptions(c.axis, c.epsilon)
-      return problem === undefined
-        ? E.right(layerNormalization(c))
-        : E.left(`LayerNormalization config: ${problem}`)
-    }),
+  E.tryCatch(
+    () =>
+      layerNormalization.fromConfig(u, () => {
+        throw new Error('LayerNormalization has no children')
+      }) as Layer<LayerNormalizationParams>,
+    (e) => {
+      const m = e instanceof Error ? e.message : String(e)
+      return m.startsWith('LayerNormalization config') ? m : `LayerNormalization config: ${m}`
+    },
   )
 
 // ---------------------------------------------------------------------------------------
