@@ -1,37 +1,16 @@
-import { setKernels, setThreads, type Tensor } from '@purenn/tensor'
+import { setKernels, setThreads } from '@purenn/tensor'
 import { fromBuffer } from '@purenn/tensor/internal'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { scaleByLearningRate } from '../src/scale.js'
 import { applyUpdates } from '../src/transform.js'
+import { bits, values } from './helpers/wasm-bits.js'
 
 // The learning rate's scaling and applyUpdates run as WebAssembly passes on large leaves
 // with the 'wasm' kernel set. Both must give bitwise what the plain loops give (the 'js'
 // set): `x·c` rounded once from float64, `w + u` correctly rounded, `w` kept bit for bit
 // where u is ±0; NaN only has to stay NaN (its payload is the platform's). And each set
 // must give the same bits on 1, 2 and 3 threads.
-
-/** `n` floats from a seed: magnitudes from 1e-40 (subnormal) to 1e30, with ±0, ±Infinity and NaN mixed in. */
-const values = (seed: number, n: number): Float32Array => {
-  let s = seed >>> 0
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-  const special = [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 1e-45, -1e-40]
-  return Float32Array.from({ length: n }, () =>
-    next() < 0.1
-      ? special[Math.floor(next() * special.length)]!
-      : (next() - 0.5) * 10 ** Math.floor(next() * 70 - 40),
-  )
-}
-
-/** Bits of each element, NaN (whatever its payload) as one marker. */
-const bits = (t: Tensor): (number | 'NaN')[] => {
-  const d = t.data as Float32Array
-  const u = new Uint32Array(d.buffer, d.byteOffset, d.length)
-  return Array.from(d, (x, i) => (Number.isNaN(x) ? 'NaN' : u[i]!))
-}
 
 const run = (set: 'js' | 'wasm', threads: number, w: Float32Array, u: Float32Array, lr: number) => {
   setKernels(set)
