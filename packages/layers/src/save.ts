@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { key, type Tensor, tensor } from '@purenn/tensor'
+import { type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { type Opened, openInside, readExact, readTextInside } from './internal/files.js'
 import { describeFile } from './internal/formats.js'
-import { sizesWithoutWeights } from './internal/sizes.js'
 import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
 import type { Json } from './layer.js'
-import { initModel, type Model } from './model.js'
+import type { Model } from './model.js'
 import {
+  checkArchitecture,
   type LoadModelOptions,
   type ModelJson,
   parseModelJson,
@@ -402,47 +402,8 @@ const loadFrom = async (folder: string, opts: LoadModelOptions): Promise<Model> 
 
   const files = await openWeightFiles(folder, json)
   try {
-    // sizes in the architecture are checked against the manifest before the layer allocates them
-    const unbacked = sizesWithoutWeights(
-      json.architecture,
-      'architecture',
-      json.inputShape,
-      'inputShape',
-      json.weights.flatMap((w) => w.shape),
-      'the manifest',
-    )
-    if (unbacked !== undefined) fail('model.json', unbacked)
-
-    const layer = fromConfig(json.architecture, opts.customLayers)
-    if (E.isLeft(layer)) return fail('model.json', `architecture: ${layer.left}`)
-    let fresh: Model
-    try {
-      fresh = initModel(layer.right, { key: key(0), inputShape: json.inputShape })
-    } catch (e) {
-      return fail(
-        'model.json',
-        `architecture: cannot be built for inputShape [${json.inputShape.join(',')}]: ${(e as Error).message}`,
-      )
-    }
-    const expected = weightEntries(fresh.layer, fresh.params, fresh.state)
-    const describe = (w: { name: string; group: string; shape: readonly number[] }) =>
-      `${w.name} [${w.shape.join(',')}] (${w.group})`
-    if (expected.length !== json.weights.length)
-      fail(
-        'model.json',
-        `weights: the architecture has ${expected.length} weights, the manifest lists ${json.weights.length}`,
-      )
-    expected.forEach((e, i) => {
-      const w = json.weights[i]!
-      const want = { name: e.name, group: e.group, shape: e.tensor.shape }
-      if (describe(want) !== describe(w))
-        fail(
-          'model.json',
-          `weights[${i}]: the architecture expects ${describe(want)}, the manifest has ${describe(w)}`,
-        )
-    })
-    const mask = fullMask(fresh.params, json.trainable)
-    if (typeof mask === 'string') return fail('model.json', mask)
+    // the architecture and the manifest agree before the layer allocates anything
+    const { fresh, mask } = checkArchitecture(json, opts)
 
     const values: Tensor[] = []
     for (const w of json.weights) {
