@@ -131,34 +131,42 @@ const breakLock = async (dir: string, path: string, stale: string): Promise<void
 }
 
 /**
- * Runs `f` holding the pointer lock of `dir`: a file created only if it does not exist
- * (O_EXCL), holding this process's id and a random token. A lock whose process is gone, or
- * older than 30 s, is stale and broken; a live one is waited for (at most 60 s, then an error).
+ * Runs `f` holding the pointer lock of `dir`: a file holding this process's id and a random
+ * token, written in full under a private name and then hard-linked into place (a link fails
+ * rather than replace, and a process killed at any moment leaves either no lock or a complete
+ * one). A lock whose process is gone, or older than 30 s, is stale and broken; a live one is
+ * waited for (at most 60 s, then an error).
  */
 const withPointerLock = async <A>(dir: string, f: () => Promise<A>): Promise<A> => {
   const path = join(dir, POINTER_LOCK)
   const token = `${process.pid} ${randomBytes(8).toString('hex')}\n`
-  const since = Date.now()
-  for (let wait = 1; ; wait = Math.min(2 * wait, 50)) {
-    try {
-      await fs.writeFile(path, token, { flag: 'wx', mode: 0o666 })
-      break
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+  const mine = join(dir, `.CURRENT-${process.pid}-${randomBytes(6).toString('hex')}`)
+  await fs.writeFile(mine, token, { flag: 'wx', mode: 0o666 })
+  try {
+    const since = Date.now()
+    for (let wait = 1; ; wait = Math.min(2 * wait, 50)) {
+      try {
+        await fs.link(mine, path)
+        break
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      }
+      const held = await readLock(path)
+      if (held === undefined) continue // released meanwhile
+      // a lock written by another program may be incomplete: only "<pid> <token>" names a process
+      const m = /^(\d+) [0-9a-f]+\n$/.exec(held.text)
+      if ((m !== null && !alive(Number(m[1]))) || held.ageMs > LOCK_STALE_MS) {
+        await breakLock(dir, path, held.text)
+        continue
+      }
+      if (Date.now() - since > LOCK_WAIT_MS)
+        throw new Error(
+          `saveModel: ${path} is held by process ${m?.[1] ?? '(unknown)'} for more than ${LOCK_WAIT_MS / 1000} s`,
+        )
+      await new Promise((r) => setTimeout(r, wait))
     }
-    const held = await readLock(path)
-    if (held === undefined) continue // released meanwhile
-    // a lock just created may still be empty: only a complete "<pid> <token>" names a process
-    const m = /^(\d+) [0-9a-f]+\n$/.exec(held.text)
-    if ((m !== null && !alive(Number(m[1]))) || held.ageMs > LOCK_STALE_MS) {
-      await breakLock(dir, path, held.text)
-      continue
-    }
-    if (Date.now() - since > LOCK_WAIT_MS)
-      throw new Error(
-        `saveModel: ${path} is held by process ${m?.[1] ?? '(unknown)'} for more than ${LOCK_WAIT_MS / 1000} s`,
-      )
-    await new Promise((r) => setTimeout(r, wait))
+  } finally {
+    await fs.rm(mine, { force: true })
   }
   try {
     return await f()
