@@ -39,3 +39,4 @@ export {
 export * from './threads.js'
 export type { Tree, TreeOf } from './tree.js'
 export * as tree from './tree.js'
+export * from './crossentropy.js'

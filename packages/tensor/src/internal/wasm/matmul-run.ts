@@ -39,6 +39,7 @@ interface Runtime {
     nesterov: number,
   ) => void
   view: Float32Array
+  readonly exports: Record<string, unknown>
 }
 
 type MatmulFn = (
@@ -86,6 +87,7 @@ const load = (): Runtime | null => {
       rms: ex.rms as Runtime['rms'],
       nadam: ex.nadam as Runtime['nadam'],
       view: new Float32Array(memory.buffer),
+      exports: ex,
     }
   } catch {
     return null
@@ -434,4 +436,18 @@ export const wasmMatmulInto = (
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)
   c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
   return true
+}
+
+/**
+ * The exports of the kernels' instance on the calling thread and a view of its memory
+ * grown to at least `end` bytes, for the kernels of other files (`softmax-run.ts`,
+ * `dense-run.ts`); undefined when the kernels are not available or `end` does not fit.
+ * The view is valid until the memory grows again.
+ */
+export const wasmInstance = (
+  end: number,
+): { readonly exports: Record<string, unknown>; readonly view: Float32Array } | undefined => {
+  const r = rt()
+  const view = r === null ? undefined : memoryView(r, end)
+  return r === null || view === undefined ? undefined : { exports: r.exports, view }
 }

@@ -57,6 +57,7 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
+import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
@@ -317,4 +318,7 @@ export const kernelModuleBytes = (shared: boolean): Uint8Array =>
     momentum(),
     rms(),
     nadam(),
+    softmaxRows(),
+    softmaxVjp(),
+    softmaxXent(),
   ])
