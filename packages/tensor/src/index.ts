@@ -7,6 +7,7 @@
 
 export * from './arith.js'
 export * from './conv.js'
+export * from './crossentropy.js'
 export * from './custom.js'
 export * from './errors.js'
 export * from './fused.js'
@@ -39,4 +40,3 @@ export {
 export * from './threads.js'
 export type { Tree, TreeOf } from './tree.js'
 export * as tree from './tree.js'
-export * from './crossentropy.js'

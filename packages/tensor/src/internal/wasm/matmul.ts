@@ -57,6 +57,7 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
+import { denseKernels } from './dense.js'
 import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
@@ -321,4 +322,5 @@ export const kernelModuleBytes = (shared: boolean): Uint8Array =>
     softmaxRows(),
     softmaxVjp(),
     softmaxXent(),
+    ...denseKernels(),
   ])
