@@ -58,7 +58,9 @@ export const denseForwardInto = (
   act: DenseKernelAct,
   alpha: number,
 ): void => {
-  if (kernelSet() === 'wasm' && wasmDenseForwardInto(x, w, bias, out, M, K, N, act, alpha)) return
+  // with nothing to add or apply, the product alone
+  const plain = act === 'linear' && bias === undefined
+  if (!plain && kernelSet() === 'wasm' && wasmDenseForwardInto(x, w, bias, out, M, K, N, act, alpha)) return
   matmulInto(x, 0, w, 0, out, 0, M, K, N)
   // bias and activation in place, on the fresh buffer that is about to be wrapped
   if (bias !== undefined)
