@@ -97,10 +97,10 @@ for (const [batch, nIn, nOut] of [
   for (const act of ['relu', 'elu', 'selu'] as const)
     for (const pass of ['fwd', 'fwd+bwd'] as const) {
       const [k1, k2, k3, k4] = [key(1), key(2), key(3), key(4)]
-      const x = uniform(k1, [batch, nIn], -1, 1)
-      const w = uniform(k2, [nIn, nOut], -0.1, 0.1)
-      const b = uniform(k3, [nOut], -0.1, 0.1)
-      const g = uniform(k4, [batch, nOut], -1, 1)
+      const x = uniform(k1, [batch, nIn], { minval: -1, maxval: 1 })
+      const w = uniform(k2, [nIn, nOut], { minval: -0.1, maxval: 0.1 })
+      const b = uniform(k3, [nOut], { minval: -0.1, maxval: 0.1 })
+      const g = uniform(k4, [batch, nOut], { minval: -1, maxval: 1 })
       const f = (op: (x: Tensor, w: Tensor, b: Tensor) => Tensor) =>
         pass === 'fwd'
           ? () => void op(x, w, b)
@@ -144,10 +144,10 @@ console.log(
   'op                     batch | js composed js fused | wasm composed wasm fused | fused wasm/js  wasm fused/composed',
 )
 for (const batch of [32, 512]) {
-  const z = uniform(key(5), [batch, 10], -5, 5)
+  const z = uniform(key(5), [batch, 10], { minval: -5, maxval: 5 })
   const labels = tensor(Array.from({ length: batch }, (_, r) => (r * 7) % 10))
   const flat = Int32Array.from({ length: batch }, (_, r) => r * 10 + ((r * 7) % 10))
-  const g = uniform(key(6), [batch, 10], -1, 1)
+  const g = uniform(key(6), [batch, 10], { minval: -1, maxval: 1 })
   const xentF = () => void valueAndGrad((x: Tensor) => sum(sparseSoftmaxCrossentropy(x, labels)))(z)
   const xentC = () =>
     void valueAndGrad((x: Tensor) => sum(neg(gather(reshape(logSoftmax(x, -1), [-1]), flat))))(z)
