@@ -16,8 +16,7 @@ import { record } from './internal/tape.js'
 import {
   BN_WASM_MIN,
   wasmAffineInto,
-  wasmColumnSquares,
-  wasmColumnSums,
+  wasmColumnMoments,
   wasmDxInto,
   wasmGradSums,
 } from './internal/wasm/batchnorm-run.js'
@@ -137,16 +136,15 @@ const statsKernel = (x: Float32Array, L: Layout): { mean: Float64Array; variance
   const mean = new Float64Array(k)
   const variance = new Float64Array(k)
   if (index === undefined) {
-    const wasm = bnWasm(n)
-    if (!(wasm && wasmColumnSums(x, k, mean)))
+    if (!(bnWasm(n) && wasmColumnMoments(x, k, count, mean, variance))) {
       for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) mean[j]! += x[i]!
-    for (let j = 0; j < k; j++) mean[j]! /= count
-    if (!(wasm && wasmColumnSquares(x, k, mean, variance)))
+      for (let j = 0; j < k; j++) mean[j]! /= count
       for (let i = 0; i < n; )
         for (let j = 0; j < k; j++, i++) {
           const c = x[i]! - mean[j]!
           variance[j]! += c * c
         }
+    }
   } else {
     for (let i = 0; i < n; i++) mean[index[i]!]! += x[i]!
     for (let j = 0; j < k; j++) mean[j]! /= count

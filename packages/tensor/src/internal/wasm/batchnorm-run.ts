@@ -86,31 +86,29 @@ const place = (r: Runtime, n: number, k: number, vecs: number, elems: number) =>
   }
 }
 
-/** `s[j] = Σᵣ x[r·k + j]` over the n/k rows (float64, rows ascending); false when not run. */
-export const wasmColumnSums = (x: Float32Array, k: number, s: Float64Array): boolean => {
-  const r = rt()
-  const m = r === null ? undefined : place(r, x.length, k, 1, 1)
-  if (r === null || m === undefined) return false
-  m.f32.set(x, m.elem(0) / 4)
-  r.colSum(m.elem(0), m.vec(0), ...m.shape)
-  s.set(m.f64.subarray(0, k))
-  return true
-}
-
-/** `s[j] = Σᵣ (x[r·k + j] − shift[j])²` (float64, rows ascending); false when not run. */
-export const wasmColumnSquares = (
+/**
+ * The two passes of the batch statistics on one copy of x: `mean[j] = Σᵣ x[r·k + j]`, then
+ * `mean[j] /= count` (here, in JavaScript, as the js loop), then
+ * `variance[j] = Σᵣ (x[r·k + j] − mean[j])²` (float64, rows ascending; the caller divides it).
+ * False, having written nothing, when not run.
+ */
+export const wasmColumnMoments = (
   x: Float32Array,
   k: number,
-  shift: Float64Array,
-  s: Float64Array,
+  count: number,
+  mean: Float64Array,
+  variance: Float64Array,
 ): boolean => {
   const r = rt()
   const m = r === null ? undefined : place(r, x.length, k, 2, 1)
   if (r === null || m === undefined) return false
-  m.f64.set(shift, m.vec(0) / 8)
   m.f32.set(x, m.elem(0) / 4)
+  r.colSum(m.elem(0), m.vec(0), ...m.shape)
+  const mu = m.f64.subarray(0, k)
+  for (let j = 0; j < k; j++) mu[j]! /= count
   r.colSqDev(m.elem(0), m.vec(0), m.vec(1), ...m.shape)
-  s.set(m.f64.subarray(m.vec(1) / 8, m.vec(1) / 8 + k))
+  mean.set(mu)
+  variance.set(m.f64.subarray(m.vec(1) / 8, m.vec(1) / 8 + k))
   return true
 }
 
