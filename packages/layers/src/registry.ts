@@ -16,7 +16,7 @@ import {
   gaussianNoiseFromConfig,
   mcAlphaDropoutFromConfig,
 } from './noise.js'
-import { normalizationFromConfig } from './normalization.js'
+import { normalization } from './normalization.js'
 import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { reshape } from './reshape.js'
@@ -177,7 +177,7 @@ const builtins: {
   MCAlphaDropout: mcAlphaDropoutFromConfig,
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
-  Normalization: normalizationFromConfig,
+  Normalization: builtin(normalization),
   Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
