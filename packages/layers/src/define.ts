@@ -12,7 +12,19 @@ import {
   tag,
 } from './container.js'
 import { show } from './internal/config.js'
-import type { AnyBlock, Applied, ApplyOptions, Empty, FlowShape, Init, Json, Layer, Shape } from './layer.js'
+import type {
+  AnyBlock,
+  Applied,
+  ApplyOptions,
+  Empty,
+  Flow,
+  FlowShape,
+  Init,
+  Json,
+  Layer,
+  Shape,
+  ShapeOf,
+} from './layer.js'
 import { empty } from './layer.js'
 import type { LayerFromConfig, Rebuildable } from './registry.js'
 
@@ -134,14 +146,15 @@ export type BuildConfigOf<Sc extends ConfigSchema> = {
 /**
  * The maths of a layer, as `defineLayer`'s `build` returns it: `init` (default: no params,
  * no state, output shape = input shape) and `apply`, which may return the output tensor
- * alone when the state does not change.
+ * alone when the state does not change. `X` and `Y`, the input and output types, are tensors
+ * unless the layer takes or returns a list of them (a merge layer such as `add`).
  * @category Custom layers
  */
-export interface LayerBody<P extends Tree, S extends Tree> {
+export interface LayerBody<P extends Tree, S extends Tree, X extends Flow = Tensor, Y extends Flow = Tensor> {
   /** Creates params and state for an input shape (no batch axis). */
-  readonly init?: (key: Key, inputShape: Shape) => Init<P, S>
+  readonly init?: (key: Key, inputShape: ShapeOf<X>) => Init<P, S, ShapeOf<Y>>
   /** Runs the layer on a batch: the output, or `{ y, state }`. */
-  readonly apply: (params: P, state: S, x: Tensor, opts: ApplyOptions) => Tensor | Applied<S>
+  readonly apply: (params: P, state: S, x: X, opts: ApplyOptions) => Y | Applied<S, Y>
   /** The regularization penalty of these params, if any (`fit` adds it to the loss). */
   readonly penalty?: (params: P) => Tensor
   /** The params projected onto the layer's weight constraints, if any (after each update). */
@@ -153,13 +166,20 @@ export interface LayerBody<P extends Tree, S extends Tree> {
  * validated config into the layer's maths.
  * @category Custom layers
  */
-export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree> {
+export interface LayerDefinition<
+  K extends string,
+  Sc extends ConfigSchema,
+  P extends Tree,
+  S extends Tree,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
+> {
   /** The kind (a Keras-style class name): `Scale`, `LayerNorm`, ... */
   readonly kind: K
   /** The config's fields and their types; `fromConfig` checks a saved config against it. */
   readonly config: Sc
   /** The maths of the layer for one config. */
-  readonly build: (config: BuildConfigOf<Sc>) => LayerBody<P, S>
+  readonly build: (config: BuildConfigOf<Sc>) => LayerBody<P, S, X, Y>
   /**
    * The factory's name in its error messages (`dense: units must be ...`); default
    * `<kind> config` (`Scale config: factor: ...`), as when a saved config is rebuilt.
@@ -172,12 +192,18 @@ export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P ex
  * `name`) to get a layer; list it in `customLayers` to load saved models that use it.
  * @category Custom layers
  */
-export interface DefinedLayer<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree>
-  extends Rebuildable {
+export interface DefinedLayer<
+  K extends string,
+  Sc extends ConfigSchema,
+  P extends Tree,
+  S extends Tree,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
+> extends Rebuildable {
   /** A layer of this kind; throws an `Error` naming the field when the config is invalid. */
   <const N extends string = never>(
     ...config: ConfigArgs<ConfigOf<Sc> & { readonly name?: N }>
-  ): Tagged<Layer<P, S>, K, N>
+  ): Tagged<Layer<P, S, X, Y>, K, N>
   /** The kind. */
   readonly kind: K
   /** The config schema. */
@@ -366,10 +392,12 @@ export const defineLayer = <
   const Sc extends ConfigSchema,
   P extends Tree = Empty,
   S extends Tree = Empty,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
 >(
-  def: LayerDefinition<K, Sc, P, S>,
-): DefinedLayer<K, Sc, P, S> => {
-  const make = (u: unknown, source: Source): Layer<P, S> => {
+  def: LayerDefinition<K, Sc, P, S, X, Y>,
+): DefinedLayer<K, Sc, P, S, X, Y> => {
+  const make = (u: unknown, source: Source): Layer<P, S, X, Y> => {
     const { json: config, values } = validate(def.config, u, [], source, def.fn)
     const body = def.build(values as BuildConfigOf<Sc>)
     const apply = body.apply
@@ -381,11 +409,12 @@ export const defineLayer = <
         ((_key, inputShape) => ({
           params: empty as unknown as P,
           state: empty as unknown as S,
-          outputShape: inputShape,
+          outputShape: inputShape as unknown as ShapeOf<Y>,
         })),
       apply: (params, state, x, opts) => {
         const r = apply(params, state, x, opts)
-        return isTensor(r) ? { y: r, state } : r
+        // a tensor or a list of them is the output alone; `{ y, state }` carries the new state
+        return isTensor(r) || Array.isArray(r) ? { y: r as Y, state } : (r as Applied<S, Y>)
       },
       ...(body.penalty === undefined ? {} : { penalty: body.penalty }),
       ...(body.constrain === undefined ? {} : { constrain: body.constrain }),
@@ -397,7 +426,7 @@ export const defineLayer = <
     kind: def.kind,
     schema: def.config,
     fromConfig: ((config: unknown) => make(config, 'json')) satisfies LayerFromConfig,
-  }) as unknown as DefinedLayer<K, Sc, P, S>
+  }) as unknown as DefinedLayer<K, Sc, P, S, X, Y>
 }
 
 /**

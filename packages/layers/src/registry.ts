@@ -9,7 +9,7 @@ import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
-import { addFromConfig, concatenateFromConfig } from './merge.js'
+import { add, concatenate } from './merge.js'
 import {
   alphaDropoutFromConfig,
   gaussianDropoutFromConfig,
@@ -142,7 +142,7 @@ type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) 
  */
 const builtin =
   // biome-ignore lint/suspicious/noExplicitAny: any defined layer
-    (defined: DefinedLayer<string, any, any, any>) =>
+    (defined: DefinedLayer<string, any, any, any, any, any>) =>
     (u: unknown): E.Either<string, AnyBlock> => {
       const known =
         typeof u === 'object' && u !== null && !Array.isArray(u)
@@ -192,8 +192,8 @@ const builtins: {
   FanInConcat: fanInConcatFromConfig,
   Identity: identityFromConfig,
   Residual: residualFromConfig,
-  Add: addFromConfig,
-  Concatenate: concatenateFromConfig,
+  Add: builtin(add),
+  Concatenate: builtin(concatenate),
 })
 
 /**
