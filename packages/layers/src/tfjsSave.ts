@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Tensor, Tree, TreeOf } from '@purenn/tensor'
+import { makeFolders } from '@purenn/tensor/internal'
 import type { AnyLayer, Json } from './layer.js'
 import type { Model } from './model.js'
 import { type OptimizerWeights, tfjsOptimizerConfig, tfjsSlotNames } from './optimizerWeights.js'
@@ -823,7 +824,7 @@ export const saveTfjsModel = async (
     ...(a.trainingConfig === undefined ? {} : { trainingConfig: a.trainingConfig }),
     weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
   }
-  await fs.mkdir(dir, { recursive: true })
+  await makeFolders(dir)
   await fs.writeFile(join(dir, shard), new Uint8Array(a.weightData))
   await fs.writeFile(join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`)
 }

@@ -19,3 +19,4 @@ export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwi
 export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
 export { __poolForTests } from './pool.js'
 export { adamInto, addUpdateInto, momentumInto, nadamInto, rmsInto, scaleInto } from './update.js'
+export { makeFolders, makeFoldersSync } from './folders.js'
