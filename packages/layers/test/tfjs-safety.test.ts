@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -132,6 +133,55 @@ describe('loadTfjsModel: two shards of one group', () => {
     const dir = await twoShards(['group1-shard1of2.bin', 'group2-shard1of1.bin'])
     expect(await message(loadTfjsModel(dir))).toBe(
       'model.json: weightsManifest[0].paths[1]: "group2-shard1of1.bin" is a shard of group 2, listed with the shards of group 1',
+    )
+  })
+})
+
+describe("loadTfjsModel: purenn's shard checksums (purennSha256)", () => {
+  const sha = (bytes: Float32Array) => createHash('sha256').update(new Uint8Array(bytes.buffer)).digest('hex')
+  const a = new Float32Array([1, 2, 3])
+  const b = new Float32Array([4, 5, 6])
+  /** Two equal-size shards under names that are not TF.js's, with the manifest's checksums. */
+  const withSums = async (paths: string[], sums: unknown): Promise<string> => {
+    const dir = await write({ units: 2, shard: null })
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
+    json.weightsManifest[0].paths = paths
+    json.weightsManifest[0].purennSha256 = sums
+    await fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+    await fs.writeFile(join(dir, 'a.bin'), a)
+    await fs.writeFile(join(dir, 'b.bin'), b)
+    return dir
+  }
+
+  it('load when each shard matches its checksum', async () => {
+    const m = await loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)]))
+    expect([...m.params.dense!.kernel.data, ...m.params.dense!.bias.data]).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it('two equal-size shards swapped (in the list or on disk) are refused, naming the shard', async () => {
+    expect(await message(loadTfjsModel(await withSums(['b.bin', 'a.bin'], [sha(a), sha(b)])))).toBe(
+      'b.bin: checksum mismatch (SHA-256 differs from model.json weightsManifest[0].purennSha256[0]): the file is damaged or not the shard listed there',
+    )
+    const dir = await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)])
+    await fs.writeFile(join(dir, 'a.bin'), b)
+    await fs.writeFile(join(dir, 'b.bin'), a)
+    expect(await message(loadTfjsModel(dir))).toMatch(/^a\.bin: checksum mismatch .*purennSha256\[0\]\)/)
+  })
+
+  it('a flipped bit in the second shard is refused, naming it', async () => {
+    const dir = await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)])
+    const bytes = new Uint8Array(b.slice().buffer)
+    bytes[5]! ^= 0x10
+    await fs.writeFile(join(dir, 'b.bin'), bytes)
+    expect(await message(loadTfjsModel(dir))).toMatch(/^b\.bin: checksum mismatch .*purennSha256\[1\]\)/)
+  })
+
+  it('a wrong count or a malformed checksum is an error naming the field', async () => {
+    expect(await message(loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a)])))).toBe(
+      'model.json: weightsManifest[0].purennSha256: 1 checksums for 2 paths',
+    )
+    expect(await message(loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a), 'abc'])))).toBe(
+      'model.json: weightsManifest[0].purennSha256[1]: expected 64 lowercase hexadecimal digits (a SHA-256), got "abc"',
     )
   })
 })
