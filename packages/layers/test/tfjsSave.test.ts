@@ -315,7 +315,8 @@ describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () =>
     }
     expect(json.weightsManifest[0]!.purennSha256).toEqual([createHash('sha256').update(shard).digest('hex')])
     // TF.js reads the folder as from a web server (its HTTP loader parses model.json itself)
-    const fetchFunc = async (url: string) => new Response(readFileSync(join(dir, url.replace(/^.*\//, ''))))
+    const fetchFunc = async (url: string | URL | Request) =>
+      new Response(readFileSync(join(dir, String(url).replace(/^.*\//, ''))))
     const m = await tf.loadLayersModel(`http://localhost/model/model.json`, { fetchFunc })
     const x = uniform(key(1), [5, 4], { minval: -1, maxval: 1 })
     expect(maxAbsDiff(tfPredict(m, x), applyModel(model, x).y.data)).toBeLessThan(1e-6)
