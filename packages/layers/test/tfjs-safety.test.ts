@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { key } from '@purenn/tensor'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadTfjsModel } from '../src/index.js'
+import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential } from '../src/index.js'
 
 // The TF.js loader reads only what the manifest may name: regular files inside the model folder,
 // each once, sizes checked before anything is allocated, and messages that say nothing about
@@ -283,6 +284,27 @@ describe('loadTfjsModel: fuzzed model.json and shards', () => {
         },
       ),
       { numRuns: 150, seed: 12 },
+    )
+  }, 30_000)
+})
+
+describe('loadTfjsModel: fuzzed shards of a folder saveTfjsModel wrote (with purennSha256)', () => {
+  it('every single-bit flip in the shard is refused, naming the shard', async () => {
+    const dir = join(root, `saved-${counter++}`)
+    const arch = sequential([dense({ units: 4 }), dense({ units: 2 })], { inputShape: [3] })
+    await saveTfjsModel(initModel(arch, { key: key(3) }), dir)
+    const shardPath = join(dir, 'group1-shard1of1.bin')
+    const shard = new Uint8Array(await fs.readFile(shardPath))
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: shard.length * 8 - 1 }), async (bit) => {
+        const flipped = shard.slice()
+        flipped[bit >> 3]! ^= 1 << (bit & 7)
+        await fs.writeFile(shardPath, flipped)
+        expect(await message(loadTfjsModel(dir))).toMatch(
+          /^group1-shard1of1\.bin: checksum mismatch \(SHA-256 differs from model\.json weightsManifest\[0\]\.purennSha256\[0\]\)/,
+        )
+      }),
+      { numRuns: 100, seed: 12 },
     )
   }, 30_000)
 })
