@@ -7,6 +7,7 @@ import {
   type AnyLayer,
   alphaDropout,
   averagePooling2d,
+  conv2d,
   dense,
   flatten,
   gaussianDropout,
@@ -62,6 +63,12 @@ export const savedConfigCases = (): ReadonlyArray<readonly [string, AnyLayer]> =
     layerNormalization({ axis: [1, 2], epsilon: 1e-5, center: false, name: 'ln' }),
   ],
   ['layerNormalization axis -2', layerNormalization({ axis: -2, scale: false })],
+  ['conv2d', conv2d({ filters: 2, kernelSize: 3 })],
+  [
+    'conv2d pairs',
+    conv2d({ filters: 4, kernelSize: [3, 1], strides: 2, padding: 'same', useBias: false, name: 'c' }),
+  ],
+  ['conv2d dilation', conv2d({ filters: 1, kernelSize: [2, 2], dilationRate: [2, 1], activation: 'relu' })],
 ]
 
 /** A small model holding a layer of each of these kinds, with weights from `key(7)`. */
