@@ -17,7 +17,7 @@ import {
   mcAlphaDropoutFromConfig,
 } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
-import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { reshape } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
@@ -179,8 +179,8 @@ const builtins: {
   GaussianNoise: gaussianNoiseFromConfig,
   Normalization: normalizationFromConfig,
   Conv2D: builtin(conv2d),
-  MaxPooling2D: maxPooling2dFromConfig,
-  AveragePooling2D: averagePooling2dFromConfig,
+  MaxPooling2D: builtin(maxPooling2d),
+  AveragePooling2D: builtin(averagePooling2d),
   GlobalAveragePooling2D: builtin(globalAveragePooling2d),
   LayerNormalization: layerNormalizationFromConfig,
   Reshape: builtin(reshape),
