@@ -10,12 +10,7 @@ import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
 import { addFromConfig, concatenateFromConfig } from './merge.js'
-import {
-  alphaDropoutFromConfig,
-  gaussianDropoutFromConfig,
-  gaussianNoiseFromConfig,
-  mcAlphaDropoutFromConfig,
-} from './noise.js'
+import { alphaDropout, gaussianDropout, gaussianNoise, mcAlphaDropout } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
@@ -173,10 +168,10 @@ const builtins: {
   Sequential: sequentialFromConfig,
   PReLU: preluFromConfig,
   RReLU: rreluFromConfig,
-  AlphaDropout: alphaDropoutFromConfig,
-  MCAlphaDropout: mcAlphaDropoutFromConfig,
-  GaussianDropout: gaussianDropoutFromConfig,
-  GaussianNoise: gaussianNoiseFromConfig,
+  AlphaDropout: builtin(alphaDropout),
+  MCAlphaDropout: builtin(mcAlphaDropout),
+  GaussianDropout: builtin(gaussianDropout),
+  GaussianNoise: builtin(gaussianNoise),
   Normalization: normalizationFromConfig,
   Conv2D: builtin(conv2d),
   MaxPooling2D: builtin(maxPooling2d),

@@ -22,7 +22,7 @@ import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
-import { alphaDropout, gaussianDropout, gaussianNoise } from './noise.js'
+import { alphaDropout, gaussianDropout, gaussianNoise, type RateOptions } from './noise.js'
 import { normalization } from './normalization.js'
 import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d, type Pooling2dOptions } from './pooling.js'
@@ -587,7 +587,7 @@ const preluOf: Convert = (c, path, name) =>
   )
 
 const rateOf =
-  (make: typeof alphaDropout): Convert =>
+  (make: (opts: RateOptions) => AnyBlock): Convert =>
   (c, path, name) =>
     pipe(
       decode(t.type({ rate: FiniteNumber }), c, path),
