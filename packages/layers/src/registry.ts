@@ -13,7 +13,7 @@ import { addFromConfig, concatenateFromConfig } from './merge.js'
 import { alphaDropout, gaussianDropout, gaussianNoise, mcAlphaDropout } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
 import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
-import { preluFromConfig, rreluFromConfig } from './prelu.js'
+import { prelu, rrelu } from './prelu.js'
 import { reshape } from './reshape.js'
 import { sequentialFromConfig } from './sequential.js'
 import {
@@ -166,8 +166,8 @@ const builtins: {
   Dropout: builtin(dropout),
   MCDropout: builtin(mcDropout),
   Sequential: sequentialFromConfig,
-  PReLU: preluFromConfig,
-  RReLU: rreluFromConfig,
+  PReLU: builtin(prelu),
+  RReLU: builtin(rrelu),
   AlphaDropout: builtin(alphaDropout),
   MCAlphaDropout: builtin(mcAlphaDropout),
   GaussianDropout: builtin(gaussianDropout),
