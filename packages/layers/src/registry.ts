@@ -8,7 +8,7 @@ import { dropout, mcDropout } from './dropout.js'
 import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
-import { layerNormalizationFromConfig } from './layerNormalization.js'
+import { layerNormalization } from './layerNormalization.js'
 import { addFromConfig, concatenateFromConfig } from './merge.js'
 import { alphaDropout, gaussianDropout, gaussianNoise, mcAlphaDropout } from './noise.js'
 import { normalizationFromConfig } from './normalization.js'
@@ -177,7 +177,7 @@ const builtins: {
   MaxPooling2D: builtin(maxPooling2d),
   AveragePooling2D: builtin(averagePooling2d),
   GlobalAveragePooling2D: builtin(globalAveragePooling2d),
-  LayerNormalization: layerNormalizationFromConfig,
+  LayerNormalization: builtin(layerNormalization),
   Reshape: builtin(reshape),
   Embedding: builtin(embedding),
   Serial: serialFromConfig,
