@@ -23,10 +23,10 @@ import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
-import { alphaDropout, gaussianDropout, gaussianNoise } from './noise.js'
+import { alphaDropout, gaussianDropout, gaussianNoise, type RateOptions } from './noise.js'
 import { normalization } from './normalization.js'
 import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
-import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d, type Pooling2dOptions } from './pooling.js'
 import { prelu } from './prelu.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { reshape } from './reshape.js'
@@ -599,7 +599,7 @@ const preluOf: Convert = (c, path, name) =>
   )
 
 const rateOf =
-  (make: typeof alphaDropout): Convert =>
+  (make: (opts: RateOptions) => AnyBlock): Convert =>
   (c, path, name) =>
     pipe(
       decode(t.type({ rate: FiniteNumber }), c, path),
@@ -756,7 +756,7 @@ const conv2dOf: Convert = (c, path, name) =>
 const PoolingC = t.partial({ pool_size: SizeC, strides: t.union([SizeC, t.null]), padding: PaddingStrC })
 // Keras 2 and TF.js default pool_size to 2; strides null (or absent) means the pool size
 const poolingOf =
-  (make: typeof maxPooling2d): Convert =>
+  (make: (opts: Pooling2dOptions) => AnyBlock): Convert =>
   (c, path, name) =>
     pipe(
       decode(PoolingC, c, path),
