@@ -3,12 +3,7 @@ import { checkGrads, tensorArb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import {
-  activation,
-  activations,
-  leakyRelu,
-  fromConfig,
-} from '../src/index.js'
+import { activation, activations, fromConfig, leakyRelu } from '../src/index.js'
 import { activation64, expectClose } from './helpers/fd64.js'
 
 describe('activation layer', () => {
