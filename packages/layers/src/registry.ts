@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
+import { activationLayer, leakyRelu } from './activation.js'
 import { batchNormalization } from './batchNormalization.js'
 import { conv2d } from './conv2d.js'
 import type { ConfigSchema } from './define.js'
@@ -205,8 +205,8 @@ const builtins: {
 } = Object.freeze({
   Dense: builtin(dense),
   Flatten: builtin(flatten),
-  Activation: activationLayerFromConfig,
-  LeakyReLU: leakyReluFromConfig,
+  Activation: builtin(activationLayer),
+  LeakyReLU: builtin(leakyRelu),
   BatchNormalization: builtin(batchNormalization),
   Dropout: builtin(dropout),
   MCDropout: builtin(mcDropout),
