@@ -40,6 +40,7 @@ interface Runtime {
     nesterov: number,
   ) => void
   view: Float32Array
+  readonly exports: Record<string, unknown>
 }
 
 type MatmulFn = (
@@ -87,6 +88,7 @@ const load = (): Runtime | null => {
       rms: ex.rms as Runtime['rms'],
       nadam: ex.nadam as Runtime['nadam'],
       view: new Float32Array(memory.buffer),
+      exports: ex,
     }
   } catch {
     return null
@@ -227,7 +229,17 @@ const memoryView = (r: Runtime, end: number): Float32Array | undefined => {
 }
 
 /**
- * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels; `aT`: A stored
+ * A step run on C in the kernels' memory after the product and before C is copied out
+ * (the fused dense layer's bias and activation): `run(c, free)` gets C's byte offset and
+ * the start of `bytes` free bytes after it, reserved for it; the memory does not grow.
+ */
+export interface WasmEpilogue {
+  readonly bytes: number
+  readonly run: (c: number, free: number) => void
+}
+
+/**
+ * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels (then `epilogue`, if given, on C); `aT`: A stored
  * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
  * not available or the operands do not fit the memory; the caller then uses the js kernels.
  */
@@ -243,11 +255,12 @@ export const wasmMatmulInto = (
   N: number,
   bT: boolean,
   aT: boolean,
+  epilogue?: WasmEpilogue,
 ): boolean => {
   const r = rt()
   if (r === null) return false
   if (M === 0 || N === 0) return true
-  if (K === 0) {
+  if (K === 0 && epilogue === undefined) {
     c.fill(0, cOff, cOff + M * N)
     return true
   }
@@ -258,7 +271,8 @@ export const wasmMatmulInto = (
   const offB = align(offA + 4 * M * K + 32)
   const offP = align(offB + 4 * K * N + 32)
   const offC = offP + grid.chunks * packStride
-  const view = memoryView(r, offC + 4 * M * N + 32)
+  const free = align(offC + 4 * M * N + 32)
+  const view = memoryView(r, epilogue === undefined ? free : free + epilogue.bytes)
   if (view === undefined) return false
   view.set(a.subarray(aOff, aOff + M * K), offA / 4)
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
@@ -282,6 +296,21 @@ export const wasmMatmulInto = (
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)
+  epilogue?.run(offC, free)
   c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
   return true
+}
+
+/**
+ * The exports of the kernels' instance on the calling thread and a view of its memory
+ * grown to at least `end` bytes, for the kernels of other files (`softmax-run.ts`,
+ * `dense-run.ts`); undefined when the kernels are not available or `end` does not fit.
+ * The view is valid until the memory grows again.
+ */
+export const wasmInstance = (
+  end: number,
+): { readonly exports: Record<string, unknown>; readonly view: Float32Array } | undefined => {
+  const r = rt()
+  const view = r === null ? undefined : memoryView(r, end)
+  return r === null || view === undefined ? undefined : { exports: r.exports, view }
 }

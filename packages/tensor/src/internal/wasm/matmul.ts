@@ -57,6 +57,8 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
+import { denseKernels } from './dense.js'
+import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
@@ -317,4 +319,8 @@ export const kernelModuleBytes = (shared: boolean): Uint8Array =>
     momentum(),
     rms(),
     nadam(),
+    softmaxRows(),
+    softmaxVjp(),
+    softmaxXent(),
+    ...denseKernels(),
   ])
