@@ -1,0 +1,76 @@
+/**
+ * Where the time of a training step goes: runs training steps of the chapter's batch-norm
+ * model with Adam under the V8 sampling profiler (`node:inspector`, in this process) and
+ * prints self time per function and per source file, largest first. Inputs are random; the
+ * work does not depend on the values. The kernel set and thread count are the process's
+ * (`PURENN_KERNELS`, `PURENN_THREADS`).
+ *
+ * Run: npx tsc -b && npx tsx bench/profile-step.ts [batch] [steps]   (defaults 32 and 300)
+ */
+import { Session } from 'node:inspector/promises'
+import { bnAfter } from '../examples/lib/chapter.js'
+import { accuracy, initModel, sparseCategoricalCrossentropy } from '../packages/layers/dist/index.js'
+import { adam } from '../packages/optim/dist/index.js'
+import { getKernels, getThreads, key, tensor, uniform } from '../packages/tensor/dist/index.js'
+import { makeTrainer } from '../packages/train/dist/index.js'
+
+/** The part of a V8 CPU profile this script reads. */
+interface Profile {
+  readonly nodes: readonly {
+    readonly id: number
+    readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  }[]
+  readonly samples: readonly number[]
+  readonly timeDeltas: readonly number[]
+}
+
+const [batchArg = '32', stepsArg = '300'] = process.argv.slice(2)
+const batchSize = Number(batchArg)
+const steps = Number(stepsArg)
+if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(steps) || steps < 1)
+  throw new Error(`usage: profile-step.ts [batch >= 1] [steps >= 1], got ${batchArg} ${stepsArg}`)
+
+const model = initModel(bnAfter(), { key: key(0) })
+const batch = {
+  x: uniform(key(1), [batchSize, 28, 28]),
+  y: tensor(Float32Array.from({ length: batchSize }, (_, i) => i % 10)),
+}
+const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [accuracy], optimizer: adam() })
+let s = trainer.init(model)
+for (let i = 0; i < 20; i++) s = trainer.step(s, batch, key(i)).state // warm-up
+
+const session = new Session()
+session.connect()
+await session.post('Profiler.enable')
+await session.post('Profiler.setSamplingInterval', { interval: 200 })
+await session.post('Profiler.start')
+const t0 = performance.now()
+for (let i = 0; i < steps; i++) s = trainer.step(s, batch, key(100 + i)).state
+const ms = (performance.now() - t0) / steps
+const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile }
+session.disconnect()
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]))
+const fn = new Map<string, number>()
+const file = new Map<string, number>()
+let total = 0
+profile.samples.forEach((id, i) => {
+  const dt = profile.timeDeltas[i] ?? 0
+  const f = byId.get(id)
+  const where = f === undefined ? '?' : f.url.split('/').slice(-2).join('/') || '(native)'
+  const name = f === undefined ? '?' : `${f.functionName || '(anonymous)'}  ${where}:${f.lineNumber + 1}`
+  fn.set(name, (fn.get(name) ?? 0) + dt)
+  file.set(where, (file.get(where) ?? 0) + dt)
+  total += dt
+})
+const top = (m: Map<string, number>, n: number) =>
+  [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+    .join('\n')
+console.log(
+  `profile of ${steps} steps, batch ${batchSize}, Adam, kernels ${getKernels()}, ${getThreads()} thread(s): ${ms.toFixed(2)} ms/step (with the profiler on)`,
+)
+console.log(`\nself time by function (top 25)\n${top(fn, 25)}`)
+console.log(`\nself time by file (top 15)\n${top(file, 15)}`)
