@@ -18,7 +18,7 @@ import {
   sequential,
 } from '@purenn/layers'
 import { key, type Tree, tensor, uniform } from '@purenn/tensor'
-import { unzipSync } from 'fflate'
+import { unzipSync, zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { kerasArchive, kerasModelFromBytes, loadKerasModel } from '../src/index.js'
 
@@ -98,9 +98,25 @@ describe('issue 10 kinds in .keras files', () => {
     expect(layers[2]!.config.activation).toBe('hard_silu')
     expect(layers[4]!.config.negative_slope).toBeCloseTo(0.15, 12)
     expect(layers[8]!.config.activation).toBe('hard_sigmoid')
-    // hard_sigmoid is written (Keras 3's definition equals purenn's) but not read back: TF.js and
-    // Keras 2 files use the same name for clip(0.2x + 0.5, 0, 1)
-    await expect(kerasModelFromBytes(bytes)).rejects.toThrow(/"hard_sigmoid" is not an activation purenn has/)
+    // read back as purenn's hardSigmoid (Keras 3's relu6(x + 3)/6: metadata.json says Keras 3)
+    const back = await kerasModelFromBytes(bytes)
+    expect(back.layer.layers.map((l) => l.config.activation ?? null)[7]).toBe('hardSigmoid')
+    const x = uniform(key(7), [64, 3], { minval: -8, maxval: 8 })
+    expect(maxAbsDiff(applyModel(back, x).y.data, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-7)
+  })
+
+  it('hard_sigmoid in a .keras file not written by Keras 3 (tf.keras 2.x meant clip(0.2x + 0.5)) is refused, naming the layer', async () => {
+    const model = initModel(
+      sequential([dense({ units: 2, activation: 'hardSigmoid' })], { inputShape: [3] }),
+      {
+        key: key(8),
+      },
+    )
+    const files = unzipSync(await kerasArchive(model))
+    files['metadata.json'] = new TextEncoder().encode(JSON.stringify({ keras_version: '2.15.0' }))
+    await expect(kerasModelFromBytes(zipSync(files))).rejects.toThrow(
+      /config\.json: .*layers\[1\]\.config\.activation: "hard_sigmoid" in a TF\.js or Keras 2 file is clip\(0\.2x \+ 0\.5, 0, 1\), which purenn does not have/,
+    )
   })
 
   it('purenn -> .keras -> purenn without hardSigmoid: predictions equal within 1e-7', async () => {
