@@ -13,6 +13,7 @@ import { unzipSync } from 'fflate'
 import type { File, Group } from 'h5wasm'
 import { datasetAt, groupAt, readH5, stringAttr, stringsAttr } from './h5.js'
 import { kerasSnakeCase } from './names.js'
+import { kerasOptimizerLayout, slotIndex } from './optimizers.js'
 
 /**
  * Options of {@link loadKerasModel} and {@link kerasModelFromBytes}: the input shape, needed
@@ -26,7 +27,7 @@ import { kerasSnakeCase } from './names.js'
  * ```
  * @category Keras
  */
-export type LoadKerasModelOptions = LoadTfjsModelOptions
+export type LoadKerasModelOptions = Omit<LoadTfjsModelOptions, 'keras3'>
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 type LayerSpec = { readonly class_name: string; readonly config: { readonly [k: string]: Json } }
@@ -44,6 +45,10 @@ const describe = (bytes: Uint8Array): string => {
 }
 
 const fail = (where: string, what: string): Error => new Error(`loadKerasModel: ${where}: ${what}`)
+
+/** Whether a `keras_version` string ("3.15.1") is Keras 3 or later. */
+const isKeras3 = (version: unknown): boolean =>
+  typeof version === 'string' && Number.parseInt(version.split('.')[0] ?? '', 10) >= 3
 
 /** The layer list of a Keras model config (`{ class_name: 'Sequential', config: { layers } }`). */
 const layersOf = (config: Json, where: string): readonly LayerSpec[] => {
@@ -188,7 +193,7 @@ const optimizerOf = (
   weights: Weights,
   vars: readonly (Float32Array | number)[],
   model: Model<Sequential>,
-  opts: LoadKerasModelOptions,
+  opts: LoadTfjsModelOptions,
 ): OptimizerWeights | undefined => {
   if (vars.length === 0) return undefined
   const compile = isObj(config) ? config.compile_config : undefined
@@ -202,27 +207,31 @@ const optimizerOf = (
     'p',
   ]).map((s) => s.weight)
   const k = trainable.length
-  const momentum = typeof optConfig.momentum === 'number' ? optConfig.momentum : 0
-  const layout: Record<string, readonly string[]> = {
-    Adam: ['momentum', 'velocity'],
-    SGD: momentum > 0 ? ['momentum'] : [],
-  }
-  const slotNames = layout[className]
-  if (slotNames === undefined)
+  const layout = kerasOptimizerLayout(className, optConfig)
+  if (typeof layout === 'string')
     throw fail(
       where,
-      `the variables of ${className} are not read (purenn reads those of Adam and SGD); kerasModelFromBytes / loadKerasModel read the model alone`,
+      `the variables of ${className} are not read (${layout}); kerasModelFromBytes / loadKerasModel read the model alone`,
     )
-  if (className === 'Adam' && optConfig.amsgrad === true)
-    throw fail(where, 'Adam with amsgrad: its velocity_hat variables are not read')
-  const expected = 2 + slotNames.length * k
+  const slotNames = layout.slots
+  const expected = 2 + slotNames.length * k + layout.scalars.length
   // compiled but never trained: Keras keeps iterations (0) and the learning rate, no slots yet
   const unbuilt = vars.length === 2 && vars[0] === 0
   if (vars.length !== expected && !unbuilt)
     throw fail(
       'model.weights.h5: optimizer/vars',
-      `${vars.length} variables where ${className} over ${k} trainable weights has ${expected} (iterations, learning_rate${slotNames.map((n) => `, ${n}`).join('')} per weight)`,
+      `${vars.length} variables where ${className} over ${k} trainable weights has ${expected} (iterations, learning_rate${slotNames.map((n) => `, ${n}`).join('')} per weight${layout.scalars.map(([n]) => `, ${n}`).join('')})`,
     )
+  const scalars: Record<string, number> = {}
+  layout.scalars.forEach(([name, initial], i) => {
+    const v = unbuilt ? initial : vars[2 + slotNames.length * k + i]!
+    if (typeof v !== 'number')
+      throw fail(
+        `model.weights.h5: optimizer/vars/${2 + slotNames.length * k + i}`,
+        `${className}'s ${name}: expected a scalar, found ${v.length} values`,
+      )
+    scalars[name] = v
+  })
   const [iterations, learningRate] = vars as [number, number]
   if (typeof iterations !== 'number' || !Number.isSafeInteger(iterations) || iterations < 0)
     throw fail(
@@ -231,12 +240,13 @@ const optimizerOf = (
     )
   const slots: Record<string, Tree> = {}
   slotNames.forEach((slot, j) => {
-    // Keras keeps the slots of one weight together: vars[2 + i·slots + j]
+    // Adam, SGD, Nadam, Adamax keep the slots of one weight together (vars[2 + i·slots + j]),
+    // RMSprop each slot's weights together (vars[2 + j·k + i])
     const byName = new Map<string, Float32Array>()
     trainable.forEach((name, i) => {
       const v = unbuilt
         ? new Float32Array(weights.parts[weights.specs.findIndex((s) => s.name === name)]!.length)
-        : vars[2 + i * slotNames.length + j]!
+        : vars[slotIndex(layout, k, i, j)]!
       byName.set(name, typeof v === 'number' ? new Float32Array([v]) : v)
     })
     const parts = weights.specs.map((spec, i) => byName.get(spec.name) ?? weights.parts[i]!)
@@ -260,6 +270,7 @@ const optimizerOf = (
     iterations,
     config: { ...optConfig, learning_rate: learningRate },
     slots,
+    ...(layout.scalars.length === 0 ? {} : { scalars }),
   }
 }
 
@@ -389,6 +400,13 @@ const readKeras = async (
         `a zip without ${configBytes === undefined ? 'config.json' : 'model.weights.h5'}: not a Keras 3 .keras file`,
       )
     const config = parseJson(new TextDecoder().decode(configBytes), 'config.json')
+    const metadata =
+      entries['metadata.json'] === undefined
+        ? undefined
+        : parseJson(new TextDecoder().decode(entries['metadata.json']), 'metadata.json')
+    // `hard_sigmoid` means Keras 3's relu6(x + 3)/6 only in files Keras 3 wrote (tf.keras 2.13+
+    // also wrote .keras files, with Keras 2's clip(0.2x + 0.5, 0, 1))
+    const keras3 = isObj(metadata) && isKeras3(metadata.keras_version)
     const layers = layersOf(config, 'config.json')
     const w = await readH5(weightsBytes, (file) => ({
       weights: kerasWeights(file, layers),
@@ -397,12 +415,14 @@ const readKeras = async (
     const model = withContext('config.json', () =>
       tfjsModelFromArtifacts(
         { modelTopology: config, weightSpecs: w.weights.specs, weightData: concat(w.weights.parts) },
-        opts,
+        { ...opts, keras3 },
       ),
     )
     return {
       model,
-      optimizer: withOptimizer ? optimizerOf(config, w.weights, w.optimizer, model, opts) : undefined,
+      optimizer: withOptimizer
+        ? optimizerOf(config, w.weights, w.optimizer, model, { ...opts, keras3 })
+        : undefined,
     }
   }
   if (startsWith(bytes, HDF5)) {
@@ -417,7 +437,7 @@ const readKeras = async (
         )
       const config = parseJson(modelConfig, '.h5 model_config')
       layersOf(config, '.h5 model_config')
-      return { config, weights: legacyWeights(file) }
+      return { config, weights: legacyWeights(file), keras3: isKeras3(stringAttr(file, 'keras_version')) }
     })
     const model = withContext('.h5 model_config', () =>
       tfjsModelFromArtifacts(
@@ -426,7 +446,7 @@ const readKeras = async (
           weightSpecs: read.weights.specs,
           weightData: concat(read.weights.parts),
         },
-        opts,
+        { ...opts, keras3: read.keras3 },
       ),
     )
     return { model, optimizer: undefined }
