@@ -86,6 +86,52 @@ const weightNames = (spec: LayerSpec, count: number): string[] => {
 interface Weights {
   readonly specs: TfjsWeightSpec[]
   readonly parts: Float32Array[]
+  /** Statistics of `Normalization` layers adapted in Keras, by index in the layer list. */
+  readonly adapted: Map<number, { readonly mean: number[]; readonly variance: number[] }>
+}
+
+/** Whether a Normalization layer's config leaves its statistics to weights (it was adapted). */
+const isAdapted = (spec: LayerSpec): boolean =>
+  spec.class_name === 'Normalization' &&
+  (spec.config.mean === null || spec.config.mean === undefined) &&
+  (spec.config.variance === null || spec.config.variance === undefined)
+
+/**
+ * The config with the statistics of adapted `Normalization` layers written in, as
+ * `Normalization(mean=..., variance=...)` would have them: purenn's normalization keeps them
+ * in its config.
+ */
+const withAdapted = (config: Json, w: Weights): Json => {
+  if (w.adapted.size === 0) return config
+  const c = config as { config: { layers: LayerSpec[] } }
+  return {
+    ...(config as { [k: string]: Json }),
+    config: {
+      ...(c.config as unknown as { [k: string]: Json }),
+      layers: c.config.layers.map((l, i) => {
+        const stats = w.adapted.get(i)
+        return stats === undefined ? l : { ...l, config: { ...l.config, ...stats } }
+      }) as unknown as Json,
+    },
+  }
+}
+
+/** An adapted Normalization's `vars`: 0 the mean, 1 the variance (float32, one shape), 2 the count. */
+const adaptedStatistics = (vars: Group, where: string) => {
+  const read = (i: number, what: string): Float32Array => {
+    const d = datasetAt(vars, String(i))
+    if (d === undefined) throw fail(where, `an adapted Normalization without its ${what} (vars/${i})`)
+    if (!(d.value instanceof Float32Array))
+      throw fail(`${where}/${i}`, `the ${what} has dtype ${JSON.stringify(d.dtype)}; expected float32`)
+    return d.value
+  }
+  const mean = read(0, 'mean')
+  const variance = read(1, 'variance')
+  if (mean.length !== variance.length)
+    throw fail(where, `the mean has ${mean.length} values and the variance ${variance.length}`)
+  const bad = [...mean, ...variance].findIndex((v) => !Number.isFinite(v))
+  if (bad >= 0) throw fail(where, 'the adapted statistics hold a NaN or an infinity')
+  return { mean: Array.from(mean), variance: Array.from(variance) }
 }
 
 const pushDataset = (w: Weights, group: Group, path: string, name: string, where: string): void => {
@@ -105,9 +151,9 @@ const pushDataset = (w: Weights, group: Group, path: string, name: string, where
  * is recomputed from the config).
  */
 const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
-  const w: Weights = { specs: [], parts: [] }
+  const w: Weights = { specs: [], parts: [], adapted: new Map() }
   const counts = new Map<string, number>()
-  for (const spec of layers) {
+  for (const [index, spec] of layers.entries()) {
     if (spec.class_name === 'InputLayer') continue
     const base = kerasSnakeCase(spec.class_name)
     const n = counts.get(base) ?? 0
@@ -116,6 +162,10 @@ const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
     const vars = groupAt(file, `layers/${key}/vars`)
     const where = `model.weights.h5: layers/${key}`
     if (vars === undefined) continue
+    if (isAdapted(spec)) {
+      w.adapted.set(index, adaptedStatistics(vars, where))
+      continue
+    }
     const layerName =
       stringAttr(vars, 'name') ?? (typeof spec.config.name === 'string' ? spec.config.name : key)
     const count = vars.keys().length
@@ -134,7 +184,7 @@ const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
 
 /** A legacy `.h5` file's `model_weights`: one group per layer listing its `weight_names`. */
 const legacyWeights = (file: File): Weights => {
-  const w: Weights = { specs: [], parts: [] }
+  const w: Weights = { specs: [], parts: [], adapted: new Map() }
   const root = groupAt(file, 'model_weights')
   if (root === undefined) throw fail('.h5', 'no model_weights group')
   const layerNames = stringsAttr(root, 'layer_names') ?? root.keys()
@@ -260,7 +310,7 @@ const optimizerOf = (
         )
     })
     const slotModel = tfjsModelFromArtifacts(
-      { modelTopology: config, weightSpecs: weights.specs, weightData: concat(parts) },
+      { modelTopology: withAdapted(config, weights), weightSpecs: weights.specs, weightData: concat(parts) },
       { ...opts, allowNonFinite: true },
     )
     slots[slot] = zerosWhereFrozen(slotModel.params as Tree, model.trainable as TreeOf<boolean>)
@@ -348,14 +398,18 @@ export interface KerasModelWithOptimizer {
  * `config.json`'s `compile_config`).
  *
  * @remarks
- * Read for the optimizers whose variables are purenn's: `Adam` (`iterations`, `learning_rate`,
- * then `momentum` and `velocity` of each trainable weight in turn; AMSGrad is refused) and
- * `SGD` (`iterations`, `learning_rate`, and with momentum the `momentum` of each trainable
- * weight). Another class is an error naming it; load the model alone with
- * {@link kerasModelFromBytes}. The slots are trees shaped like the model's params (zeros for a
- * frozen layer's weights, which Keras' optimizer does not track); `config` is Keras' optimizer
- * config with `learning_rate` as stored. `@purenn/optim`'s `restoreAdamState` and
- * `restoreSgdState` turn the result into a state. Legacy `.h5` files give no optimizer.
+ * Read for the optimizers whose variables are purenn's, after `iterations` and `learning_rate`:
+ * `Adam` (`momentum` and `velocity` of each trainable weight in turn; AMSGrad is refused),
+ * `SGD` (with momentum, the `momentum` of each trainable weight), `RMSprop` (every weight's
+ * `velocity`, then with momentum every `momentum`, then when centered every
+ * `average_gradient`), `Nadam` (`momentum` and `velocity` in turn, then the scalar
+ * `u_product`, given in `scalars`) and `Adamax` (`momentum` and `norm` in turn). Another class
+ * is an error naming it; load the model alone with {@link kerasModelFromBytes}. The slots are
+ * trees shaped like the model's params (zeros for a frozen layer's weights, which Keras'
+ * optimizer does not track); `config` is Keras' optimizer config with `learning_rate` as
+ * stored. `@purenn/optim`'s `restoreAdamState`, `restoreSgdState`, `restoreRmspropState`,
+ * `restoreNadamState` and `restoreAdamaxState` turn the result into a state. Legacy `.h5`
+ * files give no optimizer.
  *
  * @param bytes - the `.keras` file's bytes
  * @param opts - `{ inputShape? }`
@@ -414,7 +468,11 @@ const readKeras = async (
     }))
     const model = withContext('config.json', () =>
       tfjsModelFromArtifacts(
-        { modelTopology: config, weightSpecs: w.weights.specs, weightData: concat(w.weights.parts) },
+        {
+          modelTopology: withAdapted(config, w.weights),
+          weightSpecs: w.weights.specs,
+          weightData: concat(w.weights.parts),
+        },
         { ...opts, keras3 },
       ),
     )
@@ -501,7 +559,16 @@ export const loadKerasModel = async (
       `loadKerasModel: ${path} is a folder; a purenn model folder is read by loadModel and a TF.js model folder by loadTfjsModel, both of @purenn/layers`,
     )
   if (!info.isFile()) throw new Error(`loadKerasModel: ${path} is not a regular file`)
-  return kerasModelFromBytes(new Uint8Array(await readFile(path)), opts)
+  return inFile(path, kerasModelFromBytes(new Uint8Array(await readFile(path)), opts))
+}
+
+/** A reader's error with the file's path after the function name: `loadKerasModel: m.keras: config.json: ...`. */
+const inFile = async <A>(path: string, read: Promise<A>): Promise<A> => {
+  try {
+    return await read
+  } catch (e) {
+    throw new Error(`loadKerasModel: ${path}: ${(e as Error).message.replace(/^loadKerasModel: /, '')}`)
+  }
 }
 
 /**
@@ -532,5 +599,5 @@ export const loadKerasModelWithOptimizer = async (
   opts: LoadKerasModelOptions = {},
 ): Promise<KerasModelWithOptimizer> => {
   await loadKerasModel(path, opts) // the same checks and messages for the file itself
-  return kerasModelWithOptimizerFromBytes(new Uint8Array(await readFile(path)), opts)
+  return inFile(path, kerasModelWithOptimizerFromBytes(new Uint8Array(await readFile(path)), opts))
 }

@@ -102,7 +102,7 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
  */
 export interface KerasSaveOptions {
   /**
-   * The optimizer's variables (Adam, or SGD with or without momentum), written as Keras 3
+   * The optimizer's variables (Adam, SGD with or without momentum, RMSprop, Nadam, Adamax), written as Keras 3
    * keeps them, with a `compile_config` so that `keras.models.load_model` compiles the model
    * and restores them.
    */
@@ -204,10 +204,11 @@ const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
  * regularizers `L1L2`), preceded by an `InputLayer` with the model's input shape. In
  * `model.weights.h5` each layer's variables are under `layers/<class in snake case, rank>/vars`
  * with the layer's name as the group's `name` attribute, as Keras 3 writes them. With
- * `options.optimizer` (Adam or SGD), `config.json` gets a `compile_config` (the optimizer's
- * Keras config, `options.loss`) and `model.weights.h5` the group `optimizer/vars`:
- * `iterations` (int64), `learning_rate`, then each trainable weight's slots together (Adam:
- * `momentum`, `velocity`), what Keras 3.15 writes after `fit`. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
+ * `options.optimizer` (Adam, SGD, RMSprop, Nadam or Adamax), `config.json` gets a
+ * `compile_config` (the optimizer's Keras config, `options.loss`) and `model.weights.h5` the
+ * group `optimizer/vars`: `iterations` (int64), `learning_rate`, then the slots in Keras'
+ * order (each trainable weight's slots together, as Adam's `momentum`, `velocity`; RMSprop's
+ * slot by slot), then Nadam's `u_product`: what Keras 3.15 writes after `fit`. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
  * its creation time (h5wasm offers no way to turn that off). Checked with Keras 3.15 (`scripts/fixtures/keras-fixtures.py check`): predictions
  * within 1e-6 of purenn's.
  *

@@ -20,6 +20,7 @@ import {
 import { key, type Tree, tensor, uniform } from '@purenn/tensor'
 import { unzipSync, zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
+import { writeH5 } from '../src/h5.js'
 import { kerasArchive, kerasModelFromBytes, loadKerasModel } from '../src/index.js'
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url))
@@ -142,5 +143,46 @@ describe('issue 10 kinds in .keras files', () => {
     const back = await kerasModelFromBytes(await kerasArchive(model))
     const x = uniform(key(6), [32, 3], { minval: -4, maxval: 4 })
     expect(maxAbsDiff(applyModel(back, x).y.data, applyModel(model, x).y.data)).toBeLessThanOrEqual(1e-7)
+  })
+})
+
+// adapted.keras: Keras 3.15 (keras-fixtures.py write-adapted) adapted a Normalization on data, so
+// its statistics are weights (vars mean, variance, count), not config; a Dense uses hard_sigmoid.
+describe('a Normalization adapted in Keras (statistics in weights)', () => {
+  it("reads the mean and variance from model.weights.h5 bitwise; predictions within 1e-6 of Keras'", async () => {
+    const want = JSON.parse(readFileSync(fixture('adapted.json'), 'utf8')) as {
+      weights: string[]
+      mean: number[]
+      variance: number[]
+      inputs: number[][]
+      outputs: number[][]
+    }
+    expect(want.weights).toEqual(['normalization/mean', 'normalization/variance', 'normalization/count'])
+    const model = await loadKerasModel(fixture('adapted.keras'))
+    const norm = model.layer.layers[0]!
+    expect(norm.kind).toBe('Normalization')
+    expect(norm.config.mean).toEqual(want.mean.map(Math.fround))
+    expect(norm.config.variance).toEqual(want.variance.map(Math.fround))
+    // the statistics are those of the adapted data, far from 0 and 1
+    expect(Math.max(...want.mean.map(Math.abs))).toBeGreaterThan(10)
+    const x = tensor(want.inputs.flat(), [want.inputs.length, 5])
+    const diff = maxAbsDiff(applyModel(model, x).y.data, want.outputs.flat())
+    console.log(`adapted.keras: Keras 3.15 vs purenn max |Δp| ${diff}`)
+    expect(diff).toBeLessThanOrEqual(1e-6)
+  })
+
+  it('adapted statistics of different lengths are refused, naming the file and the group', async () => {
+    const files: Record<string, Uint8Array> = unzipSync(
+      new Uint8Array(readFileSync(fixture('adapted.keras'))),
+    )
+    files['model.weights.h5'] = await writeH5((f) => {
+      const vars = f.create_group('layers').create_group('normalization').create_group('vars')
+      vars.create_attribute('name', 'normalization')
+      vars.create_dataset({ name: '0', data: new Float32Array(5), shape: [5], dtype: '<f4' })
+      vars.create_dataset({ name: '1', data: new Float32Array(4), shape: [4], dtype: '<f4' })
+    })
+    await expect(kerasModelFromBytes(zipSync(files))).rejects.toThrow(
+      /loadKerasModel: model\.weights\.h5: layers\/normalization: the mean has 5 values and the variance 4/,
+    )
   })
 })

@@ -641,7 +641,7 @@ const normalizationOf: Convert = (c, path, name) =>
       const variance = flat(d.variance)
       if (!list(mean) || !list(variance))
         return E.left(
-          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which purenn does not read`,
+          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which loadKerasModel of @purenn/keras reads from .keras files`,
         )
       const axis = Array.isArray(d.axis) ? d.axis[0] : (d.axis ?? -1)
       return build(path, () => normalization({ axis, mean, variance, ...name }))
