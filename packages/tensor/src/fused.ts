@@ -8,10 +8,18 @@
 
 import { add, div, mul, sqrt, sub } from './arith.js'
 import { ShapeError } from './errors.js'
+import { kernelSet } from './internal/kernel-set.js'
 import { expand } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
+import {
+  BN_WASM_MIN,
+  wasmAffineInto,
+  wasmColumnMoments,
+  wasmDxInto,
+  wasmGradSums,
+} from './internal/wasm/batchnorm-run.js'
 import { matmul } from './linalg.js'
 import { relu as reluOf } from './nn.js'
 import { type Axes, mean as meanOf, variance as varianceOf } from './reduce.js'
@@ -114,6 +122,13 @@ const layoutOf = (shape: readonly number[], reduced: readonly number[]): Layout 
 
 // ---------------------------------------------------------------------------------------
 // Kernels: float64 accumulation, one float32 rounding at the end
+//
+// With the kept positions last (no `index`), each loop first offers its work to the
+// WebAssembly pass of `internal/wasm/batchnorm.ts` that does the same float64 operations in
+// the same order (bitwise the same result), when the kernel set is 'wasm' and x has at least
+// BN_WASM_MIN elements; the js loop below it is the reference and the fallback.
+
+const bnWasm = (n: number): boolean => n >= BN_WASM_MIN && kernelSet() === 'wasm'
 
 /** Per kept position: the mean, then the biased variance about it (two passes). */
 const statsKernel = (x: Float32Array, L: Layout): { mean: Float64Array; variance: Float64Array } => {
@@ -121,13 +136,15 @@ const statsKernel = (x: Float32Array, L: Layout): { mean: Float64Array; variance
   const mean = new Float64Array(k)
   const variance = new Float64Array(k)
   if (index === undefined) {
-    for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) mean[j]! += x[i]!
-    for (let j = 0; j < k; j++) mean[j]! /= count
-    for (let i = 0; i < n; )
-      for (let j = 0; j < k; j++, i++) {
-        const c = x[i]! - mean[j]!
-        variance[j]! += c * c
-      }
+    if (!(bnWasm(n) && wasmColumnMoments(x, k, count, mean, variance))) {
+      for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) mean[j]! += x[i]!
+      for (let j = 0; j < k; j++) mean[j]! /= count
+      for (let i = 0; i < n; )
+        for (let j = 0; j < k; j++, i++) {
+          const c = x[i]! - mean[j]!
+          variance[j]! += c * c
+        }
+    }
   } else {
     for (let i = 0; i < n; i++) mean[index[i]!]! += x[i]!
     for (let j = 0; j < k; j++) mean[j]! /= count
@@ -151,7 +168,8 @@ const affineKernel = (
   const { n, k, index } = L
   const out = alloc(n)
   if (index === undefined) {
-    for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) out[i] = (x[i]! - shift[j]!) * a[j]! + b[j]!
+    if (!(bnWasm(n) && wasmAffineInto(x, k, shift, a, b, out)))
+      for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) out[i] = (x[i]! - shift[j]!) * a[j]! + b[j]!
   } else
     for (let i = 0; i < n; i++) {
       const j = index[i]!
@@ -172,12 +190,13 @@ const gradSumsKernel = (
   const sg = new Float64Array(k)
   const sgx = new Float64Array(k)
   if (index === undefined) {
-    for (let i = 0; i < n; )
-      for (let j = 0; j < k; j++, i++) {
-        const gi = g[i]!
-        sg[j]! += gi
-        sgx[j]! += gi * (x[i]! - shift[j]!)
-      }
+    if (!(bnWasm(n) && wasmGradSums(g, x, k, shift, sg, sgx)))
+      for (let i = 0; i < n; )
+        for (let j = 0; j < k; j++, i++) {
+          const gi = g[i]!
+          sg[j]! += gi
+          sgx[j]! += gi * (x[i]! - shift[j]!)
+        }
   } else
     for (let i = 0; i < n; i++) {
       const j = index[i]!
@@ -202,8 +221,9 @@ const dxKernel = (
   const { n, k, index } = L
   const out = alloc(n)
   if (index === undefined) {
-    for (let i = 0; i < n; )
-      for (let j = 0; j < k; j++, i++) out[i] = c[j]! * (g[i]! - m1[j]! - (x[i]! - shift[j]!) * m2[j]!)
+    if (!(bnWasm(n) && wasmDxInto(g, x, k, c, m1, shift, m2, out)))
+      for (let i = 0; i < n; )
+        for (let j = 0; j < k; j++, i++) out[i] = c[j]! * (g[i]! - m1[j]! - (x[i]! - shift[j]!) * m2[j]!)
   } else
     for (let i = 0; i < n; i++) {
       const j = index[i]!
