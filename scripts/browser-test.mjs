@@ -7,9 +7,11 @@
 // the plain one must run single-threaded. A screenshot goes to out/browser-test.png.
 // Then the docs site and its playground (scripts/browser/docs-site.mjs): links, search, no
 // console errors, the playground trains and its accuracy rises; screenshots out/playground.png
-// and out/docs-guide.png. Last, a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs).
+// and out/docs-guide.png. Then a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs).
+// Last, Debian's firefox-esr (puppeteer-core, WebDriver BiDi): the bundle's page trains to
+// Node's weights on 1 and 2 threads, and the playground trains (scripts/browser/firefox.mjs).
 // Usage: node scripts/browser-test.mjs   (after `tsc -b` and `pnpm run docs`; CHROMIUM=/path
-// overrides the browser)
+// and FIREFOX=/path override the browsers, FIREFOX=none leaves Firefox out)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -18,11 +20,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
 import { checkDocsSite } from './browser/docs-site.mjs'
+import { checkFirefox } from './browser/firefox.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
 if (!existsSync(executablePath)) {
   console.error(`browser test: no Chromium at ${executablePath} (apt-get install -y chromium)`)
+  process.exit(1)
+}
+// Debian's firefox-esr (FIREFOX=/path overrides it, FIREFOX=none leaves Firefox out)
+const firefoxPath = process.env.FIREFOX ?? '/usr/bin/firefox-esr'
+if (firefoxPath !== 'none' && !existsSync(firefoxPath)) {
+  console.error(
+    `browser test: no Firefox at ${firefoxPath} (apt-get install -y firefox-esr, or FIREFOX=none)`,
+  )
   process.exit(1)
 }
 const failures = []
@@ -190,6 +201,17 @@ try {
   // the same site: a guide's formulas typeset by KaTeX (scripts/browser/docs-maths.mjs)
   const { checkDocsMaths } = await import(pathToFileURL(join(root, 'scripts/browser/docs-maths.mjs')).href)
   await checkDocsMaths({ browser, site, out: join(root, 'out'), check })
+  // Firefox: the bundle's page and the playground again (scripts/browser/firefox.mjs)
+  if (firefoxPath === 'none') console.log('firefox: skipped (FIREFOX=none)')
+  else
+    await checkFirefox({
+      executablePath: firefoxPath,
+      bundleBase: base,
+      node: node1,
+      site,
+      out: join(root, 'out'),
+      check,
+    })
 } finally {
   await browser.close()
   server.close()

@@ -240,7 +240,10 @@ const showPredictions = (model: Model, test: Split, o: PlaygroundOptions) => {
       const text = document.createElement('span')
       text.className = 'label'
       text.textContent = `${classNames[p.c]} ${p.mean.toFixed(2)} ± ${p.std.toFixed(2)}`
-      row.append(fill, band, text)
+      const track = document.createElement('div')
+      track.className = 'track'
+      track.append(fill, band)
+      row.append(text, track)
       caption.append(row)
     }
     card.append(canvas, caption)

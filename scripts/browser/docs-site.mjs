@@ -26,7 +26,7 @@ const contentTypes = {
  * A static server of `dir` on 127.0.0.1: under `/isolated/` with the headers that make a page
  * cross-origin isolated, under `/plain/` without them (as GitHub Pages serves a site).
  */
-const serveStatic = async (dir) => {
+export const serveStatic = async (dir) => {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost')
     if (url.pathname === '/favicon.ico') {
@@ -158,6 +158,26 @@ const trainInPlayground = async (browser, base, mode, check, screenshot) => {
       ls.map((l) => Number(l.textContent.split('±')[1])).filter((v) => v > 0),
     )
     check(cards === 8 && stds.length > 0, `playground (${mode}): 8 test images with MC-dropout mean ± std`)
+    // each class's text sits clear of its bar and its ± std error bar (they used to cross it)
+    const crossings = await tab.$$eval('#predictions .bar', (rows) =>
+      rows.flatMap((row) => {
+        const text = row.querySelector('.label').getBoundingClientRect()
+        return [...row.querySelectorAll('.fill, .band')].flatMap((e) => {
+          const r = e.getBoundingClientRect()
+          const overlap =
+            r.width > 0 &&
+            r.left < text.right &&
+            r.right > text.left &&
+            r.top < text.bottom &&
+            r.bottom > text.top
+          return overlap ? [`${row.querySelector('.label').textContent} (${e.className})`] : []
+        })
+      }),
+    )
+    check(
+      crossings.length === 0,
+      `playground (${mode}): no bar or ± std line drawn over a label${crossings.length ? `: ${crossings.slice(0, 4).join(', ')}${crossings.length > 4 ? ', ...' : ''}` : ''}`,
+    )
     const charts = await tab.$$eval('#curves svg', (s) => s.length)
     check(charts === 2, `playground (${mode}): the loss and accuracy curves are drawn`)
     if (screenshot !== undefined) await tab.screenshot({ path: screenshot, fullPage: true })

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 // typedoc sorts a glob of documents alphabetically; typedoc.json lists the guides in reading
-// order instead, so a new guide must be added there (and to docs/guides/README.md).
+// order instead, so a new guide must be added there (and to docs/guides/README.md, and to
+// the README's list, which scripts/test/readme-guides.test.ts keeps equal to it).
 const root = join(import.meta.dirname, '..', '..')
 
 describe('typedoc.json projectDocuments', () => {

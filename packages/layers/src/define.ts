@@ -10,9 +10,22 @@ import {
   childOptions,
   type Tagged,
   tag,
+  type Wiring,
 } from './container.js'
 import { show } from './internal/config.js'
-import type { AnyBlock, Applied, ApplyOptions, Empty, FlowShape, Init, Json, Layer, Shape } from './layer.js'
+import type {
+  AnyBlock,
+  Applied,
+  ApplyOptions,
+  Empty,
+  Flow,
+  FlowShape,
+  Init,
+  Json,
+  Layer,
+  Shape,
+  ShapeOf,
+} from './layer.js'
 import { empty } from './layer.js'
 import type { LayerFromConfig, Rebuildable } from './registry.js'
 
@@ -134,14 +147,15 @@ export type BuildConfigOf<Sc extends ConfigSchema> = {
 /**
  * The maths of a layer, as `defineLayer`'s `build` returns it: `init` (default: no params,
  * no state, output shape = input shape) and `apply`, which may return the output tensor
- * alone when the state does not change.
+ * alone when the state does not change. `X` and `Y`, the input and output types, are tensors
+ * unless the layer takes or returns a list of them (a merge layer such as `add`).
  * @category Custom layers
  */
-export interface LayerBody<P extends Tree, S extends Tree> {
+export interface LayerBody<P extends Tree, S extends Tree, X extends Flow = Tensor, Y extends Flow = Tensor> {
   /** Creates params and state for an input shape (no batch axis). */
-  readonly init?: (key: Key, inputShape: Shape) => Init<P, S>
+  readonly init?: (key: Key, inputShape: ShapeOf<X>) => Init<P, S, ShapeOf<Y>>
   /** Runs the layer on a batch: the output, or `{ y, state }`. */
-  readonly apply: (params: P, state: S, x: Tensor, opts: ApplyOptions) => Tensor | Applied<S>
+  readonly apply: (params: P, state: S, x: X, opts: ApplyOptions) => Y | Applied<S, Y>
   /** The regularization penalty of these params, if any (`fit` adds it to the loss). */
   readonly penalty?: (params: P) => Tensor
   /** The params projected onto the layer's weight constraints, if any (after each update). */
@@ -153,13 +167,20 @@ export interface LayerBody<P extends Tree, S extends Tree> {
  * validated config into the layer's maths.
  * @category Custom layers
  */
-export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree> {
+export interface LayerDefinition<
+  K extends string,
+  Sc extends ConfigSchema,
+  P extends Tree,
+  S extends Tree,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
+> {
   /** The kind (a Keras-style class name): `Scale`, `LayerNorm`, ... */
   readonly kind: K
   /** The config's fields and their types; `fromConfig` checks a saved config against it. */
   readonly config: Sc
   /** The maths of the layer for one config. */
-  readonly build: (config: BuildConfigOf<Sc>) => LayerBody<P, S>
+  readonly build: (config: BuildConfigOf<Sc>) => LayerBody<P, S, X, Y>
   /**
    * The factory's name in its error messages (`dense: units must be ...`); default
    * `<kind> config` (`Scale config: factor: ...`), as when a saved config is rebuilt.
@@ -172,12 +193,18 @@ export interface LayerDefinition<K extends string, Sc extends ConfigSchema, P ex
  * `name`) to get a layer; list it in `customLayers` to load saved models that use it.
  * @category Custom layers
  */
-export interface DefinedLayer<K extends string, Sc extends ConfigSchema, P extends Tree, S extends Tree>
-  extends Rebuildable {
+export interface DefinedLayer<
+  K extends string,
+  Sc extends ConfigSchema,
+  P extends Tree,
+  S extends Tree,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
+> extends Rebuildable {
   /** A layer of this kind; throws an `Error` naming the field when the config is invalid. */
   <const N extends string = never>(
     ...config: ConfigArgs<ConfigOf<Sc> & { readonly name?: N }>
-  ): Tagged<Layer<P, S>, K, N>
+  ): Tagged<Layer<P, S, X, Y>, K, N>
   /** The kind. */
   readonly kind: K
   /** The config schema. */
@@ -243,6 +270,30 @@ export interface DefinedContainer<K extends string, Sc extends ConfigSchema> ext
   ): Tagged<Container<ChildParams<L>, ChildState<L>>, K, N>
   /** The kind. */
   readonly kind: K
+  /** The config schema (the container's own options; its children are saved in `layers`). */
+  readonly schema: Sc
+}
+
+/**
+ * What the built-in combinators (`serial`, `parallel`, `sequential`) add to a
+ * {@link ContainerDefinition}: they are defined by the same code as a user's container, with
+ * these few differences.
+ * @internal
+ */
+export interface ContainerInternals {
+  /** The factory's name in its error messages (`serial: two layers are named "a"`). */
+  readonly fn?: string
+  /** How `summary` walks the children; default `'custom'`. */
+  readonly wiring?: Wiring
+  /** Whether children may take and return lists of tensors (`fanOut` inside a `serial`). */
+  readonly flows?: boolean
+  /** The order of the saved config's keys (configs saved before keep their bytes). */
+  readonly order?: readonly string[]
+  /** Adds fields to the built container (a `Sequential`'s `name` and `inputShape`). */
+  readonly finish?: (
+    layer: Container<Children, Children, Flow, Flow>,
+    config: { readonly [k: string]: unknown },
+  ) => AnyBlock
 }
 
 // ---------------------------------------------------------------------------------------
@@ -366,10 +417,12 @@ export const defineLayer = <
   const Sc extends ConfigSchema,
   P extends Tree = Empty,
   S extends Tree = Empty,
+  X extends Flow = Tensor,
+  Y extends Flow = Tensor,
 >(
-  def: LayerDefinition<K, Sc, P, S>,
-): DefinedLayer<K, Sc, P, S> => {
-  const make = (u: unknown, source: Source): Layer<P, S> => {
+  def: LayerDefinition<K, Sc, P, S, X, Y>,
+): DefinedLayer<K, Sc, P, S, X, Y> => {
+  const make = (u: unknown, source: Source): Layer<P, S, X, Y> => {
     const { json: config, values } = validate(def.config, u, [], source, def.fn)
     const body = def.build(values as BuildConfigOf<Sc>)
     const apply = body.apply
@@ -381,11 +434,12 @@ export const defineLayer = <
         ((_key, inputShape) => ({
           params: empty as unknown as P,
           state: empty as unknown as S,
-          outputShape: inputShape,
+          outputShape: inputShape as unknown as ShapeOf<Y>,
         })),
       apply: (params, state, x, opts) => {
         const r = apply(params, state, x, opts)
-        return isTensor(r) ? { y: r, state } : r
+        // a tensor or a list of them is the output alone; `{ y, state }` carries the new state
+        return isTensor(r) || Array.isArray(r) ? { y: r as Y, state } : (r as Applied<S, Y>)
       },
       ...(body.penalty === undefined ? {} : { penalty: body.penalty }),
       ...(body.constrain === undefined ? {} : { constrain: body.constrain }),
@@ -397,7 +451,7 @@ export const defineLayer = <
     kind: def.kind,
     schema: def.config,
     fromConfig: ((config: unknown) => make(config, 'json')) satisfies LayerFromConfig,
-  }) as unknown as DefinedLayer<K, Sc, P, S>
+  }) as unknown as DefinedLayer<K, Sc, P, S, X, Y>
 }
 
 /**
@@ -439,26 +493,92 @@ export const defineLayer = <
  */
 export const defineContainer = <const K extends string, const Sc extends ConfigSchema>(
   def: ContainerDefinition<K, Sc>,
+): DefinedContainer<K, Sc> => containerKind(def, {})
+
+/**
+ * A container's wiring over flows: the built-in combinators' children may pass lists of
+ * tensors (`fanOut` inside a `serial`, the inputs of a `parallel`).
+ * @internal
+ */
+export interface FlowContainerBody {
+  /** Initializes every child and returns the output shape. */
+  readonly init: (inputShape: FlowShape, initChild: (i: number, shape: FlowShape) => FlowShape) => FlowShape
+  /** Computes the output, running children with `run`. */
+  readonly apply: (x: Flow, run: (i: number, x: Flow) => Flow, opts: ApplyOptions) => Flow
+}
+
+/** Checks that every child spec is `{ kind, config }`, naming the first that is not. */
+const specsOf = (u: unknown): readonly { readonly kind: string; readonly config: unknown }[] => {
+  const layers = (u as { layers?: unknown } | null)?.layers
+  if (!Array.isArray(layers)) throw new Error(`layers: expected an array of layer specs, got ${show(layers)}`)
+  layers.forEach((spec, i) => {
+    const s = spec as { kind?: unknown; config?: unknown } | null
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      typeof s.kind !== 'string' ||
+      typeof s.config !== 'object' ||
+      s.config === null ||
+      Array.isArray(s.config)
+    )
+      throw new Error(`layers[${i}]: expected a layer spec { kind, config }, got ${show(spec)}`)
+  })
+  return layers
+}
+
+/**
+ * {@link defineContainer} with the internal options of the built-in combinators: one
+ * implementation of containers for both.
+ * @internal
+ */
+export const containerKind = <const K extends string, const Sc extends ConfigSchema>(
+  def: {
+    readonly kind: K
+    readonly config: Sc
+    readonly build: (
+      config: BuildConfigOf<Sc>,
+      children: readonly AnyBlock[],
+    ) => ContainerBody | FlowContainerBody
+  },
+  internals: ContainerInternals,
 ): DefinedContainer<K, Sc> => {
-  const make = (u: unknown, children: readonly AnyBlock[]): Container<Children, Children> => {
-    const { json: own, values } = validate(def.config, u, ['layers'], 'json')
+  const fn = internals.fn ?? def.kind
+  const flows = internals.flows === true
+  // a user's body is typed over tensors; it runs here over flows, checked to be tensors
+  const build = def.build as (config: BuildConfigOf<Sc>, children: readonly AnyBlock[]) => FlowContainerBody
+  const make = (u: unknown, children: readonly AnyBlock[], source: Source, prefix: string): AnyBlock => {
     const names = childNames(children)
-    checkUnique(def.kind, names)
-    checkDepth(def.kind, children)
-    const body = def.build(values as BuildConfigOf<Sc>, children)
-    const config = { ...own, layers: children.map((l) => ({ kind: l.kind, config: l.config })) }
+    checkUnique(fn, names)
+    checkDepth(fn, children)
+    const guarded = <A>(f: () => A): A => (prefix === '' ? f() : prefixed(prefix, f))
+    const { json: own, values } = guarded(() => validate(def.config, u, ['layers'], source, internals.fn))
+    const body = guarded(() => build(values as BuildConfigOf<Sc>, children))
+    const saved: { [k: string]: Json } = {
+      ...own,
+      layers: children.map((l) => ({ kind: l.kind, config: l.config })),
+    }
+    const order = internals.order
+    const config =
+      order === undefined
+        ? saved
+        : Object.fromEntries(
+            [...order, ...Object.keys(saved)]
+              .filter((k, i, all) => k in saved && all.indexOf(k) === i)
+              .map((k) => [k, saved[k]!]),
+          )
     const withPenalty = children.some((l) => l.penalty !== undefined)
-    return {
+    const withConstraints = children.some((l) => l.constrain !== undefined)
+    const container: Container<Children, Children, Flow, Flow> = {
       kind: def.kind,
       config,
       layers: children,
       names,
-      wiring: 'custom',
+      wiring: internals.wiring ?? 'custom',
       init: (key, inputShape) => {
         const keys = split(key, Math.max(children.length, 1))
         const params: Record<string, unknown> = {}
         const state: Record<string, unknown> = {}
-        const initChild: InitChild = (i, shape) => {
+        const initChild = (i: number, shape: FlowShape): FlowShape => {
           const l = children[i]
           if (l === undefined) throw new Error(`${def.kind}.init: no child ${i}; it has ${children.length}`)
           if (Object.hasOwn(params, names[i]!))
@@ -467,11 +587,11 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
           params[names[i]!] = r.params
           state[names[i]!] = r.state
           const out = r.outputShape as FlowShape
-          if (out.length > 0 && Array.isArray(out[0]))
+          if (!flows && out.length > 0 && Array.isArray(out[0]))
             throw new Error(
               `${def.kind}.init: child ${i} (${names[i]}) returns a list of tensors; a container's children must return one`,
             )
-          return out as Shape
+          return out
         }
         const outputShape = body.init(inputShape, initChild)
         const missing = names.findIndex((n) => !Object.hasOwn(params, n))
@@ -484,13 +604,13 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
       apply: (params, state, x, o) => {
         const opts = childOptions(o, names)
         const newState: Record<string, unknown> = { ...state }
-        const run: RunChild = (i, input) => {
+        const run = (i: number, input: Flow): Flow => {
           const l = children[i]
           if (l === undefined) throw new Error(`${def.kind}.apply: no child ${i}; it has ${children.length}`)
           const n = names[i]!
           const r = l.apply(params[n], newState[n], input, opts[i]!)
           newState[n] = r.state
-          if (!isTensor(r.y))
+          if (!flows && !isTensor(r.y))
             throw new Error(`${def.kind}.apply: child ${i} (${n}) returned a list of tensors`)
           return r.y
         }
@@ -505,18 +625,42 @@ export const defineContainer = <const K extends string, const Sc extends ConfigS
               ),
           }
         : {}),
+      // each child projects its own part of the params (training calls it after each update)
+      ...(withConstraints
+        ? {
+            constrain: (params: Children): Children => {
+              const out: Record<string, unknown> = { ...params }
+              children.forEach((l, i) => {
+                const n = names[i]!
+                if (l.constrain !== undefined) out[n] = l.constrain(params[n])
+              })
+              return out
+            },
+          }
+        : {}),
     }
+    return internals.finish === undefined ? container : internals.finish(container, values)
   }
   const factory = (config: unknown, children: readonly AnyBlock[]) =>
-    tag(prefixed(`${def.kind} config`, () => make(config, children)))
-  const fromConfig: LayerFromConfig = (u, rebuild) => {
-    const layers = (u as { layers?: unknown } | null)?.layers
-    if (!Array.isArray(layers))
-      throw new Error(`layers: expected an array of layer specs, got ${show(layers)}`)
-    return make(
-      u,
-      layers.map((spec) => rebuild(spec)),
+    tag(
+      make(
+        config,
+        children,
+        internals.fn === undefined ? 'json' : 'option',
+        internals.fn ?? `${def.kind} config`,
+      ),
     )
-  }
-  return Object.assign(factory, { kind: def.kind, fromConfig }) as unknown as DefinedContainer<K, Sc>
+  // the registry and `fromConfig`'s callers say which kind failed: no prefix here
+  const fromConfig: LayerFromConfig = (u, rebuild) =>
+    make(
+      u,
+      specsOf(u).map((spec) => rebuild(spec)),
+      'json',
+      '',
+    )
+  return Object.assign(factory, {
+    kind: def.kind,
+    schema: def.config,
+    fromConfig,
+  }) as unknown as DefinedContainer<K, Sc>
 }

@@ -1,8 +1,6 @@
 import { add as addOp, concat, type Key, ShapeError, type Tensor } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { decodeWith } from './internal/config.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { jsonField } from './fields.js'
 import {
   type Applied,
   type ApplyOptions,
@@ -53,6 +51,13 @@ export interface ConcatenateOptions extends NameOption {
   readonly axis?: number
 }
 
+const concatenateSchema = {
+  axis: jsonField('number', {
+    default: -1,
+    check: (a) => (Number.isInteger(a) ? undefined : `must be an integer, got ${a}`),
+  }),
+} as const
+
 const nonEmpty = (fn: string, n: number): void => {
   if (n === 0) throw new ShapeError(`${fn}: a merge layer needs a list of at least one input, got none`)
 }
@@ -79,29 +84,33 @@ const nonEmpty = (fn: string, n: number): void => {
  * ```
  * @category Layers
  */
-export const add = (opts: NameOption = {}): MergeLayer => ({
+// biome-ignore lint/complexity/noBannedTypes: the empty schema
+export const add: DefinedLayer<'Add', {}, Empty, Empty, readonly Tensor[], Tensor> = defineLayer({
   kind: 'Add',
-  config: opts.name === undefined ? {} : { name: opts.name },
-  init: (_key, shapes) => {
-    nonEmpty('add', shapes.length)
-    const out = shapes.reduce((acc: Shape, s, i) => {
-      const r = Math.max(acc.length, s.length)
-      return Array.from({ length: r }, (_, k) => {
-        const a = acc[acc.length - r + k] ?? 1
-        const b = s[s.length - r + k] ?? 1
-        if (a !== b && a !== 1 && b !== 1)
-          throw new ShapeError(
-            `add: input ${i} has shape (${s.join(', ')}), which does not match (${acc.join(', ')}) of the inputs before it`,
-          )
-        return a === 1 ? b : a
+  fn: 'add',
+  config: {},
+  build: () => ({
+    init: (_key, shapes: readonly Shape[]) => {
+      nonEmpty('add', shapes.length)
+      const out = shapes.reduce((acc: Shape, s, i) => {
+        const r = Math.max(acc.length, s.length)
+        return Array.from({ length: r }, (_, k) => {
+          const a = acc[acc.length - r + k] ?? 1
+          const b = s[s.length - r + k] ?? 1
+          if (a !== b && a !== 1 && b !== 1)
+            throw new ShapeError(
+              `add: input ${i} has shape (${s.join(', ')}), which does not match (${acc.join(', ')}) of the inputs before it`,
+            )
+          return a === 1 ? b : a
+        })
       })
-    })
-    return { params: empty, state: empty, outputShape: out }
-  },
-  apply: (_params, state, xs) => {
-    nonEmpty('add', xs.length)
-    return { y: xs.slice(1).reduce((s, x) => addOp(s, x), xs[0]!), state }
-  },
+      return { params: empty, state: empty, outputShape: out }
+    },
+    apply: (_params, _state, xs: readonly Tensor[]) => {
+      nonEmpty('add', xs.length)
+      return xs.slice(1).reduce((s, x) => addOp(s, x), xs[0]!)
+    },
+  }),
 })
 
 /**
@@ -127,61 +136,49 @@ export const add = (opts: NameOption = {}): MergeLayer => ({
  * ```
  * @category Layers
  */
-export const concatenate = (opts: ConcatenateOptions = {}): MergeLayer => {
-  const axis = opts.axis ?? -1
-  if (!Number.isInteger(axis)) throw new Error(`concatenate: axis must be an integer, got ${axis}`)
-  const config: { [key: string]: Json } = { axis }
-  if (opts.name !== undefined) config.name = opts.name
-  /** The axis of a shape WITHOUT batch axis. */
-  const at = (rank: number): number => {
-    const a = axis < 0 ? axis + rank + 1 : axis
-    if (a <= 0 || a > rank)
-      throw new ShapeError(
-        `concatenate: axis ${axis} is ${a === 0 ? 'the batch axis' : 'out of range'} for inputs of rank ${rank + 1} (batch axis included)`,
-      )
-    return a - 1
-  }
-  return {
-    kind: 'Concatenate',
-    config,
-    init: (_key, shapes) => {
-      nonEmpty('concatenate', shapes.length)
-      const first = shapes[0]!
-      const a = at(first.length)
-      shapes.forEach((s, i) => {
-        if (s.length !== first.length || s.some((d, k) => k !== a && d !== first[k]))
-          throw new ShapeError(
-            `concatenate: input ${i} has shape (${s.join(', ')}), input 0 has (${first.join(', ')}); all axes but axis ${axis} must agree`,
-          )
-      })
-      const outputShape = first.map((d, k) => (k === a ? shapes.reduce((s, x) => s + x[k]!, 0) : d))
-      return { params: empty, state: empty, outputShape }
-    },
-    apply: (_params, state, xs) => {
-      nonEmpty('concatenate', xs.length)
-      return { y: concat(xs, at(xs[0]!.shape.length - 1) + 1), state }
-    },
-  }
-}
+export const concatenate: DefinedLayer<
+  'Concatenate',
+  typeof concatenateSchema,
+  Empty,
+  Empty,
+  readonly Tensor[],
+  Tensor
+> = defineLayer({
+  kind: 'Concatenate',
+  fn: 'concatenate',
+  config: concatenateSchema,
+  build: ({ axis }) => {
+    /** The axis of a shape WITHOUT batch axis. */
+    const at = (rank: number): number => {
+      const a = axis < 0 ? axis + rank + 1 : axis
+      if (a <= 0 || a > rank)
+        throw new ShapeError(
+          `concatenate: axis ${axis} is ${a === 0 ? 'the batch axis' : 'out of range'} for inputs of rank ${rank + 1} (batch axis included)`,
+        )
+      return a - 1
+    }
+    return {
+      init: (_key, shapes: readonly Shape[]) => {
+        nonEmpty('concatenate', shapes.length)
+        const first = shapes[0]!
+        const a = at(first.length)
+        shapes.forEach((s, i) => {
+          if (s.length !== first.length || s.some((d, k) => k !== a && d !== first[k]))
+            throw new ShapeError(
+              `concatenate: input ${i} has shape (${s.join(', ')}), input 0 has (${first.join(', ')}); all axes but axis ${axis} must agree`,
+            )
+        })
+        const outputShape = first.map((d, k) => (k === a ? shapes.reduce((s, x) => s + x[k]!, 0) : d))
+        return { params: empty, state: empty, outputShape }
+      },
+      apply: (_params, _state, xs: readonly Tensor[]) => {
+        nonEmpty('concatenate', xs.length)
+        return concat(xs, at(xs[0]!.shape.length - 1) + 1)
+      },
+    }
+  },
+})
 
-/** Rebuilds an add layer from its `config`. @internal */
-export const addFromConfig = (u: unknown): E.Either<string, MergeLayer> =>
-  pipe(
-    decodeWith(t.partial({ name: t.string }), 'Add config')(u),
-    E.map((c) => add(c)),
-  )
-
-/** Rebuilds a concatenate layer from its `config`. @internal */
-export const concatenateFromConfig = (u: unknown): E.Either<string, MergeLayer> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ axis: t.number }), t.partial({ name: t.string })]),
-      'Concatenate config',
-    )(u),
-    E.chain((c) =>
-      E.tryCatch(
-        () => concatenate(c),
-        (e) => `Concatenate config: ${(e as Error).message.replace(/^concatenate: /, '')}`,
-      ),
-    ),
-  )
+// the options the merge layers take are the schemas'
+const _addOptions: (o: NameOption) => MergeLayer = add
+const _concatenateOptions: (o: ConcatenateOptions) => MergeLayer = concatenate

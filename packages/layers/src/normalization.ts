@@ -9,11 +9,10 @@ import {
   tensor,
   variance as varianceOp,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
+import { type DefinedLayer, defineLayer, type Field } from './define.js'
+import { field, jsonField } from './fields.js'
+import { checkOptions } from './internal/config.js'
+import { type Empty, empty, type Layer, type NameOption } from './layer.js'
 
 /**
  * Options of {@link normalization}, as Keras' `Normalization`.
@@ -37,6 +36,24 @@ export type NormalizationState = { readonly mean: Tensor; readonly variance: Ten
 
 /** Keras' `backend.epsilon()`: the smallest standard deviation divided by. */
 const EPSILON = 1e-7
+
+/** Per-feature statistics: a non-empty array of finite numbers (non-negative for a variance), copied. */
+const statistics = (nonNegative: boolean): Field<readonly number[], readonly number[], false> => {
+  const read = (u: unknown, path: string): readonly number[] => {
+    if (!Array.isArray(u) || u.length === 0 || !u.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new Error(`${path} must be a non-empty array of finite numbers`)
+    const neg = nonNegative ? u.findIndex((v) => v < 0) : -1
+    if (neg >= 0) throw new Error(`${path}[${neg}] = ${u[neg]} is negative`)
+    return [...u]
+  }
+  return field({ optional: false, fromOption: read, fromJson: read, toJson: (v) => v })
+}
+
+const normalizationSchema = {
+  axis: jsonField('integer', { default: -1 }),
+  mean: statistics(false),
+  variance: statistics(true),
+} as const
 
 /**
  * Feature-wise standardization (Keras' `Normalization`): $y = (x - \mathrm{mean}) / \max(\sqrt{\mathrm{variance}}, \varepsilon)$
@@ -62,41 +79,43 @@ const EPSILON = 1e-7
  * ```
  * @category Layers
  */
-export const normalization = (opts: NormalizationOptions): Layer<Empty, NormalizationState> => {
-  checkOptions('normalization', opts, ['axis', 'mean', 'variance', 'name'])
-  const problem = statsProblem(opts.mean, opts.variance, opts.axis ?? -1)
-  if (problem !== undefined) throw new Error(`normalization: ${problem}`)
-  const axis = opts.axis ?? -1
-  const m = [...opts.mean]
-  const v = [...opts.variance]
-  const config: { [key: string]: Json } = { axis, mean: m, variance: v }
-  if (opts.name !== undefined) config.name = opts.name
-  return {
-    kind: 'Normalization',
-    config,
-    init: (_key, inputShape) => {
-      const a = axis < 0 ? inputShape.length + axis : axis
-      if (a < 0 || a >= inputShape.length)
-        throw new ShapeError(
-          `normalization: axis ${axis} is outside the input of shape (None, ${inputShape.join(', ')})`,
-        )
-      if (inputShape[a] !== m.length)
-        throw new ShapeError(
-          `normalization: the input has ${inputShape[a]} features on axis ${axis}, the statistics ${m.length}`,
-        )
-      const shape = inputShape.map((d, i) => (i === a ? d : 1))
-      return {
-        params: empty,
-        state: { mean: tensor(m, shape), variance: tensor(v, shape) },
-        outputShape: inputShape,
-      }
-    },
-    apply: (_params, state, x) => ({
-      y: div(sub(x, state.mean), maximum(sqrt(state.variance), EPSILON)),
-      state,
-    }),
-  }
-}
+export const normalization: DefinedLayer<
+  'Normalization',
+  typeof normalizationSchema,
+  Empty,
+  NormalizationState
+> = defineLayer({
+  kind: 'Normalization',
+  fn: 'normalization',
+  config: normalizationSchema,
+  build: ({ axis, mean: m, variance: v }) => {
+    if (m.length !== v.length) throw new Error(`mean has ${m.length} values but variance has ${v.length}`)
+    return {
+      init: (_key, inputShape) => {
+        const a = axis < 0 ? inputShape.length + axis : axis
+        if (a < 0 || a >= inputShape.length)
+          throw new ShapeError(
+            `normalization: axis ${axis} is outside the input of shape (None, ${inputShape.join(', ')})`,
+          )
+        if (inputShape[a] !== m.length)
+          throw new ShapeError(
+            `normalization: the input has ${inputShape[a]} features on axis ${axis}, the statistics ${m.length}`,
+          )
+        const shape = inputShape.map((d, i) => (i === a ? d : 1))
+        return {
+          params: empty,
+          state: { mean: tensor(m, shape), variance: tensor(v, shape) },
+          outputShape: inputShape,
+        }
+      },
+      apply: (_params, state: NormalizationState, x) =>
+        div(sub(x, state.mean), maximum(sqrt(state.variance), EPSILON)),
+    }
+  },
+})
+
+// the options a `normalization` takes are the schema's
+const _options: (o: NormalizationOptions) => unknown = normalization
 
 /**
  * Options of {@link adaptNormalization}.
@@ -152,31 +171,3 @@ export const adaptNormalization = (
     ...(opts.name === undefined ? {} : { name: opts.name }),
   })
 }
-
-const statsProblem = (mean: unknown, variance: unknown, axis: unknown): string | undefined => {
-  const numbers = (u: unknown): u is number[] =>
-    Array.isArray(u) && u.length > 0 && u.every((v) => typeof v === 'number' && Number.isFinite(v))
-  if (!numbers(mean)) return 'mean must be a non-empty array of finite numbers'
-  if (!numbers(variance)) return 'variance must be a non-empty array of finite numbers'
-  if (mean.length !== variance.length)
-    return `mean has ${mean.length} values but variance has ${variance.length}`
-  const neg = variance.findIndex((v) => v < 0)
-  if (neg >= 0) return `variance[${neg}] = ${variance[neg]} is negative`
-  if (!Number.isInteger(axis)) return `axis must be an integer, got ${String(axis)}`
-  return undefined
-}
-
-const NormalizationConfig = t.intersection([
-  t.type({ axis: t.number, mean: t.array(t.number), variance: t.array(t.number) }),
-  t.partial({ name: t.string }),
-])
-
-/** Rebuilds a Normalization layer from its `config`. @internal */
-export const normalizationFromConfig = (u: unknown): E.Either<string, Layer<Empty, NormalizationState>> =>
-  pipe(
-    decodeWith(NormalizationConfig, 'Normalization config')(u),
-    E.chain((c) => {
-      const problem = statsProblem(c.mean, c.variance, c.axis)
-      return problem === undefined ? E.right(normalization(c)) : E.left(`Normalization config: ${problem}`)
-    }),
-  )

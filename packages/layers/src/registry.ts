@@ -2,33 +2,33 @@ import * as E from 'fp-ts/lib/Either.js'
 import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
 import { batchNormalization } from './batchNormalization.js'
 import { conv2d } from './conv2d.js'
-import type { DefinedLayer } from './define.js'
+import type { ConfigSchema } from './define.js'
 import { dense } from './dense.js'
 import { dropout, mcDropout } from './dropout.js'
 import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
 import { layerNormalizationFromConfig } from './layerNormalization.js'
-import { addFromConfig, concatenateFromConfig } from './merge.js'
+import { add, concatenate } from './merge.js'
 import {
   alphaDropoutFromConfig,
   gaussianDropoutFromConfig,
   gaussianNoiseFromConfig,
   mcAlphaDropoutFromConfig,
 } from './noise.js'
-import { normalizationFromConfig } from './normalization.js'
+import { normalization } from './normalization.js'
 import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
 import { preluFromConfig, rreluFromConfig } from './prelu.js'
 import { reshape } from './reshape.js'
-import { sequentialFromConfig } from './sequential.js'
 import {
-  fanInConcatFromConfig,
-  fanInSumFromConfig,
-  fanOutFromConfig,
-  identityFromConfig,
-  parallelFromConfig,
+  fanInConcat,
+  fanInSum,
+  fanOutKind,
+  identity,
+  parallelKind,
   residualFromConfig,
-  serialFromConfig,
+  sequentialKind,
+  serialKind,
 } from './serial.js'
 
 // ---------------------------------------------------------------------------------------
@@ -141,23 +141,68 @@ type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) 
  * refuses them naming the layer (docs/format.md).
  */
 const builtin =
-  // biome-ignore lint/suspicious/noExplicitAny: any defined layer
-    (defined: DefinedLayer<string, any, any, any>) =>
-    (u: unknown): E.Either<string, AnyBlock> => {
-      const known =
-        typeof u === 'object' && u !== null && !Array.isArray(u)
-          ? Object.fromEntries(
-              Object.entries(u).filter(([k]) => k === 'name' || Object.hasOwn(defined.schema, k)),
-            )
-          : u
-      return E.tryCatch(
-        () =>
-          defined.fromConfig(known, () => {
-            throw new Error(`${defined.kind} has no children`)
-          }) as AnyBlock,
-        (e) => `${defined.kind} config: ${e instanceof Error ? e.message : String(e)}`,
+  (defined: Rebuildable & { readonly schema: ConfigSchema }) =>
+  (u: unknown): E.Either<string, AnyBlock> =>
+    E.tryCatch(
+      () =>
+        defined.fromConfig(knownFields(u, defined.schema, false), () => {
+          throw new Error(`${defined.kind} has no children`)
+        }) as AnyBlock,
+      (e) => `${defined.kind} config: ${e instanceof Error ? e.message : String(e)}`,
+    )
+
+const isEither = (r: unknown): r is E.Either<string, AnyBlock> =>
+  typeof r === 'object' &&
+  r !== null &&
+  ((r as { _tag?: unknown })._tag === 'Left' || (r as { _tag?: unknown })._tag === 'Right')
+
+/**
+ * Runs a rebuilder that may throw or return a layer (a user's, or a built-in container's);
+ * its children are rebuilt by `rebuild`, which throws a marked error so that the child's own
+ * message (with its place) wins.
+ */
+const runUser = (
+  user: LayerFromConfig | Rebuildable,
+  kind: string,
+  config: unknown,
+  child: ChildFromConfig,
+): E.Either<string, AnyBlock> => {
+  const f = 'fromConfig' in user ? user.fromConfig : user
+  let childError: string | undefined
+  let n = 0
+  const rebuild = (c: { readonly kind: string; readonly config: unknown }): AnyBlock => {
+    const r = child(c, `layers[${n++}]`)
+    if (E.isRight(r)) return r.right
+    childError = r.left
+    throw new Error(r.left)
+  }
+  try {
+    const r = f(config, rebuild)
+    return isEither(r) ? r : E.right(r)
+  } catch (e) {
+    return E.left(childError ?? `${kind} config: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+
+/** The fields of `u` a schema knows (and `name`, and `layers` for a container); the rest is left to `fromConfig`. */
+const knownFields = (u: unknown, schema: ConfigSchema, container: boolean): unknown =>
+  typeof u === 'object' && u !== null && !Array.isArray(u)
+    ? Object.fromEntries(
+        Object.entries(u).filter(
+          ([k]) => k === 'name' || (container && k === 'layers') || Object.hasOwn(schema, k),
+        ),
       )
-    }
+    : u
+
+/**
+ * The rebuilder of a built-in container kind made with `defineContainer`'s machinery: its
+ * children are rebuilt by the registry (their errors say where they are), its own fields are
+ * checked by its schema; unknown fields are left to `fromConfig`, as for layers.
+ */
+const builtinContainer =
+  (defined: Rebuildable & { readonly schema: ConfigSchema }) =>
+  (u: unknown, child: ChildFromConfig): E.Either<string, AnyBlock> =>
+    runUser(defined, defined.kind, knownFields(u, defined.schema, true), child)
 
 /** One rebuilder per built-in kind: constant, never mutated (no global registry). */
 const builtins: {
@@ -170,14 +215,14 @@ const builtins: {
   BatchNormalization: builtin(batchNormalization),
   Dropout: builtin(dropout),
   MCDropout: builtin(mcDropout),
-  Sequential: sequentialFromConfig,
+  Sequential: builtinContainer(sequentialKind),
   PReLU: preluFromConfig,
   RReLU: rreluFromConfig,
   AlphaDropout: alphaDropoutFromConfig,
   MCAlphaDropout: mcAlphaDropoutFromConfig,
   GaussianDropout: gaussianDropoutFromConfig,
   GaussianNoise: gaussianNoiseFromConfig,
-  Normalization: normalizationFromConfig,
+  Normalization: builtin(normalization),
   Conv2D: builtin(conv2d),
   MaxPooling2D: maxPooling2dFromConfig,
   AveragePooling2D: averagePooling2dFromConfig,
@@ -185,15 +230,15 @@ const builtins: {
   LayerNormalization: layerNormalizationFromConfig,
   Reshape: builtin(reshape),
   Embedding: builtin(embedding),
-  Serial: serialFromConfig,
-  Parallel: parallelFromConfig,
-  FanOut: fanOutFromConfig,
-  FanInSum: fanInSumFromConfig,
-  FanInConcat: fanInConcatFromConfig,
-  Identity: identityFromConfig,
+  Serial: builtinContainer(serialKind),
+  Parallel: builtinContainer(parallelKind),
+  FanOut: builtin(fanOutKind),
+  FanInSum: builtin(fanInSum),
+  FanInConcat: builtin(fanInConcat),
+  Identity: builtin(identity),
   Residual: residualFromConfig,
-  Add: addFromConfig,
-  Concatenate: concatenateFromConfig,
+  Add: builtin(add),
+  Concatenate: builtin(concatenate),
 })
 
 /**
@@ -258,35 +303,7 @@ export const toSpec = (layer: AnyBlock): LayerJson => ({
  * ```
  * @category Registry
  */
-const isEither = (r: unknown): r is E.Either<string, AnyBlock> =>
-  typeof r === 'object' &&
-  r !== null &&
-  ((r as { _tag?: unknown })._tag === 'Left' || (r as { _tag?: unknown })._tag === 'Right')
-
 export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either<string, AnyLayer> => {
-  // a user's rebuilder may throw or return a layer; its children are rebuilt by `rebuild`,
-  // which throws a marked error so that the child's own message (with its place) wins
-  const runUser = (
-    user: LayerFromConfig | Rebuildable,
-    s: { readonly kind: string; readonly config: unknown },
-    child: ChildFromConfig,
-  ): E.Either<string, AnyBlock> => {
-    const f = 'fromConfig' in user ? user.fromConfig : user
-    let childError: string | undefined
-    let n = 0
-    const rebuild = (c: { readonly kind: string; readonly config: unknown }): AnyBlock => {
-      const r = child(c, `layers[${n++}]`)
-      if (E.isRight(r)) return r.right
-      childError = r.left
-      throw new Error(r.left)
-    }
-    try {
-      const r = f(s.config, rebuild)
-      return isEither(r) ? r : E.right(r)
-    } catch (e) {
-      return E.left(childError ?? `${s.kind} config: ${e instanceof Error ? e.message : String(e)}`)
-    }
-  }
   const known = [...layerKinds, ...Object.keys(custom).filter((k) => !Object.hasOwn(builtins, k))]
   const go = (
     s: { readonly kind: string; readonly config: unknown },
@@ -305,7 +322,7 @@ export const fromConfig = (spec: LayerSpec, custom: CustomLayers = {}): E.Either
       if (E.isLeft(r)) childFailed = true
       return r
     }
-    const r = user !== undefined ? runUser(user, s, child) : builtin!(s.config, child)
+    const r = user !== undefined ? runUser(user, s.kind, s.config, child) : builtin!(s.config, child)
     if (E.isLeft(r)) return !childFailed && where !== '' ? E.left(`${where}: ${r.left}`) : r
     // a field a built-in layer does not know is an error (docs/format.md): the rebuilt
     // layer's config has every field it reads

@@ -1,19 +1,8 @@
 import type { Tree } from '@purenn/tensor'
-import * as A from 'fp-ts/lib/Array.js'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import {
-  type ChildParams,
-  type Children,
-  type ChildState,
-  type Container,
-  type Tagged,
-  tag,
-} from './container.js'
-import { checkOptions, decodeWith } from './internal/config.js'
-import type { AnyLayer, Json, Shape } from './layer.js'
-import { serialOf } from './serial.js'
+import type { ChildParams, Children, ChildState, Container, Tagged } from './container.js'
+import { checkOptions } from './internal/config.js'
+import type { AnyLayer, Shape } from './layer.js'
+import { sequentialKind } from './serial.js'
 
 export { childNames, snakeCase } from './container.js'
 
@@ -72,49 +61,11 @@ export const sequential = <const L extends readonly AnyLayer[], const N extends 
   opts: SequentialOptions & { readonly name?: N } = {},
 ): Tagged<Sequential<ChildParams<L>, ChildState<L>>, 'Sequential', N> => {
   checkOptions('sequential', opts, ['inputShape', 'name'])
-  const name = opts.name ?? 'sequential'
-  const config: { [key: string]: Json } = { name }
-  const core = serialOf('Sequential', layers, config)
-  if (opts.inputShape !== undefined) config.inputShape = [...opts.inputShape]
-  const seq: Sequential = {
-    ...(core as Container),
-    kind: 'Sequential',
-    name,
-    ...(opts.inputShape === undefined ? {} : { inputShape: opts.inputShape }),
-  }
-  return tag(seq as Sequential<ChildParams<L>, ChildState<L>>)
+  return sequentialKind(
+    {
+      name: opts.name ?? 'sequential',
+      ...(opts.inputShape === undefined ? {} : { inputShape: opts.inputShape }),
+    },
+    layers,
+  ) as unknown as Tagged<Sequential<ChildParams<L>, ChildState<L>>, 'Sequential', N>
 }
-
-const SequentialConfig = t.intersection([
-  t.type({ name: t.string, layers: t.array(t.type({ kind: t.string, config: t.UnknownRecord })) }),
-  t.partial({ inputShape: t.array(t.number) }),
-])
-
-/**
- * Rebuilds a sequential layer from its `config`, rebuilding children with `fromConfig`
- * (passed in so that the registry, which knows every kind, stays the only place that does).
- * @internal
- */
-export const sequentialFromConfig = (
-  u: unknown,
-  fromConfig: (spec: { kind: string; config: unknown }, where: string) => E.Either<string, AnyLayer>,
-): E.Either<string, Sequential> =>
-  pipe(
-    decodeWith(SequentialConfig, 'Sequential config')(u),
-    E.chain((c) =>
-      pipe(
-        c.layers.map((spec, i) => fromConfig(spec, `layers[${i}]`)),
-        A.sequence(E.Applicative),
-        E.chain((children) =>
-          E.tryCatch(
-            () =>
-              sequential(children, {
-                name: c.name,
-                ...(c.inputShape === undefined ? {} : { inputShape: c.inputShape }),
-              }),
-            (e) => `Sequential config: ${(e as Error).message}`,
-          ),
-        ),
-      ),
-    ),
-  )

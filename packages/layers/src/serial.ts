@@ -1,5 +1,4 @@
-import { add, concat, ShapeError, scalar, split, type Tensor } from '@purenn/tensor'
-import * as A from 'fp-ts/lib/Array.js'
+import { add, concat, ShapeError, type Tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -13,15 +12,14 @@ import {
   type ChildState,
   type Container,
   checkDepth,
-  checkUnique,
-  childNames,
-  childOptions,
-  childTree,
   type Tagged,
   tag,
 } from './container.js'
+import { containerKind, type DefinedLayer, defineLayer, type FlowContainerBody } from './define.js'
+import { jsonField } from './fields.js'
 import { decodeWith } from './internal/config.js'
-import type { AnyBlock, Empty, Flow, FlowShape, Json, Layer, NameOption, Shape } from './layer.js'
+import { positive } from './internal/fields.js'
+import type { AnyBlock, Empty, Flow, FlowShape, Layer, NameOption, Shape } from './layer.js'
 import { empty } from './layer.js'
 
 // Stax's combinators (Bradbury et al., JAX `example_libraries/stax.py`) with Keras names and
@@ -39,18 +37,20 @@ type Outputs<L extends readonly unknown[]> = { readonly [I in keyof L]: BlockOut
  * What {@link serial} returns: a container whose params are keyed by child name.
  * @category Combinators
  */
-export type Serial<L extends readonly AnyBlock[]> = Tagged<
+export type Serial<L extends readonly AnyBlock[], N extends string = never> = Tagged<
   Container<ChildParams<L>, ChildState<L>, First<L>, Last<L>>,
-  'Serial'
+  'Serial',
+  N
 >
 
 /**
  * What {@link parallel} returns: a container taking a list of flows, one per child.
  * @category Combinators
  */
-export type Parallel<L extends readonly AnyBlock[]> = Tagged<
+export type Parallel<L extends readonly AnyBlock[], N extends string = never> = Tagged<
   Container<ChildParams<L>, ChildState<L>, Inputs<L>, Outputs<L>>,
-  'Parallel'
+  'Parallel',
+  N
 >
 
 /**
@@ -78,84 +78,95 @@ const isShapeList = (s: FlowShape): s is readonly FlowShape[] => s.length > 0 &&
 const showShape = (s: FlowShape): string =>
   isShapeList(s) ? `[${s.map(showShape).join(', ')}]` : `[${(s as Shape).join(',')}]`
 
-const sumPenalties = (layers: readonly AnyBlock[], names: readonly string[]) => {
-  if (!layers.some((l) => l.penalty !== undefined)) return {}
-  return {
-    penalty: (params: Children): Tensor =>
-      layers.reduce<Tensor>(
-        (s, l, i) => (l.penalty === undefined ? s : add(s, l.penalty(childTree(params, names[i]!)))),
-        scalar(0),
-      ),
-  }
+/** Splits a combinator's arguments into its options (an optional first object that is not a layer) and its layers. */
+const optionsAndLayers = (args: readonly unknown[]): [NameOption, readonly AnyBlock[]] => {
+  const first = args[0] as { init?: unknown } | undefined
+  return typeof first === 'object' &&
+    first !== null &&
+    !Array.isArray(first) &&
+    typeof first.init !== 'function'
+    ? [first as NameOption, args.slice(1) as AnyBlock[]]
+    : [{}, args as AnyBlock[]]
 }
 
-/** The children's constraints, each on its own part of the params (training projects after each update). */
-const childConstraints = (layers: readonly AnyBlock[], names: readonly string[]) => {
-  if (!layers.some((l) => l.constrain !== undefined)) return {}
-  return {
-    constrain: (params: Children): Children => {
-      const out: Record<string, unknown> = { ...params }
-      layers.forEach((l, i) => {
-        const n = names[i]!
-        if (l.constrain !== undefined) out[n] = l.constrain(childTree(params, n))
-      })
-      return out as Children
-    },
-  }
-}
+/** The wiring of `serial` and `sequential`: each child's output is the next one's input. */
+const chain = (_config: unknown, children: readonly AnyBlock[]): FlowContainerBody => ({
+  init: (inputShape, initChild) => children.reduce((shape, _l, i) => initChild(i, shape), inputShape),
+  apply: (x, run) => children.reduce((y, _l, i) => run(i, y), x),
+})
 
 /**
- * The serial container of a kind (`Serial` or `Sequential`): children one after the other,
- * the key split once per child, shapes passed forward, state threaded through.
+ * The `Serial` kind: `serial` is its factory with the layers as arguments. Saved configs keep
+ * their key order (`layers`, then `name`).
  * @internal
  */
-export const serialOf = (
-  kind: string,
-  layers: readonly AnyBlock[],
-  config: { [key: string]: Json },
-): Container<Children, Children, Flow, Flow> => {
-  const names = childNames(layers)
-  checkUnique(kind === 'Sequential' ? 'sequential' : 'serial', names)
-  checkDepth(kind === 'Sequential' ? 'sequential' : 'serial', layers)
-  config.layers = layers.map((l) => ({ kind: l.kind, config: l.config }))
-  return {
-    kind,
-    config,
-    layers,
-    names,
-    wiring: 'serial',
-    init: (key, inputShape) => {
-      const keys = split(key, Math.max(layers.length, 1))
-      const params: Record<string, unknown> = {}
-      const state: Record<string, unknown> = {}
-      let shape: FlowShape = inputShape
-      layers.forEach((l, i) => {
-        const r = l.init(keys[i]!, shape)
-        params[names[i]!] = r.params
-        state[names[i]!] = r.state
-        shape = r.outputShape
-      })
-      return { params, state, outputShape: shape }
-    },
-    apply: (params, state, x, o) => {
-      const opts = childOptions(o, names)
-      const newState: Record<string, unknown> = {}
-      let y: Flow = x
-      layers.forEach((l, i) => {
-        const n = names[i]!
-        const r = l.apply(params[n], state[n], y, opts[i]!)
-        y = r.y
-        newState[n] = r.state
-      })
-      return { y, state: newState }
-    },
-    ...sumPenalties(layers, names),
-    ...childConstraints(layers, names),
-  }
-}
+export const serialKind = containerKind(
+  { kind: 'Serial', config: {}, build: chain },
+  { fn: 'serial', wiring: 'serial', flows: true, order: ['layers', 'name'] },
+)
 
-const nameConfig = (opts: NameOption): { [key: string]: Json } =>
-  opts.name === undefined ? {} : { name: opts.name }
+/**
+ * The `Sequential` kind: a serial container with a model name (saved first) and an optional
+ * declared input shape (saved after the layers), both also fields of the layer.
+ * @internal
+ */
+export const sequentialKind = containerKind(
+  { kind: 'Sequential', config: { name: 'string', inputShape: 'number[]?' }, build: chain },
+  {
+    fn: 'sequential',
+    wiring: 'serial',
+    flows: true,
+    order: ['name', 'layers', 'inputShape'],
+    finish: (layer, c) => ({
+      ...layer,
+      name: c.name,
+      ...(c.inputShape === undefined ? {} : { inputShape: c.inputShape }),
+    }),
+  },
+)
+
+/**
+ * The `Parallel` kind: child `i` runs on input `i`.
+ * @internal
+ */
+export const parallelKind = containerKind(
+  {
+    kind: 'Parallel',
+    config: {},
+    build: (_config, children): FlowContainerBody => {
+      const check = (where: string, n: number): void => {
+        if (n !== children.length)
+          throw new ShapeError(`parallel.${where}: expected a list of ${children.length} inputs, got ${n}`)
+      }
+      return {
+        init: (inputShape, initChild) => {
+          if (!isShapeList(inputShape))
+            throw new ShapeError(
+              `parallel.init: expected a list of ${children.length} input shapes, got ${showShape(inputShape)}`,
+            )
+          check('init', inputShape.length)
+          return children.map((_l, i) => initChild(i, inputShape[i]!))
+        },
+        apply: (x, run) => {
+          if (!Array.isArray(x))
+            throw new ShapeError(`parallel.apply: expected a list of ${children.length} inputs, got a tensor`)
+          const xs = x as readonly Flow[]
+          check('apply', xs.length)
+          return children.map((_l, i) => run(i, xs[i]!))
+        },
+      }
+    },
+  },
+  { fn: 'parallel', wiring: 'parallel', flows: true, order: ['layers', 'name'] },
+)
+
+const fanOutSchema = { n: jsonField('number', { check: positive }) } as const
+const fanInConcatSchema = {
+  axis: jsonField('number', {
+    default: -1,
+    check: (a) => (Number.isInteger(a) ? undefined : `must be an integer, got ${a}`),
+  }),
+} as const
 
 // ---------------------------------------------------------------------------------------
 // Constructors
@@ -170,10 +181,13 @@ const nameConfig = (opts: NameOption): { [key: string]: Json } =>
  * by the compiler: `params.dense_1.kernel` is checked. `apply` splits its key once per child
  * and threads the state through; a child's part of the `trainable` mask is passed down. The
  * flow between children may be a list of tensors (after {@link fanOut}), as in stax.
- * `sequential` is this container plus a model name and an input shape. Name a `serial`
- * with {@link named}.
+ * `sequential` is this container plus a model name and an input shape. A first argument
+ * `{ name }` names it, as Keras' `Sequential(name=...)`: the name is its key inside a container
+ * (typed: `params.block1.dense.kernel`) and its `Model: "..."` in `summary`; {@link named}
+ * does the same for any layer. The children are rebuilt from a saved config by the same
+ * machinery as a {@link defineContainer} layer's.
  *
- * @param layers - the children, in order
+ * @param layers - the children, in order, optionally after `{ name }`
  * @returns the container (kind `Serial`)
  * @throws Error when two children share an explicit name.
  * @example
@@ -183,13 +197,20 @@ const nameConfig = (opts: NameOption): { [key: string]: Json } =>
  * const mlp = serial(dense({ units: 4, activation: 'relu' }), dense({ units: 1 }))
  * const { params, outputShape } = mlp.init(key(0), [3])
  * console.log(mlp.names, params.dense_1.kernel.shape, outputShape) // [ 'dense', 'dense_1' ] [ 4, 1 ] [ 1 ]
+ * const model = serial(serial({ name: 'block1' }, dense({ units: 2 })), dense({ units: 1 }))
+ * console.log(model.names, model.init(key(0), [3]).params.block1.dense.kernel.shape) // [ 'block1', 'dense' ] [ 3, 2 ]
  * ```
  * @category Combinators
  */
-export const serial = <const L extends readonly AnyBlock[]>(...layers: L): Serial<L> =>
-  tag<'Serial', never, Container<ChildParams<L>, ChildState<L>, First<L>, Last<L>>>(
-    serialOf('Serial', layers, {}) as unknown as Container<ChildParams<L>, ChildState<L>, First<L>, Last<L>>,
-  )
+export function serial<const L extends readonly AnyBlock[]>(...layers: L): Serial<L>
+export function serial<const N extends string, const L extends readonly AnyBlock[]>(
+  opts: NameOption & { readonly name: N },
+  ...layers: L
+): Serial<L, N>
+export function serial(...args: readonly unknown[]): AnyBlock {
+  const [opts, layers] = optionsAndLayers(args)
+  return serialKind(opts, layers)
+}
 
 /**
  * Applies the i-th layer to the i-th input (stax's `parallel`): takes a list of flows, one
@@ -197,9 +218,10 @@ export const serial = <const L extends readonly AnyBlock[]>(...layers: L): Seria
  *
  * @remarks
  * Params and state are keyed by child name; the key is split once per child. Typically
- * between {@link fanOut} and {@link fanInSum} / {@link fanInConcat}.
+ * between {@link fanOut} and {@link fanInSum} / {@link fanInConcat}. A first argument
+ * `{ name }` names it, as for {@link serial}.
  *
- * @param layers - one layer per input
+ * @param layers - one layer per input, optionally after `{ name }`
  * @returns the container (kind `Parallel`)
  * @throws Error when two children share an explicit name; at `init` or `apply` when the
  *   input is not a list of as many flows as there are children.
@@ -212,58 +234,14 @@ export const serial = <const L extends readonly AnyBlock[]>(...layers: L): Seria
  * ```
  * @category Combinators
  */
-export const parallel = <const L extends readonly AnyBlock[]>(...layers: L): Parallel<L> => {
-  const names = childNames(layers)
-  checkUnique('parallel', names)
-  checkDepth('parallel', layers)
-  const check = (where: string, n: number): void => {
-    if (n !== layers.length)
-      throw new ShapeError(`parallel.${where}: expected a list of ${layers.length} inputs, got ${n}`)
-  }
-  const layer: Container<Children, Children, Flow, Flow> = {
-    kind: 'Parallel',
-    config: { layers: layers.map((l) => ({ kind: l.kind, config: l.config })) },
-    layers,
-    names,
-    wiring: 'parallel',
-    init: (key, inputShape) => {
-      if (!isShapeList(inputShape))
-        throw new ShapeError(
-          `parallel.init: expected a list of ${layers.length} input shapes, got ${showShape(inputShape)}`,
-        )
-      check('init', inputShape.length)
-      const keys = split(key, Math.max(layers.length, 1))
-      const params: Record<string, unknown> = {}
-      const state: Record<string, unknown> = {}
-      const outputShape = layers.map((l, i) => {
-        const r = l.init(keys[i]!, inputShape[i]!)
-        params[names[i]!] = r.params
-        state[names[i]!] = r.state
-        return r.outputShape as FlowShape
-      })
-      return { params, state, outputShape }
-    },
-    apply: (params, state, x, o) => {
-      if (!Array.isArray(x))
-        throw new ShapeError(`parallel.apply: expected a list of ${layers.length} inputs, got a tensor`)
-      const xs = x as readonly Flow[]
-      check('apply', xs.length)
-      const opts = childOptions(o, names)
-      const newState: Record<string, unknown> = {}
-      const y = layers.map((l, i) => {
-        const n = names[i]!
-        const r = l.apply(params[n], state[n], xs[i]!, opts[i]!)
-        newState[n] = r.state
-        return r.y as Flow
-      })
-      return { y, state: newState }
-    },
-    ...sumPenalties(layers, names),
-    ...childConstraints(layers, names),
-  }
-  return tag<'Parallel', never, Container<ChildParams<L>, ChildState<L>, Inputs<L>, Outputs<L>>>(
-    layer as unknown as Container<ChildParams<L>, ChildState<L>, Inputs<L>, Outputs<L>>,
-  )
+export function parallel<const L extends readonly AnyBlock[]>(...layers: L): Parallel<L>
+export function parallel<const N extends string, const L extends readonly AnyBlock[]>(
+  opts: NameOption & { readonly name: N },
+  ...layers: L
+): Parallel<L, N>
+export function parallel(...args: readonly unknown[]): AnyBlock {
+  const [opts, layers] = optionsAndLayers(args)
+  return parallelKind(opts, layers)
 }
 
 /**
@@ -285,19 +263,32 @@ export const parallel = <const L extends readonly AnyBlock[]>(...layers: L): Par
 export const fanOut = <const N extends string = never>(
   n: number,
   opts: NameOption & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty, Tensor, readonly Tensor[]>, 'FanOut', N> => {
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`fanOut: n must be a positive integer, got ${n}`)
-  return tag({
-    kind: 'FanOut',
-    config: { n, ...nameConfig(opts) },
-    init: (_key, inputShape) => ({
+): Tagged<Layer<Empty, Empty, Tensor, readonly Tensor[]>, 'FanOut', N> => fanOutKind({ ...opts, n })
+
+/**
+ * The `FanOut` kind: {@link fanOut} is its factory with `n` as first argument.
+ * @internal
+ */
+export const fanOutKind: DefinedLayer<
+  'FanOut',
+  typeof fanOutSchema,
+  Empty,
+  Empty,
+  Tensor,
+  readonly Tensor[]
+> = defineLayer({
+  kind: 'FanOut',
+  fn: 'fanOut',
+  config: fanOutSchema,
+  build: ({ n }) => ({
+    init: (_key, inputShape: Shape) => ({
       params: empty,
       state: empty,
       outputShape: Array.from({ length: n }, () => inputShape),
     }),
-    apply: (_params, state, x) => ({ y: Array.from({ length: n }, () => x), state }),
-  } satisfies Layer<Empty, Empty, Tensor, readonly Tensor[]>)
-}
+    apply: (_params, _state, x: Tensor) => Array.from({ length: n }, () => x),
+  }),
+})
 
 /**
  * Sums a list of tensors of one shape (stax's `FanInSum`, Keras' `Add`).
@@ -313,13 +304,13 @@ export const fanOut = <const N extends string = never>(
  * ```
  * @category Combinators
  */
-export const fanInSum = <const N extends string = never>(
-  opts: NameOption & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty, readonly Tensor[], Tensor>, 'FanInSum', N> =>
-  tag({
-    kind: 'FanInSum',
-    config: nameConfig(opts),
-    init: (_key, inputShape) => {
+// biome-ignore lint/complexity/noBannedTypes: the empty schema
+export const fanInSum: DefinedLayer<'FanInSum', {}, Empty, Empty, readonly Tensor[], Tensor> = defineLayer({
+  kind: 'FanInSum',
+  fn: 'fanInSum',
+  config: {},
+  build: () => ({
+    init: (_key, inputShape: readonly Shape[]) => {
       const shapes = inputShape as readonly FlowShape[]
       if (!isShapeList(shapes as FlowShape) || shapes.some(isShapeList))
         throw new ShapeError(
@@ -330,12 +321,13 @@ export const fanInSum = <const N extends string = never>(
         throw new ShapeError(`fanInSum: inputs must have one shape, got ${shapes.map(showShape).join(', ')}`)
       return { params: empty, state: empty, outputShape: shapes[0] as Shape }
     },
-    apply: (_params, state, x) => {
+    apply: (_params, _state, x: readonly Tensor[]) => {
       if (!Array.isArray(x) || x.length === 0)
         throw new ShapeError('fanInSum: expected a non-empty list of tensors')
-      return { y: x.slice(1).reduce((s: Tensor, t: Tensor) => add(s, t), x[0]!), state }
+      return x.slice(1).reduce((s: Tensor, t: Tensor) => add(s, t), x[0]!)
     },
-  } satisfies Layer<Empty, Empty, readonly Tensor[], Tensor>)
+  }),
+})
 
 /**
  * Joins a list of tensors along an axis (stax's `FanInConcat`, Keras' `Concatenate`).
@@ -355,47 +347,53 @@ export const fanInSum = <const N extends string = never>(
  * ```
  * @category Combinators
  */
-export const fanInConcat = <const N extends string = never>(
-  opts: FanInConcatOptions & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty, readonly Tensor[], Tensor>, 'FanInConcat', N> => {
-  const axis = opts.axis ?? -1
-  if (!Number.isInteger(axis)) throw new Error(`fanInConcat: axis must be an integer, got ${axis}`)
-  const featureAxis = (rank: number): number => {
-    const a = axis < 0 ? axis + rank + 1 : axis
-    if (a < 1 || a > rank)
-      throw new ShapeError(
-        `fanInConcat: axis ${axis} is out of range (or the batch axis) for inputs of rank ${rank + 1}`,
-      )
-    return a
-  }
-  return tag({
-    kind: 'FanInConcat',
-    config: { axis, ...nameConfig(opts) },
-    init: (_key, inputShape) => {
-      const shapes = inputShape as readonly FlowShape[]
-      if (!isShapeList(shapes as FlowShape) || shapes.some(isShapeList))
+export const fanInConcat: DefinedLayer<
+  'FanInConcat',
+  typeof fanInConcatSchema,
+  Empty,
+  Empty,
+  readonly Tensor[],
+  Tensor
+> = defineLayer({
+  kind: 'FanInConcat',
+  fn: 'fanInConcat',
+  config: fanInConcatSchema,
+  build: ({ axis }) => {
+    const featureAxis = (rank: number): number => {
+      const a = axis < 0 ? axis + rank + 1 : axis
+      if (a < 1 || a > rank)
         throw new ShapeError(
-          `fanInConcat: expected a list of tensor shapes, got ${showShape(shapes as FlowShape)}`,
+          `fanInConcat: axis ${axis} is out of range (or the batch axis) for inputs of rank ${rank + 1}`,
         )
-      const ss = shapes as readonly Shape[]
-      const rank = ss[0]!.length
-      const a = featureAxis(rank) - 1
-      const fits = ss.every((s) => s.length === rank && s.every((d, i) => i === a || d === ss[0]![i]))
-      if (!fits)
-        throw new ShapeError(
-          `fanInConcat: inputs must agree except on axis ${axis}, got ${ss.map(showShape).join(', ')}`,
-        )
-      const out = [...ss[0]!]
-      out[a] = ss.reduce((s, x) => s + x[a]!, 0)
-      return { params: empty, state: empty, outputShape: out }
-    },
-    apply: (_params, state, x) => {
-      if (!Array.isArray(x) || x.length === 0)
-        throw new ShapeError('fanInConcat: expected a non-empty list of tensors')
-      return { y: concat(x, featureAxis(x[0]!.shape.length - 1)), state }
-    },
-  } satisfies Layer<Empty, Empty, readonly Tensor[], Tensor>)
-}
+      return a
+    }
+    return {
+      init: (_key, inputShape: readonly Shape[]) => {
+        const shapes = inputShape as readonly FlowShape[]
+        if (!isShapeList(shapes as FlowShape) || shapes.some(isShapeList))
+          throw new ShapeError(
+            `fanInConcat: expected a list of tensor shapes, got ${showShape(shapes as FlowShape)}`,
+          )
+        const ss = shapes as readonly Shape[]
+        const rank = ss[0]!.length
+        const a = featureAxis(rank) - 1
+        const fits = ss.every((s) => s.length === rank && s.every((d, i) => i === a || d === ss[0]![i]))
+        if (!fits)
+          throw new ShapeError(
+            `fanInConcat: inputs must agree except on axis ${axis}, got ${ss.map(showShape).join(', ')}`,
+          )
+        const out = [...ss[0]!]
+        out[a] = ss.reduce((s, x) => s + x[a]!, 0)
+        return { params: empty, state: empty, outputShape: out }
+      },
+      apply: (_params, _state, x: readonly Tensor[]) => {
+        if (!Array.isArray(x) || x.length === 0)
+          throw new ShapeError('fanInConcat: expected a non-empty list of tensors')
+        return concat(x, featureAxis(x[0]!.shape.length - 1))
+      },
+    }
+  },
+})
 
 /**
  * Returns its input (stax's `Identity`): the skip branch of a residual connection.
@@ -411,15 +409,13 @@ export const fanInConcat = <const N extends string = never>(
  * ```
  * @category Combinators
  */
-export const identity = <const N extends string = never>(
-  opts: NameOption & { readonly name?: N } = {},
-): Tagged<Layer<Empty, Empty>, 'Identity', N> =>
-  tag({
-    kind: 'Identity',
-    config: nameConfig(opts),
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x) => ({ y: x, state }),
-  } satisfies Layer<Empty, Empty>)
+// biome-ignore lint/complexity/noBannedTypes: the empty schema
+export const identity: DefinedLayer<'Identity', {}, Empty, Empty> = defineLayer({
+  kind: 'Identity',
+  fn: 'identity',
+  config: {},
+  build: () => ({ apply: (_params, _state, x) => x }),
+})
 
 /**
  * A skip connection: `y = x + block(x)` (He et al. 2016), i.e. fan-out → (block ‖ identity)
@@ -448,10 +444,18 @@ export const residual = <L extends AnyBlock, const N extends string = never>(
   block: L,
   opts: NameOption & { readonly name?: N } = {},
 ): Tagged<Residual<L>, 'Residual', N> => {
+  // Not made by defineContainer's machinery, which keys each child's params by its name and
+  // saves the children in `layers`: a residual's block has no name of its own (its params
+  // ARE the residual's, so the weight path is `block1.dense.kernel`, not
+  // `block1.<block>.dense.kernel`) and is saved as `block`. Fitting it in would change the
+  // weight paths, freeze paths and saved files of every residual model.
   checkDepth('residual', [block])
   const layer: Container<Children, Children, Tensor, Tensor> = {
     kind: 'Residual',
-    config: { block: { kind: block.kind, config: block.config }, ...nameConfig(opts) },
+    config: {
+      block: { kind: block.kind, config: block.config },
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+    },
     layers: [block],
     names: [''],
     wiring: 'residual',
@@ -501,85 +505,27 @@ export const named = <const N extends string, L extends AnyBlock>(
 
 type ChildFromConfig = (spec: { kind: string; config: unknown }, where: string) => E.Either<string, AnyBlock>
 const Spec = t.type({ kind: t.string, config: t.UnknownRecord })
-const Name = t.partial({ name: t.string })
-const nameOf = (c: { name?: string | undefined }): NameOption =>
-  c.name === undefined ? {} : { name: c.name }
-const build = <A>(kind: string, f: () => A): E.Either<string, A> =>
-  E.tryCatch(f, (e) => `${kind} config: ${(e as Error).message}`)
-const children = (layers: readonly { kind: string; config: unknown }[], child: ChildFromConfig) =>
-  pipe(
-    layers.map((spec, i) => child(spec, `layers[${i}]`)),
-    A.sequence(E.Applicative),
-  )
 
-/** Rebuilds a `Serial` container. @internal */
-export const serialFromConfig = (u: unknown, child: ChildFromConfig): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(t.intersection([t.type({ layers: t.array(Spec) }), Name]), 'Serial config')(u),
-    E.chain((c) =>
-      pipe(
-        children(c.layers, child),
-        E.chain((ls) =>
-          build('Serial', () => (c.name === undefined ? serial(...ls) : named(c.name, serial(...ls)))),
-        ),
-      ),
-    ),
-  )
-
-/** Rebuilds a `Parallel` container. @internal */
-export const parallelFromConfig = (u: unknown, child: ChildFromConfig): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(t.intersection([t.type({ layers: t.array(Spec) }), Name]), 'Parallel config')(u),
-    E.chain((c) =>
-      pipe(
-        children(c.layers, child),
-        E.chain((ls) =>
-          build('Parallel', () => (c.name === undefined ? parallel(...ls) : named(c.name, parallel(...ls)))),
-        ),
-      ),
-    ),
-  )
-
-/** Rebuilds a `Residual` container. @internal */
+/**
+ * Rebuilds a `Residual` container. Residual is the one combinator not made by
+ * `defineContainer`'s machinery (see {@link residual}), so its rebuilder is written out.
+ * @internal
+ */
 export const residualFromConfig = (u: unknown, child: ChildFromConfig): E.Either<string, AnyBlock> =>
   pipe(
-    decodeWith(t.intersection([t.type({ block: Spec }), Name]), 'Residual config')(u),
+    decodeWith(
+      t.intersection([t.type({ block: Spec }), t.partial({ name: t.string })]),
+      'Residual config',
+    )(u),
     E.chain((c) =>
       pipe(
         child(c.block, 'block'),
-        E.chain((b) => build('Residual', () => residual(b, nameOf(c)))),
+        E.chain((b) =>
+          E.tryCatch(
+            () => residual(b, c.name === undefined ? {} : { name: c.name }),
+            (e) => `Residual config: ${(e as Error).message}`,
+          ),
+        ),
       ),
     ),
-  )
-
-/** Rebuilds a `FanOut` layer. @internal */
-export const fanOutFromConfig = (u: unknown): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(t.intersection([t.type({ n: t.number }), Name]), 'FanOut config')(u),
-    E.chain((c) => build('FanOut', () => fanOut(c.n, nameOf(c)))),
-  )
-
-/** Rebuilds a `FanInSum` layer. @internal */
-export const fanInSumFromConfig = (u: unknown): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(Name, 'FanInSum config')(u),
-    E.map((c) => fanInSum(nameOf(c))),
-  )
-
-/** Rebuilds a `FanInConcat` layer. @internal */
-export const fanInConcatFromConfig = (u: unknown): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(t.intersection([t.partial({ axis: t.number }), Name]), 'FanInConcat config')(u),
-    E.chain((c) =>
-      build('FanInConcat', () =>
-        fanInConcat({ ...(c.axis === undefined ? {} : { axis: c.axis }), ...nameOf(c) }),
-      ),
-    ),
-  )
-
-/** Rebuilds an `Identity` layer. @internal */
-export const identityFromConfig = (u: unknown): E.Either<string, AnyBlock> =>
-  pipe(
-    decodeWith(Name, 'Identity config')(u),
-    E.map((c) => identity(nameOf(c))),
   )

@@ -16,6 +16,7 @@ import {
   type Json,
   layerFromConfig,
   loadModel,
+  maxNorm,
   saveModel,
   sequential,
   toSpec,
@@ -170,6 +171,29 @@ describe('defineContainer', () => {
     })
     expect(() => lazy({}, [dense({ units: 1 }), dense({ units: 1 })]).init(key(0), [2])).toThrow(
       'Lazy.init: child 1 (dense_1) was not initialized',
+    )
+  })
+  it("projects each child's params with the child's own constraint (maxNorm: column norm ≤ 1)", () => {
+    const layer = twoPath({ weight: 1 }, [
+      dense({ units: 2, kernelInitializer: 'ones', kernelConstraint: maxNorm(1) }),
+      dense({ units: 2, kernelInitializer: 'ones' }),
+    ])
+    const { params } = layer.init(key(0), [4])
+    const projected = layer.constrain!(params)
+    // a column of four ones has norm 2: maxNorm(1) scales it by 1/2 (Keras: w · min(‖w‖, 1)/(ε + ‖w‖), ε = 1e-7)
+    for (const v of projected.dense.kernel.data) expect(v).toBeCloseTo(0.5, 6)
+    expect([...projected.dense_1.kernel.data]).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
+    expect(twoPath({ weight: 1 }, [dense({ units: 1 }), dense({ units: 1 })]).constrain).toBeUndefined()
+  })
+  it('a saved child that is not { kind, config } is refused naming its place', () => {
+    const r = fromConfig(
+      { kind: 'TwoPath', config: { weight: 1, layers: [toSpec(dense({ units: 1 })), 3] } },
+      {
+        TwoPath: twoPath,
+      },
+    )
+    expect(E.isLeft(r) && r.left).toBe(
+      'TwoPath config: layers[1]: expected a layer spec { kind, config }, got 3',
     )
   })
 })

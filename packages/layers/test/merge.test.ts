@@ -2,9 +2,13 @@ import { key, mul, ones, sum, type Tensor, valueAndGrad } from '@purenn/tensor'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { add, addFromConfig, concatenate, concatenateFromConfig } from '../src/index.js'
+import { add, concatenate, fromConfig } from '../src/index.js'
 import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
 import { flat, fromNested, kerasFixture } from './helpers/window64.js'
+
+const addFromConfig = (config: { readonly [k: string]: unknown }) => fromConfig({ kind: 'Add', config })
+const concatenateFromConfig = (config: { readonly [k: string]: unknown }) =>
+  fromConfig({ kind: 'Concatenate', config })
 
 const keras = (name: string) => {
   const c = kerasFixture[name]! as unknown as { x: unknown[]; y: unknown; yShape: number[] }

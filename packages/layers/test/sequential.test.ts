@@ -11,11 +11,11 @@ import {
   dropout,
   flatten,
   fromConfig,
+  isSequential,
   l2,
   leakyRelu,
   mcDropout,
   sequential,
-  sequentialFromConfig,
   snakeCase,
 } from '../src/index.js'
 import { dense64, expectClose } from './helpers/fd64.js'
@@ -222,10 +222,9 @@ describe('sequential: config', () => {
       'Activation',
       'LeakyReLU',
     ])
-    const rebuilt = sequentialFromConfig(json, (spec) =>
-      fromConfig({ kind: spec.kind, config: spec.config as never }),
-    )
+    const rebuilt = fromConfig({ kind: 'Sequential', config: json })
     if (E.isLeft(rebuilt)) throw new Error(rebuilt.left)
+    if (!isSequential(rebuilt.right)) throw new Error(`rebuilt a ${rebuilt.right.kind}`)
     expect(rebuilt.right.config).toEqual(model.config)
     expect(rebuilt.right.names).toEqual(model.names)
     expect(rebuilt.right.inputShape).toEqual([2, 2])

@@ -277,6 +277,6 @@ describe('containers in models: names, weights, freeze by path, summary, save/lo
     const bad = fromConfig({ kind: 'Residual', config: { block: { kind: 'Dense', config: badDense } } })
     expect(E.isLeft(bad) && bad.left).toMatch(/^block: Dense config: units/)
     const fan = fromConfig({ kind: 'FanOut', config: { n: 0 } })
-    expect(E.isLeft(fan) && fan.left).toBe('FanOut config: fanOut: n must be a positive integer, got 0')
+    expect(E.isLeft(fan) && fan.left).toBe('FanOut config: n must be a positive integer, got 0')
   })
 })
