@@ -21,6 +21,7 @@ import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
 import { checkDocsSite } from './browser/docs-site.mjs'
 import { checkFirefox } from './browser/firefox.mjs'
+import { bundleGuideSnippets, checkGuideSnippets } from './browser/guide-snippets.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
@@ -62,6 +63,9 @@ check(
   `the browser bundle has no Node module (${(bundleBytes.length / 1024).toFixed(0)} KB)`,
 )
 
+// the snippets of the guide "Running in the browser", each bundled on its own
+const guideSnippets = await bundleGuideSnippets(root, scratch)
+
 // 2. the reference: the same runs in Node, on the built packages
 const dist = (pkg, entry = 'index.js') => pathToFileURL(join(root, 'packages', pkg, 'dist', entry)).href
 const nodeModules = {
@@ -94,12 +98,22 @@ const server = createServer((req, res) => {
   if (req.url.endsWith('/bundle.js')) {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' })
     res.end(bundleBytes)
+  } else if (/\/guide-\d+\.js$/.test(req.url)) {
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' })
+    res.end(readFileSync(join(scratch, req.url.slice(req.url.lastIndexOf('/') + 1))))
+  } else if (/\/guide-\d+\/$/.test(req.url)) {
+    const n = /guide-(\d+)\/$/.exec(req.url)[1]
+    res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })
+    res.end(page.replace('src="bundle.js"', `src="../guide-${n}.js"`))
   } else if (req.url.endsWith('/')) {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })
     res.end(page)
-  } else if (/\/node-model\/(CURRENT|v\d{6,}\/(model\.json|weights\.bin))$/.test(req.url)) {
-    // the versioned layout saveModel writes, as a static server would serve it
-    const file = join(nodeModelDir, req.url.slice(req.url.indexOf('/node-model/') + '/node-model/'.length))
+  } else if (
+    /\/(node-model|models\/fashion-bn)\/(CURRENT|v\d{6,}\/(model\.json|weights\.bin))$/.test(req.url)
+  ) {
+    // the versioned layout saveModel writes, as a static server would serve it (also where the
+    // guide's snippet looks for it)
+    const file = join(nodeModelDir, req.url.replace(/^.*\/(node-model|models\/fashion-bn)\//, ''))
     if (existsSync(file)) {
       res.writeHead(200, headers)
       res.end(readFileSync(file))
@@ -195,6 +209,8 @@ try {
     )
     await tab.close()
   }
+  // the guide's snippets, in the isolated page
+  await checkGuideSnippets({ browser, base, snippets: guideSnippets, check })
   // the docs site (built by `pnpm run docs`) and its playground
   const site = join(root, JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')).out)
   await checkDocsSite({ browser, site, out: join(root, 'out'), check })

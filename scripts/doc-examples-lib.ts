@@ -383,8 +383,8 @@ export const guideScript = (text: string, file: string): DocExample | undefined 
  */
 export const guideBlocks = (text: string, file: string): DocExample[] => {
   const front = /^---\n([\s\S]*?)\n---\n/.exec(text)
-  // `snippets: unchecked`: a guide whose blocks continue one another or need a browser and do not
-  // run yet (listed as a gap in docs/guides/README.md)
+  // `snippets: unchecked`: a guide whose blocks do not run (no guide says it now). A block that
+  // needs a page is fenced ```ts page instead: skipped here, run in Chromium by browser-test.
   if (front !== null && /^snippets:\s*(script|unchecked)\s*$/m.test(front[1]!)) return []
   const all = text.split('\n')
   const out: DocExample[] = []

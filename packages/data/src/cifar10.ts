@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { tensor } from '@purenn/tensor'
-import { readRegularFileSync } from '@purenn/tensor/internal'
+import { makeFoldersSync, readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { parseTar } from 'nanotar'
 import { DataError } from './errors.js'
@@ -239,7 +239,7 @@ export const loadCifar10 = async (options: LoadCifar10Options = {}): Promise<Cif
   const data = decode(got.right, `downloaded ${url}`)
   const tmp = join(cacheDir, `.${cifar10File}.${process.pid}.${randomUUID()}.tmp`)
   try {
-    mkdirSync(cacheDir, { recursive: true })
+    makeFoldersSync(cacheDir)
     writeFileSync(tmp, got.right)
     renameSync(tmp, cached)
   } catch (e) {

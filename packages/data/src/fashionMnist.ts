@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { type Tensor, tensor } from '@purenn/tensor'
-import { readRegularFileSync } from '@purenn/tensor/internal'
+import { makeFoldersSync, readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
@@ -442,7 +442,7 @@ const downloadOne = async (
   const target = join(cacheDir, isGzip(bytes) ? `${file}.gz` : file)
   const tmp = join(cacheDir, `.${file}.${process.pid}.${randomUUID()}.tmp`)
   try {
-    mkdirSync(cacheDir, { recursive: true })
+    makeFoldersSync(cacheDir)
     writeFileSync(tmp, bytes)
     renameSync(tmp, target)
     return E.right(target)

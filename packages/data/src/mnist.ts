@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { type Tensor, tensor } from '@purenn/tensor'
-import { readRegularFileSync } from '@purenn/tensor/internal'
+import { makeFoldersSync, readRegularFileSync } from '@purenn/tensor/internal'
 import * as E from 'fp-ts/lib/Either.js'
 import { DataError } from './errors.js'
 import type { FashionMnistFile, ImagesAndLabels } from './fashionMnist.js'
@@ -195,7 +195,11 @@ export const loadMnist = async (options: LoadMnistOptions = {}): Promise<Mnist> 
   if (options.download === false)
     return fail(`not found in ${cacheDir}, and downloading is off (download: false)`)
   const fetchFn = options.fetch ?? globalThis.fetch
-  mkdirSync(cacheDir, { recursive: true })
+  try {
+    makeFoldersSync(cacheDir)
+  } catch (e) {
+    return fail(`not found, and the cache cannot be made: ${e instanceof Error ? e.message : String(e)}`)
+  }
   for (const f of files) {
     const target = join(cacheDir, `${f}.gz`)
     if (isFile(target)) continue

@@ -310,6 +310,23 @@ describe('loadFashionMnist download', () => {
     expect(urls).toEqual([`${baseUrl}t10k-images-idx3-ubyte.gz`, `${baseUrl}t10k-labels-idx1-ubyte.gz`])
   })
 
+  // Node's recursive mkdir never returns under /proc; the cache folder is made one level at a
+  // time, so this fails at once (packages/tensor/test/folders.test.ts checks the no-hang part
+  // in a child process with a time limit).
+  it.skipIf(!existsSync('/proc/self'))(
+    'fails at once, naming the folder, when the cache cannot be made',
+    async () => {
+      const cacheDir = '/proc/purenn-no/fashion-mnist'
+      const { fetchFn } = server(raw1)
+      const e = await rejection(
+        loadFashionMnist(isolated({ cacheDir, baseUrl, fetch: fetchFn, expectedSha256: shaOf(raw1) })),
+      )
+      expect(e.message).toContain(
+        `cannot create the folder ${cacheDir}: creating /proc/purenn-no failed: ENOENT`,
+      )
+    },
+  )
+
   it('reports an HTTP failure with the URL and the ways to provide the data, and writes nothing', async () => {
     const cacheDir = join(freshDir(), 'cache')
     const { fetchFn } = server(raw1, 404)

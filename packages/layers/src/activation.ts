@@ -1,12 +1,10 @@
 import { leakyRelu as leakyReluOp } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
 import type { Activation, ActivationName } from './activations.js'
 import type { Tagged } from './container.js'
 import { type DefinedLayer, defineLayer } from './define.js'
 import { activationField, field, jsonField } from './fields.js'
 import { checkOptions } from './internal/config.js'
 import type { Empty, Layer, NameOption } from './layer.js'
-import type { Rebuildable } from './registry.js'
 
 /** An activation field with no default: the activation layer's one option is required. */
 const { absent: _linear, ...activationOption } = activationField('linear')
@@ -16,36 +14,15 @@ const activationSchema = {
   activation: field<ActivationName | Activation, Activation, false>({ ...activationOption, optional: false }),
 } as const
 
-/** The Activation kind, taking its config as one object; {@link activation} takes the function first. */
-const activationLayer: DefinedLayer<'Activation', typeof activationSchema, Empty, Empty> = defineLayer({
-  kind: 'Activation',
-  fn: 'activation',
-  config: activationSchema,
-  build: ({ activation: a }) => ({ apply: (_params, _state, x) => a.fn(x) }),
-})
-
-/**
- * A `Left` naming the kind when a saved config does not rebuild with `defined`'s schema;
- * fields the schema does not know are ignored, as the io-ts decoders these replace did.
- */
-const rebuild = (
-  defined: Rebuildable & { readonly schema: object },
-  u: unknown,
-): E.Either<string, Layer<Empty, Empty>> =>
-  E.tryCatch(
-    () =>
-      defined.fromConfig(
-        typeof u === 'object' && u !== null && !Array.isArray(u)
-          ? Object.fromEntries(
-              Object.entries(u).filter(([k]) => k === 'name' || Object.hasOwn(defined.schema, k)),
-            )
-          : u,
-        () => {
-          throw new Error(`${defined.kind} has no children`)
-        },
-      ) as Layer<Empty, Empty>,
-    (e) => `${defined.kind} config: ${e instanceof Error ? e.message : String(e)}`,
-  )
+/** The Activation kind, taking its config as one object; {@link activation} takes the function first. @internal */
+export const activationLayer: DefinedLayer<'Activation', typeof activationSchema, Empty, Empty> = defineLayer(
+  {
+    kind: 'Activation',
+    fn: 'activation',
+    config: activationSchema,
+    build: ({ activation: a }) => ({ apply: (_params, _state, x) => a.fn(x) }),
+  },
+)
 
 /**
  * Applies an activation as a layer of its own (Keras' `Activation`): used after batch
@@ -108,11 +85,3 @@ export const leakyRelu: DefinedLayer<'LeakyReLU', typeof leakyReluSchema, Empty,
   config: leakyReluSchema,
   build: ({ alpha }) => ({ apply: (_params, _state, x) => leakyReluOp(x, alpha) }),
 })
-
-/** Rebuilds an activation layer from its `config`. @internal */
-export const activationLayerFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  rebuild(activationLayer, u)
-
-/** Rebuilds a LeakyReLU layer from its `config`. @internal */
-export const leakyReluFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  rebuild(leakyRelu, u)

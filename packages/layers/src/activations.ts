@@ -2,13 +2,13 @@ import {
   add,
   clip,
   elu as eluOp,
+  fusedSoftmax,
   gelu as geluOp,
   leakyRelu as leakyReluOp,
   mul,
   relu as reluOp,
   selu as seluOp,
   sigmoid as sigmoidOp,
-  softmax as softmaxOp,
   softplus as softplusOp,
   swish as swishOp,
   type Tensor,
@@ -318,7 +318,8 @@ export const activations = Object.freeze({
    * @remarks
    * Each row becomes a probability distribution: the output activation of a multiclass
    * classifier (with `sparseCategoricalCrossentropy`). Jacobian `diag(y) − y·yᵀ`. As in
-   * Keras, it runs over axis −1. Pair with Glorot initialization.
+   * Keras, it runs over axis −1, as one fused op (`fusedSoftmax` of `@purenn/tensor`, on the
+   * WebAssembly kernels when they are in use). Pair with Glorot initialization.
    * @example
    * ```ts
    * import { activations } from '@purenn/layers'
@@ -326,7 +327,7 @@ export const activations = Object.freeze({
    * console.log(activations.softmax.fn(tensor([[0, 0], [0, Math.log(3)]])).toString()) // tensor([[0.5, 0.5], [0.25, 0.75]])
    * ```
    */
-  softmax: make('softmax', (x) => softmaxOp(x, -1)),
+  softmax: make('softmax', (x) => fusedSoftmax(x)),
 
   /**
    * Softplus $f(x) = \ln(1 + e^x)$, a smooth ReLU, computed without overflow.

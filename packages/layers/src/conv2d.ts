@@ -8,10 +8,11 @@ import {
   type Tensor,
 } from '@purenn/tensor'
 import type { Activation, ActivationName } from './activations.js'
-import { type DefinedLayer, defineLayer, type Field } from './define.js'
-import { activationField, field, initializerField, jsonField, regularizerField } from './fields.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { activationField, initializerField, jsonField, regularizerField } from './fields.js'
 import type { Initializer, InitializerName } from './initializers.js'
 import { penaltyOf, positive } from './internal/fields.js'
+import { paddingField, pairField } from './internal/window.js'
 import { type Empty, empty, type NameOption } from './layer.js'
 import type { Regularizer } from './regularizers.js'
 
@@ -44,41 +45,12 @@ export interface Conv2dLayerOptions extends NameOption {
   readonly biasRegularizer?: Regularizer
 }
 
-/** A window size or step: a positive integer for both axes or a pair, saved as a pair. */
-const pairField = (absent?: number): Field<number | readonly [number, number], [number, number], boolean> => {
-  const read = (v: unknown, path: string): [number, number] => {
-    const p = typeof v === 'number' ? [v, v] : v
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 1))
-      throw new Error(`${path} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`)
-    return [p[0], p[1]]
-  }
-  return {
-    optional: absent !== undefined,
-    fromOption: read,
-    fromJson: read,
-    toJson: (p) => [...p],
-    ...(absent === undefined ? {} : { absent: () => [absent, absent] as [number, number] }),
-  }
-}
-
-const readPadding = (v: unknown, path: string): Padding => {
-  if (v !== 'valid' && v !== 'same')
-    throw new Error(`${path} must be 'valid' or 'same', got ${JSON.stringify(v)}`)
-  return v
-}
-
 const schema = {
   filters: jsonField('integer', { check: positive }),
-  kernelSize: pairField() as Field<number | readonly [number, number], [number, number], false>,
-  strides: pairField(1) as Field<number | readonly [number, number], [number, number], true>,
-  padding: field({
-    optional: true,
-    fromOption: readPadding,
-    fromJson: readPadding,
-    toJson: (p: Padding) => p,
-    absent: (): Padding => 'valid',
-  }),
-  dilationRate: pairField(1) as Field<number | readonly [number, number], [number, number], true>,
+  kernelSize: pairField(),
+  strides: pairField(1),
+  padding: paddingField,
+  dilationRate: pairField(1),
   activation: activationField('linear'),
   useBias: jsonField('boolean', { default: true }),
   kernelInitializer: initializerField('glorotUniform'),

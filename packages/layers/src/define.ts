@@ -80,7 +80,28 @@ export interface Field<In, Val, Opt extends boolean = boolean> {
   readonly toJson: (value: Val) => Json | undefined
   /** The value of a left-out optional field (a default, stored in the config by `toJson`). */
   readonly absent?: () => Val
+  /**
+   * The value of a left-out optional field computed from the values of the fields before it
+   * in the schema (as `build` receives them): a default that depends on other fields, as
+   * pooling's `strides` defaults to `poolSize`. Used instead of `absent` when given; stored in
+   * the config by `toJson`. {@link defaultFrom} makes such a field.
+   */
+  readonly absentFrom?: (earlier: EarlierValues) => Val
 }
+
+/**
+ * What a field's `absentFrom` receives: the values of the fields before it in the schema,
+ * by name (a left-out field without a default is not there).
+ *
+ * @example
+ * ```ts
+ * import type { EarlierValues } from '@purenn/layers'
+ * const earlier: EarlierValues = { poolSize: [2, 2] }
+ * console.log(earlier.poolSize) // [ 2, 2 ]
+ * ```
+ * @category Custom layers
+ */
+export type EarlierValues = { readonly [field: string]: unknown }
 
 // biome-ignore lint/suspicious/noExplicitAny: a schema holds fields of different types
 type AnyField = Field<any, any, boolean>
@@ -335,7 +356,9 @@ const validate = (
       if (v === undefined && !type.optional) throw new Error(`${name}: expected a value, got nothing`)
       const value =
         v === undefined
-          ? type.absent?.()
+          ? type.absentFrom !== undefined
+            ? type.absentFrom({ ...values })
+            : type.absent?.()
           : source === 'option'
             ? type.fromOption(v, name)
             : type.fromJson(v, name)

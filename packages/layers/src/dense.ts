@@ -1,4 +1,4 @@
-import { denseOp, ShapeError, split, type Tensor } from '@purenn/tensor'
+import { type DenseActivation, denseOp, ShapeError, split, type Tensor } from '@purenn/tensor'
 import { type Activation, type ActivationName, activations } from './activations.js'
 import type { Constraint, ConstraintName } from './constraints.js'
 import { type DefinedLayer, defineLayer } from './define.js'
@@ -90,15 +90,33 @@ export const dense: DefinedLayer<'Dense', typeof denseSchema, DenseParams, Empty
         outputShape: [...inputShape.slice(0, -1), c.units],
       }
     },
-    // x·W + b and a linear or ReLU activation run as one fused op; others apply after it
-    apply: (params: DenseParams, _state, x) =>
-      c.activation === activations.relu
-        ? denseOp(x, params.kernel, params.bias, 'relu')
-        : c.activation.fn(denseOp(x, params.kernel, params.bias)),
+    // x·W + b and the activation run as one fused op where it has the activation; others apply after it
+    apply: (params: DenseParams, _state, x) => {
+      const fused = fusedActivation(c.activation)
+      return fused === undefined
+        ? c.activation.fn(denseOp(x, params.kernel, params.bias))
+        : denseOp(x, params.kernel, params.bias, fused.activation, fused.alpha)
+    },
     ...penaltyOf<DenseParams>({ kernel: c.kernelRegularizer, bias: c.biasRegularizer }),
     ...constrainOf<DenseParams>({ kernel: c.kernelConstraint, bias: c.biasConstraint }),
   }),
 })
+
+/**
+ * The fused form of a built-in activation, or undefined for one `denseOp` does not fuse (it
+ * then applies after the op). Leaky ReLU needs α ≥ 0 and ELU α > 0 (the derivative is read off
+ * the output); the α of `activations.leakyRelu(α)` / `activations.elu(α)` is in `config`.
+ */
+const fusedActivation = (a: Activation): { activation: DenseActivation; alpha?: number } | undefined => {
+  if (a === activations.linear) return { activation: 'linear' }
+  if (a === activations.relu) return { activation: 'relu' }
+  if (a === activations.selu) return { activation: 'selu' }
+  const alpha = a.config.alpha
+  if (typeof alpha !== 'number') return undefined
+  if (a.name === 'leakyRelu' && alpha >= 0) return { activation: 'leakyRelu', alpha }
+  if (a.name === 'elu' && alpha > 0) return { activation: 'elu', alpha }
+  return undefined
+}
 
 // the options a `dense` takes are the schema's
 const _options: (o: DenseOptions) => unknown = dense

@@ -20,7 +20,7 @@ import {
   constraintToConfig,
   getConstraint,
 } from './constraints.js'
-import type { Field, FieldType } from './define.js'
+import type { EarlierValues, Field, FieldType } from './define.js'
 import {
   getInitializer,
   type Initializer,
@@ -240,4 +240,44 @@ export const constraintField = (): Field<ConstraintName | Constraint, Constraint
   fromJson: (j, path) => (j === null ? undefined : orThrow(constraintFromConfig(j, path))),
   toJson: (c) => (c === undefined ? undefined : constraintToConfig(c)),
   absent: () => undefined,
+})
+
+/**
+ * A field whose default, when the option is left out, is computed from the fields before
+ * it in the schema: Keras' pooling `strides`, which default to `poolSize`.
+ *
+ * @remarks
+ * `derive` receives the values of the earlier fields as `build` would (a field's default
+ * filled in, a `Field`'s value rather than its option), so list the fields it reads before
+ * this one in the schema. The derived value is saved in the config like any default (Keras
+ * saves `strides` even when it was left out), so a saved config never depends on the rule.
+ * The field is optional whatever `f` is; a value that is given is read by `f` as usual.
+ *
+ * @param f - the field (its type, its checks, how it is saved)
+ * @param derive - the default from the earlier fields' values
+ * @returns the field, optional, with the derived default
+ * @example
+ * ```ts
+ * import { defaultFrom, defineLayer, jsonField } from '@purenn/layers'
+ * const window = defineLayer({
+ *   kind: 'Window',
+ *   config: {
+ *     size: jsonField('integer', { default: 2 }),
+ *     step: defaultFrom(jsonField('integer'), (c: { size: number }) => c.size),
+ *   },
+ *   build: () => ({ apply: (_p, _s, x) => x }),
+ * })
+ * console.log(window().config, window({ size: 3 }).config) // { size: 2, step: 2 } { size: 3, step: 3 }
+ * console.log(window({ size: 3, step: 1 }).config) // { size: 3, step: 1 }
+ * ```
+ * @category Custom layers
+ */
+export const defaultFrom = <In, Val, Earlier extends EarlierValues>(
+  f: Field<In, Val, boolean>,
+  derive: (earlier: Earlier) => Val,
+): Field<In, Val, true> => ({
+  ...f,
+  optional: true,
+  // the earlier fields are checked and filled in by then: `Earlier` names some of them
+  absentFrom: (earlier) => derive(earlier as Earlier),
 })

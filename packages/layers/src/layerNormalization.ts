@@ -11,10 +11,9 @@ import {
   type Tensor,
   zeros,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
 import { type DefinedLayer, defineLayer } from './define.js'
 import { field, jsonField } from './fields.js'
-import type { Empty, Layer, NameOption } from './layer.js'
+import type { Empty, NameOption } from './layer.js'
 
 /**
  * Options of {@link layerNormalization}, named as Keras' `LayerNormalization` arguments.
@@ -122,19 +121,6 @@ export const layerNormalization: DefinedLayer<
     }
   },
 })
-
-/** Rebuilds a layer-normalization layer from its `config`. @internal */
-export const layerNormalizationFromConfig = (u: unknown): E.Either<string, Layer<LayerNormalizationParams>> =>
-  E.tryCatch(
-    () =>
-      layerNormalization.fromConfig(u, () => {
-        throw new Error('LayerNormalization has no children')
-      }) as Layer<LayerNormalizationParams>,
-    (e) => {
-      const m = e instanceof Error ? e.message : String(e)
-      return m.startsWith('LayerNormalization config') ? m : `LayerNormalization config: ${m}`
-    },
-  )
 
 // ---------------------------------------------------------------------------------------
 // helpers

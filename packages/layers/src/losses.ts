@@ -11,6 +11,7 @@ import {
   reshape,
   ShapeError,
   softplus,
+  sparseSoftmaxCrossentropy,
   square,
   sub,
   sum,
@@ -137,7 +138,8 @@ const labelIndices = (fn: string, yTrue: Tensor, yPred: Tensor): Int32Array => {
  * @remarks
  * For a row with label `k`: `−ln p_k`, averaged over the batch, where `p` are the predicted
  * class probabilities, clipped to [1e-7, 1 − 1e-7]; with `fromLogits`, `−log_softmax(z)_k`
- * (computed after subtracting the row max, stable for any logits). Labels are a float
+ * (computed after subtracting the row max, stable for any logits), as one fused op with the
+ * gradient computed in the same pass (`sparseSoftmaxCrossentropy` of `@purenn/tensor`). Labels are a float
  * tensor of class indices, shape `[batch]` or `[batch, 1]`.
  *
  * Cheap: it gathers each row's own probability (or log-probability) instead of multiplying
@@ -168,7 +170,7 @@ export const sparseCategoricalCrossentropy = (opts: CrossentropyOptions = {}): L
     name: fn,
     fn: (yTrue, yPred) => {
       const idx = labelIndices(fn, yTrue, yPred)
-      if (opts.fromLogits === true) return neg(mean(gather(reshape(logSoftmax(yPred, -1), [-1]), idx)))
+      if (opts.fromLogits === true) return mean(sparseSoftmaxCrossentropy(yPred, yTrue))
       return neg(mean(log(clip(gather(reshape(yPred, [-1]), idx), EPSILON, 1 - EPSILON))))
     },
   }

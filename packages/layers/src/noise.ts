@@ -1,9 +1,8 @@
 import { add, bernoulli, type Key, mul, normal, sub, type Tensor } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { jsonField } from './fields.js'
+import { rateField } from './internal/fields.js'
+import type { Empty, NameOption } from './layer.js'
 
 // Self-normalizing dropout and noise layers: AlphaDropout (and its Monte Carlo variant),
 // GaussianDropout, GaussianNoise. None has params; each draws from the call's key.
@@ -29,6 +28,24 @@ export interface GaussianNoiseOptions extends NameOption {
 /** SELU's α and λ: the values alpha dropout sets dropped units to are built from them. */
 const SELU_ALPHA = 1.6732632423543772
 const SELU_SCALE = 1.0507009873554805
+
+/** The one option of the rate layers: the drop probability. */
+const rateSchema = { rate: rateField } as const
+
+/** The one option of gaussianNoise: the noise's standard deviation. */
+const noiseSchema = {
+  stddev: jsonField('number', {
+    check: (s) => (s >= 0 ? undefined : `must be a finite number ≥ 0, got ${s}`),
+  }),
+} as const
+
+// the options the noise layers take are the schemas'
+const _options: (o: RateOptions & GaussianNoiseOptions) => unknown = (o) => [
+  alphaDropout(o),
+  mcAlphaDropout(o),
+  gaussianDropout(o),
+  gaussianNoise(o),
+]
 
 /**
  * Alpha dropout (Keras' `AlphaDropout`): dropout for self-normalizing (SELU) networks, which
@@ -69,8 +86,12 @@ const SELU_SCALE = 1.0507009873554805
  * ```
  * @category Layers
  */
-export const alphaDropout = (opts: RateOptions): Layer<Empty, Empty> =>
-  rateLayer('alphaDropout', 'AlphaDropout', opts, (x, rate, k) => alphaDrop(x, rate, k), false)
+export const alphaDropout: DefinedLayer<'AlphaDropout', typeof rateSchema, Empty, Empty> = rateLayer(
+  'AlphaDropout',
+  'alphaDropout',
+  alphaDrop,
+  false,
+)
 
 /**
  * Monte Carlo alpha dropout (the chapter's `MCAlphaDropout`): {@link alphaDropout} that
@@ -92,8 +113,12 @@ export const alphaDropout = (opts: RateOptions): Layer<Empty, Empty> =>
  * ```
  * @category Layers
  */
-export const mcAlphaDropout = (opts: RateOptions): Layer<Empty, Empty> =>
-  rateLayer('mcAlphaDropout', 'MCAlphaDropout', opts, (x, rate, k) => alphaDrop(x, rate, k), true)
+export const mcAlphaDropout: DefinedLayer<'MCAlphaDropout', typeof rateSchema, Empty, Empty> = rateLayer(
+  'MCAlphaDropout',
+  'mcAlphaDropout',
+  alphaDrop,
+  true,
+)
 
 /**
  * Gaussian dropout (Keras' `GaussianDropout`): multiplies each unit by noise drawn from
@@ -116,15 +141,13 @@ export const mcAlphaDropout = (opts: RateOptions): Layer<Empty, Empty> =>
  * ```
  * @category Layers
  */
-export const gaussianDropout = (opts: RateOptions): Layer<Empty, Empty> =>
-  rateLayer(
-    'gaussianDropout',
-    'GaussianDropout',
-    opts,
-    (x, rate, k) =>
-      rate === 0 ? x : mul(x, normal(k, x.shape, { mean: 1, stddev: Math.sqrt(rate / (1 - rate)) })),
-    false,
-  )
+export const gaussianDropout: DefinedLayer<'GaussianDropout', typeof rateSchema, Empty, Empty> = rateLayer(
+  'GaussianDropout',
+  'gaussianDropout',
+  (x, rate, k) =>
+    rate === 0 ? x : mul(x, normal(k, x.shape, { mean: 1, stddev: Math.sqrt(rate / (1 - rate)) })),
+  false,
+)
 
 /**
  * Gaussian noise (Keras' `GaussianNoise`): adds $\mathcal{N}(0, \mathrm{stddev}^2)$ noise to every unit while
@@ -148,78 +171,27 @@ export const gaussianDropout = (opts: RateOptions): Layer<Empty, Empty> =>
  * ```
  * @category Layers
  */
-export const gaussianNoise = (opts: GaussianNoiseOptions): Layer<Empty, Empty> => {
-  checkOptions('gaussianNoise', opts, ['stddev', 'name'])
-  const problem = stddevProblem(opts.stddev)
-  if (problem !== undefined) throw new Error(`gaussianNoise: ${problem}`)
-  const { stddev } = opts
-  return {
-    kind: 'GaussianNoise',
-    config: opts.name === undefined ? { stddev } : { stddev, name: opts.name },
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x, o) => {
-      if (!o.training || stddev === 0) return { y: x, state }
+export const gaussianNoise: DefinedLayer<'GaussianNoise', typeof noiseSchema, Empty, Empty> = defineLayer({
+  kind: 'GaussianNoise',
+  fn: 'gaussianNoise',
+  config: noiseSchema,
+  build: ({ stddev }) => ({
+    apply: (_params, _state, x, o) => {
+      if (!o.training || stddev === 0) return x
       if (o.key === undefined)
         throw new Error('gaussianNoise: training mode needs a key (pass { training: true, key })')
-      return { y: add(x, normal(o.key, x.shape, { stddev })), state }
+      return add(x, normal(o.key, x.shape, { stddev }))
     },
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Config decoding
-
-const RateConfig = t.intersection([t.type({ rate: t.number }), t.partial({ name: t.string })])
-
-const rateFromConfig =
-  (kind: string, make: (o: RateOptions) => Layer<Empty, Empty>) =>
-  (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-    pipe(
-      decodeWith(RateConfig, `${kind} config`)(u),
-      E.chain((c) =>
-        rateProblem(c.rate) === undefined
-          ? E.right(make(c.name === undefined ? { rate: c.rate } : { rate: c.rate, name: c.name }))
-          : E.left(`${kind} config: ${rateProblem(c.rate)}`),
-      ),
-    )
-
-/** Rebuilds an AlphaDropout layer from its `config`. @internal */
-export const alphaDropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, Empty>> = rateFromConfig(
-  'AlphaDropout',
-  alphaDropout,
-)
-
-/** Rebuilds an MCAlphaDropout layer from its `config`. @internal */
-export const mcAlphaDropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, Empty>> = rateFromConfig(
-  'MCAlphaDropout',
-  mcAlphaDropout,
-)
-
-/** Rebuilds a GaussianDropout layer from its `config`. @internal */
-export const gaussianDropoutFromConfig: (u: unknown) => E.Either<string, Layer<Empty, Empty>> =
-  rateFromConfig('GaussianDropout', gaussianDropout)
-
-/** Rebuilds a GaussianNoise layer from its `config`. @internal */
-export const gaussianNoiseFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ stddev: t.number }), t.partial({ name: t.string })]),
-      'GaussianNoise config',
-    )(u),
-    E.chain((c) =>
-      stddevProblem(c.stddev) === undefined
-        ? E.right(
-            gaussianNoise(c.name === undefined ? { stddev: c.stddev } : { stddev: c.stddev, name: c.name }),
-          )
-        : E.left(`GaussianNoise config: ${stddevProblem(c.stddev)}`),
-    ),
-  )
+  }),
+})
 
 // ---------------------------------------------------------------------------------------
 // helpers
 
+// function declarations: the layers above are made with them when the module loads
+
 /** `a·(x·m + α'(1 − m)) + b` with `m ~ Bernoulli(1 − rate)` from `key`. */
-const alphaDrop = (x: Tensor, rate: number, k: Key): Tensor => {
+function alphaDrop(x: Tensor, rate: number, k: Key): Tensor {
   if (rate === 0) return x
   const alphaP = -SELU_ALPHA * SELU_SCALE
   const a = ((1 - rate) * (1 + rate * alphaP * alphaP)) ** -0.5
@@ -229,41 +201,28 @@ const alphaDrop = (x: Tensor, rate: number, k: Key): Tensor => {
   return add(mul(mul(m, sub(x, alphaP)), a), a * alphaP + b)
 }
 
-const rateLayer = (
+/** A layer of `kind` that runs `drop` when dropping (always, for Monte Carlo dropout). */
+function rateLayer<K extends string>(
+  kind: K,
   fn: string,
-  kind: string,
-  opts: RateOptions,
   drop: (x: Tensor, rate: number, k: Key) => Tensor,
   always: boolean,
-): Layer<Empty, Empty> => {
-  checkOptions(fn, opts, ['rate', 'name'])
-  const problem = rateProblem(opts.rate)
-  if (problem !== undefined) throw new Error(`${fn}: ${problem}`)
-  const { rate } = opts
-  const config: { [key: string]: Json } = opts.name === undefined ? { rate } : { rate, name: opts.name }
-  return {
+): DefinedLayer<K, typeof rateSchema, Empty, Empty> {
+  return defineLayer({
     kind,
-    config,
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x, o) => {
-      if (!always && !(o.dropout ?? o.training)) return { y: x, state }
-      if (o.key === undefined)
-        throw new Error(
-          always
-            ? `${fn}: Monte Carlo dropout draws a mask on every call and needs a key (pass { training, key })`
-            : `${fn}: training mode needs a key (pass { training: true, key })`,
-        )
-      return { y: drop(x, rate, o.key), state }
-    },
-  }
+    fn,
+    config: rateSchema,
+    build: ({ rate }) => ({
+      apply: (_params, _state, x, o) => {
+        if (!always && !(o.dropout ?? o.training)) return x
+        if (o.key === undefined)
+          throw new Error(
+            always
+              ? `${fn}: Monte Carlo dropout draws a mask on every call and needs a key (pass { training, key })`
+              : `${fn}: training mode needs a key (pass { training: true, key })`,
+          )
+        return drop(x, rate, o.key)
+      },
+    }),
+  })
 }
-
-const rateProblem = (rate: unknown): string | undefined =>
-  typeof rate === 'number' && rate >= 0 && rate < 1
-    ? undefined
-    : `rate must be in [0, 1), got ${String(rate)}`
-
-const stddevProblem = (s: unknown): string | undefined =>
-  typeof s === 'number' && Number.isFinite(s) && s >= 0
-    ? undefined
-    : `stddev must be a finite number ≥ 0, got ${String(s)}`

@@ -8,14 +8,10 @@ import {
   ShapeError,
   type Tensor,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
 import { type DefinedLayer, defineLayer } from './define.js'
-import { jsonField } from './fields.js'
-import { decodeWith } from './internal/config.js'
-import { PaddingC, PairC, toPadding, toPair } from './internal/window.js'
-import { type Empty, empty, type Json, type Layer, type NameOption, type Shape } from './layer.js'
+import { defaultFrom, jsonField } from './fields.js'
+import { type Pair, paddingField, pairField } from './internal/window.js'
+import { type Empty, empty, type NameOption, type Shape } from './layer.js'
 
 /**
  * Options of {@link maxPooling2d} and {@link averagePooling2d}, as Keras' `MaxPooling2D`.
@@ -39,38 +35,41 @@ export interface GlobalPoolingOptions extends NameOption {
   readonly keepdims?: boolean
 }
 
+/** The options of the pooling layers: Keras' `strides=None` is the pool size, saved as such. */
+const poolingSchema = {
+  poolSize: pairField(2),
+  strides: defaultFrom(pairField(), (c: { poolSize: Pair }) => c.poolSize),
+  padding: paddingField,
+} as const
+
 /** A pooling layer of `kind` running `op`. */
-const pooling = (
-  kind: 'MaxPooling2D' | 'AveragePooling2D',
+const pooling = <K extends string>(
+  kind: K,
   fn: string,
   op: (x: Tensor, o: Pool2dOptions) => Tensor,
-  opts: Pooling2dOptions,
-): Layer<Empty, Empty> => {
-  const poolSize = toPair(fn, 'poolSize', opts.poolSize ?? 2)
-  const strides = toPair(fn, 'strides', opts.strides ?? poolSize)
-  const padding = toPadding(fn, opts.padding)
-  const config: { [key: string]: Json } = { poolSize, strides, padding }
-  if (opts.name !== undefined) config.name = opts.name
-  return {
+): DefinedLayer<K, typeof poolingSchema, Empty, Empty> =>
+  defineLayer({
     kind,
-    config,
-    init: (_key, inputShape) => {
-      if (inputShape.length !== 3)
-        throw new ShapeError(
-          `${fn}: input shape must be (height, width, channels), got (${inputShape.join(', ')})`,
-        )
-      const [h, w, c] = inputShape as [number, number, number]
-      const oh = convOutputSize(h, poolSize[0], strides[0], padding)
-      const ow = convOutputSize(w, poolSize[1], strides[1], padding)
-      if (oh === 0 || ow === 0)
-        throw new ShapeError(
-          `${fn}: a ${poolSize.join('x')} window does not fit in an input of shape (${inputShape.join(', ')}) with padding 'valid'`,
-        )
-      return { params: empty, state: empty, outputShape: [oh, ow, c] }
-    },
-    apply: (_params, state, x) => ({ y: op(x, { poolSize, strides, padding }), state }),
-  }
-}
+    fn,
+    config: poolingSchema,
+    build: ({ poolSize, strides, padding }) => ({
+      init: (_key, inputShape) => {
+        if (inputShape.length !== 3)
+          throw new ShapeError(
+            `${fn}: input shape must be (height, width, channels), got (${inputShape.join(', ')})`,
+          )
+        const [h, w, c] = inputShape as [number, number, number]
+        const oh = convOutputSize(h, poolSize[0], strides[0], padding)
+        const ow = convOutputSize(w, poolSize[1], strides[1], padding)
+        if (oh === 0 || ow === 0)
+          throw new ShapeError(
+            `${fn}: a ${poolSize.join('x')} window does not fit in an input of shape (${inputShape.join(', ')}) with padding 'valid'`,
+          )
+        return { params: empty, state: empty, outputShape: [oh, ow, c] }
+      },
+      apply: (_params, _state, x) => op(x, { poolSize, strides, padding }),
+    }),
+  })
 
 /**
  * Max pooling over channels-last images (Keras' `MaxPooling2D`): the largest value of each
@@ -93,8 +92,11 @@ const pooling = (
  * ```
  * @category Layers
  */
-export const maxPooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empty> =>
-  pooling('MaxPooling2D', 'maxPooling2d', maxPool2d, opts)
+export const maxPooling2d: DefinedLayer<'MaxPooling2D', typeof poolingSchema, Empty, Empty> = pooling(
+  'MaxPooling2D',
+  'maxPooling2d',
+  maxPool2d,
+)
 
 /**
  * Average pooling over channels-last images (Keras' `AveragePooling2D`): the mean of each
@@ -115,8 +117,14 @@ export const maxPooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empty> =
  * ```
  * @category Layers
  */
-export const averagePooling2d = (opts: Pooling2dOptions = {}): Layer<Empty, Empty> =>
-  pooling('AveragePooling2D', 'averagePooling2d', avgPool2d, opts)
+export const averagePooling2d: DefinedLayer<'AveragePooling2D', typeof poolingSchema, Empty, Empty> = pooling(
+  'AveragePooling2D',
+  'averagePooling2d',
+  avgPool2d,
+)
+
+// the options the pooling layers take are the schema's
+const _poolingOptions: (o: Pooling2dOptions) => unknown = (o) => [maxPooling2d(o), averagePooling2d(o)]
 
 /** The one option of globalAveragePooling2d. */
 const globalSchema = { keepdims: jsonField('boolean', { default: false }) } as const
@@ -168,37 +176,3 @@ export const globalAveragePooling2d: DefinedLayer<
     },
   }),
 })
-
-const PoolingConfig = t.intersection([
-  t.type({ poolSize: PairC, strides: PairC, padding: PaddingC }),
-  t.partial({ name: t.string }),
-])
-
-const poolingFromConfig =
-  (kind: string, make: (o: Pooling2dOptions) => Layer<Empty, Empty>) =>
-  (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-    pipe(
-      decodeWith(PoolingConfig, `${kind} config`)(u),
-      E.chain((c) =>
-        E.tryCatch(
-          () => make(c),
-          (e) => `${kind} config: ${(e as Error).message}`,
-        ),
-      ),
-    )
-
-/** Rebuilds a max-pooling layer from its `config`. @internal */
-export const maxPooling2dFromConfig = poolingFromConfig('MaxPooling2D', maxPooling2d)
-
-/** Rebuilds an average-pooling layer from its `config`. @internal */
-export const averagePooling2dFromConfig = poolingFromConfig('AveragePooling2D', averagePooling2d)
-
-/** Rebuilds a global-average-pooling layer from its `config`. @internal */
-export const globalAveragePooling2dFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  E.tryCatch(
-    () =>
-      globalAveragePooling2d.fromConfig(u, () => {
-        throw new Error('GlobalAveragePooling2D has no children')
-      }) as Layer<Empty, Empty>,
-    (e) => `GlobalAveragePooling2D config: ${e instanceof Error ? e.message : String(e)}`,
-  )

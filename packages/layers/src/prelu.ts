@@ -10,26 +10,13 @@ import {
   uniform,
   where,
 } from '@purenn/tensor'
-import * as E from 'fp-ts/lib/Either.js'
-import { pipe } from 'fp-ts/lib/function.js'
-import * as t from 'io-ts'
-import {
-  type Constraint,
-  type ConstraintName,
-  constraintFromConfig,
-  constraintToConfig,
-  getConstraint,
-} from './constraints.js'
-import {
-  getInitializer,
-  type Initializer,
-  type InitializerName,
-  initializerFromConfig,
-  initializerToConfig,
-} from './initializers.js'
-import { checkOptions, decodeWith } from './internal/config.js'
-import { type Empty, empty, type Json, type Layer, type NameOption } from './layer.js'
-import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
+import { type Constraint, type ConstraintName, constraintToConfig } from './constraints.js'
+import { type DefinedLayer, defineLayer } from './define.js'
+import { constraintField, field, initializerField, jsonField, regularizerField } from './fields.js'
+import type { Initializer, InitializerName } from './initializers.js'
+import { constrainOf, penaltyOf } from './internal/fields.js'
+import { type Empty, empty, type NameOption } from './layer.js'
+import type { Regularizer } from './regularizers.js'
 
 // ---------------------------------------------------------------------------------------
 // PReLU
@@ -59,6 +46,33 @@ export interface PReluOptions extends NameOption {
  */
 export type PReluParams = { readonly alpha: Tensor }
 
+const readSharedAxes = (u: unknown, path: string): readonly number[] => {
+  if (!Array.isArray(u) || !u.every((a) => Number.isInteger(a) && a >= 1))
+    throw new Error(`${path} must be an array of axes ≥ 1 (the batch axis is 0), got ${JSON.stringify(u)}`)
+  return u
+}
+
+const preluSchema = {
+  alphaInitializer: initializerField('zeros'),
+  alphaRegularizer: regularizerField(),
+  // saved as null when there is none, as Keras' `alpha_constraint: None`
+  alphaConstraint: {
+    ...constraintField(),
+    toJson: (c: Constraint | undefined) => (c === undefined ? null : constraintToConfig(c)),
+  },
+  sharedAxes: field({
+    optional: true,
+    fromOption: (axes: readonly number[], path: string) => readSharedAxes(axes, path),
+    // null (Keras' `shared_axes: None`) is no shared axis
+    fromJson: (j, path) => (j === null ? [] : readSharedAxes(j, path)),
+    toJson: (axes: readonly number[]) => [...axes],
+    absent: (): readonly number[] => [],
+  }),
+} as const
+
+// the options prelu takes are the schema's
+const _preluOptions: (o: PReluOptions) => unknown = (o) => prelu(o)
+
 /**
  * Parametric ReLU (Keras' `PReLU`): $f(x) = x$ for $x \ge 0$, $\alpha x$ otherwise, with the slope
  * $\alpha$ learned per unit (or per channel with `sharedAxes`).
@@ -83,32 +97,11 @@ export type PReluParams = { readonly alpha: Tensor }
  * ```
  * @category Layers
  */
-export const prelu = (opts: PReluOptions = {}): Layer<PReluParams, Empty> => {
-  checkOptions('prelu', opts, [
-    'alphaInitializer',
-    'alphaRegularizer',
-    'alphaConstraint',
-    'sharedAxes',
-    'name',
-  ])
-  const init = getInitializer(opts.alphaInitializer ?? 'zeros')
-  const { alphaRegularizer } = opts
-  const alphaConstraint = opts.alphaConstraint === undefined ? undefined : getConstraint(opts.alphaConstraint)
-  const sharedAxes = opts.sharedAxes ?? []
-  if (!Array.isArray(sharedAxes) || !sharedAxes.every((a) => Number.isInteger(a) && a >= 1))
-    throw new Error(
-      `prelu: sharedAxes must be an array of axes ≥ 1 (the batch axis is 0), got ${JSON.stringify(sharedAxes)}`,
-    )
-  const config: { [key: string]: Json } = {
-    alphaInitializer: initializerToConfig(init),
-    alphaRegularizer: alphaRegularizer === undefined ? null : regularizerToConfig(alphaRegularizer),
-    alphaConstraint: alphaConstraint === undefined ? null : constraintToConfig(alphaConstraint),
-    sharedAxes: [...sharedAxes],
-  }
-  if (opts.name !== undefined) config.name = opts.name
-  const layer: Layer<PReluParams, Empty> = {
-    kind: 'PReLU',
-    config,
+export const prelu: DefinedLayer<'PReLU', typeof preluSchema, PReluParams, Empty> = defineLayer({
+  kind: 'PReLU',
+  fn: 'prelu',
+  config: preluSchema,
+  build: ({ alphaInitializer, alphaRegularizer, alphaConstraint, sharedAxes }) => ({
     init: (key, inputShape) => {
       const bad = sharedAxes.find((a) => a > inputShape.length)
       if (bad !== undefined)
@@ -116,65 +109,13 @@ export const prelu = (opts: PReluOptions = {}): Layer<PReluParams, Empty> => {
           `prelu: shared axis ${bad} is outside the input of shape (None, ${inputShape.join(', ')})`,
         )
       const shape = inputShape.map((d, i) => (sharedAxes.includes(i + 1) ? 1 : d))
-      return { params: { alpha: init.init(key, shape) }, state: empty, outputShape: inputShape }
+      return { params: { alpha: alphaInitializer.init(key, shape) }, state: empty, outputShape: inputShape }
     },
-    apply: ({ alpha }, state, x) => ({ y: add(relu(x), mul(alpha, minimum(x, 0))), state }),
-  }
-  return {
-    ...layer,
-    ...(alphaRegularizer === undefined
-      ? {}
-      : { penalty: (p: PReluParams) => alphaRegularizer.penalty(p.alpha) }),
-    ...(alphaConstraint === undefined
-      ? {}
-      : { constrain: (p: PReluParams) => ({ alpha: alphaConstraint.project(p.alpha) }) }),
-  }
-}
-
-const PReluConfig = t.intersection([
-  t.type({ alphaInitializer: t.unknown }),
-  t.partial({
-    alphaRegularizer: t.unknown,
-    alphaConstraint: t.unknown,
-    sharedAxes: t.union([t.null, t.array(t.Integer)]),
-    name: t.string,
+    apply: ({ alpha }: PReluParams, _state, x) => add(relu(x), mul(alpha, minimum(x, 0))),
+    ...penaltyOf<PReluParams>({ alpha: alphaRegularizer }),
+    ...constrainOf<PReluParams>({ alpha: alphaConstraint }),
   }),
-])
-
-/** Rebuilds a PReLU layer from its `config`. @internal */
-export const preluFromConfig = (u: unknown): E.Either<string, Layer<PReluParams, Empty>> =>
-  pipe(
-    decodeWith(PReluConfig, 'PReLU config')(u),
-    E.chain((c) =>
-      pipe(
-        E.Do,
-        E.bind('alphaInitializer', () => initializerFromConfig(c.alphaInitializer, 'alphaInitializer')),
-        E.bind('alphaRegularizer', () =>
-          c.alphaRegularizer == null
-            ? E.right(undefined)
-            : regularizerFromConfig(c.alphaRegularizer, 'alphaRegularizer'),
-        ),
-        E.bind('alphaConstraint', () =>
-          c.alphaConstraint == null
-            ? E.right(undefined)
-            : constraintFromConfig(c.alphaConstraint, 'alphaConstraint'),
-        ),
-        E.chain((d) =>
-          E.tryCatch(
-            () =>
-              prelu({
-                alphaInitializer: d.alphaInitializer,
-                ...(d.alphaRegularizer ? { alphaRegularizer: d.alphaRegularizer } : {}),
-                ...(d.alphaConstraint ? { alphaConstraint: d.alphaConstraint } : {}),
-                ...(c.sharedAxes ? { sharedAxes: c.sharedAxes } : {}),
-                ...(c.name !== undefined ? { name: c.name } : {}),
-              }),
-            (e) => `PReLU config: ${(e as Error).message}`,
-          ),
-        ),
-      ),
-    ),
-  )
+})
 
 // ---------------------------------------------------------------------------------------
 // RReLU
@@ -189,6 +130,14 @@ export interface RReluOptions extends NameOption {
   /** The largest random slope. Default 1/3. */
   readonly upper?: number
 }
+
+const rreluSchema = {
+  lower: jsonField('number', { default: 1 / 8 }),
+  upper: jsonField('number', { default: 1 / 3 }),
+} as const
+
+// the options rrelu takes are the schema's
+const _rreluOptions: (o: RReluOptions) => unknown = (o) => rrelu(o)
 
 /**
  * Randomized leaky ReLU: $f(x) = x$ for $x \ge 0$, $a x$ otherwise, where in training `a` is
@@ -219,27 +168,24 @@ export interface RReluOptions extends NameOption {
  * ```
  * @category Layers
  */
-export const rrelu = (opts: RReluOptions = {}): Layer<Empty, Empty> => {
-  checkOptions('rrelu', opts, ['lower', 'upper', 'name'])
-  const lower = opts.lower ?? 1 / 8
-  const upper = opts.upper ?? 1 / 3
-  const problem = rreluProblem(lower, upper)
-  if (problem !== undefined) throw new Error(`rrelu: ${problem}`)
-  const mean = (lower + upper) / 2
-  const config: { [key: string]: Json } = { lower, upper }
-  if (opts.name !== undefined) config.name = opts.name
-  return {
-    kind: 'RReLU',
-    config,
-    init: (_key, inputShape) => ({ params: empty, state: empty, outputShape: inputShape }),
-    apply: (_params, state, x, o) => {
-      if (!o.training || lower === upper) return { y: where(greaterEqual(x, 0), x, mul(x, mean)), state }
-      if (o.key === undefined)
-        throw new Error('rrelu: training mode needs a key (pass { training: true, key })')
-      return { y: where(greaterEqual(x, 0), x, mul(x, slopes(o.key, x, lower, upper))), state }
-    },
-  }
-}
+export const rrelu: DefinedLayer<'RReLU', typeof rreluSchema, Empty, Empty> = defineLayer({
+  kind: 'RReLU',
+  fn: 'rrelu',
+  config: rreluSchema,
+  build: ({ lower, upper }) => {
+    const problem = rreluProblem(lower, upper)
+    if (problem !== undefined) throw new Error(problem)
+    const mean = (lower + upper) / 2
+    return {
+      apply: (_params, _state, x, o) => {
+        if (!o.training || lower === upper) return where(greaterEqual(x, 0), x, mul(x, mean))
+        if (o.key === undefined)
+          throw new Error('rrelu: training mode needs a key (pass { training: true, key })')
+        return where(greaterEqual(x, 0), x, mul(x, slopes(o.key, x, lower, upper)))
+      },
+    }
+  },
+})
 
 const slopes = (k: Key, x: Tensor, lower: number, upper: number): Tensor =>
   uniform(k, x.shape, { minval: lower, maxval: upper })
@@ -252,17 +198,3 @@ const rreluProblem = (lower: unknown, upper: unknown): string | undefined =>
   Number.isFinite(upper)
     ? undefined
     : `need finite 0 ≤ lower ≤ upper, got lower=${String(lower)}, upper=${String(upper)}`
-
-/** Rebuilds an RReLU layer from its `config`. @internal */
-export const rreluFromConfig = (u: unknown): E.Either<string, Layer<Empty, Empty>> =>
-  pipe(
-    decodeWith(
-      t.intersection([t.type({ lower: t.number, upper: t.number }), t.partial({ name: t.string })]),
-      'RReLU config',
-    )(u),
-    E.chain((c) => {
-      const problem = rreluProblem(c.lower, c.upper)
-      if (problem !== undefined) return E.left(`RReLU config: ${problem}`)
-      return E.right(rrelu(c.name === undefined ? { lower: c.lower, upper: c.upper } : c))
-    }),
-  )

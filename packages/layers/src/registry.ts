@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import { activationLayerFromConfig, leakyReluFromConfig } from './activation.js'
+import { activationLayer, leakyRelu } from './activation.js'
 import { batchNormalization } from './batchNormalization.js'
 import { conv2d } from './conv2d.js'
 import type { ConfigSchema } from './define.js'
@@ -8,17 +8,12 @@ import { dropout, mcDropout } from './dropout.js'
 import { embedding } from './embedding.js'
 import { flatten } from './flatten.js'
 import type { AnyBlock, AnyLayer, Json } from './layer.js'
-import { layerNormalizationFromConfig } from './layerNormalization.js'
+import { layerNormalization } from './layerNormalization.js'
 import { add, concatenate } from './merge.js'
-import {
-  alphaDropoutFromConfig,
-  gaussianDropoutFromConfig,
-  gaussianNoiseFromConfig,
-  mcAlphaDropoutFromConfig,
-} from './noise.js'
+import { alphaDropout, gaussianDropout, gaussianNoise, mcAlphaDropout } from './noise.js'
 import { normalization } from './normalization.js'
-import { averagePooling2dFromConfig, globalAveragePooling2d, maxPooling2dFromConfig } from './pooling.js'
-import { preluFromConfig, rreluFromConfig } from './prelu.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
+import { prelu, rrelu } from './prelu.js'
 import { reshape } from './reshape.js'
 import {
   fanInConcat,
@@ -210,24 +205,24 @@ const builtins: {
 } = Object.freeze({
   Dense: builtin(dense),
   Flatten: builtin(flatten),
-  Activation: activationLayerFromConfig,
-  LeakyReLU: leakyReluFromConfig,
+  Activation: builtin(activationLayer),
+  LeakyReLU: builtin(leakyRelu),
   BatchNormalization: builtin(batchNormalization),
   Dropout: builtin(dropout),
   MCDropout: builtin(mcDropout),
   Sequential: builtinContainer(sequentialKind),
-  PReLU: preluFromConfig,
-  RReLU: rreluFromConfig,
-  AlphaDropout: alphaDropoutFromConfig,
-  MCAlphaDropout: mcAlphaDropoutFromConfig,
-  GaussianDropout: gaussianDropoutFromConfig,
-  GaussianNoise: gaussianNoiseFromConfig,
+  PReLU: builtin(prelu),
+  RReLU: builtin(rrelu),
+  AlphaDropout: builtin(alphaDropout),
+  MCAlphaDropout: builtin(mcAlphaDropout),
+  GaussianDropout: builtin(gaussianDropout),
+  GaussianNoise: builtin(gaussianNoise),
   Normalization: builtin(normalization),
   Conv2D: builtin(conv2d),
-  MaxPooling2D: maxPooling2dFromConfig,
-  AveragePooling2D: averagePooling2dFromConfig,
+  MaxPooling2D: builtin(maxPooling2d),
+  AveragePooling2D: builtin(averagePooling2d),
   GlobalAveragePooling2D: builtin(globalAveragePooling2d),
-  LayerNormalization: layerNormalizationFromConfig,
+  LayerNormalization: builtin(layerNormalization),
   Reshape: builtin(reshape),
   Embedding: builtin(embedding),
   Serial: builtinContainer(serialKind),

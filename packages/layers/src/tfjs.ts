@@ -18,14 +18,15 @@ import { type Opened, openInside, readExact, readTextInside } from './internal/f
 import { describeFile } from './internal/formats.js'
 import { parseJson } from './internal/json.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
+import { sha256Hex, tfjsShardChecksumField } from './internal/tfjsChecksum.js'
 import { mapWeights, weightEntries } from './internal/walk.js'
 import type { AnyBlock, AnyLayer, Json, NameOption, Shape } from './layer.js'
 import { add, concatenate } from './merge.js'
 import { initModel, type Model } from './model.js'
-import { alphaDropout, gaussianDropout, gaussianNoise } from './noise.js'
+import { alphaDropout, gaussianDropout, gaussianNoise, type RateOptions } from './noise.js'
 import { normalization } from './normalization.js'
 import { type OptimizerWeights, tfjsSlotNames } from './optimizerWeights.js'
-import { averagePooling2d, globalAveragePooling2d, maxPooling2d } from './pooling.js'
+import { averagePooling2d, globalAveragePooling2d, maxPooling2d, type Pooling2dOptions } from './pooling.js'
 import { prelu } from './prelu.js'
 import { type Regularizer, regularizerFromConfig } from './regularizers.js'
 import { reshape } from './reshape.js'
@@ -206,8 +207,19 @@ const WeightC = t.intersection(
   ],
   'an object {name, shape, dtype}',
 )
-const GroupC = t.type(
-  { paths: t.array(Str, 'an array of file names'), weights: t.array(WeightC, 'an array of weights') },
+const ShaHex = leaf(
+  '64 lowercase hexadecimal digits (a SHA-256)',
+  (u): u is string => typeof u === 'string' && /^[0-9a-f]{64}$/.test(u),
+)
+const GroupC = t.intersection(
+  [
+    t.type(
+      { paths: t.array(Str, 'an array of file names'), weights: t.array(WeightC, 'an array of weights') },
+      'an object {paths, weights}',
+    ),
+    // purenn's own field (saveTfjsModel writes it, TF.js ignores it): each shard's SHA-256
+    t.partial({ [tfjsShardChecksumField]: t.array(ShaHex, 'an array of SHA-256s, one per path') }),
+  ],
   'an object {paths, weights}',
 )
 const ModelJsonC = t.intersection(
@@ -604,7 +616,7 @@ const preluOf: Convert = (c, path, name) =>
   )
 
 const rateOf =
-  (make: typeof alphaDropout): Convert =>
+  (make: (opts: RateOptions) => AnyBlock): Convert =>
   (c, path, name) =>
     pipe(
       decode(t.type({ rate: FiniteNumber }), c, path),
@@ -761,7 +773,7 @@ const conv2dOf: Convert = (c, path, name, keras3) =>
 const PoolingC = t.partial({ pool_size: SizeC, strides: t.union([SizeC, t.null]), padding: PaddingStrC })
 // Keras 2 and TF.js default pool_size to 2; strides null (or absent) means the pool size
 const poolingOf =
-  (make: typeof maxPooling2d): Convert =>
+  (make: (opts: Pooling2dOptions) => AnyBlock): Convert =>
   (c, path, name) =>
     pipe(
       decode(PoolingC, c, path),
@@ -1357,6 +1369,11 @@ const openGroups = async (
   for (const [g, group] of manifest.entries()) {
     const order = shardOrder(group.paths, g)
     if (order !== undefined) return E.left(order)
+    const sums = group[tfjsShardChecksumField]
+    if (sums !== undefined && sums.length !== group.paths.length)
+      return E.left(
+        `model.json: weightsManifest[${g}].${tfjsShardChecksumField}: ${sums.length} checksums for ${group.paths.length} paths`,
+      )
   }
   const ids = new Map<string, string>()
   for (const [g, group] of manifest.entries()) {
@@ -1389,7 +1406,10 @@ const openGroups = async (
   return E.right(out)
 }
 
-/** Each group's shards read and concatenated (their sizes were checked by openGroups). */
+/**
+ * Each group's shards read and concatenated (their sizes were checked by openGroups), each
+ * checked against its SHA-256 when the manifest has them ({@link tfjsShardChecksumField}).
+ */
 const readGroups = async (
   opened: readonly (readonly Opened[])[],
   manifest: ModelJson['weightsManifest'],
@@ -1402,6 +1422,11 @@ const readGroups = async (
     for (const [k, { fh, size }] of files.entries()) {
       const ok = await readExact(fh, bytes.subarray(offset, offset + size), 0).catch(() => false)
       if (!ok) return E.left(`${manifest[g]!.paths[k]}: cannot be read (changed while it was read)`)
+      const expected = manifest[g]![tfjsShardChecksumField]?.[k]
+      if (expected !== undefined && sha256Hex(bytes.subarray(offset, offset + size)) !== expected)
+        return E.left(
+          `${manifest[g]!.paths[k]}: checksum mismatch (SHA-256 differs from model.json weightsManifest[${g}].${tfjsShardChecksumField}[${k}]): the file is damaged or not the shard listed there`,
+        )
       offset += size
     }
     out.push(bytes)
@@ -1656,6 +1681,13 @@ const loadEither = async (
  * [300,784]`), a shard missing or of the wrong size (`group1-shard1of1.bin: expected 1086016
  * bytes for weightsManifest[0], found 1000`). Nested models and other layer classes are not
  * supported.
+ *
+ * TF.js' shards carry no checksums. A group written by {@link saveTfjsModel} also lists each
+ * shard's SHA-256 in `purennSha256` (a field TF.js ignores); when it is there, every shard is
+ * checked against it (`group1-shard1of1.bin: checksum mismatch (SHA-256 differs from
+ * model.json weightsManifest[0].purennSha256[0]): ...`), so a damaged or swapped shard is an
+ * error. Without it, what is checked is the structure: sizes, no file listed twice, and
+ * shards named as TF.js names them (`group1-shard2of3.bin`) listed in their place.
  *
  * Functional models (`class_name` `Model` as TF.js writes it, `Functional` in Keras 2/3) are
  * read when the combinators can express their graph: one input, one output, every layer

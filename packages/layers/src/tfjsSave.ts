@@ -1,6 +1,8 @@
 import * as fs from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Tensor, Tree, TreeOf } from '@purenn/tensor'
+import { makeFolders } from '@purenn/tensor/internal'
+import { sha256Hex, tfjsShardChecksumField } from './internal/tfjsChecksum.js'
 import type { AnyLayer, Json } from './layer.js'
 import type { Model } from './model.js'
 import { type OptimizerWeights, tfjsOptimizerConfig, tfjsSlotNames } from './optimizerWeights.js'
@@ -795,7 +797,9 @@ const optimizerSpecs = (model: Model, w: OptimizerWeights): (readonly [string, T
  *
  * @remarks
  * The shard is written before `model.json`, so a reader never finds a `model.json` whose
- * weights are missing. `dir` is created if needed. See {@link tfjsArtifacts} for what
+ * weights are missing. The manifest group also holds the shard's SHA-256 in `purennSha256`,
+ * a field TF.js ignores (TF.js 4.22 loads the folder unchanged) and {@link loadTfjsModel}
+ * checks, so a damaged shard is an error there. `dir` is created if needed. See {@link tfjsArtifacts} for what
  * becomes what. Node only.
  *
  * @param model - the model
@@ -823,15 +827,18 @@ export const saveTfjsModel = async (
 ): Promise<void> => {
   const a = tfjsArtifacts(model, options)
   const shard = 'group1-shard1of1.bin'
+  const bytes = new Uint8Array(a.weightData)
   const modelJson = {
     format: 'layers-model',
     generatedBy: 'purenn',
     convertedBy: null,
     modelTopology: a.modelTopology,
     ...(a.trainingConfig === undefined ? {} : { trainingConfig: a.trainingConfig }),
-    weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
+    weightsManifest: [
+      { paths: [shard], weights: a.weightSpecs, [tfjsShardChecksumField]: [sha256Hex(bytes)] },
+    ],
   }
-  await fs.mkdir(dir, { recursive: true })
-  await fs.writeFile(join(dir, shard), new Uint8Array(a.weightData))
+  await makeFolders(dir)
+  await fs.writeFile(join(dir, shard), bytes)
   await fs.writeFile(join(dir, 'model.json'), `${JSON.stringify(modelJson, null, 1)}\n`)
 }

@@ -3,13 +3,7 @@ import { checkGrads, tensorArb } from '@purenn/testing'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import {
-  activation,
-  activationLayerFromConfig,
-  activations,
-  leakyRelu,
-  leakyReluFromConfig,
-} from '../src/index.js'
+import { activation, activations, fromConfig, leakyRelu } from '../src/index.js'
 import { activation64, expectClose } from './helpers/fd64.js'
 
 describe('activation layer', () => {
@@ -52,9 +46,9 @@ describe('activation layer', () => {
   })
 
   it('config rebuilds the layer', () => {
-    const r = activationLayerFromConfig(activation('selu', { name: 'act' }).config)
+    const r = fromConfig({ kind: 'Activation', config: activation('selu', { name: 'act' }).config })
     expect(E.isRight(r) && r.right.config).toEqual({ activation: 'selu', name: 'act' })
-    expect(E.isLeft(activationLayerFromConfig({ activation: 'nope' }))).toBe(true)
+    expect(E.isLeft(fromConfig({ kind: 'Activation', config: { activation: 'nope' } }))).toBe(true)
   })
 })
 
@@ -77,8 +71,8 @@ describe('leakyRelu layer', () => {
   it('config holds alpha and rebuilds; a non-number alpha is a Left', () => {
     const layer = leakyRelu({ alpha: 0.2, name: 'lr' })
     expect(layer.config).toEqual({ alpha: 0.2, name: 'lr' })
-    const r = leakyReluFromConfig(layer.config)
+    const r = fromConfig({ kind: 'LeakyReLU', config: layer.config })
     expect(E.isRight(r) && r.right.config).toEqual(layer.config)
-    expect(E.isLeft(leakyReluFromConfig({ alpha: 'x' }))).toBe(true)
+    expect(E.isLeft(fromConfig({ kind: 'LeakyReLU', config: { alpha: 'x' } }))).toBe(true)
   })
 })

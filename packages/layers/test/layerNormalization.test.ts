@@ -2,11 +2,7 @@ import { key, mul, sum, type Tensor, tree, valueAndGrad } from '@purenn/tensor'
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import {
-  type LayerNormalizationParams,
-  layerNormalization,
-  layerNormalizationFromConfig,
-} from '../src/index.js'
+import { fromConfig, type LayerNormalizationParams, layerNormalization } from '../src/index.js'
 import { expectClose, gridValue, t32, valuesArb } from './helpers/fd64.js'
 import { checkLayerGrad, flat, fromNested, kerasFixture } from './helpers/window64.js'
 
@@ -108,7 +104,7 @@ describe('layerNormalization: gradients (float64 central differences)', () => {
 describe('layerNormalization: options and config', () => {
   it('rebuilds from its config', () => {
     const l = layerNormalization({ axis: [1, 2], epsilon: 1e-5, center: false, name: 'ln' })
-    const r = layerNormalizationFromConfig(JSON.parse(JSON.stringify(l.config)))
+    const r = fromConfig({ kind: 'LayerNormalization', config: JSON.parse(JSON.stringify(l.config)) })
     expect(E.isRight(r) && r.right.config).toEqual(l.config)
   })
   it('rejects bad options and axes, naming them', () => {
@@ -117,7 +113,10 @@ describe('layerNormalization: options and config', () => {
     )
     expect(() => layerNormalization({ axis: 0 }).init(key(0), [3])).toThrow(/axis 0 is the batch axis/)
     expect(() => layerNormalization({ axis: 3 }).init(key(0), [3])).toThrow(/axis 3 is out of range/)
-    const bad = layerNormalizationFromConfig({ axis: [], epsilon: 0.001, center: true, scale: true })
+    const bad = fromConfig({
+      kind: 'LayerNormalization',
+      config: { axis: [], epsilon: 0.001, center: true, scale: true },
+    })
     expect(E.isLeft(bad) && bad.left).toBe(
       'LayerNormalization config: axis must name at least one axis, got []',
     )

@@ -97,6 +97,9 @@ describe('gaussianDropout and gaussianNoise', () => {
     expect(() => gaussianNoise({ stddev: -1 })).toThrow(
       'gaussianNoise: stddev must be a finite number ≥ 0, got -1',
     )
+    expect(() => gaussianNoise({ stddev: Number.POSITIVE_INFINITY })).toThrow(
+      'gaussianNoise: stddev: expected a finite number, got Infinity',
+    )
     expect(() => gaussianNoise({ stddev: 1, seed: 3 } as never)).toThrow(
       "gaussianNoise: unknown option 'seed'",
     )

@@ -127,7 +127,12 @@ describe('saveModel: concurrent savers and readers', () => {
       .sort()
       .at(-1)
     expect((await fs.readFile(join(dir, 'CURRENT'), 'utf8')).trim()).toBe(newest)
-    expect(newest).toBe('v000121') // the first save, then 3 x 40
+    // the highest number goes to a saver's last save (any later save of that saver would list
+    // the folder and take a higher one), so the published model is one of the three last saves;
+    // numbers are not counted: a saver stalled between listing and reserving may reuse a number
+    // below CURRENT that a clean freed, for a save that is then never published
+    const published = (await loadModel(dir)).params.bias.data[0]
+    expect([100039, 200039, 300039]).toContain(published)
   }, 60_000)
 })
 

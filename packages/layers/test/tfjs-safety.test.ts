@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { key } from '@purenn/tensor'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadTfjsModel } from '../src/index.js'
+import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential } from '../src/index.js'
 
 // The TF.js loader reads only what the manifest may name: regular files inside the model folder,
 // each once, sizes checked before anything is allocated, and messages that say nothing about
@@ -136,6 +138,55 @@ describe('loadTfjsModel: two shards of one group', () => {
   })
 })
 
+describe("loadTfjsModel: purenn's shard checksums (purennSha256)", () => {
+  const sha = (bytes: Float32Array) => createHash('sha256').update(new Uint8Array(bytes.buffer)).digest('hex')
+  const a = new Float32Array([1, 2, 3])
+  const b = new Float32Array([4, 5, 6])
+  /** Two equal-size shards under names that are not TF.js's, with the manifest's checksums. */
+  const withSums = async (paths: string[], sums: unknown): Promise<string> => {
+    const dir = await write({ units: 2, shard: null })
+    const json = JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8'))
+    json.weightsManifest[0].paths = paths
+    json.weightsManifest[0].purennSha256 = sums
+    await fs.writeFile(join(dir, 'model.json'), JSON.stringify(json))
+    await fs.writeFile(join(dir, 'a.bin'), a)
+    await fs.writeFile(join(dir, 'b.bin'), b)
+    return dir
+  }
+
+  it('load when each shard matches its checksum', async () => {
+    const m = await loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)]))
+    expect([...m.params.dense!.kernel.data, ...m.params.dense!.bias.data]).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it('two equal-size shards swapped (in the list or on disk) are refused, naming the shard', async () => {
+    expect(await message(loadTfjsModel(await withSums(['b.bin', 'a.bin'], [sha(a), sha(b)])))).toBe(
+      'b.bin: checksum mismatch (SHA-256 differs from model.json weightsManifest[0].purennSha256[0]): the file is damaged or not the shard listed there',
+    )
+    const dir = await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)])
+    await fs.writeFile(join(dir, 'a.bin'), b)
+    await fs.writeFile(join(dir, 'b.bin'), a)
+    expect(await message(loadTfjsModel(dir))).toMatch(/^a\.bin: checksum mismatch .*purennSha256\[0\]\)/)
+  })
+
+  it('a flipped bit in the second shard is refused, naming it', async () => {
+    const dir = await withSums(['a.bin', 'b.bin'], [sha(a), sha(b)])
+    const bytes = new Uint8Array(b.slice().buffer)
+    bytes[5]! ^= 0x10
+    await fs.writeFile(join(dir, 'b.bin'), bytes)
+    expect(await message(loadTfjsModel(dir))).toMatch(/^b\.bin: checksum mismatch .*purennSha256\[1\]\)/)
+  })
+
+  it('a wrong count or a malformed checksum is an error naming the field', async () => {
+    expect(await message(loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a)])))).toBe(
+      'model.json: weightsManifest[0].purennSha256: 1 checksums for 2 paths',
+    )
+    expect(await message(loadTfjsModel(await withSums(['a.bin', 'b.bin'], [sha(a), 'abc'])))).toBe(
+      'model.json: weightsManifest[0].purennSha256[1]: expected 64 lowercase hexadecimal digits (a SHA-256), got "abc"',
+    )
+  })
+})
+
 describe('loadTfjsModel: checks before it allocates or blocks', () => {
   it('a FIFO as model.json or as a shard fails at once', async () => {
     const dir = await write({ shard: null })
@@ -233,6 +284,27 @@ describe('loadTfjsModel: fuzzed model.json and shards', () => {
         },
       ),
       { numRuns: 150, seed: 12 },
+    )
+  }, 30_000)
+})
+
+describe('loadTfjsModel: fuzzed shards of a folder saveTfjsModel wrote (with purennSha256)', () => {
+  it('every single-bit flip in the shard is refused, naming the shard', async () => {
+    const dir = join(root, `saved-${counter++}`)
+    const arch = sequential([dense({ units: 4 }), dense({ units: 2 })], { inputShape: [3] })
+    await saveTfjsModel(initModel(arch, { key: key(3) }), dir)
+    const shardPath = join(dir, 'group1-shard1of1.bin')
+    const shard = new Uint8Array(await fs.readFile(shardPath))
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: shard.length * 8 - 1 }), async (bit) => {
+        const flipped = shard.slice()
+        flipped[bit >> 3]! ^= 1 << (bit & 7)
+        await fs.writeFile(shardPath, flipped)
+        expect(await message(loadTfjsModel(dir))).toMatch(
+          /^group1-shard1of1\.bin: checksum mismatch \(SHA-256 differs from model\.json weightsManifest\[0\]\.purennSha256\[0\]\)/,
+        )
+      }),
+      { numRuns: 100, seed: 12 },
     )
   }, 30_000)
 })

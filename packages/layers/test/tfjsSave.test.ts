@@ -1,7 +1,9 @@
 // The TF.js Layers format both ways, checked with TF.js itself (@tensorflow/tfjs 4.22, cpu
 // backend): purenn -> TF.js (tf.loadLayersModel reads what saveTfjsModel writes), TF.js ->
 // purenn (files written by TF.js's model.save), and purenn -> TF.js files -> purenn.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -302,6 +304,32 @@ describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () =>
       weightsManifest: { paths: string[] }[]
     }
     expect(json.weightsManifest[0]!.paths).toEqual(['group1-shard1of1.bin'])
+  })
+
+  it("writes each shard's SHA-256 (purennSha256), which TF.js 4.22 ignores and loadTfjsModel checks", async () => {
+    const model = initModel(
+      sequential([dense({ units: 300, activation: 'relu' }), dense({ units: 3 })], { inputShape: [4] }),
+      { key: key(0) },
+    )
+    const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-save-')), 'model')
+    await saveTfjsModel(model, dir)
+    const shard = readFileSync(join(dir, 'group1-shard1of1.bin'))
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      weightsManifest: { paths: string[]; purennSha256: string[] }[]
+    }
+    expect(json.weightsManifest[0]!.purennSha256).toEqual([createHash('sha256').update(shard).digest('hex')])
+    // TF.js reads the folder as from a web server (its HTTP loader parses model.json itself)
+    const fetchFunc = async (url: string | URL | Request) =>
+      new Response(readFileSync(join(dir, String(url).replace(/^.*\//, ''))))
+    const m = await tf.loadLayersModel(`http://localhost/model/model.json`, { fetchFunc })
+    const x = uniform(key(1), [5, 4], { minval: -1, maxval: 1 })
+    expect(maxAbsDiff(tfPredict(m, x), applyModel(model, x).y.data)).toBeLessThan(1e-6)
+    // a flipped bit in the shard: TF.js loads it silently, purenn refuses it
+    shard[100]! ^= 0x04
+    writeFileSync(join(dir, 'group1-shard1of1.bin'), shard)
+    await expect(loadTfjsModel(dir)).rejects.toThrow(
+      'group1-shard1of1.bin: checksum mismatch (SHA-256 differs from model.json weightsManifest[0].purennSha256[0])',
+    )
   })
 })
 

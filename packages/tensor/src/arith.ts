@@ -43,7 +43,7 @@ const unary =
   (op: string, f: (v: number) => number, vjp: (x: Tensor, y: Tensor, g: Tensor) => Tensor) =>
   (x: Tensor): Tensor => {
     let y: Tensor | undefined
-    return (y = record(op, x.shape, map(buf(x), f), [x], [(g) => vjp(x, y!, g)]))
+    return (y = record(op, x.shape, map(buf(x), f, op), [x], [(g) => vjp(x, y!, g)]))
   }
 
 /** A mask: 1 where `pred` holds elementwise, else 0. Not differentiable (a constant). */

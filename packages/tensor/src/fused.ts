@@ -8,6 +8,7 @@
 
 import { add, div, mul, sqrt, sub } from './arith.js'
 import { ShapeError } from './errors.js'
+import { columnSumsInto, denseForwardInto, denseGz } from './internal/dense-kernels.js'
 import { kernelSet } from './internal/kernel-set.js'
 import { expand } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
@@ -21,7 +22,7 @@ import {
   wasmGradSums,
 } from './internal/wasm/batchnorm-run.js'
 import { matmul } from './linalg.js'
-import { relu as reluOf } from './nn.js'
+import { elu as eluOf, leakyRelu as leakyReluOf, relu as reluOf, selu as seluOf } from './nn.js'
 import { type Axes, mean as meanOf, variance as varianceOf } from './reduce.js'
 import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
@@ -64,7 +65,9 @@ export interface BatchNormTrainResult {
 }
 
 /**
- * The activations {@link denseOp} fuses: `'linear'` (none) and `'relu'` (`max(v, 0)`).
+ * The activations {@link denseOp} fuses: `'linear'` (none), `'relu'` (`max(v, 0)`),
+ * `'leakyRelu'` (`v` for v > 0, else `α·v`, α ≥ 0), `'elu'` (`v` for v > 0, else
+ * `α·(eᵛ − 1)`, α > 0) and `'selu'` (Klambauer et al.'s constants, as `selu`).
  *
  * @example
  * ```ts
@@ -74,7 +77,7 @@ export interface BatchNormTrainResult {
  * ```
  * @category Linear algebra
  */
-export type DenseActivation = 'linear' | 'relu'
+export type DenseActivation = 'linear' | 'relu' | 'leakyRelu' | 'elu' | 'selu'
 
 // ---------------------------------------------------------------------------------------
 // Layout: which kept position each element of x belongs to
@@ -551,30 +554,38 @@ export const batchNormTrain = (
  * one VJP for the three inputs.
  *
  * @remarks
- * With `z = x·W + b` and `y = act(z)` (`act` the identity or ReLU, `max(z, 0)`), and
- * `gz = g ⊙ act'(z)` (`act'` = 1, or 1 where `z > 0` and 0 elsewhere):
- * `dx = gz·Wᵀ`, `dW = xᵀ·gz`, `db = Σ gz` over the rows. The products run on the matmul kernel
- * (and the worker pool when large), `Wᵀ` read in place; the bias, the activation and
- * `g ⊙ act'` are one loop each instead of a generic broadcasting op, a map and a product with
- * a 0/1 mask. Leading axes of `x` are rows: `x` of shape `[..., n]`, `kernel` `[n, units]`,
- * `bias` `[units]`, result `[..., units]`. Equal to the composition
- * `relu(add(matmul(x, kernel), bias))` (or without `relu`): bitwise for a 2-D `x` in value and
- * gradient; for more axes `dW` sums all rows at once, so it can differ by float32 rounding
- * from the composition's per-matrix sums.
+ * With `z = x·W + b` and `y = act(z)`, and `gz = g ⊙ act'(z)`: `dx = gz·Wᵀ`, `dW = xᵀ·gz`,
+ * `db = Σ gz` over the rows. `act'` is read off `y` (relu 1 where y > 0; leaky ReLU 1 where
+ * y > 0, else α; ELU y + α where y < 0, else 1; SELU y + λα where y < 0, else λ), so no
+ * pre-activation is kept. The products run on the matmul kernels (and the worker pool when
+ * large), `Wᵀ` read in place; the bias, the activation, `g ⊙ act'` and the bias gradient
+ * (summed in float64) are one pass each. With the `'wasm'` kernel set the bias and
+ * activation run in the WebAssembly memory right after the product, before it is copied
+ * out, and the backward passes on SIMD kernels too: bitwise the js kernels' results given
+ * the same product, except `exp` in the negative branch of ELU and SELU (within
+ * $4\alpha\cdot 2^{-23}$). Leading axes of `x` are rows: `x` of shape `[..., n]`, `kernel`
+ * `[n, units]`, `bias` `[units]`, result `[..., units]`. Equal to the composition
+ * `act(add(matmul(x, kernel), bias))` with the activations of this package: bitwise for a
+ * 2-D `x` with the js kernels in value and gradient; for more axes `dW` sums all rows at once,
+ * so it can differ by float32 rounding from the composition's per-matrix sums. Second
+ * derivatives differentiate that composition.
  *
  * @param x - the input, at least 2 axes (rows, features)
  * @param kernel - the weights `[features, units]`
  * @param bias - the offset `[units]`, or `undefined` for none
- * @param activation - `'linear'` (default) or `'relu'`
+ * @param activation - `'linear'` (default), `'relu'`, `'leakyRelu'`, `'elu'` or `'selu'`
+ * @param alpha - α of `'leakyRelu'` (default 0.2, at least 0) and `'elu'` (default 1, above 0)
  * @returns a tensor of shape `[...x.shape.slice(0, -1), units]`
  * @throws ShapeError when the shapes do not fit, e.g.
- * `denseOp: x [32,784] does not fit kernel [300,100]`.
+ * `denseOp: x [32,784] does not fit kernel [300,100]`; TypeError for an unknown activation;
+ * RangeError for an α out of range.
  * @example
  * ```ts
  * import { denseOp, tensor } from '@purenn/tensor'
  * const x = tensor([[1, 2], [3, 4]])
  * const w = tensor([[1, -1], [0, 1]])
  * console.log(denseOp(x, w, tensor([0, -2]), 'relu').toString()) // tensor([[1, 0], [3, 0]])
+ * console.log(denseOp(x, w, tensor([0, -2]), 'leakyRelu', 0.5).toString()) // tensor([[1, -0.5], [3, -0.5]])
  * ```
  * @category Linear algebra
  */
@@ -583,6 +594,7 @@ export const denseOp = (
   kernel: Tensor,
   bias: Tensor | undefined,
   activation: DenseActivation = 'linear',
+  alpha?: number,
 ): Tensor => {
   const r = x.shape.length
   const [K, N] = kernel.shape as [number, number]
@@ -590,26 +602,35 @@ export const denseOp = (
     throw new ShapeError(`denseOp: x ${fmt(x.shape)} does not fit kernel ${fmt(kernel.shape)}`)
   if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== N))
     throw new ShapeError(`denseOp: bias ${fmt(bias.shape)} does not fit kernel ${fmt(kernel.shape)}`)
-  if (activation !== 'linear' && activation !== 'relu')
-    throw new TypeError(`denseOp: activation must be 'linear' or 'relu', got ${String(activation)}`)
-  const relu = activation === 'relu'
+  if (!DENSE_ACTIVATIONS.includes(activation))
+    throw new TypeError(
+      `denseOp: activation must be one of ${DENSE_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${String(activation)}`,
+    )
+  const a = alpha ?? (activation === 'leakyRelu' ? 0.2 : 1)
+  if (
+    typeof a !== 'number' ||
+    !Number.isFinite(a) ||
+    (activation === 'leakyRelu' && a < 0) ||
+    (activation === 'elu' && a <= 0)
+  )
+    throw new RangeError(
+      `denseOp: alpha of '${activation}' must be a finite number ${activation === 'elu' ? 'above 0' : 'of at least 0'}, got ${String(alpha)}`,
+    )
   const M = sizeOf(x.shape.slice(0, -1))
   const out = alloc(M * N)
-  matmulInto(buf(x), 0, buf(kernel), 0, out, 0, M, K, N)
-  // bias and activation in place, on the fresh buffer that is about to be wrapped
-  if (bias !== undefined) {
-    const b = buf(bias)
-    for (let i = 0; i < M * N; ) for (let j = 0; j < N; j++, i++) out[i] = out[i]! + b[j]!
-  }
-  if (relu) for (let i = 0; i < M * N; i++) out[i] = Math.max(out[i]!, 0)
-  // g ⊙ act'(z), shared by the three VJPs; relu's mask is read off y (y > 0 exactly where z > 0)
-  const gz = perCotangent((g: Tensor): Float32Array => {
-    const gd = buf(g)
-    if (!relu) return gd
-    const d = alloc(M * N)
-    for (let i = 0; i < M * N; i++) d[i] = gd[i]! * (out[i]! > 0 ? 1 : 0)
-    return d
-  })
+  denseForwardInto(
+    buf(x),
+    buf(kernel),
+    bias === undefined ? undefined : buf(bias),
+    out,
+    M,
+    K,
+    N,
+    activation,
+    a,
+  )
+  // g ⊙ act'(z), shared by the three VJPs, read off y
+  const gz = perCotangent((g: Tensor): Float32Array => denseGz(buf(g), out, activation, a))
   const vjps = [
     (g: Tensor) => {
       const dx = alloc(M * K)
@@ -625,11 +646,8 @@ export const denseOp = (
       ? []
       : [
           (g: Tensor) => {
-            const d = gz(g)
-            const acc = new Float64Array(N)
-            for (let i = 0; i < M * N; ) for (let j = 0; j < N; j++, i++) acc[j]! += d[i]!
             const db = alloc(N)
-            db.set(acc)
+            columnSumsInto(gz(g), db, M, N)
             return fromBuffer(bias.shape, db)
           },
         ]),
@@ -637,7 +655,20 @@ export const denseOp = (
   const parents = bias === undefined ? [x, kernel] : [x, kernel, bias]
   const compose = (x: Tensor, kernel: Tensor, bias?: Tensor): Tensor => {
     const z = bias === undefined ? matmul(x, kernel) : add(matmul(x, kernel), bias)
-    return relu ? reluOf(z) : z
+    switch (activation) {
+      case 'linear':
+        return z
+      case 'relu':
+        return reluOf(z)
+      case 'leakyRelu':
+        return leakyReluOf(z, a)
+      case 'elu':
+        return eluOf(z, a)
+      case 'selu':
+        return seluOf(z)
+    }
   }
   return record('denseOp', [...x.shape.slice(0, -1), N], out, parents, vjps, compose)
 }
+
+const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['linear', 'relu', 'leakyRelu', 'elu', 'selu']

@@ -7,6 +7,7 @@
 
 export * from './arith.js'
 export * from './conv.js'
+export * from './crossentropy.js'
 export * from './custom.js'
 export * from './errors.js'
 export * from './fused.js'

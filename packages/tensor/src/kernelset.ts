@@ -3,9 +3,12 @@ import { type KernelSet, kernelSet, setKernelSet } from './internal/kernel-set.j
 export type { KernelSet }
 
 /**
- * Chooses the kernel set heavy ops (matrix products) run on: `'wasm'`, WebAssembly SIMD
- * kernels generated at start-up by purenn's own small assembler, or `'js'`, the plain
- * TypeScript kernels the guides teach from.
+ * Chooses the kernel set heavy ops run on (matrix products, the fused dense epilogue,
+ * batch norm, softmax and its crossentropy, elementwise ops and sums of 256 elements or
+ * more, and the optimizers' update passes): `'wasm'`, WebAssembly SIMD kernels generated at
+ * start-up by purenn's own small assembler, or `'js'`, the plain TypeScript kernels the
+ * guides teach from. The kernels guide lists how each pair agrees (many bitwise, sums and
+ * `exp`/`log` within stated bounds).
  *
  * @remarks
  * Both sets obey the determinism rule: for a given set, results are bitwise identical on

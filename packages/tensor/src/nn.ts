@@ -20,7 +20,7 @@ const unary =
     dfT?: (x: Tensor, y: Tensor) => Tensor,
   ) =>
   (x: Tensor): Tensor => {
-    const yd = map(buf(x), f)
+    const yd = map(buf(x), f, op)
     let y: Tensor | undefined
     return (y = record(
       op,

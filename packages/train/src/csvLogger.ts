@@ -1,5 +1,6 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises'
+import { appendFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { makeFolders } from '@purenn/tensor/internal'
 import type { Callback } from './callbacks.js'
 
 /**
@@ -49,7 +50,7 @@ export const csvLogger = (
       const keys = s.keys ?? Object.keys(values).sort()
       const row = [String(e.epoch), ...keys.map((k) => (values[k] === undefined ? '' : String(values[k])))]
       if (s.keys === undefined) {
-        await mkdir(dirname(path), { recursive: true })
+        await makeFolders(dirname(path))
         const header = `${['epoch', ...keys].map(field).join(sep)}\n`
         if (opts.append === true) await appendFile(path, header)
         else await writeFile(path, header)

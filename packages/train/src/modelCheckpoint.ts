@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { saveModel } from '@purenn/layers'
+import { makeFolders } from '@purenn/tensor/internal'
 import type { Callback } from './callbacks.js'
 
 /**
@@ -44,7 +44,7 @@ export const modelCheckpoint = (
         if (max ? !(v > s.best) : !(v < s.best)) return { state: s }
       }
       const target = dir.replace('{epoch}', String(e.epoch + 1))
-      await mkdir(dirname(target), { recursive: true }) // as Keras, create missing parent folders
+      await makeFolders(dirname(target)) // as Keras, create missing parent folders
       await saveModel(e.model, target)
       return { state: { best: v ?? s.best } }
     },

@@ -27,6 +27,8 @@ export const FiniteNumber: t.Type<number, number, unknown> = leaf(
 /** A value as it appears in an error message: its JSON, or `nothing` when it is missing. */
 export const show = (u: unknown): string => {
   if (u === undefined) return 'nothing'
+  // JSON writes NaN and ±Infinity as null
+  if (typeof u === 'number' && !Number.isFinite(u)) return String(u)
   try {
     return JSON.stringify(u) ?? String(u)
   } catch {

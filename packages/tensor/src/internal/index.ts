@@ -17,5 +17,6 @@
 export { alloc, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
 export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
+export { makeFolders, makeFoldersSync } from './folders.js'
 export { __poolForTests } from './pool.js'
 export { adamInto, addUpdateInto, momentumInto, nadamInto, rmsInto, scaleInto } from './update.js'

@@ -10,7 +10,17 @@ import { wasmReady } from './wasm/matmul-run.js'
 /** The two kernel sets. */
 export type KernelSet = 'js' | 'wasm'
 
-let configured: KernelSet | undefined
+/**
+ * The choice is kept on `globalThis` under a registered symbol, not in a module variable:
+ * a process can load two copies of this module (a script that imports
+ * `packages/tensor/src` while `@purenn/layers` resolves `@purenn/tensor` to `dist/`, or two
+ * bundles in one page), and the choice of one copy must be the choice of all, as the kernel
+ * set decides the bits of every result. A module variable made `setKernels('wasm')` of one
+ * copy leave the other on `PURENN_KERNELS=js`. The thread count needs no such care: it
+ * never changes a bit.
+ */
+const SLOT = Symbol.for('@purenn/tensor:kernelSet')
+const slot = globalThis as { [SLOT]?: KernelSet }
 
 const env = (): string | undefined =>
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.PURENN_KERNELS
@@ -30,13 +40,16 @@ const parseEnv = (): KernelSet => {
 
 /** The kernel set in use. */
 export const kernelSet = (): KernelSet => {
-  if (configured === undefined) configured = parseEnv()
-  return configured
+  const k = slot[SLOT]
+  if (k !== undefined) return k
+  const parsed = parseEnv()
+  slot[SLOT] = parsed
+  return parsed
 }
 
 /** Chooses the kernel set; `'wasm'` throws where WebAssembly SIMD is missing. */
 export const setKernelSet = (k: KernelSet): void => {
   if (k !== 'js' && k !== 'wasm') throw new TypeError(`setKernels: expected 'js' or 'wasm', got ${String(k)}`)
   if (k === 'wasm' && !wasmReady()) throw unavailable('setKernels')
-  configured = k
+  slot[SLOT] = k
 }

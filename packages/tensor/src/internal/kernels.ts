@@ -5,13 +5,27 @@
 
 import { alloc } from '../tensor.js'
 import { broadcastShapes, type Shape, sameShape, sizeOf, stridesOf } from './shape.js'
+import {
+  ELEMENTWISE_WASM_MIN,
+  isWasmBinary,
+  isWasmUnary,
+  wasmBinaryInto,
+  wasmScalarInto,
+  wasmSumInto,
+  wasmUnaryInto,
+} from './wasm/elementwise-run.js'
 
 export type Buffer = Float32Array | { readonly [i: number]: number; readonly length: number }
 
-/** out[i] = f(x[i]) */
-export const map = (x: Buffer, f: (v: number) => number): Float32Array => {
+/**
+ * out[i] = f(x[i]). `op`, the op's name, lets a large `neg`, `abs`, `relu` or `sqrt` run on
+ * the generated WebAssembly kernels (bitwise the same; `internal/wasm/elementwise.ts`).
+ */
+export const map = (x: Buffer, f: (v: number) => number, op?: string): Float32Array => {
   const n = x.length
   const out = alloc(n)
+  if (op !== undefined && n >= ELEMENTWISE_WASM_MIN && isWasmUnary(op) && wasmUnaryInto(op, x, out))
+    return out
   for (let i = 0; i < n; i++) out[i] = f(x[i]!)
   return out
 }
@@ -35,9 +49,13 @@ export const zip = (
   bShape: Shape,
   f: (x: number, y: number) => number,
 ): { shape: number[]; data: Float32Array } => {
+  // add, sub, mul and div run on the generated WebAssembly kernels when large (bitwise the same)
+  const wasmOp = isWasmBinary(op) && Math.max(a.length, b.length) >= ELEMENTWISE_WASM_MIN ? op : undefined
   if (sameShape(aShape, bShape)) {
     const n = a.length
     const out = alloc(n)
+    if (wasmOp !== undefined && wasmBinaryInto(wasmOp, a, b, out, 1, n))
+      return { shape: [...aShape], data: out }
     for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!)
     return { shape: [...aShape], data: out }
   }
@@ -46,16 +64,20 @@ export const zip = (
   const out = alloc(n)
   if (b.length === 1 && a.length === n) {
     const y = b[0]!
+    if (wasmOp !== undefined && wasmScalarInto(wasmOp, a, y, out, false)) return { shape, data: out }
     for (let i = 0; i < n; i++) out[i] = f(a[i]!, y)
     return { shape, data: out }
   }
   if (a.length === 1 && b.length === n) {
     const x = a[0]!
+    if (wasmOp !== undefined && wasmScalarInto(wasmOp, b, x, out, true)) return { shape, data: out }
     for (let i = 0; i < n; i++) out[i] = f(x, b[i]!)
     return { shape, data: out }
   }
   if (a.length === n && isSuffix(bShape, shape)) {
     const m = b.length
+    if (wasmOp !== undefined && m > 0 && wasmBinaryInto(wasmOp, a, b, out, n / m, m))
+      return { shape, data: out }
     for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) out[i + j] = f(a[i + j]!, b[j]!)
     return { shape, data: out }
   }
@@ -138,8 +160,21 @@ export const reduce = (
 ): { shape: number[]; data: Float32Array } => {
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d))
   const n = sizeOf(outShape)
-  const acc = new Float64Array(n).fill(kind === 'sum' ? 0 : kind === 'max' ? -Infinity : Infinity)
   const total = x.length
+  // a sum over one run of adjacent axes, [outer, red, inner], on the WebAssembly kernels when large
+  if (
+    kind === 'sum' &&
+    total >= ELEMENTWISE_WASM_MIN &&
+    axes.length > 0 &&
+    axes.at(-1)! - axes[0]! + 1 === axes.length
+  ) {
+    const out = alloc(n)
+    const outer = sizeOf(shape.slice(0, axes[0]))
+    const inner = sizeOf(shape.slice(axes.at(-1)! + 1))
+    if (wasmSumInto(x, out, outer, x.length / (outer * inner || 1), inner))
+      return { shape: outShape, data: out }
+  }
+  const acc = new Float64Array(n).fill(kind === 'sum' ? 0 : kind === 'max' ? -Infinity : Infinity)
   if (axes.length === shape.length || n === 1) {
     let s = acc[0]!
     if (kind === 'sum') for (let i = 0; i < total; i++) s += x[i]!

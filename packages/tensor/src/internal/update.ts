@@ -1,19 +1,20 @@
 /**
  * Optimizer updates for `@purenn/optim`, on the kernel set in use: the WebAssembly kernels
  * when it is `'wasm'` and the tensor is large enough to pay for the copies in and out of
- * their memory, else nothing (the caller's plain loop does all).
+ * their memory (`wasm/update-run.ts`, which copies in only what its memory does not
+ * already hold), else nothing (the caller's plain loop does all).
  */
 
 import type { ReadonlyFloat32Array } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
 import {
-  wasmAdamInto,
-  wasmAddUpdateInto,
-  wasmMomentumInto,
-  wasmNadamInto,
-  wasmRmsInto,
-  wasmScaleInto,
-} from './wasm/matmul-run.js'
+  residentAdamInto as wasmAdamInto,
+  residentAddUpdateInto as wasmAddUpdateInto,
+  residentMomentumInto as wasmMomentumInto,
+  residentNadamInto as wasmNadamInto,
+  residentRmsInto as wasmRmsInto,
+  residentScaleInto as wasmScaleInto,
+} from './wasm/update-run.js'
 
 /** Leaves with fewer elements stay with the plain loop. */
 export const UPDATE_WASM_MIN = 1024

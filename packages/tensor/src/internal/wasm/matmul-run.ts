@@ -1,5 +1,6 @@
 /**
- * Running the generated matmul kernels (`matmul.ts`): one shared WebAssembly memory per
+ * Running the generated matmul kernels (`matmul.ts`; the optimizer passes of the same
+ * module run from `update-run.ts`, on a memory of their own): one shared WebAssembly memory per
  * process, compiled once, instantiated once per thread (the calling one and each worker of
  * the pool, which receive the module and the memory once, with the kernel). An op copies
  * its operands into the memory, computes (each chunk of an `outer` product packing its own
@@ -39,6 +40,7 @@ interface Runtime {
     nesterov: number,
   ) => void
   view: Float32Array
+  readonly exports: Record<string, unknown>
 }
 
 type MatmulFn = (
@@ -86,6 +88,7 @@ const load = (): Runtime | null => {
       rms: ex.rms as Runtime['rms'],
       nadam: ex.nadam as Runtime['nadam'],
       view: new Float32Array(memory.buffer),
+      exports: ex,
     }
   } catch {
     return null
@@ -226,158 +229,17 @@ const memoryView = (r: Runtime, end: number): Float32Array | undefined => {
 }
 
 /**
- * Adam's per-element step (see `update.ts`) on elements [0, n4) of the buffers, n4 the
- * largest multiple of 4 up to their length, with the WebAssembly kernel; bitwise what the
- * plain loop computes. Returns n4, the number of elements done (0 when the kernels are not
- * available); the caller's loop does the rest.
+ * A step run on C in the kernels' memory after the product and before C is copied out
+ * (the fused dense layer's bias and activation): `run(c, free)` gets C's byte offset and
+ * the start of `bytes` free bytes after it, reserved for it; the memory does not grow.
  */
-export const wasmAdamInto = (
-  g: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  mu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  nu: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  muOut: Float32Array,
-  nuOut: Float32Array,
-  out: Float32Array,
-  b1: number,
-  b2: number,
-  c: number,
-  eps: number,
-): number => {
-  const r = rt()
-  const n4 = g.length & ~3
-  if (r === null || n4 === 0) return 0
-  const bytes = 4 * n4
-  const view = memoryView(r, 6 * bytes)
-  if (view === undefined) return 0
-  view.set(g.subarray(0, n4), 0)
-  view.set(mu.subarray(0, n4), n4)
-  view.set(nu.subarray(0, n4), 2 * n4)
-  r.adam(0, bytes, 2 * bytes, 3 * bytes, 4 * bytes, 5 * bytes, n4, b1, b2, 1 - b1, 1 - b2, c, eps)
-  muOut.set(view.subarray(3 * n4, 4 * n4))
-  nuOut.set(view.subarray(4 * n4, 5 * n4))
-  out.set(view.subarray(5 * n4, 6 * n4))
-  return n4
+export interface WasmEpilogue {
+  readonly bytes: number
+  readonly run: (c: number, free: number) => void
 }
 
 /**
- * `out = f32(x·c)` on elements [0, n4) with the WebAssembly kernel (bitwise the plain
- * loop); returns n4, the largest multiple of 4 up to the length, or 0 when the kernels
- * are not available. The caller's loop does the rest.
- */
-export const wasmScaleInto = (x: Float32Array, c: number, out: Float32Array): number => {
-  const r = rt()
-  const n4 = x.length & ~3
-  const view = r === null || n4 === 0 ? undefined : memoryView(r, 8 * n4)
-  if (r === null || view === undefined) return 0
-  view.set(x.subarray(0, n4), 0)
-  r.scale(0, 4 * n4, n4, c)
-  out.set(view.subarray(n4, 2 * n4))
-  return n4
-}
-
-/**
- * `out = u = ±0 ? w : f32(w + u)` on elements [0, n4) with the WebAssembly kernel (bitwise
- * the plain loop but for NaN payloads); returns n4 as {@link wasmScaleInto} does.
- */
-export const wasmAddUpdateInto = (w: Float32Array, u: Float32Array, out: Float32Array): number => {
-  const r = rt()
-  const n4 = w.length & ~3
-  const view = r === null || n4 === 0 ? undefined : memoryView(r, 12 * n4)
-  if (r === null || view === undefined) return 0
-  view.set(w.subarray(0, n4), 0)
-  view.set(u.subarray(0, n4), n4)
-  r.addUpdate(0, 4 * n4, 8 * n4, n4)
-  out.set(view.subarray(2 * n4, 3 * n4))
-  return n4
-}
-
-/**
- * `tr = f32(mu·v + u)` and, with `out`, the Nesterov update `out = f32(mu·tr + u)` on
- * elements [0, n4) with the WebAssembly kernel (bitwise the plain loops but for NaN
- * payloads); returns n4 as {@link wasmScaleInto} does.
- */
-export const wasmMomentumInto = (
-  v: Float32Array,
-  u: Float32Array,
-  tr: Float32Array,
-  out: Float32Array | undefined,
-  mu: number,
-): number => {
-  const r = rt()
-  const n4 = v.length & ~3
-  const view = r === null || n4 === 0 ? undefined : memoryView(r, 16 * n4)
-  if (r === null || view === undefined) return 0
-  view.set(v.subarray(0, n4), 0)
-  view.set(u.subarray(0, n4), n4)
-  r.momentum(0, 4 * n4, 8 * n4, 12 * n4, n4, mu, out === undefined ? 0 : 1)
-  tr.set(view.subarray(2 * n4, 3 * n4))
-  if (out !== undefined) out.set(view.subarray(3 * n4, 4 * n4))
-  return n4
-}
-
-/**
- * RMSprop's step (see `update.ts`; `mu`/`muOut` only when centered) on elements [0, n4)
- * with the WebAssembly kernel, bitwise the plain loop; returns n4 as {@link wasmScaleInto}.
- */
-export const wasmRmsInto = (
-  g: Float32Array,
-  nu: Float32Array,
-  mu: Float32Array | undefined,
-  nuOut: Float32Array,
-  muOut: Float32Array | undefined,
-  out: Float32Array,
-  rho: number,
-  eps: number,
-): number => {
-  const r = rt()
-  const n4 = g.length & ~3
-  const view = r === null || n4 === 0 ? undefined : memoryView(r, 24 * n4)
-  if (r === null || view === undefined) return 0
-  const centered = mu !== undefined && muOut !== undefined
-  view.set(g.subarray(0, n4), 0)
-  view.set(nu.subarray(0, n4), n4)
-  if (centered) view.set(mu.subarray(0, n4), 2 * n4)
-  r.rms(0, 4 * n4, 8 * n4, 12 * n4, 16 * n4, 20 * n4, n4, rho, 1 - rho, eps, centered ? 1 : 0)
-  nuOut.set(view.subarray(3 * n4, 4 * n4))
-  if (centered) muOut.set(view.subarray(4 * n4, 5 * n4))
-  out.set(view.subarray(5 * n4, 6 * n4))
-  return n4
-}
-
-/**
- * Nadam's step (see `update.ts`) on elements [0, n4) with the WebAssembly kernel, bitwise
- * the plain loop; returns n4 as {@link wasmScaleInto}.
- */
-export const wasmNadamInto = (
-  g: Float32Array,
-  mu: Float32Array,
-  nu: Float32Array,
-  muOut: Float32Array,
-  nuOut: Float32Array,
-  out: Float32Array,
-  b1: number,
-  b2: number,
-  cm: number,
-  cg: number,
-  cv: number,
-  eps: number,
-): number => {
-  const r = rt()
-  const n4 = g.length & ~3
-  const view = r === null || n4 === 0 ? undefined : memoryView(r, 24 * n4)
-  if (r === null || view === undefined) return 0
-  view.set(g.subarray(0, n4), 0)
-  view.set(mu.subarray(0, n4), n4)
-  view.set(nu.subarray(0, n4), 2 * n4)
-  r.nadam(0, 4 * n4, 8 * n4, 12 * n4, 16 * n4, 20 * n4, n4, b1, b2, 1 - b1, 1 - b2, cm, cg, cv, eps)
-  muOut.set(view.subarray(3 * n4, 4 * n4))
-  nuOut.set(view.subarray(4 * n4, 5 * n4))
-  out.set(view.subarray(5 * n4, 6 * n4))
-  return n4
-}
-
-/**
- * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels; `aT`: A stored
+ * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels (then `epilogue`, if given, on C); `aT`: A stored
  * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
  * not available or the operands do not fit the memory; the caller then uses the js kernels.
  */
@@ -393,11 +255,12 @@ export const wasmMatmulInto = (
   N: number,
   bT: boolean,
   aT: boolean,
+  epilogue?: WasmEpilogue,
 ): boolean => {
   const r = rt()
   if (r === null) return false
   if (M === 0 || N === 0) return true
-  if (K === 0) {
+  if (K === 0 && epilogue === undefined) {
     c.fill(0, cOff, cOff + M * N)
     return true
   }
@@ -408,7 +271,8 @@ export const wasmMatmulInto = (
   const offB = align(offA + 4 * M * K + 32)
   const offP = align(offB + 4 * K * N + 32)
   const offC = offP + grid.chunks * packStride
-  const view = memoryView(r, offC + 4 * M * N + 32)
+  const free = align(offC + 4 * M * N + 32)
+  const view = memoryView(r, epilogue === undefined ? free : free + epilogue.bytes)
   if (view === undefined) return false
   view.set(a.subarray(aOff, aOff + M * K), offA / 4)
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
@@ -432,6 +296,21 @@ export const wasmMatmulInto = (
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)
+  epilogue?.run(offC, free)
   c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
   return true
+}
+
+/**
+ * The exports of the kernels' instance on the calling thread and a view of its memory
+ * grown to at least `end` bytes, for the kernels of other files (`softmax-run.ts`,
+ * `dense-run.ts`); undefined when the kernels are not available or `end` does not fit.
+ * The view is valid until the memory grows again.
+ */
+export const wasmInstance = (
+  end: number,
+): { readonly exports: Record<string, unknown>; readonly view: Float32Array } | undefined => {
+  const r = rt()
+  const view = r === null ? undefined : memoryView(r, end)
+  return r === null || view === undefined ? undefined : { exports: r.exports, view }
 }

@@ -58,6 +58,8 @@ import {
   v128Zero,
   while_,
 } from './asm.js'
+import { denseKernels } from './dense.js'
+import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /**
@@ -338,4 +340,8 @@ export const kernelModuleBytes = (shared: boolean): Uint8Array =>
     momentum(),
     rms(),
     nadam(),
+    softmaxRows(),
+    softmaxVjp(),
+    softmaxXent(),
+    ...denseKernels(),
   ])

@@ -1,0 +1,260 @@
+/**
+ * Running the optimizer passes of `update.ts` without copying what their memory already
+ * holds. The passes of one training step feed each other: Adam reads the moments the last
+ * step wrote, the learning-rate scaling reads Adam's output, `applyUpdates` reads the
+ * scaled update and the weights the last step wrote. Each pass writes its results in the
+ * module's memory and copies them out into the fresh buffers of the tensors it returns; here
+ * the memory keeps them too, remembered by the identity of those buffers, so that a later
+ * pass given one of those buffers reads it in place instead of copying it in again. Only
+ * the gradients (new each step) are copied in.
+ *
+ * This is sound because tensors are immutable (DESIGN.md): a buffer that became a tensor's
+ * data is never written again, so its first elements still equal the memory's copy. A
+ * buffer is remembered only after it has been filled; nothing that recycles buffers may
+ * hand out one that is remembered here without calling {@link forgetResident} first.
+ *
+ * The memory is a ring of at most {@link RESIDENT_BYTES} (more when one pass needs more):
+ * allocation moves forward; when a pass does not fit in what is left, everything is
+ * forgotten and allocation starts again at 0 (one step of full copies, then steady again).
+ * One module and one (unshared) memory of their own, on the calling thread, as the copies
+ * were.
+ */
+
+import { kernelSet } from '../kernel-set.js'
+import { type WasmMemory, wasmApi } from './api.js'
+import { module } from './asm.js'
+import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
+
+/** Bytes the ring uses before it starts again (64 MiB: the moments, updates and weights of a few million parameters). */
+export const RESIDENT_BYTES = 64 << 20
+
+const PAGE = 65536
+const MAX_PAGES = 16384
+
+interface Runtime {
+  readonly memory: WasmMemory
+  readonly fns: Record<string, (...args: number[]) => void>
+  view: Float32Array
+  /** Laps of the ring so far: a remembered copy is valid in its own lap only. */
+  lap: number
+  /** The next free byte. */
+  head: number
+  capacity: number
+}
+
+interface Copy {
+  readonly lap: number
+  /** Byte offset. */
+  readonly at: number
+  /** Elements held. */
+  readonly n: number
+}
+
+/** The memory's copies of buffers, by buffer. */
+const copies = new WeakMap<object, Copy>()
+
+let runtime: Runtime | null | undefined
+
+const load = (): Runtime | null => {
+  const W = wasmApi()
+  if (W === undefined) return null
+  const bytes = module({ min: 1, max: MAX_PAGES, shared: false }, [
+    adam(),
+    scale(),
+    addUpdate(),
+    momentum(),
+    rms(),
+    nadam(),
+  ])
+  if (!W.validate(bytes)) return null
+  try {
+    const memory = new W.Memory({ initial: 1, maximum: MAX_PAGES })
+    const fns = new W.Instance(new W.Module(bytes), { env: { memory } }).exports as Runtime['fns']
+    return { memory, fns, view: new Float32Array(memory.buffer), lap: 0, head: 0, capacity: RESIDENT_BYTES }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Sets the ring's size in bytes (default {@link RESIDENT_BYTES}) and forgets every copy: for
+ * tests, which make the ring start again with small buffers. @internal
+ */
+export const setResidentBytes = (bytes: number): void => {
+  if (runtime === undefined) runtime = load()
+  if (runtime === null) return
+  runtime.capacity = bytes
+  runtime.lap++
+  runtime.head = 0
+}
+
+/** Forgets the memory's copy of `x` (for code that would write into `x` again). @internal */
+export const forgetResident = (x: object): void => {
+  copies.delete(x)
+}
+
+/** True when the memory holds the first `n` elements of `x`. @internal */
+export const isResident = (x: object, n: number): boolean => {
+  const c = copies.get(x)
+  return runtime != null && c !== undefined && c.lap === runtime.lap && c.n >= n
+}
+
+/**
+ * One pass over elements [0, n4): `ins` read in place where the memory holds them, else
+ * copied in; `outs` (undefined: not written) get fresh room, are copied out after `run`
+ * and remembered. `run` receives the byte offsets of ins then outs. False, having done
+ * nothing, where the kernels are not available or `n4` is 0.
+ */
+const pass = (
+  n4: number,
+  ins: readonly ArrayLike<number>[],
+  outs: readonly (Float32Array | undefined)[],
+  run: (r: Runtime, at: readonly number[]) => void,
+): boolean => {
+  if (n4 === 0 || kernelSet() !== 'wasm') return false
+  if (runtime === undefined) runtime = load()
+  const r = runtime
+  if (r === null) return false
+  const bytes = 4 * n4
+  const held = (x: ArrayLike<number>): number | undefined => {
+    const c = copies.get(x)
+    return c !== undefined && c.lap === r.lap && c.n >= n4 ? c.at : undefined
+  }
+  let need = bytes * (ins.filter((x) => held(x) === undefined).length + outs.length)
+  if (r.head + need > r.capacity) {
+    // start the ring again: every copy is forgotten, so every input is copied in
+    r.lap++
+    r.head = 0
+    need = bytes * (ins.length + outs.length)
+    r.capacity = Math.max(r.capacity, need)
+  }
+  const end = r.head + need
+  if (end > MAX_PAGES * PAGE) return false
+  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
+  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
+  const at: number[] = []
+  for (const x of ins) {
+    let a = held(x)
+    if (a === undefined) {
+      a = r.head
+      r.head += bytes
+      const src = x as Float32Array
+      r.view.set(src.length === n4 ? src : src.subarray(0, n4), a / 4)
+    }
+    at.push(a)
+  }
+  for (let k = 0; k < outs.length; k++) {
+    at.push(r.head)
+    r.head += bytes
+  }
+  run(r, at)
+  outs.forEach((o, k) => {
+    if (o === undefined) return
+    const a = at[ins.length + k]!
+    o.set(r.view.subarray(a / 4, a / 4 + n4))
+    copies.set(o, { lap: r.lap, at: a, n: n4 })
+  })
+  return true
+}
+
+type Floats = ArrayLike<number>
+
+/** Adam's step on [0, n4) (see `update.ts`), bitwise the plain loop; returns n4 (0: not done). */
+export const residentAdamInto = (
+  g: Floats,
+  mu: Floats,
+  nu: Floats,
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  c: number,
+  eps: number,
+): number => {
+  const n4 = g.length & ~3
+  return pass(n4, [g, mu, nu], [muOut, nuOut, out], (r, [pg, pm, pn, po1, po2, po3]) =>
+    r.fns.adam!(pg!, pm!, pn!, po1!, po2!, po3!, n4, b1, b2, 1 - b1, 1 - b2, c, eps),
+  )
+    ? n4
+    : 0
+}
+
+/** `out = f32(x·c)` on [0, n4), bitwise the plain loop; returns n4 (0: not done). */
+export const residentScaleInto = (x: Floats, c: number, out: Float32Array): number => {
+  const n4 = x.length & ~3
+  return pass(n4, [x], [out], (r, [px, po]) => r.fns.scale!(px!, po!, n4, c)) ? n4 : 0
+}
+
+/** `out = u = ±0 ? w : f32(w + u)` on [0, n4), bitwise the plain loop; returns n4 (0: not done). */
+export const residentAddUpdateInto = (w: Floats, u: Floats, out: Float32Array): number => {
+  const n4 = w.length & ~3
+  return pass(n4, [w, u], [out], (r, [pw, pu, po]) => r.fns.addUpdate!(pw!, pu!, po!, n4)) ? n4 : 0
+}
+
+/** Momentum's trace and, with `out`, the Nesterov update on [0, n4); returns n4 (0: not done). */
+export const residentMomentumInto = (
+  v: Floats,
+  u: Floats,
+  tr: Float32Array,
+  out: Float32Array | undefined,
+  mu: number,
+): number => {
+  const n4 = v.length & ~3
+  return pass(n4, [v, u], [tr, out], (r, [pv, pu, pt, po]) =>
+    r.fns.momentum!(pv!, pu!, pt!, po!, n4, mu, out === undefined ? 0 : 1),
+  )
+    ? n4
+    : 0
+}
+
+/** RMSprop's step on [0, n4) (`mu`, `muOut` given: centered); returns n4 (0: not done). */
+export const residentRmsInto = (
+  g: Floats,
+  nu: Floats,
+  mu: Floats | undefined,
+  nuOut: Float32Array,
+  muOut: Float32Array | undefined,
+  out: Float32Array,
+  rho: number,
+  eps: number,
+): number => {
+  const n4 = g.length & ~3
+  const centered = mu !== undefined && muOut !== undefined
+  // not centered: `mu` is not read (its pointer is any) and `muOut` not written (room given all the same)
+  return pass(n4, centered ? [g, nu, mu] : [g, nu], [nuOut, centered ? muOut : undefined, out], (r, at) => {
+    const [pg, pn] = at as [number, number]
+    const [pm, pNu, pMu, pOut] = (centered ? at.slice(2) : [pn, ...at.slice(2)]) as [
+      number,
+      number,
+      number,
+      number,
+    ]
+    r.fns.rms!(pg, pn, pm, pNu, pMu, pOut, n4, rho, 1 - rho, eps, centered ? 1 : 0)
+  })
+    ? n4
+    : 0
+}
+
+/** Nadam's step on [0, n4) (see `update.ts`), bitwise the plain loop; returns n4 (0: not done). */
+export const residentNadamInto = (
+  g: Floats,
+  mu: Floats,
+  nu: Floats,
+  muOut: Float32Array,
+  nuOut: Float32Array,
+  out: Float32Array,
+  b1: number,
+  b2: number,
+  cm: number,
+  cg: number,
+  cv: number,
+  eps: number,
+): number => {
+  const n4 = g.length & ~3
+  return pass(n4, [g, mu, nu], [muOut, nuOut, out], (r, [pg, pm, pn, po1, po2, po3]) =>
+    r.fns.nadam!(pg!, pm!, pn!, po1!, po2!, po3!, n4, b1, b2, 1 - b1, 1 - b2, cm, cg, cv, eps),
+  )
+    ? n4
+    : 0
+}
