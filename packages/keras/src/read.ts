@@ -13,6 +13,7 @@ import { unzipSync } from 'fflate'
 import type { File, Group } from 'h5wasm'
 import { datasetAt, groupAt, readH5, stringAttr, stringsAttr } from './h5.js'
 import { kerasSnakeCase } from './names.js'
+import { kerasOptimizerLayout, slotIndex } from './optimizers.js'
 
 /**
  * Options of {@link loadKerasModel} and {@link kerasModelFromBytes}: the input shape, needed
@@ -26,7 +27,7 @@ import { kerasSnakeCase } from './names.js'
  * ```
  * @category Keras
  */
-export type LoadKerasModelOptions = LoadTfjsModelOptions
+export type LoadKerasModelOptions = Omit<LoadTfjsModelOptions, 'keras3'>
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 type LayerSpec = { readonly class_name: string; readonly config: { readonly [k: string]: Json } }
@@ -44,6 +45,10 @@ const describe = (bytes: Uint8Array): string => {
 }
 
 const fail = (where: string, what: string): Error => new Error(`loadKerasModel: ${where}: ${what}`)
+
+/** Whether a `keras_version` string ("3.15.1") is Keras 3 or later. */
+const isKeras3 = (version: unknown): boolean =>
+  typeof version === 'string' && Number.parseInt(version.split('.')[0] ?? '', 10) >= 3
 
 /** The layer list of a Keras model config (`{ class_name: 'Sequential', config: { layers } }`). */
 const layersOf = (config: Json, where: string): readonly LayerSpec[] => {
@@ -81,6 +86,52 @@ const weightNames = (spec: LayerSpec, count: number): string[] => {
 interface Weights {
   readonly specs: TfjsWeightSpec[]
   readonly parts: Float32Array[]
+  /** Statistics of `Normalization` layers adapted in Keras, by index in the layer list. */
+  readonly adapted: Map<number, { readonly mean: number[]; readonly variance: number[] }>
+}
+
+/** Whether a Normalization layer's config leaves its statistics to weights (it was adapted). */
+const isAdapted = (spec: LayerSpec): boolean =>
+  spec.class_name === 'Normalization' &&
+  (spec.config.mean === null || spec.config.mean === undefined) &&
+  (spec.config.variance === null || spec.config.variance === undefined)
+
+/**
+ * The config with the statistics of adapted `Normalization` layers written in, as
+ * `Normalization(mean=..., variance=...)` would have them: purenn's normalization keeps them
+ * in its config.
+ */
+const withAdapted = (config: Json, w: Weights): Json => {
+  if (w.adapted.size === 0) return config
+  const c = config as { config: { layers: LayerSpec[] } }
+  return {
+    ...(config as { [k: string]: Json }),
+    config: {
+      ...(c.config as unknown as { [k: string]: Json }),
+      layers: c.config.layers.map((l, i) => {
+        const stats = w.adapted.get(i)
+        return stats === undefined ? l : { ...l, config: { ...l.config, ...stats } }
+      }) as unknown as Json,
+    },
+  }
+}
+
+/** An adapted Normalization's `vars`: 0 the mean, 1 the variance (float32, one shape), 2 the count. */
+const adaptedStatistics = (vars: Group, where: string) => {
+  const read = (i: number, what: string): Float32Array => {
+    const d = datasetAt(vars, String(i))
+    if (d === undefined) throw fail(where, `an adapted Normalization without its ${what} (vars/${i})`)
+    if (!(d.value instanceof Float32Array))
+      throw fail(`${where}/${i}`, `the ${what} has dtype ${JSON.stringify(d.dtype)}; expected float32`)
+    return d.value
+  }
+  const mean = read(0, 'mean')
+  const variance = read(1, 'variance')
+  if (mean.length !== variance.length)
+    throw fail(where, `the mean has ${mean.length} values and the variance ${variance.length}`)
+  const bad = [...mean, ...variance].findIndex((v) => !Number.isFinite(v))
+  if (bad >= 0) throw fail(where, 'the adapted statistics hold a NaN or an infinity')
+  return { mean: Array.from(mean), variance: Array.from(variance) }
 }
 
 const pushDataset = (w: Weights, group: Group, path: string, name: string, where: string): void => {
@@ -100,9 +151,9 @@ const pushDataset = (w: Weights, group: Group, path: string, name: string, where
  * is recomputed from the config).
  */
 const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
-  const w: Weights = { specs: [], parts: [] }
+  const w: Weights = { specs: [], parts: [], adapted: new Map() }
   const counts = new Map<string, number>()
-  for (const spec of layers) {
+  for (const [index, spec] of layers.entries()) {
     if (spec.class_name === 'InputLayer') continue
     const base = kerasSnakeCase(spec.class_name)
     const n = counts.get(base) ?? 0
@@ -111,6 +162,10 @@ const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
     const vars = groupAt(file, `layers/${key}/vars`)
     const where = `model.weights.h5: layers/${key}`
     if (vars === undefined) continue
+    if (isAdapted(spec)) {
+      w.adapted.set(index, adaptedStatistics(vars, where))
+      continue
+    }
     const layerName =
       stringAttr(vars, 'name') ?? (typeof spec.config.name === 'string' ? spec.config.name : key)
     const count = vars.keys().length
@@ -129,7 +184,7 @@ const kerasWeights = (file: File, layers: readonly LayerSpec[]): Weights => {
 
 /** A legacy `.h5` file's `model_weights`: one group per layer listing its `weight_names`. */
 const legacyWeights = (file: File): Weights => {
-  const w: Weights = { specs: [], parts: [] }
+  const w: Weights = { specs: [], parts: [], adapted: new Map() }
   const root = groupAt(file, 'model_weights')
   if (root === undefined) throw fail('.h5', 'no model_weights group')
   const layerNames = stringsAttr(root, 'layer_names') ?? root.keys()
@@ -188,7 +243,7 @@ const optimizerOf = (
   weights: Weights,
   vars: readonly (Float32Array | number)[],
   model: Model<Sequential>,
-  opts: LoadKerasModelOptions,
+  opts: LoadTfjsModelOptions,
 ): OptimizerWeights | undefined => {
   if (vars.length === 0) return undefined
   const compile = isObj(config) ? config.compile_config : undefined
@@ -202,27 +257,31 @@ const optimizerOf = (
     'p',
   ]).map((s) => s.weight)
   const k = trainable.length
-  const momentum = typeof optConfig.momentum === 'number' ? optConfig.momentum : 0
-  const layout: Record<string, readonly string[]> = {
-    Adam: ['momentum', 'velocity'],
-    SGD: momentum > 0 ? ['momentum'] : [],
-  }
-  const slotNames = layout[className]
-  if (slotNames === undefined)
+  const layout = kerasOptimizerLayout(className, optConfig)
+  if (typeof layout === 'string')
     throw fail(
       where,
-      `the variables of ${className} are not read (purenn reads those of Adam and SGD); kerasModelFromBytes / loadKerasModel read the model alone`,
+      `the variables of ${className} are not read (${layout}); kerasModelFromBytes / loadKerasModel read the model alone`,
     )
-  if (className === 'Adam' && optConfig.amsgrad === true)
-    throw fail(where, 'Adam with amsgrad: its velocity_hat variables are not read')
-  const expected = 2 + slotNames.length * k
+  const slotNames = layout.slots
+  const expected = 2 + slotNames.length * k + layout.scalars.length
   // compiled but never trained: Keras keeps iterations (0) and the learning rate, no slots yet
   const unbuilt = vars.length === 2 && vars[0] === 0
   if (vars.length !== expected && !unbuilt)
     throw fail(
       'model.weights.h5: optimizer/vars',
-      `${vars.length} variables where ${className} over ${k} trainable weights has ${expected} (iterations, learning_rate${slotNames.map((n) => `, ${n}`).join('')} per weight)`,
+      `${vars.length} variables where ${className} over ${k} trainable weights has ${expected} (iterations, learning_rate${slotNames.map((n) => `, ${n}`).join('')} per weight${layout.scalars.map(([n]) => `, ${n}`).join('')})`,
     )
+  const scalars: Record<string, number> = {}
+  layout.scalars.forEach(([name, initial], i) => {
+    const v = unbuilt ? initial : vars[2 + slotNames.length * k + i]!
+    if (typeof v !== 'number')
+      throw fail(
+        `model.weights.h5: optimizer/vars/${2 + slotNames.length * k + i}`,
+        `${className}'s ${name}: expected a scalar, found ${v.length} values`,
+      )
+    scalars[name] = v
+  })
   const [iterations, learningRate] = vars as [number, number]
   if (typeof iterations !== 'number' || !Number.isSafeInteger(iterations) || iterations < 0)
     throw fail(
@@ -231,12 +290,13 @@ const optimizerOf = (
     )
   const slots: Record<string, Tree> = {}
   slotNames.forEach((slot, j) => {
-    // Keras keeps the slots of one weight together: vars[2 + i·slots + j]
+    // Adam, SGD, Nadam, Adamax keep the slots of one weight together (vars[2 + i·slots + j]),
+    // RMSprop each slot's weights together (vars[2 + j·k + i])
     const byName = new Map<string, Float32Array>()
     trainable.forEach((name, i) => {
       const v = unbuilt
         ? new Float32Array(weights.parts[weights.specs.findIndex((s) => s.name === name)]!.length)
-        : vars[2 + i * slotNames.length + j]!
+        : vars[slotIndex(layout, k, i, j)]!
       byName.set(name, typeof v === 'number' ? new Float32Array([v]) : v)
     })
     const parts = weights.specs.map((spec, i) => byName.get(spec.name) ?? weights.parts[i]!)
@@ -250,7 +310,7 @@ const optimizerOf = (
         )
     })
     const slotModel = tfjsModelFromArtifacts(
-      { modelTopology: config, weightSpecs: weights.specs, weightData: concat(parts) },
+      { modelTopology: withAdapted(config, weights), weightSpecs: weights.specs, weightData: concat(parts) },
       { ...opts, allowNonFinite: true },
     )
     slots[slot] = zerosWhereFrozen(slotModel.params as Tree, model.trainable as TreeOf<boolean>)
@@ -260,6 +320,7 @@ const optimizerOf = (
     iterations,
     config: { ...optConfig, learning_rate: learningRate },
     slots,
+    ...(layout.scalars.length === 0 ? {} : { scalars }),
   }
 }
 
@@ -337,14 +398,18 @@ export interface KerasModelWithOptimizer {
  * `config.json`'s `compile_config`).
  *
  * @remarks
- * Read for the optimizers whose variables are purenn's: `Adam` (`iterations`, `learning_rate`,
- * then `momentum` and `velocity` of each trainable weight in turn; AMSGrad is refused) and
- * `SGD` (`iterations`, `learning_rate`, and with momentum the `momentum` of each trainable
- * weight). Another class is an error naming it; load the model alone with
- * {@link kerasModelFromBytes}. The slots are trees shaped like the model's params (zeros for a
- * frozen layer's weights, which Keras' optimizer does not track); `config` is Keras' optimizer
- * config with `learning_rate` as stored. `@purenn/optim`'s `restoreAdamState` and
- * `restoreSgdState` turn the result into a state. Legacy `.h5` files give no optimizer.
+ * Read for the optimizers whose variables are purenn's, after `iterations` and `learning_rate`:
+ * `Adam` (`momentum` and `velocity` of each trainable weight in turn; AMSGrad is refused),
+ * `SGD` (with momentum, the `momentum` of each trainable weight), `RMSprop` (every weight's
+ * `velocity`, then with momentum every `momentum`, then when centered every
+ * `average_gradient`), `Nadam` (`momentum` and `velocity` in turn, then the scalar
+ * `u_product`, given in `scalars`) and `Adamax` (`momentum` and `norm` in turn). Another class
+ * is an error naming it; load the model alone with {@link kerasModelFromBytes}. The slots are
+ * trees shaped like the model's params (zeros for a frozen layer's weights, which Keras'
+ * optimizer does not track); `config` is Keras' optimizer config with `learning_rate` as
+ * stored. `@purenn/optim`'s `restoreAdamState`, `restoreSgdState`, `restoreRmspropState`,
+ * `restoreNadamState` and `restoreAdamaxState` turn the result into a state. Legacy `.h5`
+ * files give no optimizer.
  *
  * @param bytes - the `.keras` file's bytes
  * @param opts - `{ inputShape? }`
@@ -389,6 +454,13 @@ const readKeras = async (
         `a zip without ${configBytes === undefined ? 'config.json' : 'model.weights.h5'}: not a Keras 3 .keras file`,
       )
     const config = parseJson(new TextDecoder().decode(configBytes), 'config.json')
+    const metadata =
+      entries['metadata.json'] === undefined
+        ? undefined
+        : parseJson(new TextDecoder().decode(entries['metadata.json']), 'metadata.json')
+    // `hard_sigmoid` means Keras 3's relu6(x + 3)/6 only in files Keras 3 wrote (tf.keras 2.13+
+    // also wrote .keras files, with Keras 2's clip(0.2x + 0.5, 0, 1))
+    const keras3 = isObj(metadata) && isKeras3(metadata.keras_version)
     const layers = layersOf(config, 'config.json')
     const w = await readH5(weightsBytes, (file) => ({
       weights: kerasWeights(file, layers),
@@ -396,13 +468,19 @@ const readKeras = async (
     }))
     const model = withContext('config.json', () =>
       tfjsModelFromArtifacts(
-        { modelTopology: config, weightSpecs: w.weights.specs, weightData: concat(w.weights.parts) },
-        opts,
+        {
+          modelTopology: withAdapted(config, w.weights),
+          weightSpecs: w.weights.specs,
+          weightData: concat(w.weights.parts),
+        },
+        { ...opts, keras3 },
       ),
     )
     return {
       model,
-      optimizer: withOptimizer ? optimizerOf(config, w.weights, w.optimizer, model, opts) : undefined,
+      optimizer: withOptimizer
+        ? optimizerOf(config, w.weights, w.optimizer, model, { ...opts, keras3 })
+        : undefined,
     }
   }
   if (startsWith(bytes, HDF5)) {
@@ -417,7 +495,7 @@ const readKeras = async (
         )
       const config = parseJson(modelConfig, '.h5 model_config')
       layersOf(config, '.h5 model_config')
-      return { config, weights: legacyWeights(file) }
+      return { config, weights: legacyWeights(file), keras3: isKeras3(stringAttr(file, 'keras_version')) }
     })
     const model = withContext('.h5 model_config', () =>
       tfjsModelFromArtifacts(
@@ -426,7 +504,7 @@ const readKeras = async (
           weightSpecs: read.weights.specs,
           weightData: concat(read.weights.parts),
         },
-        opts,
+        { ...opts, keras3: read.keras3 },
       ),
     )
     return { model, optimizer: undefined }
@@ -481,7 +559,16 @@ export const loadKerasModel = async (
       `loadKerasModel: ${path} is a folder; a purenn model folder is read by loadModel and a TF.js model folder by loadTfjsModel, both of @purenn/layers`,
     )
   if (!info.isFile()) throw new Error(`loadKerasModel: ${path} is not a regular file`)
-  return kerasModelFromBytes(new Uint8Array(await readFile(path)), opts)
+  return inFile(path, kerasModelFromBytes(new Uint8Array(await readFile(path)), opts))
+}
+
+/** A reader's error with the file's path after the function name: `loadKerasModel: m.keras: config.json: ...`. */
+const inFile = async <A>(path: string, read: Promise<A>): Promise<A> => {
+  try {
+    return await read
+  } catch (e) {
+    throw new Error(`loadKerasModel: ${path}: ${(e as Error).message.replace(/^loadKerasModel: /, '')}`)
+  }
 }
 
 /**
@@ -512,5 +599,5 @@ export const loadKerasModelWithOptimizer = async (
   opts: LoadKerasModelOptions = {},
 ): Promise<KerasModelWithOptimizer> => {
   await loadKerasModel(path, opts) // the same checks and messages for the file itself
-  return kerasModelWithOptimizerFromBytes(new Uint8Array(await readFile(path)), opts)
+  return inFile(path, kerasModelWithOptimizerFromBytes(new Uint8Array(await readFile(path)), opts))
 }

@@ -11,6 +11,12 @@ import {
 import { zipSync } from 'fflate'
 import { writeH5 } from './h5.js'
 import { kerasSnakeCase } from './names.js'
+import {
+  kerasOptimizerClasses,
+  kerasOptimizerDefaults,
+  kerasOptimizerLayout,
+  slotIndex,
+} from './optimizers.js'
 
 /** The Keras release whose `.keras` format the writer follows and was checked against. */
 const KERAS_VERSION = '3.15.1'
@@ -96,7 +102,7 @@ const keras3Layer = (layer: KerasLayer, input: Shape): Json => {
  */
 export interface KerasSaveOptions {
   /**
-   * The optimizer's variables (Adam, or SGD with or without momentum), written as Keras 3
+   * The optimizer's variables (Adam, SGD with or without momentum, RMSprop, Nadam, Adamax), written as Keras 3
    * keeps them, with a `compile_config` so that `keras.models.load_model` compiles the model
    * and restores them.
    */
@@ -105,11 +111,6 @@ export interface KerasSaveOptions {
   readonly loss?: string
 }
 
-/** Keras 3's optimizer configs (keras 3.15's defaults), to which the given config is added. */
-const optimizerDefaults: { readonly [className: string]: Obj } = {
-  Adam: { name: 'adam', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false },
-  SGD: { name: 'sgd', learning_rate: 0.01, momentum: 0, nesterov: false },
-}
 const optimizerCommon: Obj = {
   weight_decay: null,
   clipnorm: null,
@@ -124,30 +125,41 @@ const optimizerCommon: Obj = {
 
 /** The optimizer's `compile_config` and its variables in Keras 3's order. */
 const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
-  const defaults = optimizerDefaults[w.className]
+  const defaults = kerasOptimizerDefaults[w.className]
   if (defaults === undefined)
     throw new Error(
-      `kerasArchive: optimizer variables of ${w.className}: .keras export writes those of ${Object.keys(optimizerDefaults).join(', ')}`,
+      `kerasArchive: optimizer variables of ${w.className}: .keras export writes those of ${kerasOptimizerClasses}`,
     )
   if (!Number.isSafeInteger(w.iterations) || w.iterations < 0)
     throw new Error(`kerasArchive: optimizer iterations must be a non-negative integer, got ${w.iterations}`)
-  const slotNames =
-    w.className === 'Adam' ? ['momentum', 'velocity'] : w.slots.momentum === undefined ? [] : ['momentum']
-  const extra = Object.keys(w.slots).filter((k) => !slotNames.includes(k))
-  if (extra.length > 0)
-    throw new Error(
-      `kerasArchive: optimizer variables of ${w.className}: Keras' ${w.className} has no slot ${extra.join(', ')}`,
-    )
   const given = Object.fromEntries(
     Object.entries(w.config ?? {}).filter(
       ([, v]) => v === null || ['number', 'string', 'boolean'].includes(typeof v),
     ),
   ) as Obj
   const config: { [k: string]: Json } = { ...defaults, ...optimizerCommon, ...given }
-  if (w.className === 'SGD' && slotNames.length === 1 && config.momentum === 0)
+  // SGD's momentum slot says whether it has momentum when the config does not
+  if (w.className === 'SGD' && w.slots.momentum !== undefined && config.momentum === 0)
     throw new Error(
       'kerasArchive: SGD variables with a momentum slot need config.momentum > 0 (Keras keeps no momentum otherwise)',
     )
+  const layout = kerasOptimizerLayout(w.className, config)
+  if (typeof layout === 'string')
+    throw new Error(`kerasArchive: optimizer variables of ${w.className}: ${layout}`)
+  const slotNames = layout.slots
+  const extra = Object.keys(w.slots).filter((k) => !slotNames.includes(k))
+  if (extra.length > 0)
+    throw new Error(
+      `kerasArchive: optimizer variables of ${w.className}: Keras' ${w.className} with this config (${JSON.stringify(config)}) has no slot ${extra.join(', ')}; its slots: ${slotNames.join(', ') || 'none'}`,
+    )
+  const scalars = layout.scalars.map(([name, initial]) => {
+    const v = w.scalars?.[name] ?? (w.iterations === 0 ? initial : undefined)
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(
+        `kerasArchive: optimizer variables of ${w.className}: the scalar '${name}' is missing or not finite (after ${w.iterations} updates it is no longer ${initial})`,
+      )
+    return v
+  })
   if (typeof config.learning_rate !== 'number')
     throw new Error(
       'kerasArchive: optimizer config.learning_rate must be a number (a schedule is not written)',
@@ -158,9 +170,11 @@ const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
   } catch (e) {
     throw new Error(`kerasArchive: ${(e as Error).message}`)
   }
-  // Keras keeps one weight's slots together: m0, v0, m1, v1, ...
+  // slots holds slot 0 of every weight, then slot 1, ...; Keras' order is slotIndex's
   const k = slots.length / Math.max(slotNames.length, 1)
-  const ordered = Array.from({ length: k }, (_, i) => slotNames.map((_s, j) => slots[j * k + i]!)).flat()
+  const ordered: (typeof slots)[number][] = []
+  for (let j = 0; j < slotNames.length; j++)
+    for (let i = 0; i < k; i++) ordered[slotIndex(layout, k, i, j) - 2] = slots[j * k + i]!
   return {
     compileConfig: {
       optimizer: { module: 'keras.optimizers', class_name: w.className, config, registered_name: null },
@@ -175,6 +189,7 @@ const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
     name: String(config.name),
     learningRate: config.learning_rate,
     values: ordered.map((s) => s.value),
+    scalars,
   }
 }
 
@@ -189,10 +204,11 @@ const kerasOptimizer = (model: Model, w: OptimizerWeights, loss: string) => {
  * regularizers `L1L2`), preceded by an `InputLayer` with the model's input shape. In
  * `model.weights.h5` each layer's variables are under `layers/<class in snake case, rank>/vars`
  * with the layer's name as the group's `name` attribute, as Keras 3 writes them. With
- * `options.optimizer` (Adam or SGD), `config.json` gets a `compile_config` (the optimizer's
- * Keras config, `options.loss`) and `model.weights.h5` the group `optimizer/vars`:
- * `iterations` (int64), `learning_rate`, then each trainable weight's slots together (Adam:
- * `momentum`, `velocity`), what Keras 3.15 writes after `fit`. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
+ * `options.optimizer` (Adam, SGD, RMSprop, Nadam or Adamax), `config.json` gets a
+ * `compile_config` (the optimizer's Keras config, `options.loss`) and `model.weights.h5` the
+ * group `optimizer/vars`: `iterations` (int64), `learning_rate`, then the slots in Keras'
+ * order (each trainable weight's slots together, as Adam's `momentum`, `velocity`; RMSprop's
+ * slot by slot), then Nadam's `u_product`: what Keras 3.15 writes after `fit`. Two saves of one model may differ in bytes: HDF5 stamps each dataset with
  * its creation time (h5wasm offers no way to turn that off). Checked with Keras 3.15 (`scripts/fixtures/keras-fixtures.py check`): predictions
  * within 1e-6 of purenn's.
  *
@@ -283,6 +299,14 @@ export const kerasArchive = async (model: Model, options: KerasSaveOptions = {})
           name: String(i + 2),
           data: new Float32Array(t.data),
           shape: [...t.shape],
+          dtype: '<f4',
+        })
+      })
+      opt.scalars.forEach((v, i) => {
+        vars.create_dataset({
+          name: String(2 + opt.values.length + i),
+          data: new Float32Array([v]),
+          shape: [],
           dtype: '<f4',
         })
       })

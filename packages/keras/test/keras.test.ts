@@ -77,7 +77,9 @@ describe('Keras -> purenn (files written by Keras 3.15)', () => {
         expect(model.inputShape).toEqual([28, 28])
         const got = applyModel(model, inputs).y.data
         const expected = floats(`${name}.expected.bin`)
-        expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-6)
+        const diff = maxAbsDiff(got, expected)
+        console.log(`${name}.${ext} (Keras 3.15) -> purenn: max |Δp| ${diff}`)
+        expect(diff).toBeLessThanOrEqual(1e-6)
         expect(argmaxRows(got, 10)).toEqual(argmaxRows(expected, 10))
       })
 })
@@ -223,6 +225,14 @@ describe('what is not a Keras model gets an error saying what it is and what rea
     entries['config.json'] = new TextEncoder().encode(JSON.stringify(config))
     await expect(kerasModelFromBytes(zipSync(entries))).rejects.toThrow(
       /loadKerasModel: config.json: modelTopology: layer 3 \("hidden1"\) has class "LSTM", which purenn does not have/,
+    )
+    // from a file, the error names it
+    const file = join(mkdtempSync(join(tmpdir(), 'keras-err-')), 'lstm.keras')
+    writeFileSync(file, zipSync(entries))
+    await expect(loadKerasModel(file)).rejects.toThrow(
+      new RegExp(
+        `loadKerasModel: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: config.json: modelTopology: layer 3 \\("hidden1"\\) has class "LSTM"`,
+      ),
     )
   })
 })

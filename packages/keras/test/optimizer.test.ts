@@ -7,9 +7,35 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { batchNormalization, dense, freeze, initModel, type Model, sequential } from '@purenn/layers'
-import { adam, restoreAdamState, restoreSgdState, sgd } from '@purenn/optim'
-import { key, type Tensor, type Tree, tree, uniform } from '@purenn/tensor'
+import {
+  applyModel,
+  batchNormalization,
+  dense,
+  freeze,
+  initModel,
+  type Model,
+  sequential,
+  sparseCategoricalCrossentropy,
+} from '@purenn/layers'
+import {
+  adam,
+  adamax,
+  adamaxWeights,
+  applyUpdates,
+  type GradientTransformation,
+  nadam,
+  nadamWeights,
+  type OptimizerVariables,
+  restoreAdamaxState,
+  restoreAdamState,
+  restoreNadamState,
+  restoreRmspropState,
+  restoreSgdState,
+  rmsprop,
+  rmspropWeights,
+  sgd,
+} from '@purenn/optim'
+import { key, type Tensor, type Tree, tensor, tree, uniform, valueAndGrad } from '@purenn/tensor'
 import { describe, expect, it } from 'vitest'
 import {
   kerasArchive,
@@ -156,8 +182,10 @@ describe('.keras optimizer variables written by purenn', () => {
   it('refuses an optimizer .keras export does not write, naming it, and a slot of the wrong shape', async () => {
     const model = smallModel()
     await expect(
-      kerasArchive(model, { optimizer: { className: 'RMSprop', iterations: 1, slots: {} } }),
-    ).rejects.toThrow(/optimizer variables of RMSprop: .keras export writes those of Adam, SGD/)
+      kerasArchive(model, { optimizer: { className: 'Adagrad', iterations: 1, slots: {} } }),
+    ).rejects.toThrow(
+      /optimizer variables of Adagrad: .keras export writes those of Adam, SGD, RMSprop, Nadam, Adamax/,
+    )
     const bad = { dense: { kernel: uniform(key(1), [3, 5]), bias: uniform(key(2), [5]) } }
     await expect(
       kerasArchive(model, {
@@ -170,4 +198,111 @@ describe('.keras optimizer variables written by purenn', () => {
       }),
     ).rejects.toThrow(/slot 'momentum' dense\/kernel: shape \[3, 5\], the weight's is \[4, 5\]/)
   })
+})
+
+// RMSprop (plain, and centered with momentum), Nadam and Adamax: rmsprop*.keras, nadam.keras and
+// adamax.keras were written by Keras 3.15 after 3 steps of fit (keras-fixtures.py
+// write-optimizers); <name>.optimizer.json holds Keras' variables in its order and the weights
+// after one more step on the first batch of 4. purenn reads the variables bitwise, restores its
+// own optimizer state from them, takes that step and must land on Keras' weights.
+interface Record2 extends Record_ {
+  readonly variables: readonly string[]
+  readonly scalars: { readonly [k: string]: number }
+  readonly next_step: { readonly x: number[][]; readonly y: number[]; readonly weights: number[][] }
+}
+
+const cases: readonly {
+  readonly name: string
+  readonly slots: readonly string[]
+  readonly restore: (
+    params: Tree,
+    w: OptimizerVariables,
+  ) => { tx: GradientTransformation<unknown>; state: unknown }
+  readonly back: (state: never) => OptimizerVariables
+}[] = [
+  {
+    name: 'rmsprop',
+    slots: ['velocity'],
+    restore: (p, w) => {
+      const tx = rmsprop({ learningRate: 0.01 })
+      return { tx: tx as GradientTransformation<unknown>, state: restoreRmspropState(tx.init(p), w) }
+    },
+    back: rmspropWeights,
+  },
+  {
+    name: 'rmsprop-centered',
+    slots: ['velocity', 'momentum', 'average_gradient'],
+    restore: (p, w) => {
+      const tx = rmsprop({ learningRate: 0.01, momentum: 0.9, centered: true })
+      return { tx: tx as GradientTransformation<unknown>, state: restoreRmspropState(tx.init(p), w) }
+    },
+    back: rmspropWeights,
+  },
+  {
+    name: 'nadam',
+    slots: ['momentum', 'velocity'],
+    restore: (p, w) => {
+      const tx = nadam({ learningRate: 0.01 })
+      return { tx: tx as GradientTransformation<unknown>, state: restoreNadamState(tx.init(p), w) }
+    },
+    back: nadamWeights,
+  },
+  {
+    name: 'adamax',
+    slots: ['momentum', 'norm'],
+    restore: (p, w) => {
+      const tx = adamax({ learningRate: 0.01 })
+      return { tx: tx as GradientTransformation<unknown>, state: restoreAdamaxState(tx.init(p), w) }
+    },
+    back: adamaxWeights,
+  },
+]
+
+describe('.keras optimizer variables of RMSprop, Nadam and Adamax written by Keras 3.15', () => {
+  for (const c of cases)
+    it(`${c.name}.keras: every variable bitwise; restored in purenn, one more step lands on Keras' weights`, async () => {
+      const want = JSON.parse(readFileSync(fixture(`${c.name}.optimizer.json`), 'utf8')) as Record2
+      const { model, optimizer } = await loadKerasModelWithOptimizer(fixture(`${c.name}.keras`))
+      expect(optimizer?.className).toBe(want.class_name)
+      expect(optimizer?.iterations).toBe(3)
+      expect(Object.keys(optimizer!.slots)).toEqual(c.slots)
+      expect(Object.keys(want.slots)).toEqual(c.slots)
+      for (const slot of c.slots)
+        want.trainable.forEach((path, i) => {
+          expect(Array.from(leaf(optimizer!.slots[slot]!, path).data), `${slot} of ${path}`).toEqual(
+            want.slots[slot]![i],
+          )
+        })
+      if (c.name === 'nadam') expect(optimizer?.scalars).toEqual({ u_product: want.scalars.variable })
+      else expect(optimizer?.scalars).toBeUndefined()
+      // the fixture holds a trained state
+      expect(Math.max(...want.slots[c.slots[0]!]!.flat().map(Math.abs))).toBeGreaterThan(1e-5)
+
+      const params = model.params as Tree
+      const { tx, state } = c.restore(params, optimizer!)
+      // purenn's state gives the same variables back (RMSprop's momentum is its negated trace)
+      const again = c.back(state as never)
+      expect(again.iterations).toBe(3)
+      for (const slot of c.slots)
+        expect(tree.leaves(again.slots[slot]!).map((t) => Array.from(t.data))).toEqual(
+          tree.leaves(optimizer!.slots[slot]!).map((t) => Array.from(t.data)),
+        )
+      const x = tensor(want.next_step.x)
+      const y = tensor(want.next_step.y)
+      const loss = sparseCategoricalCrossentropy()
+      const { grad } = valueAndGrad((p: Tree) =>
+        loss.fn(y, applyModel({ ...model, params: p }, x, { training: true }).y),
+      )(params)
+      const { updates } = tx.update(grad, state, params)
+      const next = applyUpdates(params, updates)
+      let diff = 0
+      want.trainable.forEach((path, i) => {
+        const got = leaf(next, path).data
+        want.next_step.weights[i]!.forEach((v, j) => {
+          diff = Math.max(diff, Math.abs(got[j]! - v))
+        })
+      })
+      console.log(`${c.name}: one step from the restored state, max |Δw| vs Keras 3.15 ${diff}`)
+      expect(diff).toBeLessThanOrEqual(1e-6)
+    })
 })

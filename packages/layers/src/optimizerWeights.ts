@@ -38,6 +38,8 @@ export interface OptimizerWeights {
   readonly config?: { readonly [k: string]: unknown }
   /** One tree per slot variable (Keras 3's names), shaped like the model's params. */
   readonly slots: { readonly [slot: string]: Tree }
+  /** Scalar variables besides `iterations`, by Keras 3's name (Nadam's `u_product`). */
+  readonly scalars?: { readonly [name: string]: number }
 }
 
 /** Keras 3 slot name -> TF.js 4.22 slot name, per optimizer class TF.js and purenn share. */

@@ -62,6 +62,13 @@ export interface LoadTfjsModelOptions {
   readonly allowNonFinite?: boolean
   /** The most bytes of weights to read. Default 16 GiB. */
   readonly maxBytes?: number
+  /**
+   * The topology was written by Keras 3 (a `.keras` file, or an `.h5` that Keras 3 saved):
+   * `hard_sigmoid` is then Keras 3's relu6(x + 3)/6, purenn's `hardSigmoid`. Default false:
+   * in TF.js and Keras 2 files it is clip(0.2x + 0.5, 0, 1), which purenn does not have, and
+   * is refused. `@purenn/keras` sets it from the file's `keras_version`.
+   */
+  readonly keras3?: boolean
 }
 
 /** A Keras config object. */
@@ -321,10 +328,19 @@ const activationTable: { readonly [k: string]: () => Activation } = {
 const activationList =
   'linear, relu, leaky_relu, elu, selu, gelu, gelu_new (tanh approximation), swish (silu), sigmoid, tanh, softmax, softplus, relu6, mish, hard_silu (hard_swish)'
 
-/** A Keras activation name (`'relu'`, `'leaky_relu'`; absent or null is `linear`). */
-const activationOf = (u: unknown, path: string): E.Either<string, Activation> => {
+/**
+ * A Keras activation name (`'relu'`, `'leaky_relu'`; absent or null is `linear`). `hard_sigmoid`
+ * is Keras 3's relu6(x + 3)/6 in a Keras 3 file only: TF.js and Keras 2 mean clip(0.2x + 0.5, 0, 1).
+ */
+const activationOf = (u: unknown, path: string, keras3 = false): E.Either<string, Activation> => {
   if (u === undefined || u === null) return E.right(activations.linear)
   if (typeof u !== 'string') return E.left(`${path}: expected an activation name, got ${brief(u)}`)
+  if (norm(u) === 'hardsigmoid')
+    return keras3
+      ? E.right(activations.hardSigmoid)
+      : E.left(
+          `${path}: "${u}" in a TF.js or Keras 2 file is clip(0.2x + 0.5, 0, 1), which purenn does not have (purenn's hardSigmoid is Keras 3's relu6(x + 3)/6, read from Keras 3 files)`,
+        )
   const make = lookup(activationTable, norm(u))
   return make === undefined
     ? E.left(`${path}: "${u}" is not an activation purenn has; supported: ${activationList}`)
@@ -473,21 +489,22 @@ const constraintOf = (u: unknown, path: string): E.Either<string, Constraint | u
 // ---------------------------------------------------------------------------------------
 // Keras layer configs -> purenn layers
 
-type Convert = (config: Config, path: string, name: NameOption) => E.Either<string, AnyBlock>
+/** `keras3`: the file was written by Keras 3 (see `LoadTfjsModelOptions.keras3`). */
+type Convert = (config: Config, path: string, name: NameOption, keras3: boolean) => E.Either<string, AnyBlock>
 
 /** Runs a layer constructor, whose checks throw, inside the Either. */
 const build = (path: string, make: () => AnyBlock): E.Either<string, AnyBlock> =>
   E.tryCatch(make, (e) => `${path}: ${(e as Error).message}`)
 
 const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_bias: Bool })])
-const denseOf: Convert = (c, path, name) =>
+const denseOf: Convert = (c, path, name, keras3) =>
   pipe(
     decode(DenseC, c, path),
     E.chainFirst(() => unsupported(c, path, [['activity_regularizer', 'activity regularizers are']])),
     E.chain((d) =>
       pipe(
         E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
         E.bind('kernelInit', () =>
           initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
         ),
@@ -560,9 +577,9 @@ const dropoutOf: Convert = (c, path, name) =>
     E.chain((d) => build(path, () => dropout({ rate: d.rate, ...name }))),
   )
 
-const activationLayerOf: Convert = (c, path, name) =>
+const activationLayerOf: Convert = (c, path, name, keras3) =>
   pipe(
-    activationOf(c.activation, `${path}.activation`),
+    activationOf(c.activation, `${path}.activation`, keras3),
     E.chain((a) => build(path, () => activation(a, name))),
   )
 
@@ -636,7 +653,7 @@ const normalizationOf: Convert = (c, path, name) =>
       const variance = flat(d.variance)
       if (!list(mean) || !list(variance))
         return E.left(
-          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which purenn does not read`,
+          `${path}.mean: expected the statistics as lists in the config (Normalization(mean=..., variance=...)); a Normalization adapted in Keras keeps them in weights, which loadKerasModel of @purenn/keras reads from .keras files`,
         )
       const axis = Array.isArray(d.axis) ? d.axis[0] : (d.axis ?? -1)
       return build(path, () => normalization({ axis, mean, variance, ...name }))
@@ -705,7 +722,7 @@ const Conv2DC = t.intersection([
     groups: PositiveInt,
   }),
 ])
-const conv2dOf: Convert = (c, path, name) =>
+const conv2dOf: Convert = (c, path, name, keras3) =>
   pipe(
     decode(Conv2DC, c, path),
     E.chainFirst(() => channelsLast(c, path)),
@@ -724,7 +741,7 @@ const conv2dOf: Convert = (c, path, name) =>
     E.chain((d) =>
       pipe(
         E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`)),
+        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
         E.bind('kernelInit', () =>
           initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
         ),
@@ -810,7 +827,7 @@ const converters: { readonly [className: string]: Convert } = {
 const supportedClasses = [...Object.keys(converters), 'InputLayer'].join(', ')
 
 /** One entry of the layer list, converted. */
-const planLayer = (u: unknown, i: number, path: string): E.Either<string, Planned> => {
+const planLayer = (u: unknown, i: number, path: string, keras3: boolean): E.Either<string, Planned> => {
   const spec = decode(LayerC, u, path)
   if (E.isLeft(spec)) return spec
   const { class_name: className, config, build_config: buildConfig } = spec.right
@@ -841,18 +858,21 @@ const planLayer = (u: unknown, i: number, path: string): E.Either<string, Planne
       ? { batchShape: undefined, batchShapeAt: '' }
       : { batchShape: built.right.input_shape, batchShapeAt: `${path}.build_config.input_shape` }
   return pipe(
-    convert(config, cpath, c.name === undefined ? {} : { name: c.name }),
+    convert(config, cpath, c.name === undefined ? {} : { name: c.name }, keras3),
     E.map((layer): Planned => ({ layer, trainable, ...(declared ?? fallback) })),
   )
 }
 
 /** `modelTopology` (or its `model_config`, as the converter writes it) as a list of layers. */
-const planTopology = (topology: { readonly [k: string]: unknown }): E.Either<string, Topology> => {
+const planTopology = (
+  topology: { readonly [k: string]: unknown },
+  keras3: boolean,
+): E.Either<string, Topology> => {
   const path = isRecord(topology.model_config) ? 'modelTopology.model_config' : 'modelTopology'
   const root = decode(ClassC, isRecord(topology.model_config) ? topology.model_config : topology, path)
   if (E.isLeft(root)) return root
   if (root.right.class_name === 'Model' || root.right.class_name === 'Functional')
-    return planFunctional(root.right.config, `${path}.config`)
+    return planFunctional(root.right.config, `${path}.config`, keras3)
   if (root.right.class_name !== 'Sequential')
     return E.left(
       `${path}.class_name: "${root.right.class_name}" models are not supported; purenn reads Sequential and functional (Model, Functional) models`,
@@ -868,7 +888,7 @@ const planTopology = (topology: { readonly [k: string]: unknown }): E.Either<str
   if (E.isLeft(seq)) return seq
   const layers: Planned[] = []
   for (const [i, u] of seq.right.layers.entries()) {
-    const p = planLayer(u, i, `${seq.right.listPath}[${i}]`)
+    const p = planLayer(u, i, `${seq.right.listPath}[${i}]`, keras3)
     if (E.isLeft(p)) return p
     layers.push(p.right)
   }
@@ -968,7 +988,7 @@ const inboundOf = (
  * merge layer, placed after the branches' nearest common dominator (the last layer every
  * path to them goes through); an empty branch is an `identity`.
  */
-const planFunctional = (raw: unknown, path: string): E.Either<string, Topology> => {
+const planFunctional = (raw: unknown, path: string, keras3: boolean): E.Either<string, Topology> => {
   const cfg = decode(FunctionalC, raw, path)
   if (E.isLeft(cfg)) return cfg
   const c = cfg.right
@@ -995,7 +1015,10 @@ const planFunctional = (raw: unknown, path: string): E.Either<string, Topology> 
           : `layer ${i}`
     const className = entry.right.class_name
     // the input layer may sit anywhere in the list of a functional model
-    const planned = className === 'InputLayer' ? planLayer(u, 0, lpath) : planLayer(u, i === 0 ? 1 : i, lpath)
+    const planned =
+      className === 'InputLayer'
+        ? planLayer(u, 0, lpath, keras3)
+        : planLayer(u, i === 0 ? 1 : i, lpath, keras3)
     if (E.isLeft(planned)) return planned
     const inbound = inboundOf(e, name, lpath)
     if (E.isLeft(inbound)) return inbound
@@ -1513,7 +1536,7 @@ const loadEither = async (
     pipe(
       E.Do,
       E.bind('json', () => decode(ModelJsonC, parsed.right, '')),
-      E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
+      E.bind('topology', ({ json }) => planTopology(json.modelTopology, opts.keras3 ?? false)),
       E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
       E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
       E.chainFirst(({ placed }) => {
@@ -1807,7 +1830,7 @@ export const tfjsModelFromArtifacts = (
     E.bind('json', () =>
       decode(ModelJsonC, { modelTopology: artifacts.modelTopology, weightsManifest: manifest }, ''),
     ),
-    E.bind('topology', ({ json }) => planTopology(json.modelTopology)),
+    E.bind('topology', ({ json }) => planTopology(json.modelTopology, opts.keras3 ?? false)),
     E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
     E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
     E.chainFirst(({ placed }) =>

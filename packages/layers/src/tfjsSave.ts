@@ -757,12 +757,20 @@ export const optimizerSlotWeights = (
   return out
 }
 
+/** Why TF.js 4.22 files cannot carry an optimizer's state that Keras 3 files can. */
+const tfjsRefusals: { readonly [className: string]: string } = {
+  RMSprop:
+    "TF.js's RMSProp always keeps a momentum accumulator, and its centered form subtracts ε under the square root where Keras and purenn add it",
+  Nadam: 'TF.js 4.22 has no Nadam',
+  Adamax: "TF.js 4.22's Adamax does not implement getWeights/setWeights",
+}
+
 /** The optimizer's slot weights in TF.js's order and names (Adam: every `<weight>/m`, then every `<weight>/v`). */
 const optimizerSpecs = (model: Model, w: OptimizerWeights): (readonly [string, Tensor])[] => {
   const names = tfjsSlotNames[w.className]
   if (names === undefined)
     throw new Error(
-      `tfjsArtifacts: optimizer weights of ${w.className}: TF.js export writes those of ${Object.keys(tfjsSlotNames).join(', ')} (other optimizers' variables differ between Keras and TF.js)`,
+      `tfjsArtifacts: optimizer weights of ${w.className}: TF.js export writes those of ${Object.keys(tfjsSlotNames).join(', ')} (${tfjsRefusals[w.className] ?? "other optimizers' variables differ between Keras and TF.js"}); .keras files (@purenn/keras) keep those of RMSprop, Nadam and Adamax too`,
     )
   const extra = Object.keys(w.slots).filter((k) => !Object.hasOwn(names, k))
   if (extra.length > 0)

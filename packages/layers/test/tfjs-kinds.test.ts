@@ -122,6 +122,18 @@ describe('issue 10 kinds -> TF.js (tf.loadLayersModel)', () => {
     expect(() => tfjsArtifacts(one(dense({ units: 2, activation: activations.geluApproximate })))).toThrow(
       /layer 'dense' \(Dense\): gelu with approximate: true: TF.js 4.22's tanh form 'gelu_new' cannot be loaded/,
     )
+    // optimizer states .keras files keep but TF.js 4.22 cannot, each with its reason
+    const model = one(dense({ units: 2 }))
+    for (const [className, why] of [
+      ['RMSprop', /TF\.js's RMSProp always keeps a momentum accumulator/],
+      ['Nadam', /TF\.js 4\.22 has no Nadam/],
+      ['Adamax', /TF\.js 4\.22's Adamax does not implement getWeights/],
+    ] as const)
+      expect(() => tfjsArtifacts(model, { optimizer: { className, iterations: 1, slots: {} } })).toThrow(
+        new RegExp(
+          `tfjsArtifacts: optimizer weights of ${className}: TF\\.js export writes those of Adam, SGD \\(${why.source}`,
+        ),
+      )
   })
 
   it('files TF.js writes with these layers load in purenn with the same predictions (≤ 1e-6)', async () => {

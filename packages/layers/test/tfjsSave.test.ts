@@ -123,7 +123,9 @@ describe('purenn -> TF.js (tf.loadLayersModel)', () => {
     const x = images(1000)
     const expected = applyModel(model, x).y.data
     const got = tfPredict(await loadInTfjs(model), x)
-    expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-6)
+    const diff = maxAbsDiff(got, expected)
+    console.log(`chapter model, 1,000 images, purenn -> TF.js (cpu): max |Δp| ${diff}`)
+    expect(diff).toBeLessThanOrEqual(1e-6)
     expect(argmaxRows(got, 10)).toEqual(argmaxRows(expected, 10))
   })
 
@@ -277,7 +279,9 @@ describe('TF.js -> purenn (files written by TF.js model.save)', () => {
     const x = images(200)
     const got = applyModel(model, x).y.data
     const expected = tfPredict(m, x)
-    expect(maxAbsDiff(got, expected)).toBeLessThanOrEqual(1e-6)
+    const diff = maxAbsDiff(got, expected)
+    console.log(`tf.sequential written by TF.js, 200 images, TF.js -> purenn: max |Δp| ${diff}`)
+    expect(diff).toBeLessThanOrEqual(1e-6)
     expect(argmaxRows(got, 10)).toEqual(argmaxRows(expected, 10))
   })
 })

@@ -13,8 +13,9 @@ export type { KernelSet }
  * @remarks
  * Both sets obey the determinism rule: for a given set, results are bitwise identical on
  * any thread count. The two sets differ in rounding only: the js kernels sum each dot
- * product in float64 and round once; the wasm kernels sum in float32 (k ascending, or four
- * interleaved partial sums for `A·Bᵀ`), so they agree with the js kernels within
+ * product in float64 and round once; the wasm kernels sum in float32 (blocks of 16 k, each
+ * k ascending, then the block sums in order; or four interleaved partial sums for `A·Bᵀ`),
+ * so they agree with the js kernels within
  * `(K + 2)·2⁻²³·Σₖ|aᵢₖ·bₖⱼ|` per element. This is process configuration, like the thread
  * count: the default comes from `PURENN_KERNELS=js|wasm`, else `'wasm'` wherever
  * WebAssembly SIMD works, else `'js'`.

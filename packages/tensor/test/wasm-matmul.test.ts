@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { matmulInto } from '../src/internal/matmul.js'
 import { __poolForTests } from '../src/internal/pool.js'
+import { K_BLOCK } from '../src/internal/wasm/matmul.js'
 import { WASM_POOL_MIN_MADDS, wasmChunkGrid } from '../src/internal/wasm/matmul-run.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
@@ -185,5 +186,29 @@ describe('wasm matmul kernels', () => {
   it('reject an unknown kernel set by name', () => {
     // @ts-expect-error: not a kernel set
     expect(() => setKernels('gpu')).toThrow(/expected 'js' or 'wasm', got gpu/)
+  })
+})
+
+describe('wasm outer kernel: blocked summation order', () => {
+  it('sums blocks of K_BLOCK k from zero, then the block sums in order (A·B and Aᵀ·B, 4- and 1-row tiles, partial panels)', () => {
+    // a = [1, 2⁻²⁵ × 255] against b = 1: a running float32 sum stays at 1 (each 2⁻²⁵ is below
+    // half an ulp of 1); in blocks of 16, the first block rounds to 1 and each of the other 15
+    // sums exactly to 16·2⁻²⁵ = 2⁻²¹, added exactly: 1 + 15·2⁻²¹. (The exact sum is 1 + 255·2⁻²⁵.)
+    expect(K_BLOCK).toBe(16)
+    const K = 256
+    for (const [M, N] of [
+      [5, 9],
+      [1, 3],
+    ] as const) {
+      const row = Float32Array.from({ length: K }, (_, k) => (k === 0 ? 1 : 2 ** -25))
+      const a = new Float32Array(M * K)
+      for (let i = 0; i < M; i++) a.set(row, i * K)
+      const aT = new Float32Array(K * M)
+      for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) aT[k * M + i] = row[k]!
+      const b = new Float32Array(K * N).fill(1)
+      const expected = new Float32Array(M * N).fill(1 + 15 * 2 ** -21)
+      expect(Array.from(product('wasm', 1, 'AB', a, b, M, K, N))).toEqual(Array.from(expected))
+      expect(Array.from(product('wasm', 1, 'AtB', aT, b, M, K, N))).toEqual(Array.from(expected))
+    }
   })
 })
