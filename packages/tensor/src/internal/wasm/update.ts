@@ -50,6 +50,46 @@ import {
   while_,
 } from './asm.js'
 
+/** The helpers of a four-elements-at-a-time `f64x2` pass over the frame's locals. */
+const lanes = (L: Record<string, number>) => {
+  const g = (n: string): Code => get(L[n]!)
+  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
+  const half = (n: string, h: number): Code =>
+    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
+  /** An f32x4 from two f64x2 computed by `fn` for each half, rounded to f32. */
+  const both = (fn: (h: number) => Code): Code =>
+    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
+  const at = (p: string): Code => add(g(p), g('i'))
+  /** `while (i < end) { body; i += 16 }` */
+  const loop4 = (...body: Code[]): Code =>
+    while_(ltS(g('i'), g('end')), ...body, s('i', add(g('i'), i32c(16))))
+  return { g, s, half, both, at, loop4 }
+}
+
+/**
+ * Adam's and Nadam's moment step, operation for operation the plain loops: loads `g`, `mu`, `nu`
+ * at `i`, stores `M = f32(b1·mu + k1·g)` to `muOut` and `V = f32(b2·nu + (k2·g)·g)` to `nuOut`
+ * (the splatted constants in `B1`, `K1`, `B2`, `K2`).
+ */
+const adamMoments = ({ g, s, half, both, at }: ReturnType<typeof lanes>): Code[] => [
+  s('G', v128Load(at('g'))),
+  s('MU', v128Load(at('mu'))),
+  s('NU', v128Load(at('nu'))),
+  s(
+    'M',
+    both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
+  ),
+  v128Store(at('muOut'), g('M')),
+  s(
+    'V',
+    both((h) =>
+      f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
+    ),
+  ),
+  v128Store(at('nuOut'), g('V')),
+]
+
 /** `adam(g, mu, nu, muOut, nuOut, out, n4, b1, b2, k1, k2, c, eps)`: elements [0, n4), n4 a multiple of 4. */
 export const adam = () => {
   const f = frame(
@@ -84,43 +124,19 @@ export const adam = () => {
       ['E', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
-  /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
-  const half = (n: string, h: number): Code =>
-    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
-  /** An f32x4 from two f64x2 computed by `f` for each half, rounded to f32. */
-  const both = (fn: (h: number) => Code): Code =>
-    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
-  const at = (p: string): Code => add(g(p), g('i'))
+  const l = lanes(f.ix as Record<string, number>)
+  const { g, s, half, both, at, loop4 } = l
   const body = seq(
     ...(['b1', 'b2', 'k1', 'k2', 'c', 'eps'] as const).map((p) =>
       s(p === 'eps' ? 'E' : p.toUpperCase(), f64x2Splat(g(p))),
     ),
     s('end', mul(g('n4'), i32c(4))),
-    while_(
-      ltS(g('i'), g('end')),
-      s('G', v128Load(at('g'))),
-      s('MU', v128Load(at('mu'))),
-      s('NU', v128Load(at('nu'))),
-      s(
-        'M',
-        both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
-      ),
-      v128Store(at('muOut'), g('M')),
-      s(
-        'V',
-        both((h) =>
-          f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
-        ),
-      ),
-      v128Store(at('nuOut'), g('V')),
+    loop4(
+      ...adamMoments(l),
       v128Store(
         at('out'),
         both((h) => f64x2Div(f64x2Mul(g('C'), half('M', h)), f64x2Add(f64x2Sqrt(half('V', h)), g('E')))),
       ),
-      s('i', add(g('i'), i32c(16))),
     ),
   )
   return { name: 'adam', params: f.params, locals: f.locals, body }
@@ -227,23 +243,10 @@ export const momentum = () => {
       ['MU', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
-  const half = (n: string, h: number): Code =>
-    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
-  const both = (fn: (h: number) => Code): Code =>
-    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
-  const at = (p: string): Code => add(g(p), g('i'))
+  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
   const trace = (): Code => both((h) => f64x2Add(f64x2Mul(g('MU'), half('V', h)), half('U', h)))
   const step = (...store: Code[]): Code =>
-    while_(
-      ltS(g('i'), g('end')),
-      s('V', v128Load(at('v'))),
-      s('U', v128Load(at('u'))),
-      ...store,
-      s('i', add(g('i'), i32c(16))),
-    )
+    loop4(s('V', v128Load(at('v'))), s('U', v128Load(at('u'))), ...store)
   const body = seq(
     s('MU', f64x2Splat(g('mu'))),
     s('end', mul(g('n4'), i32c(4))),
@@ -261,23 +264,6 @@ export const momentum = () => {
     step(v128Store(at('tr'), trace())),
   )
   return { name: 'momentum', params: f.params, locals: f.locals, body }
-}
-
-/** The helpers of a four-elements-at-a-time `f64x2` pass over the frame's locals. */
-const lanes = (L: Record<string, number>) => {
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
-  /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
-  const half = (n: string, h: number): Code =>
-    f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
-  /** An f32x4 from two f64x2 computed by `fn` for each half, rounded to f32. */
-  const both = (fn: (h: number) => Code): Code =>
-    shuffle32(f32x4DemoteZero(fn(0)), f32x4DemoteZero(fn(1)), [0, 1, 4, 5])
-  const at = (p: string): Code => add(g(p), g('i'))
-  /** `while (i < end) { body; i += 16 }` */
-  const loop4 = (...body: Code[]): Code =>
-    while_(ltS(g('i'), g('end')), ...body, s('i', add(g('i'), i32c(16))))
-  return { g, s, half, both, at, loop4 }
 }
 
 /**
@@ -406,27 +392,14 @@ export const nadam = () => {
       ['E', v128],
     ],
   )
-  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
+  const l = lanes(f.ix as Record<string, number>)
+  const { g, s, half, both, at, loop4 } = l
   const body = seq(
     ...(['b1', 'b2', 'k1', 'k2', 'cm', 'cg', 'cv'] as const).map((p) => s(p.toUpperCase(), f64x2Splat(g(p)))),
     s('E', f64x2Splat(g('eps'))),
     s('end', mul(g('n4'), i32c(4))),
     loop4(
-      s('G', v128Load(at('g'))),
-      s('MU', v128Load(at('mu'))),
-      s('NU', v128Load(at('nu'))),
-      s(
-        'M',
-        both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
-      ),
-      v128Store(at('muOut'), g('M')),
-      s(
-        'V',
-        both((h) =>
-          f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
-        ),
-      ),
-      v128Store(at('nuOut'), g('V')),
+      ...adamMoments(l),
       v128Store(
         at('out'),
         both((h) =>
