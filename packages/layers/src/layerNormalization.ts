@@ -12,7 +12,8 @@ import {
   zeros,
 } from '@purenn/tensor'
 import { type DefinedLayer, defineLayer } from './define.js'
-import { field, jsonField } from './fields.js'
+import { jsonField } from './fields.js'
+import { axisField } from './internal/axisField.js'
 import type { Empty, NameOption } from './layer.js'
 
 /**
@@ -34,20 +35,8 @@ export interface LayerNormalizationOptions extends NameOption {
   readonly scale?: boolean
 }
 
-/** The axis option: one axis or a list of them, saved as given. */
-const readAxis = (u: unknown, path: string): number | readonly number[] => {
-  if (typeof u === 'number' || (Array.isArray(u) && u.every((a) => typeof a === 'number'))) return u
-  throw new Error(`${path}: expected a number or an array of numbers, got ${JSON.stringify(u)}`)
-}
-
 const schema = {
-  axis: field({
-    optional: true,
-    fromOption: readAxis,
-    fromJson: readAxis,
-    toJson: (a: number | readonly number[]) => (typeof a === 'number' ? a : [...a]),
-    absent: () => -1,
-  }),
+  axis: axisField(),
   epsilon: jsonField('number', { default: 1e-3 }),
   center: jsonField('boolean', { default: true }),
   scale: jsonField('boolean', { default: true }),
