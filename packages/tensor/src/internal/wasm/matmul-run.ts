@@ -25,20 +25,6 @@ interface Runtime {
   readonly outer: MatmulFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
-  readonly adam: (...args: number[]) => void
-  readonly scale: (x: number, out: number, n4: number, c: number) => void
-  readonly addUpdate: (w: number, u: number, out: number, n4: number) => void
-  readonly rms: (...args: number[]) => void
-  readonly nadam: (...args: number[]) => void
-  readonly momentum: (
-    v: number,
-    u: number,
-    tr: number,
-    out: number,
-    n4: number,
-    mu: number,
-    nesterov: number,
-  ) => void
   view: Float32Array
   readonly exports: Record<string, unknown>
 }
@@ -81,12 +67,6 @@ const load = (): Runtime | null => {
       outer: ex.outer as MatmulFn,
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
-      adam: ex.adam as Runtime['adam'],
-      scale: ex.scale as Runtime['scale'],
-      addUpdate: ex.addUpdate as Runtime['addUpdate'],
-      momentum: ex.momentum as Runtime['momentum'],
-      rms: ex.rms as Runtime['rms'],
-      nadam: ex.nadam as Runtime['nadam'],
       view: new Float32Array(memory.buffer),
       exports: ex,
     }

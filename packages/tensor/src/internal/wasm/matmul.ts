@@ -60,7 +60,6 @@ import {
 } from './asm.js'
 import { denseKernels } from './dense.js'
 import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
-import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /**
  * The k's `outer` sums in one block: each element is the float32 sum, k ascending, of its
@@ -326,20 +325,16 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 export const MAX_PAGES = 32768
 
 /**
- * The bytes of the kernels' module: exports `outer`, `dot`, `pack` and the optimizer
- * passes `adam`, `scale`, `addUpdate`, `momentum`, `rms`, `nadam` (`update.ts`), imports `env.memory`.
+ * The bytes of the kernels' module: exports `outer`, `dot`, `pack`, the softmax kernels
+ * (`softmax.ts`) and the dense epilogues (`dense.ts`), which run on products left in this
+ * memory; imports `env.memory`. (The optimizer passes of `update.ts` have their own module,
+ * `update-run.ts`.)
  */
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
   module({ min: 1, max: MAX_PAGES, shared }, [
     outer(),
     dot(),
     pack(),
-    adam(),
-    scale(),
-    addUpdate(),
-    momentum(),
-    rms(),
-    nadam(),
     softmaxRows(),
     softmaxVjp(),
     softmaxXent(),
