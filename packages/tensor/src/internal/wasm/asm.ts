@@ -220,15 +220,28 @@ export const module = (memory: MemoryImport, funcs: readonly Func[]): Uint8Array
 
 /**
  * Names for the locals of a function: parameters first, then extra locals, each with its
- * type; `ix.x` is the index of local `x`.
+ * type; `ix.x` is the index of local `x`, `g('x')` reads it and `s('x', v)` writes it.
  */
 export const frame = <P extends string, L extends string>(
   params: readonly (readonly [P, ValType])[],
   locals: readonly (readonly [L, ValType])[],
-): { ix: Record<P | L, number>; params: ValType[]; locals: ValType[] } => {
+): {
+  ix: Record<P | L, number>
+  params: ValType[]
+  locals: ValType[]
+  g: (n: string) => Code
+  s: (n: string, v: Code) => Code
+} => {
   const ix = {} as Record<P | L, number>
   ;[...params, ...locals].forEach(([n], i) => {
     ix[n] = i
   })
-  return { ix, params: params.map(([, t]) => t), locals: locals.map(([, t]) => t) }
+  const at = ix as Record<string, number>
+  return {
+    ix,
+    params: params.map(([, t]) => t),
+    locals: locals.map(([, t]) => t),
+    g: (n) => get(at[n]!),
+    s: (n, v) => set(at[n]!, v),
+  }
 }

@@ -110,8 +110,7 @@ export const denseForward = (act: DenseKernelAct) => {
     ],
   )
   const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const positive = (): Code => f32x4Gt(g('v'), splat(0))
   /** α·(exp(v) − 1) with α the f64x2 in local A. */
   const expm1Scaled = (): Code =>
@@ -184,8 +183,7 @@ export const denseGz = (act: Exclude<DenseKernelAct, 'linear'>) => {
     ],
   )
   const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const at = (p: string): Code => add(g(p), g('i'))
   const derivative: Record<typeof act, () => Code> = {
     relu: () => v128Bitselect(splat(1), splat(0), f32x4Gt(g('Y'), splat(0))),
@@ -233,9 +231,7 @@ export const colSums = () => {
       ['v', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const p = (): Code => add(g('acc'), mul(g('j'), i32c(8)))
   const body = seq(
     s('j', i32c(0)),

@@ -38,7 +38,6 @@ import {
   f32x4Mul,
   frame,
   geS,
-  get,
   gtS,
   i32,
   i32c,
@@ -48,7 +47,6 @@ import {
   module,
   mul,
   seq,
-  set,
   shuffle32,
   sub,
   v128,
@@ -114,9 +112,7 @@ const outer = () => {
       ['x', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const acc = (r: number, v: number): string => `acc${2 * r + v}`
   const tot = (r: number, v: number): string => `tot${2 * r + v}`
   /** One tile: `mr` rows of A times one panel; `partial`: store only columns < rem. */
@@ -196,9 +192,7 @@ const pack = () => {
       ['src', i32],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const body = seq(
     s('j', i32c(0)),
     while_(
@@ -254,9 +248,7 @@ const dot = () => {
       ...range(8).map((t) => [`t${t}`, f32] as const),
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const acc = (r: number, t: number): string => `acc${2 * r + t}`
   const sum = (r: number, t: number): string => `t${2 * r + t}`
   /** (s0 + s2) + (s1 + s3) of a vector of partial sums. */

@@ -26,14 +26,12 @@ import {
   f32x4ExtractLane,
   f32x4Mul,
   frame,
-  get,
   gtS,
   i32,
   i32c,
   ltS,
   mul,
   seq,
-  set,
   sub,
   v128,
   v128Load,
@@ -71,8 +69,7 @@ const rowKernel = (name: 'softmax' | 'softmaxXent') => {
     locals,
   )
   const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const step = (n: string): Code => s(n, add(g(n), i32c(16)))
   const body = seq(
     s('r', g('rows')),
@@ -157,8 +154,7 @@ export const softmaxVjp = () => {
     ],
   )
   const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const body = seq(
     s('r', g('rows')),
     while_(

@@ -33,14 +33,12 @@ import {
   f64x2Sqrt,
   f64x2Sub,
   frame,
-  get,
   i32,
   i32c,
   if_,
   ltS,
   mul,
   seq,
-  set,
   shuffle32,
   v128,
   v128Bitselect,
@@ -51,9 +49,7 @@ import {
 } from './asm.js'
 
 /** The helpers of a four-elements-at-a-time `f64x2` pass over the frame's locals. */
-const lanes = (L: Record<string, number>) => {
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+const lanes = ({ g, s }: Pick<ReturnType<typeof frame>, 'g' | 's'>) => {
   /** Lanes 0-1 (half 0) or 2-3 (half 1) of an f32x4 local, as f64x2. */
   const half = (n: string, h: number): Code =>
     f64x2PromoteLow(h === 0 ? g(n) : shuffle32(g(n), g(n), [2, 3, 2, 3]))
@@ -124,7 +120,7 @@ export const adam = () => {
       ['E', v128],
     ],
   )
-  const l = lanes(f.ix as Record<string, number>)
+  const l = lanes(f)
   const { g, s, half, both, at, loop4 } = l
   const body = seq(
     ...(['b1', 'b2', 'k1', 'k2', 'c', 'eps'] as const).map((p) =>
@@ -158,9 +154,7 @@ export const scale = () => {
       ['C', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const half = (h: number): Code =>
     f64x2PromoteLow(h === 0 ? g('X') : shuffle32(g('X'), g('X'), [2, 3, 2, 3]))
   const body = seq(
@@ -199,9 +193,7 @@ export const addUpdate = () => {
       ['U', v128],
     ],
   )
-  const L = f.ix as Record<string, number>
-  const g = (n: string): Code => get(L[n]!)
-  const s = (n: string, v: Code): Code => set(L[n]!, v)
+  const { g, s } = f
   const body = seq(
     s('end', mul(g('n4'), i32c(4))),
     while_(
@@ -243,7 +235,7 @@ export const momentum = () => {
       ['MU', v128],
     ],
   )
-  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
+  const { g, s, half, both, at, loop4 } = lanes(f)
   const trace = (): Code => both((h) => f64x2Add(f64x2Mul(g('MU'), half('V', h)), half('U', h)))
   const step = (...store: Code[]): Code =>
     loop4(s('V', v128Load(at('v'))), s('U', v128Load(at('u'))), ...store)
@@ -300,7 +292,7 @@ export const rms = () => {
       ['E', v128],
     ],
   )
-  const { g, s, half, both, at, loop4 } = lanes(f.ix as Record<string, number>)
+  const { g, s, half, both, at, loop4 } = lanes(f)
   const loadV = (): Code[] => [
     s('G', v128Load(at('g'))),
     s('NU', v128Load(at('nu'))),
@@ -392,7 +384,7 @@ export const nadam = () => {
       ['E', v128],
     ],
   )
-  const l = lanes(f.ix as Record<string, number>)
+  const l = lanes(f)
   const { g, s, half, both, at, loop4 } = l
   const body = seq(
     ...(['b1', 'b2', 'k1', 'k2', 'cm', 'cg', 'cv'] as const).map((p) => s(p.toUpperCase(), f64x2Splat(g(p)))),
