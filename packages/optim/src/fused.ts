@@ -41,7 +41,7 @@ import { type Applied, applyUpdates, type GradientTransformation, type StepOptio
  * const fused = updateAndApply(tx, grads, tx.init(params), params)
  * const r = tx.update(grads, tx.init(params), params)
  * const twoPasses = applyUpdates(params, r.updates)
- * console.log(fused.params.w.toString(), twoPasses.w.toString()) // tensor([0.9, 2.1]) tensor([0.9, 2.1])
+ * console.log(fused.params.w.toString(), twoPasses.w.toString()) // tensor([0.900001, 2.1]) tensor([0.900001, 2.1])
  * ```
  * @category Transformations
  */
