@@ -22,10 +22,13 @@ import {
   add,
   type Code,
   type Func,
+  f32,
   f32x4Add,
   f32x4DemoteZero,
   f32x4Eq,
   f32x4Max,
+  f32x4Mul,
+  f32x4Splat,
   f64,
   f64x2Abs,
   f64x2Add,
@@ -595,7 +598,7 @@ interface StepTail {
  * U = f32(U·s)                  scaleByLearningRate, s = −lr
  * T = f32(mom·tr + U)           traceMomentum, when `momentum`: trOut = T, and
  * U = T  or  f32(mom·T + U)     the update (heavy ball or Nesterov)
- * U = f32(U·f)                  fit's learning-rate factor (f = 1: exactly U)
+ * U = f32(U·f)                  fit's learning-rate factor, f a float32 (f = 1: exactly U)
  * wOut = U = ±0 ? w : f32(w + U)  applyUpdates
  * ```
  *
@@ -618,19 +621,20 @@ const fusedStep = (name: string, core: StepCore, tail: StepTail = {}): Func => {
     [
       ...pointers.map((p) => [p, i32] as const),
       ['n4', i32] as const,
-      ...consts.map((c) => [c, f64] as const),
+      // f is a float32 (fit's factor, rounded): f32(U·f) is one f32x4.mul, the correctly rounded product
+      ...consts.map((c) => [c, c === 'f' ? f32 : f64] as const),
     ],
     [['i', i32] as const, ['end', i32] as const, ...[...vecs].map((v) => [v, v128] as const)],
   )
   const l = lanes(f)
   const { g, s, half, both, at, loop4 } = l
-  const times = (x: string, c: string): Code => both((h) => f64x2Mul(half(x, h), g(c)))
   const body = seq(
-    ...consts.map((c) => s(c.toUpperCase(), f64x2Splat(g(c)))),
+    ...consts.map((c) => s(c.toUpperCase(), c === 'f' ? f32x4Splat(g(c)) : f64x2Splat(g(c)))),
     s('end', mul(g('n4'), i32c(4))),
     loop4(
-      s('W', v128Load(at('w'))),
       ...core.body(l),
+      // loaded here, not first: a value live across the core's stores would take a register all along
+      s('W', v128Load(at('w'))),
       ...(tail.decay
         ? [
             s(
@@ -639,7 +643,10 @@ const fusedStep = (name: string, core: StepCore, tail: StepTail = {}): Func => {
             ),
           ]
         : []),
-      s('U', times('U', 'S')),
+      s(
+        'U',
+        both((h) => f64x2Mul(half('U', h), g('S'))),
+      ),
       ...(trace
         ? [
             s('T', v128Load(at('tr'))),
@@ -656,7 +663,7 @@ const fusedStep = (name: string, core: StepCore, tail: StepTail = {}): Func => {
             ),
           ]
         : []),
-      s('U', times('U', 'F')),
+      s('U', f32x4Mul(g('U'), g('F'))),
       v128Store(at('wOut'), v128Bitselect(g('W'), f32x4Add(g('W'), g('U')), f32x4Eq(g('U'), v128Zero()))),
     ),
   )
