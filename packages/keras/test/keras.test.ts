@@ -27,6 +27,7 @@ import {
   sequential,
 } from '@purenn/layers'
 import { key, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import { describe, expect, it } from 'vitest'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -37,12 +38,6 @@ const floats = (name: string) => {
 }
 const inputs = tensor(floats('inputs.bin'), [32, 28, 28])
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
   Array.from({ length: data.length / cols }, (_, r) => {
     let best = 0

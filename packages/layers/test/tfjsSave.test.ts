@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { add, key, mul, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -43,13 +44,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
   Array.from({ length: data.length / cols }, (_, r) => {

@@ -47,6 +47,7 @@ import {
 const randomUniform = (k: ReturnType<typeof key>, shape: readonly number[], minval = 0, maxval = 1) =>
   uniform(k, shape, { minval, maxval })
 
+import { maxAbsDiff } from '@purenn/testing'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { onnxRoot as proto } from '../src/proto.js'
@@ -59,13 +60,6 @@ const run = async (
   const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(x.data), [...x.shape]) })
   const y = out.output!
   return { data: y.data as Float32Array, dims: y.dims }
-}
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
 }
 
 const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
