@@ -497,6 +497,38 @@ type Convert = (config: Config, path: string, name: NameOption, keras3: boolean)
 const build = (path: string, make: () => AnyBlock): E.Either<string, AnyBlock> =>
   E.tryCatch(make, (e) => `${path}: ${(e as Error).message}`)
 
+/** The options Dense and Conv2D share, as purenn's factories take them. */
+interface WeightedOptions {
+  readonly activation: Activation
+  readonly kernelInitializer: Initializer
+  readonly biasInitializer: Initializer
+  readonly kernelRegularizer?: Regularizer
+  readonly biasRegularizer?: Regularizer
+}
+
+/**
+ * The activation, the kernel and bias initializers (Keras' defaults `glorot_uniform` and
+ * `zeros`) and regularizers of a Dense or Conv2D config, in that order.
+ */
+const weightedOptionsOf = (c: Config, path: string, keras3: boolean): E.Either<string, WeightedOptions> =>
+  pipe(
+    E.Do,
+    E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
+    E.bind('kernelInit', () =>
+      initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+    ),
+    E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+    E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+    E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+    E.map((o) => ({
+      activation: o.activation,
+      kernelInitializer: o.kernelInit,
+      biasInitializer: o.biasInit,
+      ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+      ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+    })),
+  )
+
 const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_bias: Bool })])
 const denseOf: Convert = (c, path, name, keras3) =>
   pipe(
@@ -505,27 +537,17 @@ const denseOf: Convert = (c, path, name, keras3) =>
     E.chain((d) =>
       pipe(
         E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
-        E.bind('kernelInit', () =>
-          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
-        ),
-        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
-        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
-        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.bind('o', () => weightedOptionsOf(c, path, keras3)),
         E.bind('kernelCon', () => constraintOf(c.kernel_constraint, `${path}.kernel_constraint`)),
         E.bind('biasCon', () => constraintOf(c.bias_constraint, `${path}.bias_constraint`)),
-        E.chain((o) =>
+        E.chain(({ o, kernelCon, biasCon }) =>
           build(path, () =>
             dense({
               units: d.units,
-              activation: o.activation,
               useBias: d.use_bias ?? true,
-              kernelInitializer: o.kernelInit,
-              biasInitializer: o.biasInit,
-              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
-              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
-              ...(o.kernelCon === undefined ? {} : { kernelConstraint: o.kernelCon }),
-              ...(o.biasCon === undefined ? {} : { biasConstraint: o.biasCon }),
+              ...o,
+              ...(kernelCon === undefined ? {} : { kernelConstraint: kernelCon }),
+              ...(biasCon === undefined ? {} : { biasConstraint: biasCon }),
               ...name,
             }),
           ),
@@ -741,14 +763,7 @@ const conv2dOf: Convert = (c, path, name, keras3) =>
     ),
     E.chain((d) =>
       pipe(
-        E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
-        E.bind('kernelInit', () =>
-          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
-        ),
-        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
-        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
-        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        weightedOptionsOf(c, path, keras3),
         E.chain((o) =>
           build(path, () =>
             conv2d({
@@ -757,12 +772,8 @@ const conv2dOf: Convert = (c, path, name, keras3) =>
               strides: pairOf(d.strides ?? 1),
               padding: d.padding ?? 'valid',
               dilationRate: pairOf(d.dilation_rate ?? 1),
-              activation: o.activation,
               useBias: d.use_bias ?? true,
-              kernelInitializer: o.kernelInit,
-              biasInitializer: o.biasInit,
-              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
-              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...o,
               ...name,
             }),
           ),
