@@ -1552,6 +1552,58 @@ const withWeights = (
   return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
 }
 
+/**
+ * What is checked of a plan before anything is allocated: the weights' total bytes against
+ * `maxBytes` (default 16 GiB), and that every size of the topology is backed by a weight.
+ */
+const checkPlanned =
+  (opts: LoadTfjsModelOptions) =>
+  <
+    P extends E.Either<
+      string,
+      {
+        json: { modelTopology: unknown }
+        placed: { groupBytes: readonly number[]; entries: readonly ManifestEntry[] }
+        inputShape: Shape
+      }
+    >,
+  >(
+    planned: P,
+  ): P => {
+    const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+    return pipe(
+      planned,
+      E.chainFirst(({ placed }) => {
+        const total = placed.groupBytes.reduce((a, b) => a + b, 0)
+        return total > maxBytes
+          ? E.left(`weightsManifest: ${total} bytes of weights, more than maxBytes (${maxBytes})`)
+          : E.right(undefined)
+      }),
+      E.chainFirst(({ json, placed, inputShape }) => {
+        const unknown = sizesWithoutWeights(
+          json.modelTopology,
+          'modelTopology',
+          inputShape,
+          'input shape',
+          placed.entries.filter((m) => m.model).flatMap((m) => m.shape),
+          'weightsManifest',
+        )
+        return unknown === undefined ? E.right(undefined) : E.left(unknown)
+      }),
+    ) as P
+  }
+
+/** `w`, or an error naming the weight (`where`) and the first non-finite value, unless `allowNonFinite`. */
+const finiteWeight = (w: Tensor, where: string, opts: LoadTfjsModelOptions): E.Either<string, Tensor> => {
+  if (opts.allowNonFinite === true) return E.right(w)
+  const bad = w.data.findIndex((v) => !Number.isFinite(v))
+  return bad === -1
+    ? E.right(w)
+    : E.left(
+        `${where}: value ${bad} is ${w.data[bad]} (non-finite weights are refused; { allowNonFinite: true } accepts them)`,
+      )
+}
+
 const loadEither = async (
   path: string,
   opts: LoadTfjsModelOptions,
@@ -1571,29 +1623,7 @@ const loadEither = async (
   if (E.isLeft(parsed)) return inJson(parsed)
 
   // everything model.json says, and the shards' sizes, are checked before anything is allocated
-  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
-  const planned = inJson(
-    pipe(
-      plan(parsed.right, opts),
-      E.chainFirst(({ placed }) => {
-        const total = placed.groupBytes.reduce((a, b) => a + b, 0)
-        return total > maxBytes
-          ? E.left(`weightsManifest: ${total} bytes of weights, more than maxBytes (${maxBytes})`)
-          : E.right(undefined)
-      }),
-      E.chainFirst(({ json, placed, inputShape }) => {
-        const unknown = sizesWithoutWeights(
-          json.modelTopology,
-          'modelTopology',
-          inputShape,
-          'input shape',
-          placed.entries.filter((m) => m.model).flatMap((m) => m.shape),
-          'weightsManifest',
-        )
-        return unknown === undefined ? E.right(undefined) : E.left(unknown)
-      }),
-    ),
-  )
+  const planned = inJson(checkPlanned(opts)(plan(parsed.right, opts)))
   if (E.isLeft(planned)) return planned
   const { json, topology, inputShape, placed } = planned.right
   const opened = await openGroups(base, json.weightsManifest, placed.groupBytes)
@@ -1610,15 +1640,13 @@ const loadEither = async (
         values.push(undefined)
         continue
       }
-      const w = weightAt(groups.right[m.group]!, m)
-      if (opts.allowNonFinite !== true) {
-        const bad = w.data.findIndex((v) => !Number.isFinite(v))
-        if (bad !== -1)
-          return E.left(
-            `${json.weightsManifest[m.group]!.paths.join(' + ')}: ${m.where}: value ${bad} is ${w.data[bad]} (non-finite weights are refused; loadTfjsModel(path, { allowNonFinite: true }) accepts them)`,
-          )
-      }
-      values.push(w)
+      const w = finiteWeight(
+        weightAt(groups.right[m.group]!, m),
+        `${json.weightsManifest[m.group]!.paths.join(' + ')}: ${m.where}`,
+        opts,
+      )
+      if (E.isLeft(w)) return w
+      values.push(w.right)
     }
     const optimizer = withOptimizer
       ? inJson(
@@ -1713,7 +1741,7 @@ const loadEither = async (
  * naming the layer.
  *
  * @param path - a directory holding `model.json` and its shards, or the path of the `.json` file itself
- * @param opts - `{ inputShape? }`
+ * @param opts - `inputShape`, `allowNonFinite`, `maxBytes`, `keras3`: see {@link LoadTfjsModelOptions}
  * @returns the model: a {@link sequential} named as in Keras, its weights, a trainable mask, the input shape
  * @throws Error (a rejected promise) describing the first problem found.
  * @example
@@ -1813,7 +1841,7 @@ export const loadTfjsModelWithOptimizer = async (
  * file system (browsers).
  *
  * @param artifacts - `{ modelTopology, weightSpecs, weightData }`: the Keras topology, the weights in byte order, their little-endian float32 bytes
- * @param opts - `{ inputShape? }`
+ * @param opts - as {@link loadTfjsModel}: `inputShape`, `allowNonFinite`, `maxBytes` (of `weightData`)
  * @returns the model
  * @throws Error describing the first problem found, naming the field
  * @example
@@ -1838,7 +1866,7 @@ export const tfjsModelFromArtifacts = (
     artifacts.weightData instanceof Uint8Array ? artifacts.weightData : new Uint8Array(artifacts.weightData)
   const manifest = [{ paths: [], weights: artifacts.weightSpecs }]
   const checked = pipe(
-    plan({ modelTopology: artifacts.modelTopology, weightsManifest: manifest }, opts),
+    checkPlanned(opts)(plan({ modelTopology: artifacts.modelTopology, weightsManifest: manifest }, opts)),
     E.chainFirst(({ placed }) =>
       placed.groupBytes[0] === bytes.length
         ? E.right(undefined)
@@ -1847,12 +1875,15 @@ export const tfjsModelFromArtifacts = (
     E.chain(({ topology, inputShape, placed }) =>
       pipe(
         buildFresh(topology, inputShape, placed.entries),
-        E.map(({ fresh, order }) =>
-          withWeights(
-            fresh,
-            topology,
-            inputShape,
-            order.map((m) => (m === undefined ? undefined : weightAt(bytes, m))),
+        E.chain(({ fresh, order }) =>
+          pipe(
+            order,
+            E.traverseArray((m) =>
+              m === undefined
+                ? E.right(undefined)
+                : finiteWeight(weightAt(bytes, m), `weightData: ${m.where}`, opts),
+            ),
+            E.map((values) => withWeights(fresh, topology, inputShape, values)),
           ),
         ),
       ),
