@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { key } from '@purenn/tensor'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential, tfjsModelFromArtifacts } from '../src/index.js'
+import {
+  dense,
+  initModel,
+  loadTfjsModel,
+  saveTfjsModel,
+  sequential,
+  tfjsModelFromArtifacts,
+} from '../src/index.js'
 
 // The TF.js loader reads only what the manifest may name: regular files inside the model folder,
 // each once, sizes checked before anything is allocated, and messages that say nothing about
@@ -243,11 +250,19 @@ describe('loadTfjsModel: checks before it allocates or blocks', () => {
   })
 
   it('tfjsModelFromArtifacts makes the same checks: non-finite weights, maxBytes, unbacked sizes', () => {
-    const dense1 = { name: 'dense', units: 1, activation: 'linear', use_bias: true, batch_input_shape: [null, 2] }
+    const dense1 = {
+      name: 'dense',
+      units: 1,
+      activation: 'linear',
+      use_bias: true,
+      batch_input_shape: [null, 2],
+    }
     const artifacts = (inputs: number, weightData: Float32Array) => ({
       modelTopology: {
         class_name: 'Sequential',
-        config: { layers: [{ class_name: 'Dense', config: { ...dense1, batch_input_shape: [null, inputs] } }] },
+        config: {
+          layers: [{ class_name: 'Dense', config: { ...dense1, batch_input_shape: [null, inputs] } }],
+        },
       },
       weightSpecs: [
         { name: 'dense/kernel', shape: [2, 1], dtype: 'float32' },
