@@ -1,64 +1,30 @@
 /**
- * Running the optimizer passes of `update.ts` without copying what their memory already
- * holds. The passes of one training step feed each other: Adam reads the moments the last
- * step wrote, the learning-rate scaling reads Adam's output, `applyUpdates` reads the
- * scaled update and the weights the last step wrote. Each pass writes its results in the
- * module's memory and copies them out into the fresh buffers of the tensors it returns; here
- * the memory keeps them too, remembered by the identity of those buffers, so that a later
- * pass given one of those buffers reads it in place instead of copying it in again. Only
- * the gradients (new each step) are copied in.
- *
- * This is sound because tensors are immutable (DESIGN.md): a buffer that became a tensor's
- * data is never written again, so its first elements still equal the memory's copy. A
- * buffer is remembered only after it has been filled; nothing that recycles buffers may
- * hand out one that is remembered here without calling {@link forgetResident} first.
- *
- * The memory is a ring of at most {@link RESIDENT_BYTES} (more when one pass needs more):
- * allocation moves forward; when a pass does not fit in what is left, everything is
- * forgotten and allocation starts again at 0 (one step of full copies, then steady again).
- * One module and one (unshared) memory of their own, on the calling thread, as the copies
- * were.
+ * Running the optimizer passes of `update.ts` on the process's kernel memory (`heap.ts`).
+ * The passes of one training step feed each other: Adam reads the moments the last step
+ * wrote, the learning-rate scaling reads Adam's output, `applyUpdates` reads the scaled
+ * update and the weights the last step wrote. With a shared memory those are tensor buffers
+ * on the kernels' heap, so each pass reads its operands and writes its results where they
+ * are: parameters, moments, updates and gradients are all resident, nothing is copied.
+ * Operands elsewhere (a plain buffer: small, huge, past the heap's budget, or no shared
+ * memory) are copied into scratch, and results that are not heap buffers copied out.
+ * One module, on the calling thread.
  */
 
 import { kernelSet } from '../kernel-set.js'
-import { type WasmMemory, wasmApi } from './api.js'
 import { module } from './asm.js'
+import { HEAP_MAX_PAGES, kernelHeap, stage } from './heap.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
-/** Bytes the ring uses before it starts again (64 MiB: the moments, updates and weights of a few million parameters). */
-export const RESIDENT_BYTES = 64 << 20
-
-const PAGE = 65536
-const MAX_PAGES = 16384
-
 interface Runtime {
-  readonly memory: WasmMemory
   readonly fns: Record<string, (...args: number[]) => void>
-  view: Float32Array
-  /** Laps of the ring so far: a remembered copy is valid in its own lap only. */
-  lap: number
-  /** The next free byte. */
-  head: number
-  capacity: number
 }
-
-interface Copy {
-  readonly lap: number
-  /** Byte offset. */
-  readonly at: number
-  /** Elements held. */
-  readonly n: number
-}
-
-/** The memory's copies of buffers, by buffer. */
-const copies = new WeakMap<object, Copy>()
 
 let runtime: Runtime | null | undefined
 
 const load = (): Runtime | null => {
-  const W = wasmApi()
-  if (W === undefined) return null
-  const bytes = module({ min: 1, max: MAX_PAGES, shared: false }, [
+  const h = kernelHeap()
+  if (h === null) return null
+  const bytes = module({ min: 1, max: HEAP_MAX_PAGES, shared: h.shared }, [
     adam(),
     scale(),
     addUpdate(),
@@ -66,44 +32,21 @@ const load = (): Runtime | null => {
     rms(),
     nadam(),
   ])
-  if (!W.validate(bytes)) return null
+  if (!h.W.validate(bytes)) return null
   try {
-    const memory = new W.Memory({ initial: 1, maximum: MAX_PAGES })
-    const fns = new W.Instance(new W.Module(bytes), { env: { memory } }).exports as Runtime['fns']
-    return { memory, fns, view: new Float32Array(memory.buffer), lap: 0, head: 0, capacity: RESIDENT_BYTES }
+    const fns = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } })
+      .exports as Runtime['fns']
+    return { fns }
   } catch {
     return null
   }
 }
 
 /**
- * Sets the ring's size in bytes (default {@link RESIDENT_BYTES}) and forgets every copy: for
- * tests, which make the ring start again with small buffers. @internal
- */
-export const setResidentBytes = (bytes: number): void => {
-  if (runtime === undefined) runtime = load()
-  if (runtime === null) return
-  runtime.capacity = bytes
-  runtime.lap++
-  runtime.head = 0
-}
-
-/** Forgets the memory's copy of `x` (for code that would write into `x` again). @internal */
-export const forgetResident = (x: object): void => {
-  copies.delete(x)
-}
-
-/** True when the memory holds the first `n` elements of `x`. @internal */
-export const isResident = (x: object, n: number): boolean => {
-  const c = copies.get(x)
-  return runtime != null && c !== undefined && c.lap === runtime.lap && c.n >= n
-}
-
-/**
- * One pass over elements [0, n4): `ins` read in place where the memory holds them, else
- * copied in; `outs` (undefined: not written) get fresh room, are copied out after `run`
- * and remembered. `run` receives the byte offsets of ins then outs. False, having done
- * nothing, where the kernels are not available or `n4` is 0.
+ * One pass over elements [0, n4): `ins` read in place where they are on the heap, else
+ * copied in; `outs` (undefined: not written) written in place where they are heap tensor
+ * buffers, else into scratch copied out after `run`. `run` receives the byte offsets of ins
+ * then outs. False, having done nothing, where the kernels are not available or `n4` is 0.
  */
 const pass = (
   n4: number,
@@ -114,47 +57,12 @@ const pass = (
   if (n4 === 0 || kernelSet() !== 'wasm') return false
   if (runtime === undefined) runtime = load()
   const r = runtime
-  if (r === null) return false
-  const bytes = 4 * n4
-  const held = (x: ArrayLike<number>): number | undefined => {
-    const c = copies.get(x)
-    return c !== undefined && c.lap === r.lap && c.n >= n4 ? c.at : undefined
-  }
-  let need = bytes * (ins.filter((x) => held(x) === undefined).length + outs.length)
-  if (r.head + need > r.capacity) {
-    // start the ring again: every copy is forgotten, so every input is copied in
-    r.lap++
-    r.head = 0
-    need = bytes * (ins.length + outs.length)
-    r.capacity = Math.max(r.capacity, need)
-  }
-  const end = r.head + need
-  if (end > MAX_PAGES * PAGE) return false
-  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
-  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
-  const at: number[] = []
-  for (const x of ins) {
-    let a = held(x)
-    if (a === undefined) {
-      a = r.head
-      r.head += bytes
-      const src = x as Float32Array
-      r.view.set(src.length === n4 ? src : src.subarray(0, n4), a / 4)
-    }
-    at.push(a)
-  }
-  for (let k = 0; k < outs.length; k++) {
-    at.push(r.head)
-    r.head += bytes
-  }
-  run(r, at)
-  outs.forEach((o, k) => {
-    if (o === undefined) return
-    const a = at[ins.length + k]!
-    o.set(r.view.subarray(a / 4, a / 4 + n4))
-    copies.set(o, { lap: r.lap, at: a, n: n4 })
-  })
-  return true
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
+  const at = ins.map((x) => st.read(x, n4))
+  for (const o of outs) at.push(o === undefined ? st.raw(4 * n4) : st.write(o, n4))
+  if (st.ok) run(r, at)
+  return st.finish()
 }
 
 type Floats = ArrayLike<number>
