@@ -82,6 +82,17 @@ interface Heap {
   readonly registry: FinalizationRegistry<readonly [number, number]>
 }
 
+/** `PURENN_HEAP_MIB`, the budget in MiB (0: tensors never on the heap), when set. */
+const envBudget = (): number | undefined => {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.PURENN_HEAP_MIB
+  if (raw === undefined || raw.trim() === '') return undefined
+  const mib = Number(raw)
+  if (!Number.isFinite(mib) || mib < 0)
+    throw new Error(`PURENN_HEAP_MIB must be a number of MiB >= 0, got '${raw}'`)
+  return mib * 2 ** 20
+}
+
 /** undefined: not tried yet; null: no WebAssembly here. */
 let heap: Heap | null | undefined
 
@@ -89,6 +100,7 @@ const load = (): Heap | null => {
   const W = wasmApi()
   if (W === undefined) return null
   const shared = typeof SharedArrayBuffer === 'function'
+  const budget = envBudget() ?? HEAP_BUDGET
   try {
     const memory = new W.Memory(
       shared ? { initial: 16, maximum: HEAP_MAX_PAGES, shared } : { initial: 16, maximum: HEAP_MAX_PAGES },
@@ -105,7 +117,7 @@ const load = (): Heap | null => {
       free: new Map(),
       top: 64,
       tensorBytes: 0,
-      budget: HEAP_BUDGET,
+      budget,
       registry: new FinalizationRegistry(([at, size]) => {
         h.tensorBytes -= size
         release(h, at, size)
@@ -183,6 +195,7 @@ export const heapFloats = (n: number): Float32Array | undefined => {
   const h = heap === undefined ? kernelHeap() : heap
   if (h === null || !h.shared || kernelSet() !== 'wasm') return undefined
   const size = sizeClass(4 * n + SLACK)
+  if (h.tensorBytes + size > h.budget) return undefined
   const list = h.free.get(size)
   const reused = list !== undefined && list.length > 0
   if (!reused && h.top + size > h.budget) return undefined
