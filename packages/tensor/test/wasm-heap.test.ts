@@ -27,6 +27,10 @@ import { setThreads } from '../src/threads.js'
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
+/** The budget of these tests (the default, 0, keeps tensors off the heap). */
+const BUDGET = 256 << 20
+setHeapBudget(BUDGET)
+
 afterAll(() => {
   setHeapBudget(HEAP_BUDGET)
   setKernels('wasm')
@@ -82,13 +86,13 @@ describe('the kernels heap', () => {
           const w2 = uniform(key(seed + 3), [N, 10], { minval: -0.5, maxval: 0.5 })
           const labels = tensor(Float32Array.from({ length: M }, (_, i) => (i * 7 + seed) % 10))
           const runs: number[][] = []
-          for (const budget of [HEAP_BUDGET, 0])
+          for (const budget of [BUDGET, 0])
             for (const threads of [1, 2, 3]) {
               setHeapBudget(budget)
               setThreads(threads)
               runs.push(bits(step(x, w1, b1, w2, labels)))
             }
-          setHeapBudget(HEAP_BUDGET)
+          setHeapBudget(BUDGET)
           setThreads(1)
           for (const r of runs.slice(1)) expect(r).toEqual(runs[0])
         },
