@@ -287,6 +287,14 @@ export interface Stage {
   read(x: ArrayLike<number>, n: number, at?: number): number
   write(o: Float32Array, n: number): number
   raw(bytes: number): number
+  /** True when `x` is read in place by {@link Stage.read}. */
+  inPlace(x: ArrayLike<number>): boolean
+  /** True when {@link Stage.write} writes `o`'s first `n` floats in place. */
+  writesInPlace(o: Float32Array, n: number): boolean
+  /** Copies `n` floats of x from `start` (default 0) to byte `at` (a place the caller holds). */
+  copyIn(x: ArrayLike<number>, n: number, at: number, start?: number): void
+  /** A block of `bytes` that is never freed (the caller keeps it for the process); -1 when it does not fit. */
+  keep(bytes: number): number
   f32(): Float32Array
   f64(): Float64Array
   finish(): boolean
@@ -311,19 +319,23 @@ export const stage = (): Stage | undefined => {
       scratch.push(at, size)
       return at
     },
-    read: (x, n, start = 0) => {
-      if (h.shared && ArrayBuffer.isView(x) && h.buffers.has((x as Float32Array).buffer))
-        return (x as Float32Array).byteOffset + 4 * start
-      const at = s.raw(4 * n)
-      if (!s.ok) return 0
+    inPlace: (x) => h.shared && ArrayBuffer.isView(x) && h.buffers.has((x as Float32Array).buffer),
+    writesInPlace: (o, n) => h.shared && o.length >= n && h.issued.has(o),
+    copyIn: (x, n, at, start = 0) => {
       refresh(h)
       if (x instanceof Float32Array)
         h.f32.set(start === 0 && x.length === n ? x : x.subarray(start, start + n), at / 4)
       else for (let i = 0; i < n; i++) h.f32[at / 4 + i] = x[start + i]!
+    },
+    keep: (bytes) => take(h, sizeClass(bytes + SLACK)),
+    read: (x, n, start = 0) => {
+      if (s.inPlace(x)) return (x as Float32Array).byteOffset + 4 * start
+      const at = s.raw(4 * n)
+      if (s.ok) s.copyIn(x, n, at, start)
       return at
     },
     write: (o, n) => {
-      if (h.shared && o.length >= n && h.issued.has(o)) return o.byteOffset
+      if (s.writesInPlace(o, n)) return o.byteOffset
       const at = s.raw(4 * n)
       outs.push([o, at, n])
       return at

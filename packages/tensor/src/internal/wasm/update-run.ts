@@ -1,23 +1,57 @@
 /**
- * Running the optimizer passes of `update.ts` on the process's kernel memory (`heap.ts`).
- * The passes of one training step feed each other: Adam reads the moments the last step
- * wrote, the learning-rate scaling reads Adam's output, `applyUpdates` reads the scaled
- * update and the weights the last step wrote. With a shared memory those are tensor buffers
- * on the kernels' heap, so each pass reads its operands and writes its results where they
- * are: parameters, moments, updates and gradients are all resident, nothing is copied.
- * Operands elsewhere (a plain buffer: small, huge, past the heap's budget, or no shared
- * memory) are copied into scratch, and results that are not heap buffers copied out.
- * One module, on the calling thread.
+ * Running the optimizer passes of `update.ts` on the process's kernel memory (`heap.ts`)
+ * without copying what the memory already holds. The passes of one training step feed each
+ * other: Adam reads the moments the last step wrote, the learning-rate scaling reads Adam's
+ * output, `applyUpdates` reads the scaled update and the weights the last step wrote.
+ *
+ * An operand that is a view of the kernels' heap (a tensor buffer there, when the heap has a
+ * budget) is read in place, and a result that is a heap tensor buffer written in place.
+ * Other results are written in a ring in the memory, copied out into the fresh buffers of
+ * the tensors the pass returns, and remembered by the identity of those buffers, so that a
+ * later pass given one of them reads it in place instead of copying it in again. Only the
+ * gradients (new each step) are copied in.
+ *
+ * This is sound because tensors are immutable (DESIGN.md): a buffer that became a tensor's
+ * data is never written again, so its first elements still equal the memory's copy. A
+ * buffer is remembered only after it has been filled; nothing that recycles buffers may
+ * hand out one that is remembered here without calling {@link forgetResident} first.
+ *
+ * The ring is one block of the heap of at most {@link RESIDENT_BYTES} (more when one pass
+ * needs more): allocation moves forward; when a pass does not fit in what is left,
+ * everything is forgotten and allocation starts again at its start (one step of full copies,
+ * then steady again). One module, on the calling thread, as the copies were.
  */
 
 import { kernelSet } from '../kernel-set.js'
 import { module } from './asm.js'
-import { HEAP_MAX_PAGES, kernelHeap, stage } from './heap.js'
+import { HEAP_MAX_PAGES, kernelHeap, type Stage, stage } from './heap.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
+
+/** Bytes the ring uses before it starts again (64 MiB: the moments, updates and weights of a few million parameters). */
+export const RESIDENT_BYTES = 64 << 20
 
 interface Runtime {
   readonly fns: Record<string, (...args: number[]) => void>
+  /** Laps of the ring so far: a remembered copy is valid in its own lap only. */
+  lap: number
+  /** The ring's block (byte offset; -1: none yet) and size. */
+  base: number
+  size: number
+  /** The next free byte of the ring, from `base`. */
+  head: number
+  capacity: number
 }
+
+interface Copy {
+  readonly lap: number
+  /** Byte offset. */
+  readonly at: number
+  /** Elements held. */
+  readonly n: number
+}
+
+/** The memory's copies of buffers, by buffer. */
+const copies = new WeakMap<object, Copy>()
 
 let runtime: Runtime | null | undefined
 
@@ -36,17 +70,58 @@ const load = (): Runtime | null => {
   try {
     const fns = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } })
       .exports as Runtime['fns']
-    return { fns }
+    return { fns, lap: 0, base: -1, size: 0, head: 0, capacity: RESIDENT_BYTES }
   } catch {
     return null
   }
 }
 
 /**
- * One pass over elements [0, n4): `ins` read in place where they are on the heap, else
- * copied in; `outs` (undefined: not written) written in place where they are heap tensor
- * buffers, else into scratch copied out after `run`. `run` receives the byte offsets of ins
- * then outs. False, having done nothing, where the kernels are not available or `n4` is 0.
+ * The ring's block holding at least `need` bytes from its start, taken from the heap (once,
+ * or again larger) and never freed; false when the memory cannot hold it.
+ */
+const ringBlock = (r: Runtime, st: Stage, need: number): boolean => {
+  if (r.base >= 0 && r.size >= need) return true
+  const size = Math.max(need, Math.min(r.capacity, RESIDENT_BYTES))
+  const at = st.keep(size)
+  if (at < 0) return false
+  // the old block (if any) is not given back: a heap block is never freed twice, and a
+  // larger pass is rare (the ring grows once per model)
+  r.base = at
+  r.size = size
+  r.lap++
+  r.head = 0
+  return true
+}
+
+/**
+ * Sets the ring's size in bytes (default {@link RESIDENT_BYTES}) and forgets every copy: for
+ * tests, which make the ring start again with small buffers. @internal
+ */
+export const setResidentBytes = (bytes: number): void => {
+  if (runtime === undefined) runtime = load()
+  if (runtime === null) return
+  runtime.capacity = bytes
+  runtime.lap++
+  runtime.head = 0
+}
+
+/** Forgets the memory's copy of `x` (for code that would write into `x` again). @internal */
+export const forgetResident = (x: object): void => {
+  copies.delete(x)
+}
+
+/** True when the memory holds the first `n` elements of `x`. @internal */
+export const isResident = (x: object, n: number): boolean => {
+  const c = copies.get(x)
+  return runtime != null && c !== undefined && c.lap === runtime.lap && c.n >= n
+}
+
+/**
+ * One pass over elements [0, n4): `ins` read in place where the memory holds them, else
+ * copied in; `outs` (undefined: not written) get fresh room, are copied out after `run`
+ * and remembered. `run` receives the byte offsets of ins then outs. False, having done
+ * nothing, where the kernels are not available or `n4` is 0.
  */
 const pass = (
   n4: number,
@@ -59,9 +134,52 @@ const pass = (
   const r = runtime
   const st = r === null ? undefined : stage()
   if (r === null || st === undefined) return false
-  const at = ins.map((x) => st.read(x, n4))
-  for (const o of outs) at.push(o === undefined ? st.raw(4 * n4) : st.write(o, n4))
-  if (st.ok) run(r, at)
+  const bytes = 4 * n4
+  const held = (x: ArrayLike<number>): number | undefined => {
+    if (st.inPlace(x)) return (x as Float32Array).byteOffset
+    const c = copies.get(x)
+    return c !== undefined && c.lap === r.lap && c.n >= n4 ? r.base + c.at : undefined
+  }
+  const placed = (o: Float32Array | undefined) => o !== undefined && st.writesInPlace(o, n4)
+  const outsInRing = outs.filter((o) => !placed(o)).length
+  let need = bytes * (ins.filter((x) => held(x) === undefined).length + outsInRing)
+  if (r.base < 0 || r.head + need > Math.min(r.capacity, r.size)) {
+    // start the ring again: every copy is forgotten, so every input not on the heap is copied in
+    r.lap++
+    r.head = 0
+    need = bytes * (ins.filter((x) => !st.inPlace(x)).length + outsInRing)
+    r.capacity = Math.max(r.capacity, need)
+    if (!ringBlock(r, st, need)) {
+      st.finish()
+      return false
+    }
+  }
+  const at: number[] = []
+  for (const x of ins) {
+    let a = held(x)
+    if (a === undefined) {
+      a = r.base + r.head
+      r.head += bytes
+      st.copyIn(x, n4, a)
+    }
+    at.push(a)
+  }
+  const ringOuts: [Float32Array, number][] = []
+  for (const o of outs) {
+    if (o !== undefined && placed(o)) at.push(o.byteOffset)
+    else {
+      const a = r.base + r.head
+      r.head += bytes
+      at.push(a)
+      if (o !== undefined) ringOuts.push([o, a])
+    }
+  }
+  run(r, at)
+  const f32 = st.f32()
+  for (const [o, a] of ringOuts) {
+    o.set(f32.subarray(a / 4, a / 4 + n4))
+    copies.set(o, { lap: r.lap, at: a - r.base, n: n4 })
+  }
   return st.finish()
 }
 
