@@ -1,8 +1,9 @@
 import { ShapeError } from './errors.js'
+import { kernelSet } from './internal/kernel-set.js'
 import { platform } from './internal/platform.js'
 import { poolThreads } from './internal/pool.js'
 import { checkShape, fmt, type Shape, sizeOf } from './internal/shape.js'
-import { heapFloats, isHeapSlice } from './internal/wasm/heap.js'
+import { HEAP_MIN, heapFloats, isHeapSlice } from './internal/wasm/heap.js'
 
 /**
  * The read-only view of a tensor's float32 buffer: every reading member of `Float32Array`,
@@ -95,7 +96,7 @@ const SHARED_MIN = 1 << 14
  * @internal
  */
 export const alloc = (n: number): Float32Array =>
-  heapFloats(n) ??
+  (n >= HEAP_MIN && kernelSet() === 'wasm' ? heapFloats(n) : undefined) ??
   (n >= SHARED_MIN && platform.pooled && poolThreads() > 1
     ? new Float32Array(new SharedArrayBuffer(n * 4))
     : new Float32Array(n))

@@ -26,7 +26,6 @@
  * Results never depend on where a buffer is.
  */
 
-import { kernelSet } from '../kernel-set.js'
 import { type WasmApi, type WasmMemory, wasmApi } from './api.js'
 
 const PAGE = 65536
@@ -202,14 +201,14 @@ const take = (h: Heap, size: number): number => {
 
 /**
  * A zeroed float32 buffer of `n` elements on the heap, freed when the returned view is
- * collected; undefined (use a plain buffer) when the kernel set is not `'wasm'`, the memory
- * is not shared, `n` is below {@link HEAP_MIN} or the bytes above {@link HEAP_HUGE_BYTES},
+ * collected (for the wasm kernels: the caller checks the kernel set); undefined (use a plain
+ * buffer) when the memory is not shared, `n` is below {@link HEAP_MIN} or the bytes above {@link HEAP_HUGE_BYTES},
  * or the budget is spent. @internal
  */
 export const heapFloats = (n: number): Float32Array | undefined => {
   if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
   const h = heap === undefined ? kernelHeap() : heap
-  if (h === null || !h.shared || kernelSet() !== 'wasm') return undefined
+  if (h === null || !h.shared) return undefined
   const size = sizeClass(4 * n + SLACK)
   const list = h.free.get(size)
   const reused = list !== undefined && list.length > 0
