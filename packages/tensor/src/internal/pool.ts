@@ -265,10 +265,13 @@ let inlineUntil = 0
 const LAG_MS = 0.5
 /**
  * Posting an op and waking the workers takes 2-5 µs (bench/op-overhead.ts); when it takes
- * longer than this (ms), the calling thread lost its core to a worker it woke (the machine's
- * other cores are busy), and that is a lag too: two threads on one core only add switches.
+ * longer than this (ms) in two ops in a row, the calling thread lost its core to a worker it
+ * woke (the machine's other cores are busy), and that is a lag too: two threads on one core
+ * only add switches. (Once may be a garbage collection during the post.)
  */
 const PREEMPTED_MS = 0.05
+/** Ops in a row whose post took longer than {@link PREEMPTED_MS}. */
+let slowPosts = 0
 /** How long ops stay on the calling thread after a lag (ms). */
 const INLINE_MS = 200
 
@@ -480,7 +483,10 @@ export const runChunks = <A extends readonly PoolArg[]>(
   Atomics.notify(ctrl, GEN)
   const end = base + BigInt(chunks)
   // (Node's workers poll after an op; a Web Worker runs ops from its message handler)
-  if (!installing && platform.name === 'node' && performance.now() - start > PREEMPTED_MS) lagged(p)
+  if (!installing && platform.name === 'node') {
+    slowPosts = performance.now() - start > PREEMPTED_MS ? slowPosts + 1 : 0
+    if (slowPosts >= 2) lagged(p)
+  }
   try {
     // The calling thread claims chunks like any worker (unless a test crashes a worker:
     // then only that worker claims, so that the crash surely hits this op).
