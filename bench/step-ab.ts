@@ -3,7 +3,8 @@
  * (batch 32 and 512, 1 and 2 threads) on this checkout's built packages and on another
  * checkout's (`--base DIR`, e.g. a `git worktree` of main with `pnpm install && npx tsc -b`
  * run in it), interleaved round by round so that load from other processes hits both alike.
- * Each copy has its own tensor module, pool and kernels; the one not being timed sleeps.
+ * Each copy has its own tensor module, pool and kernels; the one not being timed sleeps. Odd
+ * rounds run the variants in reverse order.
  * Prints the median ms/step of each variant and the load average before and after.
  *
  * Run: npx tsc -b && npx tsx bench/step-ab.ts --base ../main [--rounds 15]
@@ -79,8 +80,11 @@ for (const batch of [32, 512]) {
     })),
   )
   const ms = variants.map((): number[] => [])
+  // odd rounds run the variants in reverse order, so that neither copy always follows the other
+  const order = [...variants.keys()]
   for (let r = 0; r <= rounds; r++)
-    for (const [i, v] of variants.entries()) {
+    for (const i of r % 2 === 0 ? order : [...order].reverse()) {
+      const v = variants[i]!
       const t0 = performance.now()
       for (let k = 0; k < per; k++) v.run()
       if (r > 0) ms[i]!.push((performance.now() - t0) / per)

@@ -263,15 +263,6 @@ let pool: Pool | undefined
 let inlineUntil = 0
 /** A wait for the workers longer than this (ms), and than twice the caller's own share, is a lag. */
 const LAG_MS = 0.5
-/**
- * Posting an op and waking the workers takes 2-5 µs (bench/op-overhead.ts); when it takes
- * longer than this (ms) in two ops in a row, the calling thread lost its core to a worker it
- * woke (the machine's other cores are busy), and that is a lag too: two threads on one core
- * only add switches. (Once may be a garbage collection during the post.)
- */
-const PREEMPTED_MS = 0.05
-/** Ops in a row whose post took longer than {@link PREEMPTED_MS}. */
-let slowPosts = 0
 /** How long ops stay on the calling thread after a lag (ms). */
 const INLINE_MS = 200
 
@@ -469,24 +460,17 @@ export const runChunks = <A extends readonly PoolArg[]>(
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
   Atomics.store(ctrl, QUIET, 0)
-  let installing = false
   for (const s of slots) {
     if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
       const parts = shippedParts(kernel)
       s.worker.post({ kernel: kernel.name, parts, context: kernel.context?.(), args, base, chunks })
       s.installed.add(kernel.name)
-      installing = true
     }
   }
   Atomics.add(ctrl, GEN, 1)
   Atomics.notify(ctrl, GEN)
   const end = base + BigInt(chunks)
-  // (Node's workers poll after an op; a Web Worker runs ops from its message handler)
-  if (!installing && platform.name === 'node') {
-    slowPosts = performance.now() - start > PREEMPTED_MS ? slowPosts + 1 : 0
-    if (slowPosts >= 2) lagged(p)
-  }
   try {
     // The calling thread claims chunks like any worker (unless a test crashes a worker:
     // then only that worker claims, so that the crash surely hits this op).
