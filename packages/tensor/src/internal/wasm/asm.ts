@@ -97,6 +97,7 @@ const bin =
   (a: Code, b: Code): number[] =>
     seq(a, b, op)
 export const eqz = (a: Code): number[] => seq(a, 0x45)
+export const eq = bin(0x46)
 export const ne = bin(0x47)
 export const ltS = bin(0x48)
 export const gtS = bin(0x4a)

@@ -22,9 +22,10 @@ interface Runtime {
   readonly memory: WasmMemory
   readonly module: WasmModule
   readonly shared: boolean
-  readonly outer: MatmulFn
+  readonly outer: OuterFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
+  readonly packA: (a: number, aRow: number, aK: number, dst: number, M: number, K: number) => void
   view: Float32Array
   readonly exports: Record<string, unknown>
 }
@@ -35,6 +36,19 @@ type MatmulFn = (
   aK: number,
   b: number,
   bK: number,
+  c: number,
+  cRow: number,
+  K: number,
+  N: number,
+  r0: number,
+  r1: number,
+  j0: number,
+  j1: number,
+) => void
+
+type OuterFn = (
+  pa: number,
+  bp: number,
   c: number,
   cRow: number,
   K: number,
@@ -64,7 +78,8 @@ const load = (): Runtime | null => {
       memory,
       module,
       shared,
-      outer: ex.outer as MatmulFn,
+      outer: ex.outer as OuterFn,
+      packA: ex.packA as Runtime['packA'],
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
       view: new Float32Array(memory.buffer),
@@ -106,7 +121,7 @@ type WasmMatmulArgs = readonly [
   packStride: number,
 ]
 
-type Kernels = { readonly outer: MatmulFn; readonly dot: MatmulFn; readonly pack: Runtime['pack'] }
+type Kernels = { readonly outer: OuterFn; readonly dot: MatmulFn; readonly pack: Runtime['pack'] }
 
 /**
  * One chunk: rows [r0, r1) = row block ⌊chunk / colChunks⌋, columns [j0, j1) = column block
@@ -126,7 +141,7 @@ const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => 
   else {
     const panels = packAt + chunk * packStride
     ex.pack(b + 4 * j0, bK, panels, K, j1 - j0)
-    ex.outer(a, aRow, aK, panels, 0, c + 4 * j0, cRow, K, j1 - j0, r0, r1, 0, j1 - j0)
+    ex.outer(a, panels, c + 4 * j0, cRow, K, j1 - j0, r0, r1, 0, j1 - j0)
   }
 }
 
@@ -250,7 +265,8 @@ export const wasmMatmulInto = (
   const offA = 0
   const offB = align(offA + 4 * M * K + 32)
   const offP = align(offB + 4 * K * N + 32)
-  const offC = offP + grid.chunks * packStride
+  const offPA = offP + grid.chunks * packStride // op(A) in tiles of 4 rows, for outer
+  const offC = bT ? offPA : align(offPA + 16 * Math.ceil(M / 4) * K)
   const free = align(offC + 4 * M * N + 32)
   const view = memoryView(r, epilogue === undefined ? free : free + epilogue.bytes)
   if (view === undefined) return false
@@ -258,7 +274,7 @@ export const wasmMatmulInto = (
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
   const args: WasmMatmulArgs = [
     bT ? 1 : 0,
-    offA,
+    bT ? offA : offPA,
     aT ? 4 : 4 * K,
     aT ? 4 * M : 4,
     offB,
@@ -273,6 +289,7 @@ export const wasmMatmulInto = (
     offP,
     packStride,
   ]
+  if (!bT) r.packA(offA, aT ? 4 : 4 * K, aT ? 4 * M : 4, offPA, M, K)
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)

@@ -27,7 +27,10 @@
 import {
   add,
   and,
+  block,
+  brIf,
   type Code,
+  eq,
   f32,
   f32Add,
   f32Load,
@@ -73,20 +76,20 @@ export const TILE_ROWS = 4
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 /**
- * The `outer` kernel: rows [r0, r1) and columns [j0, j1) (j0 a multiple of 8) of C = A·B with A read through (aRow, aK) strides and
- * B packed in panels of 8 columns by {@link pack}: panel p holds B[k, 8p..8p+8] for
- * k = 0..K-1, 32 contiguous bytes each, so a tile streams its panel (K·32 bytes, in L1)
- * whatever B's layout was. Panels outer, row tiles inner: a panel stays in L1 while the
- * chunk's rows go by.
+ * The `outer` kernel: rows [r0, r1) (r0 a multiple of 4) and columns [j0, j1) (j0 a
+ * multiple of 8) of C = op(A)·B, both operands packed: A by {@link packA} in tiles of 4
+ * rows (tile t holds A(4t..4t+4, k) for k = 0..K-1, 16 contiguous bytes each), B by
+ * {@link pack} in panels of 8 columns (32 contiguous bytes per k). So a 4x8 register tile
+ * streams two contiguous arrays whatever the layouts of A and B were: per k, two `v128`
+ * loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into eight
+ * accumulators, every address a constant offset from the block's two pointers. Panels
+ * outer, row tiles inner: a panel (K·32 bytes) stays in L1 while the chunk's rows go by.
  */
 const outer = () => {
   const f = frame(
     [
-      ['a', i32],
-      ['aRow', i32],
-      ['aK', i32],
+      ['pa', i32],
       ['bp', i32],
-      ['unused', i32],
       ['c', i32],
       ['cRow', i32],
       ['K', i32],
@@ -101,10 +104,10 @@ const outer = () => {
       ['j', i32],
       ['k', i32],
       ['n', i32],
+      ['p', i32],
       ['pb', i32],
       ['q', i32],
       ['rem', i32],
-      ...range(4).map((r) => [`p${r}`, i32] as const),
       ...range(8).map((t) => [`acc${t}`, v128] as const),
       ...range(8).map((t) => [`tot${t}`, v128] as const),
       ['b0', v128],
@@ -115,35 +118,38 @@ const outer = () => {
   const { g, s } = f
   const acc = (r: number, v: number): string => `acc${2 * r + v}`
   const tot = (r: number, v: number): string => `tot${2 * r + v}`
-  /** One tile: `mr` rows of A times one panel; `partial`: store only columns < rem. */
-  const tile = (mr: number, partial: boolean): Code =>
+  /** The multiply-adds of the block's k-th k for `m` rows. */
+  const step = (m: number, kk: number): Code =>
     seq(
-      ...range(mr).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
+      s('b0', v128Load(g('pb'), 32 * kk)),
+      s('b1', v128Load(g('pb'), 32 * kk + 16)),
+      ...range(m).flatMap((r) => [
+        s('x', v128Load32Splat(g('p'), 16 * kk + 4 * r)),
+        ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
+      ]),
+    )
+  /** One tile: `m` rows of A times one panel; `partial`: store only columns < rem. */
+  const tile = (m: number, partial: boolean): Code =>
+    seq(
+      ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
       s('pb', add(g('bp'), mul(g('j'), mul(g('K'), i32c(4))))),
-      ...range(mr).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
+      s('p', add(g('pa'), mul(g('i'), mul(g('K'), i32c(4))))),
       s('k', g('K')),
       // blocks of K_BLOCK k's: each summed from zero, k ascending, then added to the total
       while_(
         gtS(g('k'), i32c(0)),
-        s('n', i32c(K_BLOCK)),
-        if_(ltS(g('k'), i32c(K_BLOCK)), s('n', g('k'))),
+        ...range(m).flatMap((r) => range(2).map((v) => s(acc(r, v), v128Zero()))),
+        s('n', g('k')),
+        if_(gtS(g('n'), i32c(K_BLOCK)), s('n', i32c(K_BLOCK))),
+        // the block's n k's as straight code, left after the n-th; a branch per k keeps
+        // each k's loads next to its arithmetic (else TurboFan hoists all the loads)
+        block(...range(K_BLOCK).map((kk) => seq(step(m, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
+        s('pb', add(g('pb'), mul(g('n'), i32c(32)))),
+        s('p', add(g('p'), mul(g('n'), i32c(16)))),
         s('k', sub(g('k'), g('n'))),
-        ...range(mr).flatMap((r) => range(2).map((v) => s(acc(r, v), v128Zero()))),
-        while_(
-          gtS(g('n'), i32c(0)),
-          s('b0', v128Load(g('pb'))),
-          s('b1', v128Load(g('pb'), 16)),
-          s('pb', add(g('pb'), i32c(32))),
-          ...range(mr).flatMap((r) => [
-            s('x', v128Load32Splat(g(`p${r}`))),
-            s(`p${r}`, add(g(`p${r}`), g('aK'))),
-            ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
-          ]),
-          s('n', sub(g('n'), i32c(1))),
-        ),
-        ...range(mr).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
+        ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
       ),
-      ...range(mr).flatMap((r) => [
+      ...range(m).flatMap((r) => [
         s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
         ...(partial
           ? range(8).map((lane) => {
@@ -153,11 +159,12 @@ const outer = () => {
           : range(2).map((v) => v128Store(g('q'), g(tot(r, v)), 16 * v))),
       ]),
     )
+  /** The chunk's rows: tiles of 4 rows, then one tile of the 1 to 3 rows left. */
   const rows = (partial: boolean): Code =>
     seq(
       s('i', g('r0')),
       while_(leS(add(g('i'), i32c(4)), g('r1')), tile(4, partial), s('i', add(g('i'), i32c(4)))),
-      while_(ltS(g('i'), g('r1')), tile(1, partial), s('i', add(g('i'), i32c(1)))),
+      ...range(3).map((m) => if_(eq(sub(g('r1'), g('i')), i32c(m + 1)), tile(m + 1, partial))),
     )
   const body = seq(
     s('j', g('j0')),
@@ -170,6 +177,61 @@ const outer = () => {
     ),
   )
   return { name: 'outer', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `packA`: A(i, k) at `a` + i·aRow + k·aK (A row-major: aRow = 4K, aK = 4; Aᵀ stored
+ * [K,M]: aRow = 4, aK = 4M) into tiles of 4 rows at `dst` (⌈M/4⌉·K·16 bytes), as
+ * {@link outer} reads them. The last tile's missing rows hold other floats of A (the
+ * kernel never stores them). For aRow = 4 a tile's k is one `v128` copy (reading up to 12 bytes past
+ * the last k's row: the caller pads A's end by 32 bytes).
+ */
+const packA = () => {
+  const f = frame(
+    [
+      ['a', i32],
+      ['aRow', i32],
+      ['aK', i32],
+      ['dst', i32],
+      ['M', i32],
+      ['K', i32],
+    ],
+    [['i', i32], ['k', i32], ['row', i32], ...range(4).map((r) => [`p${r}`, i32] as const)],
+  )
+  const { g, s } = f
+  const body = seq(
+    s('i', i32c(0)),
+    while_(
+      ltS(g('i'), g('M')),
+      ...range(4).flatMap((r) => [
+        s('row', add(g('i'), i32c(r))),
+        if_(geS(g('row'), g('M')), s('row', sub(g('M'), i32c(1)))),
+        s(`p${r}`, add(g('a'), mul(g('row'), g('aRow')))),
+      ]),
+      s('k', g('K')),
+      if_(
+        eq(g('aRow'), i32c(4)),
+        while_(
+          gtS(g('k'), i32c(0)),
+          v128Store(g('dst'), v128Load(g('p0'))),
+          s('p0', add(g('p0'), g('aK'))),
+          s('dst', add(g('dst'), i32c(16))),
+          s('k', sub(g('k'), i32c(1))),
+        ),
+      ),
+      while_(
+        gtS(g('k'), i32c(0)),
+        ...range(4).flatMap((r) => [
+          f32Store(g('dst'), f32Load(g(`p${r}`)), 4 * r),
+          s(`p${r}`, add(g(`p${r}`), g('aK'))),
+        ]),
+        s('dst', add(g('dst'), i32c(16))),
+        s('k', sub(g('k'), i32c(1))),
+      ),
+      s('i', add(g('i'), i32c(4))),
+    ),
+  )
+  return { name: 'packA', params: f.params, locals: f.locals, body }
 }
 
 /**
@@ -325,6 +387,7 @@ export const MAX_PAGES = 32768
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
   module({ min: 1, max: MAX_PAGES, shared }, [
     outer(),
+    packA(),
     dot(),
     pack(),
     softmaxRows(),
