@@ -107,6 +107,8 @@ export const add = bin(0x6a)
 export const sub = bin(0x6b)
 export const mul = bin(0x6c)
 export const and = bin(0x71)
+/** Unsigned shift right. */
+export const shrU = bin(0x76)
 
 // --- memory (memarg: log2 of the alignment, then a static byte offset) ------------------
 

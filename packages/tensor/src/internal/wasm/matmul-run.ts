@@ -23,9 +23,10 @@ interface Runtime {
   readonly module: WasmModule
   readonly shared: boolean
   readonly outer: OuterFn
+  readonly outerTiled: OuterFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
-  readonly packA: (a: number, aRow: number, aK: number, dst: number, M: number, K: number) => void
+  readonly packA: (a: number, aK: number, dst: number, M: number, K: number) => void
   view: Float32Array
   readonly exports: Record<string, unknown>
 }
@@ -47,7 +48,8 @@ type MatmulFn = (
 ) => void
 
 type OuterFn = (
-  pa: number,
+  a: number,
+  aRow: number,
   bp: number,
   c: number,
   cRow: number,
@@ -79,6 +81,7 @@ const load = (): Runtime | null => {
       module,
       shared,
       outer: ex.outer as OuterFn,
+      outerTiled: ex.outerTiled as OuterFn,
       packA: ex.packA as Runtime['packA'],
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
@@ -100,11 +103,12 @@ export const wasmReady = (): boolean => rt() !== null
 
 /**
  * The arguments of one op (the memory and module reach the workers once, as the kernel's
- * context). `dot` 1: C = A·Bᵀ, B read in place; 0: C = op(A)·B, each chunk first packing
- * its own columns of B into panels at `packAt + chunk·packStride`.
+ * context). `kernel` 1: C = A·Bᵀ by `dot`, B read in place; 0: C = A·B by `outer`, 2:
+ * C = Aᵀ·B by `outerTiled` on A already packed in tiles of 4 rows; for 0 and 2 each chunk
+ * first packs its own columns of B into panels at `packAt + chunk·packStride`.
  */
 type WasmMatmulArgs = readonly [
-  dot: number,
+  kernel: number,
   a: number,
   aRow: number,
   aK: number,
@@ -121,7 +125,7 @@ type WasmMatmulArgs = readonly [
   packStride: number,
 ]
 
-type Kernels = { readonly outer: OuterFn; readonly dot: MatmulFn; readonly pack: Runtime['pack'] }
+type Kernels = Pick<Runtime, 'outer' | 'outerTiled' | 'dot' | 'pack'>
 
 /**
  * One chunk: rows [r0, r1) = row block ⌊chunk / colChunks⌋, columns [j0, j1) = column block
@@ -131,17 +135,29 @@ type Kernels = { readonly outer: OuterFn; readonly dot: MatmulFn; readonly pack:
  * pool ships its source text).
  */
 const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => {
-  const [dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols, packAt, packStride] = args
+  const [kernel, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols, packAt, packStride] = args
   const colChunks = Math.ceil(N / cols)
   const r0 = Math.floor(chunk / colChunks) * rows
   const r1 = Math.min(M, r0 + rows)
   const j0 = (chunk % colChunks) * cols
   const j1 = Math.min(N, j0 + cols)
-  if (dot === 1) ex.dot(a, aRow, aK, b, bK, c, cRow, K, N, r0, r1, j0, j1)
+  if (kernel === 1) ex.dot(a, aRow, aK, b, bK, c, cRow, K, N, r0, r1, j0, j1)
   else {
     const panels = packAt + chunk * packStride
     ex.pack(b + 4 * j0, bK, panels, K, j1 - j0)
-    ex.outer(a, panels, c + 4 * j0, cRow, K, j1 - j0, r0, r1, 0, j1 - j0)
+    ;(kernel === 2 ? ex.outerTiled : ex.outer)(
+      a,
+      aRow,
+      panels,
+      c + 4 * j0,
+      cRow,
+      K,
+      j1 - j0,
+      r0,
+      r1,
+      0,
+      j1 - j0,
+    )
   }
 }
 
@@ -265,17 +281,17 @@ export const wasmMatmulInto = (
   const offA = 0
   const offB = align(offA + 4 * M * K + 32)
   const offP = align(offB + 4 * K * N + 32)
-  const offPA = offP + grid.chunks * packStride // op(A) in tiles of 4 rows, for outer
-  const offC = bT ? offPA : align(offPA + 16 * Math.ceil(M / 4) * K)
+  const offPA = offP + grid.chunks * packStride // Aᵀ·B: A in tiles of 4 rows (packA)
+  const offC = aT ? align(offPA + 16 * Math.ceil(M / 4) * K) : offPA
   const free = align(offC + 4 * M * N + 32)
   const view = memoryView(r, epilogue === undefined ? free : free + epilogue.bytes)
   if (view === undefined) return false
   view.set(a.subarray(aOff, aOff + M * K), offA / 4)
   view.set(b.subarray(bOff, bOff + K * N), offB / 4)
   const args: WasmMatmulArgs = [
-    bT ? 1 : 0,
-    bT ? offA : offPA,
-    aT ? 4 : 4 * K,
+    bT ? 1 : aT ? 2 : 0,
+    aT ? offPA : offA,
+    4 * K,
     aT ? 4 * M : 4,
     offB,
     bT ? 4 * K : 4 * N,
@@ -289,7 +305,7 @@ export const wasmMatmulInto = (
     offP,
     packStride,
   ]
-  if (!bT) r.packA(offA, aT ? 4 : 4 * K, aT ? 4 * M : 4, offPA, M, K)
+  if (aT) r.packA(offA, 4 * M, offPA, M, K)
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)

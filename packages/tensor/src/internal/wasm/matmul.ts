@@ -50,6 +50,7 @@ import {
   module,
   mul,
   seq,
+  shrU,
   shuffle32,
   sub,
   v128,
@@ -76,19 +77,26 @@ export const TILE_ROWS = 4
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 /**
- * The `outer` kernel: rows [r0, r1) (r0 a multiple of 4) and columns [j0, j1) (j0 a
- * multiple of 8) of C = op(A)·B, both operands packed: A by {@link packA} in tiles of 4
- * rows (tile t holds A(4t..4t+4, k) for k = 0..K-1, 16 contiguous bytes each), B by
- * {@link pack} in panels of 8 columns (32 contiguous bytes per k). So a 4x8 register tile
- * streams two contiguous arrays whatever the layouts of A and B were: per k, two `v128`
- * loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into eight
- * accumulators, every address a constant offset from the block's two pointers. Panels
- * outer, row tiles inner: a panel (K·32 bytes) stays in L1 while the chunk's rows go by.
+ * The `outer` kernels: rows [r0, r1) (r0 a multiple of 4) and columns [j0, j1) (j0 a
+ * multiple of 8) of C = op(A)·B, B packed by {@link pack} in panels of 8 columns (panel p
+ * holds B[k, 8p..8p+8] for k = 0..K-1, 32 contiguous bytes each), so a tile streams its
+ * panel (K·32 bytes, in L1) whatever B's layout was. Panels outer, row tiles inner: a
+ * panel stays in L1 while the chunk's rows go by. A is read
+ *
+ * - `tiled` false (`outer`, A·B): row-major, row i at `a` + i·aRow, k contiguous;
+ * - `tiled` true (`outerTiled`, Aᵀ·B): packed by {@link packA} in tiles of 4 rows (the
+ *   tile of row i, a multiple of 4, at `a` + i·aRow with aRow = 4K; A(i + r, k) at 16k + 4r
+ *   in it), as Aᵀ's rows, read in place, are a cache line apart for each k.
+ *
+ * The register tile is 4 rows x 8 columns: per k two `v128` loads of the panel, four
+ * `load32_splat` of A, eight `f32x4` multiply-adds into eight accumulators; each block of
+ * {@link K_BLOCK} k's is straight code with constant offsets from the block's pointers.
  */
-const outer = () => {
+const outer = (tiled: boolean) => {
   const f = frame(
     [
-      ['pa', i32],
+      ['a', i32],
+      ['aRow', i32],
       ['bp', i32],
       ['c', i32],
       ['cRow', i32],
@@ -104,10 +112,10 @@ const outer = () => {
       ['j', i32],
       ['k', i32],
       ['n', i32],
-      ['p', i32],
       ['pb', i32],
       ['q', i32],
       ['rem', i32],
+      ...range(4).map((r) => [`p${r}`, i32] as const),
       ...range(8).map((t) => [`acc${t}`, v128] as const),
       ...range(8).map((t) => [`tot${t}`, v128] as const),
       ['b0', v128],
@@ -118,13 +126,18 @@ const outer = () => {
   const { g, s } = f
   const acc = (r: number, v: number): string => `acc${2 * r + v}`
   const tot = (r: number, v: number): string => `tot${2 * r + v}`
+  /** Pointers to A: one per row, or one for the tile. */
+  const aPointers = (m: number): number => (tiled ? 1 : m)
+  /** A(i + r, k0 + kk) of the block starting at k0, as a load32_splat. */
+  const aSplat = (r: number, kk: number): Code =>
+    tiled ? v128Load32Splat(g('p0'), 16 * kk + 4 * r) : v128Load32Splat(g(`p${r}`), 4 * kk)
   /** The multiply-adds of the block's k-th k for `m` rows. */
   const step = (m: number, kk: number): Code =>
     seq(
       s('b0', v128Load(g('pb'), 32 * kk)),
       s('b1', v128Load(g('pb'), 32 * kk + 16)),
       ...range(m).flatMap((r) => [
-        s('x', v128Load32Splat(g('p'), 16 * kk + 4 * r)),
+        s('x', aSplat(r, kk)),
         ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
       ]),
     )
@@ -133,7 +146,7 @@ const outer = () => {
     seq(
       ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
       s('pb', add(g('bp'), mul(g('j'), mul(g('K'), i32c(4))))),
-      s('p', add(g('pa'), mul(g('i'), mul(g('K'), i32c(4))))),
+      ...range(aPointers(m)).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
       s('k', g('K')),
       // blocks of K_BLOCK k's: each summed from zero, k ascending, then added to the total
       while_(
@@ -145,7 +158,7 @@ const outer = () => {
         // each k's loads next to its arithmetic (else TurboFan hoists all the loads)
         block(...range(K_BLOCK).map((kk) => seq(step(m, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
         s('pb', add(g('pb'), mul(g('n'), i32c(32)))),
-        s('p', add(g('p'), mul(g('n'), i32c(16)))),
+        ...range(aPointers(m)).map((r) => s(`p${r}`, add(g(`p${r}`), mul(g('n'), i32c(tiled ? 16 : 4))))),
         s('k', sub(g('k'), g('n'))),
         ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
       ),
@@ -176,59 +189,48 @@ const outer = () => {
       s('j', add(g('j'), i32c(8))),
     ),
   )
-  return { name: 'outer', params: f.params, locals: f.locals, body }
+  return { name: tiled ? 'outerTiled' : 'outer', params: f.params, locals: f.locals, body }
 }
 
 /**
- * `packA`: A(i, k) at `a` + i·aRow + k·aK (A row-major: aRow = 4K, aK = 4; Aᵀ stored
- * [K,M]: aRow = 4, aK = 4M) into tiles of 4 rows at `dst` (⌈M/4⌉·K·16 bytes), as
- * {@link outer} reads them. The last tile's missing rows hold other floats of A (the
- * kernel never stores them). For aRow = 4 a tile's k is one `v128` copy (reading up to 12 bytes past
- * the last k's row: the caller pads A's end by 32 bytes).
+ * `packA`: Aᵀ stored [K,M] (row k at `a` + k·aK) into tiles of 4 rows at `dst`
+ * (⌈M/4⌉·K·16 bytes) as `outerTiled` reads them: A(4t + r, k) at 16·(K·t + k) + 4r, each
+ * (t, k) one `v128` copy. k outer, so A is read in order. The last tile's missing rows
+ * hold the floats after A's row (up to 12 bytes past A's end: the caller pads it by 32); the
+ * kernel never stores them.
  */
 const packA = () => {
   const f = frame(
     [
       ['a', i32],
-      ['aRow', i32],
       ['aK', i32],
       ['dst', i32],
       ['M', i32],
       ['K', i32],
     ],
-    [['i', i32], ['k', i32], ['row', i32], ...range(4).map((r) => [`p${r}`, i32] as const)],
+    [
+      ['k', i32],
+      ['i', i32],
+      ['src', i32],
+      ['d', i32],
+    ],
   )
   const { g, s } = f
   const body = seq(
-    s('i', i32c(0)),
+    s('k', i32c(0)),
     while_(
-      ltS(g('i'), g('M')),
-      ...range(4).flatMap((r) => [
-        s('row', add(g('i'), i32c(r))),
-        if_(geS(g('row'), g('M')), s('row', sub(g('M'), i32c(1)))),
-        s(`p${r}`, add(g('a'), mul(g('row'), g('aRow')))),
-      ]),
-      s('k', g('K')),
-      if_(
-        eq(g('aRow'), i32c(4)),
-        while_(
-          gtS(g('k'), i32c(0)),
-          v128Store(g('dst'), v128Load(g('p0'))),
-          s('p0', add(g('p0'), g('aK'))),
-          s('dst', add(g('dst'), i32c(16))),
-          s('k', sub(g('k'), i32c(1))),
-        ),
-      ),
+      ltS(g('k'), g('K')),
+      s('src', add(g('a'), mul(g('k'), g('aK')))),
+      s('d', add(g('dst'), mul(g('k'), i32c(16)))),
+      s('i', i32c(0)),
       while_(
-        gtS(g('k'), i32c(0)),
-        ...range(4).flatMap((r) => [
-          f32Store(g('dst'), f32Load(g(`p${r}`)), 4 * r),
-          s(`p${r}`, add(g(`p${r}`), g('aK'))),
-        ]),
-        s('dst', add(g('dst'), i32c(16))),
-        s('k', sub(g('k'), i32c(1))),
+        ltS(g('i'), g('M')),
+        v128Store(g('d'), v128Load(g('src'))),
+        s('src', add(g('src'), i32c(16))),
+        s('d', add(g('d'), mul(g('K'), i32c(16)))),
+        s('i', add(g('i'), i32c(4))),
       ),
-      s('i', add(g('i'), i32c(4))),
+      s('k', add(g('k'), i32c(1))),
     ),
   )
   return { name: 'packA', params: f.params, locals: f.locals, body }
@@ -296,9 +298,8 @@ const dot = () => {
     [
       ['i', i32],
       ['j', i32],
-      ['kk', i32],
-      ['k4', i32],
-      ['kEnd', i32],
+      ['k', i32],
+      ['n', i32],
       ['q', i32],
       ...range(4).map((r) => [`pa${r}`, i32] as const),
       ...range(2).map((t) => [`pb${t}`, i32] as const),
@@ -319,36 +320,47 @@ const dot = () => {
       s('h', f32x4Add(g(v), shuffle32(g(v), g(v), [2, 3, 0, 1]))),
       f32x4ExtractLane(f32x4Add(g('h'), shuffle32(g('h'), g('h'), [1, 0, 3, 2])), 0),
     )
+  /** The multiply-adds of the run's kk-th group of four k's. */
+  const step = (mr: number, nb: number, kk: number): Code =>
+    seq(
+      ...range(nb).map((t) => s(`b${t}`, v128Load(g(`pb${t}`), 16 * kk))),
+      ...range(mr).flatMap((r) => [
+        s('x', v128Load(g(`pa${r}`), 16 * kk)),
+        ...range(nb).map((t) => s(acc(r, t), f32x4Add(g(acc(r, t)), f32x4Mul(g('x'), g(`b${t}`))))),
+      ]),
+    )
+  /** Row and column pointers moved by `bytes`. */
+  const advance = (mr: number, nb: number, bytes: Code): Code =>
+    seq(
+      ...range(mr).map((r) => s(`pa${r}`, add(g(`pa${r}`), bytes))),
+      ...range(nb).map((t) => s(`pb${t}`, add(g(`pb${t}`), bytes))),
+    )
   const tile = (mr: number, nb: number): Code =>
     seq(
       ...range(mr).flatMap((r) => range(nb).map((t) => s(acc(r, t), v128Zero()))),
       ...range(mr).map((r) => s(`pa${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
       ...range(nb).map((t) => s(`pb${t}`, add(g('b'), mul(add(g('j'), i32c(t)), g('bRow'))))),
-      s('kk', i32c(0)),
+      // ⌊K/4⌋ groups of four k's, in runs of up to DOT_RUN as straight code (as in outer)
+      s('k', shrU(g('K'), i32c(2))),
       while_(
-        ltS(g('kk'), g('k4')),
-        ...range(nb).map((t) => s(`b${t}`, v128Load(add(g(`pb${t}`), g('kk'))))),
-        ...range(mr).flatMap((r) => [
-          s('x', v128Load(add(g(`pa${r}`), g('kk')))),
-          ...range(nb).map((t) => s(acc(r, t), f32x4Add(g(acc(r, t)), f32x4Mul(g('x'), g(`b${t}`))))),
-        ]),
-        s('kk', add(g('kk'), i32c(16))),
+        gtS(g('k'), i32c(0)),
+        s('n', g('k')),
+        if_(gtS(g('n'), i32c(DOT_RUN)), s('n', i32c(DOT_RUN))),
+        block(...range(DOT_RUN).map((kk) => seq(step(mr, nb, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
+        advance(mr, nb, mul(g('n'), i32c(16))),
+        s('k', sub(g('k'), g('n'))),
       ),
       ...range(mr).flatMap((r) => range(nb).map((t) => s(sum(r, t), hsum(acc(r, t))))),
+      s('k', remainder4(g('K'))),
       while_(
-        ltS(g('kk'), g('kEnd')),
+        gtS(g('k'), i32c(0)),
         ...range(mr).flatMap((r) =>
           range(nb).map((t) =>
-            s(
-              sum(r, t),
-              f32Add(
-                g(sum(r, t)),
-                f32Mul(f32Load(add(g(`pa${r}`), g('kk'))), f32Load(add(g(`pb${t}`), g('kk')))),
-              ),
-            ),
+            s(sum(r, t), f32Add(g(sum(r, t)), f32Mul(f32Load(g(`pa${r}`)), f32Load(g(`pb${t}`))))),
           ),
         ),
-        s('kk', add(g('kk'), i32c(4))),
+        advance(mr, nb, i32c(4)),
+        s('k', sub(g('k'), i32c(1))),
       ),
       ...range(mr).flatMap((r) => [
         s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
@@ -362,15 +374,15 @@ const dot = () => {
       if_(ltS(g('j'), g('j1')), tile(mr, 1)),
     )
   const body = seq(
-    s('kEnd', mul(g('K'), i32c(4))),
-    // k4 = 16·⌊K/4⌋ bytes: the vector part of each row
-    s('k4', mul(sub(g('K'), remainder4(g('K'))), i32c(4))),
     s('i', g('r0')),
     while_(leS(add(g('i'), i32c(4)), g('r1')), columns(4), s('i', add(g('i'), i32c(4)))),
     while_(ltS(g('i'), g('r1')), columns(1), s('i', add(g('i'), i32c(1)))),
   )
   return { name: 'dot', params: f.params, locals: f.locals, body }
 }
+
+/** Groups of four k's `dot` runs as straight code between loop tests. */
+const DOT_RUN = 8
 
 /** K mod 4 for K >= 0. */
 const remainder4 = (k: Code): Code => and(k, i32c(3))
@@ -386,7 +398,8 @@ export const MAX_PAGES = 32768
  */
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
   module({ min: 1, max: MAX_PAGES, shared }, [
-    outer(),
+    outer(false),
+    outer(true),
     packA(),
     dot(),
     pack(),
