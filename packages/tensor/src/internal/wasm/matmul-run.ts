@@ -3,8 +3,9 @@
  * module run from `update-run.ts`, on a memory of their own): one shared WebAssembly memory per
  * process, compiled once, instantiated once per thread (the calling one and each worker of
  * the pool, which receive the module and the memory once, with the kernel). An op copies
- * its operands into the memory, computes (each chunk of an `outer` product packing its own
- * columns of B into panels first), and copies C out into the caller's fresh buffer.
+ * its operands into the memory, computes (Aᵀ·B packing A into tiles of 4 rows first, on the
+ * calling thread; each chunk of an `outer` product packing its own columns of B into panels
+ * first), and copies C out into the caller's fresh buffer.
  *
  * Work is split into chunks from the sizes alone: row blocks when M is large, column
  * blocks (multiples of 8) when M is small, as a thread would otherwise re-read all of B

@@ -1,15 +1,23 @@
 /**
- * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. Two kernels
- * cover the three forms of dense forward and backward:
+ * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. One
+ * generator of each kind covers the three forms of dense forward and backward:
  *
- * - `outer`: C[i,j] = Σₖ A(i,k)·B[k,j] with B row-major and A read through two strides
- *   (`aRow` between rows, `aK` between k), so the same code runs A·B (A row-major:
- *   aRow = 4K, aK = 4) and Aᵀ·B (A stored [K,M]: aRow = 4, aK = 4M) without a copy. A 4x8
- *   register tile: per k, two `v128` loads of B's row, four `load32_splat` of A, eight
- *   `f32x4` multiply-adds into eight accumulators.
+ * - `outer` and `outerTiled`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in panels of 8
+ *   columns (`pack`), A row-major (`outer`, A·B) or packed in tiles of 4 rows (`packA`,
+ *   then `outerTiled`: Aᵀ·B, whose A is stored [K,M]). A 4x8 register tile: per k, two
+ *   `v128` loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into
+ *   eight accumulators.
  * - `dot`: C[i,j] = Σₖ A[i,k]·B[j,k] with B stored [N,K] (A·Bᵀ, backprop's g·Wᵀ). Rows of
  *   A and B are both contiguous in k, so the tile (4 rows of A x 2 rows of B) loads four
  *   k at a time from each and keeps eight accumulators of four partial sums each.
+ *
+ * Both run their inner loop as straight code: a run of k's (16 for `outer`, 8 groups of
+ * four for `dot`) with every address a constant offset from the run's pointers, and a
+ * branch out after each k or group. The branches are there for V8: its optimizing compiler
+ * (TurboFan) places a basic block's loads ahead of its arithmetic, so an unrolled run
+ * without them loads every operand first and spills the register tile to the stack; with
+ * them each k's loads stay next to its multiply-adds (one compare and branch per k instead
+ * of five pointer increments, a counter and a branch).
  *
  * The summation order of an element is fixed by K alone, never by the tile that computes
  * it nor by the rows a chunk holds: in `outer`, blocks of {@link K_BLOCK} k's, each summed
@@ -391,7 +399,7 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 export const MAX_PAGES = 32768
 
 /**
- * The bytes of the kernels' module: exports `outer`, `dot`, `pack`, the softmax kernels
+ * The bytes of the kernels' module: exports `outer`, `outerTiled`, `dot`, `pack`, `packA`, the softmax kernels
  * (`softmax.ts`) and the dense epilogues (`dense.ts`), which run on products left in this
  * memory; imports `env.memory`. (The optimizer passes of `update.ts` have their own module,
  * `update-run.ts`.)
