@@ -205,12 +205,13 @@ const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
 export const WASM_POOL_MIN_MADDS = 400_000
 
 /**
- * The chunk grid of an M x N product, a function of the sizes only. A·Bᵀ (`dot`): about 16
- * row blocks (multiples of 4 rows) when M >= 64, else all rows and about 16 column blocks
- * (multiples of 8 columns). op(A)·B (`outer`, whose chunks pack their own columns of B):
- * row blocks of at most 256 rows, each cut into column blocks of whole 8-column panels,
- * about 48 chunks in all (one panel each when N <= 384), so that 2 or 3 threads get
- * near-equal shares.
+ * The chunk grid of an M x N product, a function of the sizes only, about 48 chunks so that
+ * 2 or 3 threads get near-equal shares even when a worker starts late. A·Bᵀ (`dot`): row
+ * blocks (multiples of 4 rows) when M >= 64, else all rows and column blocks (multiples of 8
+ * columns); a tile streams B's rows whatever rows its chunk holds, so small chunks cost only
+ * the call. op(A)·B (`outer`, whose chunks pack their own columns of B): row blocks of at
+ * most 256 rows, each cut into column blocks of whole 8-column panels (one panel each when
+ * N <= 384).
  */
 export const wasmChunkGrid = (
   M: number,
@@ -220,8 +221,8 @@ export const wasmChunkGrid = (
   let rows: number
   let cols: number
   if (dot) {
-    rows = M >= 64 ? 4 * Math.ceil(M / 64) : M
-    cols = M >= 64 ? N : 8 * Math.ceil(N / 128)
+    rows = M >= 64 ? 4 * Math.ceil(M / 192) : M
+    cols = M >= 64 ? N : 8 * Math.ceil(N / 384)
   } else {
     const rowBlocks = Math.ceil(M / 256)
     rows = 4 * Math.ceil(M / (4 * rowBlocks))
