@@ -2,20 +2,25 @@
  * By hand, not in CI (needs ~6 GB of memory): a Dense 784→684,785 (2,150,224,900 bytes of
  * weights, above Node's 2 GiB limit for one `readFile`) is saved, loaded back, and compared
  * bit for bit. Issue 12 found that such a model saved but could not be loaded. Run with
- * `pnpm exec tsx scripts/big-model.ts`; it prints the times, the files and the result.
+ * `pnpm build && pnpm exec tsx scripts/big-model.ts [units]` (the packages as users import
+ * them, from dist; `units` defaults to 684,785, and a small one, such as 10, is a quick check
+ * that the script runs); it prints the times, the files and the result.
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { dense, initModel, loadModel, publishedModelFolder, saveModel } from '../packages/layers/src/index.js'
-import { key } from '../packages/tensor/src/index.js'
+import { dense, initModel, loadModel, publishedModelFolder, saveModel } from '@purenn/layers'
+import { key } from '@purenn/tensor'
 
+const units = Number(process.argv[2] ?? 684_785)
+if (!Number.isSafeInteger(units) || units < 1)
+  throw new Error(`usage: big-model.ts [units], got ${process.argv[2]}`)
 const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1)
 const root = await mkdtemp(join(tmpdir(), 'purenn-big-'))
 const dir = join(root, 'model')
 try {
   let t0 = performance.now()
-  const model = initModel(dense({ units: 684_785 }), { key: key(0), inputShape: [784] })
+  const model = initModel(dense({ units }), { key: key(0), inputShape: [784] })
   console.log(`init: ${seconds(t0)} s`)
   t0 = performance.now()
   await saveModel(model, dir)

@@ -1,7 +1,8 @@
 // The dependency graph is the architecture (docs/contributing/style.md §1). This check fails when
 //  - a package imports a workspace package it is not allowed to (e.g. layers -> optim),
 //  - a package's package.json or tsconfig references disagree with that graph,
-//  - any source file takes part in an import cycle (checked with madge).
+//  - any source file takes part in an import cycle (checked with madge),
+//  - a script under scripts/ imports a package's src instead of the package.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import madge from 'madge'
@@ -49,6 +50,19 @@ for (const [pkg, deps] of Object.entries(allowed)) {
   if (referenced.sort().join() !== [...deps].sort().join())
     problems.push(`packages/${pkg}/tsconfig.json: references [${referenced}], the graph says [${deps}]`)
 }
+
+// scripts import the packages by name (built dist), as users do: a script importing a package's
+// src gets a second copy of every package that one imports by name (two pools, tapes, wasm memories)
+const walkScripts = (dir) =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? walkScripts(p) : /\.(ts|mjs)$/.test(p) ? [p] : []
+  })
+for (const file of walkScripts('scripts'))
+  for (const m of readFileSync(file, 'utf8').matchAll(
+    /(?:from|import)\s*\(?\s*'((?:\.\.\/)+packages\/[a-z]+\/src\/[^']*)'/g,
+  ))
+    problems.push(`${file}: imports ${m[1]}; import the package by name (@purenn/...)`)
 
 const graph = await madge(
   Object.keys(allowed).map((p) => join('packages', p, 'src')),

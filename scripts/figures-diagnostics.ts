@@ -11,15 +11,9 @@
 // (gradient norms of the 101 dense layers, at init and after each epoch)
 //   activations-sigmoid-glorot.svg      outputs of the first hidden layers at init (histograms)
 //   activations-relu-he-bn.svg          the same with He + ReLU + batch norm
-import {
-  type AnyLayer,
-  batchNormalization,
-  dense,
-  initModel,
-  sequential,
-} from '../packages/layers/src/index.js'
-import { sgd } from '../packages/optim/src/index.js'
-import { key, normal, setKernels, split, tensor, uniform } from '../packages/tensor/src/index.js'
+import { type AnyLayer, batchNormalization, dense, initModel, sequential } from '@purenn/layers'
+import { sgd } from '@purenn/optim'
+import { key, normal, setKernels, split, tensor, uniform } from '@purenn/tensor'
 import {
   activationHistogramsSvg,
   diagnose,
@@ -28,7 +22,7 @@ import {
   gradientNormsSvg,
   type LayerDiagnostics,
   recordDiagnostics,
-} from '../packages/train/src/index.js'
+} from '@purenn/train'
 
 const depth = 100
 const width = 32

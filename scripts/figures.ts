@@ -10,10 +10,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { activations } from '../packages/layers/src/index.js'
-import { cosineDecay, exponentialDecay, oneCycle, piecewiseConstant } from '../packages/optim/src/index.js'
-import { grad, sum, type Tensor, tensor } from '../packages/tensor/src/index.js'
-import { type LineSeries, lineChartSvg } from '../packages/train/src/index.js'
+import { activations } from '@purenn/layers'
+import { cosineDecay, exponentialDecay, oneCycle, piecewiseConstant } from '@purenn/optim'
+import { grad, sum, type Tensor, tensor } from '@purenn/tensor'
+import { type LineSeries, lineChartSvg } from '@purenn/train'
 import { diagnosticsFigures } from './figures-diagnostics.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

@@ -4,31 +4,16 @@
  * in-memory datasets of `(x, y)` tensors with shuffle, batches and splits.
  *
  *
- * This is the entry for Node (the `node` export condition); bundlers for the browser get
- * `browser.ts`, the in-memory datasets only.
+ * This is the entry for Node (the `node` export condition): everything of `browser.ts`, the
+ * entry bundlers for the browser get (the in-memory datasets and IDX decoding), and what
+ * reads files (IDX files, the Fashion-MNIST, MNIST and CIFAR-10 loaders).
  *
  * @packageDocumentation
  */
 
-export { type ByteImages, byteImages } from './byteImages.js'
+// the browser entry's exports, then what reads files
+export * from './browser.js'
 export * from './cifar10.js'
-export {
-  type Batches,
-  type BatchesOptions,
-  batches,
-  type Dataset,
-  rowCount,
-  selectClasses,
-  shuffle,
-  splitTransferTasks,
-  type TrainValidSplit,
-  type TransferTasks,
-  take,
-  trainValidSplit,
-  transferTaskAClasses,
-  transferTaskBClasses,
-} from './dataset.js'
-export { DataError } from './errors.js'
 export {
   debianFashionMnistDir,
   type FashionMnist,
@@ -43,14 +28,5 @@ export {
   loadFashionMnist,
   loadFashionMnistBytes,
 } from './fashionMnist.js'
-export {
-  decodeIdx,
-  decodeIdxAsync,
-  type EncodeIdxOptions,
-  encodeIdx,
-  type IdxArray,
-  type IdxType,
-  type IdxTypedArrays,
-} from './idx.js'
 export { readIdxFile } from './idxFile.js'
 export * from './mnist.js'

@@ -26,8 +26,10 @@ import {
   saveModel,
   sequential,
 } from '@purenn/layers'
-import { key, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import { key, type Tensor, type Tree, tensor } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import { describe, expect, it } from 'vitest'
+import { jitteredChapterModel } from '../../layers/test/helpers/chapter.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const bytesOf = (name: string) => new Uint8Array(readFileSync(join(fixtures, name)))
@@ -37,12 +39,6 @@ const floats = (name: string) => {
 }
 const inputs = tensor(floats('inputs.bin'), [32, 28, 28])
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
   Array.from({ length: data.length / cols }, (_, r) => {
     let best = 0
@@ -84,35 +80,6 @@ describe('Keras -> purenn (files written by Keras 3.15)', () => {
       })
 })
 
-// the chapter's batch-norm model with trained-looking γ, β and moving statistics
-const chapterModel = (): Model => {
-  const arch = sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  )
-  const model = initModel(arch, { key: key(1) })
-  const ks = split(key(2), 12)
-  let k = 0
-  const u = (t: Tensor, minval: number, maxval: number) => uniform(ks[k++]!, t.shape, { minval, maxval })
-  const params: Record<string, Tree> = { ...(model.params as Record<string, Tree>) }
-  const state: Record<string, Tree> = { ...(model.state as Record<string, Tree>) }
-  for (const n of ['batch_normalization', 'batch_normalization_1', 'batch_normalization_2']) {
-    const p = params[n] as { gamma: Tensor; beta: Tensor }
-    const s = state[n] as { movingMean: Tensor; movingVariance: Tensor }
-    params[n] = { gamma: u(p.gamma, 0.5, 1.5), beta: u(p.beta, -0.3, 0.3) }
-    state[n] = { movingMean: u(s.movingMean, 0, 0.6), movingVariance: u(s.movingVariance, 0.05, 2) }
-  }
-  return { ...model, params, state }
-}
-
 const seluModel = (): Model =>
   freeze(
     initModel(
@@ -134,7 +101,7 @@ const seluModel = (): Model =>
 
 describe('purenn -> .keras -> purenn', () => {
   it('the chapter model round-trips bit for bit (params, state, predictions)', async () => {
-    const model = chapterModel()
+    const model = jitteredChapterModel()
     const back = await kerasModelFromBytes(await kerasArchive(model))
     expect(back.layer.names).toEqual((model.layer as unknown as { names: string[] }).names)
     expect(flat(back.params)).toEqual(flat(model.params))

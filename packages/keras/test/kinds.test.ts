@@ -18,18 +18,13 @@ import {
   sequential,
 } from '@purenn/layers'
 import { key, type Tree, tensor, uniform } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import { unzipSync, zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { writeH5 } from '../src/h5.js'
 import { kerasArchive, kerasModelFromBytes, loadKerasModel } from '../src/index.js'
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url))
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 describe('issue 10 kinds in .keras files', () => {
   it('Keras 3.15 kinds.keras (Normalization, PReLU, noise layers, mish, relu6, hard_silu): predictions within 1e-6', async () => {

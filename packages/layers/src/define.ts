@@ -13,6 +13,7 @@ import {
   type Wiring,
 } from './container.js'
 import { show } from './internal/config.js'
+import { type BaseField, type FieldValue, fieldChecks } from './internal/fieldTypes.js'
 import type {
   AnyBlock,
   Applied,
@@ -46,7 +47,6 @@ import type { LayerFromConfig, Rebuildable } from './registry.js'
  * @category Custom layers
  */
 export type FieldType = BaseField | `${BaseField}?`
-type BaseField = 'number' | 'integer' | 'string' | 'boolean' | 'number[]' | 'json'
 
 /**
  * A config schema: field name → {@link FieldType}.
@@ -106,15 +106,6 @@ export type EarlierValues = { readonly [field: string]: unknown }
 // biome-ignore lint/suspicious/noExplicitAny: a schema holds fields of different types
 type AnyField = Field<any, any, boolean>
 
-type FieldValue<F> = F extends 'number' | 'integer'
-  ? number
-  : F extends 'string'
-    ? string
-    : F extends 'boolean'
-      ? boolean
-      : F extends 'number[]'
-        ? readonly number[]
-        : Json
 type IsOptional<E> =
   E extends Field<infer _I, infer _V, infer O>
     ? O
@@ -320,15 +311,6 @@ export interface ContainerInternals {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const checks: { readonly [F in BaseField]: readonly [string, (u: unknown) => boolean] } = {
-  number: ['a finite number', (u) => typeof u === 'number' && Number.isFinite(u)],
-  integer: ['an integer', (u) => Number.isInteger(u)],
-  string: ['a string', (u) => typeof u === 'string'],
-  boolean: ['a boolean', (u) => typeof u === 'boolean'],
-  'number[]': ['an array of numbers', (u) => Array.isArray(u) && u.every((v) => typeof v === 'number')],
-  json: ['a JSON value', (u) => u !== undefined],
-}
-
 const isField = (f: FieldType | AnyField): f is AnyField => typeof f !== 'string'
 
 /** How a config is read: options given to a factory, or a saved config (strict or not about unknown fields). */
@@ -370,7 +352,7 @@ const validate = (
     const optional = type.endsWith('?')
     const base = (optional ? type.slice(0, -1) : type) as BaseField
     if (v === undefined && optional) continue
-    const [expected, ok] = checks[base]
+    const [expected, ok] = fieldChecks[base]
     if (!ok(v)) throw new Error(`${name}: expected ${expected}, got ${show(v)}`)
     json[name] = v as Json
     values[name] = v

@@ -29,21 +29,12 @@ import {
   initializerToConfig,
 } from './initializers.js'
 import { show } from './internal/config.js'
+import { type BaseField, type FieldValue, fieldChecks } from './internal/fieldTypes.js'
 import type { Json } from './layer.js'
 import { type Regularizer, regularizerFromConfig, regularizerToConfig } from './regularizers.js'
 
 // ---------------------------------------------------------------------------------------
 // Types
-
-type JsonValue<F extends FieldType> = F extends 'number' | 'integer'
-  ? number
-  : F extends 'string'
-    ? string
-    : F extends 'boolean'
-      ? boolean
-      : F extends 'number[]'
-        ? readonly number[]
-        : Json
 
 // ---------------------------------------------------------------------------------------
 // Constructors
@@ -72,15 +63,6 @@ type JsonValue<F extends FieldType> = F extends 'number' | 'integer'
  */
 export const field = <In, Val, const Opt extends boolean>(f: Field<In, Val, Opt>): Field<In, Val, Opt> => f
 
-const checks: { readonly [F in FieldType]?: readonly [string, (u: unknown) => boolean] } = {
-  number: ['a finite number', (u) => typeof u === 'number' && Number.isFinite(u)],
-  integer: ['an integer', (u) => Number.isInteger(u)],
-  string: ['a string', (u) => typeof u === 'string'],
-  boolean: ['a boolean', (u) => typeof u === 'boolean'],
-  'number[]': ['an array of numbers', (u) => Array.isArray(u) && u.every((v) => typeof v === 'number')],
-  json: ['a JSON value', (u) => u !== undefined],
-}
-
 /**
  * A JSON value field with a default that is saved in the config (Keras saves every
  * argument), and an optional check: `check(value)` returns what is wrong (`'must be in [0,
@@ -103,28 +85,28 @@ const checks: { readonly [F in FieldType]?: readonly [string, (u: unknown) => bo
  * ```
  * @category Custom layers
  */
-export function jsonField<F extends FieldType, const D extends JsonValue<F>>(
+export function jsonField<F extends FieldType, const D extends FieldValue<F>>(
   type: F,
-  opts: { readonly default: D; readonly check?: (value: JsonValue<F>) => string | undefined },
-): Field<JsonValue<F>, JsonValue<F>, true>
+  opts: { readonly default: D; readonly check?: (value: FieldValue<F>) => string | undefined },
+): Field<FieldValue<F>, FieldValue<F>, true>
 export function jsonField<F extends FieldType>(
   type: F,
-  opts?: { readonly check?: (value: JsonValue<F>) => string | undefined },
-): Field<JsonValue<F>, JsonValue<F>, false>
+  opts?: { readonly check?: (value: FieldValue<F>) => string | undefined },
+): Field<FieldValue<F>, FieldValue<F>, false>
 export function jsonField<F extends FieldType>(
   type: F,
   opts: {
-    readonly default?: JsonValue<F>
-    readonly check?: (value: JsonValue<F>) => string | undefined
+    readonly default?: FieldValue<F>
+    readonly check?: (value: FieldValue<F>) => string | undefined
   } = {},
-): Field<JsonValue<F>, JsonValue<F>, boolean> {
-  const base = (type.endsWith('?') ? type.slice(0, -1) : type) as FieldType
-  const [expected, ok] = checks[base]!
-  const read = (u: unknown, path: string): JsonValue<F> => {
+): Field<FieldValue<F>, FieldValue<F>, boolean> {
+  const base = (type.endsWith('?') ? type.slice(0, -1) : type) as BaseField
+  const [expected, ok] = fieldChecks[base]
+  const read = (u: unknown, path: string): FieldValue<F> => {
     if (!ok(u)) throw new Error(`${path}: expected ${expected}, got ${show(u)}`)
-    const problem = opts.check?.(u as JsonValue<F>)
+    const problem = opts.check?.(u as FieldValue<F>)
     if (problem !== undefined) throw new Error(`${path} ${problem}`)
-    return u as JsonValue<F>
+    return u as FieldValue<F>
   }
   const d = opts.default
   return {

@@ -1,10 +1,11 @@
 import { sha256 as sha256Of } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
-import { key, type Tensor, tensor } from '@purenn/tensor'
+import { key } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { firstError, leaf, show } from './internal/config.js'
+import { hostIsLittleEndian, swap32, tensorAt } from './internal/float32le.js'
 import { parseJson } from './internal/json.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
@@ -275,20 +276,7 @@ const checkShards = (json: ModelJson): E.Either<string, ModelJson> => {
 }
 
 // ---------------------------------------------------------------------------------------
-// Bytes: little-endian float32 whatever the host
-
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
-
-/** Reverses each group of 4 bytes in place (only on big-endian hosts). */
-const swap32 = (bytes: Uint8Array): void => {
-  for (let i = 0; i < bytes.length; i += 4) {
-    const [a, b, c, d] = [bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!]
-    bytes[i] = d
-    bytes[i + 1] = c
-    bytes[i + 2] = b
-    bytes[i + 3] = a
-  }
-}
+// Bytes: little-endian float32 whatever the host (internal/float32le.ts)
 
 const toBytes = (entries: readonly WeightEntry[], byteLength: number): Uint8Array => {
   const out = new Uint8Array(byteLength)
@@ -299,14 +287,6 @@ const toBytes = (entries: readonly WeightEntry[], byteLength: number): Uint8Arra
   }
   if (!hostIsLittleEndian) swap32(out)
   return out
-}
-
-const fromBytes = (bin: Uint8Array, entry: WeightManifestEntry): Tensor => {
-  const size = entry.shape.reduce((p, d) => p * d, 1)
-  // a fresh, aligned copy (Buffer#slice would share the file's memory, at any alignment)
-  const bytes = new Uint8Array(bin.subarray(entry.offset, entry.offset + 4 * size))
-  if (!hostIsLittleEndian) swap32(bytes)
-  return tensor(new Float32Array(bytes.buffer, 0, size), entry.shape)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -471,7 +451,7 @@ export const withWeights = (
         weightsFile(json),
         `${w.name}: checksum mismatch (SHA-256 differs from model.json): the file is damaged`,
       )
-    const t = fromBytes(bin, w)
+    const t = tensorAt(bin, w.offset, w.shape)
     if (opts.allowNonFinite !== true) {
       const bad = t.data.findIndex((v) => !Number.isFinite(v))
       if (bad !== -1)

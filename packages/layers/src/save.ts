@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { type Tensor, tensor } from '@purenn/tensor'
 import * as E from 'fp-ts/lib/Either.js'
 import { type Opened, openInside, readExact, readTextInside } from './internal/files.js'
+import { hostIsLittleEndian, swap32 } from './internal/float32le.js'
 import { describeFile } from './internal/formats.js'
 import { publish, readCurrent, writeFileSynced } from './internal/versioned.js'
 import { fullMask, mapWeights, type WeightEntry, weightEntries } from './internal/walk.js'
@@ -17,22 +18,6 @@ import {
   type WeightManifestEntry,
 } from './modelFormat.js'
 import { fromConfig, toSpec } from './registry.js'
-
-// ---------------------------------------------------------------------------------------
-// Bytes: little-endian float32 whatever the host (model.json's codecs are in modelFormat.ts)
-
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
-
-/** Reverses each group of 4 bytes in place (only on big-endian hosts). */
-const swap32 = (bytes: Uint8Array): void => {
-  for (let i = 0; i < bytes.length; i += 4) {
-    const [a, b, c, d] = [bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!]
-    bytes[i] = d
-    bytes[i + 1] = c
-    bytes[i + 2] = b
-    bytes[i + 3] = a
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Files

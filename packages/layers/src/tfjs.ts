@@ -15,6 +15,7 @@ import { flatten } from './flatten.js'
 import { type Initializer, initializerFromConfig } from './initializers.js'
 import { FiniteNumber, firstError, leaf, orThrow, show } from './internal/config.js'
 import { type Opened, openInside, readExact, readTextInside } from './internal/files.js'
+import { tensorAt } from './internal/float32le.js'
 import { describeFile } from './internal/formats.js'
 import { parseJson } from './internal/json.js'
 import { sizesWithoutWeights } from './internal/sizes.js'
@@ -496,6 +497,38 @@ type Convert = (config: Config, path: string, name: NameOption, keras3: boolean)
 const build = (path: string, make: () => AnyBlock): E.Either<string, AnyBlock> =>
   E.tryCatch(make, (e) => `${path}: ${(e as Error).message}`)
 
+/** The options Dense and Conv2D share, as purenn's factories take them. */
+interface WeightedOptions {
+  readonly activation: Activation
+  readonly kernelInitializer: Initializer
+  readonly biasInitializer: Initializer
+  readonly kernelRegularizer?: Regularizer
+  readonly biasRegularizer?: Regularizer
+}
+
+/**
+ * The activation, the kernel and bias initializers (Keras' defaults `glorot_uniform` and
+ * `zeros`) and regularizers of a Dense or Conv2D config, in that order.
+ */
+const weightedOptionsOf = (c: Config, path: string, keras3: boolean): E.Either<string, WeightedOptions> =>
+  pipe(
+    E.Do,
+    E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
+    E.bind('kernelInit', () =>
+      initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
+    ),
+    E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
+    E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
+    E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+    E.map((o) => ({
+      activation: o.activation,
+      kernelInitializer: o.kernelInit,
+      biasInitializer: o.biasInit,
+      ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
+      ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+    })),
+  )
+
 const DenseC = t.intersection([t.type({ units: PositiveInt }), t.partial({ use_bias: Bool })])
 const denseOf: Convert = (c, path, name, keras3) =>
   pipe(
@@ -504,27 +537,17 @@ const denseOf: Convert = (c, path, name, keras3) =>
     E.chain((d) =>
       pipe(
         E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
-        E.bind('kernelInit', () =>
-          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
-        ),
-        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
-        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
-        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        E.bind('o', () => weightedOptionsOf(c, path, keras3)),
         E.bind('kernelCon', () => constraintOf(c.kernel_constraint, `${path}.kernel_constraint`)),
         E.bind('biasCon', () => constraintOf(c.bias_constraint, `${path}.bias_constraint`)),
-        E.chain((o) =>
+        E.chain(({ o, kernelCon, biasCon }) =>
           build(path, () =>
             dense({
               units: d.units,
-              activation: o.activation,
               useBias: d.use_bias ?? true,
-              kernelInitializer: o.kernelInit,
-              biasInitializer: o.biasInit,
-              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
-              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
-              ...(o.kernelCon === undefined ? {} : { kernelConstraint: o.kernelCon }),
-              ...(o.biasCon === undefined ? {} : { biasConstraint: o.biasCon }),
+              ...o,
+              ...(kernelCon === undefined ? {} : { kernelConstraint: kernelCon }),
+              ...(biasCon === undefined ? {} : { biasConstraint: biasCon }),
               ...name,
             }),
           ),
@@ -740,14 +763,7 @@ const conv2dOf: Convert = (c, path, name, keras3) =>
     ),
     E.chain((d) =>
       pipe(
-        E.Do,
-        E.bind('activation', () => activationOf(c.activation, `${path}.activation`, keras3)),
-        E.bind('kernelInit', () =>
-          initializerOf(c.kernel_initializer, `${path}.kernel_initializer`, 'glorotUniform'),
-        ),
-        E.bind('biasInit', () => initializerOf(c.bias_initializer, `${path}.bias_initializer`, 'zeros')),
-        E.bind('kernelReg', () => regularizerOf(c.kernel_regularizer, `${path}.kernel_regularizer`)),
-        E.bind('biasReg', () => regularizerOf(c.bias_regularizer, `${path}.bias_regularizer`)),
+        weightedOptionsOf(c, path, keras3),
         E.chain((o) =>
           build(path, () =>
             conv2d({
@@ -756,12 +772,8 @@ const conv2dOf: Convert = (c, path, name, keras3) =>
               strides: pairOf(d.strides ?? 1),
               padding: d.padding ?? 'valid',
               dilationRate: pairOf(d.dilation_rate ?? 1),
-              activation: o.activation,
               useBias: d.use_bias ?? true,
-              kernelInitializer: o.kernelInit,
-              biasInitializer: o.biasInit,
-              ...(o.kernelReg === undefined ? {} : { kernelRegularizer: o.kernelReg }),
-              ...(o.biasReg === undefined ? {} : { biasRegularizer: o.biasReg }),
+              ...o,
               ...name,
             }),
           ),
@@ -1303,20 +1315,6 @@ const trainableMask = (fresh: Model<Sequential>, topology: Topology): TreeOf<boo
 // ---------------------------------------------------------------------------------------
 // Files and bytes
 
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
-
-/** The float32 tensor at `offset` of little-endian bytes, copied to an aligned buffer. */
-const tensorAt = (bytes: Uint8Array, offset: number, shape: readonly number[]): Tensor => {
-  const size = shape.reduce((p, d) => p * d, 1)
-  const copy = new Uint8Array(bytes.subarray(offset, offset + 4 * size))
-  if (!hostIsLittleEndian)
-    for (let i = 0; i < copy.length; i += 4) {
-      const [a, b, c, d] = [copy[i]!, copy[i + 1]!, copy[i + 2]!, copy[i + 3]!]
-      copy.set([d, c, b, a], i)
-    }
-  return tensor(new Float32Array(copy.buffer, 0, size), shape)
-}
-
 const sizeMessage = (paths: readonly string[], expected: number, g: number, found: number): string =>
   `${paths.length === 0 ? `weightsManifest[${g}].paths` : paths.join(' + ')}: expected ${expected} bytes for weightsManifest[${g}], found ${found}${paths.length > 1 ? ' in total' : ''}`
 
@@ -1510,7 +1508,101 @@ const optimizerOf = (
 }
 
 // ---------------------------------------------------------------------------------------
-// Loading
+// Loading: the steps loadTfjsModel (files) and tfjsModelFromArtifacts (memory) share
+
+/** What `model.json` says, decoded and planned: the topology, the input shape, where each weight is. */
+const plan = (u: unknown, opts: LoadTfjsModelOptions) =>
+  pipe(
+    E.Do,
+    E.bind('json', () => decode(ModelJsonC, u, '')),
+    E.bind('topology', ({ json }) => planTopology(json.modelTopology, opts.keras3 ?? false)),
+    E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
+    E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
+  )
+
+/** The model of the topology with fresh weights, and the manifest entry of each of its weights. */
+const buildFresh = (topology: Topology, inputShape: Shape, entries: readonly ManifestEntry[]) =>
+  pipe(
+    E.tryCatch(
+      () =>
+        initModel(sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }), {
+          key: key(0),
+        }),
+      (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
+    ),
+    E.bindTo('fresh'),
+    E.bind('order', ({ fresh }) => matchWeights(fresh, topology, entries)),
+  )
+
+/** The tensor of a manifest entry, from the bytes of its group (dequantized if it is quantized). */
+const weightAt = (bytes: Uint8Array, m: ManifestEntry): Tensor =>
+  m.quantization === undefined
+    ? tensorAt(bytes, m.offset, m.shape)
+    : dequantize(bytes, m.offset, m.shape, m.quantization)
+
+/** The fresh model with the weights read (in its weights' order; undefined keeps the fresh one). */
+const withWeights = (
+  fresh: Model<Sequential>,
+  topology: Topology,
+  inputShape: Shape,
+  values: readonly (Tensor | undefined)[],
+): Model<Sequential> => {
+  let i = 0
+  const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => values[i++] ?? e.tensor)
+  return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
+}
+
+/**
+ * What is checked of a plan before anything is allocated: the weights' total bytes against
+ * `maxBytes` (default 16 GiB), and that every size of the topology is backed by a weight.
+ */
+const checkPlanned =
+  (opts: LoadTfjsModelOptions) =>
+  <
+    P extends E.Either<
+      string,
+      {
+        json: { modelTopology: unknown }
+        placed: { groupBytes: readonly number[]; entries: readonly ManifestEntry[] }
+        inputShape: Shape
+      }
+    >,
+  >(
+    planned: P,
+  ): P => {
+    const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
+    return pipe(
+      planned,
+      E.chainFirst(({ placed }) => {
+        const total = placed.groupBytes.reduce((a, b) => a + b, 0)
+        return total > maxBytes
+          ? E.left(`weightsManifest: ${total} bytes of weights, more than maxBytes (${maxBytes})`)
+          : E.right(undefined)
+      }),
+      E.chainFirst(({ json, placed, inputShape }) => {
+        const unknown = sizesWithoutWeights(
+          json.modelTopology,
+          'modelTopology',
+          inputShape,
+          'input shape',
+          placed.entries.filter((m) => m.model).flatMap((m) => m.shape),
+          'weightsManifest',
+        )
+        return unknown === undefined ? E.right(undefined) : E.left(unknown)
+      }),
+    ) as P
+  }
+
+/** `w`, or an error naming the weight (`where`) and the first non-finite value, unless `allowNonFinite`. */
+const finiteWeight = (w: Tensor, where: string, opts: LoadTfjsModelOptions): E.Either<string, Tensor> => {
+  if (opts.allowNonFinite === true) return E.right(w)
+  const bad = w.data.findIndex((v) => !Number.isFinite(v))
+  return bad === -1
+    ? E.right(w)
+    : E.left(
+        `${where}: value ${bad} is ${w.data[bad]} (non-finite weights are refused; { allowNonFinite: true } accepts them)`,
+      )
+}
 
 const loadEither = async (
   path: string,
@@ -1531,52 +1623,13 @@ const loadEither = async (
   if (E.isLeft(parsed)) return inJson(parsed)
 
   // everything model.json says, and the shards' sizes, are checked before anything is allocated
-  const maxBytes = opts.maxBytes ?? 16 * 2 ** 30
-  const planned = inJson(
-    pipe(
-      E.Do,
-      E.bind('json', () => decode(ModelJsonC, parsed.right, '')),
-      E.bind('topology', ({ json }) => planTopology(json.modelTopology, opts.keras3 ?? false)),
-      E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
-      E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
-      E.chainFirst(({ placed }) => {
-        const total = placed.groupBytes.reduce((a, b) => a + b, 0)
-        return total > maxBytes
-          ? E.left(`weightsManifest: ${total} bytes of weights, more than maxBytes (${maxBytes})`)
-          : E.right(undefined)
-      }),
-      E.chainFirst(({ json, placed, inputShape }) => {
-        const unknown = sizesWithoutWeights(
-          json.modelTopology,
-          'modelTopology',
-          inputShape,
-          'input shape',
-          placed.entries.filter((m) => m.model).flatMap((m) => m.shape),
-          'weightsManifest',
-        )
-        return unknown === undefined ? E.right(undefined) : E.left(unknown)
-      }),
-    ),
-  )
+  const planned = inJson(checkPlanned(opts)(plan(parsed.right, opts)))
   if (E.isLeft(planned)) return planned
   const { json, topology, inputShape, placed } = planned.right
   const opened = await openGroups(base, json.weightsManifest, placed.groupBytes)
   if (E.isLeft(opened)) return opened
   try {
-    const checked = inJson(
-      pipe(
-        E.tryCatch(
-          () =>
-            initModel(
-              sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }),
-              { key: key(0) },
-            ),
-          (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
-        ),
-        E.bindTo('fresh'),
-        E.bind('order', ({ fresh }) => matchWeights(fresh, topology, placed.entries)),
-      ),
-    )
+    const checked = inJson(buildFresh(topology, inputShape, placed.entries))
     if (E.isLeft(checked)) return checked
     const { fresh, order } = checked.right
     const groups = await readGroups(opened.right, json.weightsManifest, placed.groupBytes)
@@ -1587,26 +1640,14 @@ const loadEither = async (
         values.push(undefined)
         continue
       }
-      const w =
-        m.quantization === undefined
-          ? tensorAt(groups.right[m.group]!, m.offset, m.shape)
-          : dequantize(groups.right[m.group]!, m.offset, m.shape, m.quantization)
-      if (opts.allowNonFinite !== true) {
-        const bad = w.data.findIndex((v) => !Number.isFinite(v))
-        if (bad !== -1)
-          return E.left(
-            `${json.weightsManifest[m.group]!.paths.join(' + ')}: ${m.where}: value ${bad} is ${w.data[bad]} (non-finite weights are refused; loadTfjsModel(path, { allowNonFinite: true }) accepts them)`,
-          )
-      }
-      values.push(w)
+      const w = finiteWeight(
+        weightAt(groups.right[m.group]!, m),
+        `${json.weightsManifest[m.group]!.paths.join(' + ')}: ${m.where}`,
+        opts,
+      )
+      if (E.isLeft(w)) return w
+      values.push(w.right)
     }
-    let i = 0
-    const { params, state } = mapWeights(
-      fresh.layer,
-      fresh.params,
-      fresh.state,
-      (e) => values[i++] ?? e.tensor,
-    )
     const optimizer = withOptimizer
       ? inJson(
           optimizerOf(
@@ -1619,8 +1660,7 @@ const loadEither = async (
         )
       : E.right(undefined)
     if (E.isLeft(optimizer)) return optimizer
-    const model = { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
-    return E.right({ model, optimizer: optimizer.right })
+    return E.right({ model: withWeights(fresh, topology, inputShape, values), optimizer: optimizer.right })
   } finally {
     await closeAll(opened.right)
   }
@@ -1701,7 +1741,7 @@ const loadEither = async (
  * naming the layer.
  *
  * @param path - a directory holding `model.json` and its shards, or the path of the `.json` file itself
- * @param opts - `{ inputShape? }`
+ * @param opts - `inputShape`, `allowNonFinite`, `maxBytes`, `keras3`: see {@link LoadTfjsModelOptions}
  * @returns the model: a {@link sequential} named as in Keras, its weights, a trainable mask, the input shape
  * @throws Error (a rejected promise) describing the first problem found.
  * @example
@@ -1801,7 +1841,7 @@ export const loadTfjsModelWithOptimizer = async (
  * file system (browsers).
  *
  * @param artifacts - `{ modelTopology, weightSpecs, weightData }`: the Keras topology, the weights in byte order, their little-endian float32 bytes
- * @param opts - `{ inputShape? }`
+ * @param opts - as {@link loadTfjsModel}: `inputShape`, `allowNonFinite`, `maxBytes` (of `weightData`)
  * @returns the model
  * @throws Error describing the first problem found, naming the field
  * @example
@@ -1826,39 +1866,28 @@ export const tfjsModelFromArtifacts = (
     artifacts.weightData instanceof Uint8Array ? artifacts.weightData : new Uint8Array(artifacts.weightData)
   const manifest = [{ paths: [], weights: artifacts.weightSpecs }]
   const checked = pipe(
-    E.Do,
-    E.bind('json', () =>
-      decode(ModelJsonC, { modelTopology: artifacts.modelTopology, weightsManifest: manifest }, ''),
-    ),
-    E.bind('topology', ({ json }) => planTopology(json.modelTopology, opts.keras3 ?? false)),
-    E.bind('inputShape', ({ topology }) => resolveInputShape(topology, opts)),
-    E.bind('placed', ({ json }) => placeWeights(json.weightsManifest)),
+    checkPlanned(opts)(plan({ modelTopology: artifacts.modelTopology, weightsManifest: manifest }, opts)),
     E.chainFirst(({ placed }) =>
       placed.groupBytes[0] === bytes.length
         ? E.right(undefined)
         : E.left(`weightData: expected ${placed.groupBytes[0]} bytes for weightSpecs, found ${bytes.length}`),
     ),
-    E.bind('fresh', ({ topology, inputShape }) =>
-      E.tryCatch(
-        () =>
-          initModel(sequential(topology.chain as readonly AnyLayer[], { name: topology.name, inputShape }), {
-            key: key(0),
-          }),
-        (e) => `modelTopology: cannot be built for input shape ${fmt(inputShape)}: ${(e as Error).message}`,
+    E.chain(({ topology, inputShape, placed }) =>
+      pipe(
+        buildFresh(topology, inputShape, placed.entries),
+        E.chain(({ fresh, order }) =>
+          pipe(
+            order,
+            E.traverseArray((m) =>
+              m === undefined
+                ? E.right(undefined)
+                : finiteWeight(weightAt(bytes, m), `weightData: ${m.where}`, opts),
+            ),
+            E.map((values) => withWeights(fresh, topology, inputShape, values)),
+          ),
+        ),
       ),
     ),
-    E.bind('order', ({ fresh, topology, placed }) => matchWeights(fresh, topology, placed.entries)),
-    E.map(({ topology, inputShape, fresh, order }) => {
-      let i = 0
-      const { params, state } = mapWeights(fresh.layer, fresh.params, fresh.state, (e) => {
-        const m = order[i++]
-        if (m === undefined) return e.tensor
-        return m.quantization === undefined
-          ? tensorAt(bytes, m.offset, m.shape)
-          : dequantize(bytes, m.offset, m.shape, m.quantization)
-      })
-      return { layer: fresh.layer, params, state, trainable: trainableMask(fresh, topology), inputShape }
-    }),
   )
   return orThrow(E.mapLeft((m: string) => `tfjsModelFromArtifacts: ${m}`)(checked))
 }

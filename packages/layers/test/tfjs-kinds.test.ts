@@ -5,6 +5,7 @@
 // whose TF.js name 'gelu_new' TF.js's own loader cannot find) is refused naming the layer and the
 // format.
 import { key, split, type Tensor, type Tree, uniform } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -28,13 +29,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 /** The new kinds in one model, PReLU slopes drawn away from their zero start. */
 const kindsModel = (): Model => {

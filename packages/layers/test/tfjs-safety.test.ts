@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { key } from '@purenn/tensor'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dense, initModel, loadTfjsModel, saveTfjsModel, sequential } from '../src/index.js'
+import {
+  dense,
+  initModel,
+  loadTfjsModel,
+  saveTfjsModel,
+  sequential,
+  tfjsModelFromArtifacts,
+} from '../src/index.js'
 
 // The TF.js loader reads only what the manifest may name: regular files inside the model folder,
 // each once, sizes checked before anything is allocated, and messages that say nothing about
@@ -236,10 +243,44 @@ describe('loadTfjsModel: checks before it allocates or blocks', () => {
   it('NaN or infinite weights are refused unless allowNonFinite', async () => {
     const dir = await write({ shard: new Float32Array([2, Number.NEGATIVE_INFINITY, 0.5]) })
     expect(await message(loadTfjsModel(dir))).toBe(
-      'group1-shard1of1.bin: weightsManifest[0].weights[0] (dense/kernel): value 1 is -Infinity (non-finite weights are refused; loadTfjsModel(path, { allowNonFinite: true }) accepts them)',
+      'group1-shard1of1.bin: weightsManifest[0].weights[0] (dense/kernel): value 1 is -Infinity (non-finite weights are refused; { allowNonFinite: true } accepts them)',
     )
     const m = await loadTfjsModel(dir, { allowNonFinite: true })
     expect([...m.params.dense!.kernel.data]).toEqual([2, Number.NEGATIVE_INFINITY])
+  })
+
+  it('tfjsModelFromArtifacts makes the same checks: non-finite weights, maxBytes, unbacked sizes', () => {
+    const dense1 = {
+      name: 'dense',
+      units: 1,
+      activation: 'linear',
+      use_bias: true,
+      batch_input_shape: [null, 2],
+    }
+    const artifacts = (inputs: number, weightData: Float32Array) => ({
+      modelTopology: {
+        class_name: 'Sequential',
+        config: {
+          layers: [{ class_name: 'Dense', config: { ...dense1, batch_input_shape: [null, inputs] } }],
+        },
+      },
+      weightSpecs: [
+        { name: 'dense/kernel', shape: [2, 1], dtype: 'float32' },
+        { name: 'dense/bias', shape: [1], dtype: 'float32' },
+      ],
+      weightData: new Uint8Array(weightData.buffer),
+    })
+    const nan = artifacts(2, new Float32Array([2, 3, Number.NaN]))
+    expect(() => tfjsModelFromArtifacts(nan)).toThrow(
+      'tfjsModelFromArtifacts: weightData: weightsManifest[0].weights[1] (dense/bias): value 0 is NaN (non-finite weights are refused; { allowNonFinite: true } accepts them)',
+    )
+    expect(tfjsModelFromArtifacts(nan, { allowNonFinite: true }).params.dense!.bias.data[0]).toBeNaN()
+    expect(() => tfjsModelFromArtifacts(artifacts(2, new Float32Array([2, 3, 1])), { maxBytes: 8 })).toThrow(
+      'tfjsModelFromArtifacts: weightsManifest: 12 bytes of weights, more than maxBytes (8)',
+    )
+    expect(() => tfjsModelFromArtifacts(artifacts(1_000_000_000, new Float32Array([2, 3, 1])))).toThrow(
+      'tfjsModelFromArtifacts: input shape[0]: 1000000000 is larger than any weight dimension in weightsManifest (2)',
+    )
   })
 
   it('JSON errors do not quote the file', async () => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
-import { add, key, mul, split, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import { add, key, mul, type Tensor, type Tree, tensor, uniform } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -21,7 +22,6 @@ import {
   conv2d,
   dense,
   dropout,
-  flatten,
   freeze,
   globalAveragePooling2d,
   initModel,
@@ -39,17 +39,11 @@ import {
   tfjsArtifacts,
   tfjsModelFromArtifacts,
 } from '../src/index.js'
+import { jitteredChapterModel } from './helpers/chapter.js'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
 })
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 const argmaxRows = (data: ArrayLike<number>, cols: number): number[] =>
   Array.from({ length: data.length / cols }, (_, r) => {
@@ -75,35 +69,6 @@ const loadInTfjs = async (model: Model): Promise<tf.LayersModel> => {
   )
 }
 
-// the chapter's batch-norm model with γ, β and moving statistics moved away from 1 and 0
-const chapterModel = (): Model => {
-  const arch = sequential(
-    [
-      flatten(),
-      batchNormalization(),
-      dense({ units: 300, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 100, activation: 'relu', kernelInitializer: 'heNormal' }),
-      batchNormalization(),
-      dense({ units: 10, activation: 'softmax' }),
-    ],
-    { inputShape: [28, 28] },
-  )
-  const model = initModel(arch, { key: key(1) })
-  const ks = split(key(2), 12)
-  let k = 0
-  const u = (t: Tensor, minval: number, maxval: number) => uniform(ks[k++]!, t.shape, { minval, maxval })
-  const params: Record<string, Tree> = { ...(model.params as Record<string, Tree>) }
-  const state: Record<string, Tree> = { ...(model.state as Record<string, Tree>) }
-  for (const name of ['batch_normalization', 'batch_normalization_1', 'batch_normalization_2']) {
-    const p = params[name] as { gamma: Tensor; beta: Tensor }
-    const s = state[name] as { movingMean: Tensor; movingVariance: Tensor }
-    params[name] = { gamma: u(p.gamma, 0.5, 1.5), beta: u(p.beta, -0.3, 0.3) }
-    state[name] = { movingMean: u(s.movingMean, 0, 0.6), movingVariance: u(s.movingVariance, 0.05, 2) }
-  }
-  return { ...model, params, state }
-}
-
 const fashionFile = fileURLToPath(
   new URL('../../../../shared/data/fashion-mnist/t10k-images-idx3-ubyte.gz', import.meta.url),
 )
@@ -119,7 +84,7 @@ const images = (n: number): Tensor => {
 
 describe('purenn -> TF.js (tf.loadLayersModel)', () => {
   it('the chapter model: probabilities within 1e-6 and identical argmax on 1,000 test images', async () => {
-    const model = chapterModel()
+    const model = jitteredChapterModel()
     const x = images(1000)
     const expected = applyModel(model, x).y.data
     const got = tfPredict(await loadInTfjs(model), x)
@@ -288,7 +253,7 @@ describe('TF.js -> purenn (files written by TF.js model.save)', () => {
 
 describe('purenn -> TF.js files -> purenn (saveTfjsModel, loadTfjsModel)', () => {
   it('round-trips the chapter model: same weights bit for bit, same predictions', async () => {
-    const model = chapterModel()
+    const model = jitteredChapterModel()
     const dir = join(mkdtempSync(join(tmpdir(), 'tfjs-save-')), 'model')
     await saveTfjsModel(model, dir)
     const back = await loadTfjsModel(dir)
@@ -368,7 +333,7 @@ describe('weight constraints through the TF.js format', () => {
 
 describe('tfjsModelFromArtifacts (in memory, no file system)', () => {
   it('reads tfjsArtifacts back bit for bit', () => {
-    const model = chapterModel()
+    const model = jitteredChapterModel()
     const back = tfjsModelFromArtifacts(tfjsArtifacts(model))
     const x = images(50)
     expect(Array.from(applyModel(back, x).y.data)).toEqual(Array.from(applyModel(model, x).y.data))

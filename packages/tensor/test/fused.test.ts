@@ -4,6 +4,7 @@
  * differences.
  */
 
+import { maxAbsDiff } from '@purenn/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { add, div, mul, sqrt, sub } from '../src/arith.js'
@@ -191,8 +192,7 @@ const EPS = 1e-3
 
 const expectCloseTo = (what: string, got: Tensor, want: Tensor, scale: number): void => {
   expect(got.shape, `${what}: shape`).toEqual(want.shape)
-  let err = 0
-  for (let i = 0; i < want.size; i++) err = Math.max(err, Math.abs(got.data[i]! - want.data[i]!))
+  const err = maxAbsDiff(got, want)
   if (!(err <= TOL * (1 + scale)))
     throw new Error(
       `${what}: max |fused − composed| = ${err} > ${TOL}·(1 + ${scale}) (shape [${want.shape}])`,

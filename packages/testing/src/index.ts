@@ -3,7 +3,7 @@
  * for shapes, float32-exact tensors, keys and parameter trees; `checkGrads` (reverse-mode
  * derivatives of order 1 and 2 against float64 finite differences, kinks detected);
  * `checkLayer` (the contract of an init/apply pair); `checkTransformation` (the laws of an
- * Optax-style optimizer). Plain functions that throw a readable error, so they work in
+ * Optax-style optimizer); `maxAbsDiff` (how far apart two tensors or arrays are). Plain functions that throw a readable error, so they work in
  * vitest, jest and `node:test` alike; fast-check is a peer dependency.
  *
  * @example
@@ -26,3 +26,4 @@ export * from './arbitraries.js'
 export * from './checkGrads.js'
 export * from './checkLayer.js'
 export * from './checkTransformation.js'
+export * from './maxAbsDiff.js'

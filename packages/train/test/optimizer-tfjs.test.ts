@@ -20,6 +20,7 @@ import {
 } from '@purenn/layers'
 import { adam, adamWeights, applyUpdates, restoreAdamState } from '@purenn/optim'
 import { grad, key, mean, square, sub, type Tensor, type Tree, tensor, tree } from '@purenn/tensor'
+import { maxAbsDiff } from '@purenn/testing'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 
@@ -36,13 +37,6 @@ const y = tensor(
   [8, 2],
 )
 const tfOf = (t: Tensor) => tf.tensor(Float32Array.from(t.data), [...t.shape])
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length)
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
-  return m
-}
 
 /** One Adam step of purenn on the mean squared error of (x, y), as TF.js's fit on one batch. */
 const purennStep = (

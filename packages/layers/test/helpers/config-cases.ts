@@ -1,7 +1,7 @@
 // Layers whose saved configs must not change when their factories are rewritten (on
 // defineLayer / defineContainer): scripts/fixtures/layer-configs.ts saved their specs and
 // summaries, made by the factories before the rewrite, in test/fixtures/layer-configs.json.
-import { key, tensor } from '@purenn/tensor'
+
 import {
   type AnyBlock,
   adaptNormalization,
@@ -22,7 +22,8 @@ import {
   residual,
   sequential,
   serial,
-} from '../../src/index.js'
+} from '@purenn/layers'
+import { key, tensor } from '@purenn/tensor'
 
 /** A name and a layer, built the same way before and after the rewrite. */
 export const configCases = (): readonly (readonly [string, AnyBlock])[] => [

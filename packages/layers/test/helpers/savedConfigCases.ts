@@ -2,7 +2,7 @@
 // rewritten (on `defineLayer`, issue 9 item 3): `scripts/fixtures/saved-layer-configs.ts`
 // wrote their specs, and a small saved model, with the factories as they were before;
 // `test/saved-configs.test.ts` checks today's factories give the same bytes.
-import { key } from '@purenn/tensor'
+
 import {
   type AnyLayer,
   alphaDropout,
@@ -24,7 +24,8 @@ import {
   prelu,
   rrelu,
   sequential,
-} from '../../src/index.js'
+} from '@purenn/layers'
+import { key } from '@purenn/tensor'
 
 /** Each case: a label and the layer. */
 export const savedConfigCases = (): ReadonlyArray<readonly [string, AnyLayer]> => [
