@@ -1,7 +1,9 @@
 import { ShapeError } from './errors.js'
+import { kernelSet } from './internal/kernel-set.js'
 import { platform } from './internal/platform.js'
 import { poolThreads } from './internal/pool.js'
 import { checkShape, fmt, type Shape, sizeOf } from './internal/shape.js'
+import { HEAP_MIN, heapFloats, isHeapSlice } from './internal/wasm/heap.js'
 
 /**
  * The read-only view of a tensor's float32 buffer: every reading member of `Float32Array`,
@@ -87,11 +89,17 @@ export type NestedArray = number | readonly NestedArray[]
  */
 const SHARED_MIN = 1 << 14
 
-/** A fresh zeroed float32 buffer of `n` elements (shared memory when large and pooled). @internal */
+/**
+ * A fresh zeroed float32 buffer of `n` elements: a block of the kernels' heap when the wasm
+ * kernels run on a shared memory and `n` is neither small nor huge (see
+ * `internal/wasm/heap.ts`), else shared memory when large and pooled, else a plain buffer.
+ * @internal
+ */
 export const alloc = (n: number): Float32Array =>
-  n >= SHARED_MIN && platform.pooled && poolThreads() > 1
+  (n >= HEAP_MIN && kernelSet() === 'wasm' ? heapFloats(n) : undefined) ??
+  (n >= SHARED_MIN && platform.pooled && poolThreads() > 1
     ? new Float32Array(new SharedArrayBuffer(n * 4))
-    : new Float32Array(n)
+    : new Float32Array(n))
 
 // The reading methods live on one shared, frozen prototype: tensors stay plain data
 // (`shape`, `size`, `data` are their only own enumerable fields), yet `String(t)`,
@@ -111,8 +119,18 @@ const tensorMethods = Object.freeze({
   },
 })
 
-/** Wraps a buffer the caller has just filled and will never write again. @internal */
+/**
+ * Wraps a buffer the caller has just filled and will never write again. A view of the
+ * kernels' heap that is not a whole block handed out by `alloc` (a subarray of another
+ * tensor's data) is copied first: its block is freed when the view that owns it is
+ * collected, which the slice would not prevent. @internal
+ */
 export const fromBuffer = (shape: Shape, data: Float32Array, node?: TapeNode): Tensor => {
+  if (isHeapSlice(data)) {
+    const own = alloc(data.length)
+    own.set(data)
+    data = own
+  }
   const t = Object.create(tensorMethods) as { -readonly [K in keyof Tensor]: Tensor[K] }
   t.shape = Object.freeze(shape.slice())
   t.size = data.length

@@ -1,18 +1,17 @@
 /**
- * Running the batch-norm passes (`batchnorm.ts`): their own module and memory (not shared),
- * compiled and instantiated once, on the calling thread only. A call copies its operands
- * into the memory (float32 arrays as they are, per-channel vectors as float64), runs one
- * pass, and copies the result out. Each function returns false, having written nothing, when
+ * Running the batch-norm passes (`batchnorm.ts`): their own module on the process's kernel
+ * memory (`heap.ts`), compiled and instantiated once, on the calling thread only. Float32
+ * operands on the kernels' heap are read in place and results that are heap tensor buffers
+ * written in place; others are copied through scratch, as are the per-channel vectors
+ * (float64). Each function returns false, having written nothing, when
  * the kernels are missing or the operands do not fit; the caller then runs its js loop.
  *
  * One thread: a pass streams x once or twice (a few µs at batch 32, well under a worker's
  * hand-off), so the pool is not used and the result is trivially the same on any thread count.
  */
 
-import { type WasmMemory, wasmApi } from './api.js'
-import { BN_MAX_PAGES, batchNormModuleBytes } from './batchnorm.js'
-
-const PAGE = 65536
+import { batchNormModuleBytes } from './batchnorm.js'
+import { kernelHeap, type Stage, stage } from './heap.js'
 
 /** Inputs with fewer elements stay with the js loops (copying into the memory would not pay). */
 export const BN_WASM_MIN = 256
@@ -20,7 +19,6 @@ export const BN_WASM_MIN = 256
 type Fn = (...args: number[]) => void
 
 interface Runtime {
-  readonly memory: WasmMemory
   readonly colSum: Fn
   readonly colSqDev: Fn
   readonly gradSums: Fn
@@ -32,15 +30,13 @@ interface Runtime {
 let runtime: Runtime | null | undefined
 
 const load = (): Runtime | null => {
-  const W = wasmApi()
-  if (W === undefined) return null
-  const bytes = batchNormModuleBytes()
-  if (!W.validate(bytes)) return null
+  const h = kernelHeap()
+  if (h === null) return null
+  const bytes = batchNormModuleBytes(h.shared)
+  if (!h.W.validate(bytes)) return null
   try {
-    const memory = new W.Memory({ initial: 1, maximum: BN_MAX_PAGES })
-    const ex = new W.Instance(new W.Module(bytes), { env: { memory } }).exports
+    const ex = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } }).exports
     return {
-      memory,
       colSum: ex.colSum as Fn,
       colSqDev: ex.colSqDev as Fn,
       gradSums: ex.gradSums as Fn,
@@ -60,35 +56,19 @@ const rt = (): Runtime | null => {
 /** True where the batch-norm kernels compile and run. */
 export const batchNormWasmReady = (): boolean => rt() !== null
 
-/**
- * Places in the memory: `vecs` per-channel float64 vectors then `elems` float32 arrays of n
- * elements, each followed by 16 bytes of padding (a partial group reads and writes up to
- * three floats past the end). Returns the byte addresses and float32/float64 views, or
- * undefined when they would not fit.
- */
-const place = (r: Runtime, n: number, k: number, vecs: number, elems: number) => {
-  const vecBytes = 8 * 4 * Math.ceil(k / 4)
-  const elemBytes = (4 * n + 16 + 15) & ~15
-  const end = vecs * vecBytes + elems * elemBytes
-  if (end > BN_MAX_PAGES * PAGE) return undefined
-  const have = r.memory.buffer.byteLength
-  if (have < end) r.memory.grow(Math.ceil((end - have) / PAGE))
-  const buffer = r.memory.buffer
-  const vec = (i: number) => i * vecBytes
-  const elem = (i: number) => vecs * vecBytes + i * elemBytes
-  return {
-    vec,
-    elem,
-    f32: new Float32Array(buffer),
-    f64: new Float64Array(buffer),
-    /** the call's trailing arguments */
-    shape: [4 * k, n / k, Math.ceil(k / 4)] as const,
-  }
+/** Room for a per-channel float64 vector of `k` entries (whole groups of four), set to `v` when given. */
+const vec = (st: Stage, k: number, v?: Float64Array): number => {
+  const at = st.raw(8 * 4 * Math.ceil(k / 4))
+  if (st.ok && v !== undefined) st.f64().set(v, at / 8)
+  return at
 }
 
+/** The call's trailing arguments. */
+const shape = (n: number, k: number) => [4 * k, n / k, Math.ceil(k / 4)] as const
+
 /**
- * The two passes of the batch statistics on one copy of x: `mean[j] = Σᵣ x[r·k + j]`, then
- * `mean[j] /= count` (here, in JavaScript, as the js loop), then
+ * The two passes of the batch statistics on x (in place when on the heap): `mean[j] =
+ * Σᵣ x[r·k + j]`, then `mean[j] /= count` (here, in JavaScript, as the js loop), then
  * `variance[j] = Σᵣ (x[r·k + j] − mean[j])²` (float64, rows ascending; the caller divides it).
  * False, having written nothing, when not run.
  */
@@ -100,16 +80,19 @@ export const wasmColumnMoments = (
   variance: Float64Array,
 ): boolean => {
   const r = rt()
-  const m = r === null ? undefined : place(r, x.length, k, 2, 1)
-  if (r === null || m === undefined) return false
-  m.f32.set(x, m.elem(0) / 4)
-  r.colSum(m.elem(0), m.vec(0), ...m.shape)
-  const mu = m.f64.subarray(0, k)
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
+  const px = st.read(x, x.length)
+  const v0 = vec(st, k)
+  const v1 = vec(st, k)
+  if (!st.ok) return st.finish()
+  r.colSum(px, v0, ...shape(x.length, k))
+  const mu = st.f64().subarray(v0 / 8, v0 / 8 + k)
   for (let j = 0; j < k; j++) mu[j]! /= count
-  r.colSqDev(m.elem(0), m.vec(0), m.vec(1), ...m.shape)
+  r.colSqDev(px, v0, v1, ...shape(x.length, k))
   mean.set(mu)
-  variance.set(m.f64.subarray(m.vec(1) / 8, m.vec(1) / 8 + k))
-  return true
+  variance.set(st.f64().subarray(v1 / 8, v1 / 8 + k))
+  return st.finish()
 }
 
 /** `sg[j] = Σᵣ g`, `sgx[j] = Σᵣ g·(x − shift[j])` (float64, rows ascending); false when not run. */
@@ -122,15 +105,19 @@ export const wasmGradSums = (
   sgx: Float64Array,
 ): boolean => {
   const r = rt()
-  const m = r === null ? undefined : place(r, x.length, k, 3, 2)
-  if (r === null || m === undefined) return false
-  m.f64.set(shift, m.vec(0) / 8)
-  m.f32.set(g, m.elem(0) / 4)
-  m.f32.set(x, m.elem(1) / 4)
-  r.gradSums(m.elem(0), m.elem(1), m.vec(0), m.vec(1), m.vec(2), ...m.shape)
-  sg.set(m.f64.subarray(m.vec(1) / 8, m.vec(1) / 8 + k))
-  sgx.set(m.f64.subarray(m.vec(2) / 8, m.vec(2) / 8 + k))
-  return true
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
+  const v0 = vec(st, k, shift)
+  const v1 = vec(st, k)
+  const v2 = vec(st, k)
+  const pg = st.read(g, x.length)
+  const px = st.read(x, x.length)
+  if (!st.ok) return st.finish()
+  r.gradSums(pg, px, v0, v1, v2, ...shape(x.length, k))
+  const f64 = st.f64()
+  sg.set(f64.subarray(v1 / 8, v1 / 8 + k))
+  sgx.set(f64.subarray(v2 / 8, v2 / 8 + k))
+  return st.finish()
 }
 
 /** `out[r·k + j] = f32((x − shift[j])·a[j] + b[j])`; false when not run. */
@@ -143,13 +130,13 @@ export const wasmAffineInto = (
   out: Float32Array,
 ): boolean => {
   const r = rt()
-  const m = r === null ? undefined : place(r, x.length, k, 3, 2)
-  if (r === null || m === undefined) return false
-  for (const [i, v] of [shift, a, b].entries()) m.f64.set(v, m.vec(i) / 8)
-  m.f32.set(x, m.elem(0) / 4)
-  r.affine(m.elem(0), m.vec(0), m.vec(1), m.vec(2), m.elem(1), ...m.shape)
-  out.set(m.f32.subarray(m.elem(1) / 4, m.elem(1) / 4 + x.length))
-  return true
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
+  const [v0, v1, v2] = [shift, a, b].map((v) => vec(st, k, v)) as [number, number, number]
+  const px = st.read(x, x.length)
+  const po = st.write(out, x.length)
+  if (st.ok) r.affine(px, v0, v1, v2, po, ...shape(x.length, k))
+  return st.finish()
 }
 
 /** `out[r·k + j] = f32(c[j]·((g − m1[j]) − (x − shift[j])·m2[j]))`; false when not run. */
@@ -164,12 +151,12 @@ export const wasmDxInto = (
   out: Float32Array,
 ): boolean => {
   const r = rt()
-  const m = r === null ? undefined : place(r, x.length, k, 4, 3)
-  if (r === null || m === undefined) return false
-  for (const [i, v] of [c, m1, shift, m2].entries()) m.f64.set(v, m.vec(i) / 8)
-  m.f32.set(g, m.elem(0) / 4)
-  m.f32.set(x, m.elem(1) / 4)
-  r.dx(m.elem(0), m.elem(1), m.vec(0), m.vec(1), m.vec(2), m.vec(3), m.elem(2), ...m.shape)
-  out.set(m.f32.subarray(m.elem(2) / 4, m.elem(2) / 4 + x.length))
-  return true
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
+  const [v0, v1, v2, v3] = [c, m1, shift, m2].map((v) => vec(st, k, v)) as [number, number, number, number]
+  const pg = st.read(g, x.length)
+  const px = st.read(x, x.length)
+  const po = st.write(out, x.length)
+  if (st.ok) r.dx(pg, px, v0, v1, v2, v3, po, ...shape(x.length, k))
+  return st.finish()
 }

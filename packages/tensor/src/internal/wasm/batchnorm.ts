@@ -195,6 +195,6 @@ const dx = () =>
       ),
   }))
 
-/** The bytes of the batch-norm module: exports the five passes, imports `env.memory` (not shared). */
-export const batchNormModuleBytes = (): Uint8Array =>
-  module({ min: 1, max: BN_MAX_PAGES, shared: false }, [colSum(), colSqDev(), gradSums(), affine(), dx()])
+/** The bytes of the batch-norm module: exports the five passes, imports `env.memory` (`shared` or not). */
+export const batchNormModuleBytes = (shared = false): Uint8Array =>
+  module({ min: 1, max: BN_MAX_PAGES, shared }, [colSum(), colSqDev(), gradSums(), affine(), dx()])

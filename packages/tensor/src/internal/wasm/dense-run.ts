@@ -1,17 +1,17 @@
 /**
  * Running the fused dense kernels of `dense.ts`: the forward pass as the matmul kernels
- * followed, in the kernels' memory, by the bias and activation (one copy in, one copy out);
- * the backward pass's `g ⊙ act'(z)` and bias gradient on the calling thread. Each returns
- * false (having written nothing) when the kernels are not available; the caller then uses
- * its js loops.
+ * followed, in the kernels' memory, by the bias and activation on C where the product left
+ * it; the backward pass's `g ⊙ act'(z)` and bias gradient on the calling thread. Operands
+ * on the kernels' heap are read in place and results that are heap tensor buffers written
+ * in place (`heap.ts`). Each returns false (having written nothing) when the kernels are
+ * not available; the caller then uses its js loops.
  */
 
 import type { DenseKernelAct } from './dense.js'
-import { wasmInstance, wasmMatmulInto } from './matmul-run.js'
+import { stage } from './heap.js'
+import { wasmExports, wasmMatmulInto } from './matmul-run.js'
 
 type Kernel = (...args: number[]) => void
-
-const align = (n: number): number => (n + 63) & ~63
 
 /** out[M,N] = act(x[M,K]·w[K,N] + bias) with the WebAssembly kernels; K ≥ 1. */
 export const wasmDenseForwardInto = (
@@ -27,11 +27,10 @@ export const wasmDenseForwardInto = (
 ): boolean => {
   if (K === 0) return false
   return wasmMatmulInto(x, 0, w, 0, out, 0, M, K, N, false, false, {
-    bytes: align(4 * N + 16),
-    run: (c, free) => {
-      const inst = wasmInstance(free)!
-      if (bias !== undefined) inst.view.set(bias, free / 4)
-      ;(inst.exports[`dense_${act}`] as Kernel)(c, free, bias === undefined ? 0 : 1, M, N, alpha)
+    run: (c, st, ex) => {
+      const pb = bias === undefined ? 0 : st.read(bias, N)
+      // scratch for a bias always fits once the product did; a failed read leaves pb 0, bias unused
+      ;(ex[`dense_${act}`] as Kernel)(c, pb, bias === undefined || !st.ok ? 0 : 1, M, N, alpha)
     },
   })
 }
@@ -44,25 +43,25 @@ export const wasmDenseGzInto = (
   act: Exclude<DenseKernelAct, 'linear'>,
   alpha: number,
 ): boolean => {
+  const ex = wasmExports()
+  const st = ex === undefined ? undefined : stage()
+  if (ex === undefined || st === undefined) return false
   const n = g.length
-  const bytes = align(4 * n + 16)
-  const inst = wasmInstance(3 * bytes)
-  if (inst === undefined) return false
-  inst.view.set(g, 0)
-  inst.view.set(y, bytes / 4)
-  ;(inst.exports[`denseGz_${act}`] as Kernel)(0, bytes, 2 * bytes, (n + 3) >> 2, alpha, Math.fround(alpha))
-  out.set(inst.view.subarray((2 * bytes) / 4, (2 * bytes) / 4 + n))
-  return true
+  const pg = st.read(g, n)
+  const py = st.read(y, n)
+  const po = st.write(out, n)
+  if (st.ok) (ex[`denseGz_${act}`] as Kernel)(pg, py, po, (n + 3) >> 2, alpha, Math.fround(alpha))
+  return st.finish()
 }
 
 /** out[j] = f32(Σ_r d[r, j]) summed in float64, rows in order. */
 export const wasmColSumsInto = (d: Float32Array, out: Float32Array, rows: number, N: number): boolean => {
-  const dBytes = align(4 * rows * N + 16)
-  const accBytes = align(8 * (N + 3))
-  const inst = wasmInstance(dBytes + accBytes + align(4 * N + 16))
-  if (inst === undefined) return false
-  inst.view.set(d.subarray(0, rows * N), 0)
-  ;(inst.exports.colSums as Kernel)(0, dBytes, dBytes + accBytes, rows, N)
-  out.set(inst.view.subarray((dBytes + accBytes) / 4, (dBytes + accBytes) / 4 + N))
-  return true
+  const ex = wasmExports()
+  const st = ex === undefined ? undefined : stage()
+  if (ex === undefined || st === undefined) return false
+  const pd = st.read(d, rows * N)
+  const acc = st.raw(8 * (N + 3))
+  const po = st.write(out, N)
+  if (st.ok) (ex.colSums as Kernel)(pd, acc, po, rows, N)
+  return st.finish()
 }

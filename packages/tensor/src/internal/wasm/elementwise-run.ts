@@ -1,24 +1,18 @@
 /**
  * Running the generated elementwise and sum kernels (`elementwise.ts`) for the plain
  * kernels of `internal/kernels.ts`, when the kernel set is `'wasm'` and the op has at least
- * {@link ELEMENTWISE_WASM_MIN} elements (the callers check the size). One module and one memory of their own, on the
- * calling thread: an op copies its operands into the memory, runs, and copies the result
- * into the caller's fresh buffer. The copies cost about as much as the arithmetic, so
- * handing the arithmetic to the pool would not pay; and with no split at all, the results
+ * {@link ELEMENTWISE_WASM_MIN} elements (the callers check the size). One module on the
+ * process's kernel memory (`heap.ts`), on the calling thread: operands on the kernels'
+ * heap are read in place and results that are heap tensor buffers written in place, others
+ * copied through scratch. A pass is memory-bound, so handing it to the pool would not pay
+ * for small ops; and with no split at all, the results
  * are the same on any thread count (the sums' partial-sum order depends on the row length
  * only).
  */
 
 import { kernelSet } from '../kernel-set.js'
-import { type WasmMemory, wasmApi } from './api.js'
-import {
-  BINARY_OPS,
-  type BinaryOp,
-  ELEMENTWISE_MAX_PAGES,
-  elementwiseModuleBytes,
-  UNARY_OPS,
-  type UnaryOp,
-} from './elementwise.js'
+import { BINARY_OPS, type BinaryOp, elementwiseModuleBytes, UNARY_OPS, type UnaryOp } from './elementwise.js'
+import { kernelHeap, type Stage, stage } from './heap.js'
 
 /** True for the binary ops with a WebAssembly kernel. */
 export const isWasmBinary = (op: string): op is BinaryOp => (BINARY_OPS as readonly string[]).includes(op)
@@ -35,59 +29,36 @@ export const isWasmUnary = (op: string): op is UnaryOp => (UNARY_OPS as readonly
  */
 export const ELEMENTWISE_WASM_MIN = 256
 
-const PAGE = 65536
-
-interface Runtime {
-  readonly memory: WasmMemory
-  readonly fns: Record<string, (...args: number[]) => void>
-  view: Float32Array
-}
+type Fns = Record<string, (...args: number[]) => void>
 
 /** undefined: not tried yet; null: not available here. */
-let runtime: Runtime | null | undefined
+let runtime: Fns | null | undefined
 
-const load = (): Runtime | null => {
-  const W = wasmApi()
-  if (W === undefined) return null
-  const bytes = elementwiseModuleBytes()
-  if (!W.validate(bytes)) return null
+const load = (): Fns | null => {
+  const h = kernelHeap()
+  if (h === null) return null
+  const bytes = elementwiseModuleBytes(h.shared)
+  if (!h.W.validate(bytes)) return null
   try {
-    const memory = new W.Memory({ initial: 1, maximum: ELEMENTWISE_MAX_PAGES })
-    const fns = new W.Instance(new W.Module(bytes), { env: { memory } }).exports as Runtime['fns']
-    return { memory, fns, view: new Float32Array(memory.buffer) }
+    return new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } }).exports as Fns
   } catch {
     return null
   }
 }
 
 /**
- * The runtime when the kernel set is `'wasm'` and the kernels load. The size threshold is
- * the caller's (`internal/kernels.ts`), so that the bench can time the kernels below it.
+ * The kernels and an op's {@link Stage} when the kernel set is `'wasm'` and the kernels
+ * load. The size threshold is the caller's (`internal/kernels.ts`), so that the bench can
+ * time the kernels below it.
  */
-const use = (_n: number): Runtime | null => {
-  if (kernelSet() !== 'wasm') return null
+const use = (): readonly [Fns, Stage] | undefined => {
+  if (kernelSet() !== 'wasm') return undefined
   if (runtime === undefined) runtime = load()
-  return runtime
+  const st = runtime === null ? undefined : stage()
+  return runtime === null || st === undefined ? undefined : [runtime, st]
 }
-
-/** The memory grown to at least `floats` floats; undefined when it cannot be. */
-const memoryView = (r: Runtime, floats: number): Float32Array | undefined => {
-  const end = 4 * floats
-  if (end > ELEMENTWISE_MAX_PAGES * PAGE) return undefined
-  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
-  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
-  return r.view
-}
-
-/** Float offsets rounded up to 16 bytes. */
-const up4 = (n: number): number => (n + 3) & ~3
 
 type Floats = ArrayLike<number>
-
-const put = (view: Float32Array, x: ArrayLike<number>, at: number): void => {
-  if (x instanceof Float32Array) view.set(x, at)
-  else for (let i = 0; i < x.length; i++) view[at + i] = x[i]!
-}
 
 /**
  * `out[r·m + j] = a[r·m + j] op b[j]` (`a` of `rows·m` elements, `b` of `m`). Returns
@@ -101,17 +72,15 @@ export const wasmBinaryInto = (
   rows: number,
   m: number,
 ): boolean => {
+  const u = use()
+  if (u === undefined) return false
+  const [fns, st] = u
   const n = rows * m
-  const r = use(n)
-  const ob = up4(n)
-  const oo = ob + up4(m)
-  const view = r === null ? undefined : memoryView(r, oo + n)
-  if (r === null || view === undefined) return false
-  put(view, a, 0)
-  put(view, b, ob)
-  r.fns[`bin_${op}`]!(0, 4 * ob, 4 * oo, rows, m)
-  out.set(view.subarray(oo, oo + n))
-  return true
+  const pa = st.read(a, n)
+  const pb = st.read(b, m)
+  const po = st.write(out, n)
+  if (st.ok) fns[`bin_${op}`]!(pa, pb, po, rows, m)
+  return st.finish()
 }
 
 /** `out[i] = a[i] op s`, or `s op a[i]` when `flip`; false as {@link wasmBinaryInto}. */
@@ -122,28 +91,26 @@ export const wasmScalarInto = (
   out: Float32Array,
   flip: boolean,
 ): boolean => {
+  const u = use()
+  if (u === undefined) return false
+  const [fns, st] = u
   const n = a.length
-  const r = use(n)
-  const oo = up4(n)
-  const view = r === null ? undefined : memoryView(r, oo + n)
-  if (r === null || view === undefined) return false
-  put(view, a, 0)
-  r.fns[`sca_${op}`]!(0, s, 4 * oo, n, flip ? 1 : 0)
-  out.set(view.subarray(oo, oo + n))
-  return true
+  const pa = st.read(a, n)
+  const po = st.write(out, n)
+  if (st.ok) fns[`sca_${op}`]!(pa, s, po, n, flip ? 1 : 0)
+  return st.finish()
 }
 
 /** `out[i] = op(x[i])`; false as {@link wasmBinaryInto}. */
 export const wasmUnaryInto = (op: UnaryOp, x: Floats, out: Float32Array): boolean => {
+  const u = use()
+  if (u === undefined) return false
+  const [fns, st] = u
   const n = x.length
-  const r = use(n)
-  const oo = up4(n)
-  const view = r === null ? undefined : memoryView(r, oo + n)
-  if (r === null || view === undefined) return false
-  put(view, x, 0)
-  r.fns[`un_${op}`]!(0, 4 * oo, n)
-  out.set(view.subarray(oo, oo + n))
-  return true
+  const px = st.read(x, n)
+  const po = st.write(out, n)
+  if (st.ok) fns[`un_${op}`]!(px, po, n)
+  return st.finish()
 }
 
 /**
@@ -162,17 +129,16 @@ export const wasmSumInto = (
   red: number,
   inner: number,
 ): boolean => {
-  const n = outer * red * inner
-  const r = use(n)
-  if (r === null) return false
-  const oo = up4(n)
-  const oa = oo + up4(outer * inner)
-  // float64 accumulators: 2 floats each
-  const view = memoryView(r, oa + 2 * inner)
-  if (view === undefined) return false
-  put(view, x, 0)
-  if (inner === 1) r.fns.rowsum!(0, 4 * oo, outer, red)
-  else r.fns.colsum!(0, 4 * oa, 4 * oo, outer, red, inner)
-  out.set(view.subarray(oo, oo + outer * inner))
-  return true
+  const u = use()
+  if (u === undefined) return false
+  const [fns, st] = u
+  const px = st.read(x, outer * red * inner)
+  const po = st.write(out, outer * inner)
+  // float64 accumulators
+  const pacc = inner === 1 ? 0 : st.raw(8 * inner)
+  if (st.ok) {
+    if (inner === 1) fns.rowsum!(px, po, outer, red)
+    else fns.colsum!(px, pacc, po, outer, red, inner)
+  }
+  return st.finish()
 }

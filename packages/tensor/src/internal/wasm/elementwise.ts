@@ -319,9 +319,9 @@ const rowsum = (): Func => {
 /** Pages of 64 KiB the module's memory may grow to (1 GiB: byte offsets stay below 2³¹). */
 export const ELEMENTWISE_MAX_PAGES = 16384
 
-/** The bytes of the module: every kernel above, on an imported (unshared) memory. */
-export const elementwiseModuleBytes = (): Uint8Array =>
-  module({ min: 1, max: ELEMENTWISE_MAX_PAGES, shared: false }, [
+/** The bytes of the module: every kernel above, on an imported memory (`shared` or not). */
+export const elementwiseModuleBytes = (shared = false): Uint8Array =>
+  module({ min: 1, max: ELEMENTWISE_MAX_PAGES, shared }, [
     ...BINARY_OPS.flatMap((op) => [binary(op), scalar(op)]),
     ...UNARY_OPS.map(unary),
     colsum(),

@@ -14,10 +14,9 @@
  */
 
 import { type PoolKernel, poolThreads, runChunks } from '../pool.js'
-import { type WasmMemory, type WasmModule, wasmApi } from './api.js'
-import { kernelModuleBytes, MAX_PAGES } from './matmul.js'
-
-const PAGE = 65536
+import type { WasmMemory, WasmModule } from './api.js'
+import { kernelHeap, type Stage, stage } from './heap.js'
+import { kernelModuleBytes } from './matmul.js'
 
 interface Runtime {
   readonly memory: WasmMemory
@@ -28,7 +27,6 @@ interface Runtime {
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
   readonly packA: (a: number, aK: number, dst: number, M: number, K: number) => void
-  view: Float32Array
   readonly exports: Record<string, unknown>
 }
 
@@ -66,27 +64,23 @@ type OuterFn = (
 let runtime: Runtime | null | undefined
 
 const load = (): Runtime | null => {
-  const W = wasmApi()
-  if (W === undefined) return null
-  const shared = typeof SharedArrayBuffer === 'function'
-  const bytes = kernelModuleBytes(shared)
-  if (!W.validate(bytes)) return null
+  const h = kernelHeap()
+  if (h === null) return null
+  const bytes = kernelModuleBytes(h.shared)
+  if (!h.W.validate(bytes)) return null
   try {
-    const memory = new W.Memory(
-      shared ? { initial: 16, maximum: MAX_PAGES, shared } : { initial: 16, maximum: MAX_PAGES },
-    )
-    const module = new W.Module(bytes)
-    const ex = new W.Instance(module, { env: { memory } }).exports
+    const memory = h.memory
+    const module = new h.W.Module(bytes)
+    const ex = new h.W.Instance(module, { env: { memory } }).exports
     return {
       memory,
       module,
-      shared,
+      shared: h.shared,
       outer: ex.outer as OuterFn,
       outerTiled: ex.outerTiled as OuterFn,
       packA: ex.packA as Runtime['packA'],
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
-      view: new Float32Array(memory.buffer),
       exports: ex,
     }
   } catch {
@@ -233,28 +227,21 @@ export const wasmChunkGrid = (
 
 const align = (n: number): number => (n + 63) & ~63
 
-/** The memory grown to at least `end` bytes, as floats; undefined when it cannot be. */
-const memoryView = (r: Runtime, end: number): Float32Array | undefined => {
-  if (end > MAX_PAGES * PAGE) return undefined
-  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
-  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
-  return r.view
-}
-
 /**
  * A step run on C in the kernels' memory after the product and before C is copied out
- * (the fused dense layer's bias and activation): `run(c, free)` gets C's byte offset and
- * the start of `bytes` free bytes after it, reserved for it; the memory does not grow.
+ * (the fused dense layer's bias and activation): `run(c, st)` gets C's byte offset and the
+ * op's {@link Stage}, for the scratch it needs.
  */
 export interface WasmEpilogue {
-  readonly bytes: number
-  readonly run: (c: number, free: number) => void
+  readonly run: (c: number, st: Stage, exports: Record<string, unknown>) => void
 }
 
 /**
- * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels (then `epilogue`, if given, on C); `aT`: A stored
- * [K,M]; `bT`: B stored [N,K]. Returns false (having done nothing) when the kernels are
- * not available or the operands do not fit the memory; the caller then uses the js kernels.
+ * C[M,N] = op(A)·op(B) into `c` at `cOff` with the WebAssembly kernels (then `epilogue`, if
+ * given, on C); `aT`: A stored [K,M]; `bT`: B stored [N,K]. Operands on the kernels' heap are
+ * read in place and C, when `c` is a heap tensor buffer and `cOff` is 0, is written in place;
+ * others go through scratch. Returns false (having done nothing) when the kernels are not
+ * available or the operands do not fit the memory; the caller then uses the js kernels.
  */
 export const wasmMatmulInto = (
   a: Float32Array,
@@ -278,18 +265,15 @@ export const wasmMatmulInto = (
     return true
   }
   if (aT && bT) return false
+  const st = stage()!
   const grid = wasmChunkGrid(M, N, bT)
   const packStride = bT ? 0 : align(4 * K * grid.cols)
-  const offA = 0
-  const offB = align(offA + 4 * M * K + 32)
-  const offP = align(offB + 4 * K * N + 32)
-  const offPA = offP + grid.chunks * packStride // Aᵀ·B: A in tiles of 4 rows (packA)
-  const offC = aT ? align(offPA + 16 * Math.ceil(M / 4) * K) : offPA
-  const free = align(offC + 4 * M * N + 32)
-  const view = memoryView(r, epilogue === undefined ? free : free + epilogue.bytes)
-  if (view === undefined) return false
-  view.set(a.subarray(aOff, aOff + M * K), offA / 4)
-  view.set(b.subarray(bOff, bOff + K * N), offB / 4)
+  const offA = st.read(a, M * K, aOff)
+  const offB = st.read(b, K * N, bOff)
+  const offP = grid.chunks * packStride === 0 ? 0 : st.raw(grid.chunks * packStride)
+  const offPA = aT ? st.raw(16 * Math.ceil(M / 4) * K) : 0 // Aᵀ·B: A in tiles of 4 rows (packA)
+  const offC = cOff === 0 ? st.write(c, M * N) : st.raw(4 * M * N)
+  if (!st.ok) return st.finish()
   const args: WasmMatmulArgs = [
     bT ? 1 : aT ? 2 : 0,
     aT ? offPA : offA,
@@ -311,21 +295,14 @@ export const wasmMatmulInto = (
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)
-  epilogue?.run(offC, free)
-  c.set(view.subarray(offC / 4, offC / 4 + M * N), cOff)
-  return true
+  epilogue?.run(offC, st, r.exports)
+  if (cOff !== 0) c.set(st.f32().subarray(offC / 4, offC / 4 + M * N), cOff)
+  return st.finish()
 }
 
 /**
- * The exports of the kernels' instance on the calling thread and a view of its memory
- * grown to at least `end` bytes, for the kernels of other files (`softmax-run.ts`,
- * `dense-run.ts`); undefined when the kernels are not available or `end` does not fit.
- * The view is valid until the memory grows again.
+ * The exports of the kernels' instance on the calling thread (the softmax and dense
+ * kernels of `softmax-run.ts` and `dense-run.ts` live in the same module); undefined when
+ * the kernels are not available.
  */
-export const wasmInstance = (
-  end: number,
-): { readonly exports: Record<string, unknown>; readonly view: Float32Array } | undefined => {
-  const r = rt()
-  const view = r === null ? undefined : memoryView(r, end)
-  return r === null || view === undefined ? undefined : { exports: r.exports, view }
-}
+export const wasmExports = (): Record<string, unknown> | undefined => rt()?.exports

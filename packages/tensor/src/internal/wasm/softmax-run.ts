@@ -1,58 +1,52 @@
 /**
- * Running the softmax kernels of `softmax.ts` on the calling thread: rows are copied into
- * the kernels' memory padded to a multiple of four floats (−∞ in logits, 0 in cotangents),
- * computed, and copied back without the padding. Each returns false (having written
- * nothing) when the kernels are not available; the caller then uses its js loop.
+ * Running the softmax kernels of `softmax.ts` on the calling thread. Rows whose length is
+ * a multiple of four are read and written where they are when on the kernels' heap
+ * (`heap.ts`); others are copied into scratch padded to a multiple of four floats (−∞ in
+ * logits, 0 in cotangents), computed, and copied back without the padding. Each returns
+ * false (having written nothing) when the kernels are not available; the caller then uses
+ * its js loop.
  */
 
-import { wasmInstance } from './matmul-run.js'
+import { type Stage, stage } from './heap.js'
+import { wasmExports } from './matmul-run.js'
 
-const align = (n: number): number => (n + 63) & ~63
-
-/** Copies `rows` rows of `C` floats into `view` at float `at`, rows `C4` apart, padded with `pad`. */
-const padIn = (
-  src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  view: Float32Array,
-  at: number,
-  rows: number,
-  C: number,
-  C4: number,
-  pad: number,
-): void => {
-  if (C === C4) {
-    view.set(src.subarray(0, rows * C), at)
-    return
-  }
+/** The byte offset of `rows` rows of `C` floats of src, rows `C4` apart, padded with `pad`. */
+const padIn = (st: Stage, src: Float32Array, rows: number, C: number, C4: number, pad: number): number => {
+  if (C === C4) return st.read(src, rows * C)
+  const at = st.raw(4 * rows * C4)
+  if (!st.ok) return 0
+  const view = st.f32()
+  const a = at / 4
   for (let r = 0; r < rows; r++) {
-    view.set(src.subarray(r * C, r * C + C), at + r * C4)
-    view.fill(pad, at + r * C4 + C, at + (r + 1) * C4)
+    view.set(src.subarray(r * C, r * C + C), a + r * C4)
+    view.fill(pad, a + r * C4 + C, a + (r + 1) * C4)
   }
+  return at
 }
 
-const padOut = (
-  view: Float32Array,
-  at: number,
-  dst: Float32Array,
-  rows: number,
-  C: number,
-  C4: number,
-): void => {
-  if (C === C4) dst.set(view.subarray(at, at + rows * C))
-  else for (let r = 0; r < rows; r++) dst.set(view.subarray(at + r * C4, at + r * C4 + C), r * C)
+/** Where the kernel writes `rows` rows (`C4` apart) of dst; `padOut` copies them when not in place. */
+const padAt = (st: Stage, dst: Float32Array, rows: number, C: number, C4: number): number =>
+  C === C4 ? st.write(dst, rows * C) : st.raw(4 * rows * C4)
+
+const padOut = (st: Stage, at: number, dst: Float32Array, rows: number, C: number, C4: number): void => {
+  if (C === C4 || !st.ok) return
+  const view = st.f32()
+  for (let r = 0; r < rows; r++) dst.set(view.subarray(at / 4 + r * C4, at / 4 + r * C4 + C), r * C)
 }
 
 type Kernel = (...args: number[]) => void
 
 /** y = softmax of each of the `rows` rows of `C` floats of x, into `out`. */
 export const wasmSoftmaxInto = (x: Float32Array, out: Float32Array, rows: number, C: number): boolean => {
+  const ex = wasmExports()
+  const st = ex === undefined ? undefined : stage()
+  if (ex === undefined || st === undefined) return false
   const C4 = (C + 3) & ~3
-  const bytes = align(4 * rows * C4)
-  const w = wasmInstance(2 * bytes)
-  if (w === undefined) return false
-  padIn(x, w.view, 0, rows, C, C4, -Infinity)
-  ;(w.exports.softmax as Kernel)(0, 0, bytes, 0, rows, C4 / 4)
-  padOut(w.view, bytes / 4, out, rows, C, C4)
-  return true
+  const px = padIn(st, x, rows, C, C4, -Infinity)
+  const po = padAt(st, out, rows, C, C4)
+  if (st.ok) (ex.softmax as Kernel)(px, 0, po, 0, rows, C4 / 4)
+  padOut(st, po, out, rows, C, C4)
+  return st.finish()
 }
 
 /** out = y·(g − Σ g·y) per row of `C` floats. */
@@ -63,15 +57,16 @@ export const wasmSoftmaxVjpInto = (
   rows: number,
   C: number,
 ): boolean => {
+  const ex = wasmExports()
+  const st = ex === undefined ? undefined : stage()
+  if (ex === undefined || st === undefined) return false
   const C4 = (C + 3) & ~3
-  const bytes = align(4 * rows * C4)
-  const w = wasmInstance(3 * bytes)
-  if (w === undefined) return false
-  padIn(y, w.view, 0, rows, C, C4, 0)
-  padIn(g, w.view, bytes / 4, rows, C, C4, 0)
-  ;(w.exports.softmaxVjp as Kernel)(0, bytes, 2 * bytes, rows, C4 / 4)
-  padOut(w.view, (2 * bytes) / 4, out, rows, C, C4)
-  return true
+  const py = padIn(st, y, rows, C, C4, 0)
+  const pg = padIn(st, g, rows, C, C4, 0)
+  const po = padAt(st, out, rows, C, C4)
+  if (st.ok) (ex.softmaxVjp as Kernel)(py, pg, po, rows, C4 / 4)
+  padOut(st, po, out, rows, C, C4)
+  return st.finish()
 }
 
 /**
@@ -86,15 +81,18 @@ export const wasmSoftmaxXentInto = (
   rows: number,
   C: number,
 ): boolean => {
+  const ex = wasmExports()
+  const st = ex === undefined ? undefined : stage()
+  if (ex === undefined || st === undefined) return false
   const C4 = (C + 3) & ~3
-  const bytes = align(4 * rows * C4)
-  const lab = align(4 * rows)
-  const w = wasmInstance(2 * bytes + 2 * lab)
-  if (w === undefined) return false
-  padIn(z, w.view, 0, rows, C, C4, -Infinity)
-  new Int32Array(w.view.buffer, 2 * bytes, rows).set(labels)
-  ;(w.exports.softmaxXent as Kernel)(0, 2 * bytes, bytes, 2 * bytes + lab, rows, C4 / 4)
-  padOut(w.view, bytes / 4, dz, rows, C, C4)
-  loss.set(w.view.subarray((2 * bytes + lab) / 4, (2 * bytes + lab) / 4 + rows))
-  return true
+  const pz = padIn(st, z, rows, C, C4, -Infinity)
+  const pl = st.raw(4 * rows)
+  const pd = padAt(st, dz, rows, C, C4)
+  const ploss = st.write(loss, rows)
+  if (st.ok) {
+    new Int32Array(st.f32().buffer, pl, rows).set(labels)
+    ;(ex.softmaxXent as Kernel)(pz, pl, pd, ploss, rows, C4 / 4)
+  }
+  padOut(st, pd, dz, rows, C, C4)
+  return st.finish()
 }

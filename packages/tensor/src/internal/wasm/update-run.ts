@@ -1,43 +1,43 @@
 /**
- * Running the optimizer passes of `update.ts` without copying what their memory already
- * holds. The passes of one training step feed each other: Adam reads the moments the last
- * step wrote, the learning-rate scaling reads Adam's output, `applyUpdates` reads the
- * scaled update and the weights the last step wrote. Each pass writes its results in the
- * module's memory and copies them out into the fresh buffers of the tensors it returns; here
- * the memory keeps them too, remembered by the identity of those buffers, so that a later
- * pass given one of those buffers reads it in place instead of copying it in again. Only
- * the gradients (new each step) are copied in.
+ * Running the optimizer passes of `update.ts` on the process's kernel memory (`heap.ts`)
+ * without copying what the memory already holds. The passes of one training step feed each
+ * other: Adam reads the moments the last step wrote, the learning-rate scaling reads Adam's
+ * output, `applyUpdates` reads the scaled update and the weights the last step wrote.
+ *
+ * An operand that is a view of the kernels' heap (a tensor buffer there, when the heap has a
+ * budget) is read in place, and a result that is a heap tensor buffer written in place.
+ * Other results are written in a ring in the memory, copied out into the fresh buffers of
+ * the tensors the pass returns, and remembered by the identity of those buffers, so that a
+ * later pass given one of them reads it in place instead of copying it in again. Only the
+ * gradients (new each step) are copied in.
  *
  * This is sound because tensors are immutable (DESIGN.md): a buffer that became a tensor's
  * data is never written again, so its first elements still equal the memory's copy. A
  * buffer is remembered only after it has been filled; nothing that recycles buffers may
  * hand out one that is remembered here without calling {@link forgetResident} first.
  *
- * The memory is a ring of at most {@link RESIDENT_BYTES} (more when one pass needs more):
- * allocation moves forward; when a pass does not fit in what is left, everything is
- * forgotten and allocation starts again at 0 (one step of full copies, then steady again).
- * One module and one (unshared) memory of their own, on the calling thread, as the copies
- * were.
+ * The ring is one block of the heap of at most {@link RESIDENT_BYTES} (more when one pass
+ * needs more): allocation moves forward; when a pass does not fit in what is left,
+ * everything is forgotten and allocation starts again at its start (one step of full copies,
+ * then steady again). One module, on the calling thread, as the copies were.
  */
 
 import { kernelSet } from '../kernel-set.js'
-import { type WasmMemory, wasmApi } from './api.js'
 import { module } from './asm.js'
+import { HEAP_MAX_PAGES, kernelHeap, type Stage, stage } from './heap.js'
 import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
 
 /** Bytes the ring uses before it starts again (64 MiB: the moments, updates and weights of a few million parameters). */
 export const RESIDENT_BYTES = 64 << 20
 
-const PAGE = 65536
-const MAX_PAGES = 16384
-
 interface Runtime {
-  readonly memory: WasmMemory
   readonly fns: Record<string, (...args: number[]) => void>
-  view: Float32Array
   /** Laps of the ring so far: a remembered copy is valid in its own lap only. */
   lap: number
-  /** The next free byte. */
+  /** The ring's block (byte offset; -1: none yet) and size. */
+  base: number
+  size: number
+  /** The next free byte of the ring, from `base`. */
   head: number
   capacity: number
 }
@@ -56,9 +56,9 @@ const copies = new WeakMap<object, Copy>()
 let runtime: Runtime | null | undefined
 
 const load = (): Runtime | null => {
-  const W = wasmApi()
-  if (W === undefined) return null
-  const bytes = module({ min: 1, max: MAX_PAGES, shared: false }, [
+  const h = kernelHeap()
+  if (h === null) return null
+  const bytes = module({ min: 1, max: HEAP_MAX_PAGES, shared: h.shared }, [
     adam(),
     scale(),
     addUpdate(),
@@ -66,14 +66,32 @@ const load = (): Runtime | null => {
     rms(),
     nadam(),
   ])
-  if (!W.validate(bytes)) return null
+  if (!h.W.validate(bytes)) return null
   try {
-    const memory = new W.Memory({ initial: 1, maximum: MAX_PAGES })
-    const fns = new W.Instance(new W.Module(bytes), { env: { memory } }).exports as Runtime['fns']
-    return { memory, fns, view: new Float32Array(memory.buffer), lap: 0, head: 0, capacity: RESIDENT_BYTES }
+    const fns = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } })
+      .exports as Runtime['fns']
+    return { fns, lap: 0, base: -1, size: 0, head: 0, capacity: RESIDENT_BYTES }
   } catch {
     return null
   }
+}
+
+/**
+ * The ring's block holding at least `need` bytes from its start, taken from the heap (once,
+ * or again larger) and never freed; false when the memory cannot hold it.
+ */
+const ringBlock = (r: Runtime, st: Stage, need: number): boolean => {
+  if (r.base >= 0 && r.size >= need) return true
+  const size = Math.max(need, Math.min(r.capacity, RESIDENT_BYTES))
+  const at = st.keep(size)
+  if (at < 0) return false
+  // the old block (if any) is not given back: a heap block is never freed twice, and a
+  // larger pass is rare (the ring grows once per model)
+  r.base = at
+  r.size = size
+  r.lap++
+  r.head = 0
+  return true
 }
 
 /**
@@ -114,47 +132,55 @@ const pass = (
   if (n4 === 0 || kernelSet() !== 'wasm') return false
   if (runtime === undefined) runtime = load()
   const r = runtime
-  if (r === null) return false
+  const st = r === null ? undefined : stage()
+  if (r === null || st === undefined) return false
   const bytes = 4 * n4
   const held = (x: ArrayLike<number>): number | undefined => {
+    if (st.inPlace(x)) return (x as Float32Array).byteOffset
     const c = copies.get(x)
-    return c !== undefined && c.lap === r.lap && c.n >= n4 ? c.at : undefined
+    return c !== undefined && c.lap === r.lap && c.n >= n4 ? r.base + c.at : undefined
   }
-  let need = bytes * (ins.filter((x) => held(x) === undefined).length + outs.length)
-  if (r.head + need > r.capacity) {
-    // start the ring again: every copy is forgotten, so every input is copied in
+  const placed = (o: Float32Array | undefined) => o !== undefined && st.writesInPlace(o, n4)
+  const outsInRing = outs.filter((o) => !placed(o)).length
+  let need = bytes * (ins.filter((x) => held(x) === undefined).length + outsInRing)
+  if (r.base < 0 || r.head + need > Math.min(r.capacity, r.size)) {
+    // start the ring again: every copy is forgotten, so every input not on the heap is copied in
     r.lap++
     r.head = 0
-    need = bytes * (ins.length + outs.length)
+    need = bytes * (ins.filter((x) => !st.inPlace(x)).length + outsInRing)
     r.capacity = Math.max(r.capacity, need)
+    if (!ringBlock(r, st, need)) {
+      st.finish()
+      return false
+    }
   }
-  const end = r.head + need
-  if (end > MAX_PAGES * PAGE) return false
-  if (r.memory.buffer.byteLength < end) r.memory.grow(Math.ceil((end - r.memory.buffer.byteLength) / PAGE))
-  if (r.view.buffer !== r.memory.buffer) r.view = new Float32Array(r.memory.buffer)
   const at: number[] = []
   for (const x of ins) {
     let a = held(x)
     if (a === undefined) {
-      a = r.head
+      a = r.base + r.head
       r.head += bytes
-      const src = x as Float32Array
-      r.view.set(src.length === n4 ? src : src.subarray(0, n4), a / 4)
+      st.copyIn(x, n4, a)
     }
     at.push(a)
   }
-  for (let k = 0; k < outs.length; k++) {
-    at.push(r.head)
-    r.head += bytes
+  const ringOuts: [Float32Array, number][] = []
+  for (const o of outs) {
+    if (o !== undefined && placed(o)) at.push(o.byteOffset)
+    else {
+      const a = r.base + r.head
+      r.head += bytes
+      at.push(a)
+      if (o !== undefined) ringOuts.push([o, a])
+    }
   }
   run(r, at)
-  outs.forEach((o, k) => {
-    if (o === undefined) return
-    const a = at[ins.length + k]!
-    o.set(r.view.subarray(a / 4, a / 4 + n4))
-    copies.set(o, { lap: r.lap, at: a, n: n4 })
-  })
-  return true
+  const f32 = st.f32()
+  for (const [o, a] of ringOuts) {
+    o.set(f32.subarray(a / 4, a / 4 + n4))
+    copies.set(o, { lap: r.lap, at: a - r.base, n: n4 })
+  }
+  return st.finish()
 }
 
 type Floats = ArrayLike<number>

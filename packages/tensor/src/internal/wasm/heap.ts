@@ -1,0 +1,360 @@
+/**
+ * The kernels' memory and the heap in it: one WebAssembly memory per process (shared where
+ * `SharedArrayBuffer` exists, so the pool's workers run the matmul kernels on it), which
+ * every generated module imports as `env.memory`, and a small allocator of its bytes
+ * written here, bookkeeping in JavaScript only.
+ *
+ * Blocks are 64-byte aligned and come in size classes: multiples of 64 bytes up to 64 KiB,
+ * then eight classes per doubling (at most 12.5% slack). A freed block goes on its class's
+ * free list and is handed out again before the heap grows; the memory never shrinks. Each
+ * block has at least {@link SLACK} bytes past what was asked, so a kernel that reads or
+ * writes a partial group of four floats past the end stays in its own block.
+ *
+ * Two kinds of blocks:
+ * - scratch, for one op (operands that are not on the heap, partial sums): taken and freed
+ *   by the op ({@link stage}), on the calling thread, before it returns;
+ * - tensor buffers ({@link heapFloats}, used by `alloc` in `tensor.ts`): a Float32Array view
+ *   of a zeroed block, freed when the view is garbage collected (a FinalizationRegistry on
+ *   the view). Only with a shared memory: growing a non-shared memory detaches every view of
+ *   it, while views of a shared one stay valid. The views handed out are remembered (a
+ *   WeakSet), so that `fromBuffer` can copy any other view of the heap (a subarray of a
+ *   tensor's data would not keep its block alive).
+ *
+ * Collection runs when the event loop turns (a FinalizationRegistry's callbacks are tasks):
+ * a synchronous loop that never yields frees nothing until it does, and the heap then fills
+ * up to its budget ({@link setHeapBudget}), past which `alloc` hands out plain buffers again.
+ * Results never depend on where a buffer is.
+ */
+
+import { type WasmApi, type WasmMemory, wasmApi } from './api.js'
+
+const PAGE = 65536
+
+/**
+ * Pages of 64 KiB the memory may grow to: 1 GiB, so that every byte offset stays a positive
+ * i32 (the batch-norm and elementwise kernels compare addresses as signed).
+ */
+export const HEAP_MAX_PAGES = 16384
+
+/** Bytes past the end of every block, for kernels that touch a partial group past it. */
+export const SLACK = 64
+
+/** Bytes at the end of the memory nobody uses (a read past the last block stays in bounds). */
+const TAIL = 256
+
+/**
+ * Default budget: 0, tensors stay on plain buffers unless `PURENN_HEAP_MIB` (or
+ * {@link setHeapBudget}) asks for more. With a budget, `alloc` hands out heap blocks while
+ * the heap is below it (a tensor that finds no freed block of its class and would need the
+ * heap to grow past it, or that is larger than {@link HEAP_HUGE_BYTES}, gets a plain buffer).
+ *
+ * Why 0: V8 clears the targets of a FinalizationRegistry (and of WeakRefs) only in full
+ * mark-compact collections, not in the young-generation scavenges that collect a step's
+ * garbage, and runs the callbacks only when the event loop turns. A training step at batch
+ * 32 leaves ~3.6 MB of tensor buffers behind, a full collection comes every second or so
+ * (more rarely in a synchronous loop, which `fit`'s epoch is), so the heap fills up to its
+ * budget within tens of steps and stays full: measured, 6-12% of buffers came from the heap
+ * over 300 steps with a 128 MiB budget, and the peak RSS of an epoch grew by the budget
+ * (739 MiB with 512 MiB, 308 MiB without). Reusing a step's buffers needs to know when they
+ * die (the tape releasing intermediates), not the collector.
+ */
+export const HEAP_BUDGET = 0
+
+/** Tensors larger than this (64 MiB) stay on plain buffers. */
+export const HEAP_HUGE_BYTES = 64 << 20
+
+/**
+ * Tensors of fewer elements stay on plain buffers: a heap view costs a registration with
+ * the FinalizationRegistry and a WeakSet entry (~0.3 µs), against ~0.1 µs for a small plain
+ * buffer, and a small operand is cheap to copy.
+ */
+export const HEAP_MIN = 256
+
+interface Heap {
+  readonly W: WasmApi
+  readonly memory: WasmMemory
+  readonly shared: boolean
+  /** The memory's buffer the views below were made on. */
+  buffer: ArrayBuffer | SharedArrayBuffer
+  f32: Float32Array
+  f64: Float64Array
+  /** Every buffer object of the memory seen so far (one per size after growing). */
+  readonly buffers: WeakSet<object>
+  /** The views handed out as tensor buffers, each the whole of its block. */
+  readonly issued: WeakSet<object>
+  /** Free blocks by class (bytes). */
+  readonly free: Map<number, number[]>
+  /** First byte never handed out. */
+  top: number
+  /** Bytes of tensor blocks currently handed out. */
+  tensorBytes: number
+  budget: number
+  /** Tensor buffers handed out, and refused for the budget, so far. */
+  served: number
+  refused: number
+  readonly registry: FinalizationRegistry<readonly [number, number]>
+}
+
+/** `PURENN_HEAP_MIB`, the budget in MiB (0: tensors never on the heap), when set. */
+const envBudget = (): number | undefined => {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.PURENN_HEAP_MIB
+  if (raw === undefined || raw.trim() === '') return undefined
+  const mib = Number(raw)
+  if (!Number.isFinite(mib) || mib < 0)
+    throw new Error(`PURENN_HEAP_MIB must be a number of MiB >= 0, got '${raw}'`)
+  return mib * 2 ** 20
+}
+
+/** undefined: not tried yet; null: no WebAssembly here. */
+let heap: Heap | null | undefined
+
+const load = (): Heap | null => {
+  const W = wasmApi()
+  if (W === undefined) return null
+  const shared = typeof SharedArrayBuffer === 'function'
+  const budget = envBudget() ?? HEAP_BUDGET
+  try {
+    const memory = new W.Memory(
+      shared ? { initial: 16, maximum: HEAP_MAX_PAGES, shared } : { initial: 16, maximum: HEAP_MAX_PAGES },
+    )
+    const h: Heap = {
+      W,
+      memory,
+      shared,
+      buffer: memory.buffer,
+      f32: new Float32Array(memory.buffer),
+      f64: new Float64Array(memory.buffer),
+      buffers: new WeakSet([memory.buffer]),
+      issued: new WeakSet(),
+      free: new Map(),
+      top: 64,
+      tensorBytes: 0,
+      budget,
+      served: 0,
+      refused: 0,
+      registry: new FinalizationRegistry(([at, size]) => {
+        h.tensorBytes -= size
+        release(h, at, size)
+      }),
+    }
+    return h
+  } catch {
+    return null
+  }
+}
+
+/** The process's kernel memory and heap; null where WebAssembly is missing. @internal */
+export const kernelHeap = (): Heap | null => {
+  if (heap === undefined) heap = load()
+  return heap
+}
+
+/** The views of the memory, made again when it has grown (or, not shared, been detached). */
+const refresh = (h: Heap): void => {
+  const b = h.memory.buffer
+  if (b === h.buffer) return
+  h.buffer = b
+  h.f32 = new Float32Array(b)
+  h.f64 = new Float64Array(b)
+  if (h.shared) h.buffers.add(b)
+}
+
+/** The class of a block of at least `bytes` bytes (its size). */
+const sizeClass = (bytes: number): number => {
+  if (bytes <= 65536) return (bytes + 63) & ~63
+  const step = 2 ** (Math.floor(Math.log2(bytes)) - 3)
+  return Math.ceil(bytes / step) * step
+}
+
+const release = (h: Heap, at: number, size: number): void => {
+  const list = h.free.get(size)
+  if (list === undefined) h.free.set(size, [at])
+  else list.push(at)
+}
+
+/**
+ * The offset of a block of `size` bytes (a class): a freed one (not zero) if there is one,
+ * else a fresh one (zero) at the top; -1 when the memory cannot hold it.
+ */
+const take = (h: Heap, size: number): number => {
+  const list = h.free.get(size)
+  if (list !== undefined && list.length > 0) return list.pop()!
+  const at = h.top
+  const end = at + size + TAIL
+  if (end > HEAP_MAX_PAGES * PAGE) return -1
+  const have = h.memory.buffer.byteLength
+  if (have < end) {
+    // grow by a quarter at least: fewer grows (each makes new views), pages are committed when touched
+    const want = Math.max(end - have, have >> 2)
+    const pages = Math.min(HEAP_MAX_PAGES - have / PAGE, Math.ceil(want / PAGE))
+    try {
+      h.memory.grow(Math.max(pages, Math.ceil((end - have) / PAGE)))
+    } catch {
+      return -1
+    }
+  }
+  h.top = at + size
+  // a fresh block is zero: nothing is ever written past `top`
+  return at
+}
+
+/**
+ * A zeroed float32 buffer of `n` elements on the heap, freed when the returned view is
+ * collected (for the wasm kernels: the caller checks the kernel set); undefined (use a plain
+ * buffer) when the memory is not shared, `n` is below {@link HEAP_MIN} or the bytes above {@link HEAP_HUGE_BYTES},
+ * or the budget is spent. @internal
+ */
+export const heapFloats = (n: number): Float32Array | undefined => {
+  if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
+  const h = heap === undefined ? kernelHeap() : heap
+  if (h === null || !h.shared) return undefined
+  const size = sizeClass(4 * n + SLACK)
+  const list = h.free.get(size)
+  const reused = list !== undefined && list.length > 0
+  if (h.tensorBytes + size > h.budget || (!reused && h.top + size > h.budget)) {
+    h.refused++
+    return undefined
+  }
+  const at = take(h, size)
+  if (at < 0) return undefined
+  refresh(h)
+  const v = new Float32Array(h.buffer, at, n)
+  if (reused) v.fill(0)
+  h.tensorBytes += size
+  h.served++
+  h.issued.add(v)
+  h.registry.register(v, [at, size])
+  return v
+}
+
+/**
+ * True when `x` views the heap's memory but is not a whole buffer handed out by
+ * {@link heapFloats}: a tensor must not keep it (its block may be freed while it lives). @internal
+ */
+export const isHeapSlice = (x: Float32Array): boolean => {
+  const h = heap
+  return h?.shared === true && h.buffers.has(x.buffer) && !h.issued.has(x)
+}
+
+/**
+ * Sets the bytes of tensor buffers the heap may hold (default {@link HEAP_BUDGET}); returns
+ * the previous budget. For tests and for processes that want a smaller cap. @internal
+ */
+export const setHeapBudget = (bytes: number): number => {
+  const h = kernelHeap()
+  if (h === null) return 0
+  const prev = h.budget
+  h.budget = bytes
+  return prev
+}
+
+/**
+ * Bytes of tensor buffers not yet collected, the heap's top, the memory's size, and how many
+ * tensor buffers the heap has handed out and refused (budget spent) so far. @internal
+ */
+export const heapStats = (): {
+  tensorBytes: number
+  top: number
+  memoryBytes: number
+  served: number
+  refused: number
+} => {
+  const h = kernelHeap()
+  return h === null
+    ? { tensorBytes: 0, top: 0, memoryBytes: 0, served: 0, refused: 0 }
+    : {
+        tensorBytes: h.tensorBytes,
+        top: h.top,
+        memoryBytes: h.memory.buffer.byteLength,
+        served: h.served,
+        refused: h.refused,
+      }
+}
+
+/**
+ * One op's places in the memory. `read(x, n)`: the byte offset of x's first `n` floats,
+ * x's own place when it is on the heap, else a scratch copy. `write(o, n)`: where the kernel
+ * writes `o`'s first `n` floats, o's own block when it is a tensor buffer of the heap (at
+ * least `n` floats), else scratch copied into `o` by `finish`. `raw(bytes)`: scratch.
+ * `finish()` copies the results out and frees the scratch; `ok` is false when something
+ * did not fit (then `finish` writes nothing and the caller runs its js loop).
+ */
+export interface Stage {
+  readonly heap: Heap
+  ok: boolean
+  read(x: ArrayLike<number>, n: number, at?: number): number
+  write(o: Float32Array, n: number): number
+  raw(bytes: number): number
+  /** True when `x` is read in place by {@link Stage.read}. */
+  inPlace(x: ArrayLike<number>): boolean
+  /** True when {@link Stage.write} writes `o`'s first `n` floats in place. */
+  writesInPlace(o: Float32Array, n: number): boolean
+  /** Copies `n` floats of x from `start` (default 0) to byte `at` (a place the caller holds). */
+  copyIn(x: ArrayLike<number>, n: number, at: number, start?: number): void
+  /** A block of `bytes` that is never freed (the caller keeps it for the process); -1 when it does not fit. */
+  keep(bytes: number): number
+  f32(): Float32Array
+  f64(): Float64Array
+  finish(): boolean
+}
+
+/** A {@link Stage} on the process's memory; undefined where WebAssembly is missing. @internal */
+export const stage = (): Stage | undefined => {
+  const h = heap === undefined ? kernelHeap() : heap
+  if (h === null) return undefined
+  const scratch: number[] = []
+  const outs: [Float32Array, number, number][] = []
+  const s: Stage = {
+    heap: h,
+    ok: true,
+    raw: (bytes) => {
+      const size = sizeClass(bytes + SLACK)
+      const at = take(h, size)
+      if (at < 0) {
+        s.ok = false
+        return 0
+      }
+      scratch.push(at, size)
+      return at
+    },
+    inPlace: (x) => h.shared && ArrayBuffer.isView(x) && h.buffers.has((x as Float32Array).buffer),
+    writesInPlace: (o, n) => h.shared && o.length >= n && h.issued.has(o),
+    copyIn: (x, n, at, start = 0) => {
+      refresh(h)
+      if (x instanceof Float32Array)
+        h.f32.set(start === 0 && x.length === n ? x : x.subarray(start, start + n), at / 4)
+      else for (let i = 0; i < n; i++) h.f32[at / 4 + i] = x[start + i]!
+    },
+    keep: (bytes) => take(h, sizeClass(bytes + SLACK)),
+    read: (x, n, start = 0) => {
+      if (s.inPlace(x)) return (x as Float32Array).byteOffset + 4 * start
+      const at = s.raw(4 * n)
+      if (s.ok) s.copyIn(x, n, at, start)
+      return at
+    },
+    write: (o, n) => {
+      if (s.writesInPlace(o, n)) return o.byteOffset
+      const at = s.raw(4 * n)
+      outs.push([o, at, n])
+      return at
+    },
+    f32: () => {
+      refresh(h)
+      return h.f32
+    },
+    f64: () => {
+      refresh(h)
+      return h.f64
+    },
+    finish: () => {
+      if (s.ok) {
+        refresh(h)
+        for (const [o, at, n] of outs) o.set(h.f32.subarray(at / 4, at / 4 + n))
+      }
+      for (let i = 0; i < scratch.length; i += 2) release(h, scratch[i]!, scratch[i + 1]!)
+      return s.ok
+    },
+  }
+  return s
+}
