@@ -56,6 +56,11 @@ export async function checkDocsMaths({ browser, site: builtSite, out, check }) {
     tab.on('response', (r) => r.status() >= 400 && errors.push(`${r.url()}: HTTP ${r.status()}`))
     const url = `http://127.0.0.1:${server.address().port}/documents/Batch_normalization.html`
     await tab.goto(url, { waitUntil: 'load' })
+    // fonts load lazily (a busy machine may not have started them when `fonts.ready` resolves):
+    // ask for the two faces the formulas use, then check they are there
+    await tab.evaluate(() =>
+      Promise.all([document.fonts.load('1em KaTeX_Main'), document.fonts.load('italic 1em KaTeX_Math')]),
+    )
     await tab.evaluate(() => document.fonts.ready)
     const r = await tab.evaluate(() => {
       // the page's text outside the formulas and the code, where no TeX source may be left

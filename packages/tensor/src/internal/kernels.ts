@@ -282,6 +282,18 @@ export const transpose = (
   return { shape: outShape, data: gatherStrided(x, outShape, st) }
 }
 
-/** x repeated along broadcast axes to fill `shape` (already checked compatible). */
-export const expand = (x: Buffer, xShape: Shape, shape: Shape): Float32Array =>
-  gatherStrided(x, shape, broadcastStrides(xShape, shape))
+/**
+ * x repeated along broadcast axes to fill `shape` (already checked compatible). Fast paths
+ * (copies, so the same values): a single value (the cotangent of a sum or a mean), and `x`
+ * whose shape is a suffix of `shape` (a bias row), which repeats whole.
+ */
+export const expand = (x: Buffer, xShape: Shape, shape: Shape): Float32Array => {
+  const m = x.length
+  if (m === 1) return alloc(sizeOf(shape)).fill(x[0]!)
+  if (m > 0 && x instanceof Float32Array && isSuffix(xShape, shape)) {
+    const out = alloc(sizeOf(shape))
+    for (let i = 0; i < out.length; i += m) out.set(x, i)
+    return out
+  }
+  return gatherStrided(x, shape, broadcastStrides(xShape, shape))
+}

@@ -70,16 +70,26 @@ const DONE = 1 // chunks finished in the current op
 const CRASH = 2 // test hook: index of a worker that must exit when it claims its next chunk
 // (STALL + index: a worker that must spin forever instead)
 const BY_WORKERS = 3 // chunks run by workers since the pool started (for tests and benchmarks)
-const DEAD = 4 // DEAD + 3w: 1 when worker w has exited, DEAD + 3w + 1: its exit code,
+const QUIET = 4 // 1 while ops run on the calling thread alone: workers then sleep without polling
+const DEAD = 5 // DEAD + 3w: 1 when worker w has exited, DEAD + 3w + 1: its exit code,
 // DEAD + 3w + 2: 1 once worker w has started its loop
 /** Most chunks one op may have. */
 const MAX_CHUNKS = 1 << 16
 /**
  * How long a worker polls for the next op before it sleeps (ms). Ops of a training step
  * come tens of µs apart; a sleeping worker takes ~10-30 µs to wake and pick up an op, a
- * polling one well under 1 µs (measured with bench/run.ts, threshold table).
+ * polling one well under 1 µs (measured with bench/run.ts, threshold table). A worker that
+ * ran every chunk of an op alone does not poll: the calling thread, which claims chunks as
+ * soon as it has posted, did not run meanwhile, so the two share a core, where polling
+ * would only keep the calling thread off it (bench/op-overhead.ts: a woken worker that
+ * polled on the caller's core cost each op SPIN_MS more).
  */
 const SPIN_MS = 0.25
+/**
+ * How long the calling thread polls for the workers' last chunks before it sleeps (ms): a
+ * chunk takes µs to tens of µs, a sleeping thread 10-60 µs to wake up.
+ */
+const WAIT_SPIN_MS = 0.05
 /** How long the caller sleeps between liveness checks while waiting for workers (ms). */
 const WAIT_SLICE_MS = 20
 /** Test hook offset in the CRASH slot: `STALL + w` makes worker w loop forever. */
@@ -94,7 +104,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads')
 const { control, tickets, port, id } = workerData
 const ctrl = new Int32Array(control)
 const ticket = new BigInt64Array(tickets)
-const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, DEAD = ${DEAD}, STALL = ${STALL}
+const GEN = ${GEN}, DONE = ${DONE}, CRASH = ${CRASH}, BY_WORKERS = ${BY_WORKERS}, QUIET = ${QUIET}, DEAD = ${DEAD}, STALL = ${STALL}
 process.on('exit', (code) => {
   Atomics.store(ctrl, DEAD + 3 * id + 1, code)
   Atomics.store(ctrl, DEAD + 3 * id, 1)
@@ -110,16 +120,17 @@ const install = (name, parts, context) => {
   kernels.set(name, new Function('__name', body)(__name))
   contexts.set(name, context)
 }
+// Runs the chunks of the job that this worker can claim; returns how many it ran.
 const run = (job) => {
   const crash = Atomics.load(ctrl, CRASH)
-  if (crash >= 0 && crash !== id && crash !== STALL + id) return
+  if (crash >= 0 && crash !== id && crash !== STALL + id) return 0
   const fn = kernels.get(job.kernel)
   const context = contexts.get(job.kernel)
   const end = job.base + BigInt(job.chunks)
-  for (;;) {
-    const t = Atomics.load(ticket, 0)
-    if (t < job.base || t >= end) return
-    if (Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) continue
+  for (let mine = 0; ; mine++) {
+    let t = Atomics.load(ticket, 0)
+    while (t >= job.base && t < end && Atomics.compareExchange(ticket, 0, t, t + 1n) !== t) t = Atomics.load(ticket, 0)
+    if (t < job.base || t >= end) return mine
     if (crash === id) process.exit(1)
     if (crash === STALL + id) for (;;) {}
     try {
@@ -133,22 +144,26 @@ const run = (job) => {
   }
 }
 // Poll the generation for a while before sleeping: ops often come back to back, and a
-// futex wake-up costs more than the poll. True when nothing came (then sleep).
+// futex wake-up costs more than the poll. True when nothing came (then sleep), at once
+// while the calling thread runs ops alone (QUIET).
 const spin = () => {
   const t0 = performance.now()
   for (;;) {
     for (let i = 0; i < 256; i++) if (Atomics.load(ctrl, GEN) !== seen) return false
-    if (performance.now() - t0 > ${SPIN_MS}) return true
+    if (performance.now() - t0 > ${SPIN_MS} || Atomics.load(ctrl, QUIET) === 1) return true
   }
 }
 let seen = 0
 const loop = () => {
   Atomics.store(ctrl, DEAD + 3 * id + 2, 1)
   let job
+  // true after an op this worker ran alone: sleep without polling (see SPIN_MS)
+  let alone = false
   for (;;) {
     const gen = Atomics.load(ctrl, GEN)
     if (gen === seen) {
-      if (spin()) Atomics.wait(ctrl, GEN, seen)
+      if (alone || spin()) Atomics.wait(ctrl, GEN, seen)
+      alone = false
       continue
     }
     seen = gen
@@ -157,7 +172,7 @@ const loop = () => {
       job = m.message
     }
     if (job === undefined) continue
-    run(job)
+    alone = run(job) === job.chunks
     job = undefined // run returns once all its chunks are claimed: let its buffers go
   }
 }
@@ -250,6 +265,12 @@ let inlineUntil = 0
 const LAG_MS = 0.5
 /** How long ops stay on the calling thread after a lag (ms). */
 const INLINE_MS = 200
+
+/** Ops run on the calling thread for the next {@link INLINE_MS}; workers sleep without polling. */
+const lagged = (p: Pool): void => {
+  inlineUntil = performance.now() + INLINE_MS
+  Atomics.store(p.ctrl, QUIET, 1)
+}
 
 /**
  * `PURENN_THREADS` read strictly: decimal digits only (no `1e1`, `0x2`), from 1 to 256 as
@@ -438,6 +459,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
   }
   const base = Atomics.load(ticket, 0)
   Atomics.store(ctrl, DONE, 0)
+  Atomics.store(ctrl, QUIET, 0)
   for (const s of slots) {
     if (s.installed.has(kernel.name)) s.worker.post({ kernel: kernel.name, args, base, chunks })
     else {
@@ -462,6 +484,8 @@ export const runChunks = <A extends readonly PoolArg[]>(
       }
     }
     const waitStart = performance.now()
+    // the workers' last chunks: poll briefly before sleeping (see WAIT_SPIN_MS)
+    while (Atomics.load(ctrl, DONE) < chunks && performance.now() - waitStart < WAIT_SPIN_MS) {}
     let waited = false
     for (let done = Atomics.load(ctrl, DONE); done < chunks; done = Atomics.load(ctrl, DONE)) {
       waited = true
@@ -483,7 +507,7 @@ export const runChunks = <A extends readonly PoolArg[]>(
       }
     }
     const lag = waited ? performance.now() - waitStart : 0
-    if (lag > LAG_MS && lag > 2 * (waitStart - start)) inlineUntil = performance.now() + INLINE_MS
+    if (lag > LAG_MS && lag > 2 * (waitStart - start)) lagged(p)
   } catch (e) {
     dispose()
     throw e
@@ -501,6 +525,10 @@ export const __poolForTests = {
   chunksByWorkers: (): number => (pool === undefined ? 0 : Atomics.load(pool.ctrl, BY_WORKERS)),
   /** True while ops run on the calling thread alone after a lagging worker. */
   inline: (): boolean => performance.now() < inlineUntil,
+  /** Ends a stretch of ops on the calling thread alone (benchmarks of the hand-off itself). */
+  endInline: (): void => {
+    inlineUntil = 0
+  },
   /** Thread ids of the workers, to tell a rebuilt pool from the old one. */
   threadIds: (): number[] => pool?.slots.map((s) => s.worker.threadId) ?? [],
   /** The platform the pool runs on: 'node', 'browser', or 'none' (single-threaded). */
