@@ -212,3 +212,74 @@ describe('wasm outer kernel: blocked summation order', () => {
     }
   })
 })
+
+/**
+ * Each form's summation order, written out in scalar float32 (every operation rounded by
+ * Math.fround), independently of the kernels: A·B and Aᵀ·B sum blocks of K_BLOCK k's, each
+ * from zero k ascending, then the block sums in order; A·Bᵀ keeps four partial sums over
+ * k ≡ 0, 1, 2, 3 (mod 4) up to the last multiple of 4, combines them as (s0 + s2) + (s1 + s3),
+ * then adds the last K mod 4 products in order.
+ */
+const orderedProduct = (form: Form, a: Float32Array, b: Float32Array, M: number, K: number, N: number) => {
+  const f = Math.fround
+  const c = new Float32Array(M * N)
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      const ab = (k: number) => f(at(form, a, M, K, i, k) * bt(form, b, K, N, k, j))
+      let total = 0
+      if (form === 'ABt') {
+        const k4 = K - (K % 4)
+        const s = [0, 0, 0, 0]
+        for (let k = 0; k < k4; k++) s[k % 4] = f(s[k % 4]! + ab(k))
+        total = f(f(s[0]! + s[2]!) + f(s[1]! + s[3]!))
+        for (let k = k4; k < K; k++) total = f(total + ab(k))
+      } else
+        for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
+          let block = 0
+          for (let k = k0; k < Math.min(K, k0 + K_BLOCK); k++) block = f(block + ab(k))
+          total = f(total + block)
+        }
+      c[i * N + j] = total
+    }
+  return c
+}
+
+describe('wasm matmul kernels: fixed summation order', () => {
+  it("equal, bitwise, the scalar float32 sums in each form's order, random shapes with edges (M, N, K not multiples of the tiles)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...forms),
+        fc.integer({ min: 1, max: 23 }),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 1, max: 27 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (form, M, K, N, seed) => {
+          const random = lcg(seed)
+          const a = random(M * K)
+          const b = random(K * N)
+          return (
+            firstBitDifference(
+              product('wasm', 1, form, a, b, M, K, N),
+              orderedProduct(form, a, b, M, K, N),
+            ) === -1
+          )
+        },
+      ),
+      { seed: 1414, numRuns: 200 },
+    )
+    // the step's kind of shapes: several row tiles and panels, chunk grids with row and column blocks
+    const random = lcg(3)
+    for (const [M, K, N] of [
+      [70, 37, 45],
+      [9, 300, 20],
+      [261, 19, 11],
+    ] as const) {
+      const a = random(M * K)
+      const b = random(K * N)
+      for (const form of forms)
+        expect(
+          firstBitDifference(product('wasm', 1, form, a, b, M, K, N), orderedProduct(form, a, b, M, K, N)),
+        ).toBe(-1)
+    }
+  })
+})

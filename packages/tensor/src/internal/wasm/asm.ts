@@ -97,6 +97,7 @@ const bin =
   (a: Code, b: Code): number[] =>
     seq(a, b, op)
 export const eqz = (a: Code): number[] => seq(a, 0x45)
+export const eq = bin(0x46)
 export const ne = bin(0x47)
 export const ltS = bin(0x48)
 export const gtS = bin(0x4a)
@@ -106,6 +107,8 @@ export const add = bin(0x6a)
 export const sub = bin(0x6b)
 export const mul = bin(0x6c)
 export const and = bin(0x71)
+/** Unsigned shift right. */
+export const shrU = bin(0x76)
 
 // --- memory (memarg: log2 of the alignment, then a static byte offset) ------------------
 

@@ -3,8 +3,9 @@
  * module run from `update-run.ts`, on a memory of their own): one shared WebAssembly memory per
  * process, compiled once, instantiated once per thread (the calling one and each worker of
  * the pool, which receive the module and the memory once, with the kernel). An op copies
- * its operands into the memory, computes (each chunk of an `outer` product packing its own
- * columns of B into panels first), and copies C out into the caller's fresh buffer.
+ * its operands into the memory, computes (Aᵀ·B packing A into tiles of 4 rows first, on the
+ * calling thread; each chunk of an `outer` product packing its own columns of B into panels
+ * first), and copies C out into the caller's fresh buffer.
  *
  * Work is split into chunks from the sizes alone: row blocks when M is large, column
  * blocks (multiples of 8) when M is small, as a thread would otherwise re-read all of B
@@ -21,9 +22,11 @@ interface Runtime {
   readonly memory: WasmMemory
   readonly module: WasmModule
   readonly shared: boolean
-  readonly outer: MatmulFn
+  readonly outer: OuterFn
+  readonly outerTiled: OuterFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
+  readonly packA: (a: number, aK: number, dst: number, M: number, K: number) => void
   readonly exports: Record<string, unknown>
 }
 
@@ -33,6 +36,20 @@ type MatmulFn = (
   aK: number,
   b: number,
   bK: number,
+  c: number,
+  cRow: number,
+  K: number,
+  N: number,
+  r0: number,
+  r1: number,
+  j0: number,
+  j1: number,
+) => void
+
+type OuterFn = (
+  a: number,
+  aRow: number,
+  bp: number,
   c: number,
   cRow: number,
   K: number,
@@ -59,7 +76,9 @@ const load = (): Runtime | null => {
       memory,
       module,
       shared: h.shared,
-      outer: ex.outer as MatmulFn,
+      outer: ex.outer as OuterFn,
+      outerTiled: ex.outerTiled as OuterFn,
+      packA: ex.packA as Runtime['packA'],
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
       exports: ex,
@@ -79,11 +98,12 @@ export const wasmReady = (): boolean => rt() !== null
 
 /**
  * The arguments of one op (the memory and module reach the workers once, as the kernel's
- * context). `dot` 1: C = A·Bᵀ, B read in place; 0: C = op(A)·B, each chunk first packing
- * its own columns of B into panels at `packAt + chunk·packStride`.
+ * context). `kernel` 1: C = A·Bᵀ by `dot`, B read in place; 0: C = A·B by `outer`, 2:
+ * C = Aᵀ·B by `outerTiled` on A already packed in tiles of 4 rows; for 0 and 2 each chunk
+ * first packs its own columns of B into panels at `packAt + chunk·packStride`.
  */
 type WasmMatmulArgs = readonly [
-  dot: number,
+  kernel: number,
   a: number,
   aRow: number,
   aK: number,
@@ -100,7 +120,7 @@ type WasmMatmulArgs = readonly [
   packStride: number,
 ]
 
-type Kernels = { readonly outer: MatmulFn; readonly dot: MatmulFn; readonly pack: Runtime['pack'] }
+type Kernels = Pick<Runtime, 'outer' | 'outerTiled' | 'dot' | 'pack'>
 
 /**
  * One chunk: rows [r0, r1) = row block ⌊chunk / colChunks⌋, columns [j0, j1) = column block
@@ -110,17 +130,29 @@ type Kernels = { readonly outer: MatmulFn; readonly dot: MatmulFn; readonly pack
  * pool ships its source text).
  */
 const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => {
-  const [dot, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols, packAt, packStride] = args
+  const [kernel, a, aRow, aK, b, bK, c, cRow, K, N, M, rows, cols, packAt, packStride] = args
   const colChunks = Math.ceil(N / cols)
   const r0 = Math.floor(chunk / colChunks) * rows
   const r1 = Math.min(M, r0 + rows)
   const j0 = (chunk % colChunks) * cols
   const j1 = Math.min(N, j0 + cols)
-  if (dot === 1) ex.dot(a, aRow, aK, b, bK, c, cRow, K, N, r0, r1, j0, j1)
+  if (kernel === 1) ex.dot(a, aRow, aK, b, bK, c, cRow, K, N, r0, r1, j0, j1)
   else {
     const panels = packAt + chunk * packStride
     ex.pack(b + 4 * j0, bK, panels, K, j1 - j0)
-    ex.outer(a, aRow, aK, panels, 0, c + 4 * j0, cRow, K, j1 - j0, r0, r1, 0, j1 - j0)
+    ;(kernel === 2 ? ex.outerTiled : ex.outer)(
+      a,
+      aRow,
+      panels,
+      c + 4 * j0,
+      cRow,
+      K,
+      j1 - j0,
+      r0,
+      r1,
+      0,
+      j1 - j0,
+    )
   }
 }
 
@@ -167,12 +199,13 @@ const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
 export const WASM_POOL_MIN_MADDS = 400_000
 
 /**
- * The chunk grid of an M x N product, a function of the sizes only. A·Bᵀ (`dot`): about 16
- * row blocks (multiples of 4 rows) when M >= 64, else all rows and about 16 column blocks
- * (multiples of 8 columns). op(A)·B (`outer`, whose chunks pack their own columns of B):
- * row blocks of at most 256 rows, each cut into column blocks of whole 8-column panels,
- * about 48 chunks in all (one panel each when N <= 384), so that 2 or 3 threads get
- * near-equal shares.
+ * The chunk grid of an M x N product, a function of the sizes only, about 48 chunks so that
+ * 2 or 3 threads get near-equal shares even when a worker starts late. A·Bᵀ (`dot`): row
+ * blocks (multiples of 4 rows) when M >= 64, else all rows and column blocks (multiples of 8
+ * columns); a tile streams B's rows whatever rows its chunk holds, so small chunks cost only
+ * the call. op(A)·B (`outer`, whose chunks pack their own columns of B): row blocks of at
+ * most 256 rows, each cut into column blocks of whole 8-column panels (one panel each when
+ * N <= 384).
  */
 export const wasmChunkGrid = (
   M: number,
@@ -182,8 +215,8 @@ export const wasmChunkGrid = (
   let rows: number
   let cols: number
   if (dot) {
-    rows = M >= 64 ? 4 * Math.ceil(M / 64) : M
-    cols = M >= 64 ? N : 8 * Math.ceil(N / 128)
+    rows = M >= 64 ? 4 * Math.ceil(M / 192) : M
+    cols = M >= 64 ? N : 8 * Math.ceil(N / 384)
   } else {
     const rowBlocks = Math.ceil(M / 256)
     rows = 4 * Math.ceil(M / (4 * rowBlocks))
@@ -238,12 +271,13 @@ export const wasmMatmulInto = (
   const offA = st.read(a, M * K, aOff)
   const offB = st.read(b, K * N, bOff)
   const offP = grid.chunks * packStride === 0 ? 0 : st.raw(grid.chunks * packStride)
+  const offPA = aT ? st.raw(16 * Math.ceil(M / 4) * K) : 0 // Aᵀ·B: A in tiles of 4 rows (packA)
   const offC = cOff === 0 ? st.write(c, M * N) : st.raw(4 * M * N)
   if (!st.ok) return st.finish()
   const args: WasmMatmulArgs = [
-    bT ? 1 : 0,
-    offA,
-    aT ? 4 : 4 * K,
+    bT ? 1 : aT ? 2 : 0,
+    aT ? offPA : offA,
+    4 * K,
     aT ? 4 * M : 4,
     offB,
     bT ? 4 * K : 4 * N,
@@ -257,6 +291,7 @@ export const wasmMatmulInto = (
     offP,
     packStride,
   ]
+  if (aT) r.packA(offA, 4 * M, offPA, M, K)
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)

@@ -1,15 +1,23 @@
 /**
- * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. Two kernels
- * cover the three forms of dense forward and backward:
+ * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. One
+ * generator of each kind covers the three forms of dense forward and backward:
  *
- * - `outer`: C[i,j] = Σₖ A(i,k)·B[k,j] with B row-major and A read through two strides
- *   (`aRow` between rows, `aK` between k), so the same code runs A·B (A row-major:
- *   aRow = 4K, aK = 4) and Aᵀ·B (A stored [K,M]: aRow = 4, aK = 4M) without a copy. A 4x8
- *   register tile: per k, two `v128` loads of B's row, four `load32_splat` of A, eight
- *   `f32x4` multiply-adds into eight accumulators.
+ * - `outer` and `outerTiled`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in panels of 8
+ *   columns (`pack`), A row-major (`outer`, A·B) or packed in tiles of 4 rows (`packA`,
+ *   then `outerTiled`: Aᵀ·B, whose A is stored [K,M]). A 4x8 register tile: per k, two
+ *   `v128` loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into
+ *   eight accumulators.
  * - `dot`: C[i,j] = Σₖ A[i,k]·B[j,k] with B stored [N,K] (A·Bᵀ, backprop's g·Wᵀ). Rows of
  *   A and B are both contiguous in k, so the tile (4 rows of A x 2 rows of B) loads four
  *   k at a time from each and keeps eight accumulators of four partial sums each.
+ *
+ * Both run their inner loop as straight code: a run of k's (16 for `outer`, 8 groups of
+ * four for `dot`) with every address a constant offset from the run's pointers, and a
+ * branch out after each k or group. The branches are there for V8: its optimizing compiler
+ * (TurboFan) places a basic block's loads ahead of its arithmetic, so an unrolled run
+ * without them loads every operand first and spills the register tile to the stack; with
+ * them each k's loads stay next to its multiply-adds (one compare and branch per k instead
+ * of five pointer increments, a counter and a branch).
  *
  * The summation order of an element is fixed by K alone, never by the tile that computes
  * it nor by the rows a chunk holds: in `outer`, blocks of {@link K_BLOCK} k's, each summed
@@ -27,7 +35,10 @@
 import {
   add,
   and,
+  block,
+  brIf,
   type Code,
+  eq,
   f32,
   f32Add,
   f32Load,
@@ -47,6 +58,7 @@ import {
   module,
   mul,
   seq,
+  shrU,
   shuffle32,
   sub,
   v128,
@@ -73,20 +85,27 @@ export const TILE_ROWS = 4
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 /**
- * The `outer` kernel: rows [r0, r1) and columns [j0, j1) (j0 a multiple of 8) of C = A·B with A read through (aRow, aK) strides and
- * B packed in panels of 8 columns by {@link pack}: panel p holds B[k, 8p..8p+8] for
- * k = 0..K-1, 32 contiguous bytes each, so a tile streams its panel (K·32 bytes, in L1)
- * whatever B's layout was. Panels outer, row tiles inner: a panel stays in L1 while the
- * chunk's rows go by.
+ * The `outer` kernels: rows [r0, r1) (r0 a multiple of 4) and columns [j0, j1) (j0 a
+ * multiple of 8) of C = op(A)·B, B packed by {@link pack} in panels of 8 columns (panel p
+ * holds B[k, 8p..8p+8] for k = 0..K-1, 32 contiguous bytes each), so a tile streams its
+ * panel (K·32 bytes, in L1) whatever B's layout was. Panels outer, row tiles inner: a
+ * panel stays in L1 while the chunk's rows go by. A is read
+ *
+ * - `tiled` false (`outer`, A·B): row-major, row i at `a` + i·aRow, k contiguous;
+ * - `tiled` true (`outerTiled`, Aᵀ·B): packed by {@link packA} in tiles of 4 rows (the
+ *   tile of row i, a multiple of 4, at `a` + i·aRow with aRow = 4K; A(i + r, k) at 16k + 4r
+ *   in it), as Aᵀ's rows, read in place, are a cache line apart for each k.
+ *
+ * The register tile is 4 rows x 8 columns: per k two `v128` loads of the panel, four
+ * `load32_splat` of A, eight `f32x4` multiply-adds into eight accumulators; each block of
+ * {@link K_BLOCK} k's is straight code with constant offsets from the block's pointers.
  */
-const outer = () => {
+const outer = (tiled: boolean) => {
   const f = frame(
     [
       ['a', i32],
       ['aRow', i32],
-      ['aK', i32],
       ['bp', i32],
-      ['unused', i32],
       ['c', i32],
       ['cRow', i32],
       ['K', i32],
@@ -115,35 +134,43 @@ const outer = () => {
   const { g, s } = f
   const acc = (r: number, v: number): string => `acc${2 * r + v}`
   const tot = (r: number, v: number): string => `tot${2 * r + v}`
-  /** One tile: `mr` rows of A times one panel; `partial`: store only columns < rem. */
-  const tile = (mr: number, partial: boolean): Code =>
+  /** Pointers to A: one per row, or one for the tile. */
+  const aPointers = (m: number): number => (tiled ? 1 : m)
+  /** A(i + r, k0 + kk) of the block starting at k0, as a load32_splat. */
+  const aSplat = (r: number, kk: number): Code =>
+    tiled ? v128Load32Splat(g('p0'), 16 * kk + 4 * r) : v128Load32Splat(g(`p${r}`), 4 * kk)
+  /** The multiply-adds of the block's k-th k for `m` rows. */
+  const step = (m: number, kk: number): Code =>
     seq(
-      ...range(mr).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
+      s('b0', v128Load(g('pb'), 32 * kk)),
+      s('b1', v128Load(g('pb'), 32 * kk + 16)),
+      ...range(m).flatMap((r) => [
+        s('x', aSplat(r, kk)),
+        ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
+      ]),
+    )
+  /** One tile: `m` rows of A times one panel; `partial`: store only columns < rem. */
+  const tile = (m: number, partial: boolean): Code =>
+    seq(
+      ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
       s('pb', add(g('bp'), mul(g('j'), mul(g('K'), i32c(4))))),
-      ...range(mr).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
+      ...range(aPointers(m)).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
       s('k', g('K')),
       // blocks of K_BLOCK k's: each summed from zero, k ascending, then added to the total
       while_(
         gtS(g('k'), i32c(0)),
-        s('n', i32c(K_BLOCK)),
-        if_(ltS(g('k'), i32c(K_BLOCK)), s('n', g('k'))),
+        ...range(m).flatMap((r) => range(2).map((v) => s(acc(r, v), v128Zero()))),
+        s('n', g('k')),
+        if_(gtS(g('n'), i32c(K_BLOCK)), s('n', i32c(K_BLOCK))),
+        // the block's n k's as straight code, left after the n-th; a branch per k keeps
+        // each k's loads next to its arithmetic (else TurboFan hoists all the loads)
+        block(...range(K_BLOCK).map((kk) => seq(step(m, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
+        s('pb', add(g('pb'), mul(g('n'), i32c(32)))),
+        ...range(aPointers(m)).map((r) => s(`p${r}`, add(g(`p${r}`), mul(g('n'), i32c(tiled ? 16 : 4))))),
         s('k', sub(g('k'), g('n'))),
-        ...range(mr).flatMap((r) => range(2).map((v) => s(acc(r, v), v128Zero()))),
-        while_(
-          gtS(g('n'), i32c(0)),
-          s('b0', v128Load(g('pb'))),
-          s('b1', v128Load(g('pb'), 16)),
-          s('pb', add(g('pb'), i32c(32))),
-          ...range(mr).flatMap((r) => [
-            s('x', v128Load32Splat(g(`p${r}`))),
-            s(`p${r}`, add(g(`p${r}`), g('aK'))),
-            ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
-          ]),
-          s('n', sub(g('n'), i32c(1))),
-        ),
-        ...range(mr).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
+        ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
       ),
-      ...range(mr).flatMap((r) => [
+      ...range(m).flatMap((r) => [
         s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
         ...(partial
           ? range(8).map((lane) => {
@@ -153,11 +180,12 @@ const outer = () => {
           : range(2).map((v) => v128Store(g('q'), g(tot(r, v)), 16 * v))),
       ]),
     )
+  /** The chunk's rows: tiles of 4 rows, then one tile of the 1 to 3 rows left. */
   const rows = (partial: boolean): Code =>
     seq(
       s('i', g('r0')),
       while_(leS(add(g('i'), i32c(4)), g('r1')), tile(4, partial), s('i', add(g('i'), i32c(4)))),
-      while_(ltS(g('i'), g('r1')), tile(1, partial), s('i', add(g('i'), i32c(1)))),
+      ...range(3).map((m) => if_(eq(sub(g('r1'), g('i')), i32c(m + 1)), tile(m + 1, partial))),
     )
   const body = seq(
     s('j', g('j0')),
@@ -169,7 +197,51 @@ const outer = () => {
       s('j', add(g('j'), i32c(8))),
     ),
   )
-  return { name: 'outer', params: f.params, locals: f.locals, body }
+  return { name: tiled ? 'outerTiled' : 'outer', params: f.params, locals: f.locals, body }
+}
+
+/**
+ * `packA`: Aᵀ stored [K,M] (row k at `a` + k·aK) into tiles of 4 rows at `dst`
+ * (⌈M/4⌉·K·16 bytes) as `outerTiled` reads them: A(4t + r, k) at 16·(K·t + k) + 4r, each
+ * (t, k) one `v128` copy. k outer, so A is read in order. The last tile's missing rows
+ * hold the floats after A's row (up to 12 bytes past A's end: the caller pads it by 32); the
+ * kernel never stores them.
+ */
+const packA = () => {
+  const f = frame(
+    [
+      ['a', i32],
+      ['aK', i32],
+      ['dst', i32],
+      ['M', i32],
+      ['K', i32],
+    ],
+    [
+      ['k', i32],
+      ['i', i32],
+      ['src', i32],
+      ['d', i32],
+    ],
+  )
+  const { g, s } = f
+  const body = seq(
+    s('k', i32c(0)),
+    while_(
+      ltS(g('k'), g('K')),
+      s('src', add(g('a'), mul(g('k'), g('aK')))),
+      s('d', add(g('dst'), mul(g('k'), i32c(16)))),
+      s('i', i32c(0)),
+      while_(
+        ltS(g('i'), g('M')),
+        v128Store(g('d'), v128Load(g('src'))),
+        s('src', add(g('src'), i32c(16))),
+        s('d', add(g('d'), mul(g('K'), i32c(16)))),
+        s('i', add(g('i'), i32c(4))),
+      ),
+      s('k', add(g('k'), i32c(1))),
+    ),
+  )
+  return { name: 'packA', params: f.params, locals: f.locals, body }
 }
 
 /**
@@ -234,9 +306,8 @@ const dot = () => {
     [
       ['i', i32],
       ['j', i32],
-      ['kk', i32],
-      ['k4', i32],
-      ['kEnd', i32],
+      ['k', i32],
+      ['n', i32],
       ['q', i32],
       ...range(4).map((r) => [`pa${r}`, i32] as const),
       ...range(2).map((t) => [`pb${t}`, i32] as const),
@@ -257,36 +328,47 @@ const dot = () => {
       s('h', f32x4Add(g(v), shuffle32(g(v), g(v), [2, 3, 0, 1]))),
       f32x4ExtractLane(f32x4Add(g('h'), shuffle32(g('h'), g('h'), [1, 0, 3, 2])), 0),
     )
+  /** The multiply-adds of the run's kk-th group of four k's. */
+  const step = (mr: number, nb: number, kk: number): Code =>
+    seq(
+      ...range(nb).map((t) => s(`b${t}`, v128Load(g(`pb${t}`), 16 * kk))),
+      ...range(mr).flatMap((r) => [
+        s('x', v128Load(g(`pa${r}`), 16 * kk)),
+        ...range(nb).map((t) => s(acc(r, t), f32x4Add(g(acc(r, t)), f32x4Mul(g('x'), g(`b${t}`))))),
+      ]),
+    )
+  /** Row and column pointers moved by `bytes`. */
+  const advance = (mr: number, nb: number, bytes: Code): Code =>
+    seq(
+      ...range(mr).map((r) => s(`pa${r}`, add(g(`pa${r}`), bytes))),
+      ...range(nb).map((t) => s(`pb${t}`, add(g(`pb${t}`), bytes))),
+    )
   const tile = (mr: number, nb: number): Code =>
     seq(
       ...range(mr).flatMap((r) => range(nb).map((t) => s(acc(r, t), v128Zero()))),
       ...range(mr).map((r) => s(`pa${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
       ...range(nb).map((t) => s(`pb${t}`, add(g('b'), mul(add(g('j'), i32c(t)), g('bRow'))))),
-      s('kk', i32c(0)),
+      // ⌊K/4⌋ groups of four k's, in runs of up to DOT_RUN as straight code (as in outer)
+      s('k', shrU(g('K'), i32c(2))),
       while_(
-        ltS(g('kk'), g('k4')),
-        ...range(nb).map((t) => s(`b${t}`, v128Load(add(g(`pb${t}`), g('kk'))))),
-        ...range(mr).flatMap((r) => [
-          s('x', v128Load(add(g(`pa${r}`), g('kk')))),
-          ...range(nb).map((t) => s(acc(r, t), f32x4Add(g(acc(r, t)), f32x4Mul(g('x'), g(`b${t}`))))),
-        ]),
-        s('kk', add(g('kk'), i32c(16))),
+        gtS(g('k'), i32c(0)),
+        s('n', g('k')),
+        if_(gtS(g('n'), i32c(DOT_RUN)), s('n', i32c(DOT_RUN))),
+        block(...range(DOT_RUN).map((kk) => seq(step(mr, nb, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
+        advance(mr, nb, mul(g('n'), i32c(16))),
+        s('k', sub(g('k'), g('n'))),
       ),
       ...range(mr).flatMap((r) => range(nb).map((t) => s(sum(r, t), hsum(acc(r, t))))),
+      s('k', remainder4(g('K'))),
       while_(
-        ltS(g('kk'), g('kEnd')),
+        gtS(g('k'), i32c(0)),
         ...range(mr).flatMap((r) =>
           range(nb).map((t) =>
-            s(
-              sum(r, t),
-              f32Add(
-                g(sum(r, t)),
-                f32Mul(f32Load(add(g(`pa${r}`), g('kk'))), f32Load(add(g(`pb${t}`), g('kk')))),
-              ),
-            ),
+            s(sum(r, t), f32Add(g(sum(r, t)), f32Mul(f32Load(g(`pa${r}`)), f32Load(g(`pb${t}`))))),
           ),
         ),
-        s('kk', add(g('kk'), i32c(4))),
+        advance(mr, nb, i32c(4)),
+        s('k', sub(g('k'), i32c(1))),
       ),
       ...range(mr).flatMap((r) => [
         s('q', add(add(g('c'), mul(add(g('i'), i32c(r)), g('cRow'))), mul(g('j'), i32c(4)))),
@@ -300,15 +382,15 @@ const dot = () => {
       if_(ltS(g('j'), g('j1')), tile(mr, 1)),
     )
   const body = seq(
-    s('kEnd', mul(g('K'), i32c(4))),
-    // k4 = 16·⌊K/4⌋ bytes: the vector part of each row
-    s('k4', mul(sub(g('K'), remainder4(g('K'))), i32c(4))),
     s('i', g('r0')),
     while_(leS(add(g('i'), i32c(4)), g('r1')), columns(4), s('i', add(g('i'), i32c(4)))),
     while_(ltS(g('i'), g('r1')), columns(1), s('i', add(g('i'), i32c(1)))),
   )
   return { name: 'dot', params: f.params, locals: f.locals, body }
 }
+
+/** Groups of four k's `dot` runs as straight code between loop tests. */
+const DOT_RUN = 8
 
 /** K mod 4 for K >= 0. */
 const remainder4 = (k: Code): Code => and(k, i32c(3))
@@ -317,14 +399,16 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 export const MAX_PAGES = 32768
 
 /**
- * The bytes of the kernels' module: exports `outer`, `dot`, `pack`, the softmax kernels
+ * The bytes of the kernels' module: exports `outer`, `outerTiled`, `dot`, `pack`, `packA`, the softmax kernels
  * (`softmax.ts`) and the dense epilogues (`dense.ts`), which run on products left in this
  * memory; imports `env.memory`. (The optimizer passes of `update.ts` have their own module,
  * `update-run.ts`.)
  */
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
   module({ min: 1, max: MAX_PAGES, shared }, [
-    outer(),
+    outer(false),
+    outer(true),
+    packA(),
     dot(),
     pack(),
     softmaxRows(),
