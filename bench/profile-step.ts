@@ -5,7 +5,8 @@
  * work does not depend on the values. The kernel set and thread count are the process's
  * (`PURENN_KERNELS`, `PURENN_THREADS`).
  *
- * Run: npx tsc -b && npx tsx bench/profile-step.ts [batch] [steps]   (defaults 32 and 300)
+ * Run: npx tsc -b && npx tsx bench/profile-step.ts [batch] [steps] [chain]   (defaults 32 and 300;
+ * `chain` takes Adam without its fused step, as update then applyUpdates, to compare)
  */
 import { Session } from 'node:inspector/promises'
 import { bnAfter } from '../examples/lib/chapter.js'
@@ -24,18 +25,29 @@ interface Profile {
   readonly timeDeltas: readonly number[]
 }
 
-const [batchArg = '32', stepsArg = '300'] = process.argv.slice(2)
+const [batchArg = '32', stepsArg = '300', way = 'fused'] = process.argv.slice(2)
 const batchSize = Number(batchArg)
 const steps = Number(stepsArg)
-if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(steps) || steps < 1)
-  throw new Error(`usage: profile-step.ts [batch >= 1] [steps >= 1], got ${batchArg} ${stepsArg}`)
+if (
+  !Number.isInteger(batchSize) ||
+  batchSize < 1 ||
+  !Number.isInteger(steps) ||
+  steps < 1 ||
+  (way !== 'fused' && way !== 'chain')
+)
+  throw new Error(
+    `usage: profile-step.ts [batch >= 1] [steps >= 1] [fused|chain], got ${batchArg} ${stepsArg} ${way}`,
+  )
 
 const model = initModel(bnAfter(), { key: key(0) })
 const batch = {
   x: uniform(key(1), [batchSize, 28, 28]),
   y: tensor(Float32Array.from({ length: batchSize }, (_, i) => i % 10)),
 }
-const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [accuracy], optimizer: adam() })
+const fused = adam()
+// without `applyStep`, fit's step runs Adam's chain: update, then applyUpdates
+const optimizer = way === 'fused' ? fused : { init: fused.init, update: fused.update }
+const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [accuracy], optimizer })
 let s = trainer.init(model)
 for (let i = 0; i < 20; i++) s = trainer.step(s, batch, key(i)).state // warm-up
 
@@ -70,7 +82,7 @@ const top = (m: Map<string, number>, n: number) =>
     .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n')
 console.log(
-  `profile of ${steps} steps, batch ${batchSize}, Adam, kernels ${getKernels()}, ${getThreads()} thread(s): ${ms.toFixed(2)} ms/step (with the profiler on)`,
+  `profile of ${steps} steps, batch ${batchSize}, Adam (${way}), kernels ${getKernels()}, ${getThreads()} thread(s): ${ms.toFixed(2)} ms/step (with the profiler on)`,
 )
 console.log(`\nself time by function (top 25)\n${top(fn, 25)}`)
 console.log(`\nself time by file (top 15)\n${top(file, 15)}`)

@@ -1,7 +1,13 @@
 import type { Tree } from '@purenn/tensor'
 import { adamInto, nadamInto } from '@purenn/tensor/internal'
-import { nonNegative, unitInterval } from './internal/check.js'
 import { fullTree, perLeaf, zerosTree } from './internal/leaves.js'
+import {
+  adagradSettings,
+  adamScalars,
+  adamSettings,
+  nadamScalars,
+  nadamSettings,
+} from './internal/settings.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -82,20 +88,15 @@ export interface ScaleByAdamState {
  * @category Adaptive scaling
  */
 export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
-  const b1 = unitInterval('scaleByAdam', 'beta1', options.beta1 ?? 0.9)
-  const b2 = unitInterval('scaleByAdam', 'beta2', options.beta2 ?? 0.999)
-  const eps = nonNegative('scaleByAdam', 'epsilon', options.epsilon ?? 1e-7)
-  const amsgrad = options.amsgrad ?? false
-  const epsRoot = nonNegative('scaleByAdam', 'epsRoot', options.epsRoot ?? 0)
+  const settings = adamSettings('scaleByAdam', options)
+  const { b1, b2, eps, amsgrad } = settings
   return {
     init: (params) =>
       amsgrad
         ? { count: 0, mu: zerosTree(params), nu: zerosTree(params), nuMax: zerosTree(params) }
         : { count: 0, mu: zerosTree(params), nu: zerosTree(params) },
     update: (grads, state) => {
-      const t = state.count + 1
-      const c = Math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-      const er = epsRoot * (1 - b2 ** t)
+      const { t, c, er } = adamScalars(settings, state.count)
       if (amsgrad) {
         const r = perLeaf(
           'scaleByAdam',
@@ -198,20 +199,12 @@ export interface ScaleByNadamState {
 export const scaleByNadam = (
   options: ScaleByNadamOptions = {},
 ): GradientTransformation<ScaleByNadamState> => {
-  const b1 = unitInterval('scaleByNadam', 'beta1', options.beta1 ?? 0.9)
-  const b2 = unitInterval('scaleByNadam', 'beta2', options.beta2 ?? 0.999)
-  const eps = nonNegative('scaleByNadam', 'epsilon', options.epsilon ?? 1e-7)
-  const schedule = (t: number): number => b1 * (1 - 0.5 * 0.96 ** t)
+  const settings = nadamSettings('scaleByNadam', options)
+  const { b1, b2, eps } = settings
   return {
     init: (params) => ({ count: 0, muProduct: 1, mu: zerosTree(params), nu: zerosTree(params) }),
     update: (grads, state) => {
-      const t = state.count + 1
-      const ut = schedule(t)
-      const ut1 = schedule(t + 1)
-      const prod = state.muProduct * ut
-      const cm = ut1 / (1 - prod * ut1)
-      const cg = (1 - ut) / (1 - prod)
-      const cv = 1 / (1 - b2 ** t)
+      const { t, prod, cm, cg, cv } = nadamScalars(settings, state.count, state.muProduct)
       const r = perLeaf(
         'scaleByNadam',
         grads,
@@ -277,12 +270,7 @@ export interface ScaleByAdagradState {
 export const scaleByAdagrad = (
   options: ScaleByAdagradOptions = {},
 ): GradientTransformation<ScaleByAdagradState> => {
-  const init = nonNegative(
-    'scaleByAdagrad',
-    'initialAccumulatorValue',
-    options.initialAccumulatorValue ?? 0.1,
-  )
-  const eps = nonNegative('scaleByAdagrad', 'epsilon', options.epsilon ?? 1e-7)
+  const { init, eps } = adagradSettings('scaleByAdagrad', options)
   return {
     init: (params) => ({ sumOfSquares: fullTree(params, init) }),
     update: (grads, state) => {

@@ -1,6 +1,11 @@
 import type { Tree } from '@purenn/tensor'
-import { nonNegative, unitInterval } from './internal/check.js'
 import { perLeaf, zerosTree } from './internal/leaves.js'
+import {
+  adamaxScalars,
+  adamaxSettings,
+  nesterovAdamScalars,
+  nesterovAdamSettings,
+} from './internal/settings.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -66,14 +71,12 @@ export interface ScaleByAdamaxState {
 export const scaleByAdamax = (
   options: ScaleByAdamaxOptions = {},
 ): GradientTransformation<ScaleByAdamaxState> => {
-  const b1 = unitInterval('scaleByAdamax', 'beta1', options.beta1 ?? 0.9)
-  const b2 = unitInterval('scaleByAdamax', 'beta2', options.beta2 ?? 0.999)
-  const eps = nonNegative('scaleByAdamax', 'epsilon', options.epsilon ?? 1e-7)
+  const settings = adamaxSettings('scaleByAdamax', options)
+  const { b1, b2, eps } = settings
   return {
     init: (params) => ({ count: 0, mu: zerosTree(params), nu: zerosTree(params) }),
     update: (grads, state) => {
-      const t = state.count + 1
-      const c = 1 / (1 - b1 ** t)
+      const { t, c } = adamaxScalars(settings, state.count)
       const r = perLeaf(
         'scaleByAdamax',
         grads,
@@ -161,17 +164,12 @@ export interface ScaleByNesterovAdamState {
 export const scaleByNesterovAdam = (
   options: ScaleByNesterovAdamOptions = {},
 ): GradientTransformation<ScaleByNesterovAdamState> => {
-  const b1 = unitInterval('scaleByNesterovAdam', 'beta1', options.beta1 ?? 0.9)
-  const b2 = unitInterval('scaleByNesterovAdam', 'beta2', options.beta2 ?? 0.999)
-  const eps = nonNegative('scaleByNesterovAdam', 'epsilon', options.epsilon ?? 1e-8)
-  const epsRoot = nonNegative('scaleByNesterovAdam', 'epsRoot', options.epsRoot ?? 0)
+  const settings = nesterovAdamSettings('scaleByNesterovAdam', options)
+  const { b1, b2, eps, epsRoot } = settings
   return {
     init: (params) => ({ count: 0, mu: zerosTree(params), nu: zerosTree(params) }),
     update: (grads, state) => {
-      const t = state.count + 1
-      const cm = b1 / (1 - b1 ** (t + 1))
-      const cg = (1 - b1) / (1 - b1 ** t)
-      const cv = 1 / (1 - b2 ** t)
+      const { t, cm, cg, cv } = nesterovAdamScalars(settings, state.count)
       const r = perLeaf(
         'scaleByNesterovAdam',
         grads,

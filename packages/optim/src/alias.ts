@@ -1,3 +1,4 @@
+import type { Tree } from '@purenn/tensor'
 import {
   type ScaleByAdagradState,
   type ScaleByAdamState,
@@ -14,11 +15,30 @@ import {
 } from './adamax.js'
 import { type ClipOptions, type ClipState, clipGradients } from './clip.js'
 import { addDecayedWeights } from './decay.js'
+import {
+  adagradSettings,
+  adamaxSettings,
+  adamSettings,
+  momentumSettings,
+  nadamSettings,
+  nesterovAdamSettings,
+  rmsSettings,
+} from './internal/settings.js'
+import {
+  adagradStep,
+  adamaxStep,
+  adamStep,
+  descent,
+  nadamStep,
+  nesterovAdamStep,
+  rmsStep,
+  sgdStep,
+} from './internal/steps.js'
 import { type TraceMomentumState, traceMomentum } from './momentum.js'
 import { type ScaleByRmsState, scaleByRms } from './rms.js'
 import { type ScaleByLearningRateState, scaleByLearningRate } from './scale.js'
 import type { LearningRate } from './schedules.js'
-import { chain, type EmptyState, type GradientTransformation } from './transform.js'
+import { chain, type EmptyState, type GradientTransformation, type StepOptions } from './transform.js'
 
 /**
  * Options of {@link sgd} (Keras' `SGD`).
@@ -85,11 +105,27 @@ export const sgd = (options: SgdOptions = {}): GradientTransformation<SgdState> 
   const clip = clipGradients(options)
   const rate = options.learningRate ?? 0.01
   const lr = scaleByLearningRate(rate)
-  return withLearningRate<SgdState>(
-    momentum === 0
-      ? chain(clip, lr)
-      : chain(clip, lr, traceMomentum({ decay: momentum, nesterov: options.nesterov ?? false })),
+  const trace = { decay: momentum, nesterov: options.nesterov ?? false }
+  const settings = momentum === 0 ? undefined : momentumSettings('traceMomentum', trace)
+  return optimizer<SgdState>(
+    momentum === 0 ? chain(clip, lr) : chain(clip, lr, traceMomentum(trace)),
     rate,
+    (grads, state, params, f) => {
+      const c = clip.update(grads, state[0], params)
+      const count = state[1].count
+      const r = sgdStep(
+        c.updates,
+        params,
+        descent(rate, count),
+        f,
+        settings === undefined ? undefined : { settings, trace: state[2]! },
+      )
+      const lrState = { count: count + 1 }
+      return {
+        params: r.params,
+        state: r.trace === undefined ? [c.state, lrState] : [c.state, lrState, r.trace],
+      }
+    },
   )
 }
 
@@ -164,11 +200,31 @@ export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<Rm
   const momentum = options.momentum ?? 0
   const clip = clipGradients(options)
   const rms = scaleByRms(options)
+  const settings = rmsSettings('scaleByRms', options)
   const rate = options.learningRate ?? 0.001
   const lr = scaleByLearningRate(rate)
-  return withLearningRate<RmspropState>(
+  const mom = momentum === 0 ? undefined : momentumSettings('traceMomentum', { decay: momentum }).mu
+  return optimizer<RmspropState>(
     momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum })),
     rate,
+    (grads, state, params, f) => {
+      const c = clip.update(grads, state[0], params)
+      const count = state[2].count
+      const r = rmsStep(
+        settings,
+        c.updates,
+        state[1],
+        params,
+        descent(rate, count),
+        f,
+        mom === undefined ? undefined : { mom, trace: state[3]! },
+      )
+      const lrState = { count: count + 1 }
+      return {
+        params: r.params,
+        state: r.trace === undefined ? [c.state, r.state, lrState] : [c.state, r.state, lrState, r.trace],
+      }
+    },
   )
 }
 
@@ -240,11 +296,20 @@ export type AdamState = readonly [ClipState, ScaleByAdamState, ScaleByLearningRa
  * ```
  * @category Optimizers
  */
-export const adam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
-  withLearningRate(
-    chain(clipGradients(options), scaleByAdam(options), scaleByLearningRate(options.learningRate ?? 0.001)),
-    options.learningRate ?? 0.001,
+export const adam = (options: AdamOptions = {}): GradientTransformation<AdamState> => {
+  const clip = clipGradients(options)
+  const settings = adamSettings('scaleByAdam', options)
+  const rate = options.learningRate ?? 0.001
+  return optimizer<AdamState>(
+    chain(clip, scaleByAdam(options), scaleByLearningRate(rate)),
+    rate,
+    (grads, [cs, as, { count }], params, f) => {
+      const c = clip.update(grads, cs, params)
+      const r = adamStep(settings, c.updates, as, params, descent(rate, count), f)
+      return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
+    },
   )
+}
 
 /**
  * Options of {@link adamw} (Keras' `AdamW`).
@@ -305,16 +370,21 @@ export type AdamWState = readonly [ClipState, ScaleByAdamState, EmptyState, Scal
  * ```
  * @category Optimizers
  */
-export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWState> =>
-  withLearningRate(
-    chain(
-      clipGradients(options),
-      scaleByAdam(options),
-      addDecayedWeights(options.weightDecay ?? 0.004),
-      scaleByLearningRate(options.learningRate ?? 0.001),
-    ),
-    options.learningRate ?? 0.001,
+export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWState> => {
+  const clip = clipGradients(options)
+  const settings = adamSettings('scaleByAdam', options)
+  const rate = options.learningRate ?? 0.001
+  const wd = options.weightDecay ?? 0.004
+  return optimizer<AdamWState>(
+    chain(clip, scaleByAdam(options), addDecayedWeights(wd), scaleByLearningRate(rate)),
+    rate,
+    (grads, [cs, as, ds, { count }], params, f) => {
+      const c = clip.update(grads, cs, params)
+      const r = adamStep(settings, c.updates, as, params, descent(rate, count), f, wd)
+      return { params: r.params, state: [c.state, r.state, ds, { count: count + 1 }] }
+    },
   )
+}
 
 /**
  * Options of {@link nadam} (Keras' `Nadam`).
@@ -386,12 +456,32 @@ export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamS
   const { form = 'keras', ...rest } = options
   if (form !== 'keras' && form !== 'optax')
     throw new Error(`nadam: form must be 'keras' or 'optax', got ${String(form)}`)
-  const lr = scaleByLearningRate(options.learningRate ?? 0.001)
-  return withLearningRate<NadamState>(
-    form === 'keras'
-      ? chain(clipGradients(options), scaleByNadam(rest), lr)
-      : chain(clipGradients(options), scaleByNesterovAdam(rest), lr),
-    options.learningRate ?? 0.001,
+  const rate = options.learningRate ?? 0.001
+  const lr = scaleByLearningRate(rate)
+  const clip = clipGradients(options)
+  if (form === 'keras') {
+    const settings = nadamSettings('scaleByNadam', rest)
+    return optimizer<NadamState>(chain(clip, scaleByNadam(rest), lr), rate, (grads, state, params, f) => {
+      const [cs, ns, { count }] = state as readonly [ClipState, ScaleByNadamState, ScaleByLearningRateState]
+      const c = clip.update(grads, cs, params)
+      const r = nadamStep(settings, c.updates, ns, params, descent(rate, count), f)
+      return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
+    })
+  }
+  const settings = nesterovAdamSettings('scaleByNesterovAdam', rest)
+  return optimizer<NadamState>(
+    chain(clip, scaleByNesterovAdam(rest), lr),
+    rate,
+    (grads, state, params, f) => {
+      const [cs, ns, { count }] = state as readonly [
+        ClipState,
+        ScaleByNesterovAdamState,
+        ScaleByLearningRateState,
+      ]
+      const c = clip.update(grads, cs, params)
+      const r = nesterovAdamStep(settings, c.updates, ns, params, descent(rate, count), f)
+      return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
+    },
   )
 }
 
@@ -443,15 +533,20 @@ export type AdagradState = readonly [ClipState, ScaleByAdagradState, ScaleByLear
  * ```
  * @category Optimizers
  */
-export const adagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
-  withLearningRate(
-    chain(
-      clipGradients(options),
-      scaleByAdagrad(options),
-      scaleByLearningRate(options.learningRate ?? 0.001),
-    ),
-    options.learningRate ?? 0.001,
+export const adagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> => {
+  const clip = clipGradients(options)
+  const settings = adagradSettings('scaleByAdagrad', options)
+  const rate = options.learningRate ?? 0.001
+  return optimizer<AdagradState>(
+    chain(clip, scaleByAdagrad(options), scaleByLearningRate(rate)),
+    rate,
+    (grads, [cs, as, { count }], params, f) => {
+      const c = clip.update(grads, cs, params)
+      const r = adagradStep(settings, c.updates, as, params, descent(rate, count), f)
+      return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
+    },
   )
+}
 
 /**
  * Options of {@link adamax} (Keras' `Adamax`).
@@ -506,16 +601,41 @@ export type AdamaxState = readonly [ClipState, ScaleByAdamaxState, ScaleByLearni
  * ```
  * @category Optimizers
  */
-export const adamax = (options: AdamaxOptions = {}): GradientTransformation<AdamaxState> =>
-  withLearningRate(
-    chain(clipGradients(options), scaleByAdamax(options), scaleByLearningRate(options.learningRate ?? 0.001)),
-    options.learningRate ?? 0.001,
+export const adamax = (options: AdamaxOptions = {}): GradientTransformation<AdamaxState> => {
+  const clip = clipGradients(options)
+  const settings = adamaxSettings('scaleByAdamax', options)
+  const rate = options.learningRate ?? 0.001
+  return optimizer<AdamaxState>(
+    chain(clip, scaleByAdamax(options), scaleByLearningRate(rate)),
+    rate,
+    (grads, [cs, as, { count }], params, f) => {
+      const c = clip.update(grads, cs, params)
+      const r = adamaxStep(settings, c.updates, as, params, descent(rate, count), f)
+      return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
+    },
   )
+}
 
-/** The optimizer with its learning rate attached (what `fit` reports). */
-function withLearningRate<S>(
+/**
+ * The optimizer: its chain, with the learning rate attached (what `fit` reports) and its
+ * fused step (`applyStep`: `step` gets the factor `f = fround(learningRateFactor)`, the
+ * float32 the updates are multiplied by, as `mul(u, factor)` does).
+ */
+function optimizer<S>(
   tx: GradientTransformation<S>,
   learningRate: LearningRate,
+  step: (grads: Tree, state: S, params: Tree, f: number) => { readonly params: Tree; readonly state: S },
 ): GradientTransformation<S> {
-  return { init: tx.init, update: tx.update, learningRate }
+  return {
+    init: tx.init,
+    update: tx.update,
+    learningRate,
+    applyStep: <P extends Tree>(grads: Tree, state: S, params: P, options: StepOptions = {}) => {
+      const factor = options.learningRateFactor ?? 1
+      if (!Number.isFinite(factor))
+        throw new RangeError(`applyStep: learningRateFactor must be a finite number, got ${factor}`)
+      const r = step(grads, state, params, Math.fround(factor))
+      return { params: r.params as P, state: r.state }
+    },
+  }
 }

@@ -7,7 +7,9 @@
  * `adam({ clipNorm: 1 })` is `chain(clipGradients({ clipNorm: 1 }), scaleByAdam(),
  * scaleByLearningRate(0.001))`. Freezing is {@link masked}. Learning rates may be
  * {@link Schedule}s. The optimizers (`sgd`, `rmsprop`, `adam`, `adamw`, `nadam`, `adagrad`)
- * take Keras' options with Keras' defaults and compute Keras' formulas.
+ * take Keras' options with Keras' defaults and compute Keras' formulas. Each of them also
+ * has its whole step as one pass per parameter, `applyStep`, bitwise the same as `update`
+ * then {@link applyUpdates}; {@link updateAndApply} takes it where there is one.
  *
  * @packageDocumentation
  */
@@ -17,6 +19,7 @@ export * from './adamax.js'
 export * from './alias.js'
 export * from './clip.js'
 export * from './decay.js'
+export * from './fused.js'
 export * from './mask.js'
 export * from './momentum.js'
 export * from './named.js'

@@ -1,8 +1,9 @@
 import { type Tensor, type TreeOf, tree, zeros } from '@purenn/tensor'
-import { isZeros } from './internal/leaves.js'
+import { updateAndApply } from './fused.js'
+import { aligned, isZeros } from './internal/leaves.js'
 import { prune, selectedPaths } from './internal/mask.js'
 import { setToZero } from './scale.js'
-import type { EmptyState, GradientTransformation } from './transform.js'
+import { type EmptyState, type GradientTransformation, identity } from './transform.js'
 
 /**
  * Which leaves a {@link masked} transformation applies to: a tree of booleans with the
@@ -76,7 +77,7 @@ export const masked = <S>(
   options: MaskedOptions = {},
 ): GradientTransformation<MaskedState<S>> => {
   const passThrough = (options.unmasked ?? 'zero') === 'passThrough'
-  return {
+  const tx: GradientTransformation<MaskedState<S>> = {
     init: (params) => ({ inner: inner.init(prune(params, selectedPaths('masked', params, mask))) }),
     update: (grads, state, params) => {
       const selected = selectedPaths('masked', params, mask)
@@ -90,6 +91,31 @@ export const masked = <S>(
         return u
       })
       return { updates, state: { inner: r.state } }
+    },
+  }
+  const innerStep = inner.applyStep
+  if (innerStep === undefined) return tx
+  // the inner fused step on the selected leaves; the others as `update` then `applyUpdates`
+  // would leave them: unchanged (a zero update), or moved by their own gradient (passThrough)
+  return {
+    ...tx,
+    applyStep: (grads, state, params, stepOptions) => {
+      aligned('masked', tree.flatten(grads), params, 'params')
+      const selected = selectedPaths('masked', params, mask)
+      const r = innerStep(prune(grads, selected), state.inner, prune(params, selected), stepOptions)
+      const done = new Map(tree.flatten(r.params))
+      const rest = new Map(tree.flatten(grads))
+      const next = tree.map(params, (w: Tensor, path: string): Tensor => {
+        if (selected.has(path)) {
+          const p = done.get(path)
+          if (p === undefined) throw new Error(`masked: the inner step returned no param for "${path}"`)
+          return p
+        }
+        if (!passThrough) return w
+        const g = rest.get(path)!
+        return updateAndApply(identity(), { w: g }, {}, { w }, stepOptions).params.w
+      })
+      return { params: next, state: { inner: r.state } }
     },
   }
 }

@@ -1,7 +1,7 @@
 import { type Tensor, type Tree, tree } from '@purenn/tensor'
 import { alloc, buf, elementwiseKernel, momentumInto, runElementwise } from '@purenn/tensor/internal'
-import { unitInterval } from './internal/check.js'
 import { aligned, wrap, zerosTree } from './internal/leaves.js'
+import { momentumSettings } from './internal/settings.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -54,8 +54,7 @@ export interface TraceMomentumState {
  * @category Momentum
  */
 export const traceMomentum = (options: TraceMomentumOptions): GradientTransformation<TraceMomentumState> => {
-  const mu = unitInterval('traceMomentum', 'decay', options.decay)
-  const nesterov = options.nesterov ?? false
+  const { mu, nesterov } = momentumSettings('traceMomentum', options)
   return {
     init: (params) => ({ trace: zerosTree(params) }),
     update: (grads, state) => {

@@ -1,7 +1,7 @@
 import type { Tree } from '@purenn/tensor'
 import { rmsInto } from '@purenn/tensor/internal'
-import { nonNegative, unitInterval } from './internal/check.js'
 import { perLeaf, zerosTree } from './internal/leaves.js'
+import { rmsSettings } from './internal/settings.js'
 import type { GradientTransformation } from './transform.js'
 
 /**
@@ -54,9 +54,7 @@ export interface ScaleByRmsState {
  * @category Adaptive scaling
  */
 export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> => {
-  const rho = unitInterval('scaleByRms', 'rho', options.rho ?? 0.9)
-  const eps = nonNegative('scaleByRms', 'epsilon', options.epsilon ?? 1e-7)
-  const centered = options.centered ?? false
+  const { rho, eps, centered } = rmsSettings('scaleByRms', options)
   return {
     init: (params) =>
       centered ? { nu: zerosTree(params), mu: zerosTree(params) } : { nu: zerosTree(params) },

@@ -65,6 +65,48 @@ export interface GradientTransformation<S> {
    * aliases `sgd`, `adam`, ... set it): what `fit` records in the history.
    */
   readonly learningRate?: LearningRate
+  /**
+   * The whole step at once, when the transformation knows how: bitwise what `update`
+   * followed by {@link applyUpdates} gives (the updates first multiplied by
+   * `options.learningRateFactor` when given, as {@link updateAndApply} does), but as one
+   * pass over each parameter that writes the new state and the new weights directly, with
+   * no update tensor in between. The optimizers `sgd`, `rmsprop`, `adam`, `adamw`, `nadam`,
+   * `adamax` and `adagrad` have one; {@link chain} has one when its last member does,
+   * `masked` when its inner transformation does. Call it through {@link updateAndApply},
+   * which falls back to `update` and `applyUpdates` where it is absent.
+   * @param grads - gradients, same structure and shapes as `params`
+   * @param state - the state from `init` or from the previous step
+   * @param params - the current parameters
+   * @param options - `learningRateFactor`, a finite number (default 1)
+   */
+  applyStep?<P extends Tree>(grads: Tree, state: S, params: P, options?: StepOptions): Applied<S, P>
+}
+
+/**
+ * What {@link GradientTransformation.applyStep} and {@link updateAndApply} return: the new
+ * params and the new state.
+ * @typeParam S - the state
+ * @typeParam P - the type of the params
+ * @category Transformations
+ */
+export interface Applied<S, P extends Tree = Tree> {
+  /** The params after the step (the params given are untouched). */
+  readonly params: P
+  /** The state to pass to the next step. */
+  readonly state: S
+}
+
+/**
+ * Options of {@link updateAndApply} and {@link GradientTransformation.applyStep}.
+ * @category Transformations
+ */
+export interface StepOptions {
+  /**
+   * A factor on the updates before they are applied (what `fit` takes from callbacks such
+   * as `learningRateScheduler`): each update `u` becomes `u · factor` in float32, as
+   * `mul(u, factor)` computes it. Default 1 (the updates as they are).
+   */
+  readonly learningRateFactor?: number
 }
 
 /**
@@ -116,6 +158,11 @@ export const identity = (): GradientTransformation<EmptyState> => ({
  * receives the same `params`. An optimizer is a chain, for example Adam with clipping is
  * `chain(clipByNorm(1), scaleByAdam(), scaleByLearningRate(0.001))`.
  *
+ * When the last member has a fused step ({@link GradientTransformation.applyStep}) the
+ * chain has one too: the other members' updates, then that step. So `chain(clipByValue(1),
+ * adam())` still takes one pass per parameter for Adam; `chain(adam(), freeze(mask))` has no
+ * fused step (something follows the optimizer) and {@link updateAndApply} runs `update`.
+ *
  * @param txs - the transformations, applied in order
  * @returns their composition
  * @example
@@ -132,18 +179,34 @@ export const identity = (): GradientTransformation<EmptyState> => ({
 export function chain<const Ts extends readonly GradientTransformation<unknown>[]>(
   ...txs: Ts
 ): GradientTransformation<ChainState<Ts>> {
-  return {
+  const last = txs.at(-1)
+  /** The updates of the members before `end` and their new states. */
+  const run = <G extends Tree>(grads: G, states: readonly unknown[], params: Tree, end: number) => {
+    const next: unknown[] = []
+    let updates = grads
+    for (let i = 0; i < end; i++) {
+      const r = txs[i]!.update(updates, states[i], params)
+      updates = r.updates
+      next.push(r.state)
+    }
+    return { updates, next }
+  }
+  const tx: GradientTransformation<ChainState<Ts>> = {
     init: (params) => txs.map((tx) => tx.init(params)) as unknown as ChainState<Ts>,
     update: (grads, state, params) => {
-      const states = state as readonly unknown[]
-      const next: unknown[] = []
-      let updates = grads
-      txs.forEach((tx, i) => {
-        const r = tx.update(updates, states[i], params)
-        updates = r.updates
-        next.push(r.state)
-      })
+      const { updates, next } = run(grads, state as readonly unknown[], params, txs.length)
       return { updates, state: next as unknown as ChainState<Ts> }
+    },
+  }
+  if (last?.applyStep === undefined) return tx
+  // the last member's fused step after the others' updates: bitwise the whole chain's update then applyUpdates
+  return {
+    ...tx,
+    applyStep: (grads, state, params, options) => {
+      const states = state as readonly unknown[]
+      const { updates, next } = run(grads, states, params, txs.length - 1)
+      const r = last.applyStep!(updates, states[txs.length - 1], params, options)
+      return { params: r.params, state: [...next, r.state] as unknown as ChainState<Ts> }
     },
   }
 }

@@ -84,7 +84,10 @@ const trajectory = <S>(tx: GradientTransformation<S>, params: Tree, grads: reado
  *   updates as `tx`;
  * - **masking**: with a random mask over the top-level keys, `masked(tx, mask)` leaves the
  *   unselected params bitwise unchanged by `applyUpdates`, and gives the selected ones
- *   bitwise the updates `tx` gives on the tree of selected params alone.
+ *   bitwise the updates `tx` gives on the tree of selected params alone;
+ * - **fused step** (only when `tx` has an `applyStep`): `tx.applyStep` and
+ *   `masked(tx, mask).applyStep` give bitwise the params and state of `update` then
+ *   `applyUpdates`, step after step.
  *
  * Throws the first failure with fast-check's counterexample (shrunk tree and gradients). Plain
  * function: usable from vitest, jest or `node:test`.
@@ -98,7 +101,7 @@ const trajectory = <S>(tx: GradientTransformation<S>, params: Tree, grads: reado
  * import { adam, chain, clipByGlobalNorm } from '@purenn/optim'
  * import { checkTransformation } from '@purenn/testing'
  * const r = checkTransformation(chain(clipByGlobalNorm(1), adam()), { numRuns: 5 })
- * console.log(r.checked.join(', ')) // purity, shapes, identity, masking
+ * console.log(r.checked.join(', ')) // purity, shapes, identity, masking, fused step
  * ```
  * @category Optimizers
  */
@@ -201,5 +204,35 @@ export const checkTransformation = <S>(
     }),
     run,
   )
-  return { checked: ['purity', 'shapes', 'identity', 'masking'] }
+
+  // ---- the fused step, when there is one: bitwise update then applyUpdates, alone and masked
+  if (tx.applyStep === undefined) return { checked: ['purity', 'shapes', 'identity', 'masking'] }
+  fc.assert(
+    fc.property(caseArb, ([params, grads, bits]) => {
+      const keys = Object.keys(params)
+      const mask = Object.fromEntries(keys.map((k, i) => [k, bits[i]!]))
+      for (const [name, t] of [
+        ['tx', tx as GradientTransformation<unknown>],
+        ['masked(tx)', masked(tx, mask) as GradientTransformation<unknown>],
+      ] as const) {
+        let state = t.init(params)
+        let fusedState = state
+        let p: Tree = params
+        let fusedP: Tree = params
+        grads.forEach((g, step) => {
+          const r = t.update(g, state, p)
+          const f = t.applyStep!(g, fusedState, fusedP)
+          state = r.state
+          p = applyUpdates(p, r.updates)
+          fusedState = f.state
+          fusedP = f.params
+          const d = treeDifference(p, fusedP) ?? valueDifference(state, fusedState)
+          if (d !== undefined)
+            fail(`${name}.applyStep differs from update then applyUpdates at step ${step}: ${d}`)
+        })
+      }
+    }),
+    run,
+  )
+  return { checked: ['purity', 'shapes', 'identity', 'masking', 'fused step'] }
 }

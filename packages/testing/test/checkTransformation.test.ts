@@ -31,11 +31,27 @@ describe('checkTransformation on the optimizers', () => {
         'shapes',
         'identity',
         'masking',
+        // the optimizers have a fused step; the hand-built chain and identity() do not
+        ...(tx.applyStep === undefined ? [] : ['fused step']),
       ])
   })
 })
 
 describe('checkTransformation finds broken transformations', () => {
+  it('a fused step that is not update then applyUpdates', () => {
+    const tx = sgd({ learningRate: 0.1 })
+    const wrong: GradientTransformation<unknown> = {
+      init: tx.init,
+      update: tx.update as GradientTransformation<unknown>['update'],
+      // the step of twice the learning rate
+      applyStep: (grads, state, params) =>
+        tx.applyStep!(grads, state as never, params, { learningRateFactor: 2 }) as never,
+    }
+    expect(() => checkTransformation(wrong, { numRuns: 3, grads: { min: 1, max: 2 } })).toThrow(
+      /tx.applyStep differs from update then applyUpdates at step 0/,
+    )
+  })
+
   it('a state that changes shape', () => {
     const growing: GradientTransformation<number[]> = {
       init: () => [],

@@ -1,10 +1,9 @@
 import type { Loss, Metric, Model } from '@purenn/layers'
 import type { GradientTransformation } from '@purenn/optim'
-import { applyUpdates, masked } from '@purenn/optim'
+import { masked, updateAndApply } from '@purenn/optim'
 import {
   add,
   type Key,
-  mul,
   type Tensor,
   type Tree,
   type TreeOf,
@@ -104,7 +103,9 @@ const project = (model: Model, params: Tree, maskLeaves: readonly boolean[]): Tr
  * the layers' regularization penalties, and its gradient with respect to the *trainable*
  * params only: frozen params enter the computation as constants, so the backward pass skips
  * every part of the graph that depends only on them. The optimizer runs under
- * `masked(optimizer, trainableMask)`, so frozen params get no update and no weight decay.
+ * `masked(optimizer, trainableMask)`, so frozen params get no update and no weight decay;
+ * the update and its application are `updateAndApply`, one pass per parameter for the
+ * built-in optimizers (bitwise the same as `update` then `applyUpdates`).
  * Batch-norm statistics come back from the layers' `apply` as the new state. After the
  * update, the layers' weight constraints (`kernelConstraint: maxNorm(1)`, ...) project the
  * trainable params, Keras' place for them (projected gradient descent). The step is a
@@ -168,10 +169,15 @@ export const makeTrainer = (opts: {
         model.params,
         flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zeroGradOf(leaf))),
       )
-      const tx = optimizerFor(model)
-      const { updates: raw, state: optState } = tx.update(grads, s.optState as never, model.params)
-      const updates = learningRateFactor === 1 ? raw : tree.map(raw, (u) => mul(u, learningRateFactor))
-      const updated = applyUpdates(model.params, updates)
+      // the optimizer's fused step where it has one (one pass per parameter), else update then
+      // applyUpdates: the same bits either way
+      const { params: updated, state: optState } = updateAndApply(
+        optimizerFor(model),
+        grads,
+        s.optState as never,
+        model.params,
+        { learningRateFactor },
+      )
       const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
       const metricValues: Record<string, number> = {}
       for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()

@@ -19,4 +19,13 @@ export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwi
 export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
 export { makeFolders, makeFoldersSync } from './folders.js'
 export { __poolForTests } from './pool.js'
-export { adamInto, addUpdateInto, momentumInto, nadamInto, rmsInto, scaleInto } from './update.js'
+export {
+  adamInto,
+  addUpdateInto,
+  momentumInto,
+  nadamInto,
+  rmsInto,
+  type StepKernel,
+  scaleInto,
+  stepInto,
+} from './update.js'

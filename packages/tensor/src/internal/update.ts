@@ -7,6 +7,7 @@
 
 import type { ReadonlyFloat32Array } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
+import type { StepKernel } from './wasm/update.js'
 import {
   residentAdamInto as wasmAdamInto,
   residentAddUpdateInto as wasmAddUpdateInto,
@@ -14,6 +15,7 @@ import {
   residentNadamInto as wasmNadamInto,
   residentRmsInto as wasmRmsInto,
   residentScaleInto as wasmScaleInto,
+  residentStepInto as wasmStepInto,
 } from './wasm/update-run.js'
 
 /** Leaves with fewer elements stay with the plain loop. */
@@ -150,3 +152,25 @@ export const nadamInto = (
         cv,
         eps,
       )
+
+/**
+ * A whole optimizer step (`kernel`, one of `wasm/update.ts`'s `stepKernels`) on the first
+ * elements of a leaf, with the WebAssembly kernel when the kernel set is `'wasm'` and the
+ * leaf has at least {@link UPDATE_WASM_MIN} elements: `ins` are `g`, `w` and the old state,
+ * `outs` the new state and the new weights, `consts` the kernel's parameters, all in the
+ * order of its signature. Bitwise the plain loops of `@purenn/optim`'s fused steps; returns
+ * how many elements it did (a multiple of 4, or 0), the caller's loop does the rest.
+ *
+ * @internal
+ */
+export const stepInto = (
+  kernel: StepKernel,
+  ins: readonly ReadonlyFloat32Array[],
+  outs: readonly Float32Array[],
+  consts: readonly number[],
+): number =>
+  ins[0]!.length < UPDATE_WASM_MIN || kernelSet() !== 'wasm'
+    ? 0
+    : wasmStepInto(kernel, ins as readonly Float32Array[], outs, consts)
+
+export type { StepKernel }

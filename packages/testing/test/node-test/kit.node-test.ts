@@ -32,5 +32,6 @@ test('checkLayer and checkTransformation', async () => {
     'shapes',
     'identity',
     'masking',
+    'fused step',
   ])
 })

@@ -160,6 +160,10 @@ export const f64x2Add = (a: Code, b: Code): number[] => seq(a, b, simd(0xf0))
 export const f64x2Sub = (a: Code, b: Code): number[] => seq(a, b, simd(0xf1))
 export const f64x2Mul = (a: Code, b: Code): number[] => seq(a, b, simd(0xf2))
 export const f64x2Div = (a: Code, b: Code): number[] => seq(a, b, simd(0xf3))
+/** `|x|` of two f64 (the sign bit cleared). */
+export const f64x2Abs = (v: Code): number[] => seq(v, simd(0xec))
+/** The larger of two f64 per lane, as `Math.max`: NaN if either is NaN, +0 over −0. */
+export const f64x2Max = (a: Code, b: Code): number[] => seq(a, b, simd(0xf5))
 
 // --- modules -----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@
 import { kernelSet } from '../kernel-set.js'
 import { module } from './asm.js'
 import { HEAP_MAX_PAGES, kernelHeap, type Stage, stage } from './heap.js'
-import { adam, addUpdate, momentum, nadam, rms, scale } from './update.js'
+import { adam, addUpdate, momentum, nadam, rms, type StepKernel, scale, stepKernels } from './update.js'
 
 /** Bytes the ring uses before it starts again (64 MiB: the moments, updates and weights of a few million parameters). */
 export const RESIDENT_BYTES = 64 << 20
@@ -65,6 +65,7 @@ const load = (): Runtime | null => {
     momentum(),
     rms(),
     nadam(),
+    ...Object.values(stepKernels).map((k) => k()),
   ])
   if (!h.W.validate(bytes)) return null
   try {
@@ -283,4 +284,20 @@ export const residentNadamInto = (
   )
     ? n4
     : 0
+}
+
+/**
+ * A whole optimizer step on [0, n4) in one pass (`stepKernels` of `update.ts`): `ins` are
+ * `g`, `w` and the old state, `outs` the new state and the new weights, in the order of the
+ * kernel's signature, `consts` its scalars (f64; fit's factor `f` a float32). Bitwise the plain loops of
+ * `@purenn/optim`'s fused steps, so bitwise the chain's passes; returns n4 (0: not done).
+ */
+export const residentStepInto = (
+  kernel: StepKernel,
+  ins: readonly Floats[],
+  outs: readonly Float32Array[],
+  consts: readonly number[],
+): number => {
+  const n4 = ins[0]!.length & ~3
+  return pass(n4, ins, outs, (r, at) => r.fns[`step_${kernel}`]!(...at, n4, ...consts)) ? n4 : 0
 }

@@ -21,12 +21,19 @@
 import {
   add,
   type Code,
+  type Func,
+  f32,
   f32x4Add,
   f32x4DemoteZero,
   f32x4Eq,
+  f32x4Max,
+  f32x4Mul,
+  f32x4Splat,
   f64,
+  f64x2Abs,
   f64x2Add,
   f64x2Div,
+  f64x2Max,
   f64x2Mul,
   f64x2PromoteLow,
   f64x2Splat,
@@ -405,3 +412,282 @@ export const nadam = () => {
   )
   return { name: 'nadam', params: f.params, locals: f.locals, body }
 }
+
+// --- one pass per parameter: a whole optimizer step, from the gradient to the new weight ---
+
+/**
+ * The part of a fused step that is the optimizer's own scaling (Adam's, RMSprop's...): it
+ * reads `g` and the state at `i`, stores the new state, and leaves the scaling's update,
+ * rounded to f32 as its pass stores it, in the local `U`.
+ */
+interface StepCore {
+  /** State pointers read (after `g` and `w`), in order. */
+  readonly ins: readonly string[]
+  /** State pointers written (before `wOut`), in order. */
+  readonly outs: readonly string[]
+  /** f64 parameters; each is splatted into the v128 local of its upper-case name. */
+  readonly consts: readonly string[]
+  /** Other v128 locals the core uses. */
+  readonly vecs: readonly string[]
+  readonly body: (l: ReturnType<typeof lanes>) => Code[]
+}
+
+/** SGD has no scaling: the update is the gradient. */
+const identityCore: StepCore = {
+  ins: [],
+  outs: [],
+  consts: [],
+  vecs: [],
+  body: ({ s, at }) => [s('U', v128Load(at('g')))],
+}
+
+/** `scaleByAdam` (with AMSGrad's running maximum `mx` when `amsgrad`), as the plain loop. */
+const adamCore = (amsgrad: boolean): StepCore => ({
+  ins: amsgrad ? ['mu', 'nu', 'mx'] : ['mu', 'nu'],
+  outs: amsgrad ? ['muOut', 'nuOut', 'mxOut'] : ['muOut', 'nuOut'],
+  consts: ['b1', 'b2', 'k1', 'k2', 'c', 'er', 'eps'],
+  vecs: ['G', 'MU', 'NU', 'M', 'V'],
+  body: (l) => {
+    const { g, s, half, both, at } = l
+    return [
+      ...adamMoments(l),
+      // AMSGrad: v = max(mx, v), both float32 (f32x4.max is Math.max: NaN wins, +0 over −0)
+      ...(amsgrad ? [s('V', f32x4Max(v128Load(at('mx')), g('V'))), v128Store(at('mxOut'), g('V'))] : []),
+      s(
+        'U',
+        both((h) =>
+          f64x2Div(
+            f64x2Mul(g('C'), half('M', h)),
+            f64x2Add(f64x2Sqrt(f64x2Add(half('V', h), g('ER'))), g('EPS')),
+          ),
+        ),
+      ),
+    ]
+  },
+})
+
+/** `scaleByNadam` (Keras), or with `er` under the root `scaleByNesterovAdam` (Optax), as the plain loops. */
+const nadamCore = (optax: boolean): StepCore => ({
+  ins: ['mu', 'nu'],
+  outs: ['muOut', 'nuOut'],
+  consts: ['b1', 'b2', 'k1', 'k2', 'cm', 'cg', 'cv', ...(optax ? ['er'] : []), 'eps'],
+  vecs: ['G', 'MU', 'NU', 'M', 'V'],
+  body: (l) => {
+    const { g, s, half, both } = l
+    const root = (h: number): Code =>
+      optax ? f64x2Add(f64x2Mul(half('V', h), g('CV')), g('ER')) : f64x2Mul(half('V', h), g('CV'))
+    return [
+      ...adamMoments(l),
+      s(
+        'U',
+        both((h) =>
+          f64x2Div(
+            f64x2Add(f64x2Mul(g('CM'), half('M', h)), f64x2Mul(g('CG'), half('G', h))),
+            f64x2Add(f64x2Sqrt(root(h)), g('EPS')),
+          ),
+        ),
+      ),
+    ]
+  },
+})
+
+/** `scaleByAdamax`: `m` as Adam's, `u = f32(max(b2·nu, |g|))`, `U = f32((c·m) / (u + eps))`. */
+const adamaxCore: StepCore = {
+  ins: ['mu', 'nu'],
+  outs: ['muOut', 'nuOut'],
+  consts: ['b1', 'b2', 'k1', 'c', 'eps'],
+  vecs: ['G', 'MU', 'NU', 'M', 'V'],
+  body: ({ g, s, half, both, at }) => [
+    s('G', v128Load(at('g'))),
+    s('MU', v128Load(at('mu'))),
+    s('NU', v128Load(at('nu'))),
+    s(
+      'M',
+      both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
+    ),
+    v128Store(at('muOut'), g('M')),
+    s(
+      'V',
+      both((h) => f64x2Max(f64x2Mul(g('B2'), half('NU', h)), f64x2Abs(half('G', h)))),
+    ),
+    v128Store(at('nuOut'), g('V')),
+    s(
+      'U',
+      both((h) => f64x2Div(f64x2Mul(g('C'), half('M', h)), f64x2Add(half('V', h), g('EPS')))),
+    ),
+  ],
+}
+
+/** `scaleByRms` (centered: with the moving average `mu`), as the plain loops. */
+const rmsCore = (centered: boolean): StepCore => ({
+  ins: centered ? ['nu', 'mu'] : ['nu'],
+  outs: centered ? ['nuOut', 'muOut'] : ['nuOut'],
+  consts: ['rho', 'k', 'eps'],
+  vecs: ['G', 'NU', 'MU', 'M', 'V'],
+  body: ({ g, s, half, both, at }) => [
+    s('G', v128Load(at('g'))),
+    s('NU', v128Load(at('nu'))),
+    s(
+      'V',
+      both((h) =>
+        f64x2Add(f64x2Mul(g('RHO'), half('NU', h)), f64x2Mul(f64x2Mul(g('K'), half('G', h)), half('G', h))),
+      ),
+    ),
+    v128Store(at('nuOut'), g('V')),
+    ...(centered
+      ? [
+          s('MU', v128Load(at('mu'))),
+          s(
+            'M',
+            both((h) => f64x2Add(f64x2Mul(g('RHO'), half('MU', h)), f64x2Mul(g('K'), half('G', h)))),
+          ),
+          v128Store(at('muOut'), g('M')),
+          s(
+            'U',
+            both((h) =>
+              f64x2Div(
+                half('G', h),
+                f64x2Sqrt(f64x2Add(f64x2Sub(half('V', h), f64x2Mul(half('M', h), half('M', h))), g('EPS'))),
+              ),
+            ),
+          ),
+        ]
+      : [
+          s(
+            'U',
+            both((h) => f64x2Div(half('G', h), f64x2Sqrt(f64x2Add(half('V', h), g('EPS'))))),
+          ),
+        ]),
+  ],
+})
+
+/** `scaleByAdagrad`: `s = f32(acc + g·g)`, `U = f32(g / √(s + eps))`. */
+const adagradCore: StepCore = {
+  ins: ['acc'],
+  outs: ['accOut'],
+  consts: ['eps'],
+  vecs: ['G', 'V'],
+  body: ({ g, s, half, both, at }) => [
+    s('G', v128Load(at('g'))),
+    s('V', v128Load(at('acc'))),
+    s(
+      'V',
+      both((h) => f64x2Add(half('V', h), f64x2Mul(half('G', h), half('G', h)))),
+    ),
+    v128Store(at('accOut'), g('V')),
+    s(
+      'U',
+      both((h) => f64x2Div(half('G', h), f64x2Sqrt(f64x2Add(half('V', h), g('EPS'))))),
+    ),
+  ],
+}
+
+/** What follows the core in a fused step: decay, momentum (see {@link fusedStep}). */
+interface StepTail {
+  readonly decay?: boolean
+  readonly momentum?: 'heavy' | 'nesterov'
+}
+
+/**
+ * One optimizer step over elements [0, n4), from the gradient to the new weight, operation
+ * for operation the passes of its chain (so bitwise what they give):
+ *
+ * ```text
+ * U = core(g, state)            the scaling, its new state stored, U rounded to f32
+ * U = f32(U + wd·w)             decay (addDecayedWeights), when `decay`
+ * U = f32(U·s)                  scaleByLearningRate, s = −lr
+ * T = f32(mom·tr + U)           traceMomentum, when `momentum`: trOut = T, and
+ * U = T  or  f32(mom·T + U)     the update (heavy ball or Nesterov)
+ * U = f32(U·f)                  fit's learning-rate factor, f a float32 (f = 1: exactly U)
+ * wOut = U = ±0 ? w : f32(w + U)  applyUpdates
+ * ```
+ *
+ * Signature: `(g, w, ...core.ins, tr?, ...core.outs, trOut?, wOut, n4, ...core.consts, wd?, s, mom?, f)`.
+ */
+const fusedStep = (name: string, core: StepCore, tail: StepTail = {}): Func => {
+  const trace = tail.momentum !== undefined
+  const pointers = [
+    'g',
+    'w',
+    ...core.ins,
+    ...(trace ? ['tr'] : []),
+    ...core.outs,
+    ...(trace ? ['trOut'] : []),
+    'wOut',
+  ]
+  const consts = [...core.consts, ...(tail.decay ? ['wd'] : []), 's', ...(trace ? ['mom'] : []), 'f']
+  const vecs = new Set(['W', 'U', 'T', ...core.vecs, ...consts.map((c) => c.toUpperCase())])
+  const f = frame(
+    [
+      ...pointers.map((p) => [p, i32] as const),
+      ['n4', i32] as const,
+      // f is a float32 (fit's factor, rounded): f32(U·f) is one f32x4.mul, the correctly rounded product
+      ...consts.map((c) => [c, c === 'f' ? f32 : f64] as const),
+    ],
+    [['i', i32] as const, ['end', i32] as const, ...[...vecs].map((v) => [v, v128] as const)],
+  )
+  const l = lanes(f)
+  const { g, s, half, both, at, loop4 } = l
+  const body = seq(
+    ...consts.map((c) => s(c.toUpperCase(), c === 'f' ? f32x4Splat(g(c)) : f64x2Splat(g(c)))),
+    s('end', mul(g('n4'), i32c(4))),
+    loop4(
+      ...core.body(l),
+      // loaded here, not first: a value live across the core's stores would take a register all along
+      s('W', v128Load(at('w'))),
+      ...(tail.decay
+        ? [
+            s(
+              'U',
+              both((h) => f64x2Add(half('U', h), f64x2Mul(g('WD'), half('W', h)))),
+            ),
+          ]
+        : []),
+      s(
+        'U',
+        both((h) => f64x2Mul(half('U', h), g('S'))),
+      ),
+      ...(trace
+        ? [
+            s('T', v128Load(at('tr'))),
+            s(
+              'T',
+              both((h) => f64x2Add(f64x2Mul(g('MOM'), half('T', h)), half('U', h))),
+            ),
+            v128Store(at('trOut'), g('T')),
+            s(
+              'U',
+              tail.momentum === 'nesterov'
+                ? both((h) => f64x2Add(f64x2Mul(g('MOM'), half('T', h)), half('U', h)))
+                : g('T'),
+            ),
+          ]
+        : []),
+      s('U', f32x4Mul(g('U'), g('F'))),
+      v128Store(at('wOut'), v128Bitselect(g('W'), f32x4Add(g('W'), g('U')), f32x4Eq(g('U'), v128Zero()))),
+    ),
+  )
+  return { name, params: f.params, locals: f.locals, body }
+}
+
+/** The fused steps, by name (exported from the module as `step_` and the name). */
+export const stepKernels = {
+  sgd: () => fusedStep('step_sgd', identityCore),
+  sgdMomentum: () => fusedStep('step_sgdMomentum', identityCore, { momentum: 'heavy' }),
+  sgdNesterov: () => fusedStep('step_sgdNesterov', identityCore, { momentum: 'nesterov' }),
+  rms: () => fusedStep('step_rms', rmsCore(false)),
+  rmsMomentum: () => fusedStep('step_rmsMomentum', rmsCore(false), { momentum: 'heavy' }),
+  rmsCentered: () => fusedStep('step_rmsCentered', rmsCore(true)),
+  rmsCenteredMomentum: () => fusedStep('step_rmsCenteredMomentum', rmsCore(true), { momentum: 'heavy' }),
+  adam: () => fusedStep('step_adam', adamCore(false)),
+  adamDecayed: () => fusedStep('step_adamDecayed', adamCore(false), { decay: true }),
+  amsgrad: () => fusedStep('step_amsgrad', adamCore(true)),
+  amsgradDecayed: () => fusedStep('step_amsgradDecayed', adamCore(true), { decay: true }),
+  nadam: () => fusedStep('step_nadam', nadamCore(false)),
+  nesterovAdam: () => fusedStep('step_nesterovAdam', nadamCore(true)),
+  adamax: () => fusedStep('step_adamax', adamaxCore),
+  adagrad: () => fusedStep('step_adagrad', adagradCore),
+} as const
+
+/** The name of a fused step. */
+export type StepKernel = keyof typeof stepKernels
