@@ -81,17 +81,23 @@ await sleep(300)
 type Timed = { readonly name: string; readonly run: () => unknown | Promise<unknown> }
 /**
  * `rounds` rounds; in each, every variant runs `per` times in turn and its mean ms is
- * recorded. Round 0 is a warm-up (dropped) unless `warm` is false.
+ * recorded. Round 0 is a warm-up (dropped) unless `warm` is false. With `settle`, each
+ * variant's turn starts with one untimed run: the variants before it (TF.js's slow steps)
+ * leave purenn's pool asleep for up to a second, and waking its workers costs 50-120 µs per
+ * op for the first ops (docs/guides/kernels.md, "Per-op overhead"), a cost a training loop,
+ * which never pauses between steps, does not pay.
  */
 const rounds = async (
   variants: readonly Timed[],
   n: number,
   per: number,
   warm = true,
+  settle = false,
 ): Promise<number[][]> => {
   const ms = variants.map((): number[] => [])
   for (let r = 0; r < n + (warm ? 1 : 0); r++)
     for (const [i, v] of variants.entries()) {
+      if (settle) await v.run()
       const t0 = performance.now()
       for (let k = 0; k < per; k++) await v.run()
       if (r > 0 || !warm) ms[i]!.push((performance.now() - t0) / per)
@@ -141,9 +147,9 @@ for (const batch of quick ? [32, 64] : [32, 512]) {
     { name: 'tfjs-cpu', run: tfStep('cpu') },
   ]
   console.log(
-    `training step, BN model + Adam, batch ${batch}: ms/step per round (x = tfjs-wasm / this, same round)`,
+    `training step, BN model + Adam, batch ${batch}: ms/step per round, after one untimed step (x = tfjs-wasm / this, same round)`,
   )
-  const ms = await rounds(variants, nRounds, per)
+  const ms = await rounds(variants, nRounds, per, true, true)
   const w = variants.findIndex((v) => v.name === 'tfjs-wasm')
   for (let k = 0; k < ms[0]!.length; k++)
     console.log(
