@@ -404,6 +404,11 @@ export interface NadamOptions extends ClipOptions {
    * `'optax'` (Optax's `nadam`: constant `β1`, {@link scaleByNesterovAdam}).
    */
   readonly form?: 'keras' | 'optax'
+  /**
+   * Optax's `eps_root`, added to `v̂` under the square root (see {@link scaleByNesterovAdam}).
+   * Default 0. Only with `form: 'optax'`: Keras' Nadam has none, so it is an error there.
+   */
+  readonly epsRoot?: number
 }
 
 /**
@@ -456,6 +461,8 @@ export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamS
   const { form = 'keras', ...rest } = options
   if (form !== 'keras' && form !== 'optax')
     throw new Error(`nadam: form must be 'keras' or 'optax', got ${String(form)}`)
+  if (form === 'keras' && options.epsRoot !== undefined)
+    throw new Error(`nadam: epsRoot is an option of form 'optax' (Optax's eps_root); Keras' Nadam has none`)
   const rate = options.learningRate ?? 0.001
   const lr = scaleByLearningRate(rate)
   const clip = clipGradients(options)

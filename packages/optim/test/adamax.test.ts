@@ -152,6 +152,7 @@ describe('nadam: Keras form and Optax form', () => {
       5,
     )
     expect(() => nadam({ form: 'pytorch' } as never)).toThrow("nadam: form must be 'keras' or 'optax'")
+    expect(() => nadam({ epsRoot: 1e-8 })).toThrow("nadam: epsRoot is an option of form 'optax'")
   })
 })
 

@@ -14,7 +14,6 @@ import {
   freeze,
   type GradientTransformation,
   masked,
-  type NadamOptions,
   nadam,
   piecewiseConstant,
   rmsprop,
@@ -113,8 +112,7 @@ const optimizers: Record<string, () => GradientTransformation<unknown>> = {
   'adamw amsgrad, epsRoot': () => adamw({ amsgrad: true, epsRoot: 1e-8 }),
   nadam: () => nadam({ learningRate: 0.01 }),
   'nadam optax': () => nadam({ form: 'optax' }),
-  // epsRoot is not a NadamOptions field, but nadam hands its other options to scaleByNesterovAdam
-  'nadam optax epsRoot': () => nadam({ form: 'optax', epsRoot: 1e-5, epsilon: 0 } as NadamOptions),
+  'nadam optax epsRoot': () => nadam({ form: 'optax', epsRoot: 1e-5, epsilon: 0 }),
   adamax: () => adamax({ learningRate: 0.01 }),
   adagrad: () => adagrad({ learningRate: 0.01, initialAccumulatorValue: 0.5 }),
   'chain(clipByValue, adam)': () => chain(clipByValue(2), adam()) as GradientTransformation<unknown>,
