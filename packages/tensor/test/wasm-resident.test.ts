@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { adamInto, addUpdateInto, scaleInto } from '../src/internal/update.js'
+import { kernelHeap, stage } from '../src/internal/wasm/heap.js'
 import {
   forgetResident,
   isResident,
@@ -7,6 +8,8 @@ import {
   setResidentBytes,
 } from '../src/internal/wasm/update-run.js'
 import { setKernels } from '../src/kernelset.js'
+import { matmul } from '../src/linalg.js'
+import { fromBuffer } from '../src/tensor.js'
 
 // The optimizer passes read in place the buffers their memory already holds (the outputs
 // of earlier passes: tensors, so never written again) and copy in only the others. The
@@ -102,5 +105,38 @@ describe('the optimizer passes on remembered copies', () => {
     scaleInto(y, 1, z)
     expect(z[0]).toBe(100)
     expect(z[5]).toBe(10)
+  })
+})
+
+describe("every op's operands on the optimizer's remembered copies", () => {
+  it('a product reads the weights an optimizer pass wrote from the memory, with bitwise the result of a fresh copy; not after the ring starts again', () => {
+    setKernels('wasm')
+    const [K, N, M] = [96, 40, 8]
+    const w0 = Float32Array.from({ length: K * N }, (_, i) => Math.sin(i * 0.7))
+    const u = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.3) * 1e-2)
+    const w = new Float32Array(K * N)
+    addUpdateInto(w0, u, w) // w: an optimizer's output, remembered
+    expect(isResident(w, K * N)).toBe(true)
+    const st = stage()!
+    const held = st.read(w, K * N)
+    const copied = st.read(w.slice(), K * N)
+    const f32 = st.f32()
+    const inMemory = f32.slice(held / 4, held / 4 + K * N)
+    st.finish()
+    expect(held).toBe(kernelHeap()!.resident(w, K * N)) // the ring's copy, not a new one
+    expect(held).not.toBe(copied)
+    expect(bits(inMemory)).toEqual(bits(w))
+    const x = fromBuffer(
+      [M, K],
+      Float32Array.from({ length: M * K }, (_, i) => Math.tan(i * 0.01)),
+    )
+    const inPlace = matmul(x, fromBuffer([K, N], w))
+    const fresh = matmul(x, fromBuffer([K, N], w.slice()))
+    expect(bits(inPlace.data as Float32Array)).toEqual(bits(fresh.data as Float32Array))
+    // the ring starts again: its old copies are forgotten, so the product copies w in again
+    setResidentBytes(RESIDENT_BYTES)
+    expect(kernelHeap()!.resident(w, K * N)).toBeUndefined()
+    w[N] = 5 // row 1, column 0 (only to show it is read from w now; no code may do this to a tensor's buffer)
+    expect(matmul(x, fromBuffer([K, N], w)).data[0]).not.toBe(inPlace.data[0])
   })
 })

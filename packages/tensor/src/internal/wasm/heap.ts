@@ -93,6 +93,12 @@ interface Heap {
   served: number
   refused: number
   readonly registry: FinalizationRegistry<readonly [number, number]>
+  /**
+   * Where the memory already holds the first `n` floats of a buffer that is not on the heap
+   * (the optimizer passes' ring of the results they copied out, `update-run.ts`, which sets
+   * this when it loads), as a byte offset; undefined: nowhere, copy it.
+   */
+  resident: (x: object, n: number) => number | undefined
 }
 
 /** `PURENN_HEAP_MIB`, the budget in MiB (0: tensors never on the heap), when set. */
@@ -137,6 +143,7 @@ const load = (): Heap | null => {
         h.tensorBytes -= size
         release(h, at, size)
       }),
+      resident: () => undefined,
     }
     return h
   } catch {
@@ -274,7 +281,8 @@ export const heapStats = (): {
 
 /**
  * One op's places in the memory. `read(x, n)`: the byte offset of x's first `n` floats,
- * x's own place when it is on the heap, else a scratch copy. `write(o, n)`: where the kernel
+ * x's own place when it is on the heap, else the memory's copy of x when it has one (the
+ * weights and moments the optimizer wrote: {@link Heap.resident}), else a scratch copy. `write(o, n)`: where the kernel
  * writes `o`'s first `n` floats, o's own block when it is a tensor buffer of the heap (at
  * least `n` floats), else scratch copied into `o` by `finish`. `raw(bytes)`: scratch.
  * `finish()` copies the results out and frees the scratch; `ok` is false when something
@@ -329,6 +337,8 @@ export const stage = (): Stage | undefined => {
     keep: (bytes) => take(h, sizeClass(bytes + SLACK)),
     read: (x, n, start = 0) => {
       if (s.inPlace(x)) return (x as Float32Array).byteOffset + 4 * start
+      const held = h.resident(x, start + n)
+      if (held !== undefined) return held + 4 * start
       const at = s.raw(4 * n)
       if (s.ok) s.copyIn(x, n, at, start)
       return at

@@ -71,7 +71,15 @@ const load = (): Runtime | null => {
   try {
     const fns = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } })
       .exports as Runtime['fns']
-    return { fns, lap: 0, base: -1, size: 0, head: 0, capacity: RESIDENT_BYTES }
+    const r: Runtime = { fns, lap: 0, base: -1, size: 0, head: 0, capacity: RESIDENT_BYTES }
+    // every op's Stage reads the ring's copies in place too (the next step's products read
+    // the weights this step's optimizer wrote): valid until the ring starts its next lap,
+    // which no op does while it runs
+    h.resident = (x, n) => {
+      const c = copies.get(x)
+      return c !== undefined && c.lap === r.lap && c.n >= n ? r.base + c.at : undefined
+    }
+    return r
   } catch {
     return null
   }
