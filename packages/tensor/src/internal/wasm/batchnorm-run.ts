@@ -11,7 +11,7 @@
  */
 
 import { batchNormModuleBytes } from './batchnorm.js'
-import { kernelHeap, type Stage, stage } from './heap.js'
+import { kernelHeap, type Stage, staged } from './heap.js'
 
 /** Inputs with fewer elements stay with the js loops (copying into the memory would not pay). */
 export const BN_WASM_MIN = 256
@@ -79,20 +79,18 @@ export const wasmColumnMoments = (
   mean: Float64Array,
   variance: Float64Array,
 ): boolean => {
-  const r = rt()
-  const st = r === null ? undefined : stage()
-  if (r === null || st === undefined) return false
-  const px = st.read(x, x.length)
-  const v0 = vec(st, k)
-  const v1 = vec(st, k)
-  if (!st.ok) return st.finish()
-  r.colSum(px, v0, ...shape(x.length, k))
-  const mu = st.f64().subarray(v0 / 8, v0 / 8 + k)
-  for (let j = 0; j < k; j++) mu[j]! /= count
-  r.colSqDev(px, v0, v1, ...shape(x.length, k))
-  mean.set(mu)
-  variance.set(st.f64().subarray(v1 / 8, v1 / 8 + k))
-  return st.finish()
+  return staged(rt(), (r, st) => {
+    const px = st.read(x, x.length)
+    const v0 = vec(st, k)
+    const v1 = vec(st, k)
+    if (!st.ok) return
+    r.colSum(px, v0, ...shape(x.length, k))
+    const mu = st.f64().subarray(v0 / 8, v0 / 8 + k)
+    for (let j = 0; j < k; j++) mu[j]! /= count
+    r.colSqDev(px, v0, v1, ...shape(x.length, k))
+    mean.set(mu)
+    variance.set(st.f64().subarray(v1 / 8, v1 / 8 + k))
+  })
 }
 
 /** `sg[j] = Σᵣ g`, `sgx[j] = Σᵣ g·(x − shift[j])` (float64, rows ascending); false when not run. */
@@ -104,20 +102,18 @@ export const wasmGradSums = (
   sg: Float64Array,
   sgx: Float64Array,
 ): boolean => {
-  const r = rt()
-  const st = r === null ? undefined : stage()
-  if (r === null || st === undefined) return false
-  const v0 = vec(st, k, shift)
-  const v1 = vec(st, k)
-  const v2 = vec(st, k)
-  const pg = st.read(g, x.length)
-  const px = st.read(x, x.length)
-  if (!st.ok) return st.finish()
-  r.gradSums(pg, px, v0, v1, v2, ...shape(x.length, k))
-  const f64 = st.f64()
-  sg.set(f64.subarray(v1 / 8, v1 / 8 + k))
-  sgx.set(f64.subarray(v2 / 8, v2 / 8 + k))
-  return st.finish()
+  return staged(rt(), (r, st) => {
+    const v0 = vec(st, k, shift)
+    const v1 = vec(st, k)
+    const v2 = vec(st, k)
+    const pg = st.read(g, x.length)
+    const px = st.read(x, x.length)
+    if (!st.ok) return
+    r.gradSums(pg, px, v0, v1, v2, ...shape(x.length, k))
+    const f64 = st.f64()
+    sg.set(f64.subarray(v1 / 8, v1 / 8 + k))
+    sgx.set(f64.subarray(v2 / 8, v2 / 8 + k))
+  })
 }
 
 /** `out[r·k + j] = f32((x − shift[j])·a[j] + b[j])`; false when not run. */
@@ -129,14 +125,12 @@ export const wasmAffineInto = (
   b: Float64Array,
   out: Float32Array,
 ): boolean => {
-  const r = rt()
-  const st = r === null ? undefined : stage()
-  if (r === null || st === undefined) return false
-  const [v0, v1, v2] = [shift, a, b].map((v) => vec(st, k, v)) as [number, number, number]
-  const px = st.read(x, x.length)
-  const po = st.write(out, x.length)
-  if (st.ok) r.affine(px, v0, v1, v2, po, ...shape(x.length, k))
-  return st.finish()
+  return staged(rt(), (r, st) => {
+    const [v0, v1, v2] = [shift, a, b].map((v) => vec(st, k, v)) as [number, number, number]
+    const px = st.read(x, x.length)
+    const po = st.write(out, x.length)
+    if (st.ok) r.affine(px, v0, v1, v2, po, ...shape(x.length, k))
+  })
 }
 
 /** `out[r·k + j] = f32(c[j]·((g − m1[j]) − (x − shift[j])·m2[j]))`; false when not run. */
@@ -150,13 +144,11 @@ export const wasmDxInto = (
   m2: Float64Array,
   out: Float32Array,
 ): boolean => {
-  const r = rt()
-  const st = r === null ? undefined : stage()
-  if (r === null || st === undefined) return false
-  const [v0, v1, v2, v3] = [c, m1, shift, m2].map((v) => vec(st, k, v)) as [number, number, number, number]
-  const pg = st.read(g, x.length)
-  const px = st.read(x, x.length)
-  const po = st.write(out, x.length)
-  if (st.ok) r.dx(pg, px, v0, v1, v2, v3, po, ...shape(x.length, k))
-  return st.finish()
+  return staged(rt(), (r, st) => {
+    const [v0, v1, v2, v3] = [c, m1, shift, m2].map((v) => vec(st, k, v)) as [number, number, number, number]
+    const pg = st.read(g, x.length)
+    const px = st.read(x, x.length)
+    const po = st.write(out, x.length)
+    if (st.ok) r.dx(pg, px, v0, v1, v2, v3, po, ...shape(x.length, k))
+  })
 }

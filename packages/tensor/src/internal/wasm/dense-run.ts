@@ -8,7 +8,7 @@
  */
 
 import type { DenseKernelAct } from './dense.js'
-import { stage } from './heap.js'
+import { staged } from './heap.js'
 import { wasmExports, wasmMatmulInto } from './matmul-run.js'
 
 type Kernel = (...args: number[]) => void
@@ -43,25 +43,21 @@ export const wasmDenseGzInto = (
   act: Exclude<DenseKernelAct, 'linear'>,
   alpha: number,
 ): boolean => {
-  const ex = wasmExports()
-  const st = ex === undefined ? undefined : stage()
-  if (ex === undefined || st === undefined) return false
-  const n = g.length
-  const pg = st.read(g, n)
-  const py = st.read(y, n)
-  const po = st.write(out, n)
-  if (st.ok) (ex[`denseGz_${act}`] as Kernel)(pg, py, po, (n + 3) >> 2, alpha, Math.fround(alpha))
-  return st.finish()
+  return staged(wasmExports(), (ex, st) => {
+    const n = g.length
+    const pg = st.read(g, n)
+    const py = st.read(y, n)
+    const po = st.write(out, n)
+    if (st.ok) (ex[`denseGz_${act}`] as Kernel)(pg, py, po, (n + 3) >> 2, alpha, Math.fround(alpha))
+  })
 }
 
 /** out[j] = f32(Σ_r d[r, j]) summed in float64, rows in order. */
 export const wasmColSumsInto = (d: Float32Array, out: Float32Array, rows: number, N: number): boolean => {
-  const ex = wasmExports()
-  const st = ex === undefined ? undefined : stage()
-  if (ex === undefined || st === undefined) return false
-  const pd = st.read(d, rows * N)
-  const acc = st.raw(8 * (N + 3))
-  const po = st.write(out, N)
-  if (st.ok) (ex.colSums as Kernel)(pd, acc, po, rows, N)
-  return st.finish()
+  return staged(wasmExports(), (ex, st) => {
+    const pd = st.read(d, rows * N)
+    const acc = st.raw(8 * (N + 3))
+    const po = st.write(out, N)
+    if (st.ok) (ex.colSums as Kernel)(pd, acc, po, rows, N)
+  })
 }

@@ -368,3 +368,16 @@ export const stage = (): Stage | undefined => {
   }
   return s
 }
+
+/**
+ * Runs `run` with `kernels` (the runtime or exports an op needs) on a fresh {@link Stage},
+ * then {@link Stage.finish}es it: false, having run nothing, where `kernels` is missing
+ * (`null` or `undefined`) or there is no memory; else what `finish` says (false when
+ * something did not fit: the caller then runs its js loop). @internal
+ */
+export const staged = <K>(kernels: K | null | undefined, run: (kernels: K, st: Stage) => void): boolean => {
+  const st = kernels == null ? undefined : stage()
+  if (kernels == null || st === undefined) return false
+  run(kernels, st)
+  return st.finish()
+}

@@ -7,7 +7,7 @@
  * its js loop.
  */
 
-import { type Stage, stage } from './heap.js'
+import { type Stage, staged } from './heap.js'
 import { wasmExports } from './matmul-run.js'
 
 /** The byte offset of `rows` rows of `C` floats of src, rows `C4` apart, padded with `pad`. */
@@ -38,15 +38,13 @@ type Kernel = (...args: number[]) => void
 
 /** y = softmax of each of the `rows` rows of `C` floats of x, into `out`. */
 export const wasmSoftmaxInto = (x: Float32Array, out: Float32Array, rows: number, C: number): boolean => {
-  const ex = wasmExports()
-  const st = ex === undefined ? undefined : stage()
-  if (ex === undefined || st === undefined) return false
-  const C4 = (C + 3) & ~3
-  const px = padIn(st, x, rows, C, C4, -Infinity)
-  const po = padAt(st, out, rows, C, C4)
-  if (st.ok) (ex.softmax as Kernel)(px, 0, po, 0, rows, C4 / 4)
-  padOut(st, po, out, rows, C, C4)
-  return st.finish()
+  return staged(wasmExports(), (ex, st) => {
+    const C4 = (C + 3) & ~3
+    const px = padIn(st, x, rows, C, C4, -Infinity)
+    const po = padAt(st, out, rows, C, C4)
+    if (st.ok) (ex.softmax as Kernel)(px, 0, po, 0, rows, C4 / 4)
+    padOut(st, po, out, rows, C, C4)
+  })
 }
 
 /** out = y·(g − Σ g·y) per row of `C` floats. */
@@ -57,16 +55,14 @@ export const wasmSoftmaxVjpInto = (
   rows: number,
   C: number,
 ): boolean => {
-  const ex = wasmExports()
-  const st = ex === undefined ? undefined : stage()
-  if (ex === undefined || st === undefined) return false
-  const C4 = (C + 3) & ~3
-  const py = padIn(st, y, rows, C, C4, 0)
-  const pg = padIn(st, g, rows, C, C4, 0)
-  const po = padAt(st, out, rows, C, C4)
-  if (st.ok) (ex.softmaxVjp as Kernel)(py, pg, po, rows, C4 / 4)
-  padOut(st, po, out, rows, C, C4)
-  return st.finish()
+  return staged(wasmExports(), (ex, st) => {
+    const C4 = (C + 3) & ~3
+    const py = padIn(st, y, rows, C, C4, 0)
+    const pg = padIn(st, g, rows, C, C4, 0)
+    const po = padAt(st, out, rows, C, C4)
+    if (st.ok) (ex.softmaxVjp as Kernel)(py, pg, po, rows, C4 / 4)
+    padOut(st, po, out, rows, C, C4)
+  })
 }
 
 /**
@@ -81,18 +77,16 @@ export const wasmSoftmaxXentInto = (
   rows: number,
   C: number,
 ): boolean => {
-  const ex = wasmExports()
-  const st = ex === undefined ? undefined : stage()
-  if (ex === undefined || st === undefined) return false
-  const C4 = (C + 3) & ~3
-  const pz = padIn(st, z, rows, C, C4, -Infinity)
-  const pl = st.raw(4 * rows)
-  const pd = padAt(st, dz, rows, C, C4)
-  const ploss = st.write(loss, rows)
-  if (st.ok) {
-    new Int32Array(st.f32().buffer, pl, rows).set(labels)
-    ;(ex.softmaxXent as Kernel)(pz, pl, pd, ploss, rows, C4 / 4)
-  }
-  padOut(st, pd, dz, rows, C, C4)
-  return st.finish()
+  return staged(wasmExports(), (ex, st) => {
+    const C4 = (C + 3) & ~3
+    const pz = padIn(st, z, rows, C, C4, -Infinity)
+    const pl = st.raw(4 * rows)
+    const pd = padAt(st, dz, rows, C, C4)
+    const ploss = st.write(loss, rows)
+    if (st.ok) {
+      new Int32Array(st.f32().buffer, pl, rows).set(labels)
+      ;(ex.softmaxXent as Kernel)(pz, pl, pd, ploss, rows, C4 / 4)
+    }
+    padOut(st, pd, dz, rows, C, C4)
+  })
 }
