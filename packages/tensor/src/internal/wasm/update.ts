@@ -71,11 +71,11 @@ const lanes = ({ g, s }: Pick<ReturnType<typeof frame>, 'g' | 's'>) => {
 }
 
 /**
- * Adam's and Nadam's moment step, operation for operation the plain loops: loads `g`, `mu`, `nu`
- * at `i`, stores `M = f32(b1·mu + k1·g)` to `muOut` and `V = f32(b2·nu + (k2·g)·g)` to `nuOut`
- * (the splatted constants in `B1`, `K1`, `B2`, `K2`).
+ * The first moment of Adam, Nadam and Adamax, operation for operation the plain loops: loads
+ * `g`, `mu`, `nu` at `i` into `G`, `MU`, `NU` and stores `M = f32(b1·mu + k1·g)` to `muOut`
+ * (the splatted constants in `B1`, `K1`).
  */
-const adamMoments = ({ g, s, half, both, at }: ReturnType<typeof lanes>): Code[] => [
+const firstMoment = ({ g, s, half, both, at }: ReturnType<typeof lanes>): Code[] => [
   s('G', v128Load(at('g'))),
   s('MU', v128Load(at('mu'))),
   s('NU', v128Load(at('nu'))),
@@ -84,14 +84,25 @@ const adamMoments = ({ g, s, half, both, at }: ReturnType<typeof lanes>): Code[]
     both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
   ),
   v128Store(at('muOut'), g('M')),
-  s(
-    'V',
-    both((h) =>
-      f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
-    ),
-  ),
-  v128Store(at('nuOut'), g('V')),
 ]
+
+/**
+ * Adam's and Nadam's moment step: {@link firstMoment}, then `V = f32(b2·nu + (k2·g)·g)` stored
+ * to `nuOut` (the splatted constants in `B2`, `K2`).
+ */
+const adamMoments = (l: ReturnType<typeof lanes>): Code[] => {
+  const { g, s, half, both, at } = l
+  return [
+    ...firstMoment(l),
+    s(
+      'V',
+      both((h) =>
+        f64x2Add(f64x2Mul(g('B2'), half('NU', h)), f64x2Mul(f64x2Mul(g('K2'), half('G', h)), half('G', h))),
+      ),
+    ),
+    v128Store(at('nuOut'), g('V')),
+  ]
+}
 
 /** `adam(g, mu, nu, muOut, nuOut, out, n4, b1, b2, k1, k2, c, eps)`: elements [0, n4), n4 a multiple of 4. */
 export const adam = () => {
@@ -497,25 +508,21 @@ const adamaxCore: StepCore = {
   outs: ['muOut', 'nuOut'],
   consts: ['b1', 'b2', 'k1', 'c', 'eps'],
   vecs: ['G', 'MU', 'NU', 'M', 'V'],
-  body: ({ g, s, half, both, at }) => [
-    s('G', v128Load(at('g'))),
-    s('MU', v128Load(at('mu'))),
-    s('NU', v128Load(at('nu'))),
-    s(
-      'M',
-      both((h) => f64x2Add(f64x2Mul(g('B1'), half('MU', h)), f64x2Mul(g('K1'), half('G', h)))),
-    ),
-    v128Store(at('muOut'), g('M')),
-    s(
-      'V',
-      both((h) => f64x2Max(f64x2Mul(g('B2'), half('NU', h)), f64x2Abs(half('G', h)))),
-    ),
-    v128Store(at('nuOut'), g('V')),
-    s(
-      'U',
-      both((h) => f64x2Div(f64x2Mul(g('C'), half('M', h)), f64x2Add(half('V', h), g('EPS')))),
-    ),
-  ],
+  body: (l) => {
+    const { g, s, half, both, at } = l
+    return [
+      ...firstMoment(l),
+      s(
+        'V',
+        both((h) => f64x2Max(f64x2Mul(g('B2'), half('NU', h)), f64x2Abs(half('G', h)))),
+      ),
+      v128Store(at('nuOut'), g('V')),
+      s(
+        'U',
+        both((h) => f64x2Div(f64x2Mul(g('C'), half('M', h)), f64x2Add(half('V', h), g('EPS')))),
+      ),
+    ]
+  },
 }
 
 /** `scaleByRms` (centered: with the moving average `mu`), as the plain loops. */
