@@ -32,6 +32,7 @@ import {
   nadamStep,
   nesterovAdamStep,
   rmsStep,
+  type StepRun,
   sgdStep,
 } from './internal/steps.js'
 import { type TraceMomentumState, traceMomentum } from './momentum.js'
@@ -110,14 +111,14 @@ export const sgd = (options: SgdOptions = {}): GradientTransformation<SgdState> 
   return optimizer<SgdState>(
     momentum === 0 ? chain(clip, lr) : chain(clip, lr, traceMomentum(trace)),
     rate,
-    (grads, state, params, f) => {
+    (grads, state, params, run) => {
       const c = clip.update(grads, state[0], params)
       const count = state[1].count
       const r = sgdStep(
         c.updates,
         params,
         descent(rate, count),
-        f,
+        run,
         settings === undefined ? undefined : { settings, trace: state[2]! },
       )
       const lrState = { count: count + 1 }
@@ -207,7 +208,7 @@ export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<Rm
   return optimizer<RmspropState>(
     momentum === 0 ? chain(clip, rms, lr) : chain(clip, rms, lr, traceMomentum({ decay: momentum })),
     rate,
-    (grads, state, params, f) => {
+    (grads, state, params, run) => {
       const c = clip.update(grads, state[0], params)
       const count = state[2].count
       const r = rmsStep(
@@ -216,7 +217,7 @@ export const rmsprop = (options: RmspropOptions = {}): GradientTransformation<Rm
         state[1],
         params,
         descent(rate, count),
-        f,
+        run,
         mom === undefined ? undefined : { mom, trace: state[3]! },
       )
       const lrState = { count: count + 1 }
@@ -303,9 +304,9 @@ export const adam = (options: AdamOptions = {}): GradientTransformation<AdamStat
   return optimizer<AdamState>(
     chain(clip, scaleByAdam(options), scaleByLearningRate(rate)),
     rate,
-    (grads, [cs, as, { count }], params, f) => {
+    (grads, [cs, as, { count }], params, run) => {
       const c = clip.update(grads, cs, params)
-      const r = adamStep(settings, c.updates, as, params, descent(rate, count), f)
+      const r = adamStep(settings, c.updates, as, params, descent(rate, count), run)
       return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
     },
   )
@@ -378,9 +379,9 @@ export const adamw = (options: AdamWOptions = {}): GradientTransformation<AdamWS
   return optimizer<AdamWState>(
     chain(clip, scaleByAdam(options), addDecayedWeights(wd), scaleByLearningRate(rate)),
     rate,
-    (grads, [cs, as, ds, { count }], params, f) => {
+    (grads, [cs, as, ds, { count }], params, run) => {
       const c = clip.update(grads, cs, params)
-      const r = adamStep(settings, c.updates, as, params, descent(rate, count), f, wd)
+      const r = adamStep(settings, c.updates, as, params, descent(rate, count), run, wd)
       return { params: r.params, state: [c.state, r.state, ds, { count: count + 1 }] }
     },
   )
@@ -468,10 +469,10 @@ export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamS
   const clip = clipGradients(options)
   if (form === 'keras') {
     const settings = nadamSettings('scaleByNadam', rest)
-    return optimizer<NadamState>(chain(clip, scaleByNadam(rest), lr), rate, (grads, state, params, f) => {
+    return optimizer<NadamState>(chain(clip, scaleByNadam(rest), lr), rate, (grads, state, params, run) => {
       const [cs, ns, { count }] = state as readonly [ClipState, ScaleByNadamState, ScaleByLearningRateState]
       const c = clip.update(grads, cs, params)
-      const r = nadamStep(settings, c.updates, ns, params, descent(rate, count), f)
+      const r = nadamStep(settings, c.updates, ns, params, descent(rate, count), run)
       return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
     })
   }
@@ -479,14 +480,14 @@ export const nadam = (options: NadamOptions = {}): GradientTransformation<NadamS
   return optimizer<NadamState>(
     chain(clip, scaleByNesterovAdam(rest), lr),
     rate,
-    (grads, state, params, f) => {
+    (grads, state, params, run) => {
       const [cs, ns, { count }] = state as readonly [
         ClipState,
         ScaleByNesterovAdamState,
         ScaleByLearningRateState,
       ]
       const c = clip.update(grads, cs, params)
-      const r = nesterovAdamStep(settings, c.updates, ns, params, descent(rate, count), f)
+      const r = nesterovAdamStep(settings, c.updates, ns, params, descent(rate, count), run)
       return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
     },
   )
@@ -547,9 +548,9 @@ export const adagrad = (options: AdagradOptions = {}): GradientTransformation<Ad
   return optimizer<AdagradState>(
     chain(clip, scaleByAdagrad(options), scaleByLearningRate(rate)),
     rate,
-    (grads, [cs, as, { count }], params, f) => {
+    (grads, [cs, as, { count }], params, run) => {
       const c = clip.update(grads, cs, params)
-      const r = adagradStep(settings, c.updates, as, params, descent(rate, count), f)
+      const r = adagradStep(settings, c.updates, as, params, descent(rate, count), run)
       return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
     },
   )
@@ -615,9 +616,9 @@ export const adamax = (options: AdamaxOptions = {}): GradientTransformation<Adam
   return optimizer<AdamaxState>(
     chain(clip, scaleByAdamax(options), scaleByLearningRate(rate)),
     rate,
-    (grads, [cs, as, { count }], params, f) => {
+    (grads, [cs, as, { count }], params, run) => {
       const c = clip.update(grads, cs, params)
-      const r = adamaxStep(settings, c.updates, as, params, descent(rate, count), f)
+      const r = adamaxStep(settings, c.updates, as, params, descent(rate, count), run)
       return { params: r.params, state: [c.state, r.state, { count: count + 1 }] }
     },
   )
@@ -626,12 +627,13 @@ export const adamax = (options: AdamaxOptions = {}): GradientTransformation<Adam
 /**
  * The optimizer: its chain, with the learning rate attached (what `fit` reports) and its
  * fused step (`applyStep`: `step` gets the factor `f = fround(learningRateFactor)`, the
- * float32 the updates are multiplied by, as `mul(u, factor)` does).
+ * float32 the updates are multiplied by, as `mul(u, factor)` does, and whether the caller
+ * manages the new buffers' lifetime, `ownedBuffers`).
  */
 function optimizer<S>(
   tx: GradientTransformation<S>,
   learningRate: LearningRate,
-  step: (grads: Tree, state: S, params: Tree, f: number) => { readonly params: Tree; readonly state: S },
+  step: (grads: Tree, state: S, params: Tree, run: StepRun) => { readonly params: Tree; readonly state: S },
 ): GradientTransformation<S> {
   return {
     init: tx.init,
@@ -641,7 +643,7 @@ function optimizer<S>(
       const factor = options.learningRateFactor ?? 1
       if (!Number.isFinite(factor))
         throw new RangeError(`applyStep: learningRateFactor must be a finite number, got ${factor}`)
-      const r = step(grads, state, params, Math.fround(factor))
+      const r = step(grads, state, params, { f: Math.fround(factor), owned: options.ownedBuffers === true })
       return { params: r.params as P, state: r.state }
     },
   }

@@ -107,6 +107,16 @@ export interface StepOptions {
    * `mul(u, factor)` computes it. Default 1 (the updates as they are).
    */
   readonly learningRateFactor?: number
+  /**
+   * Put the new params and optimizer state of the built-in fused steps in the kernels'
+   * memory, where the next step's WebAssembly kernels read them and this step's kernels write
+   * them in place (no copy out, no fresh zeroed buffer per leaf), with a lifetime the caller
+   * manages: it frees them once nothing reads them (`fit` frees each step's params and state
+   * two steps later, unless a callback or checkpoint has seen them). Default false: plain
+   * buffers, freed by the garbage collector. Results are bitwise the same either way.
+   * @internal
+   */
+  readonly ownedBuffers?: boolean
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isTensor, mul, setKernels, setThreads, type Tensor, type Tree, tree } from '@purenn/tensor'
-import { fromBuffer } from '@purenn/tensor/internal'
+import { __poolForTests, fromBuffer, isOwnedFloats } from '@purenn/tensor/internal'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
@@ -67,6 +67,7 @@ const compare = (
   seed: number,
   n: number,
   factors: readonly number[],
+  ownedBuffers = false,
 ) => {
   setKernels(set)
   const tx = make()
@@ -80,7 +81,7 @@ const compare = (
     const grads = paramsOf(seed + 100 * (k + 1), n)
     const r1 = twoPasses(tx, grads, s1, p1, factor)
     expect(tx.applyStep).toBeDefined()
-    const r2 = tx.applyStep!(grads, s2, p2, { learningRateFactor: factor })
+    const r2 = tx.applyStep!(grads, s2, p2, { learningRateFactor: factor, ownedBuffers })
     p1 = r1.params
     s1 = r1.state
     p2 = r2.params
@@ -137,8 +138,12 @@ describe('applyStep, the fused step of an optimizer', () => {
           fc.integer({ min: 1, max: 1 << 30 }),
           fc.double({ min: -4, max: 4, noNaN: true }),
           (n, seed, factor) => {
-            for (const set of ['js', 'wasm'] as const) {
-              const { chain: a, fused: b } = compare(set, make, seed, n, [1, factor, 1])
+            for (const [set, owned] of [
+              ['js', false],
+              ['wasm', false],
+              ['wasm', true],
+            ] as const) {
+              const { chain: a, fused: b } = compare(set, make, seed, n, [1, factor, 1], owned)
               expect(b).toEqual(a)
             }
           },
@@ -147,15 +152,61 @@ describe('applyStep, the fused step of an optimizer', () => {
       )
     })
 
-  it('is bitwise the chain on the worker pool too (a leaf above the pool threshold, 2 threads)', () => {
-    setThreads(2)
-    for (const make of [optimizers.adam!, optimizers['rmsprop centered momentum, clipValue and clipNorm']!]) {
-      for (const set of ['js', 'wasm'] as const) {
-        const { chain: a, fused: b } = compare(set, make, 7, (1 << 15) + 3, [1, 0.5])
-        expect(b).toEqual(a)
+  it('is bitwise the chain on the worker pool too (leaves above the pool thresholds, 2 and 3 threads, owned buffers or not)', () => {
+    for (const threads of [2, 3]) {
+      setThreads(threads)
+      for (const make of [
+        optimizers.adam!,
+        optimizers['rmsprop centered momentum, clipValue and clipNorm']!,
+      ]) {
+        for (const n of [(1 << 15) + 3, 5 * (1 << 14) + 7]) {
+          for (const [set, owned] of [
+            ['js', false],
+            ['wasm', false],
+            ['wasm', true],
+          ] as const) {
+            const { chain: a, fused: b } = compare(set, make, 7, n, [1, 0.5], owned)
+            expect(b).toEqual(a)
+          }
+        }
       }
     }
     setThreads(1)
+  })
+
+  it('hands the WebAssembly step of a large leaf to the pool (a worker made to crash on the next pooled op fails it)', () => {
+    setKernels('wasm')
+    setThreads(2)
+    const tx = adam()
+    const params = { w: leaf(1, [1 << 17]) }
+    const grads = { w: leaf(2, [1 << 17]) }
+    const state = tx.init(params)
+    __poolForTests.crashOnNextOp(1)
+    expect(() => tx.applyStep!(grads, state, params)).toThrow(
+      /worker 1 exited with code 1 during optimizer step \(adam\)/,
+    )
+    // the pool is made again for the next op, which gives the chain's bits
+    expect(snapshot(tx.applyStep!(grads, state, params))).toEqual(
+      snapshot(twoPasses(tx, grads, state, params, 1)),
+    )
+    setThreads(1)
+  })
+
+  it("puts the new params and state in owned buffers of the kernels' memory when asked (wasm kernels only)", () => {
+    for (const set of ['js', 'wasm'] as const) {
+      setKernels(set)
+      const tx = adam()
+      const params = paramsOf(5, 1030)
+      const grads = paramsOf(6, 1030)
+      const plain = tx.applyStep!(grads, tx.init(params), params)
+      const owned = tx.applyStep!(grads, tx.init(params), params, { ownedBuffers: true })
+      const ownedKernel = (t: unknown) => isOwnedFloats((t as Tensor).data)
+      expect(ownedKernel(plain.params.dense.kernel)).toBe(false)
+      expect(ownedKernel(owned.params.dense.kernel)).toBe(set === 'wasm')
+      expect(ownedKernel((owned.state[1].mu as typeof params).dense.kernel)).toBe(set === 'wasm')
+      // below the heap's smallest tensor buffer: plain
+      expect(ownedKernel(owned.params.dense.bias)).toBe(false)
+    }
   })
 
   it('is absent where the chain has something after the optimizer, and updateAndApply then runs update', () => {

@@ -3,7 +3,7 @@ import { kernelSet } from './internal/kernel-set.js'
 import { platform } from './internal/platform.js'
 import { poolThreads } from './internal/pool.js'
 import { checkShape, fmt, type Shape, sizeOf } from './internal/shape.js'
-import { HEAP_MIN, heapFloats, isHeapSlice } from './internal/wasm/heap.js'
+import { HEAP_MIN, heapFloats, isHeapSlice, ownedFloats } from './internal/wasm/heap.js'
 
 /**
  * The read-only view of a tensor's float32 buffer: every reading member of `Float32Array`,
@@ -100,6 +100,15 @@ export const alloc = (n: number): Float32Array =>
   (n >= SHARED_MIN && platform.pooled && poolThreads() > 1
     ? new Float32Array(new SharedArrayBuffer(n * 4))
     : new Float32Array(n))
+
+/**
+ * A float32 buffer of `n` elements that its caller fills completely and whose lifetime it
+ * manages: a block of the kernels' heap outside the budget when the wasm kernels run on a
+ * shared memory (`internal/wasm/heap.ts`'s `ownedFloats`; contents unspecified until
+ * written), which `releaseFloats` frees; else what {@link alloc} gives. @internal
+ */
+export const allocOwned = (n: number): Float32Array =>
+  (n >= HEAP_MIN && kernelSet() === 'wasm' ? ownedFloats(n) : undefined) ?? alloc(n)
 
 // The reading methods live on one shared, frozen prototype: tensors stay plain data
 // (`shape`, `size`, `data` are their only own enumerable fields), yet `String(t)`,

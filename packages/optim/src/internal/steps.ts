@@ -24,6 +24,7 @@
 import { type Tensor, type Tree, tree } from '@purenn/tensor'
 import {
   alloc,
+  allocOwned,
   buf,
   type ElementwiseKernel,
   elementwiseKernel,
@@ -460,6 +461,8 @@ const loops: { readonly [K in StepKernel]: ElementwiseKernel<readonly Arg[]> } =
  * Runs the fused step `kernel` over every leaf: the gradients `grads`, the params `params`
  * and the state trees `states` (each with the leaves of the gradients), with the scalars
  * `consts` (in the kernel's order). Everything is checked before anything is allocated.
+ * With `owned`, the new params and state are buffers whose lifetime the caller manages
+ * (`allocOwned`: `fit` frees them once two later steps have replaced them).
  * @returns the new params (in the structure of `params`) and the new state trees (in the
  * structure of the gradients, as the transformations return them), in the order of `states`.
  * @throws ShapeError naming `op` and the first leaf that does not match.
@@ -471,6 +474,7 @@ export const stepLeaves = (
   params: Tree,
   states: readonly (readonly [name: string, t: Tree])[],
   consts: readonly number[],
+  owned = false,
 ): { readonly params: Tree; readonly states: Tree[] } => {
   const flat = tree.flatten(grads)
   const ws = aligned(op, flat, params, 'params')
@@ -481,7 +485,8 @@ export const stepLeaves = (
   flat.forEach(([, g], k) => {
     const n = g.size
     const ins = [buf(g), buf(ws[k]!), ...olds.map((o) => buf(o[k]!))]
-    const outs = [...states.map(() => alloc(n)), alloc(n)]
+    const make = owned ? allocOwned : alloc
+    const outs = [...states.map(() => make(n)), make(n)]
     const done = stepInto(kernel, ins, outs, consts)
     const args = [...ins, ...outs, ...consts]
     if (done === 0) runElementwise(loop, args, n)
@@ -500,6 +505,16 @@ export const stepLeaves = (
 // --- the fused step of each optimizer family, from its settings and the old state ---------
 
 /**
+ * How a fused step runs: `f`, fit's learning-rate factor (`fround(learningRateFactor)`), and
+ * `owned`, whether the new params and state go to buffers whose lifetime the caller manages
+ * ({@link StepOptions}' `ownedBuffers`).
+ */
+export interface StepRun {
+  readonly f: number
+  readonly owned: boolean
+}
+
+/**
  * Adam's (AMSGrad's) fused step, with the decoupled decay `wd` of AdamW when given: the new
  * params and the new `scaleByAdam` state. `s` is the learning-rate step's factor (−lr),
  * `f` fit's factor.
@@ -510,7 +525,7 @@ export const adamStep = (
   state: ScaleByAdamState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
   wd?: number,
 ): { readonly params: Tree; readonly state: ScaleByAdamState } => {
   const { b1, b2, eps, amsgrad } = settings
@@ -531,7 +546,8 @@ export const adamStep = (
           ['mu', state.mu],
           ['nu', state.nu],
         ],
-    [b1, b2, 1 - b1, 1 - b2, c, er, eps, ...decay, s, f],
+    [b1, b2, 1 - b1, 1 - b2, c, er, eps, ...decay, s, run.f],
+    run.owned,
   )
   const [mu, nu, nuMax] = r.states as [Tree, Tree, Tree?]
   return { params: r.params, state: nuMax === undefined ? { count: t, mu, nu } : { count: t, mu, nu, nuMax } }
@@ -544,7 +560,7 @@ export const nadamStep = (
   state: ScaleByNadamState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
 ): { readonly params: Tree; readonly state: ScaleByNadamState } => {
   const { b1, b2, eps } = settings
   const { t, prod, cm, cg, cv } = nadamScalars(settings, state.count, state.muProduct)
@@ -557,7 +573,8 @@ export const nadamStep = (
       ['mu', state.mu],
       ['nu', state.nu],
     ],
-    [b1, b2, 1 - b1, 1 - b2, cm, cg, cv, eps, s, f],
+    [b1, b2, 1 - b1, 1 - b2, cm, cg, cv, eps, s, run.f],
+    run.owned,
   )
   const [mu, nu] = r.states as [Tree, Tree]
   return { params: r.params, state: { count: t, muProduct: prod, mu, nu } }
@@ -570,7 +587,7 @@ export const nesterovAdamStep = (
   state: ScaleByNesterovAdamState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
 ): { readonly params: Tree; readonly state: ScaleByNesterovAdamState } => {
   const { b1, b2, eps, epsRoot } = settings
   const { t, cm, cg, cv } = nesterovAdamScalars(settings, state.count)
@@ -583,7 +600,8 @@ export const nesterovAdamStep = (
       ['mu', state.mu],
       ['nu', state.nu],
     ],
-    [b1, b2, 1 - b1, 1 - b2, cm, cg, cv, epsRoot, eps, s, f],
+    [b1, b2, 1 - b1, 1 - b2, cm, cg, cv, epsRoot, eps, s, run.f],
+    run.owned,
   )
   const [mu, nu] = r.states as [Tree, Tree]
   return { params: r.params, state: { count: t, mu, nu } }
@@ -596,7 +614,7 @@ export const adamaxStep = (
   state: ScaleByAdamaxState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
 ): { readonly params: Tree; readonly state: ScaleByAdamaxState } => {
   const { b1, b2, eps } = settings
   const { t, c } = adamaxScalars(settings, state.count)
@@ -609,7 +627,8 @@ export const adamaxStep = (
       ['mu', state.mu],
       ['nu', state.nu],
     ],
-    [b1, b2, 1 - b1, c, eps, s, f],
+    [b1, b2, 1 - b1, c, eps, s, run.f],
+    run.owned,
   )
   const [mu, nu] = r.states as [Tree, Tree]
   return { params: r.params, state: { count: t, mu, nu } }
@@ -622,7 +641,7 @@ export const adagradStep = (
   state: ScaleByAdagradState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
 ): { readonly params: Tree; readonly state: ScaleByAdagradState } => {
   const r = stepLeaves(
     'scaleByAdagrad',
@@ -630,7 +649,8 @@ export const adagradStep = (
     grads,
     params,
     [['sumOfSquares', state.sumOfSquares]],
-    [settings.eps, s, f],
+    [settings.eps, s, run.f],
+    run.owned,
   )
   return { params: r.params, state: { sumOfSquares: r.states[0]! } }
 }
@@ -645,7 +665,7 @@ export const rmsStep = (
   state: ScaleByRmsState,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
   momentum?: { readonly mom: number; readonly trace: TraceMomentumState },
 ): { readonly params: Tree; readonly state: ScaleByRmsState; readonly trace?: TraceMomentumState } => {
   const { rho, eps, centered } = settings
@@ -659,14 +679,15 @@ export const rmsStep = (
   const states: [string, Tree][] = [['nu', state.nu]]
   if (centered) states.push(['mu', state.mu ?? {}])
   if (momentum !== undefined) states.push(['trace', momentum.trace.trace])
-  const r = stepLeaves('scaleByRms', kernel, grads, params, states, [
-    rho,
-    1 - rho,
-    eps,
-    s,
-    ...(momentum === undefined ? [] : [momentum.mom]),
-    f,
-  ])
+  const r = stepLeaves(
+    'scaleByRms',
+    kernel,
+    grads,
+    params,
+    states,
+    [rho, 1 - rho, eps, s, ...(momentum === undefined ? [] : [momentum.mom]), run.f],
+    run.owned,
+  )
   const nu = r.states[0]!
   const mu = centered ? r.states[1] : undefined
   const trace = momentum === undefined ? undefined : { trace: r.states.at(-1)! }
@@ -685,10 +706,11 @@ export const sgdStep = (
   grads: Tree,
   params: Tree,
   s: number,
-  f: number,
+  run: StepRun,
   momentum?: { readonly settings: MomentumSettings; readonly trace: TraceMomentumState },
 ): { readonly params: Tree; readonly trace?: TraceMomentumState } => {
-  if (momentum === undefined) return { params: stepLeaves('sgd', 'sgd', grads, params, [], [s, f]).params }
+  if (momentum === undefined)
+    return { params: stepLeaves('sgd', 'sgd', grads, params, [], [s, run.f], run.owned).params }
   const { mu, nesterov } = momentum.settings
   const r = stepLeaves(
     'traceMomentum',
@@ -696,7 +718,8 @@ export const sgdStep = (
     grads,
     params,
     [['trace', momentum.trace.trace]],
-    [s, mu, f],
+    [s, mu, run.f],
+    run.owned,
   )
   return { params: r.params, trace: { trace: r.states[0]! } }
 }

@@ -14,7 +14,7 @@
  * @internal
  * @packageDocumentation
  */
-export { alloc, buf, fromBuffer } from '../tensor.js'
+export { alloc, allocOwned, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
 export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
 export { makeFolders, makeFoldersSync } from './folders.js'
@@ -29,3 +29,4 @@ export {
   scaleInto,
   stepInto,
 } from './update.js'
+export { heapStats, isOwnedFloats, releaseFloats } from './wasm/heap.js'

@@ -82,6 +82,8 @@ interface Heap {
   readonly buffers: WeakSet<object>
   /** The views handed out as tensor buffers, each the whole of its block. */
   readonly issued: WeakSet<object>
+  /** The views of {@link ownedFloats}: the ones {@link releaseFloats} may free. */
+  readonly owned: WeakSet<object>
   /** Free blocks by class (bytes). */
   readonly free: Map<number, number[]>
   /** First byte never handed out. */
@@ -139,6 +141,7 @@ const load = (): Heap | null => {
       budget,
       served: 0,
       refused: 0,
+      owned: new WeakSet(),
       registry: new FinalizationRegistry(([at, size]) => {
         h.tensorBytes -= size
         release(h, at, size)
@@ -206,6 +209,22 @@ const take = (h: Heap, size: number): number => {
   return at
 }
 
+/** A view of a block of `size` bytes for `n` floats (zeroed when `zero`), registered for collection. */
+const issue = (h: Heap, n: number, size: number, zero: boolean): Float32Array | undefined => {
+  const list = h.free.get(size)
+  const reused = list !== undefined && list.length > 0
+  const at = take(h, size)
+  if (at < 0) return undefined
+  refresh(h)
+  const v = new Float32Array(h.buffer, at, n)
+  if (reused && zero) v.fill(0)
+  h.tensorBytes += size
+  h.served++
+  h.issued.add(v)
+  h.registry.register(v, [at, size], v)
+  return v
+}
+
 /**
  * A zeroed float32 buffer of `n` elements on the heap, freed when the returned view is
  * collected (for the wasm kernels: the caller checks the kernel set); undefined (use a plain
@@ -223,16 +242,46 @@ export const heapFloats = (n: number): Float32Array | undefined => {
     h.refused++
     return undefined
   }
-  const at = take(h, size)
-  if (at < 0) return undefined
-  refresh(h)
-  const v = new Float32Array(h.buffer, at, n)
-  if (reused) v.fill(0)
-  h.tensorBytes += size
-  h.served++
-  h.issued.add(v)
-  h.registry.register(v, [at, size])
+  return issue(h, n, size, true)
+}
+
+/**
+ * A float32 buffer of `n` elements on the heap whose lifetime its caller manages, outside
+ * the budget: its contents are unspecified (the caller writes all `n`), and it is freed by
+ * {@link releaseFloats} once nothing reads it, or when the view is collected if it never is.
+ * For the buffers of a training loop that knows when a step's results die (`fit` frees the
+ * params and optimizer state two steps old: see `@purenn/train`'s ledger). Undefined (use a
+ * plain buffer) where {@link heapFloats} would give none for its size, or the memory is
+ * full. @internal
+ */
+export const ownedFloats = (n: number): Float32Array | undefined => {
+  if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
+  const h = heap === undefined ? kernelHeap() : heap
+  if (h === null || !h.shared) return undefined
+  const v = issue(h, n, sizeClass(4 * n + SLACK), false)
+  if (v !== undefined) h.owned.add(v)
   return v
+}
+
+/**
+ * True when `x` is a buffer of {@link ownedFloats} not yet released. @internal
+ */
+export const isOwnedFloats = (x: object): boolean => heap?.owned.has(x) === true
+
+/**
+ * Frees the block of `x`, a buffer of {@link ownedFloats}, at once: the caller promises
+ * that nothing reads `x` again (its block is handed out to the next buffers). False, doing
+ * nothing, for any other buffer or one already released. @internal
+ */
+export const releaseFloats = (x: Float32Array): boolean => {
+  const h = heap
+  if (h == null || !h.owned.delete(x)) return false
+  h.issued.delete(x)
+  h.registry.unregister(x)
+  const size = sizeClass(4 * x.length + SLACK)
+  h.tensorBytes -= size
+  release(h, x.byteOffset, size)
+  return true
 }
 
 /**

@@ -23,6 +23,8 @@
  */
 
 import { kernelSet } from '../kernel-set.js'
+import { type PoolArg, type PoolKernel, poolThreads, runChunks } from '../pool.js'
+import type { WasmMemory, WasmModule } from './api.js'
 import { module } from './asm.js'
 import { HEAP_MAX_PAGES, kernelHeap, type Stage, stage } from './heap.js'
 import { adam, addUpdate, momentum, nadam, rms, type StepKernel, scale, stepKernels } from './update.js'
@@ -32,6 +34,10 @@ export const RESIDENT_BYTES = 64 << 20
 
 interface Runtime {
   readonly fns: Record<string, (...args: number[]) => void>
+  /** The compiled module (the pool's workers instantiate it on the same memory). */
+  readonly module: WasmModule
+  readonly memory: WasmMemory
+  readonly shared: boolean
   /** Laps of the ring so far: a remembered copy is valid in its own lap only. */
   lap: number
   /** The ring's block (byte offset; -1: none yet) and size. */
@@ -69,9 +75,19 @@ const load = (): Runtime | null => {
   ])
   if (!h.W.validate(bytes)) return null
   try {
-    const fns = new h.W.Instance(new h.W.Module(bytes), { env: { memory: h.memory } })
-      .exports as Runtime['fns']
-    const r: Runtime = { fns, lap: 0, base: -1, size: 0, head: 0, capacity: RESIDENT_BYTES }
+    const compiled = new h.W.Module(bytes)
+    const fns = new h.W.Instance(compiled, { env: { memory: h.memory } }).exports as Runtime['fns']
+    const r: Runtime = {
+      fns,
+      module: compiled,
+      memory: h.memory,
+      shared: h.shared,
+      lap: 0,
+      base: -1,
+      size: 0,
+      head: 0,
+      capacity: RESIDENT_BYTES,
+    }
     // every op's Stage reads the ring's copies in place too (the next step's products read
     // the weights this step's optimizer wrote): valid until the ring starts its next lap,
     // which no op does while it runs
@@ -295,10 +311,90 @@ export const residentNadamInto = (
 }
 
 /**
+ * Fused steps on at least this many elements run on the pool (where there is one, on a shared
+ * memory), in chunks of {@link STEP_CHUNK}: Adam's step on 65,536 floats takes ~250 µs on one
+ * thread, against 10-120 µs to hand an op to the workers (see pool.ts).
+ */
+export const STEP_POOL_MIN = 1 << 16
+
+/** Elements per chunk of a pooled fused step (fixed: an elementwise pass gives the same bits for any split). */
+export const STEP_CHUNK = 1 << 14
+
+/** The names of the fused steps, in the order the pool's kernel refers to them by index. */
+const stepNames = Object.keys(stepKernels) as StepKernel[]
+
+/**
+ * The arguments of a pooled fused step: the kernel's index in `stepNames`, how many pointers
+ * follow, the pointers (byte offsets), the elements `n4`, then the kernel's scalars.
+ */
+type StepArgs = readonly number[]
+
+/**
+ * Chunk `chunk` of a fused step: elements [chunk·STEP_CHUNK, +STEP_CHUNK) ∩ [0, n4), every
+ * pointer moved to it. Self-contained (the pool ships its source text; `names` is
+ * `stepNames`, `size` is `STEP_CHUNK`).
+ */
+const stepChunk = (
+  fns: Record<string, (...args: number[]) => void>,
+  names: readonly string[],
+  size: number,
+  args: StepArgs,
+  chunk: number,
+): void => {
+  const k = args[0]!
+  const np = args[1]!
+  const n4 = args[2 + np]!
+  const i0 = chunk * size
+  const len = Math.min(size, n4 - i0)
+  const call: number[] = []
+  for (let j = 0; j < np; j++) call.push(args[2 + j]! + 4 * i0)
+  call.push(len)
+  for (let j = 3 + np; j < args.length; j++) call.push(args[j]!)
+  fns[`step_${names[k]!}`]!(...call)
+}
+
+/** A chunk in a worker, on its own instance of the module (made with its first op, kept on `globalThis`). */
+const wasmStepChunk = (
+  args: StepArgs,
+  chunk: number,
+  [memory, mod]: readonly [WasmMemory, WasmModule],
+): void => {
+  const g = globalThis as { __purennSteps?: Record<string, (...a: number[]) => void>; WebAssembly?: unknown }
+  let fns = g.__purennSteps
+  if (fns === undefined) {
+    const W = g.WebAssembly as {
+      Instance: new (
+        m: WasmModule,
+        i: { env: { memory: WasmMemory } },
+      ) => { exports: Record<string, (...a: number[]) => void> }
+    }
+    fns = new W.Instance(mod, { env: { memory } }).exports
+    g.__purennSteps = fns
+  }
+  stepChunk(fns, stepNamesShipped, stepChunkSize, args, chunk)
+}
+// the names the shipped chunk reads (the pool evaluates these parts as constants in the workers)
+declare const stepNamesShipped: readonly string[]
+declare const stepChunkSize: number
+
+const wasmStepKernel: PoolKernel<readonly PoolArg[]> = {
+  name: 'wasmStep',
+  parts: [
+    ['stepNamesShipped', JSON.stringify(stepNames)],
+    ['stepChunkSize', String(STEP_CHUNK)],
+    ['stepChunk', stepChunk],
+    ['wasmStepChunk', wasmStepChunk],
+  ],
+  entry: (args, chunk) => stepChunk(runtime!.fns, stepNames, STEP_CHUNK, args as StepArgs, chunk),
+  context: () => [runtime!.memory, runtime!.module],
+}
+
+/**
  * A whole optimizer step on [0, n4) in one pass (`stepKernels` of `update.ts`): `ins` are
  * `g`, `w` and the old state, `outs` the new state and the new weights, in the order of the
  * kernel's signature, `consts` its scalars (f64; fit's factor `f` a float32). Bitwise the plain loops of
- * `@purenn/optim`'s fused steps, so bitwise the chain's passes; returns n4 (0: not done).
+ * `@purenn/optim`'s fused steps, so bitwise the chain's passes, on any number of threads
+ * (from {@link STEP_POOL_MIN} elements the pool runs chunks of it); returns n4 (0: not done).
  */
 export const residentStepInto = (
   kernel: StepKernel,
@@ -307,5 +403,16 @@ export const residentStepInto = (
   consts: readonly number[],
 ): number => {
   const n4 = ins[0]!.length & ~3
-  return pass(n4, ins, outs, (r, at) => r.fns[`step_${kernel}`]!(...at, n4, ...consts)) ? n4 : 0
+  return pass(n4, ins, outs, (r, at) => {
+    if (n4 < STEP_POOL_MIN || poolThreads() < 2 || !r.shared) r.fns[`step_${kernel}`]!(...at, n4, ...consts)
+    else
+      runChunks(
+        `optimizer step (${kernel})`,
+        wasmStepKernel,
+        [stepNames.indexOf(kernel), at.length, ...at, n4, ...consts],
+        Math.ceil(n4 / STEP_CHUNK),
+      )
+  })
+    ? n4
+    : 0
 }
