@@ -41,6 +41,7 @@ import {
   uniform,
 } from '../packages/tensor/dist/index.js'
 import { makeTrainer, predict } from '../packages/train/dist/index.js'
+import { makeLedger } from '../packages/train/dist/internal.js'
 import { initTf, tf, tfBnModel } from './tfjs.js'
 
 const quick = process.argv.includes('--quick')
@@ -106,7 +107,13 @@ const rounds = async (
 }
 
 // ---------------------------------------------------------------- 1. training steps
-const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [], optimizer: adam() })
+// the step as fit runs it: the optimizer's results in owned buffers, freed by a ledger two steps on
+const trainer = makeTrainer({
+  loss: sparseCategoricalCrossentropy(),
+  metrics: [],
+  optimizer: adam(),
+  ownedBuffers: true,
+})
 const purennModel = initModel(bnAfter(), { key: key(0) })
 const tfModels = { wasm: await tfBnModel('wasm'), cpu: await tfBnModel('cpu') }
 const labelsOf = (n: number) => Float32Array.from({ length: n }, (_, i) => i % 10)
@@ -126,10 +133,13 @@ for (const batch of quick ? [32, 64] : [32, 512]) {
   const x = uniform(key(1), [batch, 28, 28])
   const y = tensor(labelsOf(batch))
   let state = trainer.init(purennModel)
+  const ledger = makeLedger(state)
   let r = 0
   const purennStep = (threads: number) => () => {
     setThreads(threads)
+    const prev = state
     state = trainer.step(state, { x, y }, key(r++)).state
+    ledger.commit([state, prev])
   }
   const tfData = async (backend: 'wasm' | 'cpu') => {
     await tf.setBackend(backend)

@@ -14,6 +14,7 @@ import { accuracy, initModel, sparseCategoricalCrossentropy } from '../packages/
 import { adam } from '../packages/optim/dist/index.js'
 import { getKernels, getThreads, key, tensor, uniform } from '../packages/tensor/dist/index.js'
 import { makeTrainer } from '../packages/train/dist/index.js'
+import { makeLedger } from '../packages/train/dist/internal.js'
 
 /** The part of a V8 CPU profile this script reads. */
 interface Profile {
@@ -47,9 +48,21 @@ const batch = {
 const fused = adam()
 // without `applyStep`, fit's step runs Adam's chain: update, then applyUpdates
 const optimizer = way === 'fused' ? fused : { init: fused.init, update: fused.update }
-const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [accuracy], optimizer })
+// as fit runs it: the optimizer's results in owned buffers, freed by a ledger two steps on
+const trainer = makeTrainer({
+  loss: sparseCategoricalCrossentropy(),
+  metrics: [accuracy],
+  optimizer,
+  ownedBuffers: true,
+})
 let s = trainer.init(model)
-for (let i = 0; i < 20; i++) s = trainer.step(s, batch, key(i)).state // warm-up
+const ledger = makeLedger(s)
+const step = (i: number) => {
+  const prev = s
+  s = trainer.step(s, batch, key(i)).state
+  ledger.commit([s, prev])
+}
+for (let i = 0; i < 20; i++) step(i) // warm-up
 
 const session = new Session()
 session.connect()
@@ -57,7 +70,7 @@ await session.post('Profiler.enable')
 await session.post('Profiler.setSamplingInterval', { interval: 200 })
 await session.post('Profiler.start')
 const t0 = performance.now()
-for (let i = 0; i < steps; i++) s = trainer.step(s, batch, key(100 + i)).state
+for (let i = 0; i < steps; i++) step(100 + i)
 const ms = (performance.now() - t0) / steps
 const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile }
 session.disconnect()

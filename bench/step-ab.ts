@@ -44,6 +44,8 @@ const checkout = async (root: string): Promise<Step> => {
   const optim = await at('packages/optim/dist/index.js')
   const T = await at('packages/tensor/dist/index.js')
   const train = await at('packages/train/dist/index.js')
+  // a checkout with the ledger runs the step as fit does (owned buffers, freed two steps on)
+  const internal = await at('packages/train/dist/internal.js').catch(() => undefined)
   T.setKernels('wasm')
   const model = layers.initModel(chapter.bnAfter(), { key: T.key(0) })
   return (batch, threads) => {
@@ -51,16 +53,20 @@ const checkout = async (root: string): Promise<Step> => {
       loss: layers.sparseCategoricalCrossentropy(),
       metrics: [],
       optimizer: optim.adam(),
+      ownedBuffers: internal !== undefined,
     })
     const data = {
       x: T.uniform(T.key(1), [batch, 28, 28]),
       y: T.tensor(Float32Array.from({ length: batch }, (_, i) => i % 10)),
     }
     let state = trainer.init(model)
+    const ledger = internal?.makeLedger(state)
     let r = 0
     return () => {
       T.setThreads(threads)
+      const prev = state
       state = trainer.step(state, data, T.key(r++)).state
+      ledger?.commit([state, prev])
     }
   }
 }

@@ -22,6 +22,7 @@ import {
 } from '@purenn/tensor'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
+import { makeLedger } from './ledger.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
 import { gatherRows, type Rows, sliceRows, takeRows } from './rowSource.js'
@@ -260,7 +261,7 @@ export const fitLoop = async (
       : given
   const cbStates = callbacks.map((c) => c.init())
   const optimizer = getOptimizer(opts.optimizer)
-  const trainer = makeTrainer({ loss, metrics, optimizer })
+  const trainer = makeTrainer({ loss, metrics, optimizer, ownedBuffers: true })
   const baseRate = optimizer.learningRate
   const rateAt = (iteration: number, factor: number): number | undefined =>
     baseRate === undefined
@@ -314,11 +315,16 @@ export const fitLoop = async (
       cbStates[i] = cb.state
     })
   } else state = trainer.init(model)
+  // frees the params and optimizer state of each step once two later steps have replaced
+  // them (the loop keeps the last finite state to fall back on), unless a callback, an
+  // evaluation or a checkpoint has seen them
+  const ledger = makeLedger(state)
   const everySteps = opts.checkpoint?.everySteps
   if (everySteps !== undefined && !(Number.isInteger(everySteps) && everySteps > 0))
     throw new Error(`fit: checkpoint.everySteps must be a positive integer, got ${everySteps}`)
   const checkpoint = async (epoch: number, stepInEpoch: number, means: TrainingCheckpoint['means']) => {
     if (opts.checkpoint === undefined) return
+    ledger.share(state)
     await checkpointIO!.write(
       {
         model: state.model,
@@ -429,6 +435,7 @@ export const fitLoop = async (
         break
       }
       state = r.state
+      ledger.commit([state, lastFinite])
       means.add(size, { loss: r.logs.loss, ...r.logs.metrics })
       live?.update(step)
       // no checkpoint holds a non-finite weight (the next step's loss would stop the run)
@@ -456,6 +463,7 @@ export const fitLoop = async (
       break
     }
     const seconds = (performance.now() - started) / 1000
+    ledger.share(state)
     const logs: Record<string, number> = { ...means.get() }
     if (valid !== undefined) {
       let v: Record<string, number>

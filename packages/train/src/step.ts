@@ -133,6 +133,13 @@ export const makeTrainer = (opts: {
   readonly loss: Loss
   readonly metrics: readonly Metric[]
   readonly optimizer: GradientTransformation<unknown>
+  /**
+   * The optimizer's new params and state go to buffers whose lifetime the caller manages
+   * (`StepOptions.ownedBuffers` of `@purenn/optim`; not with weight constraints, whose
+   * projection makes new params): for a loop that frees them with a ledger, as `fit` does.
+   * @internal
+   */
+  readonly ownedBuffers?: boolean
 }): Trainer => {
   const { loss, metrics } = opts
   const optimizerFor = (model: Model) => masked(opts.optimizer, model.trainable as never)
@@ -176,7 +183,10 @@ export const makeTrainer = (opts: {
         grads,
         s.optState as never,
         model.params,
-        { learningRateFactor },
+        {
+          learningRateFactor,
+          ownedBuffers: opts.ownedBuffers === true && model.layer.constrain === undefined,
+        },
       )
       const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
       const metricValues: Record<string, number> = {}
