@@ -19,7 +19,10 @@
  * The ring is one block of the heap of at most {@link RESIDENT_BYTES} (more when one pass
  * needs more): allocation moves forward; when a pass does not fit in what is left,
  * everything is forgotten and allocation starts again at its start (one step of full copies,
- * then steady again). One module, on the calling thread, as the copies were.
+ * then steady again). Results that are heap buffers (owned buffers of a training loop:
+ * `allocOwned`) are written in place and need no ring. One module, on the calling thread,
+ * except the fused steps of large leaves, which the pool's workers run on their own
+ * instances of it ({@link STEP_POOL_MIN}).
  */
 
 import { kernelSet } from '../kernel-set.js'
