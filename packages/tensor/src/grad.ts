@@ -11,6 +11,13 @@ import { map, type Tree } from './tree.js'
 export interface GradOptions<HasAux extends boolean> {
   /** When true, `f` returns `[loss, aux]` and `aux` is passed through (JAX's `has_aux`). */
   readonly hasAux: HasAux
+  /**
+   * Let the VJPs of fused dense layers write the gradients of `params`' leaves into owned
+   * buffers of the kernels' memory, which the caller frees once it has used them (the
+   * trainer of `@purenn/train` does, after the optimizer's step). Default false.
+   * @internal
+   */
+  readonly ownedGradients?: boolean
 }
 
 /**
@@ -78,7 +85,7 @@ export function valueAndGrad<P extends Tree, R extends unknown[], A>(
   options?: GradOptions<boolean>,
 ): (params: P, ...rest: R) => { value: Tensor; grad: P; aux?: A } {
   return (params, ...rest) => {
-    const trace = newTrace()
+    const trace = newTrace(options?.ownedGradients === true)
     const traced = map(params, (leaf) => traceLeaf(trace, leaf))
     let result: Tensor | readonly [Tensor, A]
     try {

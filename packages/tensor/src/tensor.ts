@@ -43,6 +43,8 @@ export interface TapeNode {
 export interface Trace {
   active: boolean
   seq: number
+  /** Its leaves' gradients may go to owned buffers that the caller frees (`ownsGradient` in tape.ts). */
+  readonly ownedGradients: boolean
 }
 
 /**

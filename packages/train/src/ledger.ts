@@ -21,8 +21,8 @@ export interface Ledger {
   readonly share: (s: TrainingState) => void
 }
 
-/** The owned buffers (see `allocOwned`) of the tensors anywhere in `x`, into `out`. */
-const ownedIn = (x: unknown, out: Set<object>): void => {
+/** The owned buffers (see `allocOwned`) of the tensors anywhere in `x`, into `out`. @internal */
+export const ownedIn = (x: unknown, out: Set<object>): void => {
   if (isTensor(x)) {
     if (isOwnedFloats(x.data)) out.add(x.data)
   } else if (Array.isArray(x)) for (const v of x) ownedIn(v, out)

@@ -11,6 +11,8 @@ import {
   valueAndGrad,
   zerosLike,
 } from '@purenn/tensor'
+import { releaseFloats } from '@purenn/tensor/internal'
+import { ownedIn } from './ledger.js'
 
 /**
  * Everything a training step reads and writes: the model (params, state, trainable mask),
@@ -137,6 +139,9 @@ export const makeTrainer = (opts: {
    * The optimizer's new params and state go to buffers whose lifetime the caller manages
    * (`StepOptions.ownedBuffers` of `@purenn/optim`; not with weight constraints, whose
    * projection makes new params): for a loop that frees them with a ledger, as `fit` does.
+   * The gradients too (`valueAndGrad`'s `ownedGradients`), which the step frees itself once
+   * the optimizer has used them, unless the new state holds one (a transformation of your
+   * own may keep a gradient in its state).
    * @internal
    */
   readonly ownedBuffers?: boolean
@@ -171,7 +176,8 @@ export const makeTrainer = (opts: {
           model.layer.penalty === undefined ? dataLoss : add(dataLoss, model.layer.penalty(params))
         return [total, { state: r.state, yPred: r.y }] as const
       }
-      const { value, grad, aux } = valueAndGrad(objective, { hasAux: true })(trainable)
+      const owned = opts.ownedBuffers === true
+      const { value, grad, aux } = valueAndGrad(objective, { hasAux: true, ownedGradients: owned })(trainable)
       const grads = tree.unflatten(
         model.params,
         flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zeroGradOf(leaf))),
@@ -185,10 +191,16 @@ export const makeTrainer = (opts: {
         model.params,
         {
           learningRateFactor,
-          ownedBuffers: opts.ownedBuffers === true && model.layer.constrain === undefined,
+          ownedBuffers: owned && model.layer.constrain === undefined,
         },
       )
       const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
+      if (owned) {
+        // the gradients are dead once the optimizer has run, unless the new state holds one
+        const held = new Set<object>()
+        for (const x of [next.params, next.state, optState]) ownedIn(x, held)
+        for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
+      }
       const metricValues: Record<string, number> = {}
       for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
       return {

@@ -6,13 +6,13 @@ import {
   sequential,
   sparseCategoricalCrossentropy,
 } from '@purenn/layers'
-import { adam } from '@purenn/optim'
+import { adam, chain, type GradientTransformation, sgd } from '@purenn/optim'
 import { getKernels, type Key, key, normal, setKernels, type Tensor, tensor, tree } from '@purenn/tensor'
 import { heapStats, isOwnedFloats } from '@purenn/tensor/internal'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Callback, fit, makeTrainer } from '../src/index.js'
 import { rows } from '../src/predict.js'
-import { modelBits } from './helpers/problems.js'
+import { bits, modelBits } from './helpers/problems.js'
 
 // fit puts each step's params and Adam moments in owned buffers of the kernels' memory and
 // frees them two steps later (makeLedger): results must be bitwise those of the plain loop,
@@ -121,5 +121,35 @@ describe("fit's ledger of owned buffers", () => {
     kept.models.forEach((m, i) => {
       expect(modelBits(m)).toEqual(kept.bits[i])
     })
+  })
+
+  it('never frees a gradient the new state holds (a transformation that keeps the last gradients)', () => {
+    // keeps the gradients it was given in its state, passes them on unchanged
+    const keepLast: GradientTransformation<{ last: unknown }> = {
+      init: () => ({ last: null }),
+      update: (grads, _state) => ({ updates: grads, state: { last: grads } }),
+    }
+    const trainer = makeTrainer({
+      loss: sparseCategoricalCrossentropy(),
+      metrics: [],
+      optimizer: chain(keepLast, sgd({ learningRate: 0.1 })) as GradientTransformation<unknown>,
+      ownedBuffers: true,
+    })
+    let s = trainer.init(model(key(4)))
+    const batch = (i: number) => ({
+      x: rows(x, i * batchSize, batchSize),
+      y: rows(y, i * batchSize, batchSize),
+    })
+    const kept: { grads: unknown; bits: unknown }[] = []
+    for (let i = 0; i < 6; i++) {
+      s = trainer.step(s, batch(i), key(i)).state
+      // fit's optimizer runs under `masked`: its state is { inner: the chain's states }
+      const last = (s.optState as { inner: [{ last: unknown }] }).inner[0].last
+      kept.push({ grads: last, bits: bits(last) })
+      // the case in question: the state holds owned gradients
+      expect(tree.leaves(last as never).some((t: Tensor) => isOwnedFloats(t.data))).toBe(true)
+    }
+    // each step's kept gradients still hold their bits after the later steps ran
+    for (const k of kept) expect(bits(k.grads)).toEqual(k.bits)
   })
 })

@@ -89,8 +89,19 @@ export const record = (
   compose?: Composition,
 ): Tensor => fromBuffer(shape, data, nodesFor(op, inputs, vjps, compose, undefined))
 
-/** A new trace, for one `valueAndGrad` call. */
-export const newTrace = (): Trace => ({ active: true, seq: 0 })
+/** A new trace, for one `valueAndGrad` call (see {@link ownsGradient} for `ownedGradients`). */
+export const newTrace = (ownedGradients = false): Trace => ({ active: true, seq: 0, ownedGradients })
+
+/**
+ * True when an op's VJP may write the gradient of its input `x` into an owned buffer
+ * (`allocOwned`, freed by the caller of `valueAndGrad`): `x` is a leaf of a trace whose
+ * `valueAndGrad` asked for owned gradients, and no enclosing trace differentiates it (the
+ * gradient is then handed back as it is, and the caller is the only one to see it).
+ */
+export const ownsGradient = (x: Tensor): boolean => {
+  const n = x.node
+  return n !== undefined && n.next === undefined && n.op === 'input' && n.trace.ownedGradients
+}
 
 /**
  * The traced stand-in of an input leaf: same data, a node with no parents on `trace`, and,
