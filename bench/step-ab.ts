@@ -7,7 +7,7 @@
  * rounds run the variants in reverse order.
  * Prints the median ms/step of each variant and the load average before and after.
  *
- * Run: npx tsc -b && npx tsx bench/step-ab.ts --base ../main [--rounds 15]
+ * Run: npx tsc -b && npx tsx bench/step-ab.ts --base ../main [--rounds 15] [--kernels wasm|js]
  */
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
@@ -21,6 +21,8 @@ const baseDir = arg('--base')
 if (baseDir === undefined)
   throw new Error('usage: step-ab.ts --base DIR [--rounds N]: DIR is a built checkout')
 const rounds = Number(arg('--rounds') ?? 15)
+const kernels = arg('--kernels') ?? 'wasm'
+if (kernels !== 'wasm' && kernels !== 'js') throw new Error(`--kernels: expected wasm or js, got ${kernels}`)
 if (!Number.isInteger(rounds) || rounds < 1)
   throw new Error(`--rounds: expected a positive integer, got ${rounds}`)
 
@@ -46,7 +48,7 @@ const checkout = async (root: string): Promise<Step> => {
   const train = await at('packages/train/dist/index.js')
   // a checkout with the ledger runs the step as fit does (owned buffers, freed two steps on)
   const internal = await at('packages/train/dist/internal.js').catch(() => undefined)
-  T.setKernels('wasm')
+  T.setKernels(kernels)
   const model = layers.initModel(chapter.bnAfter(), { key: T.key(0) })
   return (batch, threads) => {
     const trainer = train.makeTrainer({
