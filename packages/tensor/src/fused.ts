@@ -13,7 +13,7 @@ import { kernelSet } from './internal/kernel-set.js'
 import { expand } from './internal/kernels.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, normalizeAxes, sameShape, sizeOf, stridesOf } from './internal/shape.js'
-import { ownsGradient, record } from './internal/tape.js'
+import { gradientBuffer, record } from './internal/tape.js'
 import {
   BN_WASM_MIN,
   wasmAffineInto,
@@ -24,7 +24,7 @@ import {
 import { matmul } from './linalg.js'
 import { elu as eluOf, leakyRelu as leakyReluOf, relu as reluOf, selu as seluOf } from './nn.js'
 import { type Axes, mean as meanOf, variance as varianceOf } from './reduce.js'
-import { alloc, allocOwned, buf, fromBuffer, type Tensor } from './tensor.js'
+import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
 
 /**
  * The mean and the biased variance of a tensor over some axes, as returned by {@link moments}.
@@ -639,7 +639,7 @@ export const denseOp = (
     },
     (g: Tensor) => {
       // the kernel's gradient, when the trainer asked for it so, in a buffer it frees after its step
-      const dw = ownsGradient(kernel) ? allocOwned(K * N) : alloc(K * N)
+      const dw = gradientBuffer(kernel, K * N)
       matmulInto(buf(x), 0, gz(g), 0, dw, 0, K, M, N, false, true)
       return fromBuffer(kernel.shape, dw)
     },

@@ -1,8 +1,8 @@
 import { ShapeError } from './errors.js'
 import { fmt } from './internal/shape.js'
-import { backward, keepLive, newTrace, traceLeaf } from './internal/tape.js'
+import { backward, keepLive, newTrace, releaseUnreturned, traceLeaf } from './internal/tape.js'
 import { fromBuffer, full, isTensor, type Tensor } from './tensor.js'
-import { map, type Tree } from './tree.js'
+import { leaves, map, type Tree } from './tree.js'
 
 /**
  * Options of {@link valueAndGrad} and {@link grad}.
@@ -103,6 +103,8 @@ export function valueAndGrad<P extends Tree, R extends unknown[], A>(
       const g = grads.get(leaf)
       return g === undefined ? full(leaf.shape, 0) : keepLive(g)
     })
+    // owned gradient buffers that were summed into another (a leaf used twice) are dead now
+    releaseUnreturned(trace, leaves(grad))
     const value = keepLive(out)
     return options?.hasAux === true
       ? { value, grad, aux: detachAny((result as readonly [Tensor, A])[1]) as A }

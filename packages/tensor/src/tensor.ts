@@ -45,6 +45,8 @@ export interface Trace {
   seq: number
   /** Its leaves' gradients may go to owned buffers that the caller frees (`ownsGradient` in tape.ts). */
   readonly ownedGradients: boolean
+  /** The owned buffers its VJPs made (`ownedGradientBuffer`), for `releaseUnreturned`. */
+  readonly owned: Float32Array[]
 }
 
 /**

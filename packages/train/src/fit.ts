@@ -22,7 +22,7 @@ import {
 } from '@purenn/tensor'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
-import { makeLedger } from './ledger.js'
+import { detached, makeLedger } from './ledger.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
 import { gatherRows, type Rows, sliceRows, takeRows } from './rowSource.js'
@@ -316,15 +316,15 @@ export const fitLoop = async (
     })
   } else state = trainer.init(model)
   // frees the params and optimizer state of each step once two later steps have replaced
-  // them (the loop keeps the last finite state to fall back on), unless a callback, an
-  // evaluation or a checkpoint has seen them
+  // them (the loop keeps the last finite state to fall back on); what callbacks, evaluations
+  // and checkpoints see, and what fit returns, is a plain copy (`detached`)
   const ledger = makeLedger(state)
   const everySteps = opts.checkpoint?.everySteps
   if (everySteps !== undefined && !(Number.isInteger(everySteps) && everySteps > 0))
     throw new Error(`fit: checkpoint.everySteps must be a positive integer, got ${everySteps}`)
   const checkpoint = async (epoch: number, stepInEpoch: number, means: TrainingCheckpoint['means']) => {
     if (opts.checkpoint === undefined) return
-    ledger.share(state)
+    state = detached(state)
     await checkpointIO!.write(
       {
         model: state.model,
@@ -463,7 +463,7 @@ export const fitLoop = async (
       break
     }
     const seconds = (performance.now() - started) / 1000
-    ledger.share(state)
+    state = detached(state)
     const logs: Record<string, number> = { ...means.get() }
     if (valid !== undefined) {
       let v: Record<string, number>
@@ -509,6 +509,9 @@ export const fitLoop = async (
     }
     await checkpoint(epoch + 1, 0, { rows: 0, sums: {} })
   }
+  // the state fit returns is plain, and every owned buffer is free again
+  state = detached(state)
+  ledger.commit([state])
   const finalModel = callbacks.reduce(
     (m, cb, i) => (cb.onTrainEnd === undefined ? m : cb.onTrainEnd(cbStates[i], m)),
     state.model,

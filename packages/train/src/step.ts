@@ -176,7 +176,10 @@ export const makeTrainer = (opts: {
           model.layer.penalty === undefined ? dataLoss : add(dataLoss, model.layer.penalty(params))
         return [total, { state: r.state, yPred: r.y }] as const
       }
-      const owned = opts.ownedBuffers === true
+      // not when the state has values whose insides cannot be seen (a Map, a class instance):
+      // they might keep a gradient or a param, which must then never be freed
+      const owned =
+        opts.ownedBuffers === true && ownedIn(s.optState, new Set()) && ownedIn(model.state, new Set())
       const { value, grad, aux } = valueAndGrad(objective, { hasAux: true, ownedGradients: owned })(trainable)
       const grads = tree.unflatten(
         model.params,
@@ -198,8 +201,8 @@ export const makeTrainer = (opts: {
       if (owned) {
         // the gradients are dead once the optimizer has run, unless the new state holds one
         const held = new Set<object>()
-        for (const x of [next.params, next.state, optState]) ownedIn(x, held)
-        for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
+        if ([next.params, next.state, optState].every((x) => ownedIn(x, held)))
+          for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
       }
       const metricValues: Record<string, number> = {}
       for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()

@@ -3,27 +3,43 @@ import {
   dense,
   initModel,
   type Model,
+  regularizers,
   sequential,
   sparseCategoricalCrossentropy,
 } from '@purenn/layers'
 import { adam, chain, type GradientTransformation, sgd } from '@purenn/optim'
-import { getKernels, type Key, key, normal, setKernels, type Tensor, tensor, tree } from '@purenn/tensor'
+import {
+  add,
+  getKernels,
+  type Key,
+  key,
+  mul,
+  normal,
+  setKernels,
+  type Tensor,
+  tensor,
+  tree,
+} from '@purenn/tensor'
 import { heapStats, isOwnedFloats } from '@purenn/tensor/internal'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Callback, fit, makeTrainer } from '../src/index.js'
 import { rows } from '../src/predict.js'
 import { bits, modelBits } from './helpers/problems.js'
 
-// fit puts each step's params and Adam moments in owned buffers of the kernels' memory and
-// frees them two steps later (makeLedger): results must be bitwise those of the plain loop,
-// the buffers must really be freed, and nothing anyone else holds may ever be freed.
+// fit puts each step's params, Adam moments and dense kernels' gradients in owned buffers of
+// the kernels' memory and frees them itself (makeLedger, the trainer, valueAndGrad): results
+// must be bitwise those of the plain loop, the buffers must really be freed (the heap must
+// not grow with steps or epochs), and nothing anyone else holds may ever be freed.
 
-/** Dense 32 → 64 relu → batch norm → dense 10 softmax: leaves large enough for the heap (≥ 256 floats). */
-const model = (k: Key): Model =>
+/**
+ * Dense 32 → 64 relu → batch norm → dense 10 softmax: leaves large enough for the heap (≥ 256
+ * floats); with `l2`, an L2 penalty on the first kernel (whose gradient is then a sum of two).
+ */
+const model = (k: Key, l2 = false): Model =>
   initModel(
     sequential(
       [
-        dense({ units: 64, activation: 'relu' }),
+        dense({ units: 64, activation: 'relu', ...(l2 ? { kernelRegularizer: regularizers.l2(1e-3) } : {}) }),
         batchNormalization(),
         dense({ units: 10, activation: 'softmax' }),
       ],
@@ -58,19 +74,12 @@ const owned = (m: Model) => tree.leaves(m.params).filter((t: Tensor) => isOwnedF
 afterAll(() => setKernels('wasm'))
 
 describe("fit's ledger of owned buffers", () => {
-  it('gives bitwise the plain loop of trainer.step, and its params are owned buffers', async () => {
-    expect(getKernels()).toBe('wasm')
-    const start = model(key(0))
-    const r = await fit(start, x, y, { ...opts, epochs: 2 })
-    // the reference: the pure step, plain buffers (no dropout: the keys do not matter)
-    const trainer = makeTrainer({
-      loss: sparseCategoricalCrossentropy(),
-      metrics: [],
-      optimizer: opts.optimizer,
-    })
+  /** The plain loop of the pure step over the batches in order (no dropout: keys do not matter). */
+  const plainLoop = (start: Model, epochs: number, optimizer: GradientTransformation<unknown>) => {
+    const trainer = makeTrainer({ loss: sparseCategoricalCrossentropy(), metrics: [], optimizer })
     let s = trainer.init(start)
     const losses: number[] = []
-    for (let epoch = 0; epoch < 2; epoch++) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
       let sum = 0
       for (let i = 0; i < n; i += batchSize) {
         const step = trainer.step(
@@ -83,42 +92,81 @@ describe("fit's ledger of owned buffers", () => {
       }
       losses.push(sum / n)
     }
-    expect(modelBits(r.model)).toEqual(modelBits(s.model))
-    expect(r.history.history.loss!.map(Math.fround)).toEqual(losses.map(Math.fround))
-    expect(owned(r.model)).toBeGreaterThan(0)
-    expect(owned(s.model)).toBe(0)
+    return { model: s.model, losses }
+  }
+
+  it('gives bitwise the plain loop of trainer.step, returns plain buffers, and used owned ones', async () => {
+    expect(getKernels()).toBe('wasm')
+    const start = model(key(0))
+    const served = heapStats().served
+    const r = await fit(start, x, y, { ...opts, epochs: 2 })
+    expect(heapStats().served - served).toBeGreaterThan(3 * 2 * (n / batchSize))
+    const ref = plainLoop(start, 2, opts.optimizer)
+    expect(modelBits(r.model)).toEqual(modelBits(ref.model))
+    expect(r.history.history.loss!.map(Math.fround)).toEqual(ref.losses.map(Math.fround))
+    expect(owned(r.model)).toBe(0)
   })
 
-  it("frees each step's buffers: the heap holds a few steps' worth, not one per step", async () => {
+  it("frees each step's buffers: the heap does not grow with the steps of an epoch", async () => {
+    for (const l2 of [false, true]) {
+      const seen: number[] = []
+      const probe: Callback<null> = {
+        name: 'probe',
+        init: () => null,
+        // the epoch's loop never yields, so no FinalizationRegistry callback can free anything meanwhile
+        onBatchEnd: (s) => {
+          seen.push(heapStats().tensorBytes)
+          return { state: s }
+        },
+      }
+      await fit(model(key(2), l2), x, y, { ...opts, epochs: 1, callbacks: [probe] })
+      // per step: params, mu, nu and gradient of the two kernels (2048 + 640 floats) ≈ 43 KB
+      const perStep = 4 * 4 * (2048 + 640)
+      expect(seen.length).toBe(n / batchSize)
+      // with l2 the first kernel's gradient is a sum: its owned part must be freed too
+      expect(seen.at(-1)! - seen[2]!).toBeLessThan(perStep)
+    }
+  })
+
+  it('does not grow with epochs either (what callbacks see is a plain copy), and stays the plain loop', async () => {
     const seen: number[] = []
     const probe: Callback<null> = {
       name: 'probe',
       init: () => null,
-      // the epoch's loop never yields, so no FinalizationRegistry callback can free anything meanwhile
-      onBatchEnd: (s) => {
+      onEpochEnd: (s) => {
         seen.push(heapStats().tensorBytes)
         return { state: s }
       },
     }
-    await fit(model(key(2)), x, y, { ...opts, epochs: 1, callbacks: [probe] })
-    // per step: params, mu, nu of the two kernels (2048 + 640 floats) ≈ 33 KB in owned blocks
-    const perStep = 3 * 4 * (2048 + 640)
-    const growth = seen.at(-1)! - seen[2]!
-    expect(seen.length).toBe(n / batchSize)
-    expect(growth).toBeLessThan(2 * perStep)
+    const start = model(key(5), true)
+    const r = await fit(start, x, y, { ...opts, epochs: 12, callbacks: [probe, keeper()] })
+    // one state (params and Adam's moments) is 3 · 4 · 2,688 floats ≈ 32 KB
+    expect(seen.at(-1)! - seen[1]!).toBeLessThan(3 * 4 * (2048 + 640))
+    expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 12, opts.optimizer).model))
   })
 
-  it('never frees what a callback was given, nor the model fit started from', async () => {
-    const first = await fit(model(key(3)), x, y, { ...opts, epochs: 1 })
-    expect(owned(first.model)).toBeGreaterThan(0)
-    const before = modelBits(first.model)
-    const r = await fit(first.model, x, y, { ...opts, epochs: 3, callbacks: [keeper()] })
-    // the model fit started from (owned buffers of the first fit) is as it was
-    expect(modelBits(first.model)).toEqual(before)
+  it('never frees what a callback was given, nor owned buffers of the model fit starts from', async () => {
+    // a model on owned buffers: one step of a trainer that asks for them
+    const trainer = makeTrainer({
+      loss: sparseCategoricalCrossentropy(),
+      metrics: [],
+      optimizer: adam(),
+      ownedBuffers: true,
+    })
+    const first = trainer.step(
+      trainer.init(model(key(3))),
+      { x: rows(x, 0, batchSize), y: rows(y, 0, batchSize) },
+      key(0),
+    ).state.model
+    expect(owned(first)).toBeGreaterThan(0)
+    const before = modelBits(first)
+    const r = await fit(first, x, y, { ...opts, epochs: 3, callbacks: [keeper()] })
+    expect(modelBits(first)).toEqual(before)
     // each epoch's model, as the callback saw it, after later epochs ran 16 steps each
     const kept = r.history.callbackStates!.keeper as { models: Model[]; bits: unknown[] }
     expect(kept.models).toHaveLength(3)
     kept.models.forEach((m, i) => {
+      expect(owned(m)).toBe(0)
       expect(modelBits(m)).toEqual(kept.bits[i])
     })
   })
@@ -151,5 +199,19 @@ describe("fit's ledger of owned buffers", () => {
     }
     // each step's kept gradients still hold their bits after the later steps ran
     for (const k of kept) expect(bits(k.grads)).toEqual(k.bits)
+  })
+
+  it('frees nothing it cannot see: a transformation whose state is a Map of the last gradients', async () => {
+    const keepLastInMap: GradientTransformation<Map<string, Tensor>> = {
+      init: (p) => new Map(tree.flatten(p).map(([path, t]) => [path, mul(t, 0)])),
+      update: (g, s) => ({
+        updates: tree.map(g, (gi: Tensor, path: string) => add(gi, mul(s.get(path)!, 0.5))) as typeof g,
+        state: new Map(tree.flatten(g)),
+      }),
+    }
+    const optimizer = chain(keepLastInMap, sgd({ learningRate: 0.05 })) as GradientTransformation<unknown>
+    const start = model(key(6))
+    const r = await fit(start, x, y, { ...opts, optimizer, epochs: 2 })
+    expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 2, optimizer).model))
   })
 })

@@ -13,9 +13,10 @@
  * by identity; no counter or registry is needed.
  */
 
-import { buf, fromBuffer, type TapeNode, type Tensor, type Trace } from '../tensor.js'
+import { alloc, allocOwned, buf, fromBuffer, type TapeNode, type Tensor, type Trace } from '../tensor.js'
 import { expand, sumTo, zip } from './kernels.js'
 import { type Shape, sameShape } from './shape.js'
+import { isOwnedFloats, releaseFloats } from './wasm/heap.js'
 
 /** A VJP: maps the cotangent of an op's output to the cotangent of one of its inputs. */
 export type Vjp = (g: Tensor) => Tensor
@@ -90,7 +91,12 @@ export const record = (
 ): Tensor => fromBuffer(shape, data, nodesFor(op, inputs, vjps, compose, undefined))
 
 /** A new trace, for one `valueAndGrad` call (see {@link ownsGradient} for `ownedGradients`). */
-export const newTrace = (ownedGradients = false): Trace => ({ active: true, seq: 0, ownedGradients })
+export const newTrace = (ownedGradients = false): Trace => ({
+  active: true,
+  seq: 0,
+  ownedGradients,
+  owned: [],
+})
 
 /**
  * True when an op's VJP may write the gradient of its input `x` into an owned buffer
@@ -101,6 +107,30 @@ export const newTrace = (ownedGradients = false): Trace => ({ active: true, seq:
 export const ownsGradient = (x: Tensor): boolean => {
   const n = x.node
   return n !== undefined && n.next === undefined && n.op === 'input' && n.trace.ownedGradients
+}
+
+/**
+ * A buffer of `n` floats for the gradient of `x` that a VJP is about to fill: an owned one,
+ * remembered by `x`'s trace, when {@link ownsGradient}; else a fresh plain one.
+ */
+export const gradientBuffer = (x: Tensor, n: number): Float32Array => {
+  if (!ownsGradient(x)) return alloc(n)
+  const b = allocOwned(n)
+  if (isOwnedFloats(b)) x.node!.trace.owned.push(b)
+  return b
+}
+
+/**
+ * Frees the owned buffers `trace`'s VJPs made that are not the data of one of `returned`
+ * (the gradients `valueAndGrad` hands back): a leaf used more than once (a regularized or
+ * shared kernel) gets the sum of its contributions, and the owned parts are then read by
+ * nobody.
+ */
+export const releaseUnreturned = (trace: Trace, returned: readonly Tensor[]): void => {
+  if (trace.owned.length === 0) return
+  const kept = new Set<object>(returned.map((g) => g.data))
+  for (const b of trace.owned) if (!kept.has(b)) releaseFloats(b)
+  trace.owned.length = 0
 }
 
 /**
