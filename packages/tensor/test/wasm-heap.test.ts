@@ -15,7 +15,13 @@ import { add, mul } from '../src/arith.js'
 import { sparseSoftmaxCrossentropy } from '../src/crossentropy.js'
 import { batchNormTrain, denseOp } from '../src/fused.js'
 import { valueAndGrad } from '../src/grad.js'
-import { HEAP_BUDGET, heapStats, setHeapBudget } from '../src/internal/wasm/heap.js'
+import {
+  HEAP_BUDGET,
+  heapStats,
+  ownedFloats,
+  releaseFloats,
+  setHeapBudget,
+} from '../src/internal/wasm/heap.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
 import { relu } from '../src/nn.js'
@@ -112,6 +118,29 @@ describe('the kernels heap', () => {
     expect(buf(plain).buffer).not.toBe(buf(onHeap).buffer)
     expect(buf(plain).byteOffset).toBe(0)
     expect(bits([plain])).toEqual(bits([onHeap]))
+  })
+
+  it('keeps owned blocks out of the budget: they neither use it nor are refused by it, and releasing one frees it once', () => {
+    setKernels('wasm')
+    const before = heapStats()
+    const prev = setHeapBudget(before.tensorBytes) // no budgeted block fits
+    const a = ownedFloats(1000)!
+    const b = ownedFloats(1000)!
+    expect(a).toBeInstanceOf(Float32Array)
+    expect(b.byteOffset).not.toBe(a.byteOffset)
+    const mid = heapStats()
+    expect(mid.tensorBytes).toBe(before.tensorBytes)
+    expect(mid.ownedBytes - before.ownedBytes).toBeGreaterThanOrEqual(2 * 4000)
+    expect(releaseFloats(a)).toBe(true)
+    expect(releaseFloats(a)).toBe(false)
+    expect(releaseFloats(new Float32Array(1000))).toBe(false)
+    // the freed block is the next one of its class handed out
+    const c = ownedFloats(1000)!
+    expect(c.byteOffset).toBe(a.byteOffset)
+    releaseFloats(b)
+    releaseFloats(c)
+    expect(heapStats().ownedBytes).toBe(before.ownedBytes)
+    setHeapBudget(prev)
   })
 
   it('frees a block when its view is collected: a bare subarray then sees new data, a tensor made from it does not', async () => {

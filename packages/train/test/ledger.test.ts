@@ -115,7 +115,7 @@ describe("fit's ledger of owned buffers", () => {
         init: () => null,
         // the epoch's loop never yields, so no FinalizationRegistry callback can free anything meanwhile
         onBatchEnd: (s) => {
-          seen.push(heapStats().tensorBytes)
+          seen.push(heapStats().ownedBytes)
           return { state: s }
         },
       }
@@ -134,7 +134,7 @@ describe("fit's ledger of owned buffers", () => {
       name: 'probe',
       init: () => null,
       onEpochEnd: (s) => {
-        seen.push(heapStats().tensorBytes)
+        seen.push(heapStats().ownedBytes)
         return { state: s }
       },
     }

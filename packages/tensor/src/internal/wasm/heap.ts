@@ -88,13 +88,16 @@ interface Heap {
   readonly free: Map<number, number[]>
   /** First byte never handed out. */
   top: number
-  /** Bytes of tensor blocks currently handed out. */
+  /** Bytes of tensor blocks currently handed out within the budget ({@link heapFloats}). */
   tensorBytes: number
+  /** Bytes of owned blocks currently handed out ({@link ownedFloats}, outside the budget). */
+  ownedBytes: number
   budget: number
   /** Tensor buffers handed out, and refused for the budget, so far. */
   served: number
   refused: number
-  readonly registry: FinalizationRegistry<readonly [number, number]>
+  /** Frees a collected view's block: its offset, size, and whether it was owned. */
+  readonly registry: FinalizationRegistry<readonly [number, number, boolean]>
   /**
    * Where the memory already holds the first `n` floats of a buffer that is not on the heap
    * (the optimizer passes' ring of the results they copied out, `update-run.ts`, which sets
@@ -138,12 +141,14 @@ const load = (): Heap | null => {
       free: new Map(),
       top: 64,
       tensorBytes: 0,
+      ownedBytes: 0,
       budget,
       served: 0,
       refused: 0,
       owned: new WeakSet(),
-      registry: new FinalizationRegistry(([at, size]) => {
-        h.tensorBytes -= size
+      registry: new FinalizationRegistry(([at, size, owned]) => {
+        if (owned) h.ownedBytes -= size
+        else h.tensorBytes -= size
         release(h, at, size)
       }),
       resident: () => undefined,
@@ -209,19 +214,27 @@ const take = (h: Heap, size: number): number => {
   return at
 }
 
-/** A view of a block of `size` bytes for `n` floats (zeroed when `zero`), registered for collection. */
-const issue = (h: Heap, n: number, size: number, zero: boolean): Float32Array | undefined => {
+/**
+ * A view of a block of `size` bytes for `n` floats, registered for collection: an owned one
+ * (contents unspecified) when `owned`, else a zeroed one counted in the budget's bytes.
+ */
+const issue = (h: Heap, n: number, size: number, owned: boolean): Float32Array | undefined => {
   const list = h.free.get(size)
   const reused = list !== undefined && list.length > 0
   const at = take(h, size)
   if (at < 0) return undefined
   refresh(h)
   const v = new Float32Array(h.buffer, at, n)
-  if (reused && zero) v.fill(0)
-  h.tensorBytes += size
+  if (owned) {
+    h.ownedBytes += size
+    h.owned.add(v)
+  } else {
+    if (reused) v.fill(0)
+    h.tensorBytes += size
+  }
   h.served++
   h.issued.add(v)
-  h.registry.register(v, [at, size], v)
+  h.registry.register(v, [at, size, owned], v)
   return v
 }
 
@@ -242,7 +255,7 @@ export const heapFloats = (n: number): Float32Array | undefined => {
     h.refused++
     return undefined
   }
-  return issue(h, n, size, true)
+  return issue(h, n, size, false)
 }
 
 /**
@@ -258,9 +271,7 @@ export const ownedFloats = (n: number): Float32Array | undefined => {
   if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
   const h = heap === undefined ? kernelHeap() : heap
   if (h === null || !h.shared) return undefined
-  const v = issue(h, n, sizeClass(4 * n + SLACK), false)
-  if (v !== undefined) h.owned.add(v)
-  return v
+  return issue(h, n, sizeClass(4 * n + SLACK), true)
 }
 
 /**
@@ -279,7 +290,7 @@ export const releaseFloats = (x: Float32Array): boolean => {
   h.issued.delete(x)
   h.registry.unregister(x)
   const size = sizeClass(4 * x.length + SLACK)
-  h.tensorBytes -= size
+  h.ownedBytes -= size
   release(h, x.byteOffset, size)
   return true
 }
@@ -306,11 +317,13 @@ export const setHeapBudget = (bytes: number): number => {
 }
 
 /**
- * Bytes of tensor buffers not yet collected, the heap's top, the memory's size, and how many
- * tensor buffers the heap has handed out and refused (budget spent) so far. @internal
+ * Bytes of tensor buffers (within the budget) and of owned buffers not yet freed, the heap's
+ * top, the memory's size, and how many tensor buffers the heap has handed out and refused
+ * (budget spent) so far. @internal
  */
 export const heapStats = (): {
   tensorBytes: number
+  ownedBytes: number
   top: number
   memoryBytes: number
   served: number
@@ -318,9 +331,10 @@ export const heapStats = (): {
 } => {
   const h = kernelHeap()
   return h === null
-    ? { tensorBytes: 0, top: 0, memoryBytes: 0, served: 0, refused: 0 }
+    ? { tensorBytes: 0, ownedBytes: 0, top: 0, memoryBytes: 0, served: 0, refused: 0 }
     : {
         tensorBytes: h.tensorBytes,
+        ownedBytes: h.ownedBytes,
         top: h.top,
         memoryBytes: h.memory.buffer.byteLength,
         served: h.served,
