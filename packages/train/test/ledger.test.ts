@@ -69,6 +69,17 @@ const keeper = (): Callback<{ models: Model[]; bits: unknown[] }> => ({
   }),
 })
 
+/** A callback that records the bytes of owned blocks after each step or each epoch. */
+const ownedBytesAt = (when: 'onBatchEnd' | 'onEpochEnd') => {
+  const seen: number[] = []
+  const record = (s: null) => {
+    seen.push(heapStats().ownedBytes)
+    return { state: s }
+  }
+  const probe: Callback<null> = { name: 'probe', init: () => null, [when]: record }
+  return { seen, probe }
+}
+
 const owned = (m: Model) => tree.leaves(m.params).filter((t: Tensor) => isOwnedFloats(t.data)).length
 
 afterAll(() => setKernels('wasm'))
@@ -109,16 +120,8 @@ describe("fit's ledger of owned buffers", () => {
 
   it("frees each step's buffers: the heap does not grow with the steps of an epoch", async () => {
     for (const l2 of [false, true]) {
-      const seen: number[] = []
-      const probe: Callback<null> = {
-        name: 'probe',
-        init: () => null,
-        // the epoch's loop never yields, so no FinalizationRegistry callback can free anything meanwhile
-        onBatchEnd: (s) => {
-          seen.push(heapStats().ownedBytes)
-          return { state: s }
-        },
-      }
+      // the epoch's loop never yields, so no FinalizationRegistry callback can free anything meanwhile
+      const { seen, probe } = ownedBytesAt('onBatchEnd')
       await fit(model(key(2), l2), x, y, { ...opts, epochs: 1, callbacks: [probe] })
       // per step: params, mu, nu and gradient of the two kernels (2048 + 640 floats) ≈ 43 KB
       const perStep = 4 * 4 * (2048 + 640)
@@ -129,15 +132,7 @@ describe("fit's ledger of owned buffers", () => {
   })
 
   it('does not grow with epochs either (what callbacks see is a plain copy), and stays the plain loop', async () => {
-    const seen: number[] = []
-    const probe: Callback<null> = {
-      name: 'probe',
-      init: () => null,
-      onEpochEnd: (s) => {
-        seen.push(heapStats().ownedBytes)
-        return { state: s }
-      },
-    }
+    const { seen, probe } = ownedBytesAt('onEpochEnd')
     const start = model(key(5), true)
     const r = await fit(start, x, y, { ...opts, epochs: 12, callbacks: [probe, keeper()] })
     // one state (params and Adam's moments) is 3 · 4 · 2,688 floats ≈ 32 KB
