@@ -26,5 +26,25 @@ export interface WasmApi {
   validate(bytes: Uint8Array): boolean
 }
 
+/**
+ * In a worker of the pool: the exports of `module` instantiated on the shared `memory`, made
+ * with the first chunk that asks and kept on `globalThis` under `slot` (the only state a
+ * shipped function can keep; a worker belongs to one pool, which serves one memory).
+ * Self-contained: kernels ship it as a part named `workerExports` (see `pool.ts`), and their
+ * worker chunks call it by that name.
+ */
+export const wasmWorkerExports = <E>(
+  slot: string,
+  [memory, module]: readonly [WasmMemory, WasmModule],
+): E => {
+  const g = globalThis as unknown as Record<string, unknown> & { WebAssembly: WasmApi }
+  let ex = g[slot] as E | undefined
+  if (ex === undefined) {
+    ex = new g.WebAssembly.Instance(module, { env: { memory } }).exports as E
+    g[slot] = ex
+  }
+  return ex
+}
+
 /** The `WebAssembly` global, or undefined where there is none. */
 export const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly

@@ -14,7 +14,7 @@
  */
 
 import { type PoolKernel, poolThreads, runChunks } from '../pool.js'
-import type { WasmMemory, WasmModule } from './api.js'
+import { type WasmMemory, type WasmModule, wasmWorkerExports } from './api.js'
 import { kernelHeap, type Stage, stage } from './heap.js'
 import { kernelModuleBytes } from './matmul.js'
 
@@ -156,31 +156,19 @@ const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => 
   }
 }
 
-/**
- * A chunk in a worker. Each worker keeps its own instance of the module on the shared
- * memory, made with its first op and cached on `globalThis` (the only state a shipped
- * function can keep; a worker belongs to one pool, which serves one memory).
- */
+/** A chunk in a worker, on the worker's own instance of the module ({@link wasmWorkerExports}). */
 const wasmMatmulChunk = (
   args: WasmMatmulArgs,
   chunk: number,
-  [memory, module]: readonly [WasmMemory, WasmModule],
-): void => {
-  const g = globalThis as { __purennMatmul?: Kernels; WebAssembly?: unknown }
-  let ex = g.__purennMatmul
-  if (ex === undefined) {
-    const W = g.WebAssembly as {
-      Instance: new (m: WasmModule, i: { env: { memory: WasmMemory } }) => { exports: Kernels }
-    }
-    ex = new W.Instance(module, { env: { memory } }).exports
-    g.__purennMatmul = ex
-  }
-  matmulChunk(ex, args, chunk)
-}
+  context: readonly [WasmMemory, WasmModule],
+): void => matmulChunk(workerExports<Kernels>('__purennMatmul', context), args, chunk)
+// provided in the workers by the part of that name (an import would not survive shipping)
+declare const workerExports: typeof wasmWorkerExports
 
 const wasmMatmulKernel: PoolKernel<WasmMatmulArgs> = {
   name: 'wasmMatmul',
   parts: [
+    ['workerExports', wasmWorkerExports],
     ['matmulChunk', matmulChunk],
     ['wasmMatmulChunk', wasmMatmulChunk],
   ],

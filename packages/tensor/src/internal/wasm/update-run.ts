@@ -27,7 +27,7 @@
 
 import { kernelSet } from '../kernel-set.js'
 import { type PoolArg, type PoolKernel, poolThreads, runChunks } from '../pool.js'
-import type { WasmMemory, WasmModule } from './api.js'
+import { type WasmMemory, type WasmModule, wasmWorkerExports } from './api.js'
 import { module } from './asm.js'
 import { HEAP_MAX_PAGES, kernelHeap, type Stage, stage } from './heap.js'
 import { adam, addUpdate, momentum, nadam, rms, type StepKernel, scale, stepKernels } from './update.js'
@@ -356,33 +356,25 @@ const stepChunk = (
   fns[`step_${names[k]!}`]!(...call)
 }
 
-/** A chunk in a worker, on its own instance of the module (made with its first op, kept on `globalThis`). */
-const wasmStepChunk = (
-  args: StepArgs,
-  chunk: number,
-  [memory, mod]: readonly [WasmMemory, WasmModule],
-): void => {
-  const g = globalThis as { __purennSteps?: Record<string, (...a: number[]) => void>; WebAssembly?: unknown }
-  let fns = g.__purennSteps
-  if (fns === undefined) {
-    const W = g.WebAssembly as {
-      Instance: new (
-        m: WasmModule,
-        i: { env: { memory: WasmMemory } },
-      ) => { exports: Record<string, (...a: number[]) => void> }
-    }
-    fns = new W.Instance(mod, { env: { memory } }).exports
-    g.__purennSteps = fns
-  }
-  stepChunk(fns, stepNamesShipped, stepChunkSize, args, chunk)
-}
-// the names the shipped chunk reads (the pool evaluates these parts as constants in the workers)
+/** A chunk in a worker, on the worker's own instance of the module ({@link wasmWorkerExports}). */
+const wasmStepChunk = (args: StepArgs, chunk: number, context: readonly [WasmMemory, WasmModule]): void =>
+  stepChunk(
+    workerExports<Record<string, (...a: number[]) => void>>('__purennSteps', context),
+    stepNamesShipped,
+    stepChunkSize,
+    args,
+    chunk,
+  )
+// what the shipped chunk reads, provided in the workers by the parts of those names (the pool
+// evaluates parts as constants there; an import would not survive shipping)
+declare const workerExports: typeof wasmWorkerExports
 declare const stepNamesShipped: readonly string[]
 declare const stepChunkSize: number
 
 const wasmStepKernel: PoolKernel<readonly PoolArg[]> = {
   name: 'wasmStep',
   parts: [
+    ['workerExports', wasmWorkerExports],
     ['stepNamesShipped', JSON.stringify(stepNames)],
     ['stepChunkSize', String(STEP_CHUNK)],
     ['stepChunk', stepChunk],
