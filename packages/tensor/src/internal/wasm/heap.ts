@@ -239,15 +239,25 @@ const issue = (h: Heap, n: number, size: number, owned: boolean): Float32Array |
 }
 
 /**
+ * The heap, when a tensor buffer of `n` floats may live on it: the memory is shared (growing a
+ * non-shared one would detach every view) and `n` is neither below {@link HEAP_MIN} nor its
+ * bytes above {@link HEAP_HUGE_BYTES}.
+ */
+const heapFor = (n: number): Heap | undefined => {
+  if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
+  const h = heap === undefined ? kernelHeap() : heap
+  return h === null || !h.shared ? undefined : h
+}
+
+/**
  * A zeroed float32 buffer of `n` elements on the heap, freed when the returned view is
  * collected (for the wasm kernels: the caller checks the kernel set); undefined (use a plain
  * buffer) when the memory is not shared, `n` is below {@link HEAP_MIN} or the bytes above {@link HEAP_HUGE_BYTES},
  * or the budget is spent. @internal
  */
 export const heapFloats = (n: number): Float32Array | undefined => {
-  if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
-  const h = heap === undefined ? kernelHeap() : heap
-  if (h === null || !h.shared) return undefined
+  const h = heapFor(n)
+  if (h === undefined) return undefined
   const size = sizeClass(4 * n + SLACK)
   const list = h.free.get(size)
   const reused = list !== undefined && list.length > 0
@@ -268,10 +278,8 @@ export const heapFloats = (n: number): Float32Array | undefined => {
  * full. @internal
  */
 export const ownedFloats = (n: number): Float32Array | undefined => {
-  if (n < HEAP_MIN || 4 * n > HEAP_HUGE_BYTES) return undefined
-  const h = heap === undefined ? kernelHeap() : heap
-  if (h === null || !h.shared) return undefined
-  return issue(h, n, sizeClass(4 * n + SLACK), true)
+  const h = heapFor(n)
+  return h === undefined ? undefined : issue(h, n, sizeClass(4 * n + SLACK), true)
 }
 
 /**
