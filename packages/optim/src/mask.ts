@@ -100,7 +100,7 @@ export const masked = <S>(
   return {
     ...tx,
     applyStep: (grads, state, params, stepOptions) => {
-      aligned('masked', tree.flatten(grads), params, 'params')
+      aligned('masked', grads, params, 'params')
       const selected = selectedPaths('masked', params, mask)
       const r = innerStep(prune(grads, selected), state.inner, prune(params, selected), stepOptions)
       const done = new Map(tree.flatten(r.params))

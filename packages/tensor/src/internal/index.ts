@@ -30,3 +30,4 @@ export {
   stepInto,
 } from './update.js'
 export { heapStats, isOwnedFloats, releaseFloats } from './wasm/heap.js'
+export { leavesLike, leavesOf, mapLeaves } from './leaf-order.js'
