@@ -8,12 +8,21 @@ describe('aligned: a tree checked against the gradients, leaf by leaf', () => {
 
   it('returns the leaves of a tree of the structure of the gradients, in flatten order', () => {
     const t = {
-      dense: { kernel: tensor([[1, 2, 3], [4, 5, 6]]), bias: tensor([7, 8, 9]) },
+      dense: {
+        kernel: tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+        bias: tensor([7, 8, 9]),
+      },
       out: [tensor([[10], [11], [12]]), tensor([13])],
     }
     const got = aligned('op', grads, t, 'params')
     expect(got.map((l) => l.toArray())).toEqual([
-      [[1, 2, 3], [4, 5, 6]],
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
       [7, 8, 9],
       [[10], [11], [12]],
       [13],
@@ -22,12 +31,15 @@ describe('aligned: a tree checked against the gradients, leaf by leaf', () => {
   })
 
   it('accepts a tree with the same paths and another structure, as before (an object for an array)', () => {
-    const t = { dense: { kernel: zeros([2, 3]), bias: tensor([1, 2, 3]) }, out: { 0: zeros([3, 1]), 1: tensor([4]) } }
-    expect(aligned('op', grads, t, 'params').map((l) => l.toArray()).slice(1)).toEqual([
-      [1, 2, 3],
-      [[0], [0], [0]],
-      [4],
-    ])
+    const t = {
+      dense: { kernel: zeros([2, 3]), bias: tensor([1, 2, 3]) },
+      out: { 0: zeros([3, 1]), 1: tensor([4]) },
+    }
+    expect(
+      aligned('op', grads, t, 'params')
+        .map((l) => l.toArray())
+        .slice(1),
+    ).toEqual([[1, 2, 3], [[0], [0], [0]], [4]])
   })
 
   it('names the first leaf that differs: key order, shape, a missing or an extra leaf', () => {
@@ -46,9 +58,9 @@ describe('aligned: a tree checked against the gradients, leaf by leaf', () => {
     expect(() => aligned('op', grads, { ...grads, extra: zeros([1]) }, 'params')).toThrow(
       'op: params has 5 leaves, the gradients have 4',
     )
-    expect(() => aligned('op', grads, { ...grads, out: [zeros([3, 1]), 2] } as unknown as Tree, 'params')).toThrow(
-      'tree: leaf at "out.1" is a number, not a tensor',
-    )
+    expect(() =>
+      aligned('op', grads, { ...grads, out: [zeros([3, 1]), 2] } as unknown as Tree, 'params'),
+    ).toThrow('tree: leaf at "out.1" is a number, not a tensor')
   })
 
   it("an optimizer's fused step rejects a state whose leaves are in another order", () => {

@@ -143,7 +143,6 @@ describe('freeze', () => {
     expect(values(updates)).toEqual([0, 0, 1, 2])
     expectBitwise(updates.blocks[1], p.blocks[1])
   })
-
 })
 
 describe('masked, every leaf selected', () => {
@@ -155,9 +154,10 @@ describe('masked, every leaf selected', () => {
     const inner: GradientTransformation<Record<string, never>> = {
       init: () => ({}),
       update: (g, state) => ({ updates: g, state }),
-      applyStep: (_, state, p) => {
-        const { w, blocks } = p as P
-        return { params: { blocks: { 0: neg(blocks[0]!), 1: neg(blocks[1]!) }, none: {}, w: neg(w) }, state }
+      applyStep: <Q extends Tree>(_: Tree, state: Record<string, never>, p: Q) => {
+        const { w, blocks } = p as unknown as P
+        const moved = { blocks: { 0: neg(blocks[0]!), 1: neg(blocks[1]!) }, none: {}, w: neg(w) }
+        return { params: moved as unknown as Q, state }
       },
     }
     for (const mask of [true, { w: true, blocks: true, none: true }, (path: string) => path !== '']) {

@@ -1,8 +1,8 @@
 import { ShapeError } from './errors.js'
+import { mapLeaves } from './internal/leaf-order.js'
 import { fmt } from './internal/shape.js'
 import { backward, keepLive, newTrace, releaseUnreturned, traceLeaf } from './internal/tape.js'
 import { fromBuffer, full, isTensor, type Tensor } from './tensor.js'
-import { mapLeaves } from './internal/leaf-order.js'
 import { leaves, type Tree } from './tree.js'
 
 /**

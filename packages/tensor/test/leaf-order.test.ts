@@ -45,7 +45,7 @@ describe('walking a tree in leaf order without paths', () => {
         const got = leavesOf(t)
         const want = tree.flatten(t).map(([, l]) => l)
         expect(got.length).toBe(want.length)
-        got.forEach((l, i) => expect(l).toBe(want[i]))
+        for (const [i, l] of got.entries()) expect(l).toBe(want[i])
       }),
       runs(1400, 80),
     ))
@@ -136,7 +136,7 @@ describe('walking a tree in leaf order without paths', () => {
             expect(got).toBeDefined()
             const want = tree.leaves(t)
             expect(got!.length).toBe(want.length)
-            got!.forEach((l, i) => expect(l).toBe(want[i]))
+            for (const [i, l] of got!.entries()) expect(l).toBe(want[i])
             // what makes it a safe shortcut for code that compares paths
             expect(tree.flatten(t).map(([p, l]) => [p, l.shape])).toEqual(
               tree.flatten(ref).map(([p, l]) => [p, l.shape]),

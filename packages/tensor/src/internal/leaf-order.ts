@@ -89,7 +89,8 @@ export const leavesLike = (ref: unknown, t: unknown): Tensor[] | undefined => {
       out.push(x)
       return true
     }
-    if (typeof r !== 'object' || r === null || typeof x !== 'object' || x === null || isTensor(x)) return false
+    if (typeof r !== 'object' || r === null || typeof x !== 'object' || x === null || isTensor(x))
+      return false
     if (Array.isArray(r)) {
       if (!Array.isArray(x) || x.length !== r.length) return false
       for (let i = 0; i < r.length; i++) if (!(i in r) || !(i in x) || !go(r[i], x[i])) return false
@@ -101,7 +102,8 @@ export const leavesLike = (ref: unknown, t: unknown): Tensor[] | undefined => {
     if (kr.length !== kx.length) return false
     for (let i = 0; i < kr.length; i++) {
       const k = kr[i]!
-      if (kx[i] !== k || !go((r as Record<string, unknown>)[k], (x as Record<string, unknown>)[k])) return false
+      if (kx[i] !== k || !go((r as Record<string, unknown>)[k], (x as Record<string, unknown>)[k]))
+        return false
     }
     return true
   }
