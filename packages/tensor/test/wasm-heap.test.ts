@@ -18,9 +18,13 @@ import { valueAndGrad } from '../src/grad.js'
 import {
   HEAP_BUDGET,
   heapStats,
+  isOwnedFloats,
+  openStepScope,
   ownedFloats,
   releaseFloats,
+  scopedFloats,
   setHeapBudget,
+  unscoped,
 } from '../src/internal/wasm/heap.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
@@ -161,5 +165,82 @@ describe('the kernels heap', () => {
     expect(others.length).toBe(64)
     expect(Array.from(slice)).toEqual(new Array(1024).fill(7)) // the hazard the copy avoids
     expect(Array.from(kept.data)).toEqual(Array.from(expected))
+  })
+
+  describe('step scopes', () => {
+    /** A step's inputs: 70 rows, so that every intermediate has at least 256 floats. */
+    const inputs = (seed: number) => {
+      const x = uniform(key(seed), [70, 30], { minval: -1, maxval: 1 })
+      const w1 = uniform(key(seed + 1), [30, 40], { minval: -0.5, maxval: 0.5 })
+      const b1 = uniform(key(seed + 2), [40])
+      const w2 = uniform(key(seed + 3), [40, 10], { minval: -0.5, maxval: 0.5 })
+      const labels = tensor(Float32Array.from({ length: 70 }, (_, i) => (i * 7 + seed) % 10))
+      return [x, w1, b1, w2, labels] as const
+    }
+
+    it("puts a step's results on owned blocks, bitwise the same, and frees all but the kept ones on close", () => {
+      setKernels('wasm')
+      setHeapBudget(0)
+      const args = inputs(3)
+      const outside = step(...args)
+      const before = heapStats().ownedBytes
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads)
+        const scope = openStepScope()
+        const inside = step(...args)
+        // the kernel's gradient (70·40-float intermediates before it) is on an owned block
+        expect(isOwnedFloats(inside[1]!.data)).toBe(true)
+        // made with no scope open: a plain buffer, for a cache that outlives the step
+        expect(isOwnedFloats(unscoped(() => add(args[0], args[0])).data)).toBe(false)
+        expect(heapStats().ownedBytes - before).toBeGreaterThan(4 * 70 * 40 * 3)
+        const kept = inside[1]!
+        const insideBits = bits(inside)
+        scope.close(new Set([kept.data]))
+        // everything else is freed at once; the kept one (30·40 floats) stays, with its bits
+        expect(heapStats().ownedBytes - before).toBeGreaterThanOrEqual(4 * 30 * 40)
+        expect(heapStats().ownedBytes - before).toBeLessThan(4 * 30 * 40 + 2 * 64 + 64)
+        expect(insideBits).toEqual(bits(outside))
+        expect(bits([kept])).toEqual(bits([outside[1]!]))
+        // a tensor whose block was freed refuses to be read
+        expect(() => inside[3]!.data).toThrow(/shape \[40,10\]\).* kept outside what the step returns/)
+        expect(releaseFloats(kept.data as Float32Array)).toBe(true)
+        expect(heapStats().ownedBytes).toBe(before)
+      }
+      setThreads(1)
+      setHeapBudget(BUDGET)
+    })
+
+    it('hands out zeroed blocks, and restores the scope it was opened in', () => {
+      setKernels('wasm')
+      const outer = openStepScope()
+      const inner = openStepScope()
+      const dirty = scopedFloats(1000)!
+      dirty.fill(7)
+      inner.close(new Set())
+      // freed: the next block of its class is the same memory, handed out zeroed
+      const again = scopedFloats(1000)!
+      expect(again.byteOffset).toBe(dirty.byteOffset)
+      expect(again.every((v) => v === 0)).toBe(true)
+      // that block belongs to the outer scope, open again, which frees it
+      const before = heapStats().ownedBytes
+      outer.close(new Set())
+      expect(heapStats().ownedBytes).toBeLessThan(before)
+      expect(isOwnedFloats(again)).toBe(false)
+      // no scope is open any more
+      expect(scopedFloats(1000)).toBeUndefined()
+      expect(isOwnedFloats(add(full([1000], 1), full([1000], 2)).data)).toBe(false)
+    })
+
+    it('leaves what it cannot free to the collector when closed without a keep set', async () => {
+      setKernels('wasm')
+      const before = heapStats().ownedBytes
+      const scope = openStepScope()
+      step(...inputs(5))
+      expect(heapStats().ownedBytes).toBeGreaterThan(before)
+      scope.close(undefined)
+      // the collector finds the step's tensors within a few full collections
+      for (let i = 0; i < 20 && heapStats().ownedBytes !== before; i++) await collect()
+      expect(heapStats().ownedBytes).toBe(before)
+    })
   })
 })
