@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { add, mul } from '../src/arith.js'
+import { add, exp, mul, sub } from '../src/arith.js'
 import { sparseSoftmaxCrossentropy } from '../src/crossentropy.js'
 import { batchNormTrain, denseOp } from '../src/fused.js'
 import { valueAndGrad } from '../src/grad.js'
@@ -28,7 +28,7 @@ import {
 } from '../src/internal/wasm/heap.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
-import { relu } from '../src/nn.js'
+import { elu, relu } from '../src/nn.js'
 import { key, uniform } from '../src/random.js'
 import { sum } from '../src/reduce.js'
 import { buf, fromBuffer, full, type Tensor, tensor } from '../src/tensor.js'
@@ -208,6 +208,60 @@ describe('the kernels heap', () => {
       }
       setThreads(1)
       setHeapBudget(BUDGET)
+    })
+
+    it('gives the same bits on blocks that come back dirty (the ops that overwrite take them unzeroed)', () => {
+      setKernels('wasm')
+      /** Leaves NaN in freed blocks, four of every class these shapes use (256 to 6,400 floats). */
+      const dirty = () => {
+        const scope = openStepScope()
+        for (let n = 256; n <= 6400; n += 16) for (let i = 0; i < 4; i++) scopedFloats(n)!.fill(Number.NaN)
+        scope.close(new Set())
+      }
+      /** Dense layers (three activations), their gradients, products in the three forms, batch norm, elementwise ops. */
+      const ops = (x: Tensor, w: Tensor, b: Tensor, v: Tensor): Tensor[] => {
+        const r = valueAndGrad((p: { w: Tensor; b: Tensor; x: Tensor }) => {
+          const h = denseOp(p.x, p.w, p.b, 'relu')
+          const e = denseOp(p.x, p.w, undefined, 'elu', 1)
+          const n = batchNormTrain(add(h, e), undefined, undefined, [0]).y
+          return sum(mul(exp(mul(n, tensor(0.1))), sub(elu(n), relu(n))))
+        })({ w, b, x })
+        return [
+          r.value,
+          r.grad.w,
+          r.grad.b,
+          r.grad.x,
+          matmul(x, w),
+          matmul(v, w, { transposeB: true }),
+          matmul(x, v, { transposeA: true }),
+        ]
+      }
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 9, max: 70 }),
+          fc.integer({ min: 30, max: 90 }),
+          fc.nat(1000),
+          (M, N, seed) => {
+            const x = uniform(key(seed), [M, 40], { minval: -1, maxval: 1 })
+            const w = uniform(key(seed + 1), [40, N], { minval: -0.5, maxval: 0.5 })
+            const b = uniform(key(seed + 2), [N])
+            const v = uniform(key(seed + 3), [M, N], { minval: -1, maxval: 1 })
+            const outside = bits(ops(x, w, b, v))
+            for (const threads of [1, 2]) {
+              setThreads(threads)
+              dirty()
+              const scope = openStepScope()
+              const inside = ops(x, w, b, v)
+              // the step's results really are on the (dirty) blocks
+              expect(inside.filter((t) => t.size >= 256).every((t) => isOwnedFloats(t.data))).toBe(true)
+              expect(bits(inside)).toEqual(outside)
+              scope.close(new Set())
+            }
+            setThreads(1)
+          },
+        ),
+        { seed: 15, numRuns: 8 },
+      )
     })
 
     it('hands out zeroed blocks, and restores the scope it was opened in', () => {

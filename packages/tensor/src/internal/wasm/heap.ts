@@ -306,16 +306,17 @@ export const ownedFloats = (n: number): Float32Array | undefined => {
 let scoped: Float32Array[] | undefined
 
 /**
- * A zeroed buffer of `n` floats for `alloc` while a step scope is open: an owned block the
- * scope frees when it closes, unless the step's result holds it. Undefined when no scope is
- * open, or where {@link ownedFloats} gives none. @internal
+ * A buffer of `n` floats for `alloc` while a step scope is open, zeroed unless `zeroed` is
+ * false (the caller writes every element): an owned block the scope frees when it closes,
+ * unless the step's result holds it. Undefined when no scope is open, or where
+ * {@link ownedFloats} gives none. @internal
  */
-export const scopedFloats = (n: number): Float32Array | undefined => {
+export const scopedFloats = (n: number, zeroed = true): Float32Array | undefined => {
   if (scoped === undefined) return undefined
   const h = heapFor(n)
   const v = h === undefined ? undefined : issue(h, n, sizeClass(4 * n + SLACK), true, true)
   if (v === undefined) return undefined
-  v.fill(0)
+  if (zeroed) v.fill(0)
   scoped.push(v)
   return v
 }
