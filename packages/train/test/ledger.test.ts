@@ -130,6 +130,8 @@ describe("fit's ledger of owned buffers", () => {
       expect(seen.length).toBe(n / batchSize)
       // with l2 the first kernel's gradient is a sum: its owned part must be freed too
       expect(seen.at(-1)! - seen[2]!).toBeLessThan(perStep)
+      // from the third step on, each step frees exactly what it made (the batch included)
+      expect(seen.slice(2)).toEqual(new Array(seen.length - 2).fill(seen[2]))
     }
   })
 
@@ -235,10 +237,9 @@ describe("fit's ledger of owned buffers", () => {
       expect(owned(r.model)).toBe(0)
     })
 
-    it("puts the step's activations on owned blocks and frees them when the step ends", async () => {
+    it("puts the batch and the step's activations on owned blocks and frees them when the step ends", async () => {
       // a layer that passes its input on and notes (a boolean, not the tensor) where it lives
-      const where: boolean[] = []
-      const probe: Layer = {
+      const probe = (where: boolean[]): Layer => ({
         kind: 'Probe',
         config: {},
         init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
@@ -246,22 +247,29 @@ describe("fit's ledger of owned buffers", () => {
           where.push(isOwnedFloats((input as Tensor).data))
           return { y: input, state: st }
         },
-      }
+      })
+      const batches: boolean[] = []
+      const activations: boolean[] = []
       const start = initModel(
         sequential(
-          [dense({ units: 64, activation: 'relu' }), probe, dense({ units: 10, activation: 'softmax' })],
-          {
-            inputShape: [32],
-          },
+          [
+            probe(batches),
+            dense({ units: 64, activation: 'relu' }),
+            probe(activations),
+            dense({ units: 10, activation: 'softmax' }),
+          ],
+          { inputShape: [32] },
         ),
         { key: key(8) },
       )
       const { seen, probe: bytes } = ownedBytesAt('onBatchEnd')
       const r = await fit(start, x, y, { ...opts, epochs: 1, callbacks: [bytes] })
-      // initModel's trace of the layer ran outside any step: its input was a plain buffer
-      expect(where.slice(-(n / batchSize))).toEqual(new Array(n / batchSize).fill(true))
-      // 16 rows · 64 floats of activations and as many of their cotangents, per layer, per step
-      expect(seen.at(-1)! - seen[2]!).toBeLessThan(4 * 4 * (2048 + 640))
+      // the last 16 calls are the 16 steps' (initModel may trace the layers outside any step)
+      const steps = n / batchSize
+      expect(batches.slice(-steps)).toEqual(new Array(steps).fill(true))
+      expect(activations.slice(-steps)).toEqual(new Array(steps).fill(true))
+      // from the third step on, each step frees exactly what it made
+      expect(seen.slice(2)).toEqual(new Array(seen.length - 2).fill(seen[2]))
       expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 1, opts.optimizer).model))
     })
 
