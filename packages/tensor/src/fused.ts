@@ -24,7 +24,7 @@ import {
 import { matmul } from './linalg.js'
 import { elu as eluOf, leakyRelu as leakyReluOf, relu as reluOf, selu as seluOf } from './nn.js'
 import { type Axes, mean as meanOf, variance as varianceOf } from './reduce.js'
-import { alloc, buf, fromBuffer, type Tensor } from './tensor.js'
+import { alloc, allocWritten, buf, fromBuffer, type Tensor } from './tensor.js'
 
 /**
  * The mean and the biased variance of a tensor over some axes, as returned by {@link moments}.
@@ -169,7 +169,7 @@ const affineKernel = (
   b: Float64Array,
 ): Float32Array => {
   const { n, k, index } = L
-  const out = alloc(n)
+  const out = allocWritten(n)
   if (index === undefined) {
     if (!(bnWasm(n) && wasmAffineInto(x, k, shift, a, b, out)))
       for (let i = 0; i < n; ) for (let j = 0; j < k; j++, i++) out[i] = (x[i]! - shift[j]!) * a[j]! + b[j]!
@@ -222,7 +222,7 @@ const dxKernel = (
   m2: Float64Array,
 ): Float32Array => {
   const { n, k, index } = L
-  const out = alloc(n)
+  const out = allocWritten(n)
   if (index === undefined) {
     if (!(bnWasm(n) && wasmDxInto(g, x, k, c, m1, shift, m2, out)))
       for (let i = 0; i < n; )
@@ -237,7 +237,7 @@ const dxKernel = (
 
 /** A per-kept-position vector as a tensor of shape `like` (same size, same order). */
 const keptTensor = (shape: readonly number[], v: Float64Array): Tensor => {
-  const out = alloc(v.length)
+  const out = allocWritten(v.length)
   out.set(v)
   return fromBuffer(shape, out)
 }
@@ -617,7 +617,7 @@ export const denseOp = (
       `denseOp: alpha of '${activation}' must be a finite number ${activation === 'elu' ? 'above 0' : 'of at least 0'}, got ${String(alpha)}`,
     )
   const M = sizeOf(x.shape.slice(0, -1))
-  const out = alloc(M * N)
+  const out = allocWritten(M * N)
   denseForwardInto(
     buf(x),
     buf(kernel),
@@ -633,7 +633,7 @@ export const denseOp = (
   const gz = perCotangent((g: Tensor): Float32Array => denseGz(buf(g), out, activation, a))
   const vjps = [
     (g: Tensor) => {
-      const dx = alloc(M * K)
+      const dx = allocWritten(M * K)
       matmulInto(gz(g), 0, buf(kernel), 0, dx, 0, M, N, K, true)
       return fromBuffer(x.shape, dx)
     },

@@ -2,7 +2,7 @@ import { ShapeError } from './errors.js'
 import { matmulInto } from './internal/matmul.js'
 import { broadcastShapes, fmt, sizeOf, stridesOf } from './internal/shape.js'
 import { record } from './internal/tape.js'
-import { alloc, buf, type Tensor } from './tensor.js'
+import { allocWritten, buf, type Tensor } from './tensor.js'
 
 /**
  * Options of {@link matmul}.
@@ -61,7 +61,7 @@ export const matmul = (a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor =
   const A = buf(a)
   const B = buf(b)
   const nb = sizeOf(batch)
-  const out = alloc(nb * M * N)
+  const out = allocWritten(nb * M * N)
   const as = stridesOf(aBatch)
   const bs = stridesOf(bBatch)
   for (let i = 0; i < nb; i++) {

@@ -38,9 +38,11 @@ describe('owned gradients', () => {
     expect(isOwnedFloats(owned.grad.kernel.data)).toBe(true)
     expect(bitsOf(owned.grad.kernel)).toEqual(bitsOf(plain.grad.kernel))
     expect(bitsOf(owned.grad.bias)).toEqual(bitsOf(plain.grad.bias))
-    // the caller frees it, once
-    expect(releaseFloats(owned.grad.kernel.data as Float32Array)).toBe(true)
-    expect(releaseFloats(owned.grad.kernel.data as Float32Array)).toBe(false)
+    // the caller frees it, once; then the tensor refuses to be read
+    const block = owned.grad.kernel.data as Float32Array
+    expect(releaseFloats(block)).toBe(true)
+    expect(releaseFloats(block)).toBe(false)
+    expect(() => owned.grad.kernel.toArray()).toThrow(/shape \[40,30\]\) was made during a training step/)
   })
 
   it('never for a leaf an enclosing trace differentiates (a gradient of a gradient)', () => {

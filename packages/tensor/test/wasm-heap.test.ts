@@ -11,20 +11,24 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import { add, mul } from '../src/arith.js'
+import { add, exp, mul, sub } from '../src/arith.js'
 import { sparseSoftmaxCrossentropy } from '../src/crossentropy.js'
 import { batchNormTrain, denseOp } from '../src/fused.js'
 import { valueAndGrad } from '../src/grad.js'
 import {
   HEAP_BUDGET,
   heapStats,
+  isOwnedFloats,
+  openStepScope,
   ownedFloats,
   releaseFloats,
+  scopedFloats,
   setHeapBudget,
+  unscoped,
 } from '../src/internal/wasm/heap.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
-import { relu } from '../src/nn.js'
+import { elu, relu } from '../src/nn.js'
 import { key, uniform } from '../src/random.js'
 import { sum } from '../src/reduce.js'
 import { buf, fromBuffer, full, type Tensor, tensor } from '../src/tensor.js'
@@ -161,5 +165,136 @@ describe('the kernels heap', () => {
     expect(others.length).toBe(64)
     expect(Array.from(slice)).toEqual(new Array(1024).fill(7)) // the hazard the copy avoids
     expect(Array.from(kept.data)).toEqual(Array.from(expected))
+  })
+
+  describe('step scopes', () => {
+    /** A step's inputs: 70 rows, so that every intermediate has at least 256 floats. */
+    const inputs = (seed: number) => {
+      const x = uniform(key(seed), [70, 30], { minval: -1, maxval: 1 })
+      const w1 = uniform(key(seed + 1), [30, 40], { minval: -0.5, maxval: 0.5 })
+      const b1 = uniform(key(seed + 2), [40])
+      const w2 = uniform(key(seed + 3), [40, 10], { minval: -0.5, maxval: 0.5 })
+      const labels = tensor(Float32Array.from({ length: 70 }, (_, i) => (i * 7 + seed) % 10))
+      return [x, w1, b1, w2, labels] as const
+    }
+
+    it("puts a step's results on owned blocks, bitwise the same, and frees all but the kept ones on close", () => {
+      setKernels('wasm')
+      setHeapBudget(0)
+      const args = inputs(3)
+      const outside = step(...args)
+      const before = heapStats().ownedBytes
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads)
+        const scope = openStepScope()
+        const inside = step(...args)
+        // the kernel's gradient (70·40-float intermediates before it) is on an owned block
+        expect(isOwnedFloats(inside[1]!.data)).toBe(true)
+        // made with no scope open: a plain buffer, for a cache that outlives the step
+        expect(isOwnedFloats(unscoped(() => add(args[0], args[0])).data)).toBe(false)
+        expect(heapStats().ownedBytes - before).toBeGreaterThan(4 * 70 * 40 * 3)
+        const kept = inside[1]!
+        const insideBits = bits(inside)
+        scope.close(new Set([kept.data]))
+        // everything else is freed at once; the kept one (30·40 floats) stays, with its bits
+        expect(heapStats().ownedBytes - before).toBeGreaterThanOrEqual(4 * 30 * 40)
+        expect(heapStats().ownedBytes - before).toBeLessThan(4 * 30 * 40 + 2 * 64 + 64)
+        expect(insideBits).toEqual(bits(outside))
+        expect(bits([kept])).toEqual(bits([outside[1]!]))
+        // a tensor whose block was freed refuses to be read
+        expect(() => inside[3]!.data).toThrow(/shape \[40,10\]\).* kept outside what the step returns/)
+        expect(releaseFloats(kept.data as Float32Array)).toBe(true)
+        expect(heapStats().ownedBytes).toBe(before)
+      }
+      setThreads(1)
+      setHeapBudget(BUDGET)
+    })
+
+    it('gives the same bits on blocks that come back dirty (the ops that overwrite take them unzeroed)', () => {
+      setKernels('wasm')
+      /** Leaves NaN in freed blocks, four of every class these shapes use (256 to 6,400 floats). */
+      const dirty = () => {
+        const scope = openStepScope()
+        for (let n = 256; n <= 6400; n += 16) for (let i = 0; i < 4; i++) scopedFloats(n)!.fill(Number.NaN)
+        scope.close(new Set())
+      }
+      /** Dense layers (three activations), their gradients, products in the three forms, batch norm, elementwise ops. */
+      const ops = (x: Tensor, w: Tensor, b: Tensor, v: Tensor): Tensor[] => {
+        const r = valueAndGrad((p: { w: Tensor; b: Tensor; x: Tensor }) => {
+          const h = denseOp(p.x, p.w, p.b, 'relu')
+          const e = denseOp(p.x, p.w, undefined, 'elu', 1)
+          const n = batchNormTrain(add(h, e), undefined, undefined, [0]).y
+          return sum(mul(exp(mul(n, tensor(0.1))), sub(elu(n), relu(n))))
+        })({ w, b, x })
+        return [
+          r.value,
+          r.grad.w,
+          r.grad.b,
+          r.grad.x,
+          matmul(x, w),
+          matmul(v, w, { transposeB: true }),
+          matmul(x, v, { transposeA: true }),
+        ]
+      }
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 9, max: 70 }),
+          fc.integer({ min: 30, max: 90 }),
+          fc.nat(1000),
+          (M, N, seed) => {
+            const x = uniform(key(seed), [M, 40], { minval: -1, maxval: 1 })
+            const w = uniform(key(seed + 1), [40, N], { minval: -0.5, maxval: 0.5 })
+            const b = uniform(key(seed + 2), [N])
+            const v = uniform(key(seed + 3), [M, N], { minval: -1, maxval: 1 })
+            const outside = bits(ops(x, w, b, v))
+            for (const threads of [1, 2]) {
+              setThreads(threads)
+              dirty()
+              const scope = openStepScope()
+              const inside = ops(x, w, b, v)
+              // the step's results really are on the (dirty) blocks
+              expect(inside.filter((t) => t.size >= 256).every((t) => isOwnedFloats(t.data))).toBe(true)
+              expect(bits(inside)).toEqual(outside)
+              scope.close(new Set())
+            }
+            setThreads(1)
+          },
+        ),
+        { seed: 15, numRuns: 8 },
+      )
+    })
+
+    it('hands out zeroed blocks, and restores the scope it was opened in', () => {
+      setKernels('wasm')
+      const outer = openStepScope()
+      const inner = openStepScope()
+      const dirty = scopedFloats(1000)!
+      dirty.fill(7)
+      inner.close(new Set())
+      // freed: the next block of its class is the same memory, handed out zeroed
+      const again = scopedFloats(1000)!
+      expect(again.byteOffset).toBe(dirty.byteOffset)
+      expect(again.every((v) => v === 0)).toBe(true)
+      // that block belongs to the outer scope, open again, which frees it
+      const before = heapStats().ownedBytes
+      outer.close(new Set())
+      expect(heapStats().ownedBytes).toBeLessThan(before)
+      expect(isOwnedFloats(again)).toBe(false)
+      // no scope is open any more
+      expect(scopedFloats(1000)).toBeUndefined()
+      expect(isOwnedFloats(add(full([1000], 1), full([1000], 2)).data)).toBe(false)
+    })
+
+    it('leaves what it cannot free to the collector when closed without a keep set', async () => {
+      setKernels('wasm')
+      const before = heapStats().ownedBytes
+      const scope = openStepScope()
+      step(...inputs(5))
+      expect(heapStats().ownedBytes).toBeGreaterThan(before)
+      scope.close(undefined)
+      // the collector finds the step's tensors within a few full collections
+      for (let i = 0; i < 20 && heapStats().ownedBytes !== before; i++) await collect()
+      expect(heapStats().ownedBytes).toBe(before)
+    })
   })
 })

@@ -20,6 +20,7 @@ import {
   type Tree,
   tree,
 } from '@purenn/tensor'
+import { openStepScope, unscoped } from '@purenn/tensor/internal'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
 import { detached, makeLedger } from './ledger.js'
@@ -386,10 +387,6 @@ export const fitLoop = async (
       const start = step * batchSize
       const size = Math.min(batchSize, n - start)
       const idx = order?.subarray(start, start + size)
-      const batch =
-        idx === undefined
-          ? { x: takeRows(trainX, start, size), y: rows(trainY, start, size) }
-          : { x: gatherRows(trainX, idx), y: gather(trainY, idx) }
       const at = { epoch, step: step + 1, steps, iteration: state.step }
       const stepFactor = callbacks.reduce(
         (f, c, i) => f * (c.learningRateFactorAt?.(cbStates[i], at) ?? 1),
@@ -397,9 +394,16 @@ export const fitLoop = async (
       )
       const rate = rateAt(state.step, stepFactor)
       if (rate !== undefined) lastRate = rate
+      // the batch lives as long as its step: made on blocks of the kernels' memory (which the
+      // step's first product reads in place) that are freed when the step returns
+      const batchScope = openStepScope()
       let r: ReturnType<typeof stepOnce>
       try {
-        r = stepOnce(state, batch, foldIn(stepKey, step), stepFactor)
+        const batch =
+          idx === undefined
+            ? { x: takeRows(trainX, start, size), y: rows(trainY, start, size) }
+            : { x: gatherRows(trainX, idx), y: gather(trainY, idx) }
+        r = unscoped(() => stepOnce(state, batch, foldIn(stepKey, step), stepFactor))
       } catch (e) {
         // a bad label is reported at its row of the dataset's y, not of the shuffled batch
         if (!(e instanceof LabelError) || e.context.op !== undefined) throw e
@@ -408,6 +412,8 @@ export const fitLoop = async (
           op: 'fit',
           where: ` of y (epoch ${epoch + 1}, step ${step + 1}, row ${e.row} of its batch)`,
         })
+      } finally {
+        batchScope.close(new Set())
       }
       step++
       for (let i = 0; i < callbacks.length; i++) {

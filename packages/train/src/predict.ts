@@ -23,6 +23,7 @@ import {
   type Tensor,
   tensor,
 } from '@purenn/tensor'
+import { alloc, fromBuffer, isOwnedFloats, openStepScope, unscoped } from '@purenn/tensor/internal'
 import { type Rows, takeRows } from './rowSource.js'
 
 /**
@@ -45,6 +46,31 @@ export const forEachBatch = (
   if (!Number.isInteger(batchSize) || batchSize <= 0)
     throw new Error(`batchSize must be a positive integer, got ${batchSize}`)
   for (let start = 0; start < n; start += batchSize) f(start, Math.min(batchSize, n - start))
+}
+
+/**
+ * Runs `pass` (the forward pass of one batch) in a step scope: the batch and the pass's
+ * intermediates are made on blocks of the kernels' memory that the next ops read in place,
+ * and are freed when it returns. `pass` copies out what it keeps ({@link keptOut}). As in
+ * `fit`'s step, a layer must not keep a tensor elsewhere (reading it later throws).
+ */
+const scopedPass = <T>(pass: () => T): T => {
+  const scope = openStepScope()
+  try {
+    return pass()
+  } finally {
+    scope.close(new Set())
+  }
+}
+
+/** `t` on a buffer no scope frees: a plain copy when it is on an owned block, else `t`. */
+const keptOut = (t: Tensor): Tensor => {
+  if (!isOwnedFloats(t.data)) return t
+  return unscoped(() => {
+    const data = alloc(t.size)
+    data.set(t.data as Float32Array)
+    return fromBuffer(t.shape, data)
+  })
 }
 
 /**
@@ -83,7 +109,9 @@ export const predict = (model: Model, x: Rows, opts: PredictOptions = {}): Tenso
   forEachBatch(n, batchSize, (start, size) => {
     const k = keys?.[parts.length]
     const o = k === undefined ? { training: false } : { training: false, key: k }
-    parts.push(model.layer.apply(model.params, model.state, takeRows(x, start, size), o).y)
+    parts.push(
+      scopedPass(() => keptOut(model.layer.apply(model.params, model.state, takeRows(x, start, size), o).y)),
+    )
   })
   if (parts.length === 0) throw new Error('predict: x has no rows')
   return parts.length === 1 ? parts[0]! : concat(parts, 0)
@@ -128,21 +156,23 @@ export const evaluate = (model: Model, x: Rows, y: Tensor, opts: EvaluateOptions
   const penalty = model.layer.penalty === undefined ? 0 : model.layer.penalty(model.params).item()
   const sums: Record<string, number> = { loss: 0 }
   for (const m of metrics) sums[m.name] = 0
-  forEachBatch(n, opts.batchSize ?? 32, (start, size) => {
-    const yPred = model.layer.apply(model.params, model.state, takeRows(x, start, size), {
-      training: false,
-    }).y
-    const yTrue = rows(y, start, size)
-    try {
-      sums.loss! += loss.fn(yTrue, yPred).item() * size
-      for (const m of metrics) sums[m.name]! += m.fn(yTrue, yPred).item() * size
-    } catch (e) {
-      // the row of y, not of the batch
-      if (e instanceof LabelError && e.context.op === undefined)
-        throw new LabelError(e.loss, e.label, start + e.row, e.classes, { op: 'evaluate', where: ' of y' })
-      throw e
-    }
-  })
+  forEachBatch(n, opts.batchSize ?? 32, (start, size) =>
+    scopedPass(() => {
+      const yPred = model.layer.apply(model.params, model.state, takeRows(x, start, size), {
+        training: false,
+      }).y
+      const yTrue = rows(y, start, size)
+      try {
+        sums.loss! += loss.fn(yTrue, yPred).item() * size
+        for (const m of metrics) sums[m.name]! += m.fn(yTrue, yPred).item() * size
+      } catch (e) {
+        // the row of y, not of the batch
+        if (e instanceof LabelError && e.context.op === undefined)
+          throw new LabelError(e.loss, e.label, start + e.row, e.classes, { op: 'evaluate', where: ' of y' })
+        throw e
+      }
+    }),
+  )
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(sums)) out[k] = v / n + (k === 'loss' ? penalty : 0)
   return out
@@ -225,7 +255,9 @@ export const mcPredict = (model: Model, x: Tensor, opts: McPredictOptions): McPr
     let b = 0
     forEachBatch(n, batchSize, (start, size) => {
       const opts = { training: false, dropout: true, key: batchKeys[b++]! }
-      parts.push(model.layer.apply(model.params, model.state, rows(x, start, size), opts).y)
+      parts.push(
+        scopedPass(() => keptOut(model.layer.apply(model.params, model.state, rows(x, start, size), opts).y)),
+      )
     })
     return parts.length === 1 ? parts[0]! : concat(parts, 0)
   })

@@ -11,7 +11,7 @@ import {
   valueAndGrad,
   zerosLike,
 } from '@purenn/tensor'
-import { releaseFloats } from '@purenn/tensor/internal'
+import { openStepScope, releaseFloats, unscoped } from '@purenn/tensor/internal'
 import { ownedIn } from './ledger.js'
 
 /**
@@ -180,35 +180,48 @@ export const makeTrainer = (opts: {
       // they might keep a gradient or a param, which must then never be freed
       const owned =
         opts.ownedBuffers === true && ownedIn(s.optState, new Set()) && ownedIn(model.state, new Set())
-      const { value, grad, aux } = valueAndGrad(objective, { hasAux: true, ownedGradients: owned })(trainable)
-      const grads = tree.unflatten(
-        model.params,
-        flat.map(([path, leaf], i) => (maskLeaves[i] ? grad[path]! : zeroGradOf(leaf))),
-      )
-      // the optimizer's fused step where it has one (one pass per parameter), else update then
-      // applyUpdates: the same bits either way
-      const { params: updated, state: optState } = updateAndApply(
-        optimizerFor(model),
-        grads,
-        s.optState as never,
-        model.params,
-        {
-          learningRateFactor,
-          ownedBuffers: owned && model.layer.constrain === undefined,
-        },
-      )
-      const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
-      if (owned) {
-        // the gradients are dead once the optimizer has run, unless the new state holds one
-        const held = new Set<object>()
-        if ([next.params, next.state, optState].every((x) => ownedIn(x, held)))
-          for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
-      }
-      const metricValues: Record<string, number> = {}
-      for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
-      return {
-        state: { model: next, optState, step: s.step + 1 },
-        logs: { loss: value.item(), metrics: metricValues },
+      // kept from step to step, so made outside the step's scope
+      const zeros = flat.map(([, leaf], i) => (maskLeaves[i] ? undefined : unscoped(() => zeroGradOf(leaf))))
+      // every op's result of this step on an owned block, freed when the step ends unless the
+      // new state holds it (the loop's ledger frees it then): the step is a pure function of
+      // its arguments, nothing else can hold them (an exception frees nothing)
+      const scope = owned ? openStepScope() : undefined
+      try {
+        const { value, grad, aux } = valueAndGrad(objective, { hasAux: true, ownedGradients: owned })(
+          trainable,
+        )
+        const grads = tree.unflatten(
+          model.params,
+          flat.map(([path], i) => zeros[i] ?? grad[path]!),
+        )
+        // the optimizer's fused step where it has one (one pass per parameter), else update then
+        // applyUpdates: the same bits either way
+        const { params: updated, state: optState } = updateAndApply(
+          optimizerFor(model),
+          grads,
+          s.optState as never,
+          model.params,
+          {
+            learningRateFactor,
+            ownedBuffers: owned && model.layer.constrain === undefined,
+          },
+        )
+        const next: Model = { ...model, params: project(model, updated, maskLeaves), state: aux.state }
+        const metricValues: Record<string, number> = {}
+        for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
+        const logs = { loss: value.item(), metrics: metricValues }
+        if (scope !== undefined) {
+          // the gradients and the step's intermediates are dead now, unless the new state
+          // holds one (a transformation of your own may keep a gradient in its state)
+          const held = new Set<object>()
+          const seen = [next.params, next.state, optState].every((x) => ownedIn(x, held))
+          if (seen)
+            for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
+          scope.close(seen ? held : undefined)
+        }
+        return { state: { model: next, optState, step: s.step + 1 }, logs }
+      } finally {
+        scope?.close(undefined)
       }
     },
   }

@@ -1,7 +1,9 @@
 import {
   batchNormalization,
   dense,
+  freeze,
   initModel,
+  type Layer,
   type Model,
   regularizers,
   sequential,
@@ -128,6 +130,8 @@ describe("fit's ledger of owned buffers", () => {
       expect(seen.length).toBe(n / batchSize)
       // with l2 the first kernel's gradient is a sum: its owned part must be freed too
       expect(seen.at(-1)! - seen[2]!).toBeLessThan(perStep)
+      // from the third step on, each step frees exactly what it made (the batch included)
+      expect(seen.slice(2)).toEqual(new Array(seen.length - 2).fill(seen[2]))
     }
   })
 
@@ -208,5 +212,104 @@ describe("fit's ledger of owned buffers", () => {
     const start = model(key(6))
     const r = await fit(start, x, y, { ...opts, optimizer, epochs: 2 })
     expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 2, optimizer).model))
+  })
+
+  describe("the step's intermediates (a step scope)", () => {
+    /** Dense 32 → 300 relu → batch norm → dense 10: the moving statistics (300 floats) are on the heap. */
+    const wide = (k: Key): Model =>
+      initModel(
+        sequential(
+          [
+            dense({ units: 300, activation: 'relu' }),
+            batchNormalization(),
+            dense({ units: 10, activation: 'softmax' }),
+          ],
+          { inputShape: [32] },
+        ),
+        { key: k },
+      )
+
+    it('keeps what the new state holds: the moving statistics the step made', async () => {
+      const start = wide(key(7))
+      const r = await fit(start, x, y, { ...opts, epochs: 2 })
+      const ref = plainLoop(start, 2, opts.optimizer)
+      expect(modelBits(r.model)).toEqual(modelBits(ref.model))
+      expect(owned(r.model)).toBe(0)
+    })
+
+    it("puts the batch and the step's activations on owned blocks and frees them when the step ends", async () => {
+      // a layer that passes its input on and notes (a boolean, not the tensor) where it lives
+      const probe = (where: boolean[]): Layer => ({
+        kind: 'Probe',
+        config: {},
+        init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
+        apply: (_p, st, input) => {
+          where.push(isOwnedFloats((input as Tensor).data))
+          return { y: input, state: st }
+        },
+      })
+      const batches: boolean[] = []
+      const activations: boolean[] = []
+      const start = initModel(
+        sequential(
+          [
+            probe(batches),
+            dense({ units: 64, activation: 'relu' }),
+            probe(activations),
+            dense({ units: 10, activation: 'softmax' }),
+          ],
+          { inputShape: [32] },
+        ),
+        { key: key(8) },
+      )
+      const { seen, probe: bytes } = ownedBytesAt('onBatchEnd')
+      const r = await fit(start, x, y, { ...opts, epochs: 1, callbacks: [bytes] })
+      // the last 16 calls are the 16 steps' (initModel may trace the layers outside any step)
+      const steps = n / batchSize
+      expect(batches.slice(-steps)).toEqual(new Array(steps).fill(true))
+      expect(activations.slice(-steps)).toEqual(new Array(steps).fill(true))
+      // from the third step on, each step frees exactly what it made
+      expect(seen.slice(2)).toEqual(new Array(seen.length - 2).fill(seen[2]))
+      expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 1, opts.optimizer).model))
+    })
+
+    it("keeps a frozen layer's zero gradients, made once, out of every step's scope", async () => {
+      const start = freeze(model(key(9)), ['dense'])
+      const r = await fit(start, x, y, { ...opts, epochs: 2 })
+      expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 2, opts.optimizer).model))
+      expect(modelBits(r.model).params['dense.kernel']).toEqual(modelBits(start).params['dense.kernel'])
+    })
+
+    it('refuses to read a tensor a layer kept past its step, instead of showing reused memory', async () => {
+      // an impure layer: keeps every input it sees (the first is its trace by initModel)
+      const kept: Tensor[] = []
+      const keeper: Layer = {
+        kind: 'Keeper',
+        config: {},
+        init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
+        apply: (_p, st, input) => {
+          kept.push(input as Tensor)
+          return { y: input, state: st }
+        },
+      }
+      const start = initModel(
+        sequential(
+          [dense({ units: 64, activation: 'relu' }), keeper, dense({ units: 10, activation: 'softmax' })],
+          {
+            inputShape: [32],
+          },
+        ),
+        { key: key(10) },
+      )
+      await fit(start, x, y, { ...opts, epochs: 1 })
+      const fromSteps = kept.slice(-(n / batchSize))
+      expect(fromSteps).toHaveLength(n / batchSize)
+      for (const t of fromSteps) {
+        expect(() => t.data).toThrow(
+          /made during a training step of fit .* kept outside what the step returns/,
+        )
+        expect(() => t.toArray()).toThrow(/shape \[16,64\]/)
+      }
+    })
   })
 })

@@ -8,7 +8,7 @@
  * underflows to 0 for |z| < 2⁻¹⁴⁹/α).
  */
 
-import { alloc } from '../tensor.js'
+import { allocWritten } from '../tensor.js'
 import { kernelSet } from './kernel-set.js'
 import { matmulInto } from './matmul.js'
 import { type DenseKernelAct, SELU_ALPHA, SELU_SCALE } from './wasm/dense.js'
@@ -79,7 +79,7 @@ export const denseGz = (
   alpha: number,
 ): Float32Array => {
   if (act === 'linear') return g
-  const out = alloc(g.length)
+  const out = allocWritten(g.length)
   if (kernelSet() === 'wasm' && wasmDenseGzInto(g, y, out, act, alpha)) return out
   const df = derivativeOf(act, alpha)
   for (let i = 0; i < g.length; i++) out[i] = g[i]! * Math.fround(df(y[i]!))

@@ -30,4 +30,11 @@ export {
   scaleInto,
   stepInto,
 } from './update.js'
-export { heapStats, isOwnedFloats, releaseFloats } from './wasm/heap.js'
+export {
+  heapStats,
+  isOwnedFloats,
+  openStepScope,
+  releaseFloats,
+  type StepScope,
+  unscoped,
+} from './wasm/heap.js'

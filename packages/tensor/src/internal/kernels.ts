@@ -3,7 +3,7 @@
  * it; none writes into an input. No autodiff here: ops wrap these with their VJPs.
  */
 
-import { alloc } from '../tensor.js'
+import { alloc, allocWritten } from '../tensor.js'
 import { broadcastShapes, type Shape, sameShape, sizeOf, stridesOf } from './shape.js'
 import {
   ELEMENTWISE_WASM_MIN,
@@ -52,7 +52,7 @@ const unaryLoops: Readonly<Record<string, (x: Buffer, out: Float32Array, n: numb
  */
 export const map = (x: Buffer, f: (v: number) => number, op?: string): Float32Array => {
   const n = x.length
-  const out = alloc(n)
+  const out = allocWritten(n)
   if (op !== undefined && n >= ELEMENTWISE_WASM_MIN && isWasmUnary(op) && wasmUnaryInto(op, x, out))
     return out
   const loop = op === undefined ? undefined : unaryLoops[op]
@@ -126,7 +126,7 @@ export const zip = (
   const rows = rowLoops[op]
   if (sameShape(aShape, bShape)) {
     const n = a.length
-    const out = alloc(n)
+    const out = allocWritten(n)
     if (wasmOp !== undefined && wasmBinaryInto(wasmOp, a, b, out, 1, n))
       return { shape: [...aShape], data: out }
     if (rows !== undefined) rows(a, b, out, n, n)

@@ -84,6 +84,8 @@ interface Heap {
   readonly issued: WeakSet<object>
   /** The views of {@link ownedFloats}: the ones {@link releaseFloats} may free. */
   readonly owned: WeakSet<object>
+  /** The views of owned blocks {@link releaseFloats} has freed (a tensor on one must not be read). */
+  readonly released: WeakSet<object>
   /** Free blocks by class (bytes). */
   readonly free: Map<number, number[]>
   /** First byte never handed out. */
@@ -146,6 +148,7 @@ const load = (): Heap | null => {
       served: 0,
       refused: 0,
       owned: new WeakSet(),
+      released: new WeakSet(),
       registry: new FinalizationRegistry(([at, size, owned]) => {
         if (owned) h.ownedBytes -= size
         else h.tensorBytes -= size
@@ -215,10 +218,18 @@ const take = (h: Heap, size: number): number => {
 }
 
 /**
- * A view of a block of `size` bytes for `n` floats, registered for collection: an owned one
- * (contents unspecified) when `owned`, else a zeroed one counted in the budget's bytes.
+ * A view of a block of `size` bytes for `n` floats, registered for collection unless
+ * `unregistered` (a step scope's block: its scope frees or registers it when it closes): an
+ * owned one (contents unspecified) when `owned`, else a zeroed one counted in the budget's
+ * bytes.
  */
-const issue = (h: Heap, n: number, size: number, owned: boolean): Float32Array | undefined => {
+const issue = (
+  h: Heap,
+  n: number,
+  size: number,
+  owned: boolean,
+  unregistered = false,
+): Float32Array | undefined => {
   const list = h.free.get(size)
   const reused = list !== undefined && list.length > 0
   const at = take(h, size)
@@ -234,8 +245,13 @@ const issue = (h: Heap, n: number, size: number, owned: boolean): Float32Array |
   }
   h.served++
   h.issued.add(v)
-  h.registry.register(v, [at, size, owned], v)
+  if (!unregistered) h.registry.register(v, [at, size, owned], v)
   return v
+}
+
+/** Registers `v`, an owned block, for collection (freed when the view is collected). */
+const register = (h: Heap, v: Float32Array): void => {
+  if (h.owned.has(v)) h.registry.register(v, [v.byteOffset, sizeClass(4 * v.length + SLACK), true], v)
 }
 
 /**
@@ -283,6 +299,86 @@ export const ownedFloats = (n: number): Float32Array | undefined => {
 }
 
 /**
+ * The owned buffers `alloc` hands out while a step scope is open ({@link openStepScope});
+ * undefined when none is. The allocator's state, like the free lists: it decides where a
+ * buffer lives and when its block is reused, never what a result is.
+ */
+let scoped: Float32Array[] | undefined
+
+/**
+ * A buffer of `n` floats for `alloc` while a step scope is open, zeroed unless `zeroed` is
+ * false (the caller writes every element): an owned block the scope frees when it closes,
+ * unless the step's result holds it. Undefined when no scope is open, or where
+ * {@link ownedFloats} gives none. @internal
+ */
+export const scopedFloats = (n: number, zeroed = true): Float32Array | undefined => {
+  if (scoped === undefined) return undefined
+  const h = heapFor(n)
+  const v = h === undefined ? undefined : issue(h, n, sizeClass(4 * n + SLACK), true, true)
+  if (v === undefined) return undefined
+  if (zeroed) v.fill(0)
+  scoped.push(v)
+  return v
+}
+
+/** An open step scope: {@link openStepScope}. @internal */
+export interface StepScope {
+  /**
+   * Closes the scope, restoring the one it was opened in. `keep`: the buffers the step's
+   * result reads (found by walking it); every other buffer made in the scope is freed at
+   * once. Undefined: the result could not be walked (it holds a value whose insides cannot
+   * be seen), so nothing is freed and the blocks go back when their views are collected.
+   * What is kept stays owned: the loop that holds the result frees it (`fit`'s ledger).
+   */
+  readonly close: (keep: ReadonlySet<object> | undefined) => void
+}
+
+/**
+ * Opens a step scope: until it is closed, the tensor buffers `alloc` makes (every op's
+ * result, on the wasm kernels with a shared memory) are owned blocks of the heap, which the
+ * next ops read in place and which are freed when the step ends, instead of plain buffers
+ * the garbage collector finds later. For a training loop that runs one synchronous step at
+ * a time and knows what the step returns (`fit`'s trainer); the contract is that of a pure
+ * step: a tensor made during it and kept anywhere but in its result (a cache, a closure
+ * outside the step) is read after its block was reused. @internal
+ */
+export const openStepScope = (): StepScope => {
+  const outer = scoped
+  const mine: Float32Array[] = []
+  scoped = mine
+  let open = true
+  return {
+    close: (keep) => {
+      if (!open) return
+      open = false
+      scoped = outer
+      const h = heap
+      if (h == null) return
+      // what is kept is registered now: a loop that drops it without freeing it leaves it to
+      // the collector, as any owned block
+      for (const b of mine)
+        if (keep === undefined || keep.has(b)) register(h, b)
+        else releaseFloats(b)
+      mine.length = 0
+    },
+  }
+}
+
+/**
+ * Runs `make` with no step scope open: for a value made once and kept across steps (a
+ * cache), whose buffers must not be freed when the step that made it ends. @internal
+ */
+export const unscoped = <T>(make: () => T): T => {
+  const outer = scoped
+  scoped = undefined
+  try {
+    return make()
+  } finally {
+    scoped = outer
+  }
+}
+
+/**
  * True when `x` is a buffer of {@link ownedFloats} not yet released. @internal
  */
 export const isOwnedFloats = (x: object): boolean => heap?.owned.has(x) === true
@@ -295,6 +391,7 @@ export const isOwnedFloats = (x: object): boolean => heap?.owned.has(x) === true
 export const releaseFloats = (x: Float32Array): boolean => {
   const h = heap
   if (h == null || !h.owned.delete(x)) return false
+  h.released.add(x)
   h.issued.delete(x)
   h.registry.unregister(x)
   const size = sizeClass(4 * x.length + SLACK)
@@ -302,6 +399,12 @@ export const releaseFloats = (x: Float32Array): boolean => {
   release(h, x.byteOffset, size)
   return true
 }
+
+/**
+ * True when `x` is a buffer of {@link ownedFloats} that {@link releaseFloats} has freed: its
+ * block may hold another tensor's values now. @internal
+ */
+export const wasReleased = (x: object): boolean => heap?.released.has(x) === true
 
 /**
  * True when `x` views the heap's memory but is not a whole buffer handed out by
