@@ -19,6 +19,11 @@
  * on small inputs (batch 64 for 512, 1,000 images to predict, 1,000 to train on) and writes
  * `out/bench-quick.json`: its numbers mean nothing.
  *
+ * Operands live where each library's kernels read them: tfjs-wasm's tensors are in its
+ * WebAssembly memory, so purenn's training batch and matmul operands are put on blocks of its
+ * kernels' memory too (`resident`), as `fit` makes each batch and the step's intermediates
+ * (step scopes); a product's result is copied out on both sides (`dataSync`, a fresh buffer).
+ *
  * Imports the built `dist/` (`pnpm bench` runs `tsc -b` first), so that `setKernels` and
  * `setThreads` configure the copy of @purenn/tensor the layers run on.
  *
@@ -37,9 +42,11 @@ import {
   matmul,
   setKernels,
   setThreads,
+  type Tensor,
   tensor,
   uniform,
 } from '../packages/tensor/dist/index.js'
+import { allocOwned, fromBuffer } from '../packages/tensor/dist/internal/index.js'
 import { makeTrainer, predict } from '../packages/train/dist/index.js'
 import { makeLedger } from '../packages/train/dist/internal.js'
 import { initTf, tf, tfBnModel } from './tfjs.js'
@@ -53,6 +60,16 @@ const median = (xs: readonly number[]): number => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const fmt = (x: number, d = 2) => x.toFixed(d)
 const load = () => loadavg().map((l) => Number(l.toFixed(2)))
+/**
+ * `t` on a block of the kernels' memory, never freed (the bench holds it to the end), as a
+ * tfjs-wasm tensor is in its module's memory: the kernels read it in place. A plain copy
+ * where there is no shared kernel memory (the js kernels read it in place anyway).
+ */
+const resident = (t: Tensor): Tensor => {
+  const data = allocOwned(t.size)
+  data.set(t.data as Float32Array)
+  return fromBuffer(t.shape, data)
+}
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -130,8 +147,8 @@ const stepResults: StepResult[] = []
 for (const batch of quick ? [32, 64] : [32, 512]) {
   const nRounds = quick ? 1 : batch === 32 ? 9 : 5
   const per = quick ? 1 : batch === 32 ? 5 : 1
-  const x = uniform(key(1), [batch, 28, 28])
-  const y = tensor(labelsOf(batch))
+  const x = resident(uniform(key(1), [batch, 28, 28]))
+  const y = resident(tensor(labelsOf(batch)))
   let state = trainer.init(purennModel)
   const ledger = makeLedger(state)
   let r = 0
@@ -224,8 +241,8 @@ console.log(
 await tf.setBackend('wasm')
 const matmulResults = []
 for (const p of products) {
-  const a = uniform(key(1), p.tA ? [p.K, p.M] : [p.M, p.K])
-  const b = uniform(key(2), p.tB ? [p.N, p.K] : [p.K, p.N])
+  const a = resident(uniform(key(1), p.tA ? [p.K, p.M] : [p.M, p.K]))
+  const b = resident(uniform(key(2), p.tB ? [p.N, p.K] : [p.K, p.N]))
   const ta = tf.tensor(a.data as Float32Array, [...a.shape])
   const tb = tf.tensor(b.data as Float32Array, [...b.shape])
   const big = p.M * p.K * p.N > 50e6

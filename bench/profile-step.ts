@@ -12,7 +12,8 @@ import { Session } from 'node:inspector/promises'
 import { bnAfter } from '../examples/lib/chapter.js'
 import { accuracy, initModel, sparseCategoricalCrossentropy } from '../packages/layers/dist/index.js'
 import { adam } from '../packages/optim/dist/index.js'
-import { getKernels, getThreads, key, tensor, uniform } from '../packages/tensor/dist/index.js'
+import { getKernels, getThreads, key, type Tensor, tensor, uniform } from '../packages/tensor/dist/index.js'
+import { allocOwned, fromBuffer } from '../packages/tensor/dist/internal/index.js'
 import { makeTrainer } from '../packages/train/dist/index.js'
 import { makeLedger } from '../packages/train/dist/internal.js'
 
@@ -41,9 +42,15 @@ if (
   )
 
 const model = initModel(bnAfter(), { key: key(0) })
+/** `t` on a block of the kernels' memory for good, as fit makes each batch (read in place). */
+const resident = (t: Tensor): Tensor => {
+  const data = allocOwned(t.size)
+  data.set(t.data as Float32Array)
+  return fromBuffer(t.shape, data)
+}
 const batch = {
-  x: uniform(key(1), [batchSize, 28, 28]),
-  y: tensor(Float32Array.from({ length: batchSize }, (_, i) => i % 10)),
+  x: resident(uniform(key(1), [batchSize, 28, 28])),
+  y: resident(tensor(Float32Array.from({ length: batchSize }, (_, i) => i % 10))),
 }
 const fused = adam()
 // without `applyStep`, fit's step runs Adam's chain: update, then applyUpdates

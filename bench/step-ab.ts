@@ -49,6 +49,13 @@ const checkout = async (root: string): Promise<Step> => {
   const layers = await at('packages/layers/dist/index.js')
   const optim = await at('packages/optim/dist/index.js')
   const T = await at('packages/tensor/dist/index.js')
+  const TI = await at('packages/tensor/dist/internal/index.js')
+  // the batch on a block of the kernels' memory for good, as fit makes each batch (read in place)
+  const resident = (t: { size: number; shape: number[]; data: Float32Array }) => {
+    const data = TI.allocOwned(t.size)
+    data.set(t.data)
+    return TI.fromBuffer(t.shape, data)
+  }
   const train = await at('packages/train/dist/index.js')
   // a checkout with the ledger runs the step as fit does (owned buffers, freed two steps on)
   const internal = await at('packages/train/dist/internal.js').catch(() => undefined)
@@ -78,8 +85,8 @@ const checkout = async (root: string): Promise<Step> => {
       ownedBuffers: internal !== undefined,
     })
     const data = {
-      x: T.uniform(T.key(1), [batch, side, side]),
-      y: T.tensor(Float32Array.from({ length: batch }, (_, i) => i % classes)),
+      x: resident(T.uniform(T.key(1), [batch, side, side])),
+      y: resident(T.tensor(Float32Array.from({ length: batch }, (_, i) => i % classes))),
     }
     let state = trainer.init(model)
     const ledger = internal?.makeLedger(state)

@@ -10,9 +10,13 @@
  * block has at least {@link SLACK} bytes past what was asked, so a kernel that reads or
  * writes a partial group of four floats past the end stays in its own block.
  *
- * Two kinds of blocks:
+ * Three kinds of blocks:
  * - scratch, for one op (operands that are not on the heap, partial sums): taken and freed
  *   by the op ({@link stage}), on the calling thread, before it returns;
+ * - owned blocks ({@link ownedFloats}), whose lifetime a training loop manages: the params
+ *   and optimizer state `fit`'s ledger frees, and every tensor buffer made while a step
+ *   scope is open ({@link openStepScope}), freed when the step ends unless its result holds
+ *   it; a tensor on one refuses to be read once it is freed (`tensor.ts`);
  * - tensor buffers ({@link heapFloats}, used by `alloc` in `tensor.ts`): a Float32Array view
  *   of a zeroed block, freed when the view is garbage collected (a FinalizationRegistry on
  *   the view). Only with a shared memory: growing a non-shared memory detaches every view of
