@@ -7,7 +7,9 @@
  * rounds run the variants in reverse order.
  * Prints the median ms/step of each variant and the load average before and after.
  *
- * Run: npx tsc -b && npx tsx bench/step-ab.ts --base ../main [--rounds 15] [--kernels wasm|js]
+ * Run: npx tsc -b && npx tsx bench/step-ab.ts --base ../main [--rounds 15] [--kernels wasm|js] [--model tiny]
+ * `--model tiny`: the same layers with 3, 3 and 2 units on 2x2 inputs, the same parameter tree
+ * with almost no arithmetic: what a step costs besides the maths (trees, tape, op overhead).
  */
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
@@ -23,6 +25,8 @@ if (baseDir === undefined)
 const rounds = Number(arg('--rounds') ?? 15)
 const kernels = arg('--kernels') ?? 'wasm'
 if (kernels !== 'wasm' && kernels !== 'js') throw new Error(`--kernels: expected wasm or js, got ${kernels}`)
+const tiny = arg('--model') === 'tiny'
+if (!tiny && arg('--model') !== undefined) throw new Error(`--model: expected tiny, got ${arg('--model')}`)
 if (!Number.isInteger(rounds) || rounds < 1)
   throw new Error(`--rounds: expected a positive integer, got ${rounds}`)
 
@@ -56,7 +60,23 @@ const checkout = async (root: string): Promise<Step> => {
   // a checkout with the ledger runs the step as fit does (owned buffers, freed two steps on)
   const internal = await at('packages/train/dist/internal.js').catch(() => undefined)
   T.setKernels(kernels)
-  const model = layers.initModel(chapter.bnAfter(), { key: T.key(0) })
+  const L = layers
+  // bnAfter's layers, tiny
+  const small = () =>
+    L.sequential(
+      [
+        L.flatten(),
+        L.batchNormalization(),
+        L.dense({ units: 3, activation: 'relu' }),
+        L.batchNormalization(),
+        L.dense({ units: 3, activation: 'relu' }),
+        L.batchNormalization(),
+        L.dense({ units: 2, activation: 'softmax' }),
+      ],
+      { inputShape: [2, 2] },
+    )
+  const [side, classes] = tiny ? [2, 2] : [28, 10]
+  const model = layers.initModel(tiny ? small() : chapter.bnAfter(), { key: T.key(0) })
   return (batch, threads) => {
     const trainer = train.makeTrainer({
       loss: layers.sparseCategoricalCrossentropy(),
@@ -65,8 +85,8 @@ const checkout = async (root: string): Promise<Step> => {
       ownedBuffers: internal !== undefined,
     })
     const data = {
-      x: resident(T.uniform(T.key(1), [batch, 28, 28])),
-      y: resident(T.tensor(Float32Array.from({ length: batch }, (_, i) => i % 10))),
+      x: resident(T.uniform(T.key(1), [batch, side, side])),
+      y: resident(T.tensor(Float32Array.from({ length: batch }, (_, i) => i % classes))),
     }
     let state = trainer.init(model)
     const ledger = internal?.makeLedger(state)
@@ -85,9 +105,12 @@ const copies = [
   ['before', await checkout(resolve(baseDir))],
   ['after', await checkout(here)],
 ] as const
-console.log(`step-ab: before = ${resolve(baseDir)}, after = ${here}; load average ${load()}`)
+console.log(
+  `step-ab: before = ${resolve(baseDir)}, after = ${here}${tiny ? ', tiny model' : ''}; load average ${load()}`,
+)
 for (const batch of [32, 512]) {
-  const per = batch === 32 ? 10 : 2
+  const per = (batch === 32 ? 10 : 2) * (tiny ? 10 : 1)
+  const digits = tiny ? 3 : 2
   const variants = copies.flatMap(([name, step]) =>
     [1, 2].map((threads) => ({
       name: `${name}, ${threads} thread${threads > 1 ? 's' : ''}`,
@@ -106,6 +129,6 @@ for (const batch of [32, 512]) {
     }
   console.log(`\nbatch ${batch}: median ms/step over ${rounds} rounds of ${per} steps`)
   for (const [i, v] of variants.entries())
-    console.log(`  ${v.name.padEnd(20)} ${median(ms[i]!).toFixed(2).padStart(8)}`)
+    console.log(`  ${v.name.padEnd(20)} ${median(ms[i]!).toFixed(digits).padStart(8)}`)
 }
 console.log(`\nload average at the end ${load()}`)

@@ -50,7 +50,7 @@ export const addDecayedWeights = (rate: number, mask?: Mask): GradientTransforma
   return {
     init: () => ({}),
     update: (grads, state, params) => {
-      const ps = aligned('addDecayedWeights', tree.flatten(grads), params, 'params')
+      const ps = aligned('addDecayedWeights', grads, params, 'params')
       const selected = mask === undefined ? undefined : selectedPaths('addDecayedWeights', params, mask)
       let i = 0
       const updates = tree.map(grads, (u: Tensor, path: string): Tensor => {

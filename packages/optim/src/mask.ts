@@ -1,4 +1,5 @@
 import { type Tensor, type TreeOf, tree, zeros } from '@purenn/tensor'
+import { leavesLike } from '@purenn/tensor/internal'
 import { updateAndApply } from './fused.js'
 import { aligned, isZeros } from './internal/leaves.js'
 import { prune, selectedPaths } from './internal/mask.js'
@@ -100,18 +101,25 @@ export const masked = <S>(
   return {
     ...tx,
     applyStep: (grads, state, params, stepOptions) => {
-      aligned('masked', tree.flatten(grads), params, 'params')
+      const ws = aligned('masked', grads, params, 'params')
       const selected = selectedPaths('masked', params, mask)
-      const r = innerStep(prune(grads, selected), state.inner, prune(params, selected), stepOptions)
+      // every leaf selected (a model without frozen layers): the pruned trees would be copies
+      // of these, so the inner step gets these, and its params come back in their structure
+      const all = selected.size === ws.length
+      const r = all
+        ? innerStep(grads, state.inner, params, stepOptions)
+        : innerStep(prune(grads, selected), state.inner, prune(params, selected), stepOptions)
+      const news = all ? leavesLike(params, r.params) : undefined
+      if (news !== undefined) return { params: tree.unflatten(params, news), state: { inner: r.state } }
       const done = new Map(tree.flatten(r.params))
-      const rest = new Map(tree.flatten(grads))
+      const rest = passThrough ? new Map(tree.flatten(grads)) : undefined
       const next = tree.map(params, (w: Tensor, path: string): Tensor => {
         if (selected.has(path)) {
           const p = done.get(path)
           if (p === undefined) throw new Error(`masked: the inner step returned no param for "${path}"`)
           return p
         }
-        if (!passThrough) return w
+        if (rest === undefined) return w
         const g = rest.get(path)!
         return updateAndApply(identity(), { w: g }, {}, { w }, stepOptions).params.w
       })

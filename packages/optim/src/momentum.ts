@@ -58,11 +58,11 @@ export const traceMomentum = (options: TraceMomentumOptions): GradientTransforma
   return {
     init: (params) => ({ trace: zerosTree(params) }),
     update: (grads, state) => {
-      const flat = tree.flatten(grads)
-      const vs = aligned('traceMomentum', flat, state.trace, 'state.trace')
+      const us = tree.leaves(grads)
+      const vs = aligned('traceMomentum', grads, state.trace, 'state.trace')
       const outs: Tensor[] = []
       const traces: Tensor[] = []
-      flat.forEach(([, u], k) => {
+      us.forEach((u, k) => {
         const n = u.size
         const tr = alloc(n)
         if (nesterov) {

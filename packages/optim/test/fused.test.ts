@@ -122,6 +122,10 @@ const optimizers: Record<string, () => GradientTransformation<unknown>> = {
     masked(sgd({ momentum: 0.9, nesterov: true }), trainable, {
       unmasked: 'passThrough',
     }) as GradientTransformation<unknown>,
+  // every leaf selected: the inner step gets the trees themselves, not pruned copies
+  'masked(adam), every leaf selected': () => masked(adam(), true) as GradientTransformation<unknown>,
+  'masked(nadam), every leaf selected by subtree': () =>
+    masked(nadam(), { dense: true, out: [true] }) as GradientTransformation<unknown>,
 }
 
 afterAll(() => {

@@ -1,4 +1,4 @@
-import { type Tensor, type Tree, tensor, tree } from '@purenn/tensor'
+import { neg, type Tensor, type Tree, tensor, tree } from '@purenn/tensor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -142,5 +142,29 @@ describe('freeze', () => {
     const { updates } = tx.update(g, tx.init(p), p)
     expect(values(updates)).toEqual([0, 0, 1, 2])
     expectBitwise(updates.blocks[1], p.blocks[1])
+  })
+})
+
+describe('masked, every leaf selected', () => {
+  it("the fused step returns the params in the params' structure, whatever the inner one returns", () => {
+    const params = { w: tensor([1, 2]), blocks: [tensor([3]), tensor([4])], none: {} }
+    const grads = { w: tensor([1, 1]), blocks: [tensor([1]), tensor([1])], none: {} }
+    type P = typeof params
+    // an inner step that returns its params in another order, and an object for the array
+    const inner: GradientTransformation<Record<string, never>> = {
+      init: () => ({}),
+      update: (g, state) => ({ updates: g, state }),
+      applyStep: <Q extends Tree>(_: Tree, state: Record<string, never>, p: Q) => {
+        const { w, blocks } = p as unknown as P
+        const moved = { blocks: { 0: neg(blocks[0]!), 1: neg(blocks[1]!) }, none: {}, w: neg(w) }
+        return { params: moved as unknown as Q, state }
+      },
+    }
+    for (const mask of [true, { w: true, blocks: true, none: true }, (path: string) => path !== '']) {
+      const next = masked(inner, mask).applyStep!(grads, { inner: {} }, params).params as P
+      expect(Array.isArray(next.blocks)).toBe(true)
+      expect(next.none).toEqual({})
+      expect(values(next)).toEqual([-1, -2, -3, -4])
+    }
   })
 })

@@ -1,8 +1,9 @@
 import { ShapeError } from './errors.js'
+import { mapLeaves } from './internal/leaf-order.js'
 import { fmt } from './internal/shape.js'
 import { backward, keepLive, newTrace, releaseUnreturned, traceLeaf } from './internal/tape.js'
 import { fromBuffer, full, isTensor, type Tensor } from './tensor.js'
-import { leaves, map, type Tree } from './tree.js'
+import { leaves, type Tree } from './tree.js'
 
 /**
  * Options of {@link valueAndGrad} and {@link grad}.
@@ -86,7 +87,7 @@ export function valueAndGrad<P extends Tree, R extends unknown[], A>(
 ): (params: P, ...rest: R) => { value: Tensor; grad: P; aux?: A } {
   return (params, ...rest) => {
     const trace = newTrace(options?.ownedGradients === true)
-    const traced = map(params, (leaf) => traceLeaf(trace, leaf))
+    const traced = mapLeaves(params, (leaf) => traceLeaf(trace, leaf)) as P
     let result: Tensor | readonly [Tensor, A]
     try {
       result = f(traced, ...rest)
@@ -99,10 +100,10 @@ export function valueAndGrad<P extends Tree, R extends unknown[], A>(
         `valueAndGrad: the function must return a single value, got shape ${fmt(out.shape)}`,
       )
     const grads = backward(trace, out, full(out.shape, 1))
-    const grad = map(traced, (leaf) => {
+    const grad = mapLeaves(traced, (leaf) => {
       const g = grads.get(leaf)
       return g === undefined ? full(leaf.shape, 0) : keepLive(g)
-    })
+    }) as P
     // owned gradient buffers that were summed into another (a leaf used twice) are dead now
     releaseUnreturned(trace, leaves(grad))
     const value = keepLive(out)

@@ -1,4 +1,5 @@
 import { ShapeError } from './errors.js'
+import { leavesOf, mapLeaves } from './internal/leaf-order.js'
 import { isTensor, type Tensor } from './tensor.js'
 
 /**
@@ -134,7 +135,7 @@ export function map2<L>(a: Tree, b: Tree, f: (x: Tensor, y: Tensor, path: string
  * ```
  * @category Trees
  */
-export const leaves = (t: Tree): Tensor[] => flatten(t).map(([, leaf]) => leaf)
+export const leaves = (t: Tree): Tensor[] => leavesOf(t)
 
 /**
  * `[path, leaf]` pairs with stable dotted paths such as `dense_1.kernel`.
@@ -229,11 +230,11 @@ export const maskLeaves = (t: Tree, mask: TreeOf<boolean>, options: MaskLeavesOp
  * @category Trees
  */
 export const unflatten = <T extends Tree>(like: T, leafList: readonly Tensor[]): T => {
-  const n = flatten(like).length
+  let n = 0
+  const rebuilt = mapLeaves(like, () => leafList[n++])
   if (n !== leafList.length)
     throw new ShapeError(`tree.unflatten: the structure has ${n} leaves, got ${leafList.length}`)
-  let i = 0
-  return mapWithPath(like, '', () => leafList[i++]!) as T
+  return rebuilt as T
 }
 
 /**

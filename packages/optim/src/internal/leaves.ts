@@ -13,10 +13,15 @@ import {
   tree,
   zeros,
 } from '@purenn/tensor'
-import { alloc, buf, elementwiseKernel, fromBuffer, runElementwise, scaleInto } from '@purenn/tensor/internal'
-
-/** `[path, leaf]` pairs in `tree.flatten` order. */
-export type Flat = readonly (readonly [string, Tensor])[]
+import {
+  alloc,
+  buf,
+  elementwiseKernel,
+  fromBuffer,
+  leavesLike,
+  runElementwise,
+  scaleInto,
+} from '@purenn/tensor/internal'
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`
 
@@ -24,10 +29,16 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i])
 
 /**
- * The leaves of `t`, checked to have the paths and shapes of `ref` (the flattened gradients).
+ * The leaves of `t`, checked to have the paths and shapes of those of `ref` (the gradients).
+ * A tree of the very structure of `ref` passes without building its paths (every step's case);
+ * any other one is compared path by path, which accepts the trees with the same paths (an
+ * object keyed `'0'`, `'1'` for an array) and names the first leaf that differs.
  * @throws ShapeError naming the op, the tree and the first leaf that differs.
  */
-export const aligned = (op: string, ref: Flat, t: Tree, what: string): Tensor[] => {
+export const aligned = (op: string, refTree: Tree, t: Tree, what: string): Tensor[] => {
+  const same = leavesLike(refTree, t)
+  if (same !== undefined) return same
+  const ref = tree.flatten(refTree)
   const f = tree.flatten(t)
   if (f.length !== ref.length)
     throw new ShapeError(`${op}: ${what} has ${f.length} leaves, the gradients have ${ref.length}`)
@@ -60,12 +71,12 @@ export const perLeaf = <G extends Tree, K extends string>(
     next: { readonly [k in K]: Float32Array },
   ) => void,
 ): { readonly updates: G; readonly states: { readonly [k in K]: Tree } } => {
-  const flat = tree.flatten(grads)
+  const gs = tree.leaves(grads)
   const keys = Object.keys(states) as K[]
-  const olds = keys.map((k) => aligned(op, flat, states[k], `state.${k}`))
+  const olds = keys.map((k) => aligned(op, grads, states[k], `state.${k}`))
   const outs: Tensor[] = []
   const nexts = keys.map((): Tensor[] => [])
-  flat.forEach(([, g], i) => {
+  gs.forEach((g, i) => {
     const n = g.size
     const out = alloc(n)
     const next = keys.map(() => alloc(n))

@@ -476,13 +476,13 @@ export const stepLeaves = (
   consts: readonly number[],
   owned = false,
 ): { readonly params: Tree; readonly states: Tree[] } => {
-  const flat = tree.flatten(grads)
-  const ws = aligned(op, flat, params, 'params')
-  const olds = states.map(([name, t]) => aligned(op, flat, t, `state.${name}`))
+  const gs = tree.leaves(grads)
+  const ws = aligned(op, grads, params, 'params')
+  const olds = states.map(([name, t]) => aligned(op, grads, t, `state.${name}`))
   const loop = loops[kernel]
   const newWs: Tensor[] = []
   const news: Tensor[][] = states.map(() => [])
-  flat.forEach(([, g], k) => {
+  gs.forEach((g, k) => {
     const n = g.size
     const ins = [buf(g), buf(ws[k]!), ...olds.map((o) => buf(o[k]!))]
     const make = owned ? allocOwned : alloc

@@ -18,6 +18,7 @@ export { alloc, allocOwned, buf, fromBuffer } from '../tensor.js'
 export { type ElementwiseKernel, elementwiseKernel, type RangeLoop, runElementwise } from './elementwise.js'
 export { type OpenedRegular, type OpenProblem, openRegularFile, readRegularFileSync } from './files.js'
 export { makeFolders, makeFoldersSync } from './folders.js'
+export { leavesLike, leavesOf, mapLeaves } from './leaf-order.js'
 export { __poolForTests } from './pool.js'
 export {
   adamInto,
