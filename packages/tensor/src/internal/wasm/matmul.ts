@@ -290,7 +290,6 @@ const packA = () => {
   return { name: 'packA', params: f.params, locals: f.locals, body }
 }
 
-
 /**
  * `pack`: B [K,N] (row stride `bK` bytes) into panels of 8 columns at `dst`
  * (⌈N/8⌉·K·32 bytes). The last panel's missing columns hold whatever follows each row
