@@ -2,9 +2,10 @@
  * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. One
  * generator of each kind covers the three forms of dense forward and backward:
  *
- * - `outer` and `outerTiled`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in panels of 8
- *   columns (`pack`), A row-major (`outer`, A·B) or packed in tiles of 4 rows (`packA`,
- *   then `outerTiled`: Aᵀ·B, whose A is stored [K,M]). A 4x8 register tile: per k, two
+ * - `outer`, `outerTiled` and `outerStrided`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in
+ *   panels of 8 columns (`pack`), A row-major (`outer`, A·B) or, for Aᵀ·B, whose A is
+ *   stored [K,M], packed in tiles of 4 rows (`packA`, then `outerTiled`) or, for K up to
+ *   {@link STRIDED_MAX_K}, read in place (`outerStrided`). A 4x8 register tile: per k, two
  *   `v128` loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into
  *   eight accumulators.
  * - `dot`: C[i,j] = Σₖ A[i,k]·B[j,k] with B stored [N,K] (A·Bᵀ, backprop's g·Wᵀ). Rows of
@@ -445,7 +446,7 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 export const MAX_PAGES = 32768
 
 /**
- * The bytes of the kernels' module: exports `outer`, `outerTiled`, `dot`, `pack`, `packA`, the softmax kernels
+ * The bytes of the kernels' module: exports `outer`, `outerTiled`, `outerStrided`, `dot`, `pack`, `packA`, the softmax kernels
  * (`softmax.ts`) and the dense epilogues (`dense.ts`), which run on products left in this
  * memory; imports `env.memory`. (The optimizer passes of `update.ts` have their own module,
  * `update-run.ts`.)
