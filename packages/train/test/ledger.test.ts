@@ -296,7 +296,7 @@ describe("fit's ledger of owned buffers", () => {
       expect(fromSteps).toHaveLength(n / batchSize)
       for (const t of fromSteps) {
         expect(() => t.data).toThrow(
-          /made during a training step of fit .* kept outside what the step returns/,
+          /made during a step of fit, predict or evaluate .* kept outside what the step returns/,
         )
         expect(() => t.toArray()).toThrow(/shape \[16,64\]/)
       }
