@@ -166,8 +166,8 @@ const ownedTensorMethods = Object.freeze(
         const data = this[OWNED]
         if (wasReleased(data))
           throw new Error(
-            `this tensor (shape ${fmt(this.shape)}) was made during a training step of fit (in a layer, ` +
-              'a loss, a metric or an optimizer) and kept outside what the step returns; its memory ' +
+            `this tensor (shape ${fmt(this.shape)}) was made during a step of fit, predict or evaluate ` +
+              '(in a layer, a loss, a metric or an optimizer) and kept outside what the step returns; its memory ' +
               'was reused when the step ended. Copy it while the step runs (tensor(t.toArray())), ' +
               "or return it in the layer's state",
           )

@@ -42,7 +42,7 @@ describe('owned gradients', () => {
     const block = owned.grad.kernel.data as Float32Array
     expect(releaseFloats(block)).toBe(true)
     expect(releaseFloats(block)).toBe(false)
-    expect(() => owned.grad.kernel.toArray()).toThrow(/shape \[40,30\]\) was made during a training step/)
+    expect(() => owned.grad.kernel.toArray()).toThrow(/shape \[40,30\]\) was made during a step of fit/)
   })
 
   it('never for a leaf an enclosing trace differentiates (a gradient of a gradient)', () => {

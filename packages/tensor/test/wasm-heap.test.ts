@@ -24,6 +24,7 @@ import {
   releaseFloats,
   scopedFloats,
   setHeapBudget,
+  setScopeLimit,
   unscoped,
 } from '../src/internal/wasm/heap.js'
 import { setKernels } from '../src/kernelset.js'
@@ -283,6 +284,25 @@ describe('the kernels heap', () => {
       // no scope is open any more
       expect(scopedFloats(1000)).toBeUndefined()
       expect(isOwnedFloats(add(full([1000], 1), full([1000], 2)).data)).toBe(false)
+    })
+
+    it('hands out no block past its limit of owned bytes: plain buffers then, with the same bits', () => {
+      setKernels('wasm')
+      const args = inputs(7)
+      const outside = bits(step(...args))
+      const before = heapStats().ownedBytes
+      // room for a few of the step's 70x40-float blocks, not for all of them
+      const prev = setScopeLimit(before + 3 * (4 * 70 * 40 + 128))
+      const scope = openStepScope()
+      const inside = step(...args)
+      const owned = heapStats().ownedBytes
+      expect(owned).toBeGreaterThan(before)
+      expect(owned).toBeLessThanOrEqual(before + 3 * (4 * 70 * 40 + 128))
+      expect(isOwnedFloats(inside[1]!.data)).toBe(false)
+      expect(bits(inside)).toEqual(outside)
+      scope.close(new Set())
+      setScopeLimit(prev)
+      expect(heapStats().ownedBytes).toBe(before)
     })
 
     it('leaves what it cannot free to the collector when closed without a keep set', async () => {

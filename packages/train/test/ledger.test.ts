@@ -26,7 +26,7 @@ import { heapStats, isOwnedFloats } from '@purenn/tensor/internal'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Callback, fit, makeTrainer } from '../src/index.js'
 import { rows } from '../src/predict.js'
-import { bits, modelBits } from './helpers/problems.js'
+import { bits, modelBits, probeLayer } from './helpers/problems.js'
 
 // fit puts each step's params, Adam moments and dense kernels' gradients in owned buffers of
 // the kernels' memory and frees them itself (makeLedger, the trainer, valueAndGrad): results
@@ -238,24 +238,14 @@ describe("fit's ledger of owned buffers", () => {
     })
 
     it("puts the batch and the step's activations on owned blocks and frees them when the step ends", async () => {
-      // a layer that passes its input on and notes (a boolean, not the tensor) where it lives
-      const probe = (where: boolean[]): Layer => ({
-        kind: 'Probe',
-        config: {},
-        init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
-        apply: (_p, st, input) => {
-          where.push(isOwnedFloats((input as Tensor).data))
-          return { y: input, state: st }
-        },
-      })
       const batches: boolean[] = []
       const activations: boolean[] = []
       const start = initModel(
         sequential(
           [
-            probe(batches),
+            probeLayer(batches),
             dense({ units: 64, activation: 'relu' }),
-            probe(activations),
+            probeLayer(activations),
             dense({ units: 10, activation: 'softmax' }),
           ],
           { inputShape: [32] },
@@ -306,7 +296,7 @@ describe("fit's ledger of owned buffers", () => {
       expect(fromSteps).toHaveLength(n / batchSize)
       for (const t of fromSteps) {
         expect(() => t.data).toThrow(
-          /made during a training step of fit .* kept outside what the step returns/,
+          /made during a step of fit, predict or evaluate .* kept outside what the step returns/,
         )
         expect(() => t.toArray()).toThrow(/shape \[16,64\]/)
       }

@@ -1,8 +1,9 @@
-import { batchNormalization, dense, initModel, type Layer, type Model, sequential } from '@purenn/layers'
+import { batchNormalization, dense, initModel, type Model, sequential } from '@purenn/layers'
 import { getKernels, key, normal, type Tensor, tensor } from '@purenn/tensor'
 import { heapStats, isOwnedFloats } from '@purenn/tensor/internal'
 import { describe, expect, it } from 'vitest'
 import { evaluate, mcPredict, predict } from '../src/index.js'
+import { probeLayer } from './helpers/problems.js'
 
 // predict, evaluate and mcPredict run each batch's forward pass in a step scope: the batch
 // and the intermediates are owned blocks of the kernels' memory, freed when the pass returns.
@@ -11,17 +12,6 @@ import { evaluate, mcPredict, predict } from '../src/index.js'
 
 /** The bit patterns of a tensor's values. */
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(Float32Array.from(t.data).buffer))
-
-/** A layer that passes its input on and notes (a boolean, not the tensor) where it lives. */
-const probe = (where: boolean[]): Layer => ({
-  kind: 'Probe',
-  config: {},
-  init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
-  apply: (_p, st, input) => {
-    where.push(isOwnedFloats((input as Tensor).data))
-    return { y: input, state: st }
-  },
-})
 
 const n = 100
 const x = normal(key(1), [n, 32])
@@ -33,7 +23,7 @@ const model = (where: boolean[]): Model =>
     sequential(
       [
         dense({ units: 64, activation: 'relu' }),
-        probe(where),
+        probeLayer(where),
         batchNormalization(),
         dense({ units: 30, activation: 'softmax' }),
       ],

@@ -4,8 +4,17 @@
  */
 
 import { PassThrough } from 'node:stream'
-import { batchNormalization, dense, dropout, initModel, type Model, sequential } from '@purenn/layers'
+import {
+  batchNormalization,
+  dense,
+  dropout,
+  initModel,
+  type Layer,
+  type Model,
+  sequential,
+} from '@purenn/layers'
 import { add, concat, type Key, normal, type Tensor, tensor, tree } from '@purenn/tensor'
+import { isOwnedFloats } from '@purenn/tensor/internal'
 
 /** Inputs and class labels. */
 export interface Problem {
@@ -97,3 +106,17 @@ export const textSink = (isTTY = false) => {
   }
   return { stream, text }
 }
+
+/**
+ * A layer that passes its input on and pushes onto `where` whether the input is on an owned
+ * block of the kernels' memory (a boolean, not the tensor: it keeps nothing past its step).
+ */
+export const probeLayer = (where: boolean[]): Layer => ({
+  kind: 'Probe',
+  config: {},
+  init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
+  apply: (_p, st, input) => {
+    where.push(isOwnedFloats((input as Tensor).data))
+    return { y: input, state: st }
+  },
+})

@@ -99,6 +99,8 @@ interface Heap {
   /** Bytes of owned blocks currently handed out ({@link ownedFloats}, outside the budget). */
   ownedBytes: number
   budget: number
+  /** {@link SCOPE_LIMIT}, or what {@link setScopeLimit} set. */
+  scopeLimit: number
   /** Tensor buffers handed out, and refused for the budget, so far. */
   served: number
   refused: number
@@ -149,6 +151,7 @@ const load = (): Heap | null => {
       tensorBytes: 0,
       ownedBytes: 0,
       budget,
+      scopeLimit: SCOPE_LIMIT,
       served: 0,
       refused: 0,
       owned: new WeakSet(),
@@ -303,6 +306,14 @@ export const ownedFloats = (n: number): Float32Array | undefined => {
 }
 
 /**
+ * Owned bytes (the loop's params and state, and the open scopes' blocks) past which a step
+ * scope hands out no more blocks and `alloc` gives plain buffers: 512 MiB, half the memory,
+ * so that a step with very large intermediates never fills the memory the ops' scratch
+ * needs (an op that finds no room runs its js loop, with other bits; see the kernels guide).
+ */
+export const SCOPE_LIMIT = 512 << 20
+
+/**
  * The owned buffers `alloc` hands out while a step scope is open ({@link openStepScope});
  * undefined when none is. The allocator's state, like the free lists: it decides where a
  * buffer lives and when its block is reused, never what a result is.
@@ -318,7 +329,10 @@ let scoped: Float32Array[] | undefined
 export const scopedFloats = (n: number, zeroed = true): Float32Array | undefined => {
   if (scoped === undefined) return undefined
   const h = heapFor(n)
-  const v = h === undefined ? undefined : issue(h, n, sizeClass(4 * n + SLACK), true, true)
+  if (h === undefined) return undefined
+  const size = sizeClass(4 * n + SLACK)
+  if (h.ownedBytes + size > h.scopeLimit) return undefined
+  const v = issue(h, n, size, true, true)
   if (v === undefined) return undefined
   if (zeroed) v.fill(0)
   scoped.push(v)
@@ -428,6 +442,18 @@ export const setHeapBudget = (bytes: number): number => {
   if (h === null) return 0
   const prev = h.budget
   h.budget = bytes
+  return prev
+}
+
+/**
+ * Sets the owned bytes past which step scopes hand out no more blocks (default
+ * {@link SCOPE_LIMIT}); returns the previous limit. For tests. @internal
+ */
+export const setScopeLimit = (bytes: number): number => {
+  const h = kernelHeap()
+  if (h === null) return 0
+  const prev = h.scopeLimit
+  h.scopeLimit = bytes
   return prev
 }
 
