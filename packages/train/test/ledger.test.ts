@@ -330,7 +330,7 @@ describe("fit's ledger of owned buffers", () => {
       const r = await fit(start, x, y, { ...opts, epochs: 1 })
       predict(r.model, x, { batchSize: 64 })
       // the last batch, rows 240..255 of x
-      const last = (r.model.state as { [k: string]: { last: Tensor } })['last_input']!.last
+      const last = (r.model.state as { last_input: { last: Tensor } }).last_input.last
       expect(Array.from(last.data)).toEqual(Array.from(rows(x, n - batchSize, batchSize).data))
       expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 1, opts.optimizer).model))
     })
@@ -411,7 +411,8 @@ describe("fit's ledger of owned buffers", () => {
       )
       const r = await fit(start, x, y, { ...opts, epochs: 3, callbacks: [keeper()] })
       const kept = r.history.callbackStates!.keeper as { models: Model[]; bits: unknown[] }
-      kept.models.forEach((m, i) => expect(modelBits(m)).toEqual(kept.bits[i]))
+      expect(kept.models).toHaveLength(3)
+      for (const [i, m] of kept.models.entries()) expect(modelBits(m)).toEqual(kept.bits[i])
     })
   })
 })
