@@ -166,9 +166,10 @@ const ownedTensorMethods = Object.freeze(
         const data = this[OWNED]
         if (wasReleased(data))
           throw new Error(
-            `this tensor (shape ${fmt(this.shape)}) was made during a step of fit, predict or evaluate ` +
-              '(in a layer, a loss, a metric or an optimizer) and kept outside what the step returns; its memory ' +
-              'was reused when the step ended. Copy it while the step runs (tensor(t.toArray())), ' +
+            `this tensor (shape ${fmt(this.shape)}) was made during a step of fit or a batch of ` +
+              'predict, evaluate or mcPredict (in a layer, a loss, a metric or an optimizer) and kept ' +
+              'past it, outside what the step returns; its memory was reused when the step ended. ' +
+              'Copy its values out while the step runs (Array.from(t.data)), make it before fit, ' +
               "or return it in the layer's state",
           )
         return data as ReadonlyFloat32Array

@@ -23,7 +23,7 @@ import {
 import { openStepScope, unscoped } from '@purenn/tensor/internal'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
-import { detached, makeLedger } from './ledger.js'
+import { detached, makeLedger, ownedIn } from './ledger.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
 import { gatherRows, type Rows, sliceRows, takeRows } from './rowSource.js'
@@ -395,9 +395,10 @@ export const fitLoop = async (
       const rate = rateAt(state.step, stepFactor)
       if (rate !== undefined) lastRate = rate
       // the batch lives as long as its step: made on blocks of the kernels' memory (which the
-      // step's first product reads in place) that are freed when the step returns
+      // step's first product reads in place) that are freed when the step returns, unless the
+      // new state holds them
       const batchScope = openStepScope()
-      let r: ReturnType<typeof stepOnce>
+      let r: ReturnType<typeof stepOnce> | undefined
       try {
         const batch =
           idx === undefined
@@ -413,7 +414,13 @@ export const fitLoop = async (
           where: ` of y (epoch ${epoch + 1}, step ${step + 1}, row ${e.row} of its batch)`,
         })
       } finally {
-        batchScope.close(new Set())
+        // the new state may hold the batch (a layer keeping its input in its state): keep
+        // what it holds, or everything when it has something nobody can see into (a Map)
+        const held = new Set<object>()
+        const seen =
+          r === undefined ||
+          [r.state.model.params, r.state.model.state, r.state.optState].every((v) => ownedIn(v, held))
+        batchScope.close(seen ? held : undefined)
       }
       step++
       for (let i = 0; i < callbacks.length; i++) {

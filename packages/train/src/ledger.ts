@@ -82,9 +82,12 @@ const plainTensor = (t: Tensor): Tensor => {
 const plainTree = (x: unknown): unknown => {
   if (isTensor(x)) return plainTensor(x)
   if (Array.isArray(x)) return x.map(plainTree)
-  if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype)
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plainTree(v)]))
-  return x
+  if (typeof x !== 'object' || x === null) return x
+  // the objects ownedIn walks into: plain ones and those without a prototype (kept so)
+  const proto = Object.getPrototypeOf(x)
+  if (proto !== Object.prototype && proto !== null) return x
+  const out = Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plainTree(v)]))
+  return proto === null ? Object.assign(Object.create(null), out) : out
 }
 
 /**

@@ -1,4 +1,5 @@
 import { gather, slice, type Tensor } from '@purenn/tensor'
+import { unscoped } from '@purenn/tensor/internal'
 
 const rows = (x: Tensor, start: number, n: number): Tensor =>
   slice(
@@ -15,7 +16,9 @@ const rows = (x: Tensor, start: number, n: number): Tensor =>
  * @remarks
  * A plain record: the shape, rows first, and functions that make float32 tensors of some
  * rows. They must be pure (the same rows give the same values every time), or training is
- * not reproducible.
+ * not reproducible. They are called outside the step scopes of `fit`, `predict` and
+ * `evaluate` (see `@purenn/tensor`'s kernels guide), so a source may keep tensors it makes
+ * (a cache of standardized rows, say).
  *
  * @example
  * ```ts
@@ -53,13 +56,17 @@ export type Rows = Tensor | RowSource
 
 const isSource = (x: Rows): x is RowSource => (x as { kind?: unknown }).kind === 'rowSource'
 
-/** Rows [start, start+n) of an input, as a tensor. @internal */
+/**
+ * Rows [start, start+n) of an input, as a tensor. A source's rows are made with no step
+ * scope open (the source may keep what it makes); a tensor's are sliced in the open one.
+ * @internal
+ */
 export const takeRows = (x: Rows, start: number, n: number): Tensor =>
-  isSource(x) ? x.rows(start, n) : rows(x, start, n)
+  isSource(x) ? unscoped(() => x.rows(start, n)) : rows(x, start, n)
 
-/** The rows at `indices` of an input, as a tensor. @internal */
+/** The rows at `indices` of an input, as a tensor (a source's with no step scope open). @internal */
 export const gatherRows = (x: Rows, indices: Int32Array): Tensor =>
-  isSource(x) ? x.gather(indices) : gather(x, indices)
+  isSource(x) ? unscoped(() => x.gather(indices)) : gather(x, indices)
 
 /** Rows [start, start+n) of an input, as an input of the same kind. @internal */
 export const sliceRows = (x: Rows, start: number, n: number): Rows =>

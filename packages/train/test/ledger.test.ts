@@ -18,13 +18,14 @@ import {
   mul,
   normal,
   setKernels,
+  stopGradient,
   type Tensor,
   tensor,
   tree,
 } from '@purenn/tensor'
 import { heapStats, isOwnedFloats } from '@purenn/tensor/internal'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type Callback, fit, makeTrainer } from '../src/index.js'
+import { type Callback, evaluate, fit, makeTrainer, predict, type RowSource } from '../src/index.js'
 import { rows } from '../src/predict.js'
 import { bits, modelBits, probeLayer } from './helpers/problems.js'
 
@@ -296,10 +297,122 @@ describe("fit's ledger of owned buffers", () => {
       expect(fromSteps).toHaveLength(n / batchSize)
       for (const t of fromSteps) {
         expect(() => t.data).toThrow(
-          /made during a step of fit, predict or evaluate .* kept outside what the step returns/,
+          /made during a step of fit or a batch of predict.* outside what the step returns/,
         )
         expect(() => t.toArray()).toThrow(/shape \[16,64\]/)
       }
+    })
+
+    // found by an audit: things the rules allow that the first version of the scopes broke
+    it('keeps a batch the new state holds (a layer keeping its input in its state)', async () => {
+      const lastInput: Layer = {
+        kind: 'LastInput',
+        config: {},
+        init: (_k, inputShape) => ({
+          params: {},
+          state: { last: normal(key(0), [batchSize, ...inputShape]) },
+          outputShape: inputShape,
+        }),
+        apply: (_p, st, input, o) => ({
+          y: input,
+          state: o.training ? { last: stopGradient(input as Tensor) } : st,
+        }),
+      }
+      const start = initModel(
+        sequential(
+          [lastInput, dense({ units: 64, activation: 'relu' }), dense({ units: 10, activation: 'softmax' })],
+          {
+            inputShape: [32],
+          },
+        ),
+        { key: key(11) },
+      )
+      const r = await fit(start, x, y, { ...opts, epochs: 1 })
+      predict(r.model, x, { batchSize: 64 })
+      // the last batch, rows 240..255 of x
+      const last = (r.model.state as { last_input: { last: Tensor } }).last_input.last
+      expect(Array.from(last.data)).toEqual(Array.from(rows(x, n - batchSize, batchSize).data))
+      expect(modelBits(r.model)).toEqual(modelBits(plainLoop(start, 1, opts.optimizer).model))
+    })
+
+    it('keeps every block when the new state holds what it cannot see into (a Map of the raw input)', async () => {
+      const rawInMap: Layer = {
+        kind: 'RawInMap',
+        config: {},
+        init: (_k, inputShape) => ({ params: {}, state: {}, outputShape: inputShape }),
+        apply: (_p, st, input, o) => ({
+          y: input,
+          state: o.training ? ({ seen: new Map([['last', (input as Tensor).data]]) } as never) : st,
+        }),
+      }
+      const start = initModel(
+        sequential([rawInMap, dense({ units: 10, activation: 'softmax' })], { inputShape: [32] }),
+        {
+          key: key(12),
+        },
+      )
+      const r = await fit(start, x, y, { ...opts, epochs: 1 })
+      // later ops must not reuse the block the Map holds
+      predict(r.model, x, { batchSize: 64 })
+      const seen = (r.model.state as unknown as { raw_in_map: { seen: Map<string, Float32Array> } })
+        .raw_in_map.seen
+      expect(Array.from(seen.get('last')!)).toEqual(Array.from(rows(x, n - batchSize, batchSize).data))
+    })
+
+    it('calls row sources outside the scopes: a source may cache what it makes', async () => {
+      let cached: Tensor | undefined
+      // standardizes x once, lazily, and serves rows of the cached copy
+      const standardized = (): Tensor => (cached ??= mul(add(x, 1), 0.5))
+      const source: RowSource = {
+        kind: 'rowSource',
+        shape: x.shape,
+        rows: (start, count) => rows(standardized(), start, count),
+        gather: (idx) => rows(standardized(), idx[0]!, idx.length),
+        slice: () => source,
+      }
+      const start = model(key(13))
+      const fromSource = await fit(start, source, y, { ...opts, epochs: 1 })
+      const fromTensor = await fit(start, mul(add(x, 1), 0.5), y, { ...opts, epochs: 1 })
+      expect(modelBits(fromSource.model)).toEqual(modelBits(fromTensor.model))
+      expect(bits(predict(fromSource.model, source, { batchSize: 64 }))).toEqual(
+        bits(predict(fromSource.model, mul(add(x, 1), 0.5), { batchSize: 64 })),
+      )
+      expect(evaluate(fromSource.model, source, y, { loss: 'sparseCategoricalCrossentropy' }).loss).toBe(
+        evaluate(fromSource.model, mul(add(x, 1), 0.5), y, { loss: 'sparseCategoricalCrossentropy' }).loss,
+      )
+    })
+
+    it('gives callbacks plain copies of a state made of objects without a prototype', async () => {
+      // an exponential moving average of the input, kept in a null-prototype object
+      const ema: Layer = {
+        kind: 'Ema',
+        config: {},
+        init: (_k, inputShape) => ({
+          params: {},
+          state: Object.assign(Object.create(null), {
+            m: mul(normal(key(0), [batchSize, ...inputShape]), 0),
+          }),
+          outputShape: inputShape,
+        }),
+        apply: (_p, st, input, o) => ({
+          y: input,
+          state: o.training
+            ? Object.assign(Object.create(null), {
+                m: add(mul((st as { m: Tensor }).m, 0.9), mul(input as Tensor, 0.1)),
+              })
+            : st,
+        }),
+      }
+      const start = initModel(
+        sequential([ema, dense({ units: 10, activation: 'softmax' })], { inputShape: [32] }),
+        {
+          key: key(14),
+        },
+      )
+      const r = await fit(start, x, y, { ...opts, epochs: 3, callbacks: [keeper()] })
+      const kept = r.history.callbackStates!.keeper as { models: Model[]; bits: unknown[] }
+      expect(kept.models).toHaveLength(3)
+      for (const [i, m] of kept.models.entries()) expect(modelBits(m)).toEqual(kept.bits[i])
     })
   })
 })
