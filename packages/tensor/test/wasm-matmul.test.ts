@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { matmulInto } from '../src/internal/matmul.js'
 import { __poolForTests } from '../src/internal/pool.js'
-import { K_BLOCK } from '../src/internal/wasm/matmul.js'
+import { K_BLOCK, STRIDED_MAX_K } from '../src/internal/wasm/matmul.js'
 import { WASM_POOL_MIN_MADDS, wasmChunkGrid } from '../src/internal/wasm/matmul-run.js'
 import { setKernels } from '../src/kernelset.js'
 import { matmul } from '../src/linalg.js'
@@ -280,6 +280,26 @@ describe('wasm matmul kernels: fixed summation order', () => {
         expect(
           firstBitDifference(product('wasm', 1, form, a, b, M, K, N), orderedProduct(form, a, b, M, K, N)),
         ).toBe(-1)
+    }
+  })
+  it('Aᵀ·B reads A in place up to K = STRIDED_MAX_K and packs it above: both in the same order, on 1, 2 and 3 threads', async () => {
+    expect(STRIDED_MAX_K).toBe(64)
+    const random = lcg(11)
+    // odd M (a 3-row tile last) and N (a partial panel); pool-sized, so 2 and 3 threads split it
+    for (const K of [STRIDED_MAX_K - 1, STRIDED_MAX_K, STRIDED_MAX_K + 1, STRIDED_MAX_K + 7]) {
+      const [M, N] = [131, 53]
+      expect(M * K * N).toBeGreaterThanOrEqual(WASM_POOL_MIN_MADDS)
+      const a = random(K * M)
+      const b = random(K * N)
+      const expected = orderedProduct('AtB', a, b, M, K, N)
+      for (const threads of [1, 2, 3]) {
+        setThreads(threads)
+        if (threads > 1)
+          expect(await untilWorkersRun(() => product('wasm', threads, 'AtB', a, b, M, K, N))).toBeGreaterThan(
+            0,
+          )
+        expect(firstBitDifference(product('wasm', threads, 'AtB', a, b, M, K, N), expected)).toBe(-1)
+      }
     }
   })
 })

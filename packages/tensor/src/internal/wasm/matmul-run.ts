@@ -4,7 +4,7 @@
  * process, compiled once, instantiated once per thread (the calling one and each worker of
  * the pool, which receive the module and the memory once, with the kernel). An op copies
  * its operands into the memory, computes (Aᵀ·B packing A into tiles of 4 rows first, on the
- * calling thread; each chunk of an `outer` product packing its own columns of B into panels
+ * calling thread, unless K is small; each chunk of an `outer` product packing its own columns of B into panels
  * first), and copies C out into the caller's fresh buffer.
  *
  * Work is split into chunks from the sizes alone: row blocks when M is large, column
@@ -16,7 +16,7 @@
 import { type PoolKernel, poolThreads, runChunks } from '../pool.js'
 import { type WasmMemory, type WasmModule, wasmWorkerExports } from './api.js'
 import { kernelHeap, type Stage, stage } from './heap.js'
-import { kernelModuleBytes } from './matmul.js'
+import { kernelModuleBytes, STRIDED_MAX_K } from './matmul.js'
 
 interface Runtime {
   readonly memory: WasmMemory
@@ -24,6 +24,7 @@ interface Runtime {
   readonly shared: boolean
   readonly outer: OuterFn
   readonly outerTiled: OuterFn
+  readonly outerStrided: OuterFn
   readonly dot: MatmulFn
   readonly pack: (b: number, bK: number, dst: number, K: number, N: number) => void
   readonly packA: (a: number, aK: number, dst: number, M: number, K: number) => void
@@ -78,6 +79,7 @@ const load = (): Runtime | null => {
       shared: h.shared,
       outer: ex.outer as OuterFn,
       outerTiled: ex.outerTiled as OuterFn,
+      outerStrided: ex.outerStrided as OuterFn,
       packA: ex.packA as Runtime['packA'],
       dot: ex.dot as MatmulFn,
       pack: ex.pack as Runtime['pack'],
@@ -99,8 +101,9 @@ export const wasmReady = (): boolean => rt() !== null
 /**
  * The arguments of one op (the memory and module reach the workers once, as the kernel's
  * context). `kernel` 1: C = A·Bᵀ by `dot`, B read in place; 0: C = A·B by `outer`, 2:
- * C = Aᵀ·B by `outerTiled` on A already packed in tiles of 4 rows; for 0 and 2 each chunk
- * first packs its own columns of B into panels at `packAt + chunk·packStride`.
+ * C = Aᵀ·B by `outerTiled` on A already packed in tiles of 4 rows, 3: C = Aᵀ·B by
+ * `outerStrided`, A read in place; for 0, 2 and 3 each chunk first packs its own columns of
+ * B into panels at `packAt + chunk·packStride`.
  */
 type WasmMatmulArgs = readonly [
   kernel: number,
@@ -120,7 +123,7 @@ type WasmMatmulArgs = readonly [
   packStride: number,
 ]
 
-type Kernels = Pick<Runtime, 'outer' | 'outerTiled' | 'dot' | 'pack'>
+type Kernels = Pick<Runtime, 'outer' | 'outerTiled' | 'outerStrided' | 'dot' | 'pack'>
 
 /**
  * One chunk: rows [r0, r1) = row block ⌊chunk / colChunks⌋, columns [j0, j1) = column block
@@ -140,7 +143,7 @@ const matmulChunk = (ex: Kernels, args: WasmMatmulArgs, chunk: number): void => 
   else {
     const panels = packAt + chunk * packStride
     ex.pack(b + 4 * j0, bK, panels, K, j1 - j0)
-    ;(kernel === 2 ? ex.outerTiled : ex.outer)(
+    ;(kernel === 2 ? ex.outerTiled : kernel === 3 ? ex.outerStrided : ex.outer)(
       a,
       aRow,
       panels,
@@ -259,13 +262,15 @@ export const wasmMatmulInto = (
   const offA = st.read(a, M * K, aOff)
   const offB = st.read(b, K * N, bOff)
   const offP = grid.chunks * packStride === 0 ? 0 : st.raw(grid.chunks * packStride)
-  const offPA = aT ? st.raw(16 * Math.ceil(M / 4) * K) : 0 // Aᵀ·B: A in tiles of 4 rows (packA)
+  // Aᵀ·B: A in tiles of 4 rows (packA), unless K is small enough to read it in place
+  const packsA = aT && K > STRIDED_MAX_K
+  const offPA = packsA ? st.raw(16 * Math.ceil(M / 4) * K) : 0
   const offC = cOff === 0 ? st.write(c, M * N) : st.raw(4 * M * N)
   if (!st.ok) return st.finish()
   const args: WasmMatmulArgs = [
-    bT ? 1 : aT ? 2 : 0,
-    aT ? offPA : offA,
-    4 * K,
+    bT ? 1 : packsA ? 2 : aT ? 3 : 0,
+    packsA ? offPA : offA,
+    aT && !packsA ? 4 * M : 4 * K,
     aT ? 4 * M : 4,
     offB,
     bT ? 4 * K : 4 * N,
@@ -279,7 +284,7 @@ export const wasmMatmulInto = (
     offP,
     packStride,
   ]
-  if (aT) r.packA(offA, 4 * M, offPA, M, K)
+  if (packsA) r.packA(offA, 4 * M, offPA, M, K)
   if (M * K * N < WASM_POOL_MIN_MADDS || grid.chunks < 2 || poolThreads() < 2 || !r.shared)
     for (let chunk = 0; chunk < grid.chunks; chunk++) matmulChunk(r, args, chunk)
   else runChunks('matmul', wasmMatmulKernel, args, grid.chunks)

@@ -2,9 +2,10 @@
  * The WebAssembly SIMD matmul kernels, written with the assembler of `asm.ts`. One
  * generator of each kind covers the three forms of dense forward and backward:
  *
- * - `outer` and `outerTiled`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in panels of 8
- *   columns (`pack`), A row-major (`outer`, A·B) or packed in tiles of 4 rows (`packA`,
- *   then `outerTiled`: Aᵀ·B, whose A is stored [K,M]). A 4x8 register tile: per k, two
+ * - `outer`, `outerTiled` and `outerStrided`: C[i,j] = Σₖ A(i,k)·B[k,j] with B packed in
+ *   panels of 8 columns (`pack`), A row-major (`outer`, A·B) or, for Aᵀ·B, whose A is
+ *   stored [K,M], packed in tiles of 4 rows (`packA`, then `outerTiled`) or, for K up to
+ *   {@link STRIDED_MAX_K}, read in place (`outerStrided`). A 4x8 register tile: per k, two
  *   `v128` loads of the panel, four `load32_splat` of A, eight `f32x4` multiply-adds into
  *   eight accumulators.
  * - `dot`: C[i,j] = Σₖ A[i,k]·B[j,k] with B stored [N,K] (A·Bᵀ, backprop's g·Wᵀ). Rows of
@@ -79,6 +80,13 @@ import { softmaxRows, softmaxVjp, softmaxXent } from './softmax.js'
  */
 export const K_BLOCK = 16
 
+/**
+ * The largest K for which Aᵀ·B reads A in place (`outerStrided`) rather than packing it
+ * (`packA`, `outerTiled`); measured on a 2-core Xeon (48 KiB L1): at K = 32 and 64 in place
+ * was 5-8% faster, at K = 128 6% slower.
+ */
+export const STRIDED_MAX_K = 64
+
 /** Rows of the register tile of both kernels; chunks of rows are multiples of it. */
 export const TILE_ROWS = 4
 
@@ -91,16 +99,25 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
  * panel (K·32 bytes, in L1) whatever B's layout was. Panels outer, row tiles inner: a
  * panel stays in L1 while the chunk's rows go by. A is read
  *
- * - `tiled` false (`outer`, A·B): row-major, row i at `a` + i·aRow, k contiguous;
- * - `tiled` true (`outerTiled`, Aᵀ·B): packed by {@link packA} in tiles of 4 rows (the
+ * - `rows` (`outer`, A·B): row-major, row i at `a` + i·aRow, k contiguous;
+ * - `tiled` (`outerTiled`, Aᵀ·B): packed by {@link packA} in tiles of 4 rows (the
  *   tile of row i, a multiple of 4, at `a` + i·aRow with aRow = 4K; A(i + r, k) at 16k + 4r
- *   in it), as Aᵀ's rows, read in place, are a cache line apart for each k.
+ *   in it), as Aᵀ's rows, read in place, are a cache line apart for each k. One pointer
+ *   per row (tile + 4r), as in `outer`: with one pointer for the tile and offsets 16k + 4r,
+ *   V8 made the kernel ~7% slower on a shared memory (measured; not on an unshared one);
+ * - `strided` (`outerStrided`, Aᵀ·B for small K): Aᵀ read in place, stored [K,M], A(i + r, k)
+ *   at `a` + 4(i + r) + k·aRow with aRow = 4M: one pointer for the tile, moved by aRow after
+ *   each k. A tile then touches K cache lines of A, which the next three tiles share: with
+ *   K up to {@link STRIDED_MAX_K} they stay in L1 beside the panel and this beats packing
+ *   (no `packA` pass, ~5% faster at K = 32), while for long K they fall out of L1 (K = 512,
+ *   M = 784: 20% slower than `outerTiled`).
  *
  * The register tile is 4 rows x 8 columns: per k two `v128` loads of the panel, four
  * `load32_splat` of A, eight `f32x4` multiply-adds into eight accumulators; each block of
  * {@link K_BLOCK} k's is straight code with constant offsets from the block's pointers.
  */
-const outer = (tiled: boolean) => {
+const outer = (mode: 'rows' | 'tiled' | 'strided') => {
+  const strided = mode === 'strided'
   const f = frame(
     [
       ['a', i32],
@@ -134,11 +151,22 @@ const outer = (tiled: boolean) => {
   const { g, s } = f
   const acc = (r: number, v: number): string => `acc${2 * r + v}`
   const tot = (r: number, v: number): string => `tot${2 * r + v}`
-  /** Pointers to A: one per row, or one for the tile. */
-  const aPointers = (m: number): number => (tiled ? 1 : m)
-  /** A(i + r, k0 + kk) of the block starting at k0, as a load32_splat. */
+  /** Pointers to A: one per row, or one for the tile (`strided`). */
+  const aPointers = (m: number): number => (strided ? 1 : m)
+  /** Pointer r at row i (of the tile at row i, for `strided`). */
+  const aStart = (r: number): Code =>
+    mode === 'rows'
+      ? add(g('a'), mul(add(g('i'), i32c(r)), g('aRow')))
+      : mode === 'tiled'
+        ? add(add(g('a'), mul(g('i'), g('aRow'))), i32c(4 * r))
+        : add(g('a'), mul(g('i'), i32c(4)))
+  /** A(i + r, k0 + kk) of the block starting at k0, as a load32_splat (`strided`: p0 is at k). */
   const aSplat = (r: number, kk: number): Code =>
-    tiled ? v128Load32Splat(g('p0'), 16 * kk + 4 * r) : v128Load32Splat(g(`p${r}`), 4 * kk)
+    mode === 'rows'
+      ? v128Load32Splat(g(`p${r}`), 4 * kk)
+      : mode === 'tiled'
+        ? v128Load32Splat(g(`p${r}`), 16 * kk)
+        : v128Load32Splat(g('p0'), 4 * r)
   /** The multiply-adds of the block's k-th k for `m` rows. */
   const step = (m: number, kk: number): Code =>
     seq(
@@ -148,13 +176,14 @@ const outer = (tiled: boolean) => {
         s('x', aSplat(r, kk)),
         ...range(2).map((v) => s(acc(r, v), f32x4Add(g(acc(r, v)), f32x4Mul(g('x'), g(`b${v}`))))),
       ]),
+      ...(strided ? [s('p0', add(g('p0'), g('aRow')))] : []),
     )
   /** One tile: `m` rows of A times one panel; `partial`: store only columns < rem. */
   const tile = (m: number, partial: boolean): Code =>
     seq(
       ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), v128Zero()))),
       s('pb', add(g('bp'), mul(g('j'), mul(g('K'), i32c(4))))),
-      ...range(aPointers(m)).map((r) => s(`p${r}`, add(g('a'), mul(add(g('i'), i32c(r)), g('aRow'))))),
+      ...range(aPointers(m)).map((r) => s(`p${r}`, aStart(r))),
       s('k', g('K')),
       // blocks of K_BLOCK k's: each summed from zero, k ascending, then added to the total
       while_(
@@ -166,7 +195,10 @@ const outer = (tiled: boolean) => {
         // each k's loads next to its arithmetic (else TurboFan hoists all the loads)
         block(...range(K_BLOCK).map((kk) => seq(step(m, kk), leS(g('n'), i32c(kk + 1)), brIf(0)))),
         s('pb', add(g('pb'), mul(g('n'), i32c(32)))),
-        ...range(aPointers(m)).map((r) => s(`p${r}`, add(g(`p${r}`), mul(g('n'), i32c(tiled ? 16 : 4))))),
+        // (`strided` moved its pointer at each k)
+        ...(strided
+          ? []
+          : range(m).map((r) => s(`p${r}`, add(g(`p${r}`), mul(g('n'), i32c(mode === 'tiled' ? 16 : 4)))))),
         s('k', sub(g('k'), g('n'))),
         ...range(m).flatMap((r) => range(2).map((v) => s(tot(r, v), f32x4Add(g(tot(r, v)), g(acc(r, v)))))),
       ),
@@ -197,15 +229,23 @@ const outer = (tiled: boolean) => {
       s('j', add(g('j'), i32c(8))),
     ),
   )
-  return { name: tiled ? 'outerTiled' : 'outer', params: f.params, locals: f.locals, body }
+  const name = mode === 'rows' ? 'outer' : mode === 'tiled' ? 'outerTiled' : 'outerStrided'
+  return { name, params: f.params, locals: f.locals, body }
 }
+
+/** k's `packA` copies per tile before moving to the next tile (straight code, left after the last). */
+const PACK_A_RUN = 8
 
 /**
  * `packA`: Aᵀ stored [K,M] (row k at `a` + k·aK) into tiles of 4 rows at `dst`
  * (⌈M/4⌉·K·16 bytes) as `outerTiled` reads them: A(4t + r, k) at 16·(K·t + k) + 4r, each
- * (t, k) one `v128` copy. k outer, so A is read in order. The last tile's missing rows
- * hold the floats after A's row (up to 12 bytes past A's end: the caller pads it by 32); the
- * kernel never stores them.
+ * (t, k) one `v128` copy. Runs of {@link PACK_A_RUN} k's outer, tiles inner: each tile gets
+ * the run's 128 contiguous bytes (two whole cache lines) while A's rows k..k+7 are read in
+ * order. (One k at a time, tiles inner, wrote 16 bytes per tile, a tile's 16K bytes apart:
+ * measured, 784x512 packed in 330 µs that way against 140 µs this way, 784x32 in 10 against
+ * 2.3.) The
+ * last tile's missing rows hold the floats after A's row (up to 12 bytes past A's end: the
+ * caller pads it by 32); the kernel never stores them.
  */
 const packA = () => {
   const f = frame(
@@ -219,8 +259,9 @@ const packA = () => {
     [
       ['k', i32],
       ['i', i32],
-      ['src', i32],
+      ['n', i32],
       ['d', i32],
+      ...range(PACK_A_RUN).map((kk) => [`q${kk}`, i32] as const),
     ],
   )
   const { g, s } = f
@@ -228,17 +269,23 @@ const packA = () => {
     s('k', i32c(0)),
     while_(
       ltS(g('k'), g('K')),
-      s('src', add(g('a'), mul(g('k'), g('aK')))),
+      s('n', sub(g('K'), g('k'))),
+      if_(gtS(g('n'), i32c(PACK_A_RUN)), s('n', i32c(PACK_A_RUN))),
+      ...range(PACK_A_RUN).map((kk) => s(`q${kk}`, add(g('a'), mul(add(g('k'), i32c(kk)), g('aK'))))),
       s('d', add(g('dst'), mul(g('k'), i32c(16)))),
       s('i', i32c(0)),
       while_(
         ltS(g('i'), g('M')),
-        v128Store(g('d'), v128Load(g('src'))),
-        s('src', add(g('src'), i32c(16))),
+        block(
+          ...range(PACK_A_RUN).map((kk) =>
+            seq(v128Store(g('d'), v128Load(g(`q${kk}`)), 16 * kk), leS(g('n'), i32c(kk + 1)), brIf(0)),
+          ),
+        ),
+        ...range(PACK_A_RUN).map((kk) => s(`q${kk}`, add(g(`q${kk}`), i32c(16)))),
         s('d', add(g('d'), mul(g('K'), i32c(16)))),
         s('i', add(g('i'), i32c(4))),
       ),
-      s('k', add(g('k'), i32c(1))),
+      s('k', add(g('k'), i32c(PACK_A_RUN))),
     ),
   )
   return { name: 'packA', params: f.params, locals: f.locals, body }
@@ -399,15 +446,16 @@ const remainder4 = (k: Code): Code => and(k, i32c(3))
 export const MAX_PAGES = 32768
 
 /**
- * The bytes of the kernels' module: exports `outer`, `outerTiled`, `dot`, `pack`, `packA`, the softmax kernels
+ * The bytes of the kernels' module: exports `outer`, `outerTiled`, `outerStrided`, `dot`, `pack`, `packA`, the softmax kernels
  * (`softmax.ts`) and the dense epilogues (`dense.ts`), which run on products left in this
  * memory; imports `env.memory`. (The optimizer passes of `update.ts` have their own module,
  * `update-run.ts`.)
  */
 export const kernelModuleBytes = (shared: boolean): Uint8Array =>
   module({ min: 1, max: MAX_PAGES, shared }, [
-    outer(false),
-    outer(true),
+    outer('rows'),
+    outer('tiled'),
+    outer('strided'),
     packA(),
     dot(),
     pack(),
