@@ -23,7 +23,7 @@ import {
 import { openStepScope, unscoped } from '@purenn/tensor/internal'
 import { type AnyCallback, type Callback, type EpochEnd, terminateOnNaN } from './callbacks.js'
 import type { CheckpointOptions, readCheckpoint, TrainingCheckpoint, writeCheckpoint } from './checkpoint.js'
-import { detached, makeLedger, ownedIn } from './ledger.js'
+import { buffersOf, detached, makeLedger } from './ledger.js'
 import { evaluate, rows } from './predict.js'
 import { formatEpochLine, formatEpochLineVerbose2, formatLiveLine, type Logs } from './progress.js'
 import { gatherRows, type Rows, sliceRows, takeRows } from './rowSource.js'
@@ -417,9 +417,7 @@ export const fitLoop = async (
         // the new state may hold the batch (a layer keeping its input in its state): keep
         // what it holds, or everything when it has something nobody can see into (a Map)
         const held = new Set<object>()
-        const seen =
-          r === undefined ||
-          [r.state.model.params, r.state.model.state, r.state.optState].every((v) => ownedIn(v, held))
+        const seen = r === undefined || buffersOf(r.state, held)
         batchScope.close(seen ? held : undefined)
       }
       step++

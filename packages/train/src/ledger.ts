@@ -38,8 +38,11 @@ export const ownedIn = (x: unknown, out: Set<object>): boolean => {
   return Object.values(x).every((v) => ownedIn(v, out))
 }
 
-/** The owned buffers of a state (params, layers' state, optimizer state); false as {@link ownedIn}. */
-const buffersOf = (s: TrainingState, out: Set<object>): boolean =>
+/**
+ * Adds the owned buffers of a state (params, layers' state, optimizer state) to `out`; false
+ * as {@link ownedIn}. @internal
+ */
+export const buffersOf = (s: TrainingState, out: Set<object>): boolean =>
   ownedIn(s.model.params, out) && ownedIn(s.model.state, out) && ownedIn(s.optState, out)
 
 /**
@@ -70,8 +73,8 @@ export const makeLedger = (initial: TrainingState): Ledger => {
   }
 }
 
-/** A plain copy of `t` when its buffer is an owned one, else `t`. */
-const plainTensor = (t: Tensor): Tensor => {
+/** A plain copy of `t` when its buffer is an owned one, else `t`. @internal */
+export const plainTensor = (t: Tensor): Tensor => {
   if (!isOwnedFloats(t.data)) return t
   const data = alloc(t.size)
   data.set(t.data as Float32Array)

@@ -23,7 +23,8 @@ import {
   type Tensor,
   tensor,
 } from '@purenn/tensor'
-import { alloc, fromBuffer, isOwnedFloats, openStepScope, unscoped } from '@purenn/tensor/internal'
+import { openStepScope, unscoped } from '@purenn/tensor/internal'
+import { plainTensor } from './ledger.js'
 import { type Rows, takeRows } from './rowSource.js'
 
 /**
@@ -64,14 +65,7 @@ const scopedPass = <T>(pass: () => T): T => {
 }
 
 /** `t` on a buffer no scope frees: a plain copy when it is on an owned block, else `t`. */
-const keptOut = (t: Tensor): Tensor => {
-  if (!isOwnedFloats(t.data)) return t
-  return unscoped(() => {
-    const data = alloc(t.size)
-    data.set(t.data as Float32Array)
-    return fromBuffer(t.shape, data)
-  })
-}
+const keptOut = (t: Tensor): Tensor => unscoped(() => plainTensor(t))
 
 /**
  * Options of {@link predict}.

@@ -12,7 +12,7 @@ import {
   zerosLike,
 } from '@purenn/tensor'
 import { openStepScope, releaseFloats, unscoped } from '@purenn/tensor/internal'
-import { ownedIn } from './ledger.js'
+import { buffersOf, ownedIn } from './ledger.js'
 
 /**
  * Everything a training step reads and writes: the model (params, state, trainable mask),
@@ -210,16 +210,17 @@ export const makeTrainer = (opts: {
         const metricValues: Record<string, number> = {}
         for (const m of metrics) metricValues[m.name] = m.fn(batch.y, aux.yPred).item()
         const logs = { loss: value.item(), metrics: metricValues }
+        const state = { model: next, optState, step: s.step + 1 }
         if (scope !== undefined) {
           // the gradients and the step's intermediates are dead now, unless the new state
           // holds one (a transformation of your own may keep a gradient in its state)
           const held = new Set<object>()
-          const seen = [next.params, next.state, optState].every((x) => ownedIn(x, held))
+          const seen = buffersOf(state, held)
           if (seen)
             for (const g of Object.values(grad)) if (!held.has(g.data)) releaseFloats(g.data as Float32Array)
           scope.close(seen ? held : undefined)
         }
-        return { state: { model: next, optState, step: s.step + 1 }, logs }
+        return { state, logs }
       } finally {
         scope?.close(undefined)
       }
